@@ -90,6 +90,21 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Puts a member's value in its slot; a member sent twice fails with
+/// serde's "duplicate field" error, as the derive did, instead of keeping
+/// one of the two values silently.
+pub(crate) fn once<T, E: de::Error>(
+    slot: &mut Option<T>,
+    field: &'static str,
+    value: T,
+) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
 /// The value of a required field that was not sent: an `Option` field is
 /// `None` (as serde does), anything else fails with "missing field".
 pub(crate) fn missing<'de, T: Deserialize<'de>, E: de::Error>(
@@ -165,18 +180,22 @@ mod tests {
 
         fn from_map<'de, A: MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
             let mut f_id = None;
-            let mut f_name = Default::default();
+            let mut f_name = None;
             let mut f_nullable = None;
             let mut f_kind = None;
-            let mut f_logo = Default::default();
+            let mut f_logo = None;
             let mut f_extra = Map::new();
             while let Some(de_key) = de_map.next_key::<Key<'de>>()? {
                 match de_key.as_str() {
-                    "id" => f_id = Some(de_map.next_value()?),
-                    "name" => f_name = de_map.next_value()?,
-                    "nullable" => f_nullable = Some(de_map.next_value()?),
-                    "type" => f_kind = Some(constant(de_map.next_value()?, "sample")?),
-                    "logo" => f_logo = de_map.next_value()?,
+                    "id" => once(&mut f_id, "id", de_map.next_value()?)?,
+                    "name" => once(&mut f_name, "name", de_map.next_value()?)?,
+                    "nullable" => once(&mut f_nullable, "nullable", de_map.next_value()?)?,
+                    "type" => once(
+                        &mut f_kind,
+                        "type",
+                        constant(de_map.next_value()?, "sample")?,
+                    )?,
+                    "logo" => once(&mut f_logo, "logo", de_map.next_value()?)?,
                     _ => {
                         f_extra.insert(de_key.into_string(), de_map.next_value()?);
                     }
@@ -185,10 +204,10 @@ mod tests {
             note_extra(&f_extra);
             Ok(Self {
                 id: missing(f_id, "id")?,
-                name: f_name,
+                name: f_name.unwrap_or_default(),
                 nullable: missing(f_nullable, "nullable")?,
                 kind: missing(f_kind, "type")?,
-                logo: f_logo,
+                logo: f_logo.unwrap_or_default(),
                 extra: f_extra,
             })
         }
@@ -238,6 +257,14 @@ mod tests {
             not_object.to_string().contains("expected struct Sample"),
             "{not_object}"
         );
+        for twice in [
+            r#"{"id":"1","id":"2","type":"sample"}"#,
+            r#"{"id":"1","name":"a","name":"b","type":"sample"}"#,
+            r#"{"id":"1","logo":null,"logo":"x","type":"sample"}"#,
+        ] {
+            let err = serde_json::from_str::<Sample>(twice).unwrap_err();
+            assert!(err.to_string().contains("duplicate field"), "{err}");
+        }
         let bad_field = serde_json::from_str::<Sample>(r#"{"id":1,"type":"sample"}"#).unwrap_err();
         assert!(
             bad_field.to_string().contains("invalid type"),

@@ -1143,16 +1143,13 @@ fn emit_object_decode(out: &mut String, rust: &str, fields: &[Field]) {
         out,
         "    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {{"
     );
-    // Optional and tri-state fields start at their default (`None`,
-    // `Patch::Absent`) and take the value as sent (`null` included);
-    // required ones fill a slot checked at the end.
-    let slot = |f: &Field| f.constant.is_some() || !(f.optional || f.patch);
+    // Every field fills a slot once (a repeated member fails, as the
+    // derive's `duplicate field` did); at the end a missing optional or
+    // tri-state field takes its default (`None`, `Patch::Absent`) and a
+    // missing required one fails.
+    let required = |f: &Field| f.constant.is_some() || !(f.optional || f.patch);
     for f in fields {
-        if slot(f) {
-            let _ = writeln!(out, "        let mut f_{} = None;", f.ident);
-        } else {
-            let _ = writeln!(out, "        let mut f_{} = Default::default();", f.ident);
-        }
+        let _ = writeln!(out, "        let mut f_{} = None;", f.ident);
     }
     out.push_str("        let mut f_extra = Map::new();\n");
     out.push_str("        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {\n");
@@ -1165,27 +1162,18 @@ fn emit_object_decode(out: &mut String, rust: &str, fields: &[Field]) {
                 Some(c) => format!("object::constant(de_map.next_value()?, {})?", lit(c)),
                 None => "de_map.next_value()?".to_owned(),
             };
-            if slot(f) {
-                let _ = writeln!(
-                    out,
-                    "                {} => f_{} = Some({value}),",
-                    lit(&f.wire),
-                    f.ident
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "                {} => f_{} = {value},",
-                    lit(&f.wire),
-                    f.ident
-                );
-            }
+            let _ = writeln!(
+                out,
+                "                {wire} => object::once(&mut f_{}, {wire}, {value})?,",
+                f.ident,
+                wire = lit(&f.wire),
+            );
         }
         out.push_str("                _ => {\n                    f_extra.insert(de_key.into_string(), de_map.next_value()?);\n                }\n            }\n");
     }
     out.push_str("        }\n        object::note_extra(&f_extra);\n        Ok(Self {\n");
     for f in fields {
-        if slot(f) {
+        if required(f) {
             let _ = writeln!(
                 out,
                 "            {}: object::missing(f_{}, {})?,",
@@ -1194,7 +1182,11 @@ fn emit_object_decode(out: &mut String, rust: &str, fields: &[Field]) {
                 lit(&f.wire)
             );
         } else {
-            let _ = writeln!(out, "            {}: f_{},", f.ident, f.ident);
+            let _ = writeln!(
+                out,
+                "            {}: f_{}.unwrap_or_default(),",
+                f.ident, f.ident
+            );
         }
     }
     out.push_str("            extra: f_extra,\n        })\n    }\n}\n\n");

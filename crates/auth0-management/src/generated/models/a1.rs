@@ -95,43 +95,67 @@ impl object::Object for Action {
     const NAME: &'static str = "Action";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_all_changes_deployed = Default::default();
-        let mut f_built_at = Default::default();
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_deploy = Default::default();
-        let mut f_deployed_version = Default::default();
-        let mut f_id = Default::default();
-        let mut f_installed_integration_id = Default::default();
-        let mut f_integration = Default::default();
-        let mut f_modules = Default::default();
-        let mut f_name = Default::default();
-        let mut f_runtime = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_status = Default::default();
-        let mut f_supported_triggers = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_all_changes_deployed = None;
+        let mut f_built_at = None;
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_deploy = None;
+        let mut f_deployed_version = None;
+        let mut f_id = None;
+        let mut f_installed_integration_id = None;
+        let mut f_integration = None;
+        let mut f_modules = None;
+        let mut f_name = None;
+        let mut f_runtime = None;
+        let mut f_secrets = None;
+        let mut f_status = None;
+        let mut f_supported_triggers = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "all_changes_deployed" => f_all_changes_deployed = de_map.next_value()?,
-                "built_at" => f_built_at = de_map.next_value()?,
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "deploy" => f_deploy = de_map.next_value()?,
-                "deployed_version" => f_deployed_version = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "installed_integration_id" => f_installed_integration_id = de_map.next_value()?,
-                "integration" => f_integration = de_map.next_value()?,
-                "modules" => f_modules = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "runtime" => f_runtime = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "all_changes_deployed" => object::once(
+                    &mut f_all_changes_deployed,
+                    "all_changes_deployed",
+                    de_map.next_value()?,
+                )?,
+                "built_at" => object::once(&mut f_built_at, "built_at", de_map.next_value()?)?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "deploy" => object::once(&mut f_deploy, "deploy", de_map.next_value()?)?,
+                "deployed_version" => object::once(
+                    &mut f_deployed_version,
+                    "deployed_version",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "installed_integration_id" => object::once(
+                    &mut f_installed_integration_id,
+                    "installed_integration_id",
+                    de_map.next_value()?,
+                )?,
+                "integration" => {
+                    object::once(&mut f_integration, "integration", de_map.next_value()?)?
+                }
+                "modules" => object::once(&mut f_modules, "modules", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "runtime" => object::once(&mut f_runtime, "runtime", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -139,23 +163,23 @@ impl object::Object for Action {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            all_changes_deployed: f_all_changes_deployed,
-            built_at: f_built_at,
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            deploy: f_deploy,
-            deployed_version: f_deployed_version,
-            id: f_id,
-            installed_integration_id: f_installed_integration_id,
-            integration: f_integration,
-            modules: f_modules,
-            name: f_name,
-            runtime: f_runtime,
-            secrets: f_secrets,
-            status: f_status,
-            supported_triggers: f_supported_triggers,
-            updated_at: f_updated_at,
+            all_changes_deployed: f_all_changes_deployed.unwrap_or_default(),
+            built_at: f_built_at.unwrap_or_default(),
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            deploy: f_deploy.unwrap_or_default(),
+            deployed_version: f_deployed_version.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            installed_integration_id: f_installed_integration_id.unwrap_or_default(),
+            integration: f_integration.unwrap_or_default(),
+            modules: f_modules.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            runtime: f_runtime.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            supported_triggers: f_supported_triggers.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -229,21 +253,33 @@ impl object::Object for ActionBase {
     const NAME: &'static str = "ActionBase";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_all_changes_deployed = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_supported_triggers = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_all_changes_deployed = None;
+        let mut f_created_at = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_supported_triggers = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "all_changes_deployed" => f_all_changes_deployed = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "all_changes_deployed" => object::once(
+                    &mut f_all_changes_deployed,
+                    "all_changes_deployed",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -251,12 +287,12 @@ impl object::Object for ActionBase {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            all_changes_deployed: f_all_changes_deployed,
-            created_at: f_created_at,
-            id: f_id,
-            name: f_name,
-            supported_triggers: f_supported_triggers,
-            updated_at: f_updated_at,
+            all_changes_deployed: f_all_changes_deployed.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            supported_triggers: f_supported_triggers.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -319,21 +355,29 @@ impl object::Object for ActionBinding {
     const NAME: &'static str = "ActionBinding";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_action = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_trigger_id = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_action = None;
+        let mut f_created_at = None;
+        let mut f_display_name = None;
+        let mut f_id = None;
+        let mut f_trigger_id = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "trigger_id" => f_trigger_id = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "action" => object::once(&mut f_action, "action", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "trigger_id" => {
+                    object::once(&mut f_trigger_id, "trigger_id", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -341,12 +385,12 @@ impl object::Object for ActionBinding {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            action: f_action,
-            created_at: f_created_at,
-            display_name: f_display_name,
-            id: f_id,
-            trigger_id: f_trigger_id,
-            updated_at: f_updated_at,
+            action: f_action.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            trigger_id: f_trigger_id.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -398,13 +442,13 @@ impl object::Object for ActionBindingRef {
     const NAME: &'static str = "ActionBindingRef";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_type_ = Default::default();
-        let mut f_value = Default::default();
+        let mut f_type_ = None;
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -412,8 +456,8 @@ impl object::Object for ActionBindingRef {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            type_: f_type_,
-            value: f_value,
+            type_: f_type_.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -514,15 +558,17 @@ impl object::Object for ActionBindingWithRef {
     const NAME: &'static str = "ActionBindingWithRef";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
+        let mut f_display_name = None;
         let mut f_ref_ = None;
-        let mut f_secrets = Default::default();
+        let mut f_secrets = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "ref" => f_ref_ = Some(de_map.next_value()?),
-                "secrets" => f_secrets = de_map.next_value()?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "ref" => object::once(&mut f_ref_, "ref", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -530,9 +576,9 @@ impl object::Object for ActionBindingWithRef {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            display_name: f_display_name,
+            display_name: f_display_name.unwrap_or_default(),
             ref_: object::missing(f_ref_, "ref")?,
-            secrets: f_secrets,
+            secrets: f_secrets.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -639,15 +685,15 @@ impl object::Object for ActionError {
     const NAME: &'static str = "ActionError";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = Default::default();
-        let mut f_msg = Default::default();
-        let mut f_url = Default::default();
+        let mut f_id = None;
+        let mut f_msg = None;
+        let mut f_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = de_map.next_value()?,
-                "msg" => f_msg = de_map.next_value()?,
-                "url" => f_url = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "msg" => object::once(&mut f_msg, "msg", de_map.next_value()?)?,
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -655,9 +701,9 @@ impl object::Object for ActionError {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            id: f_id,
-            msg: f_msg,
-            url: f_url,
+            id: f_id.unwrap_or_default(),
+            msg: f_msg.unwrap_or_default(),
+            url: f_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -711,17 +757,21 @@ impl object::Object for ActionExecutionResult {
     const NAME: &'static str = "ActionExecutionResult";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_action_name = Default::default();
-        let mut f_ended_at = Default::default();
-        let mut f_error = Default::default();
-        let mut f_started_at = Default::default();
+        let mut f_action_name = None;
+        let mut f_ended_at = None;
+        let mut f_error = None;
+        let mut f_started_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action_name" => f_action_name = de_map.next_value()?,
-                "ended_at" => f_ended_at = de_map.next_value()?,
-                "error" => f_error = de_map.next_value()?,
-                "started_at" => f_started_at = de_map.next_value()?,
+                "action_name" => {
+                    object::once(&mut f_action_name, "action_name", de_map.next_value()?)?
+                }
+                "ended_at" => object::once(&mut f_ended_at, "ended_at", de_map.next_value()?)?,
+                "error" => object::once(&mut f_error, "error", de_map.next_value()?)?,
+                "started_at" => {
+                    object::once(&mut f_started_at, "started_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -729,10 +779,10 @@ impl object::Object for ActionExecutionResult {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            action_name: f_action_name,
-            ended_at: f_ended_at,
-            error: f_error,
-            started_at: f_started_at,
+            action_name: f_action_name.unwrap_or_default(),
+            ended_at: f_ended_at.unwrap_or_default(),
+            error: f_error.unwrap_or_default(),
+            started_at: f_started_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -809,19 +859,33 @@ impl object::Object for ActionModuleAction {
     const NAME: &'static str = "ActionModuleAction";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_action_id = Default::default();
-        let mut f_action_name = Default::default();
-        let mut f_module_version_id = Default::default();
-        let mut f_module_version_number = Default::default();
-        let mut f_supported_triggers = Default::default();
+        let mut f_action_id = None;
+        let mut f_action_name = None;
+        let mut f_module_version_id = None;
+        let mut f_module_version_number = None;
+        let mut f_supported_triggers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action_id" => f_action_id = de_map.next_value()?,
-                "action_name" => f_action_name = de_map.next_value()?,
-                "module_version_id" => f_module_version_id = de_map.next_value()?,
-                "module_version_number" => f_module_version_number = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                "action_id" => object::once(&mut f_action_id, "action_id", de_map.next_value()?)?,
+                "action_name" => {
+                    object::once(&mut f_action_name, "action_name", de_map.next_value()?)?
+                }
+                "module_version_id" => object::once(
+                    &mut f_module_version_id,
+                    "module_version_id",
+                    de_map.next_value()?,
+                )?,
+                "module_version_number" => object::once(
+                    &mut f_module_version_number,
+                    "module_version_number",
+                    de_map.next_value()?,
+                )?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -829,11 +893,11 @@ impl object::Object for ActionModuleAction {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            action_id: f_action_id,
-            action_name: f_action_name,
-            module_version_id: f_module_version_id,
-            module_version_number: f_module_version_number,
-            supported_triggers: f_supported_triggers,
+            action_id: f_action_id.unwrap_or_default(),
+            action_name: f_action_name.unwrap_or_default(),
+            module_version_id: f_module_version_id.unwrap_or_default(),
+            module_version_number: f_module_version_number.unwrap_or_default(),
+            supported_triggers: f_supported_triggers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -886,13 +950,13 @@ impl object::Object for ActionModuleDependency {
     const NAME: &'static str = "ActionModuleDependency";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_version = Default::default();
+        let mut f_name = None;
+        let mut f_version = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "version" => f_version = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -900,8 +964,8 @@ impl object::Object for ActionModuleDependency {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            version: f_version,
+            name: f_name.unwrap_or_default(),
+            version: f_version.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -978,8 +1042,8 @@ impl object::Object for ActionModuleDependencyRequest {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = Some(de_map.next_value()?),
-                "version" => f_version = Some(de_map.next_value()?),
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1077,31 +1141,47 @@ impl object::Object for ActionModuleListItem {
     const NAME: &'static str = "ActionModuleListItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions_using_module_total = Default::default();
-        let mut f_all_changes_published = Default::default();
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_id = Default::default();
-        let mut f_latest_version_number = Default::default();
-        let mut f_name = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_actions_using_module_total = None;
+        let mut f_all_changes_published = None;
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_id = None;
+        let mut f_latest_version_number = None;
+        let mut f_name = None;
+        let mut f_secrets = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions_using_module_total" => {
-                    f_actions_using_module_total = de_map.next_value()?
+                "actions_using_module_total" => object::once(
+                    &mut f_actions_using_module_total,
+                    "actions_using_module_total",
+                    de_map.next_value()?,
+                )?,
+                "all_changes_published" => object::once(
+                    &mut f_all_changes_published,
+                    "all_changes_published",
+                    de_map.next_value()?,
+                )?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "all_changes_published" => f_all_changes_published = de_map.next_value()?,
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "latest_version_number" => f_latest_version_number = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "latest_version_number" => object::once(
+                    &mut f_latest_version_number,
+                    "latest_version_number",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1109,16 +1189,16 @@ impl object::Object for ActionModuleListItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions_using_module_total: f_actions_using_module_total,
-            all_changes_published: f_all_changes_published,
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            id: f_id,
-            latest_version_number: f_latest_version_number,
-            name: f_name,
-            secrets: f_secrets,
-            updated_at: f_updated_at,
+            actions_using_module_total: f_actions_using_module_total.unwrap_or_default(),
+            all_changes_published: f_all_changes_published.unwrap_or_default(),
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            latest_version_number: f_latest_version_number.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1183,17 +1263,27 @@ impl object::Object for ActionModuleReference {
     const NAME: &'static str = "ActionModuleReference";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_module_id = Default::default();
-        let mut f_module_name = Default::default();
-        let mut f_module_version_id = Default::default();
-        let mut f_module_version_number = Default::default();
+        let mut f_module_id = None;
+        let mut f_module_name = None;
+        let mut f_module_version_id = None;
+        let mut f_module_version_number = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "module_id" => f_module_id = de_map.next_value()?,
-                "module_name" => f_module_name = de_map.next_value()?,
-                "module_version_id" => f_module_version_id = de_map.next_value()?,
-                "module_version_number" => f_module_version_number = de_map.next_value()?,
+                "module_id" => object::once(&mut f_module_id, "module_id", de_map.next_value()?)?,
+                "module_name" => {
+                    object::once(&mut f_module_name, "module_name", de_map.next_value()?)?
+                }
+                "module_version_id" => object::once(
+                    &mut f_module_version_id,
+                    "module_version_id",
+                    de_map.next_value()?,
+                )?,
+                "module_version_number" => object::once(
+                    &mut f_module_version_number,
+                    "module_version_number",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1201,10 +1291,10 @@ impl object::Object for ActionModuleReference {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            module_id: f_module_id,
-            module_name: f_module_name,
-            module_version_id: f_module_version_id,
-            module_version_number: f_module_version_number,
+            module_id: f_module_id.unwrap_or_default(),
+            module_name: f_module_name.unwrap_or_default(),
+            module_version_id: f_module_version_id.unwrap_or_default(),
+            module_version_number: f_module_version_number.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1293,13 +1383,15 @@ impl object::Object for ActionModuleSecret {
     const NAME: &'static str = "ActionModuleSecret";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_name = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1307,8 +1399,8 @@ impl object::Object for ActionModuleSecret {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            updated_at: f_updated_at,
+            name: f_name.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1359,8 +1451,8 @@ impl object::Object for ActionModuleSecretRequest {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1454,23 +1546,31 @@ impl object::Object for ActionModuleVersion {
     const NAME: &'static str = "ActionModuleVersion";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_id = Default::default();
-        let mut f_module_id = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_version_number = Default::default();
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_id = None;
+        let mut f_module_id = None;
+        let mut f_secrets = None;
+        let mut f_version_number = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "module_id" => f_module_id = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "version_number" => f_version_number = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "module_id" => object::once(&mut f_module_id, "module_id", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "version_number" => object::once(
+                    &mut f_version_number,
+                    "version_number",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1478,13 +1578,13 @@ impl object::Object for ActionModuleVersion {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            id: f_id,
-            module_id: f_module_id,
-            secrets: f_secrets,
-            version_number: f_version_number,
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            module_id: f_module_id.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            version_number: f_version_number.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1548,21 +1648,29 @@ impl object::Object for ActionModuleVersionReference {
     const NAME: &'static str = "ActionModuleVersionReference";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_id = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_version_number = Default::default();
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_id = None;
+        let mut f_secrets = None;
+        let mut f_version_number = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "version_number" => f_version_number = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "version_number" => object::once(
+                    &mut f_version_number,
+                    "version_number",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1570,12 +1678,12 @@ impl object::Object for ActionModuleVersionReference {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            id: f_id,
-            secrets: f_secrets,
-            version_number: f_version_number,
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            version_number: f_version_number.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1627,13 +1735,13 @@ impl object::Object for ActionSecretRequest {
     const NAME: &'static str = "ActionSecretRequest";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_value = Default::default();
+        let mut f_name = None;
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1641,8 +1749,8 @@ impl object::Object for ActionSecretRequest {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            value: f_value,
+            name: f_name.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1736,23 +1844,35 @@ impl object::Object for ActionTrigger {
     const NAME: &'static str = "ActionTrigger";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_binding_policy = Default::default();
-        let mut f_compatible_triggers = Default::default();
-        let mut f_default_runtime = Default::default();
+        let mut f_binding_policy = None;
+        let mut f_compatible_triggers = None;
+        let mut f_default_runtime = None;
         let mut f_id = None;
-        let mut f_runtimes = Default::default();
-        let mut f_status = Default::default();
-        let mut f_version = Default::default();
+        let mut f_runtimes = None;
+        let mut f_status = None;
+        let mut f_version = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "binding_policy" => f_binding_policy = de_map.next_value()?,
-                "compatible_triggers" => f_compatible_triggers = de_map.next_value()?,
-                "default_runtime" => f_default_runtime = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "runtimes" => f_runtimes = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "version" => f_version = de_map.next_value()?,
+                "binding_policy" => object::once(
+                    &mut f_binding_policy,
+                    "binding_policy",
+                    de_map.next_value()?,
+                )?,
+                "compatible_triggers" => object::once(
+                    &mut f_compatible_triggers,
+                    "compatible_triggers",
+                    de_map.next_value()?,
+                )?,
+                "default_runtime" => object::once(
+                    &mut f_default_runtime,
+                    "default_runtime",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "runtimes" => object::once(&mut f_runtimes, "runtimes", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1760,13 +1880,13 @@ impl object::Object for ActionTrigger {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            binding_policy: f_binding_policy,
-            compatible_triggers: f_compatible_triggers,
-            default_runtime: f_default_runtime,
+            binding_policy: f_binding_policy.unwrap_or_default(),
+            compatible_triggers: f_compatible_triggers.unwrap_or_default(),
+            default_runtime: f_default_runtime.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            runtimes: f_runtimes,
-            status: f_status,
-            version: f_version,
+            runtimes: f_runtimes.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            version: f_version.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1884,8 +2004,8 @@ impl object::Object for ActionTriggerCompatibleTrigger {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "version" => f_version = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2042,41 +2162,51 @@ impl object::Object for ActionVersion {
     const NAME: &'static str = "ActionVersion";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_action = Default::default();
-        let mut f_action_id = Default::default();
-        let mut f_built_at = Default::default();
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_deployed = Default::default();
-        let mut f_errors = Default::default();
-        let mut f_id = Default::default();
-        let mut f_modules = Default::default();
-        let mut f_number = Default::default();
-        let mut f_runtime = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_status = Default::default();
-        let mut f_supported_triggers = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_action = None;
+        let mut f_action_id = None;
+        let mut f_built_at = None;
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_deployed = None;
+        let mut f_errors = None;
+        let mut f_id = None;
+        let mut f_modules = None;
+        let mut f_number = None;
+        let mut f_runtime = None;
+        let mut f_secrets = None;
+        let mut f_status = None;
+        let mut f_supported_triggers = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = de_map.next_value()?,
-                "action_id" => f_action_id = de_map.next_value()?,
-                "built_at" => f_built_at = de_map.next_value()?,
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "deployed" => f_deployed = de_map.next_value()?,
-                "errors" => f_errors = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "modules" => f_modules = de_map.next_value()?,
-                "number" => f_number = de_map.next_value()?,
-                "runtime" => f_runtime = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "action" => object::once(&mut f_action, "action", de_map.next_value()?)?,
+                "action_id" => object::once(&mut f_action_id, "action_id", de_map.next_value()?)?,
+                "built_at" => object::once(&mut f_built_at, "built_at", de_map.next_value()?)?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "deployed" => object::once(&mut f_deployed, "deployed", de_map.next_value()?)?,
+                "errors" => object::once(&mut f_errors, "errors", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "modules" => object::once(&mut f_modules, "modules", de_map.next_value()?)?,
+                "number" => object::once(&mut f_number, "number", de_map.next_value()?)?,
+                "runtime" => object::once(&mut f_runtime, "runtime", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2084,22 +2214,22 @@ impl object::Object for ActionVersion {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            action: f_action,
-            action_id: f_action_id,
-            built_at: f_built_at,
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            deployed: f_deployed,
-            errors: f_errors,
-            id: f_id,
-            modules: f_modules,
-            number: f_number,
-            runtime: f_runtime,
-            secrets: f_secrets,
-            status: f_status,
-            supported_triggers: f_supported_triggers,
-            updated_at: f_updated_at,
+            action: f_action.unwrap_or_default(),
+            action_id: f_action_id.unwrap_or_default(),
+            built_at: f_built_at.unwrap_or_default(),
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            deployed: f_deployed.unwrap_or_default(),
+            errors: f_errors.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            modules: f_modules.unwrap_or_default(),
+            number: f_number.unwrap_or_default(),
+            runtime: f_runtime.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            supported_triggers: f_supported_triggers.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2170,15 +2300,17 @@ impl object::Object for ActionVersionDependency {
     const NAME: &'static str = "ActionVersionDependency";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_registry_url = Default::default();
-        let mut f_version = Default::default();
+        let mut f_name = None;
+        let mut f_registry_url = None;
+        let mut f_version = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "registry_url" => f_registry_url = de_map.next_value()?,
-                "version" => f_version = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "registry_url" => {
+                    object::once(&mut f_registry_url, "registry_url", de_map.next_value()?)?
+                }
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2186,9 +2318,9 @@ impl object::Object for ActionVersionDependency {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            registry_url: f_registry_url,
-            version: f_version,
+            name: f_name.unwrap_or_default(),
+            registry_url: f_registry_url.unwrap_or_default(),
+            version: f_version.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2327,7 +2459,7 @@ impl object::Object for AculClientFilterByMetadata {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "metadata" => f_metadata = Some(de_map.next_value()?),
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2423,27 +2555,41 @@ impl object::Object for AculConfigsItem {
     const NAME: &'static str = "AculConfigsItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context_configuration = Default::default();
-        let mut f_default_head_tags_disabled = Default::default();
-        let mut f_filters = Default::default();
-        let mut f_head_tags = Default::default();
+        let mut f_context_configuration = None;
+        let mut f_default_head_tags_disabled = None;
+        let mut f_filters = None;
+        let mut f_head_tags = None;
         let mut f_prompt = None;
-        let mut f_rendering_mode = Default::default();
+        let mut f_rendering_mode = None;
         let mut f_screen = None;
-        let mut f_use_page_template = Default::default();
+        let mut f_use_page_template = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context_configuration" => f_context_configuration = de_map.next_value()?,
-                "default_head_tags_disabled" => {
-                    f_default_head_tags_disabled = de_map.next_value()?
-                }
-                "filters" => f_filters = de_map.next_value()?,
-                "head_tags" => f_head_tags = de_map.next_value()?,
-                "prompt" => f_prompt = Some(de_map.next_value()?),
-                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
-                "screen" => f_screen = Some(de_map.next_value()?),
-                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                "context_configuration" => object::once(
+                    &mut f_context_configuration,
+                    "context_configuration",
+                    de_map.next_value()?,
+                )?,
+                "default_head_tags_disabled" => object::once(
+                    &mut f_default_head_tags_disabled,
+                    "default_head_tags_disabled",
+                    de_map.next_value()?,
+                )?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "head_tags" => object::once(&mut f_head_tags, "head_tags", de_map.next_value()?)?,
+                "prompt" => object::once(&mut f_prompt, "prompt", de_map.next_value()?)?,
+                "rendering_mode" => object::once(
+                    &mut f_rendering_mode,
+                    "rendering_mode",
+                    de_map.next_value()?,
+                )?,
+                "screen" => object::once(&mut f_screen, "screen", de_map.next_value()?)?,
+                "use_page_template" => object::once(
+                    &mut f_use_page_template,
+                    "use_page_template",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2451,14 +2597,14 @@ impl object::Object for AculConfigsItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context_configuration: f_context_configuration,
-            default_head_tags_disabled: f_default_head_tags_disabled,
-            filters: f_filters,
-            head_tags: f_head_tags,
+            context_configuration: f_context_configuration.unwrap_or_default(),
+            default_head_tags_disabled: f_default_head_tags_disabled.unwrap_or_default(),
+            filters: f_filters.unwrap_or_default(),
+            head_tags: f_head_tags.unwrap_or_default(),
             prompt: object::missing(f_prompt, "prompt")?,
-            rendering_mode: f_rendering_mode,
+            rendering_mode: f_rendering_mode.unwrap_or_default(),
             screen: object::missing(f_screen, "screen")?,
-            use_page_template: f_use_page_template,
+            use_page_template: f_use_page_template.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2553,116 +2699,3 @@ impl AculConfigsItem {
 #[cfg(feature = "full")]
 /// Context values to make available
 pub type AculContextConfiguration = Vec<AculContextConfigurationItem>;
-
-#[cfg(feature = "prompts")]
-/// One of the shapes of `AculContextConfigurationItem`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum AculContextConfigurationItem {
-    /// The `AculContextEnum` shape.
-    AculContextEnum(AculContextEnum),
-    /// The `String` shape.
-    String(String),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "prompts")]
-impl<'de> Deserialize<'de> for AculContextConfigurationItem {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            AculContextEnum(AculContextEnum),
-            String(String),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::AculContextEnum(v) => Self::AculContextEnum(v),
-            Wire::String(v) => Self::String(v),
-            Wire::Other(v) => {
-                other("AculContextConfigurationItem", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "prompts")]
-impl fmt::Debug for AculContextConfigurationItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::AculContextEnum(v) => f.debug_tuple("AculContextEnum").field(v).finish(),
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "prompts")]
-string_enum! {
-    /// Static context values
-    pub enum AculContextEnum {
-        /// `branding.settings`
-        BrandingSettings = "branding.settings",
-        /// `branding.themes.default`
-        BrandingThemesDefault = "branding.themes.default",
-        /// `client.logo_uri`
-        ClientLogoUri = "client.logo_uri",
-        /// `client.description`
-        ClientDescription = "client.description",
-        /// `organization.display_name`
-        OrganizationDisplayName = "organization.display_name",
-        /// `organization.branding`
-        OrganizationBranding = "organization.branding",
-        /// `screen.texts`
-        ScreenTexts = "screen.texts",
-        /// `tenant.name`
-        TenantName = "tenant.name",
-        /// `tenant.friendly_name`
-        TenantFriendlyName = "tenant.friendly_name",
-        /// `tenant.logo_url`
-        TenantLogoUrl = "tenant.logo_url",
-        /// `tenant.enabled_locales`
-        TenantEnabledLocales = "tenant.enabled_locales",
-        /// `untrusted_data.submitted_form_data`
-        UntrustedDataSubmittedFormData = "untrusted_data.submitted_form_data",
-        /// `untrusted_data.authorization_params.login_hint`
-        UntrustedDataAuthorizationParamsLoginHint = "untrusted_data.authorization_params.login_hint",
-        /// `untrusted_data.authorization_params.screen_hint`
-        UntrustedDataAuthorizationParamsScreenHint = "untrusted_data.authorization_params.screen_hint",
-        /// `untrusted_data.authorization_params.ui_locales`
-        UntrustedDataAuthorizationParamsUiLocales = "untrusted_data.authorization_params.ui_locales",
-        /// `user.organizations`
-        UserOrganizations = "user.organizations",
-        /// `transaction.custom_domain.domain`
-        TransactionCustomDomainDomain = "transaction.custom_domain.domain",
-        /// `experiment`
-        Experiment = "experiment",
-    }
-}
-
-#[cfg(feature = "prompts")]
-/// Domains array filter items
-///
-/// The same type as [`AculClientFilter`]: the API description gives both the same schema.
-pub type AculDomainFilter = AculClientFilter;
-
-#[cfg(feature = "full")]
-/// The `AculDomainFilterById` schema.
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type AculDomainFilterById = CredentialId;
-
-#[cfg(feature = "full")]
-/// The `AculDomainFilterByMetadata` schema.
-///
-/// The same type as [`AculClientFilterByMetadata`]: the API description gives both the same schema.
-pub type AculDomainFilterByMetadata = AculClientFilterByMetadata;
-
-#[cfg(feature = "full")]
-/// Domain metadata key/value pairs
-pub type AculDomainMetadata = Map<String, Value>;

@@ -15,6 +15,119 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "prompts")]
+/// One of the shapes of `AculContextConfigurationItem`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum AculContextConfigurationItem {
+    /// The `AculContextEnum` shape.
+    AculContextEnum(AculContextEnum),
+    /// The `String` shape.
+    String(String),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "prompts")]
+impl<'de> Deserialize<'de> for AculContextConfigurationItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            AculContextEnum(AculContextEnum),
+            String(String),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::AculContextEnum(v) => Self::AculContextEnum(v),
+            Wire::String(v) => Self::String(v),
+            Wire::Other(v) => {
+                other("AculContextConfigurationItem", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "prompts")]
+impl fmt::Debug for AculContextConfigurationItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AculContextEnum(v) => f.debug_tuple("AculContextEnum").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "prompts")]
+string_enum! {
+    /// Static context values
+    pub enum AculContextEnum {
+        /// `branding.settings`
+        BrandingSettings = "branding.settings",
+        /// `branding.themes.default`
+        BrandingThemesDefault = "branding.themes.default",
+        /// `client.logo_uri`
+        ClientLogoUri = "client.logo_uri",
+        /// `client.description`
+        ClientDescription = "client.description",
+        /// `organization.display_name`
+        OrganizationDisplayName = "organization.display_name",
+        /// `organization.branding`
+        OrganizationBranding = "organization.branding",
+        /// `screen.texts`
+        ScreenTexts = "screen.texts",
+        /// `tenant.name`
+        TenantName = "tenant.name",
+        /// `tenant.friendly_name`
+        TenantFriendlyName = "tenant.friendly_name",
+        /// `tenant.logo_url`
+        TenantLogoUrl = "tenant.logo_url",
+        /// `tenant.enabled_locales`
+        TenantEnabledLocales = "tenant.enabled_locales",
+        /// `untrusted_data.submitted_form_data`
+        UntrustedDataSubmittedFormData = "untrusted_data.submitted_form_data",
+        /// `untrusted_data.authorization_params.login_hint`
+        UntrustedDataAuthorizationParamsLoginHint = "untrusted_data.authorization_params.login_hint",
+        /// `untrusted_data.authorization_params.screen_hint`
+        UntrustedDataAuthorizationParamsScreenHint = "untrusted_data.authorization_params.screen_hint",
+        /// `untrusted_data.authorization_params.ui_locales`
+        UntrustedDataAuthorizationParamsUiLocales = "untrusted_data.authorization_params.ui_locales",
+        /// `user.organizations`
+        UserOrganizations = "user.organizations",
+        /// `transaction.custom_domain.domain`
+        TransactionCustomDomainDomain = "transaction.custom_domain.domain",
+        /// `experiment`
+        Experiment = "experiment",
+    }
+}
+
+#[cfg(feature = "prompts")]
+/// Domains array filter items
+///
+/// The same type as [`AculClientFilter`]: the API description gives both the same schema.
+pub type AculDomainFilter = AculClientFilter;
+
+#[cfg(feature = "full")]
+/// The `AculDomainFilterById` schema.
+///
+/// The same type as [`CredentialId`]: the API description gives both the same schema.
+pub type AculDomainFilterById = CredentialId;
+
+#[cfg(feature = "full")]
+/// The `AculDomainFilterByMetadata` schema.
+///
+/// The same type as [`AculClientFilterByMetadata`]: the API description gives both the same schema.
+pub type AculDomainFilterByMetadata = AculClientFilterByMetadata;
+
+#[cfg(feature = "full")]
+/// Domain metadata key/value pairs
+pub type AculDomainMetadata = Map<String, Value>;
+
+#[cfg(feature = "prompts")]
 /// Optional filters to apply rendering rules to specific entities
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -51,17 +164,21 @@ impl object::Object for AculFilters {
     const NAME: &'static str = "AculFilters";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clients = Default::default();
-        let mut f_domains = Default::default();
-        let mut f_match_type = Default::default();
-        let mut f_organizations = Default::default();
+        let mut f_clients = None;
+        let mut f_domains = None;
+        let mut f_match_type = None;
+        let mut f_organizations = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = de_map.next_value()?,
-                "domains" => f_domains = de_map.next_value()?,
-                "match_type" => f_match_type = de_map.next_value()?,
-                "organizations" => f_organizations = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "domains" => object::once(&mut f_domains, "domains", de_map.next_value()?)?,
+                "match_type" => {
+                    object::once(&mut f_match_type, "match_type", de_map.next_value()?)?
+                }
+                "organizations" => {
+                    object::once(&mut f_organizations, "organizations", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -69,10 +186,10 @@ impl object::Object for AculFilters {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clients: f_clients,
-            domains: f_domains,
-            match_type: f_match_type,
-            organizations: f_organizations,
+            clients: f_clients.unwrap_or_default(),
+            domains: f_domains.unwrap_or_default(),
+            match_type: f_match_type.unwrap_or_default(),
+            organizations: f_organizations.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -163,15 +280,17 @@ impl object::Object for AculHeadTag {
     const NAME: &'static str = "AculHeadTag";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attributes = Default::default();
-        let mut f_content = Default::default();
-        let mut f_tag = Default::default();
+        let mut f_attributes = None;
+        let mut f_content = None;
+        let mut f_tag = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attributes" => f_attributes = de_map.next_value()?,
-                "content" => f_content = de_map.next_value()?,
-                "tag" => f_tag = de_map.next_value()?,
+                "attributes" => {
+                    object::once(&mut f_attributes, "attributes", de_map.next_value()?)?
+                }
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
+                "tag" => object::once(&mut f_tag, "tag", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -179,9 +298,9 @@ impl object::Object for AculHeadTag {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attributes: f_attributes,
-            content: f_content,
-            tag: f_tag,
+            attributes: f_attributes.unwrap_or_default(),
+            content: f_content.unwrap_or_default(),
+            tag: f_tag.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -342,21 +461,29 @@ impl object::Object for AllocationItem {
     const NAME: &'static str = "AllocationItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_is_control = Default::default();
-        let mut f_is_fallback = Default::default();
-        let mut f_priority = Default::default();
-        let mut f_segment_id = Default::default();
-        let mut f_variation_id = Default::default();
-        let mut f_weight = Default::default();
+        let mut f_is_control = None;
+        let mut f_is_fallback = None;
+        let mut f_priority = None;
+        let mut f_segment_id = None;
+        let mut f_variation_id = None;
+        let mut f_weight = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "is_control" => f_is_control = de_map.next_value()?,
-                "is_fallback" => f_is_fallback = de_map.next_value()?,
-                "priority" => f_priority = de_map.next_value()?,
-                "segment_id" => f_segment_id = de_map.next_value()?,
-                "variation_id" => f_variation_id = de_map.next_value()?,
-                "weight" => f_weight = de_map.next_value()?,
+                "is_control" => {
+                    object::once(&mut f_is_control, "is_control", de_map.next_value()?)?
+                }
+                "is_fallback" => {
+                    object::once(&mut f_is_fallback, "is_fallback", de_map.next_value()?)?
+                }
+                "priority" => object::once(&mut f_priority, "priority", de_map.next_value()?)?,
+                "segment_id" => {
+                    object::once(&mut f_segment_id, "segment_id", de_map.next_value()?)?
+                }
+                "variation_id" => {
+                    object::once(&mut f_variation_id, "variation_id", de_map.next_value()?)?
+                }
+                "weight" => object::once(&mut f_weight, "weight", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -364,12 +491,12 @@ impl object::Object for AllocationItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            is_control: f_is_control,
-            is_fallback: f_is_fallback,
-            priority: f_priority,
-            segment_id: f_segment_id,
-            variation_id: f_variation_id,
-            weight: f_weight,
+            is_control: f_is_control.unwrap_or_default(),
+            is_fallback: f_is_fallback.unwrap_or_default(),
+            priority: f_priority.unwrap_or_default(),
+            segment_id: f_segment_id.unwrap_or_default(),
+            variation_id: f_variation_id.unwrap_or_default(),
+            weight: f_weight.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -432,20 +559,28 @@ impl object::Object for AllocationRequestItem {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_is_control = None;
-        let mut f_is_fallback = Default::default();
-        let mut f_priority = Default::default();
-        let mut f_segment_id = Default::default();
+        let mut f_is_fallback = None;
+        let mut f_priority = None;
+        let mut f_segment_id = None;
         let mut f_variation_id = None;
-        let mut f_weight = Default::default();
+        let mut f_weight = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "is_control" => f_is_control = Some(de_map.next_value()?),
-                "is_fallback" => f_is_fallback = de_map.next_value()?,
-                "priority" => f_priority = de_map.next_value()?,
-                "segment_id" => f_segment_id = de_map.next_value()?,
-                "variation_id" => f_variation_id = Some(de_map.next_value()?),
-                "weight" => f_weight = de_map.next_value()?,
+                "is_control" => {
+                    object::once(&mut f_is_control, "is_control", de_map.next_value()?)?
+                }
+                "is_fallback" => {
+                    object::once(&mut f_is_fallback, "is_fallback", de_map.next_value()?)?
+                }
+                "priority" => object::once(&mut f_priority, "priority", de_map.next_value()?)?,
+                "segment_id" => {
+                    object::once(&mut f_segment_id, "segment_id", de_map.next_value()?)?
+                }
+                "variation_id" => {
+                    object::once(&mut f_variation_id, "variation_id", de_map.next_value()?)?
+                }
+                "weight" => object::once(&mut f_weight, "weight", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -454,11 +589,11 @@ impl object::Object for AllocationRequestItem {
         object::note_extra(&f_extra);
         Ok(Self {
             is_control: object::missing(f_is_control, "is_control")?,
-            is_fallback: f_is_fallback,
-            priority: f_priority,
-            segment_id: f_segment_id,
+            is_fallback: f_is_fallback.unwrap_or_default(),
+            priority: f_priority.unwrap_or_default(),
+            segment_id: f_segment_id.unwrap_or_default(),
             variation_id: object::missing(f_variation_id, "variation_id")?,
-            weight: f_weight,
+            weight: f_weight.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -584,7 +719,11 @@ impl object::Object for AssignmentConfig {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "subject" => f_subject = Some(object::constant(de_map.next_value()?, "device")?),
+                "subject" => object::once(
+                    &mut f_subject,
+                    "subject",
+                    object::constant(de_map.next_value()?, "device")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -665,7 +804,7 @@ impl object::Object for AssociateOrganizationClientGrantRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "grant_id" => f_grant_id = Some(de_map.next_value()?),
+                "grant_id" => object::once(&mut f_grant_id, "grant_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -761,17 +900,25 @@ impl object::Object for AttackProtectionCaptchaArkoseResponseContent {
     const NAME: &'static str = "AttackProtectionCaptchaArkoseResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_subdomain = Default::default();
-        let mut f_fail_open = Default::default();
-        let mut f_site_key = Default::default();
-        let mut f_verify_subdomain = Default::default();
+        let mut f_client_subdomain = None;
+        let mut f_fail_open = None;
+        let mut f_site_key = None;
+        let mut f_verify_subdomain = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_subdomain" => f_client_subdomain = de_map.next_value()?,
-                "fail_open" => f_fail_open = de_map.next_value()?,
-                "site_key" => f_site_key = de_map.next_value()?,
-                "verify_subdomain" => f_verify_subdomain = de_map.next_value()?,
+                "client_subdomain" => object::once(
+                    &mut f_client_subdomain,
+                    "client_subdomain",
+                    de_map.next_value()?,
+                )?,
+                "fail_open" => object::once(&mut f_fail_open, "fail_open", de_map.next_value()?)?,
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
+                "verify_subdomain" => object::once(
+                    &mut f_verify_subdomain,
+                    "verify_subdomain",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -779,10 +926,10 @@ impl object::Object for AttackProtectionCaptchaArkoseResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_subdomain: f_client_subdomain,
-            fail_open: f_fail_open,
-            site_key: f_site_key,
-            verify_subdomain: f_verify_subdomain,
+            client_subdomain: f_client_subdomain.unwrap_or_default(),
+            fail_open: f_fail_open.unwrap_or_default(),
+            site_key: f_site_key.unwrap_or_default(),
+            verify_subdomain: f_verify_subdomain.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -832,7 +979,7 @@ impl object::Object for AttackProtectionCaptchaAuthChallengeRequest {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "fail_open" => f_fail_open = Some(de_map.next_value()?),
+                "fail_open" => object::once(&mut f_fail_open, "fail_open", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -900,11 +1047,11 @@ impl object::Object for AttackProtectionCaptchaAuthChallengeResponseContent {
     const NAME: &'static str = "AttackProtectionCaptchaAuthChallengeResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_fail_open = Default::default();
+        let mut f_fail_open = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "fail_open" => f_fail_open = de_map.next_value()?,
+                "fail_open" => object::once(&mut f_fail_open, "fail_open", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -912,7 +1059,7 @@ impl object::Object for AttackProtectionCaptchaAuthChallengeResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            fail_open: f_fail_open,
+            fail_open: f_fail_open.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -964,11 +1111,11 @@ impl object::Object for AttackProtectionCaptchaHcaptchaResponseContent {
     const NAME: &'static str = "AttackProtectionCaptchaHcaptchaResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_site_key = Default::default();
+        let mut f_site_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "site_key" => f_site_key = de_map.next_value()?,
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -976,7 +1123,7 @@ impl object::Object for AttackProtectionCaptchaHcaptchaResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            site_key: f_site_key,
+            site_key: f_site_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1043,13 +1190,15 @@ impl object::Object for AttackProtectionCaptchaRecaptchaEnterpriseResponseConten
     const NAME: &'static str = "AttackProtectionCaptchaRecaptchaEnterpriseResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_project_id = Default::default();
-        let mut f_site_key = Default::default();
+        let mut f_project_id = None;
+        let mut f_site_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "project_id" => f_project_id = de_map.next_value()?,
-                "site_key" => f_site_key = de_map.next_value()?,
+                "project_id" => {
+                    object::once(&mut f_project_id, "project_id", de_map.next_value()?)?
+                }
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1057,8 +1206,8 @@ impl object::Object for AttackProtectionCaptchaRecaptchaEnterpriseResponseConten
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            project_id: f_project_id,
-            site_key: f_site_key,
+            project_id: f_project_id.unwrap_or_default(),
+            site_key: f_site_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1124,19 +1273,27 @@ impl object::Object for AttackProtectionUpdateCaptchaArkose {
     const NAME: &'static str = "AttackProtectionUpdateCaptchaArkose";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_subdomain = Default::default();
-        let mut f_fail_open = Default::default();
+        let mut f_client_subdomain = None;
+        let mut f_fail_open = None;
         let mut f_secret = None;
         let mut f_site_key = None;
-        let mut f_verify_subdomain = Default::default();
+        let mut f_verify_subdomain = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_subdomain" => f_client_subdomain = de_map.next_value()?,
-                "fail_open" => f_fail_open = de_map.next_value()?,
-                "secret" => f_secret = Some(de_map.next_value()?),
-                "site_key" => f_site_key = Some(de_map.next_value()?),
-                "verify_subdomain" => f_verify_subdomain = de_map.next_value()?,
+                "client_subdomain" => object::once(
+                    &mut f_client_subdomain,
+                    "client_subdomain",
+                    de_map.next_value()?,
+                )?,
+                "fail_open" => object::once(&mut f_fail_open, "fail_open", de_map.next_value()?)?,
+                "secret" => object::once(&mut f_secret, "secret", de_map.next_value()?)?,
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
+                "verify_subdomain" => object::once(
+                    &mut f_verify_subdomain,
+                    "verify_subdomain",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1144,11 +1301,11 @@ impl object::Object for AttackProtectionUpdateCaptchaArkose {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_subdomain: f_client_subdomain,
-            fail_open: f_fail_open,
+            client_subdomain: f_client_subdomain.unwrap_or_default(),
+            fail_open: f_fail_open.unwrap_or_default(),
             secret: object::missing(f_secret, "secret")?,
             site_key: object::missing(f_site_key, "site_key")?,
-            verify_subdomain: f_verify_subdomain,
+            verify_subdomain: f_verify_subdomain.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1249,8 +1406,8 @@ impl object::Object for AttackProtectionUpdateCaptchaHcaptcha {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "secret" => f_secret = Some(de_map.next_value()?),
-                "site_key" => f_site_key = Some(de_map.next_value()?),
+                "secret" => object::once(&mut f_secret, "secret", de_map.next_value()?)?,
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1331,9 +1488,11 @@ impl object::Object for AttackProtectionUpdateCaptchaRecaptchaEnterprise {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                "project_id" => f_project_id = Some(de_map.next_value()?),
-                "site_key" => f_site_key = Some(de_map.next_value()?),
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "project_id" => {
+                    object::once(&mut f_project_id, "project_id", de_map.next_value()?)?
+                }
+                "site_key" => object::once(&mut f_site_key, "site_key", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

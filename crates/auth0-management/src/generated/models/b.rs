@@ -51,9 +51,15 @@ impl object::Object for BadRequestSchema {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error" => f_error = Some(object::constant(de_map.next_value()?, "Bad Request")?),
-                "message" => f_message = Some(de_map.next_value()?),
-                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                "error" => object::once(
+                    &mut f_error,
+                    "error",
+                    object::constant(de_map.next_value()?, "Bad Request")?,
+                )?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "statusCode" => {
+                    object::once(&mut f_status_code, "statusCode", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -191,13 +197,17 @@ impl object::Object for BrandingColors {
     const NAME: &'static str = "BrandingColors";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_page_background = Default::default();
-        let mut f_primary = Default::default();
+        let mut f_page_background = None;
+        let mut f_primary = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "page_background" => f_page_background = de_map.next_value()?,
-                "primary" => f_primary = de_map.next_value()?,
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -205,8 +215,8 @@ impl object::Object for BrandingColors {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            page_background: f_page_background,
-            primary: f_primary,
+            page_background: f_page_background.unwrap_or_default(),
+            primary: f_primary.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -279,11 +289,11 @@ impl object::Object for BrandingFont {
     const NAME: &'static str = "BrandingFont";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_url = Default::default();
+        let mut f_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "url" => f_url = de_map.next_value()?,
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -291,7 +301,7 @@ impl object::Object for BrandingFont {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            url: f_url,
+            url: f_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -442,15 +452,47 @@ impl object::Object for BrandingThemeBorders {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "button_border_radius" => f_button_border_radius = Some(de_map.next_value()?),
-                "button_border_weight" => f_button_border_weight = Some(de_map.next_value()?),
-                "buttons_style" => f_buttons_style = Some(de_map.next_value()?),
-                "input_border_radius" => f_input_border_radius = Some(de_map.next_value()?),
-                "input_border_weight" => f_input_border_weight = Some(de_map.next_value()?),
-                "inputs_style" => f_inputs_style = Some(de_map.next_value()?),
-                "show_widget_shadow" => f_show_widget_shadow = Some(de_map.next_value()?),
-                "widget_border_weight" => f_widget_border_weight = Some(de_map.next_value()?),
-                "widget_corner_radius" => f_widget_corner_radius = Some(de_map.next_value()?),
+                "button_border_radius" => object::once(
+                    &mut f_button_border_radius,
+                    "button_border_radius",
+                    de_map.next_value()?,
+                )?,
+                "button_border_weight" => object::once(
+                    &mut f_button_border_weight,
+                    "button_border_weight",
+                    de_map.next_value()?,
+                )?,
+                "buttons_style" => {
+                    object::once(&mut f_buttons_style, "buttons_style", de_map.next_value()?)?
+                }
+                "input_border_radius" => object::once(
+                    &mut f_input_border_radius,
+                    "input_border_radius",
+                    de_map.next_value()?,
+                )?,
+                "input_border_weight" => object::once(
+                    &mut f_input_border_weight,
+                    "input_border_weight",
+                    de_map.next_value()?,
+                )?,
+                "inputs_style" => {
+                    object::once(&mut f_inputs_style, "inputs_style", de_map.next_value()?)?
+                }
+                "show_widget_shadow" => object::once(
+                    &mut f_show_widget_shadow,
+                    "show_widget_shadow",
+                    de_map.next_value()?,
+                )?,
+                "widget_border_weight" => object::once(
+                    &mut f_widget_border_weight,
+                    "widget_border_weight",
+                    de_map.next_value()?,
+                )?,
+                "widget_corner_radius" => object::once(
+                    &mut f_widget_corner_radius,
+                    "widget_corner_radius",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -614,10 +656,10 @@ impl object::Object for BrandingThemeColors {
     const NAME: &'static str = "BrandingThemeColors";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_base_focus_color = Default::default();
-        let mut f_base_hover_color = Default::default();
+        let mut f_base_focus_color = None;
+        let mut f_base_hover_color = None;
         let mut f_body_text = None;
-        let mut f_captcha_widget_theme = Default::default();
+        let mut f_captcha_widget_theme = None;
         let mut f_error = None;
         let mut f_header = None;
         let mut f_icons = None;
@@ -628,7 +670,7 @@ impl object::Object for BrandingThemeColors {
         let mut f_links_focused_components = None;
         let mut f_primary_button = None;
         let mut f_primary_button_label = None;
-        let mut f_read_only_background = Default::default();
+        let mut f_read_only_background = None;
         let mut f_secondary_button_border = None;
         let mut f_secondary_button_label = None;
         let mut f_success = None;
@@ -637,30 +679,82 @@ impl object::Object for BrandingThemeColors {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "base_focus_color" => f_base_focus_color = de_map.next_value()?,
-                "base_hover_color" => f_base_hover_color = de_map.next_value()?,
-                "body_text" => f_body_text = Some(de_map.next_value()?),
-                "captcha_widget_theme" => f_captcha_widget_theme = de_map.next_value()?,
-                "error" => f_error = Some(de_map.next_value()?),
-                "header" => f_header = Some(de_map.next_value()?),
-                "icons" => f_icons = Some(de_map.next_value()?),
-                "input_background" => f_input_background = Some(de_map.next_value()?),
-                "input_border" => f_input_border = Some(de_map.next_value()?),
-                "input_filled_text" => f_input_filled_text = Some(de_map.next_value()?),
-                "input_labels_placeholders" => {
-                    f_input_labels_placeholders = Some(de_map.next_value()?)
+                "base_focus_color" => object::once(
+                    &mut f_base_focus_color,
+                    "base_focus_color",
+                    de_map.next_value()?,
+                )?,
+                "base_hover_color" => object::once(
+                    &mut f_base_hover_color,
+                    "base_hover_color",
+                    de_map.next_value()?,
+                )?,
+                "body_text" => object::once(&mut f_body_text, "body_text", de_map.next_value()?)?,
+                "captcha_widget_theme" => object::once(
+                    &mut f_captcha_widget_theme,
+                    "captcha_widget_theme",
+                    de_map.next_value()?,
+                )?,
+                "error" => object::once(&mut f_error, "error", de_map.next_value()?)?,
+                "header" => object::once(&mut f_header, "header", de_map.next_value()?)?,
+                "icons" => object::once(&mut f_icons, "icons", de_map.next_value()?)?,
+                "input_background" => object::once(
+                    &mut f_input_background,
+                    "input_background",
+                    de_map.next_value()?,
+                )?,
+                "input_border" => {
+                    object::once(&mut f_input_border, "input_border", de_map.next_value()?)?
                 }
-                "links_focused_components" => {
-                    f_links_focused_components = Some(de_map.next_value()?)
+                "input_filled_text" => object::once(
+                    &mut f_input_filled_text,
+                    "input_filled_text",
+                    de_map.next_value()?,
+                )?,
+                "input_labels_placeholders" => object::once(
+                    &mut f_input_labels_placeholders,
+                    "input_labels_placeholders",
+                    de_map.next_value()?,
+                )?,
+                "links_focused_components" => object::once(
+                    &mut f_links_focused_components,
+                    "links_focused_components",
+                    de_map.next_value()?,
+                )?,
+                "primary_button" => object::once(
+                    &mut f_primary_button,
+                    "primary_button",
+                    de_map.next_value()?,
+                )?,
+                "primary_button_label" => object::once(
+                    &mut f_primary_button_label,
+                    "primary_button_label",
+                    de_map.next_value()?,
+                )?,
+                "read_only_background" => object::once(
+                    &mut f_read_only_background,
+                    "read_only_background",
+                    de_map.next_value()?,
+                )?,
+                "secondary_button_border" => object::once(
+                    &mut f_secondary_button_border,
+                    "secondary_button_border",
+                    de_map.next_value()?,
+                )?,
+                "secondary_button_label" => object::once(
+                    &mut f_secondary_button_label,
+                    "secondary_button_label",
+                    de_map.next_value()?,
+                )?,
+                "success" => object::once(&mut f_success, "success", de_map.next_value()?)?,
+                "widget_background" => object::once(
+                    &mut f_widget_background,
+                    "widget_background",
+                    de_map.next_value()?,
+                )?,
+                "widget_border" => {
+                    object::once(&mut f_widget_border, "widget_border", de_map.next_value()?)?
                 }
-                "primary_button" => f_primary_button = Some(de_map.next_value()?),
-                "primary_button_label" => f_primary_button_label = Some(de_map.next_value()?),
-                "read_only_background" => f_read_only_background = de_map.next_value()?,
-                "secondary_button_border" => f_secondary_button_border = Some(de_map.next_value()?),
-                "secondary_button_label" => f_secondary_button_label = Some(de_map.next_value()?),
-                "success" => f_success = Some(de_map.next_value()?),
-                "widget_background" => f_widget_background = Some(de_map.next_value()?),
-                "widget_border" => f_widget_border = Some(de_map.next_value()?),
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -668,10 +762,10 @@ impl object::Object for BrandingThemeColors {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            base_focus_color: f_base_focus_color,
-            base_hover_color: f_base_hover_color,
+            base_focus_color: f_base_focus_color.unwrap_or_default(),
+            base_hover_color: f_base_hover_color.unwrap_or_default(),
             body_text: object::missing(f_body_text, "body_text")?,
-            captcha_widget_theme: f_captcha_widget_theme,
+            captcha_widget_theme: f_captcha_widget_theme.unwrap_or_default(),
             error: object::missing(f_error, "error")?,
             header: object::missing(f_header, "header")?,
             icons: object::missing(f_icons, "icons")?,
@@ -688,7 +782,7 @@ impl object::Object for BrandingThemeColors {
             )?,
             primary_button: object::missing(f_primary_button, "primary_button")?,
             primary_button_label: object::missing(f_primary_button_label, "primary_button_label")?,
-            read_only_background: f_read_only_background,
+            read_only_background: f_read_only_background.unwrap_or_default(),
             secondary_button_border: object::missing(
                 f_secondary_button_border,
                 "secondary_button_border",
@@ -882,8 +976,8 @@ impl object::Object for BrandingThemeFontLinks {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bold" => f_bold = Some(de_map.next_value()?),
-                "size" => f_size = Some(de_map.next_value()?),
+                "bold" => object::once(&mut f_bold, "bold", de_map.next_value()?)?,
+                "size" => object::once(&mut f_size, "size", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1005,15 +1099,25 @@ impl object::Object for BrandingThemeFonts {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body_text" => f_body_text = Some(de_map.next_value()?),
-                "buttons_text" => f_buttons_text = Some(de_map.next_value()?),
-                "font_url" => f_font_url = Some(de_map.next_value()?),
-                "input_labels" => f_input_labels = Some(de_map.next_value()?),
-                "links" => f_links = Some(de_map.next_value()?),
-                "links_style" => f_links_style = Some(de_map.next_value()?),
-                "reference_text_size" => f_reference_text_size = Some(de_map.next_value()?),
-                "subtitle" => f_subtitle = Some(de_map.next_value()?),
-                "title" => f_title = Some(de_map.next_value()?),
+                "body_text" => object::once(&mut f_body_text, "body_text", de_map.next_value()?)?,
+                "buttons_text" => {
+                    object::once(&mut f_buttons_text, "buttons_text", de_map.next_value()?)?
+                }
+                "font_url" => object::once(&mut f_font_url, "font_url", de_map.next_value()?)?,
+                "input_labels" => {
+                    object::once(&mut f_input_labels, "input_labels", de_map.next_value()?)?
+                }
+                "links" => object::once(&mut f_links, "links", de_map.next_value()?)?,
+                "links_style" => {
+                    object::once(&mut f_links_style, "links_style", de_map.next_value()?)?
+                }
+                "reference_text_size" => object::once(
+                    &mut f_reference_text_size,
+                    "reference_text_size",
+                    de_map.next_value()?,
+                )?,
+                "subtitle" => object::once(&mut f_subtitle, "subtitle", de_map.next_value()?)?,
+                "title" => object::once(&mut f_title, "title", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1126,9 +1230,19 @@ impl object::Object for BrandingThemePageBackground {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "background_color" => f_background_color = Some(de_map.next_value()?),
-                "background_image_url" => f_background_image_url = Some(de_map.next_value()?),
-                "page_layout" => f_page_layout = Some(de_map.next_value()?),
+                "background_color" => object::once(
+                    &mut f_background_color,
+                    "background_color",
+                    de_map.next_value()?,
+                )?,
+                "background_image_url" => object::once(
+                    &mut f_background_image_url,
+                    "background_image_url",
+                    de_map.next_value()?,
+                )?,
+                "page_layout" => {
+                    object::once(&mut f_page_layout, "page_layout", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1235,11 +1349,23 @@ impl object::Object for BrandingThemeWidget {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "header_text_alignment" => f_header_text_alignment = Some(de_map.next_value()?),
-                "logo_height" => f_logo_height = Some(de_map.next_value()?),
-                "logo_position" => f_logo_position = Some(de_map.next_value()?),
-                "logo_url" => f_logo_url = Some(de_map.next_value()?),
-                "social_buttons_layout" => f_social_buttons_layout = Some(de_map.next_value()?),
+                "header_text_alignment" => object::once(
+                    &mut f_header_text_alignment,
+                    "header_text_alignment",
+                    de_map.next_value()?,
+                )?,
+                "logo_height" => {
+                    object::once(&mut f_logo_height, "logo_height", de_map.next_value()?)?
+                }
+                "logo_position" => {
+                    object::once(&mut f_logo_position, "logo_position", de_map.next_value()?)?
+                }
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
+                "social_buttons_layout" => object::once(
+                    &mut f_social_buttons_layout,
+                    "social_buttons_layout",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1400,11 +1526,11 @@ impl object::Object for BreachedPasswordDetectionPreChangePasswordStage {
     const NAME: &'static str = "BreachedPasswordDetectionPreChangePasswordStage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_shields = Default::default();
+        let mut f_shields = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "shields" => f_shields = de_map.next_value()?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1412,7 +1538,7 @@ impl object::Object for BreachedPasswordDetectionPreChangePasswordStage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            shields: f_shields,
+            shields: f_shields.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1515,13 +1641,21 @@ impl object::Object for BreachedPasswordDetectionStage {
     const NAME: &'static str = "BreachedPasswordDetectionStage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_pre_change_password = Default::default();
-        let mut f_pre_user_registration = Default::default();
+        let mut f_pre_change_password = None;
+        let mut f_pre_user_registration = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "pre-change-password" => f_pre_change_password = de_map.next_value()?,
-                "pre-user-registration" => f_pre_user_registration = de_map.next_value()?,
+                "pre-change-password" => object::once(
+                    &mut f_pre_change_password,
+                    "pre-change-password",
+                    de_map.next_value()?,
+                )?,
+                "pre-user-registration" => object::once(
+                    &mut f_pre_user_registration,
+                    "pre-user-registration",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1529,8 +1663,8 @@ impl object::Object for BreachedPasswordDetectionStage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            pre_change_password: f_pre_change_password,
-            pre_user_registration: f_pre_user_registration,
+            pre_change_password: f_pre_change_password.unwrap_or_default(),
+            pre_user_registration: f_pre_user_registration.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1638,7 +1772,7 @@ impl object::Object for BulkUpdateAculRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configs" => f_configs = Some(de_map.next_value()?),
+                "configs" => object::once(&mut f_configs, "configs", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1711,7 +1845,7 @@ impl object::Object for BulkUpdateAculResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configs" => f_configs = Some(de_map.next_value()?),
+                "configs" => object::once(&mut f_configs, "configs", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -51,19 +51,22 @@ impl object::Object for CertificateSubjectDnCredential {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_credential_type = None;
-        let mut f_name = Default::default();
-        let mut f_pem = Default::default();
-        let mut f_subject_dn = Default::default();
+        let mut f_name = None;
+        let mut f_pem = None;
+        let mut f_subject_dn = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credential_type" => {
-                    f_credential_type =
-                        Some(object::constant(de_map.next_value()?, "cert_subject_dn")?)
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    object::constant(de_map.next_value()?, "cert_subject_dn")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pem" => object::once(&mut f_pem, "pem", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
                 }
-                "name" => f_name = de_map.next_value()?,
-                "pem" => f_pem = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -72,9 +75,9 @@ impl object::Object for CertificateSubjectDnCredential {
         object::note_extra(&f_extra);
         Ok(Self {
             credential_type: object::missing(f_credential_type, "credential_type")?,
-            name: f_name,
-            pem: f_pem,
-            subject_dn: f_subject_dn,
+            name: f_name.unwrap_or_default(),
+            pem: f_pem.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -179,15 +182,21 @@ impl object::Object for ChangePasswordTicketIdentity {
     const NAME: &'static str = "ChangePasswordTicketIdentity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
+        let mut f_connection_id = None;
         let mut f_provider = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "auth0")?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "provider" => object::once(
+                    &mut f_provider,
+                    "provider",
+                    object::constant(de_map.next_value()?, "auth0")?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -195,7 +204,7 @@ impl object::Object for ChangePasswordTicketIdentity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
+            connection_id: f_connection_id.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
@@ -300,29 +309,45 @@ impl object::Object for ChangePasswordTicketRequestContent {
     const NAME: &'static str = "ChangePasswordTicketRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_email = Default::default();
-        let mut f_identity = Default::default();
-        let mut f_include_email_in_redirect = Default::default();
-        let mut f_mark_email_as_verified = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_result_url = Default::default();
-        let mut f_ttl_sec = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_client_id = None;
+        let mut f_connection_id = None;
+        let mut f_email = None;
+        let mut f_identity = None;
+        let mut f_include_email_in_redirect = None;
+        let mut f_mark_email_as_verified = None;
+        let mut f_organization_id = None;
+        let mut f_result_url = None;
+        let mut f_ttl_sec = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "identity" => f_identity = de_map.next_value()?,
-                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
-                "mark_email_as_verified" => f_mark_email_as_verified = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "result_url" => f_result_url = de_map.next_value()?,
-                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "identity" => object::once(&mut f_identity, "identity", de_map.next_value()?)?,
+                "includeEmailInRedirect" => object::once(
+                    &mut f_include_email_in_redirect,
+                    "includeEmailInRedirect",
+                    de_map.next_value()?,
+                )?,
+                "mark_email_as_verified" => object::once(
+                    &mut f_mark_email_as_verified,
+                    "mark_email_as_verified",
+                    de_map.next_value()?,
+                )?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "result_url" => {
+                    object::once(&mut f_result_url, "result_url", de_map.next_value()?)?
+                }
+                "ttl_sec" => object::once(&mut f_ttl_sec, "ttl_sec", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -330,16 +355,16 @@ impl object::Object for ChangePasswordTicketRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            connection_id: f_connection_id,
-            email: f_email,
-            identity: f_identity,
-            include_email_in_redirect: f_include_email_in_redirect,
-            mark_email_as_verified: f_mark_email_as_verified,
-            organization_id: f_organization_id,
-            result_url: f_result_url,
-            ttl_sec: f_ttl_sec,
-            user_id: f_user_id,
+            client_id: f_client_id.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            identity: f_identity.unwrap_or_default(),
+            include_email_in_redirect: f_include_email_in_redirect.unwrap_or_default(),
+            mark_email_as_verified: f_mark_email_as_verified.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            result_url: f_result_url.unwrap_or_default(),
+            ttl_sec: f_ttl_sec.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -473,11 +498,15 @@ impl object::Object for CimdMappedClientAuthenticationMethods {
     const NAME: &'static str = "CimdMappedClientAuthenticationMethods";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_private_key_jwt = Default::default();
+        let mut f_private_key_jwt = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
+                "private_key_jwt" => object::once(
+                    &mut f_private_key_jwt,
+                    "private_key_jwt",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -485,7 +514,7 @@ impl object::Object for CimdMappedClientAuthenticationMethods {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            private_key_jwt: f_private_key_jwt,
+            private_key_jwt: f_private_key_jwt.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -531,7 +560,9 @@ impl object::Object for CimdMappedClientAuthenticationMethodsPrivateKeyJwt {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -609,33 +640,45 @@ impl object::Object for CimdMappedClientFields {
     const NAME: &'static str = "CimdMappedClientFields";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_type = Default::default();
-        let mut f_callbacks = Default::default();
-        let mut f_client_authentication_methods = Default::default();
-        let mut f_description = Default::default();
-        let mut f_external_client_id = Default::default();
-        let mut f_grant_types = Default::default();
-        let mut f_jwks_uri = Default::default();
-        let mut f_logo_uri = Default::default();
-        let mut f_name = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
+        let mut f_app_type = None;
+        let mut f_callbacks = None;
+        let mut f_client_authentication_methods = None;
+        let mut f_description = None;
+        let mut f_external_client_id = None;
+        let mut f_grant_types = None;
+        let mut f_jwks_uri = None;
+        let mut f_logo_uri = None;
+        let mut f_name = None;
+        let mut f_token_endpoint_auth_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_type" => f_app_type = de_map.next_value()?,
-                "callbacks" => f_callbacks = de_map.next_value()?,
-                "client_authentication_methods" => {
-                    f_client_authentication_methods = de_map.next_value()?
+                "app_type" => object::once(&mut f_app_type, "app_type", de_map.next_value()?)?,
+                "callbacks" => object::once(&mut f_callbacks, "callbacks", de_map.next_value()?)?,
+                "client_authentication_methods" => object::once(
+                    &mut f_client_authentication_methods,
+                    "client_authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "description" => f_description = de_map.next_value()?,
-                "external_client_id" => f_external_client_id = de_map.next_value()?,
-                "grant_types" => f_grant_types = de_map.next_value()?,
-                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
-                "logo_uri" => f_logo_uri = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
+                "external_client_id" => object::once(
+                    &mut f_external_client_id,
+                    "external_client_id",
+                    de_map.next_value()?,
+                )?,
+                "grant_types" => {
+                    object::once(&mut f_grant_types, "grant_types", de_map.next_value()?)?
                 }
+                "jwks_uri" => object::once(&mut f_jwks_uri, "jwks_uri", de_map.next_value()?)?,
+                "logo_uri" => object::once(&mut f_logo_uri, "logo_uri", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -643,16 +686,16 @@ impl object::Object for CimdMappedClientFields {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_type: f_app_type,
-            callbacks: f_callbacks,
-            client_authentication_methods: f_client_authentication_methods,
-            description: f_description,
-            external_client_id: f_external_client_id,
-            grant_types: f_grant_types,
-            jwks_uri: f_jwks_uri,
-            logo_uri: f_logo_uri,
-            name: f_name,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
+            app_type: f_app_type.unwrap_or_default(),
+            callbacks: f_callbacks.unwrap_or_default(),
+            client_authentication_methods: f_client_authentication_methods.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            external_client_id: f_external_client_id.unwrap_or_default(),
+            grant_types: f_grant_types.unwrap_or_default(),
+            jwks_uri: f_jwks_uri.unwrap_or_default(),
+            logo_uri: f_logo_uri.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -719,9 +762,13 @@ impl object::Object for CimdMappedPrivateKeyJwtCredential {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = Some(de_map.next_value()?),
-                "credential_type" => f_credential_type = Some(de_map.next_value()?),
-                "kid" => f_kid = Some(de_map.next_value()?),
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    de_map.next_value()?,
+                )?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -785,9 +832,11 @@ impl object::Object for CimdValidationResult {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "valid" => f_valid = Some(de_map.next_value()?),
-                "violations" => f_violations = Some(de_map.next_value()?),
-                "warnings" => f_warnings = Some(de_map.next_value()?),
+                "valid" => object::once(&mut f_valid, "valid", de_map.next_value()?)?,
+                "violations" => {
+                    object::once(&mut f_violations, "violations", de_map.next_value()?)?
+                }
+                "warnings" => object::once(&mut f_warnings, "warnings", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1037,163 +1086,321 @@ impl object::Object for Client {
     const NAME: &'static str = "Client";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_addons = Default::default();
-        let mut f_allowed_clients = Default::default();
-        let mut f_allowed_logout_urls = Default::default();
-        let mut f_allowed_origins = Default::default();
-        let mut f_app_type = Default::default();
-        let mut f_async_approval_notification_channels = Default::default();
-        let mut f_callbacks = Default::default();
-        let mut f_client_aliases = Default::default();
-        let mut f_client_authentication_methods = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_metadata = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_compliance_level = Default::default();
-        let mut f_cross_origin_authentication = Default::default();
-        let mut f_cross_origin_loc = Default::default();
-        let mut f_custom_login_page = Default::default();
-        let mut f_custom_login_page_on = Default::default();
-        let mut f_custom_login_page_preview = Default::default();
-        let mut f_default_organization = Default::default();
-        let mut f_description = Default::default();
-        let mut f_encryption_key = Default::default();
-        let mut f_express_configuration = Default::default();
-        let mut f_external_client_id = Default::default();
-        let mut f_external_metadata_created_by = Default::default();
-        let mut f_external_metadata_type = Default::default();
-        let mut f_fedcm_login = Default::default();
-        let mut f_form_template = Default::default();
-        let mut f_global = Default::default();
-        let mut f_grant_types = Default::default();
-        let mut f_initiate_login_uri = Default::default();
-        let mut f_is_first_party = Default::default();
-        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
-        let mut f_jwks_uri = Default::default();
-        let mut f_jwt_configuration = Default::default();
-        let mut f_logo_uri = Default::default();
-        let mut f_mobile = Default::default();
-        let mut f_my_organization_configuration = Default::default();
-        let mut f_name = Default::default();
-        let mut f_native_social_login = Default::default();
-        let mut f_oidc_conformant = Default::default();
-        let mut f_oidc_logout = Default::default();
-        let mut f_organization_discovery_methods = Default::default();
-        let mut f_organization_require_behavior = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_par_request_expiry = Default::default();
-        let mut f_redirection_policy = Default::default();
-        let mut f_refresh_token = Default::default();
-        let mut f_require_proof_of_possession = Default::default();
-        let mut f_require_pushed_authorization_requests = Default::default();
-        let mut f_resource_server_identifier = Default::default();
-        let mut f_session_transfer = Default::default();
-        let mut f_signed_request_object = Default::default();
-        let mut f_signing_keys = Default::default();
-        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
-        let mut f_sso = Default::default();
-        let mut f_sso_disabled = Default::default();
-        let mut f_tenant = Default::default();
-        let mut f_third_party_security_mode = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
-        let mut f_token_exchange = Default::default();
-        let mut f_token_quota = Default::default();
-        let mut f_token_vault_privileged_access = Default::default();
-        let mut f_web_origins = Default::default();
+        let mut f_addons = None;
+        let mut f_allowed_clients = None;
+        let mut f_allowed_logout_urls = None;
+        let mut f_allowed_origins = None;
+        let mut f_app_type = None;
+        let mut f_async_approval_notification_channels = None;
+        let mut f_callbacks = None;
+        let mut f_client_aliases = None;
+        let mut f_client_authentication_methods = None;
+        let mut f_client_id = None;
+        let mut f_client_metadata = None;
+        let mut f_client_secret = None;
+        let mut f_compliance_level = None;
+        let mut f_cross_origin_authentication = None;
+        let mut f_cross_origin_loc = None;
+        let mut f_custom_login_page = None;
+        let mut f_custom_login_page_on = None;
+        let mut f_custom_login_page_preview = None;
+        let mut f_default_organization = None;
+        let mut f_description = None;
+        let mut f_encryption_key = None;
+        let mut f_express_configuration = None;
+        let mut f_external_client_id = None;
+        let mut f_external_metadata_created_by = None;
+        let mut f_external_metadata_type = None;
+        let mut f_fedcm_login = None;
+        let mut f_form_template = None;
+        let mut f_global = None;
+        let mut f_grant_types = None;
+        let mut f_initiate_login_uri = None;
+        let mut f_is_first_party = None;
+        let mut f_is_token_endpoint_ip_header_trusted = None;
+        let mut f_jwks_uri = None;
+        let mut f_jwt_configuration = None;
+        let mut f_logo_uri = None;
+        let mut f_mobile = None;
+        let mut f_my_organization_configuration = None;
+        let mut f_name = None;
+        let mut f_native_social_login = None;
+        let mut f_oidc_conformant = None;
+        let mut f_oidc_logout = None;
+        let mut f_organization_discovery_methods = None;
+        let mut f_organization_require_behavior = None;
+        let mut f_organization_usage = None;
+        let mut f_par_request_expiry = None;
+        let mut f_redirection_policy = None;
+        let mut f_refresh_token = None;
+        let mut f_require_proof_of_possession = None;
+        let mut f_require_pushed_authorization_requests = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_session_transfer = None;
+        let mut f_signed_request_object = None;
+        let mut f_signing_keys = None;
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = None;
+        let mut f_sso = None;
+        let mut f_sso_disabled = None;
+        let mut f_tenant = None;
+        let mut f_third_party_security_mode = None;
+        let mut f_token_endpoint_auth_method = None;
+        let mut f_token_exchange = None;
+        let mut f_token_quota = None;
+        let mut f_token_vault_privileged_access = None;
+        let mut f_web_origins = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "addons" => f_addons = de_map.next_value()?,
-                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
-                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
-                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
-                "app_type" => f_app_type = de_map.next_value()?,
-                "async_approval_notification_channels" => {
-                    f_async_approval_notification_channels = de_map.next_value()?
+                "addons" => object::once(&mut f_addons, "addons", de_map.next_value()?)?,
+                "allowed_clients" => object::once(
+                    &mut f_allowed_clients,
+                    "allowed_clients",
+                    de_map.next_value()?,
+                )?,
+                "allowed_logout_urls" => object::once(
+                    &mut f_allowed_logout_urls,
+                    "allowed_logout_urls",
+                    de_map.next_value()?,
+                )?,
+                "allowed_origins" => object::once(
+                    &mut f_allowed_origins,
+                    "allowed_origins",
+                    de_map.next_value()?,
+                )?,
+                "app_type" => object::once(&mut f_app_type, "app_type", de_map.next_value()?)?,
+                "async_approval_notification_channels" => object::once(
+                    &mut f_async_approval_notification_channels,
+                    "async_approval_notification_channels",
+                    de_map.next_value()?,
+                )?,
+                "callbacks" => object::once(&mut f_callbacks, "callbacks", de_map.next_value()?)?,
+                "client_aliases" => object::once(
+                    &mut f_client_aliases,
+                    "client_aliases",
+                    de_map.next_value()?,
+                )?,
+                "client_authentication_methods" => object::once(
+                    &mut f_client_authentication_methods,
+                    "client_authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_metadata" => object::once(
+                    &mut f_client_metadata,
+                    "client_metadata",
+                    de_map.next_value()?,
+                )?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "callbacks" => f_callbacks = de_map.next_value()?,
-                "client_aliases" => f_client_aliases = de_map.next_value()?,
-                "client_authentication_methods" => {
-                    f_client_authentication_methods = de_map.next_value()?
+                "compliance_level" => object::once(
+                    &mut f_compliance_level,
+                    "compliance_level",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_authentication" => object::once(
+                    &mut f_cross_origin_authentication,
+                    "cross_origin_authentication",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_loc" => object::once(
+                    &mut f_cross_origin_loc,
+                    "cross_origin_loc",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page" => object::once(
+                    &mut f_custom_login_page,
+                    "custom_login_page",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_on" => object::once(
+                    &mut f_custom_login_page_on,
+                    "custom_login_page_on",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_preview" => object::once(
+                    &mut f_custom_login_page_preview,
+                    "custom_login_page_preview",
+                    de_map.next_value()?,
+                )?,
+                "default_organization" => object::once(
+                    &mut f_default_organization,
+                    "default_organization",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_metadata" => f_client_metadata = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "compliance_level" => f_compliance_level = de_map.next_value()?,
-                "cross_origin_authentication" => {
-                    f_cross_origin_authentication = de_map.next_value()?
+                "encryption_key" => object::once(
+                    &mut f_encryption_key,
+                    "encryption_key",
+                    de_map.next_value()?,
+                )?,
+                "express_configuration" => object::once(
+                    &mut f_express_configuration,
+                    "express_configuration",
+                    de_map.next_value()?,
+                )?,
+                "external_client_id" => object::once(
+                    &mut f_external_client_id,
+                    "external_client_id",
+                    de_map.next_value()?,
+                )?,
+                "external_metadata_created_by" => object::once(
+                    &mut f_external_metadata_created_by,
+                    "external_metadata_created_by",
+                    de_map.next_value()?,
+                )?,
+                "external_metadata_type" => object::once(
+                    &mut f_external_metadata_type,
+                    "external_metadata_type",
+                    de_map.next_value()?,
+                )?,
+                "fedcm_login" => {
+                    object::once(&mut f_fedcm_login, "fedcm_login", de_map.next_value()?)?
                 }
-                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
-                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
-                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
-                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
-                "default_organization" => f_default_organization = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "encryption_key" => f_encryption_key = de_map.next_value()?,
-                "express_configuration" => f_express_configuration = de_map.next_value()?,
-                "external_client_id" => f_external_client_id = de_map.next_value()?,
-                "external_metadata_created_by" => {
-                    f_external_metadata_created_by = de_map.next_value()?
+                "form_template" => {
+                    object::once(&mut f_form_template, "form_template", de_map.next_value()?)?
                 }
-                "external_metadata_type" => f_external_metadata_type = de_map.next_value()?,
-                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
-                "form_template" => f_form_template = de_map.next_value()?,
-                "global" => f_global = de_map.next_value()?,
-                "grant_types" => f_grant_types = de_map.next_value()?,
-                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
-                "is_first_party" => f_is_first_party = de_map.next_value()?,
-                "is_token_endpoint_ip_header_trusted" => {
-                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
+                "global" => object::once(&mut f_global, "global", de_map.next_value()?)?,
+                "grant_types" => {
+                    object::once(&mut f_grant_types, "grant_types", de_map.next_value()?)?
                 }
-                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
-                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
-                "logo_uri" => f_logo_uri = de_map.next_value()?,
-                "mobile" => f_mobile = de_map.next_value()?,
-                "my_organization_configuration" => {
-                    f_my_organization_configuration = de_map.next_value()?
+                "initiate_login_uri" => object::once(
+                    &mut f_initiate_login_uri,
+                    "initiate_login_uri",
+                    de_map.next_value()?,
+                )?,
+                "is_first_party" => object::once(
+                    &mut f_is_first_party,
+                    "is_first_party",
+                    de_map.next_value()?,
+                )?,
+                "is_token_endpoint_ip_header_trusted" => object::once(
+                    &mut f_is_token_endpoint_ip_header_trusted,
+                    "is_token_endpoint_ip_header_trusted",
+                    de_map.next_value()?,
+                )?,
+                "jwks_uri" => object::once(&mut f_jwks_uri, "jwks_uri", de_map.next_value()?)?,
+                "jwt_configuration" => object::once(
+                    &mut f_jwt_configuration,
+                    "jwt_configuration",
+                    de_map.next_value()?,
+                )?,
+                "logo_uri" => object::once(&mut f_logo_uri, "logo_uri", de_map.next_value()?)?,
+                "mobile" => object::once(&mut f_mobile, "mobile", de_map.next_value()?)?,
+                "my_organization_configuration" => object::once(
+                    &mut f_my_organization_configuration,
+                    "my_organization_configuration",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "native_social_login" => object::once(
+                    &mut f_native_social_login,
+                    "native_social_login",
+                    de_map.next_value()?,
+                )?,
+                "oidc_conformant" => object::once(
+                    &mut f_oidc_conformant,
+                    "oidc_conformant",
+                    de_map.next_value()?,
+                )?,
+                "oidc_logout" => {
+                    object::once(&mut f_oidc_logout, "oidc_logout", de_map.next_value()?)?
                 }
-                "name" => f_name = de_map.next_value()?,
-                "native_social_login" => f_native_social_login = de_map.next_value()?,
-                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
-                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
-                "organization_discovery_methods" => {
-                    f_organization_discovery_methods = de_map.next_value()?
+                "organization_discovery_methods" => object::once(
+                    &mut f_organization_discovery_methods,
+                    "organization_discovery_methods",
+                    de_map.next_value()?,
+                )?,
+                "organization_require_behavior" => object::once(
+                    &mut f_organization_require_behavior,
+                    "organization_require_behavior",
+                    de_map.next_value()?,
+                )?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "par_request_expiry" => object::once(
+                    &mut f_par_request_expiry,
+                    "par_request_expiry",
+                    de_map.next_value()?,
+                )?,
+                "redirection_policy" => object::once(
+                    &mut f_redirection_policy,
+                    "redirection_policy",
+                    de_map.next_value()?,
+                )?,
+                "refresh_token" => {
+                    object::once(&mut f_refresh_token, "refresh_token", de_map.next_value()?)?
                 }
-                "organization_require_behavior" => {
-                    f_organization_require_behavior = de_map.next_value()?
+                "require_proof_of_possession" => object::once(
+                    &mut f_require_proof_of_possession,
+                    "require_proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "require_pushed_authorization_requests" => object::once(
+                    &mut f_require_pushed_authorization_requests,
+                    "require_pushed_authorization_requests",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
+                "session_transfer" => object::once(
+                    &mut f_session_transfer,
+                    "session_transfer",
+                    de_map.next_value()?,
+                )?,
+                "signed_request_object" => object::once(
+                    &mut f_signed_request_object,
+                    "signed_request_object",
+                    de_map.next_value()?,
+                )?,
+                "signing_keys" => {
+                    object::once(&mut f_signing_keys, "signing_keys", de_map.next_value()?)?
                 }
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
-                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
-                "refresh_token" => f_refresh_token = de_map.next_value()?,
-                "require_proof_of_possession" => {
-                    f_require_proof_of_possession = de_map.next_value()?
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => object::once(
+                    &mut f_skip_non_verifiable_callback_uri_confirmation_prompt,
+                    "skip_non_verifiable_callback_uri_confirmation_prompt",
+                    de_map.next_value()?,
+                )?,
+                "sso" => object::once(&mut f_sso, "sso", de_map.next_value()?)?,
+                "sso_disabled" => {
+                    object::once(&mut f_sso_disabled, "sso_disabled", de_map.next_value()?)?
                 }
-                "require_pushed_authorization_requests" => {
-                    f_require_pushed_authorization_requests = de_map.next_value()?
+                "tenant" => object::once(&mut f_tenant, "tenant", de_map.next_value()?)?,
+                "third_party_security_mode" => object::once(
+                    &mut f_third_party_security_mode,
+                    "third_party_security_mode",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
+                "token_exchange" => object::once(
+                    &mut f_token_exchange,
+                    "token_exchange",
+                    de_map.next_value()?,
+                )?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
                 }
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = de_map.next_value()?
+                "token_vault_privileged_access" => object::once(
+                    &mut f_token_vault_privileged_access,
+                    "token_vault_privileged_access",
+                    de_map.next_value()?,
+                )?,
+                "web_origins" => {
+                    object::once(&mut f_web_origins, "web_origins", de_map.next_value()?)?
                 }
-                "session_transfer" => f_session_transfer = de_map.next_value()?,
-                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
-                "signing_keys" => f_signing_keys = de_map.next_value()?,
-                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
-                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
-                }
-                "sso" => f_sso = de_map.next_value()?,
-                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
-                "tenant" => f_tenant = de_map.next_value()?,
-                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
-                }
-                "token_exchange" => f_token_exchange = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
-                "token_vault_privileged_access" => {
-                    f_token_vault_privileged_access = de_map.next_value()?
-                }
-                "web_origins" => f_web_origins = de_map.next_value()?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1201,70 +1408,73 @@ impl object::Object for Client {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            addons: f_addons,
-            allowed_clients: f_allowed_clients,
-            allowed_logout_urls: f_allowed_logout_urls,
-            allowed_origins: f_allowed_origins,
-            app_type: f_app_type,
-            async_approval_notification_channels: f_async_approval_notification_channels,
-            callbacks: f_callbacks,
-            client_aliases: f_client_aliases,
-            client_authentication_methods: f_client_authentication_methods,
-            client_id: f_client_id,
-            client_metadata: f_client_metadata,
-            client_secret: f_client_secret,
-            compliance_level: f_compliance_level,
-            cross_origin_authentication: f_cross_origin_authentication,
-            cross_origin_loc: f_cross_origin_loc,
-            custom_login_page: f_custom_login_page,
-            custom_login_page_on: f_custom_login_page_on,
-            custom_login_page_preview: f_custom_login_page_preview,
-            default_organization: f_default_organization,
-            description: f_description,
-            encryption_key: f_encryption_key,
-            express_configuration: f_express_configuration,
-            external_client_id: f_external_client_id,
-            external_metadata_created_by: f_external_metadata_created_by,
-            external_metadata_type: f_external_metadata_type,
-            fedcm_login: f_fedcm_login,
-            form_template: f_form_template,
-            global: f_global,
-            grant_types: f_grant_types,
-            initiate_login_uri: f_initiate_login_uri,
-            is_first_party: f_is_first_party,
-            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
-            jwks_uri: f_jwks_uri,
-            jwt_configuration: f_jwt_configuration,
-            logo_uri: f_logo_uri,
-            mobile: f_mobile,
-            my_organization_configuration: f_my_organization_configuration,
-            name: f_name,
-            native_social_login: f_native_social_login,
-            oidc_conformant: f_oidc_conformant,
-            oidc_logout: f_oidc_logout,
-            organization_discovery_methods: f_organization_discovery_methods,
-            organization_require_behavior: f_organization_require_behavior,
-            organization_usage: f_organization_usage,
-            par_request_expiry: f_par_request_expiry,
-            redirection_policy: f_redirection_policy,
-            refresh_token: f_refresh_token,
-            require_proof_of_possession: f_require_proof_of_possession,
-            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
-            resource_server_identifier: f_resource_server_identifier,
-            session_transfer: f_session_transfer,
-            signed_request_object: f_signed_request_object,
-            signing_keys: f_signing_keys,
+            addons: f_addons.unwrap_or_default(),
+            allowed_clients: f_allowed_clients.unwrap_or_default(),
+            allowed_logout_urls: f_allowed_logout_urls.unwrap_or_default(),
+            allowed_origins: f_allowed_origins.unwrap_or_default(),
+            app_type: f_app_type.unwrap_or_default(),
+            async_approval_notification_channels: f_async_approval_notification_channels
+                .unwrap_or_default(),
+            callbacks: f_callbacks.unwrap_or_default(),
+            client_aliases: f_client_aliases.unwrap_or_default(),
+            client_authentication_methods: f_client_authentication_methods.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_metadata: f_client_metadata.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            compliance_level: f_compliance_level.unwrap_or_default(),
+            cross_origin_authentication: f_cross_origin_authentication.unwrap_or_default(),
+            cross_origin_loc: f_cross_origin_loc.unwrap_or_default(),
+            custom_login_page: f_custom_login_page.unwrap_or_default(),
+            custom_login_page_on: f_custom_login_page_on.unwrap_or_default(),
+            custom_login_page_preview: f_custom_login_page_preview.unwrap_or_default(),
+            default_organization: f_default_organization.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            encryption_key: f_encryption_key.unwrap_or_default(),
+            express_configuration: f_express_configuration.unwrap_or_default(),
+            external_client_id: f_external_client_id.unwrap_or_default(),
+            external_metadata_created_by: f_external_metadata_created_by.unwrap_or_default(),
+            external_metadata_type: f_external_metadata_type.unwrap_or_default(),
+            fedcm_login: f_fedcm_login.unwrap_or_default(),
+            form_template: f_form_template.unwrap_or_default(),
+            global: f_global.unwrap_or_default(),
+            grant_types: f_grant_types.unwrap_or_default(),
+            initiate_login_uri: f_initiate_login_uri.unwrap_or_default(),
+            is_first_party: f_is_first_party.unwrap_or_default(),
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted
+                .unwrap_or_default(),
+            jwks_uri: f_jwks_uri.unwrap_or_default(),
+            jwt_configuration: f_jwt_configuration.unwrap_or_default(),
+            logo_uri: f_logo_uri.unwrap_or_default(),
+            mobile: f_mobile.unwrap_or_default(),
+            my_organization_configuration: f_my_organization_configuration.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            native_social_login: f_native_social_login.unwrap_or_default(),
+            oidc_conformant: f_oidc_conformant.unwrap_or_default(),
+            oidc_logout: f_oidc_logout.unwrap_or_default(),
+            organization_discovery_methods: f_organization_discovery_methods.unwrap_or_default(),
+            organization_require_behavior: f_organization_require_behavior.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            par_request_expiry: f_par_request_expiry.unwrap_or_default(),
+            redirection_policy: f_redirection_policy.unwrap_or_default(),
+            refresh_token: f_refresh_token.unwrap_or_default(),
+            require_proof_of_possession: f_require_proof_of_possession.unwrap_or_default(),
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests
+                .unwrap_or_default(),
+            resource_server_identifier: f_resource_server_identifier.unwrap_or_default(),
+            session_transfer: f_session_transfer.unwrap_or_default(),
+            signed_request_object: f_signed_request_object.unwrap_or_default(),
+            signing_keys: f_signing_keys.unwrap_or_default(),
             skip_non_verifiable_callback_uri_confirmation_prompt:
-                f_skip_non_verifiable_callback_uri_confirmation_prompt,
-            sso: f_sso,
-            sso_disabled: f_sso_disabled,
-            tenant: f_tenant,
-            third_party_security_mode: f_third_party_security_mode,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
-            token_exchange: f_token_exchange,
-            token_quota: f_token_quota,
-            token_vault_privileged_access: f_token_vault_privileged_access,
-            web_origins: f_web_origins,
+                f_skip_non_verifiable_callback_uri_confirmation_prompt.unwrap_or_default(),
+            sso: f_sso.unwrap_or_default(),
+            sso_disabled: f_sso_disabled.unwrap_or_default(),
+            tenant: f_tenant.unwrap_or_default(),
+            third_party_security_mode: f_third_party_security_mode.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
+            token_exchange: f_token_exchange.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
+            token_vault_privileged_access: f_token_vault_privileged_access.unwrap_or_default(),
+            web_origins: f_web_origins.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1427,15 +1637,19 @@ impl object::Object for ClientAddonAws {
     const NAME: &'static str = "ClientAddonAws";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_lifetime_in_seconds = Default::default();
-        let mut f_principal = Default::default();
-        let mut f_role = Default::default();
+        let mut f_lifetime_in_seconds = None;
+        let mut f_principal = None;
+        let mut f_role = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
-                "principal" => f_principal = de_map.next_value()?,
-                "role" => f_role = de_map.next_value()?,
+                "lifetime_in_seconds" => object::once(
+                    &mut f_lifetime_in_seconds,
+                    "lifetime_in_seconds",
+                    de_map.next_value()?,
+                )?,
+                "principal" => object::once(&mut f_principal, "principal", de_map.next_value()?)?,
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1443,9 +1657,9 @@ impl object::Object for ClientAddonAws {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            lifetime_in_seconds: f_lifetime_in_seconds,
-            principal: f_principal,
-            role: f_role,
+            lifetime_in_seconds: f_lifetime_in_seconds.unwrap_or_default(),
+            principal: f_principal.unwrap_or_default(),
+            role: f_role.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1559,35 +1773,69 @@ impl object::Object for ClientAddonAzureBlob {
     const NAME: &'static str = "ClientAddonAzureBlob";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_account_name = Default::default();
-        let mut f_blob_name = Default::default();
-        let mut f_blob_delete = Default::default();
-        let mut f_blob_read = Default::default();
-        let mut f_blob_write = Default::default();
-        let mut f_container_name = Default::default();
-        let mut f_container_delete = Default::default();
-        let mut f_container_list = Default::default();
-        let mut f_container_read = Default::default();
-        let mut f_container_write = Default::default();
-        let mut f_expiration = Default::default();
-        let mut f_signed_identifier = Default::default();
-        let mut f_storage_access_key = Default::default();
+        let mut f_account_name = None;
+        let mut f_blob_name = None;
+        let mut f_blob_delete = None;
+        let mut f_blob_read = None;
+        let mut f_blob_write = None;
+        let mut f_container_name = None;
+        let mut f_container_delete = None;
+        let mut f_container_list = None;
+        let mut f_container_read = None;
+        let mut f_container_write = None;
+        let mut f_expiration = None;
+        let mut f_signed_identifier = None;
+        let mut f_storage_access_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "accountName" => f_account_name = de_map.next_value()?,
-                "blobName" => f_blob_name = de_map.next_value()?,
-                "blob_delete" => f_blob_delete = de_map.next_value()?,
-                "blob_read" => f_blob_read = de_map.next_value()?,
-                "blob_write" => f_blob_write = de_map.next_value()?,
-                "containerName" => f_container_name = de_map.next_value()?,
-                "container_delete" => f_container_delete = de_map.next_value()?,
-                "container_list" => f_container_list = de_map.next_value()?,
-                "container_read" => f_container_read = de_map.next_value()?,
-                "container_write" => f_container_write = de_map.next_value()?,
-                "expiration" => f_expiration = de_map.next_value()?,
-                "signedIdentifier" => f_signed_identifier = de_map.next_value()?,
-                "storageAccessKey" => f_storage_access_key = de_map.next_value()?,
+                "accountName" => {
+                    object::once(&mut f_account_name, "accountName", de_map.next_value()?)?
+                }
+                "blobName" => object::once(&mut f_blob_name, "blobName", de_map.next_value()?)?,
+                "blob_delete" => {
+                    object::once(&mut f_blob_delete, "blob_delete", de_map.next_value()?)?
+                }
+                "blob_read" => object::once(&mut f_blob_read, "blob_read", de_map.next_value()?)?,
+                "blob_write" => {
+                    object::once(&mut f_blob_write, "blob_write", de_map.next_value()?)?
+                }
+                "containerName" => {
+                    object::once(&mut f_container_name, "containerName", de_map.next_value()?)?
+                }
+                "container_delete" => object::once(
+                    &mut f_container_delete,
+                    "container_delete",
+                    de_map.next_value()?,
+                )?,
+                "container_list" => object::once(
+                    &mut f_container_list,
+                    "container_list",
+                    de_map.next_value()?,
+                )?,
+                "container_read" => object::once(
+                    &mut f_container_read,
+                    "container_read",
+                    de_map.next_value()?,
+                )?,
+                "container_write" => object::once(
+                    &mut f_container_write,
+                    "container_write",
+                    de_map.next_value()?,
+                )?,
+                "expiration" => {
+                    object::once(&mut f_expiration, "expiration", de_map.next_value()?)?
+                }
+                "signedIdentifier" => object::once(
+                    &mut f_signed_identifier,
+                    "signedIdentifier",
+                    de_map.next_value()?,
+                )?,
+                "storageAccessKey" => object::once(
+                    &mut f_storage_access_key,
+                    "storageAccessKey",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1595,19 +1843,19 @@ impl object::Object for ClientAddonAzureBlob {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            account_name: f_account_name,
-            blob_name: f_blob_name,
-            blob_delete: f_blob_delete,
-            blob_read: f_blob_read,
-            blob_write: f_blob_write,
-            container_name: f_container_name,
-            container_delete: f_container_delete,
-            container_list: f_container_list,
-            container_read: f_container_read,
-            container_write: f_container_write,
-            expiration: f_expiration,
-            signed_identifier: f_signed_identifier,
-            storage_access_key: f_storage_access_key,
+            account_name: f_account_name.unwrap_or_default(),
+            blob_name: f_blob_name.unwrap_or_default(),
+            blob_delete: f_blob_delete.unwrap_or_default(),
+            blob_read: f_blob_read.unwrap_or_default(),
+            blob_write: f_blob_write.unwrap_or_default(),
+            container_name: f_container_name.unwrap_or_default(),
+            container_delete: f_container_delete.unwrap_or_default(),
+            container_list: f_container_list.unwrap_or_default(),
+            container_read: f_container_read.unwrap_or_default(),
+            container_write: f_container_write.unwrap_or_default(),
+            expiration: f_expiration.unwrap_or_default(),
+            signed_identifier: f_signed_identifier.unwrap_or_default(),
+            storage_access_key: f_storage_access_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1770,19 +2018,25 @@ impl object::Object for ClientAddonAzureSb {
     const NAME: &'static str = "ClientAddonAzureSb";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_entity_path = Default::default();
-        let mut f_expiration = Default::default();
-        let mut f_namespace = Default::default();
-        let mut f_sas_key = Default::default();
-        let mut f_sas_key_name = Default::default();
+        let mut f_entity_path = None;
+        let mut f_expiration = None;
+        let mut f_namespace = None;
+        let mut f_sas_key = None;
+        let mut f_sas_key_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "entityPath" => f_entity_path = de_map.next_value()?,
-                "expiration" => f_expiration = de_map.next_value()?,
-                "namespace" => f_namespace = de_map.next_value()?,
-                "sasKey" => f_sas_key = de_map.next_value()?,
-                "sasKeyName" => f_sas_key_name = de_map.next_value()?,
+                "entityPath" => {
+                    object::once(&mut f_entity_path, "entityPath", de_map.next_value()?)?
+                }
+                "expiration" => {
+                    object::once(&mut f_expiration, "expiration", de_map.next_value()?)?
+                }
+                "namespace" => object::once(&mut f_namespace, "namespace", de_map.next_value()?)?,
+                "sasKey" => object::once(&mut f_sas_key, "sasKey", de_map.next_value()?)?,
+                "sasKeyName" => {
+                    object::once(&mut f_sas_key_name, "sasKeyName", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1790,11 +2044,11 @@ impl object::Object for ClientAddonAzureSb {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            entity_path: f_entity_path,
-            expiration: f_expiration,
-            namespace: f_namespace,
-            sas_key: f_sas_key,
-            sas_key_name: f_sas_key_name,
+            entity_path: f_entity_path.unwrap_or_default(),
+            expiration: f_expiration.unwrap_or_default(),
+            namespace: f_namespace.unwrap_or_default(),
+            sas_key: f_sas_key.unwrap_or_default(),
+            sas_key_name: f_sas_key_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1910,11 +2164,11 @@ impl object::Object for ClientAddonEgnyte {
     const NAME: &'static str = "ClientAddonEgnyte";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_domain = Default::default();
+        let mut f_domain = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = de_map.next_value()?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1922,7 +2176,7 @@ impl object::Object for ClientAddonEgnyte {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            domain: f_domain,
+            domain: f_domain.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1998,19 +2252,31 @@ impl object::Object for ClientAddonFirebase {
     const NAME: &'static str = "ClientAddonFirebase";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_email = Default::default();
-        let mut f_lifetime_in_seconds = Default::default();
-        let mut f_private_key = Default::default();
-        let mut f_private_key_id = Default::default();
-        let mut f_secret = Default::default();
+        let mut f_client_email = None;
+        let mut f_lifetime_in_seconds = None;
+        let mut f_private_key = None;
+        let mut f_private_key_id = None;
+        let mut f_secret = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_email" => f_client_email = de_map.next_value()?,
-                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
-                "private_key" => f_private_key = de_map.next_value()?,
-                "private_key_id" => f_private_key_id = de_map.next_value()?,
-                "secret" => f_secret = de_map.next_value()?,
+                "client_email" => {
+                    object::once(&mut f_client_email, "client_email", de_map.next_value()?)?
+                }
+                "lifetime_in_seconds" => object::once(
+                    &mut f_lifetime_in_seconds,
+                    "lifetime_in_seconds",
+                    de_map.next_value()?,
+                )?,
+                "private_key" => {
+                    object::once(&mut f_private_key, "private_key", de_map.next_value()?)?
+                }
+                "private_key_id" => object::once(
+                    &mut f_private_key_id,
+                    "private_key_id",
+                    de_map.next_value()?,
+                )?,
+                "secret" => object::once(&mut f_secret, "secret", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2018,11 +2284,11 @@ impl object::Object for ClientAddonFirebase {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_email: f_client_email,
-            lifetime_in_seconds: f_lifetime_in_seconds,
-            private_key: f_private_key,
-            private_key_id: f_private_key_id,
-            secret: f_secret,
+            client_email: f_client_email.unwrap_or_default(),
+            lifetime_in_seconds: f_lifetime_in_seconds.unwrap_or_default(),
+            private_key: f_private_key.unwrap_or_default(),
+            private_key_id: f_private_key_id.unwrap_or_default(),
+            secret: f_secret.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2126,19 +2392,25 @@ impl object::Object for ClientAddonLayer {
     const NAME: &'static str = "ClientAddonLayer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_expiration = Default::default();
+        let mut f_expiration = None;
         let mut f_key_id = None;
-        let mut f_principal = Default::default();
+        let mut f_principal = None;
         let mut f_private_key = None;
         let mut f_provider_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "expiration" => f_expiration = de_map.next_value()?,
-                "keyId" => f_key_id = Some(de_map.next_value()?),
-                "principal" => f_principal = de_map.next_value()?,
-                "privateKey" => f_private_key = Some(de_map.next_value()?),
-                "providerId" => f_provider_id = Some(de_map.next_value()?),
+                "expiration" => {
+                    object::once(&mut f_expiration, "expiration", de_map.next_value()?)?
+                }
+                "keyId" => object::once(&mut f_key_id, "keyId", de_map.next_value()?)?,
+                "principal" => object::once(&mut f_principal, "principal", de_map.next_value()?)?,
+                "privateKey" => {
+                    object::once(&mut f_private_key, "privateKey", de_map.next_value()?)?
+                }
+                "providerId" => {
+                    object::once(&mut f_provider_id, "providerId", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2146,9 +2418,9 @@ impl object::Object for ClientAddonLayer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            expiration: f_expiration,
+            expiration: f_expiration.unwrap_or_default(),
             key_id: object::missing(f_key_id, "keyId")?,
-            principal: f_principal,
+            principal: f_principal.unwrap_or_default(),
             private_key: object::missing(f_private_key, "privateKey")?,
             provider_id: object::missing(f_provider_id, "providerId")?,
             extra: f_extra,
@@ -2218,176 +2490,3 @@ pub type ClientAddonMscrm = ClientAddonRms;
 ///
 /// The same type as [`ClientAddonZoom`]: the API description gives both the same schema.
 pub type ClientAddonNewRelic = ClientAddonZoom;
-
-#[cfg(any(
-    feature = "branding",
-    feature = "clients",
-    feature = "connection_profiles",
-    feature = "emails"
-))]
-/// Okta Access Gateway SSO configuration
-///
-/// Also named [`ConnectionProfileConfig`], [`ConnectionProfileStrategyOverridesConnectionConfig`], [`CustomProviderCredentials`], [`EventStreamWebhookBearerAuth`], [`ExtensibilityEmailProviderCredentials`], [`FlowActionFlowDoNothingParams`], [`FormFieldSocialConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ClientAddonOag {
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(
-    feature = "branding",
-    feature = "clients",
-    feature = "connection_profiles",
-    feature = "emails"
-))]
-impl<'de> Deserialize<'de> for ClientAddonOag {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(
-    feature = "branding",
-    feature = "clients",
-    feature = "connection_profiles",
-    feature = "emails"
-))]
-impl object::Object for ClientAddonOag {
-    const NAME: &'static str = "ClientAddonOag";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            f_extra.insert(de_key.into_string(), de_map.next_value()?);
-        }
-        object::note_extra(&f_extra);
-        Ok(Self { extra: f_extra })
-    }
-}
-
-#[cfg(any(
-    feature = "branding",
-    feature = "clients",
-    feature = "connection_profiles",
-    feature = "emails"
-))]
-impl fmt::Debug for ClientAddonOag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonOag")
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(
-    feature = "branding",
-    feature = "clients",
-    feature = "connection_profiles",
-    feature = "emails"
-))]
-impl ClientAddonOag {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Microsoft Office 365 SSO configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ClientAddonOffice365 {
-    /// Optional Auth0 database connection for testing an already-configured Office 365 tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// Your Office 365 domain name. e.g. `acme-org.com`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl<'de> Deserialize<'de> for ClientAddonOffice365 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "clients")]
-impl object::Object for ClientAddonOffice365 {
-    const NAME: &'static str = "ClientAddonOffice365";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection = Default::default();
-        let mut f_domain = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection" => f_connection = de_map.next_value()?,
-                "domain" => f_domain = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection: f_connection,
-            domain: f_domain,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientAddonOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientAddonOffice365")
-            .field("connection", &self.connection)
-            .field("domain", &self.domain)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientAddonOffice365 {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection`.
-    pub fn connection(mut self, value: impl Into<String>) -> Self {
-        self.connection = Some(value.into());
-        self
-    }
-
-    /// Sets `domain`.
-    pub fn domain(mut self, value: impl Into<String>) -> Self {
-        self.domain = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

@@ -15,6 +15,1570 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Response for connections with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentEvernoteSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentEvernoteSandbox {
+    const NAME: &'static str = "ConnectionResponseContentEvernoteSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "evernote-sandbox")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentEvernoteSandboxStrategy`.
+    pub enum ConnectionResponseContentEvernoteSandboxStrategy {
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentEvernoteStrategy`.
+    pub enum ConnectionResponseContentEvernoteStrategy {
+        /// `evernote`
+        Evernote = "evernote",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=exact
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentExact {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsExact>,
+    /// Always `exact`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentExact {
+    const NAME: &'static str = "ConnectionResponseContentExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "exact")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentExact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentExact")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentExactStrategy`.
+    pub enum ConnectionResponseContentExactStrategy {
+        /// `exact`
+        Exact = "exact",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=facebook
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentFacebook {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFacebook>,
+    /// Always `facebook`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentFacebook {
+    const NAME: &'static str = "ConnectionResponseContentFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "facebook")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentFacebook")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentFacebookStrategy`.
+    pub enum ConnectionResponseContentFacebookStrategy {
+        /// `facebook`
+        Facebook = "facebook",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=fitbit
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentFitbit {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFitbit>,
+    /// Always `fitbit`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentFitbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentFitbit {
+    const NAME: &'static str = "ConnectionResponseContentFitbit";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "fitbit")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentFitbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentFitbit")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentFitbitStrategy`.
+    pub enum ConnectionResponseContentFitbitStrategy {
+        /// `fitbit`
+        Fitbit = "fitbit",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=github
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGitHub {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGitHub>,
+    /// Always `github`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGitHub {
+    const NAME: &'static str = "ConnectionResponseContentGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "github")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGitHub")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGitHubStrategy`.
+    pub enum ConnectionResponseContentGitHubStrategy {
+        /// `github`
+        Github = "github",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=google-apps
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGoogleApps {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleApps>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `google-apps`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGoogleApps {
+    const NAME: &'static str = "ConnectionResponseContentGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "google-apps")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGoogleApps")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGoogleAppsStrategy`.
+    pub enum ConnectionResponseContentGoogleAppsStrategy {
+        /// `google-apps`
+        GoogleApps = "google-apps",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=google-oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentGoogleOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleOAuth2>,
+    /// Always `google-oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentGoogleOAuth2 {
+    const NAME: &'static str = "ConnectionResponseContentGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "google-oauth2")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentGoogleOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentGoogleOAuth2Strategy`.
+    pub enum ConnectionResponseContentGoogleOAuth2Strategy {
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=instagram
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentInstagram {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsInstagram>,
+    /// Always `instagram`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentInstagram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentInstagram {
+    const NAME: &'static str = "ConnectionResponseContentInstagram";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "instagram")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentInstagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentInstagram")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentInstagramStrategy`.
+    pub enum ConnectionResponseContentInstagramStrategy {
+        /// `instagram`
+        Instagram = "instagram",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=ip
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentIp {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `ip`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentIp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentIp {
+    const NAME: &'static str = "ConnectionResponseContentIp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "ip")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentIp")
+            .field("options", &Keys(&self.options))
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentIpStrategy`.
+    pub enum ConnectionResponseContentIpStrategy {
+        /// `ip`
+        Ip = "ip",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=line
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentLine {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLine>,
+    /// Always `line`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentLine {
+    const NAME: &'static str = "ConnectionResponseContentLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "line")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentLine")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentLineStrategy`.
+    pub enum ConnectionResponseContentLineStrategy {
+        /// `line`
+        Line = "line",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=linkedin
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentLinkedin {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLinkedin>,
+    /// Always `linkedin`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentLinkedin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentLinkedin {
+    const NAME: &'static str = "ConnectionResponseContentLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "linkedin")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentLinkedin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentLinkedin")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentLinkedinStrategy`.
+    pub enum ConnectionResponseContentLinkedinStrategy {
+        /// `linkedin`
+        Linkedin = "linkedin",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oauth1
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOAuth1 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth1>,
+    /// Always `oauth1`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOAuth1 {
+    const NAME: &'static str = "ConnectionResponseContentOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oauth1")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOAuth1")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOAuth1Strategy`.
+    pub enum ConnectionResponseContentOAuth1Strategy {
+        /// `oauth1`
+        Oauth1 = "oauth1",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth2>,
+    /// Always `oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOAuth2 {
+    const NAME: &'static str = "ConnectionResponseContentOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oauth2")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOAuth2Strategy`.
+    pub enum ConnectionResponseContentOAuth2Strategy {
+        /// `oauth2`
+        Oauth2 = "oauth2",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=office365
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOffice365 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOffice365>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `office365`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOffice365 {
+    const NAME: &'static str = "ConnectionResponseContentOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "office365")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOffice365")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOffice365Strategy`.
+    pub enum ConnectionResponseContentOffice365Strategy {
+        /// `office365`
+        Office365 = "office365",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOidc {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOidc>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOidc {
+    const NAME: &'static str = "ConnectionResponseContentOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oidc")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOidc")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOidcStrategy`.
+    pub enum ConnectionResponseContentOidcStrategy {
+        /// `oidc`
+        Oidc = "oidc",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=okta
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentOkta {
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOkta>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `okta`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentOkta {
+    const NAME: &'static str = "ConnectionResponseContentOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "okta")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentOkta")
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentOktaStrategy`.
+    pub enum ConnectionResponseContentOktaStrategy {
+        /// `okta`
+        Okta = "okta",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=paypal
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPaypal {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPaypal {
+    const NAME: &'static str = "ConnectionResponseContentPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "paypal")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPaypal")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=paypal-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPaypalSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPaypalSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPaypalSandbox {
+    const NAME: &'static str = "ConnectionResponseContentPaypalSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "paypal-sandbox")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPaypalSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPaypalSandboxStrategy`.
+    pub enum ConnectionResponseContentPaypalSandboxStrategy {
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPaypalStrategy`.
+    pub enum ConnectionResponseContentPaypalStrategy {
+        /// `paypal`
+        Paypal = "paypal",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Response for connections with strategy=pingfederate
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentPingFederate {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPingFederate>,
+    /// The `provisioning_ticket_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_ticket_url: Option<String>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `pingfederate`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentPingFederate {
+    const NAME: &'static str = "ConnectionResponseContentPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "pingfederate")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentPingFederate")
+            .field("options", &self.options)
+            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentPingFederateStrategy`.
+    pub enum ConnectionResponseContentPingFederateStrategy {
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+    }
+}
+
+#[cfg(feature = "full")]
 /// Response for connections with strategy=planningcenter
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -43,15 +1607,17 @@ impl object::Object for ConnectionResponseContentPlanningCenter {
     const NAME: &'static str = "ConnectionResponseContentPlanningCenter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "planningcenter")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "planningcenter")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -59,7 +1625,7 @@ impl object::Object for ConnectionResponseContentPlanningCenter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -115,15 +1681,17 @@ impl object::Object for ConnectionResponseContentSalesforce {
     const NAME: &'static str = "ConnectionResponseContentSalesforce";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "salesforce")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -131,7 +1699,7 @@ impl object::Object for ConnectionResponseContentSalesforce {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -178,18 +1746,17 @@ impl object::Object for ConnectionResponseContentSalesforceCommunity {
     const NAME: &'static str = "ConnectionResponseContentSalesforceCommunity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "salesforce-community",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce-community")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -197,7 +1764,7 @@ impl object::Object for ConnectionResponseContentSalesforceCommunity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -253,18 +1820,17 @@ impl object::Object for ConnectionResponseContentSalesforceSandbox {
     const NAME: &'static str = "ConnectionResponseContentSalesforceSandbox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "salesforce-sandbox",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce-sandbox")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -272,7 +1838,7 @@ impl object::Object for ConnectionResponseContentSalesforceSandbox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -343,17 +1909,29 @@ impl object::Object for ConnectionResponseContentSaml {
     const NAME: &'static str = "ConnectionResponseContentSaml";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "samlp")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "samlp")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -361,9 +1939,9 @@ impl object::Object for ConnectionResponseContentSaml {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -424,17 +2002,23 @@ impl object::Object for ConnectionResponseContentSharepoint {
     const NAME: &'static str = "ConnectionResponseContentSharepoint";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "sharepoint")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "sharepoint")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -442,8 +2026,8 @@ impl object::Object for ConnectionResponseContentSharepoint {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -500,13 +2084,17 @@ impl object::Object for ConnectionResponseContentShop {
     const NAME: &'static str = "ConnectionResponseContentShop";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shop")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "shop")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -514,7 +2102,7 @@ impl object::Object for ConnectionResponseContentShop {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -570,13 +2158,17 @@ impl object::Object for ConnectionResponseContentShopify {
     const NAME: &'static str = "ConnectionResponseContentShopify";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shopify")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "shopify")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -584,7 +2176,7 @@ impl object::Object for ConnectionResponseContentShopify {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -640,13 +2232,17 @@ impl object::Object for ConnectionResponseContentSms {
     const NAME: &'static str = "ConnectionResponseContentSms";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "sms")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "sms")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -654,7 +2250,7 @@ impl object::Object for ConnectionResponseContentSms {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -710,15 +2306,17 @@ impl object::Object for ConnectionResponseContentSoundcloud {
     const NAME: &'static str = "ConnectionResponseContentSoundcloud";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "soundcloud")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "soundcloud")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -726,7 +2324,7 @@ impl object::Object for ConnectionResponseContentSoundcloud {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -782,18 +2380,17 @@ impl object::Object for ConnectionResponseContentThirtySevenSignals {
     const NAME: &'static str = "ConnectionResponseContentThirtySevenSignals";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "thirtysevensignals",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "thirtysevensignals")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -801,7 +2398,7 @@ impl object::Object for ConnectionResponseContentThirtySevenSignals {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -857,13 +2454,17 @@ impl object::Object for ConnectionResponseContentTwitter {
     const NAME: &'static str = "ConnectionResponseContentTwitter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "twitter")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "twitter")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -871,7 +2472,7 @@ impl object::Object for ConnectionResponseContentTwitter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -927,13 +2528,17 @@ impl object::Object for ConnectionResponseContentUntappd {
     const NAME: &'static str = "ConnectionResponseContentUntappd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "untappd")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "untappd")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -941,7 +2546,7 @@ impl object::Object for ConnectionResponseContentUntappd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -997,15 +2602,17 @@ impl object::Object for ConnectionResponseContentVkontakte {
     const NAME: &'static str = "ConnectionResponseContentVkontakte";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "vkontakte")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "vkontakte")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1013,7 +2620,7 @@ impl object::Object for ConnectionResponseContentVkontakte {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1069,13 +2676,17 @@ impl object::Object for ConnectionResponseContentWeibo {
     const NAME: &'static str = "ConnectionResponseContentWeibo";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "weibo")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "weibo")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1083,7 +2694,7 @@ impl object::Object for ConnectionResponseContentWeibo {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1139,15 +2750,17 @@ impl object::Object for ConnectionResponseContentWindowsLive {
     const NAME: &'static str = "ConnectionResponseContentWindowsLive";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "windowslive")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "windowslive")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1155,7 +2768,7 @@ impl object::Object for ConnectionResponseContentWindowsLive {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1211,15 +2824,17 @@ impl object::Object for ConnectionResponseContentWordpress {
     const NAME: &'static str = "ConnectionResponseContentWordpress";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "wordpress")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "wordpress")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1227,7 +2842,7 @@ impl object::Object for ConnectionResponseContentWordpress {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1283,13 +2898,17 @@ impl object::Object for ConnectionResponseContentYahoo {
     const NAME: &'static str = "ConnectionResponseContentYahoo";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yahoo")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "yahoo")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1297,7 +2916,7 @@ impl object::Object for ConnectionResponseContentYahoo {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1321,1385 +2940,5 @@ string_enum! {
     pub enum ConnectionResponseContentYahooStrategy {
         /// `yahoo`
         Yahoo = "yahoo",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=yandex
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentYandex {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentYandex {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentYandex {
-    const NAME: &'static str = "ConnectionResponseContentYandex";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yandex")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentYandexStrategy`.
-    pub enum ConnectionResponseContentYandexStrategy {
-        /// `yandex`
-        Yandex = "yandex",
-    }
-}
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
-pub type ConnectionResponseModesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
-pub type ConnectionResponseTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
-pub type ConnectionScopeAmazon = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArray = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayFacebook = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of custom OAuth 2.0 scopes to request during authentication.
-pub type ConnectionScopeArrayWindowsLive = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
-pub type ConnectionScopeAzureAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Computed comma-separated OAuth scope string sent to Facebook.
-pub type ConnectionScopeFacebook = String;
-
-#[cfg(feature = "full")]
-/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
-pub type ConnectionScopeGoogleApps = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of OAuth 2.0 scopes requested during Google authentication.
-pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A single OAuth 2.0 scope string
-pub type ConnectionScopeItem = String;
-
-#[cfg(feature = "full")]
-/// An OAuth scope string.
-pub type ConnectionScopeItemGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
-pub type ConnectionScopeLinkedin = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
-///
-/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionScopeOAuth2 {
-    /// The `String` shape.
-    String(String),
-    /// The `Vec<String>` shape.
-    Array(Vec<String>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            String(String),
-            Array(Vec<String>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::String(v) => Self::String(v),
-            Wire::Array(v) => Self::Array(v),
-            Wire::Other(v) => {
-                other("ConnectionScopeOAuth2", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScopeOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::String(v) => f.debug_tuple("String").field(v).finish(),
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
-pub type ConnectionScopeOidc = String;
-
-#[cfg(feature = "full")]
-/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
-pub type ConnectionScopePaypal = Vec<String>;
-
-#[cfg(feature = "full")]
-/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
-pub type ConnectionScopeSalesforce = Vec<String>;
-
-#[cfg(feature = "full")]
-/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
-pub type ConnectionScopesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionScriptsOAuth1 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
-    pub fetch_user_profile: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionScriptsOAuth1 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionScriptsOAuth1 {
-    const NAME: &'static str = "ConnectionScriptsOAuth1";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_fetch_user_profile = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "fetchUserProfile" => f_fetch_user_profile = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            fetch_user_profile: f_fetch_user_profile,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScriptsOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth1")
-            .field("fetch_user_profile", &self.fetch_user_profile)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionScriptsOAuth2 {
-    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
-    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
-    pub fetch_user_profile: Option<String>,
-    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
-    #[serde(rename = "getLogoutUrl", skip_serializing_if = "Option::is_none")]
-    pub get_logout_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionScriptsOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionScriptsOAuth2 {
-    const NAME: &'static str = "ConnectionScriptsOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_fetch_user_profile = Default::default();
-        let mut f_get_logout_url = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "fetchUserProfile" => f_fetch_user_profile = de_map.next_value()?,
-                "getLogoutUrl" => f_get_logout_url = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            fetch_user_profile: f_fetch_user_profile,
-            get_logout_url: f_get_logout_url,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionScriptsOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionScriptsOAuth2")
-            .field("fetch_user_profile", &self.fetch_user_profile)
-            .field("get_logout_url", &self.get_logout_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
-pub type ConnectionSendBackChannelNonce = bool;
-
-#[cfg(feature = "full")]
-/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
-pub type ConnectionServiceDocumentation = String;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
-    pub enum ConnectionSetUserRootAttributesEnum {
-        /// `on_each_login`
-        OnEachLogin = "on_each_login",
-        /// `on_first_login`
-        OnFirstLogin = "on_first_login",
-        /// `never_on_login`
-        NeverOnLogin = "never_on_login",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SHA-1 thumbprint of the certificate
-pub type ConnectionSha1Thumbprint = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Choose how Auth0 sets the email_verified field in the user profile.
-    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
-        /// `never_set_emails_as_verified`
-        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
-        /// `always_set_emails_as_verified`
-        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
-pub type ConnectionShowAsButton = bool;
-
-#[cfg(feature = "full")]
-/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
-pub type ConnectionSignInEndpointAd = String;
-
-#[cfg(feature = "full")]
-/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
-pub type ConnectionSignInEndpointAdfs = String;
-
-#[cfg(feature = "full")]
-/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
-pub type ConnectionSignInEndpointSaml = String;
-
-#[cfg(feature = "full")]
-/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
-pub type ConnectionSignOutEndpointSaml = String;
-
-#[cfg(feature = "full")]
-/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
-pub type ConnectionSignSamlRequestSaml = bool;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Valid SAML signature algorithms
-    pub enum ConnectionSignatureAlgorithmEnumSaml {
-        /// `rsa-sha1`
-        RsaSha1 = "rsa-sha1",
-        /// `rsa-sha256`
-        RsaSha256 = "rsa-sha256",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
-pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
-    pub enum ConnectionSignatureMethodOAuth1 {
-        /// `RSA-SHA1`
-        RsaSha1 = "RSA-SHA1",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertSaml = String;
-
-#[cfg(feature = "full")]
-/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
-pub type ConnectionSigningCertificateDerSaml = String;
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemPingFederate = String;
-
-#[cfg(feature = "full")]
-/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
-pub type ConnectionSigningCertificatePemSaml = String;
-
-#[cfg(feature = "full")]
-/// Key pair with 'key' and 'cert' properties for signing SAML messages
-///
-/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionSigningKeySaml {
-    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionSigningKeySaml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionSigningKeySaml {
-    const NAME: &'static str = "ConnectionSigningKeySaml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cert = Default::default();
-        let mut f_key = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "cert" => f_cert = de_map.next_value()?,
-                "key" => f_key = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            cert: f_cert,
-            key: f_key,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionSigningKeySaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionSigningKeySaml")
-            .field("cert", &self.cert)
-            .field("key", &self.key.as_ref().map(|_| REDACTED))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the signup behavior for password authentication
-    pub enum ConnectionSignupBehaviorEnum {
-        /// `allow`
-        Allow = "allow",
-        /// `block`
-        Block = "block",
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-string_enum! {
-    /// The values of `ConnectionStrategyEnum`.
-    pub enum ConnectionStrategyEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `amazon`
-        Amazon = "amazon",
-        /// `apple`
-        Apple = "apple",
-        /// `dropbox`
-        Dropbox = "dropbox",
-        /// `bitbucket`
-        Bitbucket = "bitbucket",
-        /// `auth0-oidc`
-        Auth0Oidc = "auth0-oidc",
-        /// `auth0`
-        Auth0 = "auth0",
-        /// `baidu`
-        Baidu = "baidu",
-        /// `bitly`
-        Bitly = "bitly",
-        /// `box`
-        Box = "box",
-        /// `custom`
-        Custom = "custom",
-        /// `daccount`
-        Daccount = "daccount",
-        /// `dwolla`
-        Dwolla = "dwolla",
-        /// `email`
-        Email = "email",
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-        /// `evernote`
-        Evernote = "evernote",
-        /// `exact`
-        Exact = "exact",
-        /// `facebook`
-        Facebook = "facebook",
-        /// `fitbit`
-        Fitbit = "fitbit",
-        /// `github`
-        Github = "github",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-        /// `instagram`
-        Instagram = "instagram",
-        /// `ip`
-        Ip = "ip",
-        /// `line`
-        Line = "line",
-        /// `linkedin`
-        Linkedin = "linkedin",
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `paypal`
-        Paypal = "paypal",
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `planningcenter`
-        Planningcenter = "planningcenter",
-        /// `salesforce-community`
-        SalesforceCommunity = "salesforce-community",
-        /// `salesforce-sandbox`
-        SalesforceSandbox = "salesforce-sandbox",
-        /// `salesforce`
-        Salesforce = "salesforce",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `shopify`
-        Shopify = "shopify",
-        /// `shop`
-        Shop = "shop",
-        /// `sms`
-        Sms = "sms",
-        /// `soundcloud`
-        Soundcloud = "soundcloud",
-        /// `thirtysevensignals`
-        Thirtysevensignals = "thirtysevensignals",
-        /// `twitter`
-        Twitter = "twitter",
-        /// `untappd`
-        Untappd = "untappd",
-        /// `vkontakte`
-        Vkontakte = "vkontakte",
-        /// `waad`
-        Waad = "waad",
-        /// `weibo`
-        Weibo = "weibo",
-        /// `windowslive`
-        Windowslive = "windowslive",
-        /// `wordpress`
-        Wordpress = "wordpress",
-        /// `yahoo`
-        Yahoo = "yahoo",
-        /// `yandex`
-        Yandex = "yandex",
-        /// `auth0-adldap`
-        Auth0Adldap = "auth0-adldap",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ConnectionStrategyVersionEnumLinkedin` schema.
-pub type ConnectionStrategyVersionEnumLinkedin = i64;
-
-#[cfg(feature = "full")]
-/// Version number of the windowslive strategy implementation.
-pub type ConnectionStrategyVersionEnumWindowsLive = i64;
-
-#[cfg(feature = "full")]
-/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
-pub type ConnectionSubjectTypesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
-pub type ConnectionTemplateSms = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
-    pub enum ConnectionTemplateSyntaxEnumSms {
-        /// `liquid`
-        Liquid = "liquid",
-        /// `md_with_macros`
-        MdWithMacros = "md_with_macros",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Tenant domain
-pub type ConnectionTenantDomain = String;
-
-#[cfg(feature = "full")]
-/// Primary AD domain hint used for HRD and discovery.
-pub type ConnectionTenantDomainAd = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTenantDomainAzureAdOne` schema.
-pub type ConnectionTenantDomainAzureAdOne = String;
-
-#[cfg(feature = "full")]
-/// The Google Workspace primary domain used to identify the organization during authentication.
-pub type ConnectionTenantDomainGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
-pub type ConnectionTenantDomainSaml = String;
-
-#[cfg(feature = "full")]
-/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
-pub type ConnectionTenantIdAzureAd = String;
-
-#[cfg(feature = "full")]
-/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
-pub type ConnectionThumbprints = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
-pub type ConnectionThumbprintsAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
-pub type ConnectionThumbprintsSaml = Vec<String>;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
-pub type ConnectionTokenEndpoint = String;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
-    pub enum ConnectionTokenEndpointAuthMethodEnum {
-        /// `client_secret_post`
-        ClientSecretPost = "client_secret_post",
-        /// `private_key_jwt`
-        PrivateKeyJwt = "private_key_jwt",
-    }
-}
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
-pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// Algorithm used to sign client_assertions.
-///
-/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
-pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
-pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
-    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
-        /// `issuer`
-        Issuer = "issuer",
-        /// `token_endpoint`
-        TokenEndpoint = "token_endpoint",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ConnectionTokenEndpointOAuth2` schema.
-pub type ConnectionTokenEndpointOAuth2 = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTokenEndpointOidc` schema.
-pub type ConnectionTokenEndpointOidc = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionTotpEmail` schema.
-///
-/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
-pub type ConnectionTotpEmail = ConnectionTotpSms;
-
-#[cfg(feature = "full")]
-/// Length of the TOTP code
-pub type ConnectionTotpLengthEmail = i64;
-
-#[cfg(feature = "full")]
-/// Length of the TOTP code
-pub type ConnectionTotpLengthPasswordless = i64;
-
-#[cfg(feature = "full")]
-/// Number of digits in the verification code
-pub type ConnectionTotpLengthSms = i64;
-
-#[cfg(feature = "full")]
-/// Time-based One-Time Password (TOTP) options
-///
-/// Also named [`ConnectionTotpEmail`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionTotpSms {
-    /// The `length` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub length: Option<i64>,
-    /// The `time_step` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_step: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionTotpSms {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionTotpSms {
-    const NAME: &'static str = "ConnectionTotpSms";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_length = Default::default();
-        let mut f_time_step = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "length" => f_length = de_map.next_value()?,
-                "time_step" => f_time_step = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            length: f_length,
-            time_step: f_time_step,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionTotpSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionTotpSms")
-            .field("length", &self.length)
-            .field("time_step", &self.time_step)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepEmail = i64;
-
-#[cfg(feature = "full")]
-/// Time step for TOTP in seconds
-pub type ConnectionTotpTimeStepPasswordless = i64;
-
-#[cfg(feature = "full")]
-/// Code validity duration in seconds
-pub type ConnectionTotpTimeStepSms = i64;
-
-#[cfg(feature = "full")]
-/// Twilio Account SID
-pub type ConnectionTwilioSidSms = String;
-
-#[cfg(feature = "full")]
-/// Twilio Auth Token
-pub type ConnectionTwilioTokenSms = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
-    pub enum ConnectionTypeEnumOidc {
-        /// `back_channel`
-        BackChannel = "back_channel",
-        /// `front_channel`
-        FrontChannel = "front_channel",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Connection type
-    pub enum ConnectionTypeEnumOkta {
-        /// `back_channel`
-        BackChannel = "back_channel",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
-pub type ConnectionUiLocalesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ConnectionUpstreamAdditionalProperties {
-    /// The `ConnectionUpstreamAlias` shape.
-    Alias(ConnectionUpstreamAlias),
-    /// The `ConnectionUpstreamValue` shape.
-    Value(ConnectionUpstreamValue),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "connections")]
-/// Every field of `ConnectionUpstreamAdditionalProperties`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
-struct ConnectionUpstreamAdditionalPropertiesByKeys {
-    alias: Option<ConnectionUpstreamAliasEnum>,
-    value: Option<String>,
-    extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalPropertiesByKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionUpstreamAdditionalPropertiesByKeys {
-    const NAME: &'static str = "ConnectionUpstreamAdditionalPropertiesByKeys";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_value = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            value: f_value,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ByKeys(ConnectionUpstreamAdditionalPropertiesByKeys),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ByKeys(w) => {
-                if w.alias.is_some() {
-                    let mut extra = w.extra;
-                    if let Some(v) = w.value {
-                        extra.insert(
-                            "value".to_owned(),
-                            serde_json::to_value(v)
-                                .map_err(<D::Error as serde::de::Error>::custom)?,
-                        );
-                    }
-
-                    Self::Alias(ConnectionUpstreamAlias {
-                        alias: w.alias,
-                        extra,
-                    })
-                } else if w.value.is_some() {
-                    let mut extra = w.extra;
-                    if let Some(v) = w.alias {
-                        extra.insert(
-                            "alias".to_owned(),
-                            serde_json::to_value(v)
-                                .map_err(<D::Error as serde::de::Error>::custom)?,
-                        );
-                    }
-
-                    Self::Value(ConnectionUpstreamValue {
-                        value: w.value,
-                        extra,
-                    })
-                } else {
-                    let mut extra = w.extra;
-                    if let Some(v) = w.value {
-                        extra.insert(
-                            "value".to_owned(),
-                            serde_json::to_value(v)
-                                .map_err(<D::Error as serde::de::Error>::custom)?,
-                        );
-                    }
-
-                    Self::Alias(ConnectionUpstreamAlias {
-                        alias: w.alias,
-                        extra,
-                    })
-                }
-            }
-            Wire::Other(v) => {
-                other("ConnectionUpstreamAdditionalProperties", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
-            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUpstreamAlias` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionUpstreamAlias {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<ConnectionUpstreamAliasEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUpstreamAlias {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionUpstreamAlias {
-    const NAME: &'static str = "ConnectionUpstreamAlias";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamAlias {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUpstreamAlias")
-            .field("alias", &self.alias)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUpstreamAlias {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<ConnectionUpstreamAliasEnum>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// The values of `ConnectionUpstreamAliasEnum`.
-    pub enum ConnectionUpstreamAliasEnum {
-        /// `acr_values`
-        AcrValues = "acr_values",
-        /// `audience`
-        Audience = "audience",
-        /// `client_id`
-        ClientId = "client_id",
-        /// `display`
-        Display = "display",
-        /// `id_token_hint`
-        IdTokenHint = "id_token_hint",
-        /// `login_hint`
-        LoginHint = "login_hint",
-        /// `max_age`
-        MaxAge = "max_age",
-        /// `prompt`
-        Prompt = "prompt",
-        /// `resource`
-        Resource = "resource",
-        /// `response_mode`
-        ResponseMode = "response_mode",
-        /// `response_type`
-        ResponseType = "response_type",
-        /// `ui_locales`
-        UiLocales = "ui_locales",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for adding parameters in the request to the upstream IdP
-pub type ConnectionUpstreamParams = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "full")]
-/// The `ConnectionUpstreamParamsAdfs` schema.
-pub type ConnectionUpstreamParamsAdfs = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "full")]
-/// Options for adding parameters in the request to the upstream IdP. See <https://auth0.com/docs/authenticate/identity-providers/pass-parameters-to-idps>
-pub type ConnectionUpstreamParamsFacebook =
-    BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUpstreamValue` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionUpstreamValue {
-    /// The `value` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUpstreamValue {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionUpstreamValue {
-    const NAME: &'static str = "ConnectionUpstreamValue";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_value = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "value" => f_value = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            value: f_value,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUpstreamValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUpstreamValue")
-            .field("value", &self.value)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUpstreamValue {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `value`.
-    pub fn value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// When enabled (true), uses the Azure AD common endpoint for multi-tenant authentication. Allows users from any Azure AD organization to sign in. Requires userid_attribute set to 'sub' (not 'oid'). Cannot be used with SCIM provisioning. Defaults to false.
-pub type ConnectionUseCommonEndpointAzureAd = bool;
-
-#[cfg(feature = "full")]
-/// The URL of the OAuth 1.0a user-authorization endpoint. This endpoint is used to redirect users to the provider's site to authorize the temporary request token obtained from the request-token endpoint during the OAuth 1.0a authentication flow.
-pub type ConnectionUserAuthorizationUrloAuth1 = String;
-
-#[cfg(feature = "full")]
-/// Custom SAML assertion attribute to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single SAML attribute name).
-pub type ConnectionUserIdAttributeSaml = String;
-
-#[cfg(feature = "full")]
-/// The Azure AD claim to use as the unique user identifier. 'oid' (Object ID) is recommended for single-tenant connections and required for SCIM. 'sub' (Subject) is required for multi-tenant/common endpoint. Only applies with OpenID Connect protocol.
-pub type ConnectionUseridAttributeAzureAd = ConnectionUseridAttributeEnumAzureAd;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// User ID attribute to use. Only applies when waad_protocol=openid-connect
-    pub enum ConnectionUseridAttributeEnumAzureAd {
-        /// `oid`
-        Oid = "oid",
-        /// `sub`
-        Sub = "sub",
-    }
-}
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE \[JWE\] encryption algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
-pub type ConnectionUserinfoEncryptionAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWE encryption algorithms (enc values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
-pub type ConnectionUserinfoEncryptionEncValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Optional URL of the identity provider's UserInfo endpoint. When configured with attribute mapping, Auth0 calls this endpoint to retrieve additional user profile claims using the access token.
-pub type ConnectionUserinfoEndpoint = String;
-
-#[cfg(feature = "full")]
-/// The `ConnectionUserinfoEndpointOidc` schema.
-pub type ConnectionUserinfoEndpointOidc = String;
-
-#[cfg(feature = "full")]
-/// JSON array containing a list of the JWS \[JWS\] signing algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\]. The value none MAY be included.
-pub type ConnectionUserinfoSigningAlgValuesSupported = Vec<String>;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionUsernameValidationOptions` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionUsernameValidationOptions {
-    /// The `max` field.
-    pub max: i64,
-    /// The `min` field.
-    pub min: i64,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionUsernameValidationOptions {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionUsernameValidationOptions {
-    const NAME: &'static str = "ConnectionUsernameValidationOptions";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_max = None;
-        let mut f_min = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "max" => f_max = Some(de_map.next_value()?),
-                "min" => f_min = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            max: object::missing(f_max, "max")?,
-            min: object::missing(f_min, "min")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionUsernameValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionUsernameValidationOptions")
-            .field("max", &self.max)
-            .field("min", &self.min)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionUsernameValidationOptions {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
-        Self {
-            max: max.into(),
-            min: min.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Options for validation
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionValidationOptions {
-    /// The `username` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<ConnectionUsernameValidationOptions>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionValidationOptions {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionValidationOptions {
-    const NAME: &'static str = "ConnectionValidationOptions";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_username = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "username" => f_username = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            username: f_username,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionValidationOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionValidationOptions")
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionValidationOptions {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The authentication protocol for Azure AD v1 endpoints. 'openid-connect' (default, recommended) uses modern OAuth 2.0/OIDC. 'ws-federation' is a legacy SAML-based protocol for older integrations. Only available with Azure AD v1 API.
-pub type ConnectionWaadProtocol = ConnectionWaadProtocolEnumAzureAd;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Available WAAD protocols
-    pub enum ConnectionWaadProtocolEnumAzureAd {
-        /// `ws-federation`
-        WsFederation = "ws-federation",
-        /// `openid-connect`
-        OpenidConnect = "openid-connect",
     }
 }

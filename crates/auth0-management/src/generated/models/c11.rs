@@ -14,6 +14,1400 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// Response for connections with strategy=yandex
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionResponseContentYandex {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYandex>,
+    /// Always `yandex`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionResponseContentYandex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionResponseContentYandex {
+    const NAME: &'static str = "ConnectionResponseContentYandex";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "yandex")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionResponseContentYandex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionResponseContentYandex")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ConnectionResponseContentYandexStrategy`.
+    pub enum ConnectionResponseContentYandexStrategy {
+        /// `yandex`
+        Yandex = "yandex",
+    }
+}
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_mode values that this OP supports. If omitted, the default for Dynamic OpenID Providers is \["query", "fragment"\]
+pub type ConnectionResponseModesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 response_type values that this OP supports. Dynamic OpenID Providers MUST support the code, id_token, and the token id_token Response Type values
+pub type ConnectionResponseTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes that will be requested from Amazon during authorization. This is automatically populated based on the profile and postal_code settings, plus any freeform_scopes.
+pub type ConnectionScopeAmazon = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArray = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayFacebook = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of custom OAuth 2.0 scopes to request during authentication.
+pub type ConnectionScopeArrayWindowsLive = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes to request from Azure AD during authentication. Each scope represents a permission (e.g., 'User.Read', 'Group.Read.All'). Only applies with Microsoft Identity Platform v2.0. See Microsoft Graph permissions reference for available scopes.
+pub type ConnectionScopeAzureAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Computed comma-separated OAuth scope string sent to Facebook.
+pub type ConnectionScopeFacebook = String;
+
+#[cfg(feature = "full")]
+/// Additional OAuth scopes requested beyond the default `email profile` scopes; ignored unless `allow_setting_login_scopes` is true.
+pub type ConnectionScopeGoogleApps = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of OAuth 2.0 scopes requested during Google authentication.
+pub type ConnectionScopeGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A single OAuth 2.0 scope string
+pub type ConnectionScopeItem = String;
+
+#[cfg(feature = "full")]
+/// An OAuth scope string.
+pub type ConnectionScopeItemGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Scopes to request from LinkedIn during OAuth. Use standard scopes such as r_liteprofile and r_emailaddress; legacy or partner scopes (e.g., r_basicprofile, r_fullprofile, rw_company_admin) may require LinkedIn approval and may not be available to new apps.
+pub type ConnectionScopeLinkedin = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from the identity provider during authorization. Determines what user information and permissions Auth0 can access. Can be specified as a space-delimited string (e.g., 'openid profile email') or array of scope values. The 'useOauthSpecScope' setting controls delimiter behavior when using connection_scope parameter.
+///
+/// Also named [`ConnectionFieldsMapSamlValue`] (identical schemas).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionScopeOAuth2 {
+    /// The `String` shape.
+    String(String),
+    /// The `Vec<String>` shape.
+    Array(Vec<String>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScopeOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            String(String),
+            Array(Vec<String>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::String(v) => Self::String(v),
+            Wire::Array(v) => Self::Array(v),
+            Wire::Other(v) => {
+                other("ConnectionScopeOAuth2", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScopeOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Space-separated list of OAuth 2.0 scopes requested during authorization. Must include 'openid' (required by OIDC spec). Common values: 'openid profile email'. Additional scopes depend on the identity provider.
+pub type ConnectionScopeOidc = String;
+
+#[cfg(feature = "full")]
+/// OAuth 2.0 scopes requested from PayPal during authorization. Built automatically from the enabled attribute flags (profile, email, address, phone) plus any freeform_scopes. Always includes 'openid' as the base scope.
+pub type ConnectionScopePaypal = Vec<String>;
+
+#[cfg(feature = "full")]
+/// OAuth scopes to request from Salesforce. This is computed from enabled permission options and any additional freeform scopes.
+pub type ConnectionScopeSalesforce = Vec<String>;
+
+#[cfg(feature = "full")]
+/// A list of the OAuth 2.0 \[RFC6749\] scope values that this server supports. The server MUST support the openid scope value. Servers MAY choose not to advertise some supported scope values even when this parameter is used, although those defined in \[OpenID.Core\] SHOULD be listed, if supported. RECOMMENDED but not REQUIRED
+pub type ConnectionScopesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth1 flow behavior
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionScriptsOAuth1 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
+    pub fetch_user_profile: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScriptsOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionScriptsOAuth1 {
+    const NAME: &'static str = "ConnectionScriptsOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_fetch_user_profile = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "fetchUserProfile" => object::once(
+                    &mut f_fetch_user_profile,
+                    "fetchUserProfile",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            fetch_user_profile: f_fetch_user_profile.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionScriptsOAuth1")
+            .field("fetch_user_profile", &self.fetch_user_profile)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Custom scripts to transform user profile data or modify OAuth2 flow behavior
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionScriptsOAuth2 {
+    /// Custom JavaScript function to retrieve and transform user profile data from the identity provider. Called with the access token and token exchange response. Must return a user profile object. Executed in a sandboxed environment. If not provided, an empty profile object is used.
+    #[serde(rename = "fetchUserProfile", skip_serializing_if = "Option::is_none")]
+    pub fetch_user_profile: Option<String>,
+    /// Custom JavaScript function to dynamically construct the logout URL for the identity provider. Called with the request query parameters and must invoke a callback with the logout URL. Only used if 'logoutUrl' is not configured. Executed in a sandboxed environment.
+    #[serde(rename = "getLogoutUrl", skip_serializing_if = "Option::is_none")]
+    pub get_logout_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionScriptsOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionScriptsOAuth2 {
+    const NAME: &'static str = "ConnectionScriptsOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_fetch_user_profile = None;
+        let mut f_get_logout_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "fetchUserProfile" => object::once(
+                    &mut f_fetch_user_profile,
+                    "fetchUserProfile",
+                    de_map.next_value()?,
+                )?,
+                "getLogoutUrl" => {
+                    object::once(&mut f_get_logout_url, "getLogoutUrl", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            fetch_user_profile: f_fetch_user_profile.unwrap_or_default(),
+            get_logout_url: f_get_logout_url.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionScriptsOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionScriptsOAuth2")
+            .field("fetch_user_profile", &self.fetch_user_profile)
+            .field("get_logout_url", &self.get_logout_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// When true and type is 'back_channel', includes a cryptographic nonce in authorization requests to prevent replay attacks. The identity provider must include this nonce in the ID token for validation.
+pub type ConnectionSendBackChannelNonce = bool;
+
+#[cfg(feature = "full")]
+/// URL of a page containing human-readable information that developers might want or need to know when using the OpenID Provider. In particular, if the OpenID Provider does not support Dynamic Client Registration, then information on how to register Clients needs to be provided in this documentation.
+pub type ConnectionServiceDocumentation = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// When using an external IdP, this flag determines  whether 'name', 'given_name', 'family_name', 'nickname', and 'picture' attributes are updated. In addition, it also determines whether the user is created when user doesnt exist previously. Possible values are 'on_each_login' (default value, it configures the connection to automatically create the user if necessary and update the root attributes from the external IdP with each user login. When this setting is used, root attributes cannot be independently updated), 'on_first_login' (configures the connection to create the user and set the root attributes on first login only, allowing them to be independently updated thereafter), and 'never_on_login' (configures the connection not to create the user and not to set the root attributes from the external IdP, allowing them to be independently updated).
+    pub enum ConnectionSetUserRootAttributesEnum {
+        /// `on_each_login`
+        OnEachLogin = "on_each_login",
+        /// `on_first_login`
+        OnFirstLogin = "on_first_login",
+        /// `never_on_login`
+        NeverOnLogin = "never_on_login",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SHA-1 thumbprint of the certificate
+pub type ConnectionSha1Thumbprint = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Choose how Auth0 sets the email_verified field in the user profile.
+    pub enum ConnectionShouldTrustEmailVerifiedConnectionEnum {
+        /// `never_set_emails_as_verified`
+        NeverSetEmailsAsVerified = "never_set_emails_as_verified",
+        /// `always_set_emails_as_verified`
+        AlwaysSetEmailsAsVerified = "always_set_emails_as_verified",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. Defaults to `false`.
+pub type ConnectionShowAsButton = bool;
+
+#[cfg(feature = "full")]
+/// The sign-in endpoint type for the AD-LDAP connector agent (managed by the AD Connector agent).
+pub type ConnectionSignInEndpointAd = String;
+
+#[cfg(feature = "full")]
+/// Passive Requestor (WS-Fed) sign-in endpoint discovered from metadata or provided explicitly.
+pub type ConnectionSignInEndpointAdfs = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleSignOnService endpoint URL where Auth0 sends SAML authentication requests. This is the primary login URL for the SAML connection. Required unless using metadataUrl or metadataXml.
+pub type ConnectionSignInEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// Identity provider's SAML SingleLogoutService endpoint URL where Auth0 sends logout requests for federated sign-out. When not provided, defaults to signInEndpoint. Only used if disableSignout is false.
+pub type ConnectionSignOutEndpointSaml = String;
+
+#[cfg(feature = "full")]
+/// When true, Auth0 signs SAML authentication requests using the connection's signing key. The signature includes the request's digest and is validated by the identity provider. Defaults to false (unsigned requests).
+pub type ConnectionSignSamlRequestSaml = bool;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Valid SAML signature algorithms
+    pub enum ConnectionSignatureAlgorithmEnumSaml {
+        /// `rsa-sha1`
+        RsaSha1 = "rsa-sha1",
+        /// `rsa-sha256`
+        RsaSha256 = "rsa-sha256",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Algorithm used to sign SAML authentication requests and logout requests using the connection's signing key. Common values: 'rsa-sha256' (RSA signature with SHA-256 digest) or 'rsa-sha1'. Defaults to 'rsa-sha256'.
+pub type ConnectionSignatureAlgorithmSaml = ConnectionSignatureAlgorithmEnumSaml;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// OAuth 1.0a signature algorithm used when signing request-token and access-token calls for this connection (RSA-SHA1 only).
+    pub enum ConnectionSignatureMethodOAuth1 {
+        /// `RSA-SHA1`
+        RsaSha1 = "RSA-SHA1",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertSaml = String;
+
+#[cfg(feature = "full")]
+/// X.509 signing certificate from the identity provider in .der format. Used to validate signatures in SAML Responses and Assertions. This is an alternative to signingCert and is kept for backward compatibility. Prefer using signingCert instead.
+pub type ConnectionSigningCertificateDerSaml = String;
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemPingFederate = String;
+
+#[cfg(feature = "full")]
+/// Base64-encoded X.509 certificate from the identity provider used to validate signatures in SAML responses and assertions. The certificate is decoded and used for cryptographic signature verification.
+pub type ConnectionSigningCertificatePemSaml = String;
+
+#[cfg(feature = "full")]
+/// Key pair with 'key' and 'cert' properties for signing SAML messages
+///
+/// Also named [`ConnectionDecryptionKeySamlCert`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionSigningKeySaml {
+    /// Base64-encoded X.509 certificate in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Private key in PEM format used by Auth0 to sign SAML requests and logout messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionSigningKeySaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionSigningKeySaml {
+    const NAME: &'static str = "ConnectionSigningKeySaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = None;
+        let mut f_key = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "key" => object::once(&mut f_key, "key", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: f_cert.unwrap_or_default(),
+            key: f_key.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionSigningKeySaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionSigningKeySaml")
+            .field("cert", &self.cert)
+            .field("key", &self.key.as_ref().map(|_| REDACTED))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the signup behavior for password authentication
+    pub enum ConnectionSignupBehaviorEnum {
+        /// `allow`
+        Allow = "allow",
+        /// `block`
+        Block = "block",
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+string_enum! {
+    /// The values of `ConnectionStrategyEnum`.
+    pub enum ConnectionStrategyEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `amazon`
+        Amazon = "amazon",
+        /// `apple`
+        Apple = "apple",
+        /// `dropbox`
+        Dropbox = "dropbox",
+        /// `bitbucket`
+        Bitbucket = "bitbucket",
+        /// `auth0-oidc`
+        Auth0Oidc = "auth0-oidc",
+        /// `auth0`
+        Auth0 = "auth0",
+        /// `baidu`
+        Baidu = "baidu",
+        /// `bitly`
+        Bitly = "bitly",
+        /// `box`
+        Box = "box",
+        /// `custom`
+        Custom = "custom",
+        /// `daccount`
+        Daccount = "daccount",
+        /// `dwolla`
+        Dwolla = "dwolla",
+        /// `email`
+        Email = "email",
+        /// `evernote-sandbox`
+        EvernoteSandbox = "evernote-sandbox",
+        /// `evernote`
+        Evernote = "evernote",
+        /// `exact`
+        Exact = "exact",
+        /// `facebook`
+        Facebook = "facebook",
+        /// `fitbit`
+        Fitbit = "fitbit",
+        /// `github`
+        Github = "github",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `google-oauth2`
+        GoogleOauth2 = "google-oauth2",
+        /// `instagram`
+        Instagram = "instagram",
+        /// `ip`
+        Ip = "ip",
+        /// `line`
+        Line = "line",
+        /// `linkedin`
+        Linkedin = "linkedin",
+        /// `oauth1`
+        Oauth1 = "oauth1",
+        /// `oauth2`
+        Oauth2 = "oauth2",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `paypal`
+        Paypal = "paypal",
+        /// `paypal-sandbox`
+        PaypalSandbox = "paypal-sandbox",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `planningcenter`
+        Planningcenter = "planningcenter",
+        /// `salesforce-community`
+        SalesforceCommunity = "salesforce-community",
+        /// `salesforce-sandbox`
+        SalesforceSandbox = "salesforce-sandbox",
+        /// `salesforce`
+        Salesforce = "salesforce",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `shopify`
+        Shopify = "shopify",
+        /// `shop`
+        Shop = "shop",
+        /// `sms`
+        Sms = "sms",
+        /// `soundcloud`
+        Soundcloud = "soundcloud",
+        /// `thirtysevensignals`
+        Thirtysevensignals = "thirtysevensignals",
+        /// `twitter`
+        Twitter = "twitter",
+        /// `untappd`
+        Untappd = "untappd",
+        /// `vkontakte`
+        Vkontakte = "vkontakte",
+        /// `waad`
+        Waad = "waad",
+        /// `weibo`
+        Weibo = "weibo",
+        /// `windowslive`
+        Windowslive = "windowslive",
+        /// `wordpress`
+        Wordpress = "wordpress",
+        /// `yahoo`
+        Yahoo = "yahoo",
+        /// `yandex`
+        Yandex = "yandex",
+        /// `auth0-adldap`
+        Auth0Adldap = "auth0-adldap",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ConnectionStrategyVersionEnumLinkedin` schema.
+pub type ConnectionStrategyVersionEnumLinkedin = i64;
+
+#[cfg(feature = "full")]
+/// Version number of the windowslive strategy implementation.
+pub type ConnectionStrategyVersionEnumWindowsLive = i64;
+
+#[cfg(feature = "full")]
+/// A list of the Subject Identifier types that this OP supports. Valid types include pairwise and public
+pub type ConnectionSubjectTypesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// SMS message template. Use `@@password@@` as a placeholder for the verification code.
+pub type ConnectionTemplateSms = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// SMS template syntax type. Set to 'md_with_macros' to enable macro processing in templates.
+    pub enum ConnectionTemplateSyntaxEnumSms {
+        /// `liquid`
+        Liquid = "liquid",
+        /// `md_with_macros`
+        MdWithMacros = "md_with_macros",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Tenant domain
+pub type ConnectionTenantDomain = String;
+
+#[cfg(feature = "full")]
+/// Primary AD domain hint used for HRD and discovery.
+pub type ConnectionTenantDomainAd = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTenantDomainAzureAdOne` schema.
+pub type ConnectionTenantDomainAzureAdOne = String;
+
+#[cfg(feature = "full")]
+/// The Google Workspace primary domain used to identify the organization during authentication.
+pub type ConnectionTenantDomainGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// For SAML connections, the tenant domain used to construct the login endpoint URL. Can be a string for single-tenant or an array of strings for multi-tenant validation.
+pub type ConnectionTenantDomainSaml = String;
+
+#[cfg(feature = "full")]
+/// The Azure AD tenant ID as a UUID. The unique identifier for your Azure AD organization. Must be a valid 36-character UUID.
+pub type ConnectionTenantIdAzureAd = String;
+
+#[cfg(feature = "full")]
+/// Array of certificate thumbprints (SHA-128/SHA-256/SHA-512 hex hashes) for validating SAML signatures. Used with WS-Federation protocol. Maximum 20 thumbprints. Each thumbprint must be a hexadecimal string.
+pub type ConnectionThumbprints = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of certificate SHA-1 thumbprints for validating signatures. Managed by Auth0 when using the AD Connector agent.
+pub type ConnectionThumbprintsAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// SHA-1 thumbprints (fingerprints) of the identity provider's signing certificates. Automatically computed from signingCert during connection creation. Each thumbprint must be a 40-character hexadecimal string.
+pub type ConnectionThumbprintsSaml = Vec<String>;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's OAuth 2.0 token endpoint where authorization codes are exchanged for access tokens. Must be a valid HTTPS URL. Required for authorization code flow but optional for implicit flow.
+pub type ConnectionTokenEndpoint = String;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Authentication method used at the identity provider's token endpoint. 'client_secret_post' sends credentials in the request body; 'private_key_jwt' uses a signed JWT assertion for enhanced security.
+    pub enum ConnectionTokenEndpointAuthMethodEnum {
+        /// `client_secret_post`
+        ClientSecretPost = "client_secret_post",
+        /// `private_key_jwt`
+        PrivateKeyJwt = "private_key_jwt",
+    }
+}
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of Client Authentication methods supported by this Token Endpoint. The options are client_secret_post, client_secret_basic, client_secret_jwt, and private_key_jwt, as described in Section 9 of OpenID Connect Core 1.0 \[OpenID.Core\]. Other authentication methods MAY be defined by extensions. If omitted, the default is client_secret_basic -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 \[RFC6749\].
+pub type ConnectionTokenEndpointAuthMethodsSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// Algorithm used to sign client_assertions.
+///
+/// The same type as [`ConnectionIdTokenSignedResponseAlgEnum`]: the API description gives both the same schema.
+pub type ConnectionTokenEndpointAuthSigningAlgEnum = ConnectionIdTokenSignedResponseAlgEnum;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS signing algorithms (alg values) supported by the Token Endpoint for the signature on the JWT \[JWT\] used to authenticate the Client at the Token Endpoint for the private_key_jwt and client_secret_jwt authentication methods. Servers SHOULD support RS256. The value none MUST NOT be used.
+pub type ConnectionTokenEndpointAuthSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the format of the aud (audience) claim included in the JWT used for client authentication at the token endpoint. Accepted values are: 'issuer' (the aud claim is set to the OIDC issuer URL) or 'token_endpoint' (the aud claim is set to the token endpoint URL).
+    pub enum ConnectionTokenEndpointJwtcaAudFormatEnumOidc {
+        /// `issuer`
+        Issuer = "issuer",
+        /// `token_endpoint`
+        TokenEndpoint = "token_endpoint",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ConnectionTokenEndpointOAuth2` schema.
+pub type ConnectionTokenEndpointOAuth2 = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTokenEndpointOidc` schema.
+pub type ConnectionTokenEndpointOidc = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionTotpEmail` schema.
+///
+/// The same type as [`ConnectionTotpSms`]: the API description gives both the same schema.
+pub type ConnectionTotpEmail = ConnectionTotpSms;
+
+#[cfg(feature = "full")]
+/// Length of the TOTP code
+pub type ConnectionTotpLengthEmail = i64;
+
+#[cfg(feature = "full")]
+/// Length of the TOTP code
+pub type ConnectionTotpLengthPasswordless = i64;
+
+#[cfg(feature = "full")]
+/// Number of digits in the verification code
+pub type ConnectionTotpLengthSms = i64;
+
+#[cfg(feature = "full")]
+/// Time-based One-Time Password (TOTP) options
+///
+/// Also named [`ConnectionTotpEmail`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionTotpSms {
+    /// The `length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<i64>,
+    /// The `time_step` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_step: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionTotpSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionTotpSms {
+    const NAME: &'static str = "ConnectionTotpSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_length = None;
+        let mut f_time_step = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "length" => object::once(&mut f_length, "length", de_map.next_value()?)?,
+                "time_step" => object::once(&mut f_time_step, "time_step", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            length: f_length.unwrap_or_default(),
+            time_step: f_time_step.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionTotpSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionTotpSms")
+            .field("length", &self.length)
+            .field("time_step", &self.time_step)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepEmail = i64;
+
+#[cfg(feature = "full")]
+/// Time step for TOTP in seconds
+pub type ConnectionTotpTimeStepPasswordless = i64;
+
+#[cfg(feature = "full")]
+/// Code validity duration in seconds
+pub type ConnectionTotpTimeStepSms = i64;
+
+#[cfg(feature = "full")]
+/// Twilio Account SID
+pub type ConnectionTwilioSidSms = String;
+
+#[cfg(feature = "full")]
+/// Twilio Auth Token
+pub type ConnectionTwilioTokenSms = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// OIDC communication channel type. 'back_channel' (confidential client) exchanges tokens server-side for stronger security; 'front_channel' handles responses in the browser.
+    pub enum ConnectionTypeEnumOidc {
+        /// `back_channel`
+        BackChannel = "back_channel",
+        /// `front_channel`
+        FrontChannel = "front_channel",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Connection type
+    pub enum ConnectionTypeEnumOkta {
+        /// `back_channel`
+        BackChannel = "back_channel",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Languages and scripts supported for the user interface, represented as a JSON array of BCP47 \[RFC5646\] language tag values.
+pub type ConnectionUiLocalesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// One of the shapes of `ConnectionUpstreamAdditionalProperties`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConnectionUpstreamAdditionalProperties {
+    /// The `ConnectionUpstreamAlias` shape.
+    Alias(ConnectionUpstreamAlias),
+    /// The `ConnectionUpstreamValue` shape.
+    Value(ConnectionUpstreamValue),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "connections")]
+/// Every field of `ConnectionUpstreamAdditionalProperties`'s members that only optional fields tell apart; decoded once, then sorted by the keys present.
+struct ConnectionUpstreamAdditionalPropertiesByKeys {
+    alias: Option<ConnectionUpstreamAliasEnum>,
+    value: Option<String>,
+    extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalPropertiesByKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamAdditionalPropertiesByKeys {
+    const NAME: &'static str = "ConnectionUpstreamAdditionalPropertiesByKeys";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAdditionalProperties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ByKeys(ConnectionUpstreamAdditionalPropertiesByKeys),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ByKeys(w) => {
+                if w.alias.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.value {
+                        extra.insert(
+                            "value".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Alias(ConnectionUpstreamAlias {
+                        alias: w.alias,
+                        extra,
+                    })
+                } else if w.value.is_some() {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.alias {
+                        extra.insert(
+                            "alias".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Value(ConnectionUpstreamValue {
+                        value: w.value,
+                        extra,
+                    })
+                } else {
+                    let mut extra = w.extra;
+                    if let Some(v) = w.value {
+                        extra.insert(
+                            "value".to_owned(),
+                            serde_json::to_value(v)
+                                .map_err(<D::Error as serde::de::Error>::custom)?,
+                        );
+                    }
+
+                    Self::Alias(ConnectionUpstreamAlias {
+                        alias: w.alias,
+                        extra,
+                    })
+                }
+            }
+            Wire::Other(v) => {
+                other("ConnectionUpstreamAdditionalProperties", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamAdditionalProperties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Alias(v) => f.debug_tuple("Alias").field(v).finish(),
+            Self::Value(v) => f.debug_tuple("Value").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `ConnectionUpstreamAlias` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionUpstreamAlias {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<ConnectionUpstreamAliasEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamAlias {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamAlias {
+    const NAME: &'static str = "ConnectionUpstreamAlias";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamAlias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionUpstreamAlias")
+            .field("alias", &self.alias)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionUpstreamAlias {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<ConnectionUpstreamAliasEnum>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// The values of `ConnectionUpstreamAliasEnum`.
+    pub enum ConnectionUpstreamAliasEnum {
+        /// `acr_values`
+        AcrValues = "acr_values",
+        /// `audience`
+        Audience = "audience",
+        /// `client_id`
+        ClientId = "client_id",
+        /// `display`
+        Display = "display",
+        /// `id_token_hint`
+        IdTokenHint = "id_token_hint",
+        /// `login_hint`
+        LoginHint = "login_hint",
+        /// `max_age`
+        MaxAge = "max_age",
+        /// `prompt`
+        Prompt = "prompt",
+        /// `resource`
+        Resource = "resource",
+        /// `response_mode`
+        ResponseMode = "response_mode",
+        /// `response_type`
+        ResponseType = "response_type",
+        /// `ui_locales`
+        UiLocales = "ui_locales",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for adding parameters in the request to the upstream IdP
+pub type ConnectionUpstreamParams = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "full")]
+/// The `ConnectionUpstreamParamsAdfs` schema.
+pub type ConnectionUpstreamParamsAdfs = BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "full")]
+/// Options for adding parameters in the request to the upstream IdP. See <https://auth0.com/docs/authenticate/identity-providers/pass-parameters-to-idps>
+pub type ConnectionUpstreamParamsFacebook =
+    BTreeMap<String, ConnectionUpstreamAdditionalProperties>;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionUpstreamValue` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionUpstreamValue {
+    /// The `value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUpstreamValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUpstreamValue {
+    const NAME: &'static str = "ConnectionUpstreamValue";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            value: f_value.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUpstreamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionUpstreamValue")
+            .field("value", &self.value)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionUpstreamValue {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `value`.
+    pub fn value(mut self, value: impl Into<String>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// When enabled (true), uses the Azure AD common endpoint for multi-tenant authentication. Allows users from any Azure AD organization to sign in. Requires userid_attribute set to 'sub' (not 'oid'). Cannot be used with SCIM provisioning. Defaults to false.
+pub type ConnectionUseCommonEndpointAzureAd = bool;
+
+#[cfg(feature = "full")]
+/// The URL of the OAuth 1.0a user-authorization endpoint. This endpoint is used to redirect users to the provider's site to authorize the temporary request token obtained from the request-token endpoint during the OAuth 1.0a authentication flow.
+pub type ConnectionUserAuthorizationUrloAuth1 = String;
+
+#[cfg(feature = "full")]
+/// Custom SAML assertion attribute to use as the unique user identifier. When provided, this attribute is prepended to the default user_id mapping list with highest priority. Accepts a string (single SAML attribute name).
+pub type ConnectionUserIdAttributeSaml = String;
+
+#[cfg(feature = "full")]
+/// The Azure AD claim to use as the unique user identifier. 'oid' (Object ID) is recommended for single-tenant connections and required for SCIM. 'sub' (Subject) is required for multi-tenant/common endpoint. Only applies with OpenID Connect protocol.
+pub type ConnectionUseridAttributeAzureAd = ConnectionUseridAttributeEnumAzureAd;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// User ID attribute to use. Only applies when waad_protocol=openid-connect
+    pub enum ConnectionUseridAttributeEnumAzureAd {
+        /// `oid`
+        Oid = "oid",
+        /// `sub`
+        Sub = "sub",
+    }
+}
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE \[JWE\] encryption algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
+pub type ConnectionUserinfoEncryptionAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWE encryption algorithms (enc values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\].
+pub type ConnectionUserinfoEncryptionEncValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Optional URL of the identity provider's UserInfo endpoint. When configured with attribute mapping, Auth0 calls this endpoint to retrieve additional user profile claims using the access token.
+pub type ConnectionUserinfoEndpoint = String;
+
+#[cfg(feature = "full")]
+/// The `ConnectionUserinfoEndpointOidc` schema.
+pub type ConnectionUserinfoEndpointOidc = String;
+
+#[cfg(feature = "full")]
+/// JSON array containing a list of the JWS \[JWS\] signing algorithms (alg values) \[JWA\] supported by the UserInfo Endpoint to encode the Claims in a JWT \[JWT\]. The value none MAY be included.
+pub type ConnectionUserinfoSigningAlgValuesSupported = Vec<String>;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionUsernameValidationOptions` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionUsernameValidationOptions {
+    /// The `max` field.
+    pub max: i64,
+    /// The `min` field.
+    pub min: i64,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionUsernameValidationOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionUsernameValidationOptions {
+    const NAME: &'static str = "ConnectionUsernameValidationOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_max = None;
+        let mut f_min = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "max" => object::once(&mut f_max, "max", de_map.next_value()?)?,
+                "min" => object::once(&mut f_min, "min", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            max: object::missing(f_max, "max")?,
+            min: object::missing(f_min, "min")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionUsernameValidationOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionUsernameValidationOptions")
+            .field("max", &self.max)
+            .field("min", &self.min)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionUsernameValidationOptions {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(max: impl Into<i64>, min: impl Into<i64>) -> Self {
+        Self {
+            max: max.into(),
+            min: min.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Options for validation
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionValidationOptions {
+    /// The `username` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<ConnectionUsernameValidationOptions>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionValidationOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionValidationOptions {
+    const NAME: &'static str = "ConnectionValidationOptions";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            username: f_username.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionValidationOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionValidationOptions")
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionValidationOptions {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<ConnectionUsernameValidationOptions>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The authentication protocol for Azure AD v1 endpoints. 'openid-connect' (default, recommended) uses modern OAuth 2.0/OIDC. 'ws-federation' is a legacy SAML-based protocol for older integrations. Only available with Azure AD v1 API.
+pub type ConnectionWaadProtocol = ConnectionWaadProtocolEnumAzureAd;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Available WAAD protocols
+    pub enum ConnectionWaadProtocolEnumAzureAd {
+        /// `ws-federation`
+        WsFederation = "ws-federation",
+        /// `openid-connect`
+        OpenidConnect = "openid-connect",
+    }
+}
+
 #[cfg(feature = "connections")]
 /// The `ConnectionsDirectoryProvisioningSetRequestContent` object.
 ///
@@ -47,7 +1441,7 @@ impl object::Object for ConnectionsDirectoryProvisioningSetRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -126,15 +1520,19 @@ impl object::Object for ContentSecurityPolicyConfig {
     const NAME: &'static str = "ContentSecurityPolicyConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_policies = Default::default();
-        let mut f_reporting_infrastructure = Default::default();
+        let mut f_enabled = None;
+        let mut f_policies = None;
+        let mut f_reporting_infrastructure = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "policies" => f_policies = de_map.next_value()?,
-                "reporting_infrastructure" => f_reporting_infrastructure = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "policies" => object::once(&mut f_policies, "policies", de_map.next_value()?)?,
+                "reporting_infrastructure" => object::once(
+                    &mut f_reporting_infrastructure,
+                    "reporting_infrastructure",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -142,9 +1540,9 @@ impl object::Object for ContentSecurityPolicyConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            policies: f_policies,
-            reporting_infrastructure: f_reporting_infrastructure,
+            enabled: f_enabled.unwrap_or_default(),
+            policies: f_policies.unwrap_or_default(),
+            reporting_infrastructure: f_reporting_infrastructure.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -240,21 +1638,25 @@ impl object::Object for CreateActionModuleRequestContent {
     const NAME: &'static str = "CreateActionModuleRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_version = Default::default();
+        let mut f_api_version = None;
         let mut f_code = None;
-        let mut f_dependencies = Default::default();
+        let mut f_dependencies = None;
         let mut f_name = None;
-        let mut f_publish = Default::default();
-        let mut f_secrets = Default::default();
+        let mut f_publish = None;
+        let mut f_secrets = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_version" => f_api_version = de_map.next_value()?,
-                "code" => f_code = Some(de_map.next_value()?),
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "publish" => f_publish = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
+                "api_version" => {
+                    object::once(&mut f_api_version, "api_version", de_map.next_value()?)?
+                }
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "publish" => object::once(&mut f_publish, "publish", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -262,12 +1664,12 @@ impl object::Object for CreateActionModuleRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_version: f_api_version,
+            api_version: f_api_version.unwrap_or_default(),
             code: object::missing(f_code, "code")?,
-            dependencies: f_dependencies,
+            dependencies: f_dependencies.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            publish: f_publish,
-            secrets: f_secrets,
+            publish: f_publish.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -399,25 +1801,31 @@ impl object::Object for CreateActionRequestContent {
     const NAME: &'static str = "CreateActionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_deploy = Default::default();
-        let mut f_modules = Default::default();
+        let mut f_code = None;
+        let mut f_dependencies = None;
+        let mut f_deploy = None;
+        let mut f_modules = None;
         let mut f_name = None;
-        let mut f_runtime = Default::default();
-        let mut f_secrets = Default::default();
+        let mut f_runtime = None;
+        let mut f_secrets = None;
         let mut f_supported_triggers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "deploy" => f_deploy = de_map.next_value()?,
-                "modules" => f_modules = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "runtime" => f_runtime = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = Some(de_map.next_value()?),
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "deploy" => object::once(&mut f_deploy, "deploy", de_map.next_value()?)?,
+                "modules" => object::once(&mut f_modules, "modules", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "runtime" => object::once(&mut f_runtime, "runtime", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -425,13 +1833,13 @@ impl object::Object for CreateActionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            dependencies: f_dependencies,
-            deploy: f_deploy,
-            modules: f_modules,
+            code: f_code.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            deploy: f_deploy.unwrap_or_default(),
+            modules: f_modules.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            runtime: f_runtime,
-            secrets: f_secrets,
+            runtime: f_runtime.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
             supported_triggers: object::missing(f_supported_triggers, "supported_triggers")?,
             extra: f_extra,
         })
@@ -560,17 +1968,21 @@ impl object::Object for CreateBrandingPhoneProviderRequestContent {
     const NAME: &'static str = "CreateBrandingPhoneProviderRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_configuration = Default::default();
+        let mut f_configuration = None;
         let mut f_credentials = None;
-        let mut f_disabled = Default::default();
+        let mut f_disabled = None;
         let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = de_map.next_value()?,
-                "credentials" => f_credentials = Some(de_map.next_value()?),
-                "disabled" => f_disabled = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -578,9 +1990,9 @@ impl object::Object for CreateBrandingPhoneProviderRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            configuration: f_configuration,
+            configuration: f_configuration.unwrap_or_default(),
             credentials: object::missing(f_credentials, "credentials")?,
-            disabled: f_disabled,
+            disabled: f_disabled.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
             extra: f_extra,
         })
@@ -685,19 +2097,25 @@ impl object::Object for CreateBrandingThemeRequestContent {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_borders = None;
         let mut f_colors = None;
-        let mut f_display_name = Default::default();
+        let mut f_display_name = None;
         let mut f_fonts = None;
         let mut f_page_background = None;
         let mut f_widget = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "borders" => f_borders = Some(de_map.next_value()?),
-                "colors" => f_colors = Some(de_map.next_value()?),
-                "displayName" => f_display_name = de_map.next_value()?,
-                "fonts" => f_fonts = Some(de_map.next_value()?),
-                "page_background" => f_page_background = Some(de_map.next_value()?),
-                "widget" => f_widget = Some(de_map.next_value()?),
+                "borders" => object::once(&mut f_borders, "borders", de_map.next_value()?)?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "displayName" => {
+                    object::once(&mut f_display_name, "displayName", de_map.next_value()?)?
+                }
+                "fonts" => object::once(&mut f_fonts, "fonts", de_map.next_value()?)?,
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "widget" => object::once(&mut f_widget, "widget", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -707,7 +2125,7 @@ impl object::Object for CreateBrandingThemeRequestContent {
         Ok(Self {
             borders: object::missing(f_borders, "borders")?,
             colors: object::missing(f_colors, "colors")?,
-            display_name: f_display_name,
+            display_name: f_display_name.unwrap_or_default(),
             fonts: object::missing(f_fonts, "fonts")?,
             page_background: object::missing(f_page_background, "page_background")?,
             widget: object::missing(f_widget, "widget")?,
@@ -804,7 +2222,9 @@ impl object::Object for CreateClientAuthenticationMethodSelfSignedTlsClientAuth 
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -903,29 +2323,47 @@ impl object::Object for CreateClientGrantRequestContent {
     const NAME: &'static str = "CreateClientGrantRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_all_scopes = Default::default();
-        let mut f_allow_any_organization = Default::default();
+        let mut f_allow_all_scopes = None;
+        let mut f_allow_any_organization = None;
         let mut f_audience = None;
-        let mut f_authorization_details_types = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_default_for = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_subject_type = Default::default();
+        let mut f_authorization_details_types = None;
+        let mut f_client_id = None;
+        let mut f_default_for = None;
+        let mut f_organization_usage = None;
+        let mut f_scope = None;
+        let mut f_subject_type = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
-                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
-                "audience" => f_audience = Some(de_map.next_value()?),
-                "authorization_details_types" => {
-                    f_authorization_details_types = de_map.next_value()?
+                "allow_all_scopes" => object::once(
+                    &mut f_allow_all_scopes,
+                    "allow_all_scopes",
+                    de_map.next_value()?,
+                )?,
+                "allow_any_organization" => object::once(
+                    &mut f_allow_any_organization,
+                    "allow_any_organization",
+                    de_map.next_value()?,
+                )?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "authorization_details_types" => object::once(
+                    &mut f_authorization_details_types,
+                    "authorization_details_types",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "default_for" => {
+                    object::once(&mut f_default_for, "default_for", de_map.next_value()?)?
                 }
-                "client_id" => f_client_id = de_map.next_value()?,
-                "default_for" => f_default_for = de_map.next_value()?,
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "subject_type" => f_subject_type = de_map.next_value()?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "subject_type" => {
+                    object::once(&mut f_subject_type, "subject_type", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -933,15 +2371,15 @@ impl object::Object for CreateClientGrantRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_all_scopes: f_allow_all_scopes,
-            allow_any_organization: f_allow_any_organization,
+            allow_all_scopes: f_allow_all_scopes.unwrap_or_default(),
+            allow_any_organization: f_allow_any_organization.unwrap_or_default(),
             audience: object::missing(f_audience, "audience")?,
-            authorization_details_types: f_authorization_details_types,
-            client_id: f_client_id,
-            default_for: f_default_for,
-            organization_usage: f_organization_usage,
-            scope: f_scope,
-            subject_type: f_subject_type,
+            authorization_details_types: f_authorization_details_types.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            default_for: f_default_for.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            subject_type: f_subject_type.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1051,1425 +2489,3 @@ impl CreateClientGrantRequestContent {
 ///
 /// The same type as [`ClientGrantResponseContent`]: the API description gives both the same schema.
 pub type CreateClientGrantResponseContent = ClientGrantResponseContent;
-
-#[cfg(feature = "clients")]
-/// The `CreateClientRequestContent` object.
-///
-/// The body of `POST /clients` (`clients_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateClientRequestContent {
-    /// The `addons` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub addons: Option<ClientAddons>,
-    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_clients: Option<Vec<String>>,
-    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_origins: Option<Vec<String>>,
-    /// The `app_type` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_type: Option<ClientAppTypeEnum>,
-    /// The `async_approval_notification_channels` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub callbacks: Option<Vec<String>>,
-    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_aliases: Option<Vec<String>>,
-    /// The `client_authentication_methods` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_authentication_methods: Option<ClientCreateAuthenticationMethod>,
-    /// The `client_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_metadata: Option<Map<String, Value>>,
-    /// The `compliance_level` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub compliance_level: Option<ClientComplianceLevelEnum>,
-    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_origin_authentication: Option<bool>,
-    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_origin_loc: Option<String>,
-    /// The content (HTML, CSS, JS) of the custom login page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_login_page: Option<String>,
-    /// `true` if the custom login page is to be used, `false` otherwise. Defaults to `true`
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_on: Option<bool>,
-    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_login_page_preview: Option<String>,
-    /// The `default_organization` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_organization: Option<ClientDefaultOrganization>,
-    /// Free text description of this client (max length: 140 characters).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The `encryption_key` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_key: Option<ClientEncryptionKey>,
-    /// The `express_configuration` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub express_configuration: Option<ExpressConfiguration>,
-    /// The `fedcm_login` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fedcm_login: Option<FedCmLogin>,
-    /// HTML form template to be used for WS-Federation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub form_template: Option<String>,
-    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grant_types: Option<Vec<String>>,
-    /// Initiate login uri, must be https
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiate_login_uri: Option<String>,
-    /// Whether this client a first party client or not
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_first_party: Option<bool>,
-    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_token_endpoint_ip_header_trusted: Option<bool>,
-    /// The `jwt_configuration` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwt_configuration: Option<ClientJwtConfiguration>,
-    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logo_uri: Option<String>,
-    /// The `mobile` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<ClientMobile>,
-    /// The `my_organization_configuration` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub my_organization_configuration: Option<ClientMyOrganizationPostConfiguration>,
-    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
-    pub name: String,
-    /// The `native_social_login` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub native_social_login: Option<NativeSocialLogin>,
-    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc_backchannel_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc_conformant: Option<bool>,
-    /// The `oidc_logout` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
-    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
-    /// The `organization_require_behavior` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
-    /// The `organization_usage` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_usage: Option<ClientOrganizationUsageEnum>,
-    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub par_request_expiry: Option<i64>,
-    /// The `redirection_policy` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
-    /// The `refresh_token` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
-    /// Makes the use of Proof-of-Possession mandatory for this client
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub require_proof_of_possession: Option<bool>,
-    /// Makes the use of Pushed Authorization Requests mandatory for this client
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub require_pushed_authorization_requests: Option<bool>,
-    /// The identifier of the resource server that this client is linked to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_server_identifier: Option<String>,
-    /// The `session_transfer` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_transfer: Option<ClientSessionTransferConfiguration>,
-    /// The `signed_request_object` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signed_request_object: Option<ClientSignedRequestObjectWithPublicKey>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
-    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sso: Option<bool>,
-    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sso_disabled: Option<bool>,
-    /// The `third_party_security_mode` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
-    /// The `token_exchange` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_exchange: Option<ClientTokenExchangeConfiguration>,
-    /// The `token_quota` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<CreateTokenQuota>,
-    /// The `token_vault_privileged_access` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithPublicKey>,
-    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub web_origins: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl<'de> Deserialize<'de> for CreateClientRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "clients")]
-impl object::Object for CreateClientRequestContent {
-    const NAME: &'static str = "CreateClientRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_addons = Default::default();
-        let mut f_allowed_clients = Default::default();
-        let mut f_allowed_logout_urls = Default::default();
-        let mut f_allowed_origins = Default::default();
-        let mut f_app_type = Default::default();
-        let mut f_async_approval_notification_channels = Default::default();
-        let mut f_callbacks = Default::default();
-        let mut f_client_aliases = Default::default();
-        let mut f_client_authentication_methods = Default::default();
-        let mut f_client_metadata = Default::default();
-        let mut f_compliance_level = Default::default();
-        let mut f_cross_origin_authentication = Default::default();
-        let mut f_cross_origin_loc = Default::default();
-        let mut f_custom_login_page = Default::default();
-        let mut f_custom_login_page_on = Default::default();
-        let mut f_custom_login_page_preview = Default::default();
-        let mut f_default_organization = Default::default();
-        let mut f_description = Default::default();
-        let mut f_encryption_key = Default::default();
-        let mut f_express_configuration = Default::default();
-        let mut f_fedcm_login = Default::default();
-        let mut f_form_template = Default::default();
-        let mut f_grant_types = Default::default();
-        let mut f_initiate_login_uri = Default::default();
-        let mut f_is_first_party = Default::default();
-        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
-        let mut f_jwt_configuration = Default::default();
-        let mut f_logo_uri = Default::default();
-        let mut f_mobile = Default::default();
-        let mut f_my_organization_configuration = Default::default();
-        let mut f_name = None;
-        let mut f_native_social_login = Default::default();
-        let mut f_oidc_backchannel_logout = Default::default();
-        let mut f_oidc_conformant = Default::default();
-        let mut f_oidc_logout = Default::default();
-        let mut f_organization_discovery_methods = Default::default();
-        let mut f_organization_require_behavior = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_par_request_expiry = Default::default();
-        let mut f_redirection_policy = Default::default();
-        let mut f_refresh_token = Default::default();
-        let mut f_require_proof_of_possession = Default::default();
-        let mut f_require_pushed_authorization_requests = Default::default();
-        let mut f_resource_server_identifier = Default::default();
-        let mut f_session_transfer = Default::default();
-        let mut f_signed_request_object = Default::default();
-        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
-        let mut f_sso = Default::default();
-        let mut f_sso_disabled = Default::default();
-        let mut f_third_party_security_mode = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
-        let mut f_token_exchange = Default::default();
-        let mut f_token_quota = Default::default();
-        let mut f_token_vault_privileged_access = Default::default();
-        let mut f_web_origins = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "addons" => f_addons = de_map.next_value()?,
-                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
-                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
-                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
-                "app_type" => f_app_type = de_map.next_value()?,
-                "async_approval_notification_channels" => {
-                    f_async_approval_notification_channels = de_map.next_value()?
-                }
-                "callbacks" => f_callbacks = de_map.next_value()?,
-                "client_aliases" => f_client_aliases = de_map.next_value()?,
-                "client_authentication_methods" => {
-                    f_client_authentication_methods = de_map.next_value()?
-                }
-                "client_metadata" => f_client_metadata = de_map.next_value()?,
-                "compliance_level" => f_compliance_level = de_map.next_value()?,
-                "cross_origin_authentication" => {
-                    f_cross_origin_authentication = de_map.next_value()?
-                }
-                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
-                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
-                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
-                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
-                "default_organization" => f_default_organization = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "encryption_key" => f_encryption_key = de_map.next_value()?,
-                "express_configuration" => f_express_configuration = de_map.next_value()?,
-                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
-                "form_template" => f_form_template = de_map.next_value()?,
-                "grant_types" => f_grant_types = de_map.next_value()?,
-                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
-                "is_first_party" => f_is_first_party = de_map.next_value()?,
-                "is_token_endpoint_ip_header_trusted" => {
-                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
-                }
-                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
-                "logo_uri" => f_logo_uri = de_map.next_value()?,
-                "mobile" => f_mobile = de_map.next_value()?,
-                "my_organization_configuration" => {
-                    f_my_organization_configuration = de_map.next_value()?
-                }
-                "name" => f_name = Some(de_map.next_value()?),
-                "native_social_login" => f_native_social_login = de_map.next_value()?,
-                "oidc_backchannel_logout" => f_oidc_backchannel_logout = de_map.next_value()?,
-                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
-                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
-                "organization_discovery_methods" => {
-                    f_organization_discovery_methods = de_map.next_value()?
-                }
-                "organization_require_behavior" => {
-                    f_organization_require_behavior = de_map.next_value()?
-                }
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
-                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
-                "refresh_token" => f_refresh_token = de_map.next_value()?,
-                "require_proof_of_possession" => {
-                    f_require_proof_of_possession = de_map.next_value()?
-                }
-                "require_pushed_authorization_requests" => {
-                    f_require_pushed_authorization_requests = de_map.next_value()?
-                }
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = de_map.next_value()?
-                }
-                "session_transfer" => f_session_transfer = de_map.next_value()?,
-                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
-                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
-                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
-                }
-                "sso" => f_sso = de_map.next_value()?,
-                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
-                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
-                }
-                "token_exchange" => f_token_exchange = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
-                "token_vault_privileged_access" => {
-                    f_token_vault_privileged_access = de_map.next_value()?
-                }
-                "web_origins" => f_web_origins = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            addons: f_addons,
-            allowed_clients: f_allowed_clients,
-            allowed_logout_urls: f_allowed_logout_urls,
-            allowed_origins: f_allowed_origins,
-            app_type: f_app_type,
-            async_approval_notification_channels: f_async_approval_notification_channels,
-            callbacks: f_callbacks,
-            client_aliases: f_client_aliases,
-            client_authentication_methods: f_client_authentication_methods,
-            client_metadata: f_client_metadata,
-            compliance_level: f_compliance_level,
-            cross_origin_authentication: f_cross_origin_authentication,
-            cross_origin_loc: f_cross_origin_loc,
-            custom_login_page: f_custom_login_page,
-            custom_login_page_on: f_custom_login_page_on,
-            custom_login_page_preview: f_custom_login_page_preview,
-            default_organization: f_default_organization,
-            description: f_description,
-            encryption_key: f_encryption_key,
-            express_configuration: f_express_configuration,
-            fedcm_login: f_fedcm_login,
-            form_template: f_form_template,
-            grant_types: f_grant_types,
-            initiate_login_uri: f_initiate_login_uri,
-            is_first_party: f_is_first_party,
-            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
-            jwt_configuration: f_jwt_configuration,
-            logo_uri: f_logo_uri,
-            mobile: f_mobile,
-            my_organization_configuration: f_my_organization_configuration,
-            name: object::missing(f_name, "name")?,
-            native_social_login: f_native_social_login,
-            oidc_backchannel_logout: f_oidc_backchannel_logout,
-            oidc_conformant: f_oidc_conformant,
-            oidc_logout: f_oidc_logout,
-            organization_discovery_methods: f_organization_discovery_methods,
-            organization_require_behavior: f_organization_require_behavior,
-            organization_usage: f_organization_usage,
-            par_request_expiry: f_par_request_expiry,
-            redirection_policy: f_redirection_policy,
-            refresh_token: f_refresh_token,
-            require_proof_of_possession: f_require_proof_of_possession,
-            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
-            resource_server_identifier: f_resource_server_identifier,
-            session_transfer: f_session_transfer,
-            signed_request_object: f_signed_request_object,
-            skip_non_verifiable_callback_uri_confirmation_prompt:
-                f_skip_non_verifiable_callback_uri_confirmation_prompt,
-            sso: f_sso,
-            sso_disabled: f_sso_disabled,
-            third_party_security_mode: f_third_party_security_mode,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
-            token_exchange: f_token_exchange,
-            token_quota: f_token_quota,
-            token_vault_privileged_access: f_token_vault_privileged_access,
-            web_origins: f_web_origins,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for CreateClientRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateClientRequestContent")
-            .field("addons", &self.addons)
-            .field("allowed_clients", &self.allowed_clients)
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("app_type", &self.app_type)
-            .field(
-                "async_approval_notification_channels",
-                &self.async_approval_notification_channels,
-            )
-            .field("callbacks", &self.callbacks)
-            .field("client_aliases", &self.client_aliases)
-            .field(
-                "client_authentication_methods",
-                &self.client_authentication_methods,
-            )
-            .field("client_metadata", &Keys(&self.client_metadata))
-            .field("compliance_level", &self.compliance_level)
-            .field(
-                "cross_origin_authentication",
-                &self.cross_origin_authentication,
-            )
-            .field("cross_origin_loc", &self.cross_origin_loc)
-            .field("custom_login_page", &self.custom_login_page)
-            .field("custom_login_page_on", &self.custom_login_page_on)
-            .field("custom_login_page_preview", &self.custom_login_page_preview)
-            .field("default_organization", &self.default_organization)
-            .field("description", &self.description)
-            .field("encryption_key", &self.encryption_key)
-            .field("express_configuration", &self.express_configuration)
-            .field("fedcm_login", &self.fedcm_login)
-            .field("form_template", &self.form_template)
-            .field("grant_types", &self.grant_types)
-            .field("initiate_login_uri", &self.initiate_login_uri)
-            .field("is_first_party", &self.is_first_party)
-            .field(
-                "is_token_endpoint_ip_header_trusted",
-                &self.is_token_endpoint_ip_header_trusted,
-            )
-            .field("jwt_configuration", &self.jwt_configuration)
-            .field("logo_uri", &self.logo_uri)
-            .field("mobile", &self.mobile)
-            .field(
-                "my_organization_configuration",
-                &self.my_organization_configuration,
-            )
-            .field("name", &self.name)
-            .field("native_social_login", &self.native_social_login)
-            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
-            .field("oidc_conformant", &self.oidc_conformant)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "organization_discovery_methods",
-                &self.organization_discovery_methods,
-            )
-            .field(
-                "organization_require_behavior",
-                &self.organization_require_behavior,
-            )
-            .field("organization_usage", &self.organization_usage)
-            .field("par_request_expiry", &self.par_request_expiry)
-            .field("redirection_policy", &self.redirection_policy)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "require_proof_of_possession",
-                &self.require_proof_of_possession,
-            )
-            .field(
-                "require_pushed_authorization_requests",
-                &self.require_pushed_authorization_requests,
-            )
-            .field(
-                "resource_server_identifier",
-                &self.resource_server_identifier,
-            )
-            .field("session_transfer", &self.session_transfer)
-            .field("signed_request_object", &self.signed_request_object)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("sso", &self.sso)
-            .field("sso_disabled", &self.sso_disabled)
-            .field("third_party_security_mode", &self.third_party_security_mode)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field("token_exchange", &self.token_exchange)
-            .field("token_quota", &self.token_quota)
-            .field(
-                "token_vault_privileged_access",
-                &self.token_vault_privileged_access,
-            )
-            .field("web_origins", &self.web_origins)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl CreateClientRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            addons: None,
-            allowed_clients: None,
-            allowed_logout_urls: None,
-            allowed_origins: None,
-            app_type: None,
-            async_approval_notification_channels: None,
-            callbacks: None,
-            client_aliases: None,
-            client_authentication_methods: None,
-            client_metadata: None,
-            compliance_level: None,
-            cross_origin_authentication: None,
-            cross_origin_loc: None,
-            custom_login_page: None,
-            custom_login_page_on: None,
-            custom_login_page_preview: None,
-            default_organization: None,
-            description: None,
-            encryption_key: None,
-            express_configuration: None,
-            fedcm_login: None,
-            form_template: None,
-            grant_types: None,
-            initiate_login_uri: None,
-            is_first_party: None,
-            is_token_endpoint_ip_header_trusted: None,
-            jwt_configuration: None,
-            logo_uri: None,
-            mobile: None,
-            my_organization_configuration: None,
-            name: name.into(),
-            native_social_login: None,
-            oidc_backchannel_logout: None,
-            oidc_conformant: None,
-            oidc_logout: None,
-            organization_discovery_methods: None,
-            organization_require_behavior: None,
-            organization_usage: None,
-            par_request_expiry: None,
-            redirection_policy: None,
-            refresh_token: None,
-            require_proof_of_possession: None,
-            require_pushed_authorization_requests: None,
-            resource_server_identifier: None,
-            session_transfer: None,
-            signed_request_object: None,
-            skip_non_verifiable_callback_uri_confirmation_prompt: None,
-            sso: None,
-            sso_disabled: None,
-            third_party_security_mode: None,
-            token_endpoint_auth_method: None,
-            token_exchange: None,
-            token_quota: None,
-            token_vault_privileged_access: None,
-            web_origins: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `addons`.
-    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
-        self.addons = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_clients`.
-    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_logout_urls`.
-    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_logout_urls = Some(value.into());
-        self
-    }
-
-    /// Sets `allowed_origins`.
-    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowed_origins = Some(value.into());
-        self
-    }
-
-    /// Sets `app_type`.
-    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
-        self.app_type = Some(value.into());
-        self
-    }
-
-    /// Sets `async_approval_notification_channels`.
-    pub fn async_approval_notification_channels(
-        mut self,
-        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
-    ) -> Self {
-        self.async_approval_notification_channels = Some(value.into());
-        self
-    }
-
-    /// Sets `callbacks`.
-    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.callbacks = Some(value.into());
-        self
-    }
-
-    /// Sets `client_aliases`.
-    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.client_aliases = Some(value.into());
-        self
-    }
-
-    /// Sets `client_authentication_methods`.
-    pub fn client_authentication_methods(
-        mut self,
-        value: impl Into<ClientCreateAuthenticationMethod>,
-    ) -> Self {
-        self.client_authentication_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `client_metadata`.
-    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.client_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `compliance_level`.
-    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
-        self.compliance_level = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_origin_authentication`.
-    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
-        self.cross_origin_authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_origin_loc`.
-    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
-        self.cross_origin_loc = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page`.
-    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page_on`.
-    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
-        self.custom_login_page_on = Some(value.into());
-        self
-    }
-
-    /// Sets `custom_login_page_preview`.
-    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
-        self.custom_login_page_preview = Some(value.into());
-        self
-    }
-
-    /// Sets `default_organization`.
-    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
-        self.default_organization = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `encryption_key`.
-    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
-        self.encryption_key = Some(value.into());
-        self
-    }
-
-    /// Sets `express_configuration`.
-    pub fn express_configuration(mut self, value: impl Into<ExpressConfiguration>) -> Self {
-        self.express_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `fedcm_login`.
-    pub fn fedcm_login(mut self, value: impl Into<FedCmLogin>) -> Self {
-        self.fedcm_login = Some(value.into());
-        self
-    }
-
-    /// Sets `form_template`.
-    pub fn form_template(mut self, value: impl Into<String>) -> Self {
-        self.form_template = Some(value.into());
-        self
-    }
-
-    /// Sets `grant_types`.
-    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.grant_types = Some(value.into());
-        self
-    }
-
-    /// Sets `initiate_login_uri`.
-    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
-        self.initiate_login_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `is_first_party`.
-    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
-        self.is_first_party = Some(value.into());
-        self
-    }
-
-    /// Sets `is_token_endpoint_ip_header_trusted`.
-    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
-        self.is_token_endpoint_ip_header_trusted = Some(value.into());
-        self
-    }
-
-    /// Sets `jwt_configuration`.
-    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
-        self.jwt_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `logo_uri`.
-    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
-        self.logo_uri = Some(value.into());
-        self
-    }
-
-    /// Sets `mobile`.
-    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
-        self.mobile = Some(value.into());
-        self
-    }
-
-    /// Sets `my_organization_configuration`.
-    pub fn my_organization_configuration(
-        mut self,
-        value: impl Into<ClientMyOrganizationPostConfiguration>,
-    ) -> Self {
-        self.my_organization_configuration = Some(value.into());
-        self
-    }
-
-    /// Sets `native_social_login`.
-    pub fn native_social_login(mut self, value: impl Into<NativeSocialLogin>) -> Self {
-        self.native_social_login = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_backchannel_logout`.
-    pub fn oidc_backchannel_logout(
-        mut self,
-        value: impl Into<ClientOidcBackchannelLogoutSettings>,
-    ) -> Self {
-        self.oidc_backchannel_logout = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_conformant`.
-    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
-        self.oidc_conformant = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc_logout`.
-    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
-        self.oidc_logout = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_discovery_methods`.
-    pub fn organization_discovery_methods(
-        mut self,
-        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
-    ) -> Self {
-        self.organization_discovery_methods = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_require_behavior`.
-    pub fn organization_require_behavior(
-        mut self,
-        value: impl Into<ClientOrganizationRequireBehaviorEnum>,
-    ) -> Self {
-        self.organization_require_behavior = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_usage`.
-    pub fn organization_usage(mut self, value: impl Into<ClientOrganizationUsageEnum>) -> Self {
-        self.organization_usage = Some(value.into());
-        self
-    }
-
-    /// Sets `par_request_expiry`.
-    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
-        self.par_request_expiry = Some(value.into());
-        self
-    }
-
-    /// Sets `redirection_policy`.
-    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
-        self.redirection_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `refresh_token`.
-    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
-        self.refresh_token = Some(value.into());
-        self
-    }
-
-    /// Sets `require_proof_of_possession`.
-    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
-        self.require_proof_of_possession = Some(value.into());
-        self
-    }
-
-    /// Sets `require_pushed_authorization_requests`.
-    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
-        self.require_pushed_authorization_requests = Some(value.into());
-        self
-    }
-
-    /// Sets `resource_server_identifier`.
-    pub fn resource_server_identifier(mut self, value: impl Into<String>) -> Self {
-        self.resource_server_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `session_transfer`.
-    pub fn session_transfer(
-        mut self,
-        value: impl Into<ClientSessionTransferConfiguration>,
-    ) -> Self {
-        self.session_transfer = Some(value.into());
-        self
-    }
-
-    /// Sets `signed_request_object`.
-    pub fn signed_request_object(
-        mut self,
-        value: impl Into<ClientSignedRequestObjectWithPublicKey>,
-    ) -> Self {
-        self.signed_request_object = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
-    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
-        self
-    }
-
-    /// Sets `sso`.
-    pub fn sso(mut self, value: impl Into<bool>) -> Self {
-        self.sso = Some(value.into());
-        self
-    }
-
-    /// Sets `sso_disabled`.
-    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
-        self.sso_disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `third_party_security_mode`.
-    pub fn third_party_security_mode(
-        mut self,
-        value: impl Into<ClientThirdPartySecurityModeEnum>,
-    ) -> Self {
-        self.third_party_security_mode = Some(value.into());
-        self
-    }
-
-    /// Sets `token_endpoint_auth_method`.
-    pub fn token_endpoint_auth_method(
-        mut self,
-        value: impl Into<ClientTokenEndpointAuthMethodEnum>,
-    ) -> Self {
-        self.token_endpoint_auth_method = Some(value.into());
-        self
-    }
-
-    /// Sets `token_exchange`.
-    pub fn token_exchange(mut self, value: impl Into<ClientTokenExchangeConfiguration>) -> Self {
-        self.token_exchange = Some(value.into());
-        self
-    }
-
-    /// Sets `token_quota`.
-    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
-        self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets `token_vault_privileged_access`.
-    pub fn token_vault_privileged_access(
-        mut self,
-        value: impl Into<ClientTokenVaultPrivilegedAccessWithPublicKey>,
-    ) -> Self {
-        self.token_vault_privileged_access = Some(value.into());
-        self
-    }
-
-    /// Sets `web_origins`.
-    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.web_origins = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-/// The `CreateClientResponseContent` schema.
-///
-/// The answer of `POST /clients` (`clients_create`).
-///
-/// The same type as [`Client`]: the API description gives both the same schema.
-pub type CreateClientResponseContent = Client;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionCommon` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionCommon {
-    /// The `display_name` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `is_domain_connection` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The `name` field.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionCommon {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionCommon {
-    const NAME: &'static str = "CreateConnectionCommon";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            display_name: f_display_name,
-            enabled_clients: f_enabled_clients,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionCommon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionCommon")
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// The `CreateConnectionProfileRequestContent` object.
-///
-/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionProfileRequestContent {
-    /// The `connection_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `name` field.
-    pub name: String,
-    /// The `organization` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for CreateConnectionProfileRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for CreateConnectionProfileRequestContent {
-    const NAME: &'static str = "CreateConnectionProfileRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_connection_name_prefix_template = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_name = None;
-        let mut f_organization = Default::default();
-        let mut f_strategy_overrides = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "connection_name_prefix_template" => {
-                    f_connection_name_prefix_template = de_map.next_value()?
-                }
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "organization" => f_organization = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_config: f_connection_config,
-            connection_name_prefix_template: f_connection_name_prefix_template,
-            enabled_features: f_enabled_features,
-            name: object::missing(f_name, "name")?,
-            organization: f_organization,
-            strategy_overrides: f_strategy_overrides,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for CreateConnectionProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionProfileRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl CreateConnectionProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            connection_config: None,
-            connection_name_prefix_template: None,
-            enabled_features: None,
-            name: name.into(),
-            organization: None,
-            strategy_overrides: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_name_prefix_template`.
-    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
-        self.connection_name_prefix_template = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `organization`.
-    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
-        self.organization = Some(value.into());
-        self
-    }
-
-    /// Sets `strategy_overrides`.
-    pub fn strategy_overrides(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverrides>,
-    ) -> Self {
-        self.strategy_overrides = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// The `CreateConnectionProfileResponseContent` schema.
-///
-/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
-///
-/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
-pub type CreateConnectionProfileResponseContent = ConnectionProfile;
-
-#[cfg(feature = "connections")]
-/// The `CreateConnectionRequestContent` object.
-///
-/// The body of `POST /connections` (`connections_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContent {
-    /// The `authentication` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// Connection name used in the new universal login experience
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_domain_connection: Option<bool>,
-    /// The `metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
-    pub name: String,
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionPropertiesOptions>,
-    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub realms: Option<Vec<String>>,
-    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// The `strategy` field.
-    pub strategy: ConnectionIdentityProviderEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateConnectionRequestContent {
-    const NAME: &'static str = "CreateConnectionRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = None;
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            display_name: f_display_name,
-            enabled_clients: f_enabled_clients,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
-            name: object::missing(f_name, "name")?,
-            options: f_options,
-            realms: f_realms,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContent")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("display_name", &self.display_name)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("is_domain_connection", &self.is_domain_connection)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("options", &self.options)
-            .field("realms", &self.realms)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateConnectionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        strategy: impl Into<ConnectionIdentityProviderEnum>,
-    ) -> Self {
-        Self {
-            authentication: None,
-            connected_accounts: None,
-            cross_app_access_requesting_app: None,
-            display_name: None,
-            enabled_clients: None,
-            is_domain_connection: None,
-            metadata: None,
-            name: name.into(),
-            options: None,
-            realms: None,
-            show_as_button: None,
-            strategy: strategy.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `authentication`.
-    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
-        self.authentication = Some(value.into());
-        self
-    }
-
-    /// Sets `connected_accounts`.
-    pub fn connected_accounts(
-        mut self,
-        value: impl Into<ConnectionConnectedAccountsPurpose>,
-    ) -> Self {
-        self.connected_accounts = Some(value.into());
-        self
-    }
-
-    /// Sets `cross_app_access_requesting_app`.
-    pub fn cross_app_access_requesting_app(
-        mut self,
-        value: impl Into<CrossAppAccessRequestingApp>,
-    ) -> Self {
-        self.cross_app_access_requesting_app = Some(value.into());
-        self
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `is_domain_connection`.
-    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
-        self.is_domain_connection = Some(value.into());
-        self
-    }
-
-    /// Sets `metadata`.
-    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `options`.
-    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
-        self.options = Some(value.into());
-        self
-    }
-
-    /// Sets `realms`.
-    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.realms = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

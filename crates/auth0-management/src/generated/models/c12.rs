@@ -14,6 +14,1629 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
+/// The `CreateClientRequestContent` object.
+///
+/// The body of `POST /clients` (`clients_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateClientRequestContent {
+    /// The `addons` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addons: Option<ClientAddons>,
+    /// List of allow clients and API ids that are allowed to make delegation requests. Empty means all all your clients are allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_clients: Option<Vec<String>>,
+    /// Comma-separated list of URLs that are valid to redirect to after logout from Auth0. Wildcards are allowed for subdomains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    /// Comma-separated list of URLs allowed to make requests from JavaScript to Auth0 API (typically used with CORS). By default, all your callback URLs will be allowed. This field allows you to enter other origins if necessary. You can also use wildcards at the subdomain level (e.g., <https://*.contoso.com>). Query strings and hash information are not taken into account when validating these URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
+    /// The `app_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_type: Option<ClientAppTypeEnum>,
+    /// The `async_approval_notification_channels` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub async_approval_notification_channels: Option<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    /// Comma-separated list of URLs whitelisted for Auth0 to use as a callback to the client after authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callbacks: Option<Vec<String>>,
+    /// List of audiences/realms for SAML protocol. Used by the wsfed addon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_aliases: Option<Vec<String>>,
+    /// The `client_authentication_methods` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_authentication_methods: Option<ClientCreateAuthenticationMethod>,
+    /// The `client_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_metadata: Option<Map<String, Value>>,
+    /// The `compliance_level` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliance_level: Option<ClientComplianceLevelEnum>,
+    /// Whether this client can be used to make cross-origin authentication requests (true) or it is not allowed to make such requests (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_origin_authentication: Option<bool>,
+    /// URL of the location in your site where the cross origin verification takes place for the cross-origin auth flow when performing Auth in your own domain instead of Auth0 hosted login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_origin_loc: Option<String>,
+    /// The content (HTML, CSS, JS) of the custom login page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page: Option<String>,
+    /// `true` if the custom login page is to be used, `false` otherwise. Defaults to `true`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page_on: Option<bool>,
+    /// The content (HTML, CSS, JS) of the custom login page. (Used on Previews)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_login_page_preview: Option<String>,
+    /// The `default_organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_organization: Option<ClientDefaultOrganization>,
+    /// Free text description of this client (max length: 140 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The `encryption_key` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<ClientEncryptionKey>,
+    /// The `express_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub express_configuration: Option<ExpressConfiguration>,
+    /// The `fedcm_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fedcm_login: Option<FedCmLogin>,
+    /// HTML form template to be used for WS-Federation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form_template: Option<String>,
+    /// List of grant types supported for this application. Can include `authorization_code`, `implicit`, `refresh_token`, `client_credentials`, `password`, `http://auth0.com/oauth/grant-type/password-realm`, `http://auth0.com/oauth/grant-type/mfa-oob`, `http://auth0.com/oauth/grant-type/mfa-otp`, `http://auth0.com/oauth/grant-type/mfa-recovery-code`, `urn:openid:params:grant-type:ciba`, `urn:ietf:params:oauth:grant-type:device_code`, and `urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
+    /// Initiate login uri, must be https
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiate_login_uri: Option<String>,
+    /// Whether this client a first party client or not
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_first_party: Option<bool>,
+    /// If true, trust that the IP specified in the `auth0-forwarded-for` header is the end-user's IP for brute-force-protection on token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_token_endpoint_ip_header_trusted: Option<bool>,
+    /// The `jwt_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_configuration: Option<ClientJwtConfiguration>,
+    /// URL of the logo to display for this client. Recommended size is 150x150 pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// The `mobile` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<ClientMobile>,
+    /// The `my_organization_configuration` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_organization_configuration: Option<ClientMyOrganizationPostConfiguration>,
+    /// Name of this client (min length: 1 character, does not allow `<` or `>`).
+    pub name: String,
+    /// The `native_social_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native_social_login: Option<NativeSocialLogin>,
+    /// Configuration for OIDC backchannel logout (deprecated, in favor of oidc_logout)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_backchannel_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    /// Whether this client conforms to strict OIDC specifications (<https://auth0.com/docs/api-auth/tutorials/adoption>) (true) or uses legacy features (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_conformant: Option<bool>,
+    /// The `oidc_logout` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_logout: Option<ClientOidcBackchannelLogoutSettings>,
+    /// Defines the available methods for organization discovery during the `pre_login_prompt`. Users can discover their organization either by `email`, `organization_name` or both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_discovery_methods: Option<Vec<ClientOrganizationDiscoveryEnum>>,
+    /// The `organization_require_behavior` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_require_behavior: Option<ClientOrganizationRequireBehaviorEnum>,
+    /// The `organization_usage` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<ClientOrganizationUsageEnum>,
+    /// Specifies how long, in seconds, a Pushed Authorization Request URI remains valid
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub par_request_expiry: Option<i64>,
+    /// The `redirection_policy` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirection_policy: Option<ClientRedirectionPolicyEnum>,
+    /// The `refresh_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<ClientRefreshTokenConfiguration>,
+    /// Makes the use of Proof-of-Possession mandatory for this client
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_proof_of_possession: Option<bool>,
+    /// Makes the use of Pushed Authorization Requests mandatory for this client
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// The identifier of the resource server that this client is linked to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_server_identifier: Option<String>,
+    /// The `session_transfer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_transfer: Option<ClientSessionTransferConfiguration>,
+    /// The `signed_request_object` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_request_object: Option<ClientSignedRequestObjectWithPublicKey>,
+    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
+    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
+    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
+    /// Applies only to SSO clients and determines whether Auth0 will handle Single Sign On (true) or whether the Identity Provider will (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<bool>,
+    /// `true` to disable Single Sign On, `false` otherwise (default: `false`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_disabled: Option<bool>,
+    /// The `third_party_security_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub third_party_security_mode: Option<ClientThirdPartySecurityModeEnum>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<ClientTokenEndpointAuthMethodEnum>,
+    /// The `token_exchange` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<ClientTokenExchangeConfiguration>,
+    /// The `token_quota` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<CreateTokenQuota>,
+    /// The `token_vault_privileged_access` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_vault_privileged_access: Option<ClientTokenVaultPrivilegedAccessWithPublicKey>,
+    /// Comma-separated list of allowed origins for use with Cross-Origin Authentication (<https://auth0.com/docs/cross-origin-authentication>), Device Flow (<https://auth0.com/docs/flows/concepts/device-auth>), and web message response mode (<https://auth0.com/docs/protocols/oauth2#how-response-mode-works>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_origins: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for CreateClientRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for CreateClientRequestContent {
+    const NAME: &'static str = "CreateClientRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_addons = None;
+        let mut f_allowed_clients = None;
+        let mut f_allowed_logout_urls = None;
+        let mut f_allowed_origins = None;
+        let mut f_app_type = None;
+        let mut f_async_approval_notification_channels = None;
+        let mut f_callbacks = None;
+        let mut f_client_aliases = None;
+        let mut f_client_authentication_methods = None;
+        let mut f_client_metadata = None;
+        let mut f_compliance_level = None;
+        let mut f_cross_origin_authentication = None;
+        let mut f_cross_origin_loc = None;
+        let mut f_custom_login_page = None;
+        let mut f_custom_login_page_on = None;
+        let mut f_custom_login_page_preview = None;
+        let mut f_default_organization = None;
+        let mut f_description = None;
+        let mut f_encryption_key = None;
+        let mut f_express_configuration = None;
+        let mut f_fedcm_login = None;
+        let mut f_form_template = None;
+        let mut f_grant_types = None;
+        let mut f_initiate_login_uri = None;
+        let mut f_is_first_party = None;
+        let mut f_is_token_endpoint_ip_header_trusted = None;
+        let mut f_jwt_configuration = None;
+        let mut f_logo_uri = None;
+        let mut f_mobile = None;
+        let mut f_my_organization_configuration = None;
+        let mut f_name = None;
+        let mut f_native_social_login = None;
+        let mut f_oidc_backchannel_logout = None;
+        let mut f_oidc_conformant = None;
+        let mut f_oidc_logout = None;
+        let mut f_organization_discovery_methods = None;
+        let mut f_organization_require_behavior = None;
+        let mut f_organization_usage = None;
+        let mut f_par_request_expiry = None;
+        let mut f_redirection_policy = None;
+        let mut f_refresh_token = None;
+        let mut f_require_proof_of_possession = None;
+        let mut f_require_pushed_authorization_requests = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_session_transfer = None;
+        let mut f_signed_request_object = None;
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = None;
+        let mut f_sso = None;
+        let mut f_sso_disabled = None;
+        let mut f_third_party_security_mode = None;
+        let mut f_token_endpoint_auth_method = None;
+        let mut f_token_exchange = None;
+        let mut f_token_quota = None;
+        let mut f_token_vault_privileged_access = None;
+        let mut f_web_origins = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "addons" => object::once(&mut f_addons, "addons", de_map.next_value()?)?,
+                "allowed_clients" => object::once(
+                    &mut f_allowed_clients,
+                    "allowed_clients",
+                    de_map.next_value()?,
+                )?,
+                "allowed_logout_urls" => object::once(
+                    &mut f_allowed_logout_urls,
+                    "allowed_logout_urls",
+                    de_map.next_value()?,
+                )?,
+                "allowed_origins" => object::once(
+                    &mut f_allowed_origins,
+                    "allowed_origins",
+                    de_map.next_value()?,
+                )?,
+                "app_type" => object::once(&mut f_app_type, "app_type", de_map.next_value()?)?,
+                "async_approval_notification_channels" => object::once(
+                    &mut f_async_approval_notification_channels,
+                    "async_approval_notification_channels",
+                    de_map.next_value()?,
+                )?,
+                "callbacks" => object::once(&mut f_callbacks, "callbacks", de_map.next_value()?)?,
+                "client_aliases" => object::once(
+                    &mut f_client_aliases,
+                    "client_aliases",
+                    de_map.next_value()?,
+                )?,
+                "client_authentication_methods" => object::once(
+                    &mut f_client_authentication_methods,
+                    "client_authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "client_metadata" => object::once(
+                    &mut f_client_metadata,
+                    "client_metadata",
+                    de_map.next_value()?,
+                )?,
+                "compliance_level" => object::once(
+                    &mut f_compliance_level,
+                    "compliance_level",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_authentication" => object::once(
+                    &mut f_cross_origin_authentication,
+                    "cross_origin_authentication",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_loc" => object::once(
+                    &mut f_cross_origin_loc,
+                    "cross_origin_loc",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page" => object::once(
+                    &mut f_custom_login_page,
+                    "custom_login_page",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_on" => object::once(
+                    &mut f_custom_login_page_on,
+                    "custom_login_page_on",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_preview" => object::once(
+                    &mut f_custom_login_page_preview,
+                    "custom_login_page_preview",
+                    de_map.next_value()?,
+                )?,
+                "default_organization" => object::once(
+                    &mut f_default_organization,
+                    "default_organization",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "encryption_key" => object::once(
+                    &mut f_encryption_key,
+                    "encryption_key",
+                    de_map.next_value()?,
+                )?,
+                "express_configuration" => object::once(
+                    &mut f_express_configuration,
+                    "express_configuration",
+                    de_map.next_value()?,
+                )?,
+                "fedcm_login" => {
+                    object::once(&mut f_fedcm_login, "fedcm_login", de_map.next_value()?)?
+                }
+                "form_template" => {
+                    object::once(&mut f_form_template, "form_template", de_map.next_value()?)?
+                }
+                "grant_types" => {
+                    object::once(&mut f_grant_types, "grant_types", de_map.next_value()?)?
+                }
+                "initiate_login_uri" => object::once(
+                    &mut f_initiate_login_uri,
+                    "initiate_login_uri",
+                    de_map.next_value()?,
+                )?,
+                "is_first_party" => object::once(
+                    &mut f_is_first_party,
+                    "is_first_party",
+                    de_map.next_value()?,
+                )?,
+                "is_token_endpoint_ip_header_trusted" => object::once(
+                    &mut f_is_token_endpoint_ip_header_trusted,
+                    "is_token_endpoint_ip_header_trusted",
+                    de_map.next_value()?,
+                )?,
+                "jwt_configuration" => object::once(
+                    &mut f_jwt_configuration,
+                    "jwt_configuration",
+                    de_map.next_value()?,
+                )?,
+                "logo_uri" => object::once(&mut f_logo_uri, "logo_uri", de_map.next_value()?)?,
+                "mobile" => object::once(&mut f_mobile, "mobile", de_map.next_value()?)?,
+                "my_organization_configuration" => object::once(
+                    &mut f_my_organization_configuration,
+                    "my_organization_configuration",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "native_social_login" => object::once(
+                    &mut f_native_social_login,
+                    "native_social_login",
+                    de_map.next_value()?,
+                )?,
+                "oidc_backchannel_logout" => object::once(
+                    &mut f_oidc_backchannel_logout,
+                    "oidc_backchannel_logout",
+                    de_map.next_value()?,
+                )?,
+                "oidc_conformant" => object::once(
+                    &mut f_oidc_conformant,
+                    "oidc_conformant",
+                    de_map.next_value()?,
+                )?,
+                "oidc_logout" => {
+                    object::once(&mut f_oidc_logout, "oidc_logout", de_map.next_value()?)?
+                }
+                "organization_discovery_methods" => object::once(
+                    &mut f_organization_discovery_methods,
+                    "organization_discovery_methods",
+                    de_map.next_value()?,
+                )?,
+                "organization_require_behavior" => object::once(
+                    &mut f_organization_require_behavior,
+                    "organization_require_behavior",
+                    de_map.next_value()?,
+                )?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "par_request_expiry" => object::once(
+                    &mut f_par_request_expiry,
+                    "par_request_expiry",
+                    de_map.next_value()?,
+                )?,
+                "redirection_policy" => object::once(
+                    &mut f_redirection_policy,
+                    "redirection_policy",
+                    de_map.next_value()?,
+                )?,
+                "refresh_token" => {
+                    object::once(&mut f_refresh_token, "refresh_token", de_map.next_value()?)?
+                }
+                "require_proof_of_possession" => object::once(
+                    &mut f_require_proof_of_possession,
+                    "require_proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "require_pushed_authorization_requests" => object::once(
+                    &mut f_require_pushed_authorization_requests,
+                    "require_pushed_authorization_requests",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
+                "session_transfer" => object::once(
+                    &mut f_session_transfer,
+                    "session_transfer",
+                    de_map.next_value()?,
+                )?,
+                "signed_request_object" => object::once(
+                    &mut f_signed_request_object,
+                    "signed_request_object",
+                    de_map.next_value()?,
+                )?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => object::once(
+                    &mut f_skip_non_verifiable_callback_uri_confirmation_prompt,
+                    "skip_non_verifiable_callback_uri_confirmation_prompt",
+                    de_map.next_value()?,
+                )?,
+                "sso" => object::once(&mut f_sso, "sso", de_map.next_value()?)?,
+                "sso_disabled" => {
+                    object::once(&mut f_sso_disabled, "sso_disabled", de_map.next_value()?)?
+                }
+                "third_party_security_mode" => object::once(
+                    &mut f_third_party_security_mode,
+                    "third_party_security_mode",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
+                "token_exchange" => object::once(
+                    &mut f_token_exchange,
+                    "token_exchange",
+                    de_map.next_value()?,
+                )?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
+                }
+                "token_vault_privileged_access" => object::once(
+                    &mut f_token_vault_privileged_access,
+                    "token_vault_privileged_access",
+                    de_map.next_value()?,
+                )?,
+                "web_origins" => {
+                    object::once(&mut f_web_origins, "web_origins", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            addons: f_addons.unwrap_or_default(),
+            allowed_clients: f_allowed_clients.unwrap_or_default(),
+            allowed_logout_urls: f_allowed_logout_urls.unwrap_or_default(),
+            allowed_origins: f_allowed_origins.unwrap_or_default(),
+            app_type: f_app_type.unwrap_or_default(),
+            async_approval_notification_channels: f_async_approval_notification_channels
+                .unwrap_or_default(),
+            callbacks: f_callbacks.unwrap_or_default(),
+            client_aliases: f_client_aliases.unwrap_or_default(),
+            client_authentication_methods: f_client_authentication_methods.unwrap_or_default(),
+            client_metadata: f_client_metadata.unwrap_or_default(),
+            compliance_level: f_compliance_level.unwrap_or_default(),
+            cross_origin_authentication: f_cross_origin_authentication.unwrap_or_default(),
+            cross_origin_loc: f_cross_origin_loc.unwrap_or_default(),
+            custom_login_page: f_custom_login_page.unwrap_or_default(),
+            custom_login_page_on: f_custom_login_page_on.unwrap_or_default(),
+            custom_login_page_preview: f_custom_login_page_preview.unwrap_or_default(),
+            default_organization: f_default_organization.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            encryption_key: f_encryption_key.unwrap_or_default(),
+            express_configuration: f_express_configuration.unwrap_or_default(),
+            fedcm_login: f_fedcm_login.unwrap_or_default(),
+            form_template: f_form_template.unwrap_or_default(),
+            grant_types: f_grant_types.unwrap_or_default(),
+            initiate_login_uri: f_initiate_login_uri.unwrap_or_default(),
+            is_first_party: f_is_first_party.unwrap_or_default(),
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted
+                .unwrap_or_default(),
+            jwt_configuration: f_jwt_configuration.unwrap_or_default(),
+            logo_uri: f_logo_uri.unwrap_or_default(),
+            mobile: f_mobile.unwrap_or_default(),
+            my_organization_configuration: f_my_organization_configuration.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            native_social_login: f_native_social_login.unwrap_or_default(),
+            oidc_backchannel_logout: f_oidc_backchannel_logout.unwrap_or_default(),
+            oidc_conformant: f_oidc_conformant.unwrap_or_default(),
+            oidc_logout: f_oidc_logout.unwrap_or_default(),
+            organization_discovery_methods: f_organization_discovery_methods.unwrap_or_default(),
+            organization_require_behavior: f_organization_require_behavior.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            par_request_expiry: f_par_request_expiry.unwrap_or_default(),
+            redirection_policy: f_redirection_policy.unwrap_or_default(),
+            refresh_token: f_refresh_token.unwrap_or_default(),
+            require_proof_of_possession: f_require_proof_of_possession.unwrap_or_default(),
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests
+                .unwrap_or_default(),
+            resource_server_identifier: f_resource_server_identifier.unwrap_or_default(),
+            session_transfer: f_session_transfer.unwrap_or_default(),
+            signed_request_object: f_signed_request_object.unwrap_or_default(),
+            skip_non_verifiable_callback_uri_confirmation_prompt:
+                f_skip_non_verifiable_callback_uri_confirmation_prompt.unwrap_or_default(),
+            sso: f_sso.unwrap_or_default(),
+            sso_disabled: f_sso_disabled.unwrap_or_default(),
+            third_party_security_mode: f_third_party_security_mode.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
+            token_exchange: f_token_exchange.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
+            token_vault_privileged_access: f_token_vault_privileged_access.unwrap_or_default(),
+            web_origins: f_web_origins.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for CreateClientRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateClientRequestContent")
+            .field("addons", &self.addons)
+            .field("allowed_clients", &self.allowed_clients)
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("app_type", &self.app_type)
+            .field(
+                "async_approval_notification_channels",
+                &self.async_approval_notification_channels,
+            )
+            .field("callbacks", &self.callbacks)
+            .field("client_aliases", &self.client_aliases)
+            .field(
+                "client_authentication_methods",
+                &self.client_authentication_methods,
+            )
+            .field("client_metadata", &Keys(&self.client_metadata))
+            .field("compliance_level", &self.compliance_level)
+            .field(
+                "cross_origin_authentication",
+                &self.cross_origin_authentication,
+            )
+            .field("cross_origin_loc", &self.cross_origin_loc)
+            .field("custom_login_page", &self.custom_login_page)
+            .field("custom_login_page_on", &self.custom_login_page_on)
+            .field("custom_login_page_preview", &self.custom_login_page_preview)
+            .field("default_organization", &self.default_organization)
+            .field("description", &self.description)
+            .field("encryption_key", &self.encryption_key)
+            .field("express_configuration", &self.express_configuration)
+            .field("fedcm_login", &self.fedcm_login)
+            .field("form_template", &self.form_template)
+            .field("grant_types", &self.grant_types)
+            .field("initiate_login_uri", &self.initiate_login_uri)
+            .field("is_first_party", &self.is_first_party)
+            .field(
+                "is_token_endpoint_ip_header_trusted",
+                &self.is_token_endpoint_ip_header_trusted,
+            )
+            .field("jwt_configuration", &self.jwt_configuration)
+            .field("logo_uri", &self.logo_uri)
+            .field("mobile", &self.mobile)
+            .field(
+                "my_organization_configuration",
+                &self.my_organization_configuration,
+            )
+            .field("name", &self.name)
+            .field("native_social_login", &self.native_social_login)
+            .field("oidc_backchannel_logout", &self.oidc_backchannel_logout)
+            .field("oidc_conformant", &self.oidc_conformant)
+            .field("oidc_logout", &self.oidc_logout)
+            .field(
+                "organization_discovery_methods",
+                &self.organization_discovery_methods,
+            )
+            .field(
+                "organization_require_behavior",
+                &self.organization_require_behavior,
+            )
+            .field("organization_usage", &self.organization_usage)
+            .field("par_request_expiry", &self.par_request_expiry)
+            .field("redirection_policy", &self.redirection_policy)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "require_proof_of_possession",
+                &self.require_proof_of_possession,
+            )
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field(
+                "resource_server_identifier",
+                &self.resource_server_identifier,
+            )
+            .field("session_transfer", &self.session_transfer)
+            .field("signed_request_object", &self.signed_request_object)
+            .field(
+                "skip_non_verifiable_callback_uri_confirmation_prompt",
+                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
+            )
+            .field("sso", &self.sso)
+            .field("sso_disabled", &self.sso_disabled)
+            .field("third_party_security_mode", &self.third_party_security_mode)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field("token_exchange", &self.token_exchange)
+            .field("token_quota", &self.token_quota)
+            .field(
+                "token_vault_privileged_access",
+                &self.token_vault_privileged_access,
+            )
+            .field("web_origins", &self.web_origins)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl CreateClientRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            addons: None,
+            allowed_clients: None,
+            allowed_logout_urls: None,
+            allowed_origins: None,
+            app_type: None,
+            async_approval_notification_channels: None,
+            callbacks: None,
+            client_aliases: None,
+            client_authentication_methods: None,
+            client_metadata: None,
+            compliance_level: None,
+            cross_origin_authentication: None,
+            cross_origin_loc: None,
+            custom_login_page: None,
+            custom_login_page_on: None,
+            custom_login_page_preview: None,
+            default_organization: None,
+            description: None,
+            encryption_key: None,
+            express_configuration: None,
+            fedcm_login: None,
+            form_template: None,
+            grant_types: None,
+            initiate_login_uri: None,
+            is_first_party: None,
+            is_token_endpoint_ip_header_trusted: None,
+            jwt_configuration: None,
+            logo_uri: None,
+            mobile: None,
+            my_organization_configuration: None,
+            name: name.into(),
+            native_social_login: None,
+            oidc_backchannel_logout: None,
+            oidc_conformant: None,
+            oidc_logout: None,
+            organization_discovery_methods: None,
+            organization_require_behavior: None,
+            organization_usage: None,
+            par_request_expiry: None,
+            redirection_policy: None,
+            refresh_token: None,
+            require_proof_of_possession: None,
+            require_pushed_authorization_requests: None,
+            resource_server_identifier: None,
+            session_transfer: None,
+            signed_request_object: None,
+            skip_non_verifiable_callback_uri_confirmation_prompt: None,
+            sso: None,
+            sso_disabled: None,
+            third_party_security_mode: None,
+            token_endpoint_auth_method: None,
+            token_exchange: None,
+            token_quota: None,
+            token_vault_privileged_access: None,
+            web_origins: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `addons`.
+    pub fn addons(mut self, value: impl Into<ClientAddons>) -> Self {
+        self.addons = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_clients`.
+    pub fn allowed_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_logout_urls`.
+    pub fn allowed_logout_urls(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_logout_urls = Some(value.into());
+        self
+    }
+
+    /// Sets `allowed_origins`.
+    pub fn allowed_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowed_origins = Some(value.into());
+        self
+    }
+
+    /// Sets `app_type`.
+    pub fn app_type(mut self, value: impl Into<ClientAppTypeEnum>) -> Self {
+        self.app_type = Some(value.into());
+        self
+    }
+
+    /// Sets `async_approval_notification_channels`.
+    pub fn async_approval_notification_channels(
+        mut self,
+        value: impl Into<Vec<AsyncApprovalNotificationsChannelsEnum>>,
+    ) -> Self {
+        self.async_approval_notification_channels = Some(value.into());
+        self
+    }
+
+    /// Sets `callbacks`.
+    pub fn callbacks(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.callbacks = Some(value.into());
+        self
+    }
+
+    /// Sets `client_aliases`.
+    pub fn client_aliases(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.client_aliases = Some(value.into());
+        self
+    }
+
+    /// Sets `client_authentication_methods`.
+    pub fn client_authentication_methods(
+        mut self,
+        value: impl Into<ClientCreateAuthenticationMethod>,
+    ) -> Self {
+        self.client_authentication_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `client_metadata`.
+    pub fn client_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.client_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `compliance_level`.
+    pub fn compliance_level(mut self, value: impl Into<ClientComplianceLevelEnum>) -> Self {
+        self.compliance_level = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_origin_authentication`.
+    pub fn cross_origin_authentication(mut self, value: impl Into<bool>) -> Self {
+        self.cross_origin_authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_origin_loc`.
+    pub fn cross_origin_loc(mut self, value: impl Into<String>) -> Self {
+        self.cross_origin_loc = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page`.
+    pub fn custom_login_page(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page_on`.
+    pub fn custom_login_page_on(mut self, value: impl Into<bool>) -> Self {
+        self.custom_login_page_on = Some(value.into());
+        self
+    }
+
+    /// Sets `custom_login_page_preview`.
+    pub fn custom_login_page_preview(mut self, value: impl Into<String>) -> Self {
+        self.custom_login_page_preview = Some(value.into());
+        self
+    }
+
+    /// Sets `default_organization`.
+    pub fn default_organization(mut self, value: impl Into<ClientDefaultOrganization>) -> Self {
+        self.default_organization = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `encryption_key`.
+    pub fn encryption_key(mut self, value: impl Into<ClientEncryptionKey>) -> Self {
+        self.encryption_key = Some(value.into());
+        self
+    }
+
+    /// Sets `express_configuration`.
+    pub fn express_configuration(mut self, value: impl Into<ExpressConfiguration>) -> Self {
+        self.express_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `fedcm_login`.
+    pub fn fedcm_login(mut self, value: impl Into<FedCmLogin>) -> Self {
+        self.fedcm_login = Some(value.into());
+        self
+    }
+
+    /// Sets `form_template`.
+    pub fn form_template(mut self, value: impl Into<String>) -> Self {
+        self.form_template = Some(value.into());
+        self
+    }
+
+    /// Sets `grant_types`.
+    pub fn grant_types(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.grant_types = Some(value.into());
+        self
+    }
+
+    /// Sets `initiate_login_uri`.
+    pub fn initiate_login_uri(mut self, value: impl Into<String>) -> Self {
+        self.initiate_login_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `is_first_party`.
+    pub fn is_first_party(mut self, value: impl Into<bool>) -> Self {
+        self.is_first_party = Some(value.into());
+        self
+    }
+
+    /// Sets `is_token_endpoint_ip_header_trusted`.
+    pub fn is_token_endpoint_ip_header_trusted(mut self, value: impl Into<bool>) -> Self {
+        self.is_token_endpoint_ip_header_trusted = Some(value.into());
+        self
+    }
+
+    /// Sets `jwt_configuration`.
+    pub fn jwt_configuration(mut self, value: impl Into<ClientJwtConfiguration>) -> Self {
+        self.jwt_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `logo_uri`.
+    pub fn logo_uri(mut self, value: impl Into<String>) -> Self {
+        self.logo_uri = Some(value.into());
+        self
+    }
+
+    /// Sets `mobile`.
+    pub fn mobile(mut self, value: impl Into<ClientMobile>) -> Self {
+        self.mobile = Some(value.into());
+        self
+    }
+
+    /// Sets `my_organization_configuration`.
+    pub fn my_organization_configuration(
+        mut self,
+        value: impl Into<ClientMyOrganizationPostConfiguration>,
+    ) -> Self {
+        self.my_organization_configuration = Some(value.into());
+        self
+    }
+
+    /// Sets `native_social_login`.
+    pub fn native_social_login(mut self, value: impl Into<NativeSocialLogin>) -> Self {
+        self.native_social_login = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_backchannel_logout`.
+    pub fn oidc_backchannel_logout(
+        mut self,
+        value: impl Into<ClientOidcBackchannelLogoutSettings>,
+    ) -> Self {
+        self.oidc_backchannel_logout = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_conformant`.
+    pub fn oidc_conformant(mut self, value: impl Into<bool>) -> Self {
+        self.oidc_conformant = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc_logout`.
+    pub fn oidc_logout(mut self, value: impl Into<ClientOidcBackchannelLogoutSettings>) -> Self {
+        self.oidc_logout = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_discovery_methods`.
+    pub fn organization_discovery_methods(
+        mut self,
+        value: impl Into<Vec<ClientOrganizationDiscoveryEnum>>,
+    ) -> Self {
+        self.organization_discovery_methods = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_require_behavior`.
+    pub fn organization_require_behavior(
+        mut self,
+        value: impl Into<ClientOrganizationRequireBehaviorEnum>,
+    ) -> Self {
+        self.organization_require_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_usage`.
+    pub fn organization_usage(mut self, value: impl Into<ClientOrganizationUsageEnum>) -> Self {
+        self.organization_usage = Some(value.into());
+        self
+    }
+
+    /// Sets `par_request_expiry`.
+    pub fn par_request_expiry(mut self, value: impl Into<i64>) -> Self {
+        self.par_request_expiry = Some(value.into());
+        self
+    }
+
+    /// Sets `redirection_policy`.
+    pub fn redirection_policy(mut self, value: impl Into<ClientRedirectionPolicyEnum>) -> Self {
+        self.redirection_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `refresh_token`.
+    pub fn refresh_token(mut self, value: impl Into<ClientRefreshTokenConfiguration>) -> Self {
+        self.refresh_token = Some(value.into());
+        self
+    }
+
+    /// Sets `require_proof_of_possession`.
+    pub fn require_proof_of_possession(mut self, value: impl Into<bool>) -> Self {
+        self.require_proof_of_possession = Some(value.into());
+        self
+    }
+
+    /// Sets `require_pushed_authorization_requests`.
+    pub fn require_pushed_authorization_requests(mut self, value: impl Into<bool>) -> Self {
+        self.require_pushed_authorization_requests = Some(value.into());
+        self
+    }
+
+    /// Sets `resource_server_identifier`.
+    pub fn resource_server_identifier(mut self, value: impl Into<String>) -> Self {
+        self.resource_server_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `session_transfer`.
+    pub fn session_transfer(
+        mut self,
+        value: impl Into<ClientSessionTransferConfiguration>,
+    ) -> Self {
+        self.session_transfer = Some(value.into());
+        self
+    }
+
+    /// Sets `signed_request_object`.
+    pub fn signed_request_object(
+        mut self,
+        value: impl Into<ClientSignedRequestObjectWithPublicKey>,
+    ) -> Self {
+        self.signed_request_object = Some(value.into());
+        self
+    }
+
+    /// Sets `skip_non_verifiable_callback_uri_confirmation_prompt`.
+    pub fn skip_non_verifiable_callback_uri_confirmation_prompt(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_non_verifiable_callback_uri_confirmation_prompt = Some(value.into());
+        self
+    }
+
+    /// Sets `sso`.
+    pub fn sso(mut self, value: impl Into<bool>) -> Self {
+        self.sso = Some(value.into());
+        self
+    }
+
+    /// Sets `sso_disabled`.
+    pub fn sso_disabled(mut self, value: impl Into<bool>) -> Self {
+        self.sso_disabled = Some(value.into());
+        self
+    }
+
+    /// Sets `third_party_security_mode`.
+    pub fn third_party_security_mode(
+        mut self,
+        value: impl Into<ClientThirdPartySecurityModeEnum>,
+    ) -> Self {
+        self.third_party_security_mode = Some(value.into());
+        self
+    }
+
+    /// Sets `token_endpoint_auth_method`.
+    pub fn token_endpoint_auth_method(
+        mut self,
+        value: impl Into<ClientTokenEndpointAuthMethodEnum>,
+    ) -> Self {
+        self.token_endpoint_auth_method = Some(value.into());
+        self
+    }
+
+    /// Sets `token_exchange`.
+    pub fn token_exchange(mut self, value: impl Into<ClientTokenExchangeConfiguration>) -> Self {
+        self.token_exchange = Some(value.into());
+        self
+    }
+
+    /// Sets `token_quota`.
+    pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
+        self.token_quota = Some(value.into());
+        self
+    }
+
+    /// Sets `token_vault_privileged_access`.
+    pub fn token_vault_privileged_access(
+        mut self,
+        value: impl Into<ClientTokenVaultPrivilegedAccessWithPublicKey>,
+    ) -> Self {
+        self.token_vault_privileged_access = Some(value.into());
+        self
+    }
+
+    /// Sets `web_origins`.
+    pub fn web_origins(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.web_origins = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// The `CreateClientResponseContent` schema.
+///
+/// The answer of `POST /clients` (`clients_create`).
+///
+/// The same type as [`Client`]: the API description gives both the same schema.
+pub type CreateClientResponseContent = Client;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionCommon` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionCommon {
+    /// The `display_name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// The `is_domain_connection` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The `name` field.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionCommon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionCommon {
+    const NAME: &'static str = "CreateConnectionCommon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = None;
+        let mut f_enabled_clients = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionCommon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionCommon")
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileRequestContent` object.
+///
+/// The body of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionProfileRequestContent {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for CreateConnectionProfileRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for CreateConnectionProfileRequestContent {
+    const NAME: &'static str = "CreateConnectionProfileRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = None;
+        let mut f_connection_name_prefix_template = None;
+        let mut f_enabled_features = None;
+        let mut f_name = None;
+        let mut f_organization = None;
+        let mut f_strategy_overrides = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "connection_name_prefix_template" => object::once(
+                    &mut f_connection_name_prefix_template,
+                    "connection_name_prefix_template",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config.unwrap_or_default(),
+            connection_name_prefix_template: f_connection_name_prefix_template.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            organization: f_organization.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for CreateConnectionProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionProfileRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl CreateConnectionProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            connection_config: None,
+            connection_name_prefix_template: None,
+            enabled_features: None,
+            name: name.into(),
+            organization: None,
+            strategy_overrides: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(mut self, value: impl Into<ConnectionProfileConfig>) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_name_prefix_template`.
+    pub fn connection_name_prefix_template(mut self, value: impl Into<String>) -> Self {
+        self.connection_name_prefix_template = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets `organization`.
+    pub fn organization(mut self, value: impl Into<ConnectionProfileOrganization>) -> Self {
+        self.organization = Some(value.into());
+        self
+    }
+
+    /// Sets `strategy_overrides`.
+    pub fn strategy_overrides(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverrides>,
+    ) -> Self {
+        self.strategy_overrides = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `CreateConnectionProfileResponseContent` schema.
+///
+/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
+///
+/// The same type as [`ConnectionProfile`]: the API description gives both the same schema.
+pub type CreateConnectionProfileResponseContent = ConnectionProfile;
+
+#[cfg(feature = "connections")]
+/// The `CreateConnectionRequestContent` object.
+///
+/// The body of `POST /connections` (`connections_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContent {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// Connection name used in the new universal login experience
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Use of this property is NOT RECOMMENDED. Use the PATCH /v2/connections/{id}/clients endpoint to enable the connection for a set of clients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_domain_connection: Option<bool>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
+    pub name: String,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionPropertiesOptions>,
+    /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Vec<String>>,
+    /// Enables showing a button for the connection in the login page (new experience only). If false, it will be usable only by HRD. (Defaults to `false`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// The `strategy` field.
+    pub strategy: ConnectionIdentityProviderEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateConnectionRequestContent {
+    const NAME: &'static str = "CreateConnectionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_display_name = None;
+        let mut f_enabled_clients = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_options = None;
+        let mut f_realms = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContent")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("display_name", &self.display_name)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("is_domain_connection", &self.is_domain_connection)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("options", &self.options)
+            .field("realms", &self.realms)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateConnectionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        strategy: impl Into<ConnectionIdentityProviderEnum>,
+    ) -> Self {
+        Self {
+            authentication: None,
+            connected_accounts: None,
+            cross_app_access_requesting_app: None,
+            display_name: None,
+            enabled_clients: None,
+            is_domain_connection: None,
+            metadata: None,
+            name: name.into(),
+            options: None,
+            realms: None,
+            show_as_button: None,
+            strategy: strategy.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `authentication`.
+    pub fn authentication(mut self, value: impl Into<ConnectionAuthenticationPurpose>) -> Self {
+        self.authentication = Some(value.into());
+        self
+    }
+
+    /// Sets `connected_accounts`.
+    pub fn connected_accounts(
+        mut self,
+        value: impl Into<ConnectionConnectedAccountsPurpose>,
+    ) -> Self {
+        self.connected_accounts = Some(value.into());
+        self
+    }
+
+    /// Sets `cross_app_access_requesting_app`.
+    pub fn cross_app_access_requesting_app(
+        mut self,
+        value: impl Into<CrossAppAccessRequestingApp>,
+    ) -> Self {
+        self.cross_app_access_requesting_app = Some(value.into());
+        self
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `is_domain_connection`.
+    pub fn is_domain_connection(mut self, value: impl Into<bool>) -> Self {
+        self.is_domain_connection = Some(value.into());
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `options`.
+    pub fn options(mut self, value: impl Into<ConnectionPropertiesOptions>) -> Self {
+        self.options = Some(value.into());
+        self
+    }
+
+    /// Sets `realms`.
+    pub fn realms(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.realms = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(mut self, value: impl Into<bool>) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "full")]
 /// Create a connection with strategy=ad
 ///
@@ -43,13 +1666,17 @@ impl object::Object for CreateConnectionRequestContentAd {
     const NAME: &'static str = "CreateConnectionRequestContentAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ad")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "ad")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -57,7 +1684,7 @@ impl object::Object for CreateConnectionRequestContentAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -113,15 +1740,23 @@ impl object::Object for CreateConnectionRequestContentAdfs {
     const NAME: &'static str = "CreateConnectionRequestContentAdfs";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "adfs")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "adfs")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -129,8 +1764,8 @@ impl object::Object for CreateConnectionRequestContentAdfs {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -184,13 +1819,17 @@ impl object::Object for CreateConnectionRequestContentAmazon {
     const NAME: &'static str = "CreateConnectionRequestContentAmazon";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "amazon")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "amazon")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -198,7 +1837,7 @@ impl object::Object for CreateConnectionRequestContentAmazon {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -251,13 +1890,17 @@ impl object::Object for CreateConnectionRequestContentApple {
     const NAME: &'static str = "CreateConnectionRequestContentApple";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "apple")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "apple")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -265,7 +1908,7 @@ impl object::Object for CreateConnectionRequestContentApple {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -321,15 +1964,19 @@ impl object::Object for CreateConnectionRequestContentAuth0 {
     const NAME: &'static str = "CreateConnectionRequestContentAuth0";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
+        let mut f_options = None;
+        let mut f_realms = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "auth0")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "auth0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -337,8 +1984,8 @@ impl object::Object for CreateConnectionRequestContentAuth0 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            realms: f_realms,
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -386,15 +2033,17 @@ impl object::Object for CreateConnectionRequestContentAuth0Oidc {
     const NAME: &'static str = "CreateConnectionRequestContentAuth0Oidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "auth0-oidc")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "auth0-oidc")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -402,7 +2051,7 @@ impl object::Object for CreateConnectionRequestContentAuth0Oidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -465,15 +2114,23 @@ impl object::Object for CreateConnectionRequestContentAzureAd {
     const NAME: &'static str = "CreateConnectionRequestContentAzureAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "waad")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "waad")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -481,8 +2138,8 @@ impl object::Object for CreateConnectionRequestContentAzureAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -536,13 +2193,17 @@ impl object::Object for CreateConnectionRequestContentBaidu {
     const NAME: &'static str = "CreateConnectionRequestContentBaidu";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "baidu")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "baidu")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -550,7 +2211,7 @@ impl object::Object for CreateConnectionRequestContentBaidu {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -603,15 +2264,17 @@ impl object::Object for CreateConnectionRequestContentBitbucket {
     const NAME: &'static str = "CreateConnectionRequestContentBitbucket";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "bitbucket")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "bitbucket")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -619,7 +2282,7 @@ impl object::Object for CreateConnectionRequestContentBitbucket {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -673,13 +2336,17 @@ impl object::Object for CreateConnectionRequestContentBitly {
     const NAME: &'static str = "CreateConnectionRequestContentBitly";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "bitly")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "bitly")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -687,7 +2354,7 @@ impl object::Object for CreateConnectionRequestContentBitly {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -740,13 +2407,17 @@ impl object::Object for CreateConnectionRequestContentBox {
     const NAME: &'static str = "CreateConnectionRequestContentBox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "box")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "box")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -754,7 +2425,7 @@ impl object::Object for CreateConnectionRequestContentBox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -807,13 +2478,17 @@ impl object::Object for CreateConnectionRequestContentCustom {
     const NAME: &'static str = "CreateConnectionRequestContentCustom";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "custom")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "custom")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -821,7 +2496,7 @@ impl object::Object for CreateConnectionRequestContentCustom {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -874,15 +2549,17 @@ impl object::Object for CreateConnectionRequestContentDaccount {
     const NAME: &'static str = "CreateConnectionRequestContentDaccount";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "daccount")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "daccount")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -890,7 +2567,7 @@ impl object::Object for CreateConnectionRequestContentDaccount {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -913,1784 +2590,3 @@ impl fmt::Debug for CreateConnectionRequestContentDaccount {
 ///
 /// The same type as [`ConnectionResponseContentDaccountStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentDaccountStrategy = ConnectionResponseContentDaccountStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=dropbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDropbox {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDropbox>,
-    /// Always `dropbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentDropbox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentDropbox {
-    const NAME: &'static str = "CreateConnectionRequestContentDropbox";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dropbox")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentDropbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDropbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentDropboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=dwolla
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentDwolla {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsDwolla>,
-    /// Always `dwolla`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentDwolla {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentDwolla {
-    const NAME: &'static str = "CreateConnectionRequestContentDwolla";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dwolla")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentDwolla {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentDwolla")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentDwollaStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=email
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEmail {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEmail>,
-    /// Always `email`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentEmail {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentEmail {
-    const NAME: &'static str = "CreateConnectionRequestContentEmail";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "email")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEmail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEmail")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEmailStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=evernote
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernote {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernote {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentEvernote {
-    const NAME: &'static str = "CreateConnectionRequestContentEvernote";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEvernote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernote")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernoteSandbox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentEvernoteSandbox {
-    const NAME: &'static str = "CreateConnectionRequestContentEvernoteSandbox";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote-sandbox")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEvernoteSandboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEvernoteSandboxStrategy =
-    ConnectionResponseContentEvernoteSandboxStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentEvernoteStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentEvernoteStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentEvernoteStrategy = ConnectionResponseContentEvernoteStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=exact
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentExact {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsExact>,
-    /// Always `exact`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentExact {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentExact {
-    const NAME: &'static str = "CreateConnectionRequestContentExact";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "exact")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentExact")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentExactStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentExactStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentExactStrategy = ConnectionResponseContentExactStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=facebook
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentFacebook {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFacebook>,
-    /// Always `facebook`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentFacebook {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentFacebook {
-    const NAME: &'static str = "CreateConnectionRequestContentFacebook";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "facebook")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentFacebook")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentFacebookStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentFacebookStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentFacebookStrategy = ConnectionResponseContentFacebookStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=fitbit
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentFitbit {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFitbit>,
-    /// Always `fitbit`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentFitbit {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentFitbit {
-    const NAME: &'static str = "CreateConnectionRequestContentFitbit";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "fitbit")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentFitbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentFitbit")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentFitbitStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentFitbitStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentFitbitStrategy = ConnectionResponseContentFitbitStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=github
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGitHub {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGitHub>,
-    /// Always `github`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentGitHub {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentGitHub {
-    const NAME: &'static str = "CreateConnectionRequestContentGitHub";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "github")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGitHub")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGitHubStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGitHubStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGitHubStrategy = ConnectionResponseContentGitHubStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=google-apps
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGoogleApps {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleApps>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `google-apps`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleApps {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentGoogleApps {
-    const NAME: &'static str = "CreateConnectionRequestContentGoogleApps";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "google-apps")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGoogleApps")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGoogleAppsStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGoogleAppsStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGoogleAppsStrategy =
-    ConnectionResponseContentGoogleAppsStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=google-oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentGoogleOAuth2 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleOAuth2>,
-    /// Always `google-oauth2`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentGoogleOAuth2 {
-    const NAME: &'static str = "CreateConnectionRequestContentGoogleOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "google-oauth2")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentGoogleOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentGoogleOAuth2Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentGoogleOAuth2Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentGoogleOAuth2Strategy =
-    ConnectionResponseContentGoogleOAuth2Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=instagram
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentInstagram {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsInstagram>,
-    /// Always `instagram`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentInstagram {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentInstagram {
-    const NAME: &'static str = "CreateConnectionRequestContentInstagram";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "instagram")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentInstagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentInstagram")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentInstagramStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentInstagramStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentInstagramStrategy =
-    ConnectionResponseContentInstagramStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=ip
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentIp {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `ip`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentIp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentIp {
-    const NAME: &'static str = "CreateConnectionRequestContentIp";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ip")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentIp")
-            .field("options", &Keys(&self.options))
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentIpStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentIpStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentIpStrategy = ConnectionResponseContentIpStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=line
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentLine {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLine>,
-    /// Always `line`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentLine {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentLine {
-    const NAME: &'static str = "CreateConnectionRequestContentLine";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "line")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentLine")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentLineStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentLineStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentLineStrategy = ConnectionResponseContentLineStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=linkedin
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentLinkedin {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLinkedin>,
-    /// Always `linkedin`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentLinkedin {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentLinkedin {
-    const NAME: &'static str = "CreateConnectionRequestContentLinkedin";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "linkedin")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentLinkedin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentLinkedin")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentLinkedinStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentLinkedinStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentLinkedinStrategy = ConnectionResponseContentLinkedinStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oauth1
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOAuth1 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth1>,
-    /// Always `oauth1`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth1 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentOAuth1 {
-    const NAME: &'static str = "CreateConnectionRequestContentOAuth1";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth1")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOAuth1")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOAuth1Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOAuth1Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOAuth1Strategy = ConnectionResponseContentOAuth1Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOAuth2 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth2>,
-    /// Always `oauth2`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentOAuth2 {
-    const NAME: &'static str = "CreateConnectionRequestContentOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth2")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOAuth2Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOAuth2Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOAuth2Strategy = ConnectionResponseContentOAuth2Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=office365
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOffice365 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOffice365>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `office365`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentOffice365 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentOffice365 {
-    const NAME: &'static str = "CreateConnectionRequestContentOffice365";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "office365")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOffice365")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOffice365Strategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOffice365Strategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOffice365Strategy =
-    ConnectionResponseContentOffice365Strategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOidc {
-    /// The `authentication` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOidc>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `oidc`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentOidc {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentOidc {
-    const NAME: &'static str = "CreateConnectionRequestContentOidc";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oidc")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOidc")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOidcStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOidcStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOidcStrategy = ConnectionResponseContentOidcStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=okta
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentOkta {
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOkta>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `okta`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentOkta {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentOkta {
-    const NAME: &'static str = "CreateConnectionRequestContentOkta";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "okta")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentOkta")
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentOktaStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentOktaStrategy = ConnectionResponseContentOktaStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=paypal
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPaypal {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypal {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentPaypal {
-    const NAME: &'static str = "CreateConnectionRequestContentPaypal";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "paypal")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPaypal")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=paypal-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPaypalSandbox {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypalSandbox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentPaypalSandbox {
-    const NAME: &'static str = "CreateConnectionRequestContentPaypalSandbox";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "paypal-sandbox")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPaypalSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPaypalSandboxStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPaypalSandboxStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPaypalSandboxStrategy =
-    ConnectionResponseContentPaypalSandboxStrategy;
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPaypalStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPaypalStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPaypalStrategy = ConnectionResponseContentPaypalStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=pingfederate
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPingFederate {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPingFederate>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `pingfederate`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentPingFederate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentPingFederate {
-    const NAME: &'static str = "CreateConnectionRequestContentPingFederate";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "pingfederate")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPingFederate")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPingFederateStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPingFederateStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPingFederateStrategy =
-    ConnectionResponseContentPingFederateStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=planningcenter
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentPlanningCenter {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPlanningCenter>,
-    /// Always `planningcenter`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentPlanningCenter {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentPlanningCenter {
-    const NAME: &'static str = "CreateConnectionRequestContentPlanningCenter";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "planningcenter")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentPlanningCenter")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentPlanningCenterStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentPlanningCenterStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentPlanningCenterStrategy =
-    ConnectionResponseContentPlanningCenterStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=salesforce
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentSalesforce {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsSalesforce>,
-    /// Always `salesforce`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentSalesforce {
-    const NAME: &'static str = "CreateConnectionRequestContentSalesforce";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "salesforce")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentSalesforce")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

@@ -15,6 +15,1899 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Create a connection with strategy=dropbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDropbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDropbox>,
+    /// Always `dropbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentDropbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentDropbox {
+    const NAME: &'static str = "CreateConnectionRequestContentDropbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "dropbox")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentDropbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDropbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentDropboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDropboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDropboxStrategy = ConnectionResponseContentDropboxStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=dwolla
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentDwolla {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsDwolla>,
+    /// Always `dwolla`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentDwolla {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentDwolla {
+    const NAME: &'static str = "CreateConnectionRequestContentDwolla";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "dwolla")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentDwolla {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentDwolla")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentDwollaStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentDwollaStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentDwollaStrategy = ConnectionResponseContentDwollaStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=email
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEmail {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEmail>,
+    /// Always `email`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEmail {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEmail {
+    const NAME: &'static str = "CreateConnectionRequestContentEmail";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "email")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEmail")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEmailStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEmailStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEmailStrategy = ConnectionResponseContentEmailStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=evernote
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernote {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernote {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEvernote {
+    const NAME: &'static str = "CreateConnectionRequestContentEvernote";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "evernote")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEvernote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernote")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=evernote-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentEvernoteSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsEvernote>,
+    /// Always `evernote-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentEvernoteSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentEvernoteSandbox {
+    const NAME: &'static str = "CreateConnectionRequestContentEvernoteSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "evernote-sandbox")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentEvernoteSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentEvernoteSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEvernoteSandboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEvernoteSandboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEvernoteSandboxStrategy =
+    ConnectionResponseContentEvernoteSandboxStrategy;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentEvernoteStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentEvernoteStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentEvernoteStrategy = ConnectionResponseContentEvernoteStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=exact
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentExact {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsExact>,
+    /// Always `exact`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentExact {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentExact {
+    const NAME: &'static str = "CreateConnectionRequestContentExact";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "exact")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentExact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentExact")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentExactStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentExactStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentExactStrategy = ConnectionResponseContentExactStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=facebook
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentFacebook {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFacebook>,
+    /// Always `facebook`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentFacebook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentFacebook {
+    const NAME: &'static str = "CreateConnectionRequestContentFacebook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "facebook")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentFacebook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentFacebook")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentFacebookStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentFacebookStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentFacebookStrategy = ConnectionResponseContentFacebookStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=fitbit
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentFitbit {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsFitbit>,
+    /// Always `fitbit`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentFitbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentFitbit {
+    const NAME: &'static str = "CreateConnectionRequestContentFitbit";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "fitbit")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentFitbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentFitbit")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentFitbitStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentFitbitStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentFitbitStrategy = ConnectionResponseContentFitbitStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=github
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGitHub {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGitHub>,
+    /// Always `github`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGitHub {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGitHub {
+    const NAME: &'static str = "CreateConnectionRequestContentGitHub";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "github")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGitHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGitHub")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGitHubStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGitHubStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGitHubStrategy = ConnectionResponseContentGitHubStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=google-apps
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGoogleApps {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleApps>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `google-apps`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleApps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGoogleApps {
+    const NAME: &'static str = "CreateConnectionRequestContentGoogleApps";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "google-apps")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGoogleApps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGoogleApps")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGoogleAppsStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGoogleAppsStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGoogleAppsStrategy =
+    ConnectionResponseContentGoogleAppsStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=google-oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentGoogleOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsGoogleOAuth2>,
+    /// Always `google-oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentGoogleOAuth2 {
+    const NAME: &'static str = "CreateConnectionRequestContentGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "google-oauth2")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentGoogleOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentGoogleOAuth2Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentGoogleOAuth2Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentGoogleOAuth2Strategy =
+    ConnectionResponseContentGoogleOAuth2Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=instagram
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentInstagram {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsInstagram>,
+    /// Always `instagram`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentInstagram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentInstagram {
+    const NAME: &'static str = "CreateConnectionRequestContentInstagram";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "instagram")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentInstagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentInstagram")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentInstagramStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentInstagramStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentInstagramStrategy =
+    ConnectionResponseContentInstagramStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=ip
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentIp {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `ip`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentIp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentIp {
+    const NAME: &'static str = "CreateConnectionRequestContentIp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "ip")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentIp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentIp")
+            .field("options", &Keys(&self.options))
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentIpStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentIpStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentIpStrategy = ConnectionResponseContentIpStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=line
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentLine {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLine>,
+    /// Always `line`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentLine {
+    const NAME: &'static str = "CreateConnectionRequestContentLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "line")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentLine")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentLineStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentLineStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentLineStrategy = ConnectionResponseContentLineStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=linkedin
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentLinkedin {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsLinkedin>,
+    /// Always `linkedin`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentLinkedin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentLinkedin {
+    const NAME: &'static str = "CreateConnectionRequestContentLinkedin";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "linkedin")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentLinkedin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentLinkedin")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentLinkedinStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentLinkedinStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentLinkedinStrategy = ConnectionResponseContentLinkedinStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oauth1
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOAuth1 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth1>,
+    /// Always `oauth1`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth1 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOAuth1 {
+    const NAME: &'static str = "CreateConnectionRequestContentOAuth1";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oauth1")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOAuth1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOAuth1")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOAuth1Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOAuth1Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOAuth1Strategy = ConnectionResponseContentOAuth1Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oauth2
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOAuth2 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOAuth2>,
+    /// Always `oauth2`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOAuth2 {
+    const NAME: &'static str = "CreateConnectionRequestContentOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oauth2")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOAuth2")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOAuth2Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOAuth2Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOAuth2Strategy = ConnectionResponseContentOAuth2Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=office365
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOffice365 {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOffice365>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `office365`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOffice365 {
+    const NAME: &'static str = "CreateConnectionRequestContentOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "office365")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOffice365")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOffice365Strategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOffice365Strategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOffice365Strategy =
+    ConnectionResponseContentOffice365Strategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=oidc
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOidc {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOidc>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `oidc`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOidc {
+    const NAME: &'static str = "CreateConnectionRequestContentOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "oidc")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOidc")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOidcStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOidcStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOidcStrategy = ConnectionResponseContentOidcStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=okta
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentOkta {
+    /// The `cross_app_access_requesting_app` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsOkta>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `okta`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentOkta {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentOkta {
+    const NAME: &'static str = "CreateConnectionRequestContentOkta";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "okta")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentOkta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentOkta")
+            .field(
+                "cross_app_access_requesting_app",
+                &self.cross_app_access_requesting_app,
+            )
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentOktaStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentOktaStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentOktaStrategy = ConnectionResponseContentOktaStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=paypal
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPaypal {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPaypal {
+    const NAME: &'static str = "CreateConnectionRequestContentPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "paypal")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPaypal")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=paypal-sandbox
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPaypalSandbox {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPaypal>,
+    /// Always `paypal-sandbox`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPaypalSandbox {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPaypalSandbox {
+    const NAME: &'static str = "CreateConnectionRequestContentPaypalSandbox";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "paypal-sandbox")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPaypalSandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPaypalSandbox")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPaypalSandboxStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPaypalSandboxStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPaypalSandboxStrategy =
+    ConnectionResponseContentPaypalSandboxStrategy;
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPaypalStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPaypalStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPaypalStrategy = ConnectionResponseContentPaypalStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=pingfederate
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPingFederate {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPingFederate>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Always `pingfederate`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPingFederate {
+    const NAME: &'static str = "CreateConnectionRequestContentPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "pingfederate")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPingFederate")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPingFederateStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPingFederateStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPingFederateStrategy =
+    ConnectionResponseContentPingFederateStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=planningcenter
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentPlanningCenter {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsPlanningCenter>,
+    /// Always `planningcenter`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentPlanningCenter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentPlanningCenter {
+    const NAME: &'static str = "CreateConnectionRequestContentPlanningCenter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "planningcenter")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentPlanningCenter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentPlanningCenter")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentPlanningCenterStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentPlanningCenterStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentPlanningCenterStrategy =
+    ConnectionResponseContentPlanningCenterStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=salesforce
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentSalesforce {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsSalesforce>,
+    /// Always `salesforce`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentSalesforce {
+    const NAME: &'static str = "CreateConnectionRequestContentSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentSalesforce")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// Create a connection with strategy=salesforce-community
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -43,18 +1936,17 @@ impl object::Object for CreateConnectionRequestContentSalesforceCommunity {
     const NAME: &'static str = "CreateConnectionRequestContentSalesforceCommunity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "salesforce-community",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce-community")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -62,7 +1954,7 @@ impl object::Object for CreateConnectionRequestContentSalesforceCommunity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -116,18 +2008,17 @@ impl object::Object for CreateConnectionRequestContentSalesforceSandbox {
     const NAME: &'static str = "CreateConnectionRequestContentSalesforceSandbox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "salesforce-sandbox",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "salesforce-sandbox")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -135,7 +2026,7 @@ impl object::Object for CreateConnectionRequestContentSalesforceSandbox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -199,15 +2090,23 @@ impl object::Object for CreateConnectionRequestContentSaml {
     const NAME: &'static str = "CreateConnectionRequestContentSaml";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "samlp")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "samlp")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -215,8 +2114,8 @@ impl object::Object for CreateConnectionRequestContentSaml {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -273,17 +2172,23 @@ impl object::Object for CreateConnectionRequestContentSharepoint {
     const NAME: &'static str = "CreateConnectionRequestContentSharepoint";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "sharepoint")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "sharepoint")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -291,8 +2196,8 @@ impl object::Object for CreateConnectionRequestContentSharepoint {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -347,13 +2252,17 @@ impl object::Object for CreateConnectionRequestContentShop {
     const NAME: &'static str = "CreateConnectionRequestContentShop";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shop")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "shop")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -361,7 +2270,7 @@ impl object::Object for CreateConnectionRequestContentShop {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -414,13 +2323,17 @@ impl object::Object for CreateConnectionRequestContentShopify {
     const NAME: &'static str = "CreateConnectionRequestContentShopify";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "shopify")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "shopify")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -428,7 +2341,7 @@ impl object::Object for CreateConnectionRequestContentShopify {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -481,13 +2394,17 @@ impl object::Object for CreateConnectionRequestContentSms {
     const NAME: &'static str = "CreateConnectionRequestContentSms";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "sms")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "sms")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -495,7 +2412,7 @@ impl object::Object for CreateConnectionRequestContentSms {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -548,15 +2465,17 @@ impl object::Object for CreateConnectionRequestContentSoundcloud {
     const NAME: &'static str = "CreateConnectionRequestContentSoundcloud";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "soundcloud")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "soundcloud")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -564,7 +2483,7 @@ impl object::Object for CreateConnectionRequestContentSoundcloud {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -618,18 +2537,17 @@ impl object::Object for CreateConnectionRequestContentThirtySevenSignals {
     const NAME: &'static str = "CreateConnectionRequestContentThirtySevenSignals";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(
-                        de_map.next_value()?,
-                        "thirtysevensignals",
-                    )?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "thirtysevensignals")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -637,7 +2555,7 @@ impl object::Object for CreateConnectionRequestContentThirtySevenSignals {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -691,13 +2609,17 @@ impl object::Object for CreateConnectionRequestContentTwitter {
     const NAME: &'static str = "CreateConnectionRequestContentTwitter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "twitter")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "twitter")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -705,7 +2627,7 @@ impl object::Object for CreateConnectionRequestContentTwitter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -758,13 +2680,17 @@ impl object::Object for CreateConnectionRequestContentUntappd {
     const NAME: &'static str = "CreateConnectionRequestContentUntappd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "untappd")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "untappd")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -772,7 +2698,7 @@ impl object::Object for CreateConnectionRequestContentUntappd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -795,1835 +2721,3 @@ impl fmt::Debug for CreateConnectionRequestContentUntappd {
 ///
 /// The same type as [`ConnectionResponseContentUntappdStrategy`]: the API description gives both the same schema.
 pub type CreateConnectionRequestContentUntappdStrategy = ConnectionResponseContentUntappdStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=vkontakte
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentVkontakte {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsVkontakte>,
-    /// Always `vkontakte`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentVkontakte {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentVkontakte {
-    const NAME: &'static str = "CreateConnectionRequestContentVkontakte";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "vkontakte")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentVkontakte {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentVkontakte")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentVkontakteStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentVkontakteStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentVkontakteStrategy =
-    ConnectionResponseContentVkontakteStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=weibo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWeibo {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWeibo>,
-    /// Always `weibo`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentWeibo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentWeibo {
-    const NAME: &'static str = "CreateConnectionRequestContentWeibo";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "weibo")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWeibo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWeibo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWeiboStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWeiboStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWeiboStrategy = ConnectionResponseContentWeiboStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=windowslive
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWindowsLive {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWindowsLive>,
-    /// Always `windowslive`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentWindowsLive {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentWindowsLive {
-    const NAME: &'static str = "CreateConnectionRequestContentWindowsLive";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "windowslive")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWindowsLive")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWindowsLiveStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWindowsLiveStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWindowsLiveStrategy =
-    ConnectionResponseContentWindowsLiveStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=wordpress
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentWordpress {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsWordpress>,
-    /// Always `wordpress`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentWordpress {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentWordpress {
-    const NAME: &'static str = "CreateConnectionRequestContentWordpress";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "wordpress")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentWordpress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentWordpress")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentWordpressStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentWordpressStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentWordpressStrategy =
-    ConnectionResponseContentWordpressStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=yahoo
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYahoo {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYahoo>,
-    /// Always `yahoo`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentYahoo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentYahoo {
-    const NAME: &'static str = "CreateConnectionRequestContentYahoo";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yahoo")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentYahoo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYahoo")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentYahooStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYahooStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYahooStrategy = ConnectionResponseContentYahooStrategy;
-
-#[cfg(feature = "full")]
-/// Create a connection with strategy=yandex
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateConnectionRequestContentYandex {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsYandex>,
-    /// Always `yandex`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateConnectionRequestContentYandex {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateConnectionRequestContentYandex {
-    const NAME: &'static str = "CreateConnectionRequestContentYandex";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "yandex")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateConnectionRequestContentYandex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateConnectionRequestContentYandex")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateConnectionRequestContentYandexStrategy` schema.
-///
-/// The same type as [`ConnectionResponseContentYandexStrategy`]: the API description gives both the same schema.
-pub type CreateConnectionRequestContentYandexStrategy = ConnectionResponseContentYandexStrategy;
-
-#[cfg(feature = "connections")]
-/// The `CreateConnectionResponseContent` schema.
-///
-/// The answer of `POST /connections` (`connections_create`).
-///
-/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateConnectionResponseContent = GetConnectionResponseContent;
-
-#[cfg(feature = "custom_domains")]
-/// The `CreateCustomDomainRequestContent` object.
-///
-/// The body of `POST /custom-domains` (`customDomains_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainRequestContent {
-    /// The `custom_client_ip_header` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not provided, the full domain will be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `tls_policy` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainProvisioningTypeEnum,
-    /// The `verification_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification_method: Option<CustomDomainVerificationMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl<'de> Deserialize<'de> for CreateCustomDomainRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl object::Object for CreateCustomDomainRequestContent {
-    const NAME: &'static str = "CreateCustomDomainRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom_client_ip_header = Default::default();
-        let mut f_domain = None;
-        let mut f_domain_metadata = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_tls_policy = Default::default();
-        let mut f_type_ = None;
-        let mut f_verification_method = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "tls_policy" => f_tls_policy = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "verification_method" => f_verification_method = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            custom_client_ip_header: f_custom_client_ip_header,
-            domain: object::missing(f_domain, "domain")?,
-            domain_metadata: f_domain_metadata,
-            relying_party_identifier: f_relying_party_identifier,
-            tls_policy: f_tls_policy,
-            type_: object::missing(f_type_, "type")?,
-            verification_method: f_verification_method,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CreateCustomDomainRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainRequestContent")
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification_method", &self.verification_method)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl CreateCustomDomainRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        domain: impl Into<String>,
-        type_: impl Into<CustomDomainProvisioningTypeEnum>,
-    ) -> Self {
-        Self {
-            custom_client_ip_header: None,
-            domain: domain.into(),
-            domain_metadata: None,
-            relying_party_identifier: None,
-            tls_policy: None,
-            type_: type_.into(),
-            verification_method: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_client_ip_header`.
-    pub fn custom_client_ip_header(
-        mut self,
-        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
-    ) -> Self {
-        self.custom_client_ip_header = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_metadata`.
-    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.domain_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `tls_policy`.
-    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
-        self.tls_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `verification_method`.
-    pub fn verification_method(
-        mut self,
-        value: impl Into<CustomDomainVerificationMethodEnum>,
-    ) -> Self {
-        self.verification_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `CreateCustomDomainResponseContent` object.
-///
-/// The answer of `POST /custom-domains` (`customDomains_create`).
-/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
-///
-/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateCustomDomainResponseContent {
-    /// The `certificate` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<DomainCertificate>,
-    /// The HTTP header to fetch the client's IP address
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Whether this is the default custom domain (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `status` field.
-    pub status: CustomDomainStatusFilterEnum,
-    /// The TLS version policy
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    pub verification: DomainVerification,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl<'de> Deserialize<'de> for CreateCustomDomainResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl object::Object for CreateCustomDomainResponseContent {
-    const NAME: &'static str = "CreateCustomDomainResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_certificate = Default::default();
-        let mut f_custom_client_ip_header = Default::default();
-        let mut f_custom_domain_id = None;
-        let mut f_domain = None;
-        let mut f_domain_metadata = Default::default();
-        let mut f_is_default = Default::default();
-        let mut f_primary = None;
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_status = None;
-        let mut f_tls_policy = Default::default();
-        let mut f_type_ = None;
-        let mut f_verification = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "certificate" => f_certificate = de_map.next_value()?,
-                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
-                "custom_domain_id" => f_custom_domain_id = Some(de_map.next_value()?),
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
-                "is_default" => f_is_default = de_map.next_value()?,
-                "primary" => f_primary = Some(de_map.next_value()?),
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "tls_policy" => f_tls_policy = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "verification" => f_verification = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            certificate: f_certificate,
-            custom_client_ip_header: f_custom_client_ip_header,
-            custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
-            domain: object::missing(f_domain, "domain")?,
-            domain_metadata: f_domain_metadata,
-            is_default: f_is_default,
-            primary: object::missing(f_primary, "primary")?,
-            relying_party_identifier: f_relying_party_identifier,
-            status: object::missing(f_status, "status")?,
-            tls_policy: f_tls_policy,
-            type_: object::missing(f_type_, "type")?,
-            verification: object::missing(f_verification, "verification")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CreateCustomDomainResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateCustomDomainResponseContent")
-            .field("certificate", &self.certificate)
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("is_default", &self.is_default)
-            .field("primary", &self.primary)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("status", &self.status)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectoryProvisioningRequestContent` object.
-///
-/// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateDirectoryProvisioningRequestContent {
-    /// The mapping between Auth0 and IDP user attributes
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<DirectoryProvisioningMappingItem>>,
-    /// Whether periodic automatic synchronization is enabled
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synchronize_automatically: Option<bool>,
-    /// The `synchronize_groups` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub synchronize_groups: Option<SynchronizeGroupsEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateDirectoryProvisioningRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateDirectoryProvisioningRequestContent {
-    const NAME: &'static str = "CreateDirectoryProvisioningRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mapping = Default::default();
-        let mut f_synchronize_automatically = Default::default();
-        let mut f_synchronize_groups = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "mapping" => f_mapping = de_map.next_value()?,
-                "synchronize_automatically" => f_synchronize_automatically = de_map.next_value()?,
-                "synchronize_groups" => f_synchronize_groups = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            mapping: f_mapping,
-            synchronize_automatically: f_synchronize_automatically,
-            synchronize_groups: f_synchronize_groups,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectoryProvisioningRequestContent")
-            .field("mapping", &self.mapping)
-            .field("synchronize_automatically", &self.synchronize_automatically)
-            .field("synchronize_groups", &self.synchronize_groups)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateDirectoryProvisioningRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_automatically`.
-    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
-        self.synchronize_automatically = Some(value.into());
-        self
-    }
-
-    /// Sets `synchronize_groups`.
-    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
-        self.synchronize_groups = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectoryProvisioningResponseContent` schema.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
-///
-/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
-pub type CreateDirectoryProvisioningResponseContent = DirectoryProvisioning;
-
-#[cfg(feature = "connections")]
-/// The `CreateDirectorySynchronizationResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/directory-provisioning/synchronizations` (`connections_directoryProvisioning_synchronizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateDirectorySynchronizationResponseContent {
-    /// The connection's identifier
-    pub connection_id: String,
-    /// The synchronization status
-    pub status: String,
-    /// The synchronization's identifier
-    pub synchronization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateDirectorySynchronizationResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateDirectorySynchronizationResponseContent {
-    const NAME: &'static str = "CreateDirectorySynchronizationResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = None;
-        let mut f_status = None;
-        let mut f_synchronization_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "synchronization_id" => f_synchronization_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_id: object::missing(f_connection_id, "connection_id")?,
-            status: object::missing(f_status, "status")?,
-            synchronization_id: object::missing(f_synchronization_id, "synchronization_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateDirectorySynchronizationResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("status", &self.status)
-            .field("synchronization_id", &self.synchronization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `CreateEmailProviderRequestContent` object.
-///
-/// The body of `POST /emails/provider` (`emails_provider_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEmailProviderRequestContent {
-    /// The `credentials` field.
-    pub credentials: EmailProviderCredentialsSchema,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_from_address: Option<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// The `name` field.
-    pub name: EmailProviderNameEnum,
-    /// The `settings` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "emails")]
-impl<'de> Deserialize<'de> for CreateEmailProviderRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "emails")]
-impl object::Object for CreateEmailProviderRequestContent {
-    const NAME: &'static str = "CreateEmailProviderRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_credentials = None;
-        let mut f_default_from_address = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_name = None;
-        let mut f_settings = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
-                "default_from_address" => f_default_from_address = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "settings" => f_settings = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            credentials: object::missing(f_credentials, "credentials")?,
-            default_from_address: f_default_from_address,
-            enabled: f_enabled,
-            name: object::missing(f_name, "name")?,
-            settings: f_settings,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "emails")]
-impl fmt::Debug for CreateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEmailProviderRequestContent")
-            .field("credentials", &REDACTED)
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-impl CreateEmailProviderRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        credentials: impl Into<EmailProviderCredentialsSchema>,
-        name: impl Into<EmailProviderNameEnum>,
-    ) -> Self {
-        Self {
-            credentials: credentials.into(),
-            default_from_address: None,
-            enabled: None,
-            name: name.into(),
-            settings: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `CreateEmailProviderResponseContent` schema.
-///
-/// The answer of `POST /emails/provider` (`emails_provider_create`).
-///
-/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
-pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
-
-#[cfg(feature = "email_templates")]
-/// The `CreateEmailTemplateRequestContent` schema.
-///
-/// The body of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
-
-#[cfg(feature = "email_templates")]
-/// The `CreateEmailTemplateResponseContent` schema.
-///
-/// The answer of `POST /email-templates` (`emailTemplates_create`).
-///
-/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
-pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
-
-#[cfg(feature = "keys")]
-/// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
-///
-/// The answer of `POST /keys/encryption/{kid}/wrapping-key` (`keys_encryption_createPublicWrappingKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyPublicWrappingResponseContent {
-    /// Always `CKM_RSA_AES_KEY_WRAP`.
-    pub algorithm: String,
-    /// Public wrapping key in PEM format
-    pub public_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl<'de> Deserialize<'de> for CreateEncryptionKeyPublicWrappingResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "keys")]
-impl object::Object for CreateEncryptionKeyPublicWrappingResponseContent {
-    const NAME: &'static str = "CreateEncryptionKeyPublicWrappingResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm = None;
-        let mut f_public_key = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "algorithm" => {
-                    f_algorithm = Some(object::constant(
-                        de_map.next_value()?,
-                        "CKM_RSA_AES_KEY_WRAP",
-                    )?)
-                }
-                "public_key" => f_public_key = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            algorithm: object::missing(f_algorithm, "algorithm")?,
-            public_key: object::missing(f_public_key, "public_key")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyPublicWrappingResponseContent")
-            .field("algorithm", &self.algorithm)
-            .field("public_key", &self.public_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-/// The `CreateEncryptionKeyRequestContent` object.
-///
-/// The body of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEncryptionKeyRequestContent {
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreateEncryptionKeyType,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "keys")]
-impl<'de> Deserialize<'de> for CreateEncryptionKeyRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "keys")]
-impl object::Object for CreateEncryptionKeyRequestContent {
-    const NAME: &'static str = "CreateEncryptionKeyRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "type" => f_type_ = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "keys")]
-impl fmt::Debug for CreateEncryptionKeyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEncryptionKeyRequestContent")
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "keys")]
-impl CreateEncryptionKeyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
-        Self {
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "keys")]
-/// Encryption key
-///
-/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
-///
-/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
-pub type CreateEncryptionKeyResponseContent = EncryptionKey;
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Type of the encryption key to be created.
-    pub enum CreateEncryptionKeyType {
-        /// `customer-provided-root-key`
-        CustomerProvidedRootKey = "customer-provided-root-key",
-        /// `tenant-encryption-key`
-        TenantEncryptionKey = "tenant-encryption-key",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamActionRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamActionRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamActionDestination,
-    /// Name of the event stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamActionRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for CreateEventStreamActionRequestContent {
-    const NAME: &'static str = "CreateEventStreamActionRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_destination = None;
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "destination" => f_destination = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            destination: object::missing(f_destination, "destination")?,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamActionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamActionRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamActionRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamEventBridgeRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamEventBridgeRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamEventBridgeDestination,
-    /// Name of the event stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamEventBridgeRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for CreateEventStreamEventBridgeRequestContent {
-    const NAME: &'static str = "CreateEventStreamEventBridgeRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_destination = None;
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "destination" => f_destination = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            destination: object::missing(f_destination, "destination")?,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamEventBridgeRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamRedeliveryRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamRedeliveryRequestContent {
-    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_from: Option<String>,
-    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_to: Option<String>,
-    /// Filter by event type
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
-    /// Filter by status
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<EventStreamDeliveryStatusEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamRedeliveryRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for CreateEventStreamRedeliveryRequestContent {
-    const NAME: &'static str = "CreateEventStreamRedeliveryRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_date_from = Default::default();
-        let mut f_date_to = Default::default();
-        let mut f_event_types = Default::default();
-        let mut f_statuses = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "date_from" => f_date_from = de_map.next_value()?,
-                "date_to" => f_date_to = de_map.next_value()?,
-                "event_types" => f_event_types = de_map.next_value()?,
-                "statuses" => f_statuses = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            date_from: f_date_from,
-            date_to: f_date_to,
-            event_types: f_event_types,
-            statuses: f_statuses,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
-            .field("date_from", &self.date_from)
-            .field("date_to", &self.date_to)
-            .field("event_types", &self.event_types)
-            .field("statuses", &self.statuses)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamRedeliveryRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `date_from`.
-    pub fn date_from(mut self, value: impl Into<String>) -> Self {
-        self.date_from = Some(value.into());
-        self
-    }
-
-    /// Sets `date_to`.
-    pub fn date_to(mut self, value: impl Into<String>) -> Self {
-        self.date_to = Some(value.into());
-        self
-    }
-
-    /// Sets `event_types`.
-    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
-        self.event_types = Some(value.into());
-        self
-    }
-
-    /// Sets `statuses`.
-    pub fn statuses(mut self, value: impl Into<Vec<EventStreamDeliveryStatusEnum>>) -> Self {
-        self.statuses = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamRedeliveryResponseContent` schema.
-///
-/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
-///
-/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
-pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamResponseContent` schema.
-///
-/// The answer of `POST /event-streams` (`eventStreams_create`).
-///
-/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
-pub type CreateEventStreamResponseContent = EventStreamResponseContent;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamTestEventRequestContent` object.
-///
-/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamTestEventRequestContent {
-    /// The `data` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The `event_type` field.
-    pub event_type: EventStreamTestEventTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamTestEventRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for CreateEventStreamTestEventRequestContent {
-    const NAME: &'static str = "CreateEventStreamTestEventRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_data = Default::default();
-        let mut f_event_type = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "data" => f_data = de_map.next_value()?,
-                "event_type" => f_event_type = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            data: f_data,
-            event_type: object::missing(f_event_type, "event_type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamTestEventRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamTestEventRequestContent")
-            .field("data", &Keys(&self.data))
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamTestEventRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
-        Self {
-            data: None,
-            event_type: event_type.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `data`.
-    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.data = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Metadata about a specific attempt to deliver an event
-///
-/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
-///
-/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
-pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
-
-#[cfg(feature = "event_streams")]
-/// The `CreateEventStreamWebHookRequestContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateEventStreamWebHookRequestContent {
-    /// The `destination` field.
-    pub destination: EventStreamWebhookDestination,
-    /// Name of the event stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `status` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<EventStreamStatusEnum>,
-    /// List of event types subscribed to in this stream.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subscriptions: Option<Vec<EventStreamSubscription>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamWebHookRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for CreateEventStreamWebHookRequestContent {
-    const NAME: &'static str = "CreateEventStreamWebHookRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_destination = None;
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "destination" => f_destination = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            destination: object::missing(f_destination, "destination")?,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamWebHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateEventStreamWebHookRequestContent")
-            .field("destination", &self.destination)
-            .field("name", &self.name)
-            .field("status", &self.status)
-            .field("subscriptions", &self.subscriptions)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl CreateEventStreamWebHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
-        Self {
-            destination: destination.into(),
-            name: None,
-            status: None,
-            subscriptions: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `status`.
-    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
-        self.status = Some(value.into());
-        self
-    }
-
-    /// Sets `subscriptions`.
-    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
-        self.subscriptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `CreateEventStreamsRequest`.
-///
-/// The body of `POST /event-streams` (`eventStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateEventStreamsRequest {
-    /// The `CreateEventStreamWebHookRequestContent` shape.
-    WebHook(CreateEventStreamWebHookRequestContent),
-    /// The `CreateEventStreamEventBridgeRequestContent` shape.
-    EventBridge(CreateEventStreamEventBridgeRequestContent),
-    /// The `CreateEventStreamActionRequestContent` shape.
-    Action(CreateEventStreamActionRequestContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            WebHook(CreateEventStreamWebHookRequestContent),
-            EventBridge(CreateEventStreamEventBridgeRequestContent),
-            Action(CreateEventStreamActionRequestContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::WebHook(v) => Self::WebHook(v),
-            Wire::EventBridge(v) => Self::EventBridge(v),
-            Wire::Action(v) => Self::Action(v),
-            Wire::Other(v) => {
-                other("CreateEventStreamsRequest", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for CreateEventStreamsRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::WebHook(v) => f.debug_tuple("WebHook").field(v).finish(),
-            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
-            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}

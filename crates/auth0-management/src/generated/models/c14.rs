@@ -14,6 +14,1935 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "full")]
+/// Create a connection with strategy=vkontakte
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentVkontakte {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsVkontakte>,
+    /// Always `vkontakte`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentVkontakte {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentVkontakte {
+    const NAME: &'static str = "CreateConnectionRequestContentVkontakte";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "vkontakte")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentVkontakte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentVkontakte")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentVkontakteStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentVkontakteStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentVkontakteStrategy =
+    ConnectionResponseContentVkontakteStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=weibo
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentWeibo {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWeibo>,
+    /// Always `weibo`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentWeibo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentWeibo {
+    const NAME: &'static str = "CreateConnectionRequestContentWeibo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "weibo")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentWeibo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentWeibo")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentWeiboStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentWeiboStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentWeiboStrategy = ConnectionResponseContentWeiboStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=windowslive
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentWindowsLive {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWindowsLive>,
+    /// Always `windowslive`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentWindowsLive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentWindowsLive {
+    const NAME: &'static str = "CreateConnectionRequestContentWindowsLive";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "windowslive")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentWindowsLive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentWindowsLive")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentWindowsLiveStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentWindowsLiveStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentWindowsLiveStrategy =
+    ConnectionResponseContentWindowsLiveStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=wordpress
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentWordpress {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsWordpress>,
+    /// Always `wordpress`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentWordpress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentWordpress {
+    const NAME: &'static str = "CreateConnectionRequestContentWordpress";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "wordpress")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentWordpress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentWordpress")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentWordpressStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentWordpressStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentWordpressStrategy =
+    ConnectionResponseContentWordpressStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=yahoo
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentYahoo {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYahoo>,
+    /// Always `yahoo`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentYahoo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentYahoo {
+    const NAME: &'static str = "CreateConnectionRequestContentYahoo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "yahoo")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentYahoo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentYahoo")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentYahooStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentYahooStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentYahooStrategy = ConnectionResponseContentYahooStrategy;
+
+#[cfg(feature = "full")]
+/// Create a connection with strategy=yandex
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateConnectionRequestContentYandex {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsYandex>,
+    /// Always `yandex`.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateConnectionRequestContentYandex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateConnectionRequestContentYandex {
+    const NAME: &'static str = "CreateConnectionRequestContentYandex";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "yandex")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateConnectionRequestContentYandex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateConnectionRequestContentYandex")
+            .field("options", &self.options)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateConnectionRequestContentYandexStrategy` schema.
+///
+/// The same type as [`ConnectionResponseContentYandexStrategy`]: the API description gives both the same schema.
+pub type CreateConnectionRequestContentYandexStrategy = ConnectionResponseContentYandexStrategy;
+
+#[cfg(feature = "connections")]
+/// The `CreateConnectionResponseContent` schema.
+///
+/// The answer of `POST /connections` (`connections_create`).
+///
+/// The same type as [`GetConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateConnectionResponseContent = GetConnectionResponseContent;
+
+#[cfg(feature = "custom_domains")]
+/// The `CreateCustomDomainRequestContent` object.
+///
+/// The body of `POST /custom-domains` (`customDomains_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateCustomDomainRequestContent {
+    /// The `custom_client_ip_header` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<CustomDomainCustomClientIpHeaderEnum>,
+    /// Domain name.
+    pub domain: String,
+    /// The `domain_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_metadata: Option<BTreeMap<String, String>>,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not provided, the full domain will be used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// The `tls_policy` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<CustomDomainTlsPolicyEnum>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainProvisioningTypeEnum,
+    /// The `verification_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_method: Option<CustomDomainVerificationMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for CreateCustomDomainRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for CreateCustomDomainRequestContent {
+    const NAME: &'static str = "CreateCustomDomainRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_client_ip_header = None;
+        let mut f_domain = None;
+        let mut f_domain_metadata = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_tls_policy = None;
+        let mut f_type_ = None;
+        let mut f_verification_method = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_client_ip_header" => object::once(
+                    &mut f_custom_client_ip_header,
+                    "custom_client_ip_header",
+                    de_map.next_value()?,
+                )?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "domain_metadata" => object::once(
+                    &mut f_domain_metadata,
+                    "domain_metadata",
+                    de_map.next_value()?,
+                )?,
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "tls_policy" => {
+                    object::once(&mut f_tls_policy, "tls_policy", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "verification_method" => object::once(
+                    &mut f_verification_method,
+                    "verification_method",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_client_ip_header: f_custom_client_ip_header.unwrap_or_default(),
+            domain: object::missing(f_domain, "domain")?,
+            domain_metadata: f_domain_metadata.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            tls_policy: f_tls_policy.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            verification_method: f_verification_method.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for CreateCustomDomainRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCustomDomainRequestContent")
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("domain", &self.domain)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification_method", &self.verification_method)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl CreateCustomDomainRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        domain: impl Into<String>,
+        type_: impl Into<CustomDomainProvisioningTypeEnum>,
+    ) -> Self {
+        Self {
+            custom_client_ip_header: None,
+            domain: domain.into(),
+            domain_metadata: None,
+            relying_party_identifier: None,
+            tls_policy: None,
+            type_: type_.into(),
+            verification_method: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `custom_client_ip_header`.
+    pub fn custom_client_ip_header(
+        mut self,
+        value: impl Into<CustomDomainCustomClientIpHeaderEnum>,
+    ) -> Self {
+        self.custom_client_ip_header = Some(value.into());
+        self
+    }
+
+    /// Sets `domain_metadata`.
+    pub fn domain_metadata(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.domain_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `relying_party_identifier`.
+    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
+        self.relying_party_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `tls_policy`.
+    pub fn tls_policy(mut self, value: impl Into<CustomDomainTlsPolicyEnum>) -> Self {
+        self.tls_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `verification_method`.
+    pub fn verification_method(
+        mut self,
+        value: impl Into<CustomDomainVerificationMethodEnum>,
+    ) -> Self {
+        self.verification_method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+/// The `CreateCustomDomainResponseContent` object.
+///
+/// The answer of `POST /custom-domains` (`customDomains_create`).
+/// The answer of `PATCH /custom-domains/{id}` (`customDomains_update`).
+///
+/// Also named [`UpdateCustomDomainResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateCustomDomainResponseContent {
+    /// The `certificate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<DomainCertificate>,
+    /// The HTTP header to fetch the client's IP address
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<String>,
+    /// ID of the custom domain.
+    pub custom_domain_id: String,
+    /// Domain name.
+    pub domain: String,
+    /// The `domain_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_metadata: Option<BTreeMap<String, String>>,
+    /// Whether this is the default custom domain (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Whether this is a primary domain (true) or not (false).
+    pub primary: bool,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// The `status` field.
+    pub status: CustomDomainStatusFilterEnum,
+    /// The TLS version policy
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainTypeEnum,
+    /// The `verification` field.
+    pub verification: DomainVerification,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for CreateCustomDomainResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for CreateCustomDomainResponseContent {
+    const NAME: &'static str = "CreateCustomDomainResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_certificate = None;
+        let mut f_custom_client_ip_header = None;
+        let mut f_custom_domain_id = None;
+        let mut f_domain = None;
+        let mut f_domain_metadata = None;
+        let mut f_is_default = None;
+        let mut f_primary = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_status = None;
+        let mut f_tls_policy = None;
+        let mut f_type_ = None;
+        let mut f_verification = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "certificate" => {
+                    object::once(&mut f_certificate, "certificate", de_map.next_value()?)?
+                }
+                "custom_client_ip_header" => object::once(
+                    &mut f_custom_client_ip_header,
+                    "custom_client_ip_header",
+                    de_map.next_value()?,
+                )?,
+                "custom_domain_id" => object::once(
+                    &mut f_custom_domain_id,
+                    "custom_domain_id",
+                    de_map.next_value()?,
+                )?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "domain_metadata" => object::once(
+                    &mut f_domain_metadata,
+                    "domain_metadata",
+                    de_map.next_value()?,
+                )?,
+                "is_default" => {
+                    object::once(&mut f_is_default, "is_default", de_map.next_value()?)?
+                }
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "tls_policy" => {
+                    object::once(&mut f_tls_policy, "tls_policy", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "verification" => {
+                    object::once(&mut f_verification, "verification", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            certificate: f_certificate.unwrap_or_default(),
+            custom_client_ip_header: f_custom_client_ip_header.unwrap_or_default(),
+            custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
+            domain: object::missing(f_domain, "domain")?,
+            domain_metadata: f_domain_metadata.unwrap_or_default(),
+            is_default: f_is_default.unwrap_or_default(),
+            primary: object::missing(f_primary, "primary")?,
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            status: object::missing(f_status, "status")?,
+            tls_policy: f_tls_policy.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            verification: object::missing(f_verification, "verification")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for CreateCustomDomainResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateCustomDomainResponseContent")
+            .field("certificate", &self.certificate)
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("custom_domain_id", &self.custom_domain_id)
+            .field("domain", &self.domain)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("is_default", &self.is_default)
+            .field("primary", &self.primary)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("status", &self.status)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification", &self.verification)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectoryProvisioningRequestContent` object.
+///
+/// The body of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateDirectoryProvisioningRequestContent {
+    /// The mapping between Auth0 and IDP user attributes
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<DirectoryProvisioningMappingItem>>,
+    /// Whether periodic automatic synchronization is enabled
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synchronize_automatically: Option<bool>,
+    /// The `synchronize_groups` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub synchronize_groups: Option<SynchronizeGroupsEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateDirectoryProvisioningRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateDirectoryProvisioningRequestContent {
+    const NAME: &'static str = "CreateDirectoryProvisioningRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mapping = None;
+        let mut f_synchronize_automatically = None;
+        let mut f_synchronize_groups = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "synchronize_automatically" => object::once(
+                    &mut f_synchronize_automatically,
+                    "synchronize_automatically",
+                    de_map.next_value()?,
+                )?,
+                "synchronize_groups" => object::once(
+                    &mut f_synchronize_groups,
+                    "synchronize_groups",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mapping: f_mapping.unwrap_or_default(),
+            synchronize_automatically: f_synchronize_automatically.unwrap_or_default(),
+            synchronize_groups: f_synchronize_groups.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateDirectoryProvisioningRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateDirectoryProvisioningRequestContent")
+            .field("mapping", &self.mapping)
+            .field("synchronize_automatically", &self.synchronize_automatically)
+            .field("synchronize_groups", &self.synchronize_groups)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateDirectoryProvisioningRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<DirectoryProvisioningMappingItem>>) -> Self {
+        self.mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `synchronize_automatically`.
+    pub fn synchronize_automatically(mut self, value: impl Into<bool>) -> Self {
+        self.synchronize_automatically = Some(value.into());
+        self
+    }
+
+    /// Sets `synchronize_groups`.
+    pub fn synchronize_groups(mut self, value: impl Into<SynchronizeGroupsEnum>) -> Self {
+        self.synchronize_groups = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectoryProvisioningResponseContent` schema.
+///
+/// The answer of `POST /connections/{id}/directory-provisioning` (`connections_directoryProvisioning_create`).
+///
+/// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
+pub type CreateDirectoryProvisioningResponseContent = DirectoryProvisioning;
+
+#[cfg(feature = "connections")]
+/// The `CreateDirectorySynchronizationResponseContent` object.
+///
+/// The answer of `POST /connections/{id}/directory-provisioning/synchronizations` (`connections_directoryProvisioning_synchronizations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateDirectorySynchronizationResponseContent {
+    /// The connection's identifier
+    pub connection_id: String,
+    /// The synchronization status
+    pub status: String,
+    /// The synchronization's identifier
+    pub synchronization_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateDirectorySynchronizationResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateDirectorySynchronizationResponseContent {
+    const NAME: &'static str = "CreateDirectorySynchronizationResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_status = None;
+        let mut f_synchronization_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "synchronization_id" => object::once(
+                    &mut f_synchronization_id,
+                    "synchronization_id",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            status: object::missing(f_status, "status")?,
+            synchronization_id: object::missing(f_synchronization_id, "synchronization_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateDirectorySynchronizationResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateDirectorySynchronizationResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("status", &self.status)
+            .field("synchronization_id", &self.synchronization_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "emails")]
+/// The `CreateEmailProviderRequestContent` object.
+///
+/// The body of `POST /emails/provider` (`emails_provider_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEmailProviderRequestContent {
+    /// The `credentials` field.
+    pub credentials: EmailProviderCredentialsSchema,
+    /// Email address to use as "from" when no other address specified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_from_address: Option<String>,
+    /// Whether the provider is enabled (true) or disabled (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The `name` field.
+    pub name: EmailProviderNameEnum,
+    /// The `settings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for CreateEmailProviderRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for CreateEmailProviderRequestContent {
+    const NAME: &'static str = "CreateEmailProviderRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_default_from_address = None;
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_settings = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "default_from_address" => object::once(
+                    &mut f_default_from_address,
+                    "default_from_address",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "settings" => object::once(&mut f_settings, "settings", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: object::missing(f_credentials, "credentials")?,
+            default_from_address: f_default_from_address.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            settings: f_settings.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "emails")]
+impl fmt::Debug for CreateEmailProviderRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEmailProviderRequestContent")
+            .field("credentials", &REDACTED)
+            .field("default_from_address", &self.default_from_address)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("settings", &Keys(&self.settings))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "emails")]
+impl CreateEmailProviderRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        credentials: impl Into<EmailProviderCredentialsSchema>,
+        name: impl Into<EmailProviderNameEnum>,
+    ) -> Self {
+        Self {
+            credentials: credentials.into(),
+            default_from_address: None,
+            enabled: None,
+            name: name.into(),
+            settings: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `default_from_address`.
+    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
+        self.default_from_address = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `settings`.
+    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.settings = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "emails")]
+/// The `CreateEmailProviderResponseContent` schema.
+///
+/// The answer of `POST /emails/provider` (`emails_provider_create`).
+///
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type CreateEmailProviderResponseContent = GetEmailProviderResponseContent;
+
+#[cfg(feature = "email_templates")]
+/// The `CreateEmailTemplateRequestContent` schema.
+///
+/// The body of `POST /email-templates` (`emailTemplates_create`).
+///
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateRequestContent = SetEmailTemplateRequestContent;
+
+#[cfg(feature = "email_templates")]
+/// The `CreateEmailTemplateResponseContent` schema.
+///
+/// The answer of `POST /email-templates` (`emailTemplates_create`).
+///
+/// The same type as [`SetEmailTemplateRequestContent`]: the API description gives both the same schema.
+pub type CreateEmailTemplateResponseContent = SetEmailTemplateRequestContent;
+
+#[cfg(feature = "keys")]
+/// The `CreateEncryptionKeyPublicWrappingResponseContent` object.
+///
+/// The answer of `POST /keys/encryption/{kid}/wrapping-key` (`keys_encryption_createPublicWrappingKey`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEncryptionKeyPublicWrappingResponseContent {
+    /// Always `CKM_RSA_AES_KEY_WRAP`.
+    pub algorithm: String,
+    /// Public wrapping key in PEM format
+    pub public_key: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for CreateEncryptionKeyPublicWrappingResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for CreateEncryptionKeyPublicWrappingResponseContent {
+    const NAME: &'static str = "CreateEncryptionKeyPublicWrappingResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = None;
+        let mut f_public_key = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => object::once(
+                    &mut f_algorithm,
+                    "algorithm",
+                    object::constant(de_map.next_value()?, "CKM_RSA_AES_KEY_WRAP")?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: object::missing(f_algorithm, "algorithm")?,
+            public_key: object::missing(f_public_key, "public_key")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "keys")]
+impl fmt::Debug for CreateEncryptionKeyPublicWrappingResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEncryptionKeyPublicWrappingResponseContent")
+            .field("algorithm", &self.algorithm)
+            .field("public_key", &self.public_key)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "keys")]
+/// The `CreateEncryptionKeyRequestContent` object.
+///
+/// The body of `POST /keys/encryption` (`keys_encryption_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEncryptionKeyRequestContent {
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CreateEncryptionKeyType,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "keys")]
+impl<'de> Deserialize<'de> for CreateEncryptionKeyRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "keys")]
+impl object::Object for CreateEncryptionKeyRequestContent {
+    const NAME: &'static str = "CreateEncryptionKeyRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "keys")]
+impl fmt::Debug for CreateEncryptionKeyRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEncryptionKeyRequestContent")
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "keys")]
+impl CreateEncryptionKeyRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<CreateEncryptionKeyType>) -> Self {
+        Self {
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "keys")]
+/// Encryption key
+///
+/// The answer of `POST /keys/encryption` (`keys_encryption_create`).
+///
+/// The same type as [`EncryptionKey`]: the API description gives both the same schema.
+pub type CreateEncryptionKeyResponseContent = EncryptionKey;
+
+#[cfg(feature = "keys")]
+string_enum! {
+    /// Type of the encryption key to be created.
+    pub enum CreateEncryptionKeyType {
+        /// `customer-provided-root-key`
+        CustomerProvidedRootKey = "customer-provided-root-key",
+        /// `tenant-encryption-key`
+        TenantEncryptionKey = "tenant-encryption-key",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamActionRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamActionRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamActionDestination,
+    /// Name of the event stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamActionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for CreateEventStreamActionRequestContent {
+    const NAME: &'static str = "CreateEventStreamActionRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_destination = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            destination: object::missing(f_destination, "destination")?,
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamActionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamActionRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl CreateEventStreamActionRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamActionDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamEventBridgeRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamEventBridgeRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamEventBridgeDestination,
+    /// Name of the event stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamEventBridgeRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for CreateEventStreamEventBridgeRequestContent {
+    const NAME: &'static str = "CreateEventStreamEventBridgeRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_destination = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            destination: object::missing(f_destination, "destination")?,
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamEventBridgeRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamEventBridgeRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl CreateEventStreamEventBridgeRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamEventBridgeDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamRedeliveryRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// Also named [`CreateEventStreamRedeliveryResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamRedeliveryRequestContent {
+    /// An RFC-3339 date-time for redelivery start, inclusive. Does not allow sub-second precision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_from: Option<String>,
+    /// An RFC-3339 date-time for redelivery end, exclusive. Does not allow sub-second precision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_to: Option<String>,
+    /// Filter by event type
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<EventStreamEventTypeEnum>>,
+    /// Filter by status
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<EventStreamDeliveryStatusEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamRedeliveryRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for CreateEventStreamRedeliveryRequestContent {
+    const NAME: &'static str = "CreateEventStreamRedeliveryRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_date_from = None;
+        let mut f_date_to = None;
+        let mut f_event_types = None;
+        let mut f_statuses = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "date_from" => object::once(&mut f_date_from, "date_from", de_map.next_value()?)?,
+                "date_to" => object::once(&mut f_date_to, "date_to", de_map.next_value()?)?,
+                "event_types" => {
+                    object::once(&mut f_event_types, "event_types", de_map.next_value()?)?
+                }
+                "statuses" => object::once(&mut f_statuses, "statuses", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            date_from: f_date_from.unwrap_or_default(),
+            date_to: f_date_to.unwrap_or_default(),
+            event_types: f_event_types.unwrap_or_default(),
+            statuses: f_statuses.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamRedeliveryRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamRedeliveryRequestContent")
+            .field("date_from", &self.date_from)
+            .field("date_to", &self.date_to)
+            .field("event_types", &self.event_types)
+            .field("statuses", &self.statuses)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl CreateEventStreamRedeliveryRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `date_from`.
+    pub fn date_from(mut self, value: impl Into<String>) -> Self {
+        self.date_from = Some(value.into());
+        self
+    }
+
+    /// Sets `date_to`.
+    pub fn date_to(mut self, value: impl Into<String>) -> Self {
+        self.date_to = Some(value.into());
+        self
+    }
+
+    /// Sets `event_types`.
+    pub fn event_types(mut self, value: impl Into<Vec<EventStreamEventTypeEnum>>) -> Self {
+        self.event_types = Some(value.into());
+        self
+    }
+
+    /// Sets `statuses`.
+    pub fn statuses(mut self, value: impl Into<Vec<EventStreamDeliveryStatusEnum>>) -> Self {
+        self.statuses = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamRedeliveryResponseContent` schema.
+///
+/// The answer of `POST /event-streams/{id}/redeliver` (`eventStreams_redeliveries_create`).
+///
+/// The same type as [`CreateEventStreamRedeliveryRequestContent`]: the API description gives both the same schema.
+pub type CreateEventStreamRedeliveryResponseContent = CreateEventStreamRedeliveryRequestContent;
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamResponseContent` schema.
+///
+/// The answer of `POST /event-streams` (`eventStreams_create`).
+///
+/// The same type as [`EventStreamResponseContent`]: the API description gives both the same schema.
+pub type CreateEventStreamResponseContent = EventStreamResponseContent;
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamTestEventRequestContent` object.
+///
+/// The body of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamTestEventRequestContent {
+    /// The `data` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Map<String, Value>>,
+    /// The `event_type` field.
+    pub event_type: EventStreamTestEventTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamTestEventRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for CreateEventStreamTestEventRequestContent {
+    const NAME: &'static str = "CreateEventStreamTestEventRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_data = None;
+        let mut f_event_type = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "event_type" => {
+                    object::once(&mut f_event_type, "event_type", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            data: f_data.unwrap_or_default(),
+            event_type: object::missing(f_event_type, "event_type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamTestEventRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamTestEventRequestContent")
+            .field("data", &Keys(&self.data))
+            .field("event_type", &self.event_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl CreateEventStreamTestEventRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(event_type: impl Into<EventStreamTestEventTypeEnum>) -> Self {
+        Self {
+            data: None,
+            event_type: event_type.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `data`.
+    pub fn data(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// Metadata about a specific attempt to deliver an event
+///
+/// The answer of `POST /event-streams/{id}/test` (`eventStreams_test`).
+///
+/// The same type as [`EventStreamDelivery`]: the API description gives both the same schema.
+pub type CreateEventStreamTestEventResponseContent = EventStreamDelivery;
+
+#[cfg(feature = "event_streams")]
+/// The `CreateEventStreamWebHookRequestContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateEventStreamWebHookRequestContent {
+    /// The `destination` field.
+    pub destination: EventStreamWebhookDestination,
+    /// Name of the event stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<EventStreamStatusEnum>,
+    /// List of event types subscribed to in this stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions: Option<Vec<EventStreamSubscription>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamWebHookRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for CreateEventStreamWebHookRequestContent {
+    const NAME: &'static str = "CreateEventStreamWebHookRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_destination = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            destination: object::missing(f_destination, "destination")?,
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamWebHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateEventStreamWebHookRequestContent")
+            .field("destination", &self.destination)
+            .field("name", &self.name)
+            .field("status", &self.status)
+            .field("subscriptions", &self.subscriptions)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl CreateEventStreamWebHookRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(destination: impl Into<EventStreamWebhookDestination>) -> Self {
+        Self {
+            destination: destination.into(),
+            name: None,
+            status: None,
+            subscriptions: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<EventStreamStatusEnum>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `subscriptions`.
+    pub fn subscriptions(mut self, value: impl Into<Vec<EventStreamSubscription>>) -> Self {
+        self.subscriptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// One of the shapes of `CreateEventStreamsRequest`.
+///
+/// The body of `POST /event-streams` (`eventStreams_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateEventStreamsRequest {
+    /// The `CreateEventStreamWebHookRequestContent` shape.
+    WebHook(CreateEventStreamWebHookRequestContent),
+    /// The `CreateEventStreamEventBridgeRequestContent` shape.
+    EventBridge(CreateEventStreamEventBridgeRequestContent),
+    /// The `CreateEventStreamActionRequestContent` shape.
+    Action(CreateEventStreamActionRequestContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for CreateEventStreamsRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            WebHook(CreateEventStreamWebHookRequestContent),
+            EventBridge(CreateEventStreamEventBridgeRequestContent),
+            Action(CreateEventStreamActionRequestContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::WebHook(v) => Self::WebHook(v),
+            Wire::EventBridge(v) => Self::EventBridge(v),
+            Wire::Action(v) => Self::Action(v),
+            Wire::Other(v) => {
+                other("CreateEventStreamsRequest", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for CreateEventStreamsRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WebHook(v) => f.debug_tuple("WebHook").field(v).finish(),
+            Self::EventBridge(v) => f.debug_tuple("EventBridge").field(v).finish(),
+            Self::Action(v) => f.debug_tuple("Action").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
 #[cfg(feature = "experimentation")]
 /// The `CreateExperimentRequestContent` object.
 ///
@@ -60,19 +1989,39 @@ impl object::Object for CreateExperimentRequestContent {
         let mut f_allocations = None;
         let mut f_assignment_config = None;
         let mut f_authentication_flow = None;
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_feature_flag_id = None;
         let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allocation_strategy" => f_allocation_strategy = Some(de_map.next_value()?),
-                "allocations" => f_allocations = Some(de_map.next_value()?),
-                "assignment_config" => f_assignment_config = Some(de_map.next_value()?),
-                "authentication_flow" => f_authentication_flow = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "feature_flag_id" => f_feature_flag_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "allocation_strategy" => object::once(
+                    &mut f_allocation_strategy,
+                    "allocation_strategy",
+                    de_map.next_value()?,
+                )?,
+                "allocations" => {
+                    object::once(&mut f_allocations, "allocations", de_map.next_value()?)?
+                }
+                "assignment_config" => object::once(
+                    &mut f_assignment_config,
+                    "assignment_config",
+                    de_map.next_value()?,
+                )?,
+                "authentication_flow" => object::once(
+                    &mut f_authentication_flow,
+                    "authentication_flow",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "feature_flag_id" => object::once(
+                    &mut f_feature_flag_id,
+                    "feature_flag_id",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -84,7 +2033,7 @@ impl object::Object for CreateExperimentRequestContent {
             allocations: object::missing(f_allocations, "allocations")?,
             assignment_config: object::missing(f_assignment_config, "assignment_config")?,
             authentication_flow: object::missing(f_authentication_flow, "authentication_flow")?,
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             feature_flag_id: object::missing(f_feature_flag_id, "feature_flag_id")?,
             name: object::missing(f_name, "name")?,
             extra: f_extra,
@@ -182,13 +2131,13 @@ impl object::Object for CreateExportUsersFields {
     const NAME: &'static str = "CreateExportUsersFields";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_export_as = Default::default();
+        let mut f_export_as = None;
         let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "export_as" => f_export_as = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
+                "export_as" => object::once(&mut f_export_as, "export_as", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -196,7 +2145,7 @@ impl object::Object for CreateExportUsersFields {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            export_as: f_export_as,
+            export_as: f_export_as.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
             extra: f_extra,
         })
@@ -277,17 +2226,19 @@ impl object::Object for CreateExportUsersRequestContent {
     const NAME: &'static str = "CreateExportUsersRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_fields = Default::default();
-        let mut f_format = Default::default();
-        let mut f_limit = Default::default();
+        let mut f_connection_id = None;
+        let mut f_fields = None;
+        let mut f_format = None;
+        let mut f_limit = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "fields" => f_fields = de_map.next_value()?,
-                "format" => f_format = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "format" => object::once(&mut f_format, "format", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -295,10 +2246,10 @@ impl object::Object for CreateExportUsersRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            fields: f_fields,
-            format: f_format,
-            limit: f_limit,
+            connection_id: f_connection_id.unwrap_or_default(),
+            fields: f_fields.unwrap_or_default(),
+            format: f_format.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -403,25 +2354,29 @@ impl object::Object for CreateExportUsersResponseContent {
     const NAME: &'static str = "CreateExportUsersResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_fields = Default::default();
-        let mut f_format = Default::default();
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_fields = None;
+        let mut f_format = None;
         let mut f_id = None;
-        let mut f_limit = Default::default();
+        let mut f_limit = None;
         let mut f_status = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "fields" => f_fields = de_map.next_value()?,
-                "format" => f_format = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "limit" => f_limit = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "format" => object::once(&mut f_format, "format", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -429,12 +2384,12 @@ impl object::Object for CreateExportUsersResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            created_at: f_created_at,
-            fields: f_fields,
-            format: f_format,
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            fields: f_fields.unwrap_or_default(),
+            format: f_format.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            limit: f_limit,
+            limit: f_limit.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -497,15 +2452,19 @@ impl object::Object for CreateFeatureFlagRequestContent {
     const NAME: &'static str = "CreateFeatureFlagRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_name = None;
         let mut f_parameters = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "parameters" => f_parameters = Some(de_map.next_value()?),
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "parameters" => {
+                    object::once(&mut f_parameters, "parameters", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -513,7 +2472,7 @@ impl object::Object for CreateFeatureFlagRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
             parameters: object::missing(f_parameters, "parameters")?,
             extra: f_extra,
@@ -601,13 +2560,13 @@ impl object::Object for CreateFlowRequestContent {
     const NAME: &'static str = "CreateFlowRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions = Default::default();
+        let mut f_actions = None;
         let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions" => f_actions = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
+                "actions" => object::once(&mut f_actions, "actions", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -615,7 +2574,7 @@ impl object::Object for CreateFlowRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions: f_actions,
+            actions: f_actions.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
             extra: f_extra,
         })
@@ -707,2028 +2666,6 @@ impl fmt::Debug for CreateFlowsVaultConnectionActivecampaign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// Always `ACTIVECAMPAIGN`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKeyWithBaseUrl,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaignApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionActivecampaignApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionActivecampaignApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => {
-                    f_app_id = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?)
-                }
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupApiKeyWithBaseUrl>,
-    ) -> Self {
-        Self {
-            app_id: "ACTIVECAMPAIGN".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// Always `ACTIVECAMPAIGN`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaignUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionActivecampaignUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionActivecampaignUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => {
-                    f_app_id = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?)
-                }
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionActivecampaignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "ACTIVECAMPAIGN".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAirtable {
-    /// The `CreateFlowsVaultConnectionAirtableApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
-    /// The `CreateFlowsVaultConnectionAirtableUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
-            Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionAirtable", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAirtableApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableApiKey {
-    /// Always `AIRTABLE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtableApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionAirtableApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionAirtableApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "AIRTABLE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAirtableUninitialized {
-    /// Always `AIRTABLE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtableUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionAirtableUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionAirtableUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAirtableUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "AIRTABLE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionAuth0 {
-    /// The `CreateFlowsVaultConnectionAuth0OauthApp` shape.
-    OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
-    /// The `CreateFlowsVaultConnectionAuth0Uninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
-            Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthApp(v) => Self::OauthApp(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionAuth0", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0OauthApp {
-    /// Always `AUTH0`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthApp,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0OauthApp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionAuth0OauthApp {
-    const NAME: &'static str = "CreateFlowsVaultConnectionAuth0OauthApp";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "AUTH0")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0OauthApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthApp>,
-    ) -> Self {
-        Self {
-            app_id: "AUTH0".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// Always `AUTH0`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0Uninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionAuth0Uninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionAuth0Uninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "AUTH0")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionAuth0Uninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "AUTH0".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionBigquery {
-    /// The `CreateFlowsVaultConnectionBigqueryJwt` shape.
-    Jwt(CreateFlowsVaultConnectionBigqueryJwt),
-    /// The `CreateFlowsVaultConnectionBigqueryUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Jwt(CreateFlowsVaultConnectionBigqueryJwt),
-            Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionBigquery", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionBigqueryJwt` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryJwt {
-    /// Always `BIGQUERY`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupBigqueryOauthJwt,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigqueryJwt {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionBigqueryJwt {
-    const NAME: &'static str = "CreateFlowsVaultConnectionBigqueryJwt";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "BIGQUERY")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryJwt {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupBigqueryOauthJwt>,
-    ) -> Self {
-        Self {
-            app_id: "BIGQUERY".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// Always `BIGQUERY`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigqueryUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionBigqueryUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionBigqueryUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "BIGQUERY")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionBigqueryUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "BIGQUERY".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionClearbit {
-    /// The `CreateFlowsVaultConnectionClearbitApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
-    /// The `CreateFlowsVaultConnectionClearbitUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
-            Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionClearbit", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionClearbitApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitApiKey {
-    /// Always `CLEARBIT`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupSecretApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbitApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionClearbitApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionClearbitApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "CLEARBIT".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionClearbitUninitialized {
-    /// Always `CLEARBIT`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbitUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionClearbitUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionClearbitUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionClearbitUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "CLEARBIT".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionDocusign {
-    /// The `CreateFlowsVaultConnectionDocusignOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
-    /// The `CreateFlowsVaultConnectionDocusignUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionDocusign", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignOauthCode {
-    /// Always `DOCUSIGN`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusignOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionDocusignOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionDocusignOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "DOCUSIGN")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "DOCUSIGN".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionDocusignUninitialized {
-    /// Always `DOCUSIGN`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusignUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionDocusignUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionDocusignUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "DOCUSIGN")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionDocusignUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "DOCUSIGN".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionGoogleSheets {
-    /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
-    /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionGoogleSheets", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// Always `GOOGLE_SHEETS`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionGoogleSheetsOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => {
-                    f_app_id = Some(object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?)
-                }
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "GOOGLE_SHEETS".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// Always `GOOGLE_SHEETS`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionGoogleSheetsUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => {
-                    f_app_id = Some(object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?)
-                }
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "GOOGLE_SHEETS".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionHttp`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionHttp {
-    /// The `CreateFlowsVaultConnectionHttpBearer` shape.
-    Bearer(CreateFlowsVaultConnectionHttpBearer),
-    /// The `CreateFlowsVaultConnectionHttpBasicAuth` shape.
-    BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
-    /// The `CreateFlowsVaultConnectionHttpApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionHttpApiKey),
-    /// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` shape.
-    OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
-    /// The `CreateFlowsVaultConnectionHttpUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Bearer(CreateFlowsVaultConnectionHttpBearer),
-            BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
-            ApiKey(CreateFlowsVaultConnectionHttpApiKey),
-            OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
-            Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Bearer(v) => Self::Bearer(v),
-            Wire::BasicAuth(v) => Self::BasicAuth(v),
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthClientCredentials(v) => Self::OauthClientCredentials(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionHttp", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Bearer(v) => f.debug_tuple("Bearer").field(v).finish(),
-            Self::BasicAuth(v) => f.debug_tuple("BasicAuth").field(v).finish(),
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthClientCredentials(v) => {
-                f.debug_tuple("OauthClientCredentials").field(v).finish()
-            }
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpApiKey {
-    /// Always `HTTP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpApiKeySetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionHttpApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionHttpApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HTTP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpApiKeySetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpBasicAuth` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBasicAuth {
-    /// Always `HTTP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpBasicAuthSetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpBasicAuth {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionHttpBasicAuth {
-    const NAME: &'static str = "CreateFlowsVaultConnectionHttpBasicAuth";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HTTP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBasicAuth")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpBasicAuthSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpBearer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpBearer {
-    /// Always `HTTP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupHttpBearer,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpBearer {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionHttpBearer {
-    const NAME: &'static str = "CreateFlowsVaultConnectionHttpBearer";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HTTP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpBearer")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpBearer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupHttpBearer>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// Always `HTTP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectionHttpOauthClientCredentialsSetup,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    const NAME: &'static str = "CreateFlowsVaultConnectionHttpOauthClientCredentials";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HTTP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpOauthClientCredentials")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectionHttpOauthClientCredentialsSetup>,
-    ) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionHttpUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionHttpUninitialized {
-    /// Always `HTTP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionHttpUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionHttpUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HTTP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionHttpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionHttpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "HTTP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionHubspot`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionHubspot {
-    /// The `CreateFlowsVaultConnectionHubspotApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-    /// The `CreateFlowsVaultConnectionHubspotOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-    /// The `CreateFlowsVaultConnectionHubspotUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
-            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionHubspot", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
             Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }

@@ -15,6 +15,2096 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionActivecampaignApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionActivecampaignApiKey {
+    /// Always `ACTIVECAMPAIGN`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKeyWithBaseUrl,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaignApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionActivecampaignApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionActivecampaignApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionActivecampaignApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionActivecampaignApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupApiKeyWithBaseUrl>,
+    ) -> Self {
+        Self {
+            app_id: "ACTIVECAMPAIGN".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionActivecampaignUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionActivecampaignUninitialized {
+    /// Always `ACTIVECAMPAIGN`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionActivecampaignUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionActivecampaignUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionActivecampaignUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionActivecampaignUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionActivecampaignUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionActivecampaignUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "ACTIVECAMPAIGN".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionAirtable`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionAirtable {
+    /// The `CreateFlowsVaultConnectionAirtableApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
+    /// The `CreateFlowsVaultConnectionAirtableUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionAirtableApiKey),
+            Uninitialized(CreateFlowsVaultConnectionAirtableUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionAirtable", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAirtable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionAirtableApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAirtableApiKey {
+    /// Always `AIRTABLE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtableApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionAirtableApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionAirtableApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "AIRTABLE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAirtableApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAirtableApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionAirtableApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
+        Self {
+            app_id: "AIRTABLE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionAirtableUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAirtableUninitialized {
+    /// Always `AIRTABLE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAirtableUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionAirtableUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionAirtableUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "AIRTABLE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAirtableUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAirtableUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionAirtableUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "AIRTABLE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionAuth0`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionAuth0 {
+    /// The `CreateFlowsVaultConnectionAuth0OauthApp` shape.
+    OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
+    /// The `CreateFlowsVaultConnectionAuth0Uninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthApp(CreateFlowsVaultConnectionAuth0OauthApp),
+            Uninitialized(CreateFlowsVaultConnectionAuth0Uninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthApp(v) => Self::OauthApp(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionAuth0", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthApp(v) => f.debug_tuple("OauthApp").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionAuth0OauthApp` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAuth0OauthApp {
+    /// Always `AUTH0`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthApp,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0OauthApp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionAuth0OauthApp {
+    const NAME: &'static str = "CreateFlowsVaultConnectionAuth0OauthApp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0OauthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAuth0OauthApp")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionAuth0OauthApp {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthApp>,
+    ) -> Self {
+        Self {
+            app_id: "AUTH0".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionAuth0Uninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionAuth0Uninitialized {
+    /// Always `AUTH0`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionAuth0Uninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionAuth0Uninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionAuth0Uninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionAuth0Uninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionAuth0Uninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionAuth0Uninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "AUTH0".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionBigquery`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionBigquery {
+    /// The `CreateFlowsVaultConnectionBigqueryJwt` shape.
+    Jwt(CreateFlowsVaultConnectionBigqueryJwt),
+    /// The `CreateFlowsVaultConnectionBigqueryUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigquery {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Jwt(CreateFlowsVaultConnectionBigqueryJwt),
+            Uninitialized(CreateFlowsVaultConnectionBigqueryUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionBigquery", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionBigquery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionBigqueryJwt` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionBigqueryJwt {
+    /// Always `BIGQUERY`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupBigqueryOauthJwt,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigqueryJwt {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionBigqueryJwt {
+    const NAME: &'static str = "CreateFlowsVaultConnectionBigqueryJwt";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "BIGQUERY")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionBigqueryJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionBigqueryJwt")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionBigqueryJwt {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupBigqueryOauthJwt>,
+    ) -> Self {
+        Self {
+            app_id: "BIGQUERY".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionBigqueryUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionBigqueryUninitialized {
+    /// Always `BIGQUERY`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionBigqueryUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionBigqueryUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionBigqueryUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "BIGQUERY")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionBigqueryUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionBigqueryUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionBigqueryUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "BIGQUERY".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionClearbit`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionClearbit {
+    /// The `CreateFlowsVaultConnectionClearbitApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
+    /// The `CreateFlowsVaultConnectionClearbitUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionClearbitApiKey),
+            Uninitialized(CreateFlowsVaultConnectionClearbitUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionClearbit", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionClearbit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionClearbitApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionClearbitApiKey {
+    /// Always `CLEARBIT`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupSecretApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbitApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionClearbitApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionClearbitApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "CLEARBIT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionClearbitApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionClearbitApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionClearbitApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupSecretApiKey>,
+    ) -> Self {
+        Self {
+            app_id: "CLEARBIT".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionClearbitUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionClearbitUninitialized {
+    /// Always `CLEARBIT`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionClearbitUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionClearbitUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionClearbitUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "CLEARBIT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionClearbitUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionClearbitUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionClearbitUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "CLEARBIT".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionDocusign`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionDocusign {
+    /// The `CreateFlowsVaultConnectionDocusignOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
+    /// The `CreateFlowsVaultConnectionDocusignUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusign {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionDocusignOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionDocusignUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionDocusign", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionDocusign {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionDocusignOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionDocusignOauthCode {
+    /// Always `DOCUSIGN`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusignOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionDocusignOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionDocusignOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "DOCUSIGN")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionDocusignOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionDocusignOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionDocusignOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "DOCUSIGN".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionDocusignUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionDocusignUninitialized {
+    /// Always `DOCUSIGN`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionDocusignUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionDocusignUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionDocusignUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "DOCUSIGN")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionDocusignUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionDocusignUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionDocusignUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "DOCUSIGN".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionGoogleSheets`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionGoogleSheets {
+    /// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
+    /// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheets {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionGoogleSheetsOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionGoogleSheetsUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionGoogleSheets", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionGoogleSheetsOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    /// Always `GOOGLE_SHEETS`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionGoogleSheetsOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionGoogleSheetsOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "GOOGLE_SHEETS".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionGoogleSheetsUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    /// Always `GOOGLE_SHEETS`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionGoogleSheetsUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionGoogleSheetsUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionGoogleSheetsUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "GOOGLE_SHEETS".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionHttp`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionHttp {
+    /// The `CreateFlowsVaultConnectionHttpBearer` shape.
+    Bearer(CreateFlowsVaultConnectionHttpBearer),
+    /// The `CreateFlowsVaultConnectionHttpBasicAuth` shape.
+    BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
+    /// The `CreateFlowsVaultConnectionHttpApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionHttpApiKey),
+    /// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` shape.
+    OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
+    /// The `CreateFlowsVaultConnectionHttpUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Bearer(CreateFlowsVaultConnectionHttpBearer),
+            BasicAuth(CreateFlowsVaultConnectionHttpBasicAuth),
+            ApiKey(CreateFlowsVaultConnectionHttpApiKey),
+            OauthClientCredentials(CreateFlowsVaultConnectionHttpOauthClientCredentials),
+            Uninitialized(CreateFlowsVaultConnectionHttpUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Bearer(v) => Self::Bearer(v),
+            Wire::BasicAuth(v) => Self::BasicAuth(v),
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthClientCredentials(v) => Self::OauthClientCredentials(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionHttp", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bearer(v) => f.debug_tuple("Bearer").field(v).finish(),
+            Self::BasicAuth(v) => f.debug_tuple("BasicAuth").field(v).finish(),
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::OauthClientCredentials(v) => {
+                f.debug_tuple("OauthClientCredentials").field(v).finish()
+            }
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpApiKey {
+    /// Always `HTTP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpApiKeySetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionHttpApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionHttpApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpApiKeySetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpBasicAuth` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpBasicAuth {
+    /// Always `HTTP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpBasicAuthSetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpBasicAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionHttpBasicAuth {
+    const NAME: &'static str = "CreateFlowsVaultConnectionHttpBasicAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpBasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpBasicAuth")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBasicAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpBasicAuthSetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpBearer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpBearer {
+    /// Always `HTTP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupHttpBearer,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpBearer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionHttpBearer {
+    const NAME: &'static str = "CreateFlowsVaultConnectionHttpBearer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpBearer")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpBearer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupHttpBearer>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpOauthClientCredentials` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    /// Always `HTTP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectionHttpOauthClientCredentialsSetup,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    const NAME: &'static str = "CreateFlowsVaultConnectionHttpOauthClientCredentials";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpOauthClientCredentials")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpOauthClientCredentials {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectionHttpOauthClientCredentialsSetup>,
+    ) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionHttpUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionHttpUninitialized {
+    /// Always `HTTP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHttpUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionHttpUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionHttpUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHttpUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionHttpUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionHttpUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "HTTP".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionHubspot`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionHubspot {
+    /// The `CreateFlowsVaultConnectionHubspotApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
+    /// The `CreateFlowsVaultConnectionHubspotOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
+    /// The `CreateFlowsVaultConnectionHubspotUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionHubspot {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionHubspotApiKey),
+            OauthCode(CreateFlowsVaultConnectionHubspotOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionHubspotUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionHubspot", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionHubspot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionHubspotApiKey` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -51,9 +2141,13 @@ impl object::Object for CreateFlowsVaultConnectionHubspotApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -137,9 +2231,13 @@ impl object::Object for CreateFlowsVaultConnectionHubspotOauthCode {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -223,8 +2321,12 @@ impl object::Object for CreateFlowsVaultConnectionHubspotUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -353,9 +2455,13 @@ impl object::Object for CreateFlowsVaultConnectionJwtJwt {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "JWT")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -436,8 +2542,12 @@ impl object::Object for CreateFlowsVaultConnectionJwtUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "JWT")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -571,9 +2681,13 @@ impl object::Object for CreateFlowsVaultConnectionMailchimpApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "MAILCHIMP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "MAILCHIMP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -660,9 +2774,13 @@ impl object::Object for CreateFlowsVaultConnectionMailchimpOauthCode {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "MAILCHIMP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "MAILCHIMP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -699,1941 +2817,6 @@ impl CreateFlowsVaultConnectionMailchimpOauthCode {
     ) -> Self {
         Self {
             app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// Always `MAILCHIMP`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimpUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionMailchimpUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionMailchimpUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "MAILCHIMP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailchimpUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILCHIMP".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionMailjet {
-    /// The `CreateFlowsVaultConnectionMailjetApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
-    /// The `CreateFlowsVaultConnectionMailjetUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
-            Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionMailjet", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailjetApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetApiKey {
-    /// Always `MAILJET`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupMailjetApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjetApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionMailjetApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionMailjetApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "MAILJET")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupMailjetApiKey>,
-    ) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionMailjetUninitialized {
-    /// Always `MAILJET`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjetUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionMailjetUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionMailjetUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "MAILJET")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionMailjetUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "MAILJET".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionPipedrive {
-    /// The `CreateFlowsVaultConnectionPipedriveToken` shape.
-    Token(CreateFlowsVaultConnectionPipedriveToken),
-    /// The `CreateFlowsVaultConnectionPipedriveOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
-    /// The `CreateFlowsVaultConnectionPipedriveUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Token(CreateFlowsVaultConnectionPipedriveToken),
-            OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Token(v) => Self::Token(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionPipedrive", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionPipedriveOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveToken {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveToken {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionPipedriveToken {
-    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveToken";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// Always `PIPEDRIVE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionPipedriveUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionPipedriveUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "PIPEDRIVE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
-///
-/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionRequestContent {
-    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
-    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-    /// The `CreateFlowsVaultConnectionAirtable` shape.
-    Airtable(CreateFlowsVaultConnectionAirtable),
-    /// The `CreateFlowsVaultConnectionAuth0` shape.
-    Auth0(CreateFlowsVaultConnectionAuth0),
-    /// The `CreateFlowsVaultConnectionBigquery` shape.
-    Bigquery(CreateFlowsVaultConnectionBigquery),
-    /// The `CreateFlowsVaultConnectionClearbit` shape.
-    Clearbit(CreateFlowsVaultConnectionClearbit),
-    /// The `CreateFlowsVaultConnectionDocusign` shape.
-    Docusign(CreateFlowsVaultConnectionDocusign),
-    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
-    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-    /// The `CreateFlowsVaultConnectionHttp` shape.
-    Http(CreateFlowsVaultConnectionHttp),
-    /// The `CreateFlowsVaultConnectionHubspot` shape.
-    Hubspot(CreateFlowsVaultConnectionHubspot),
-    /// The `CreateFlowsVaultConnectionJwt` shape.
-    Jwt(CreateFlowsVaultConnectionJwt),
-    /// The `CreateFlowsVaultConnectionMailchimp` shape.
-    Mailchimp(CreateFlowsVaultConnectionMailchimp),
-    /// The `CreateFlowsVaultConnectionMailjet` shape.
-    Mailjet(CreateFlowsVaultConnectionMailjet),
-    /// The `CreateFlowsVaultConnectionPipedrive` shape.
-    Pipedrive(CreateFlowsVaultConnectionPipedrive),
-    /// The `CreateFlowsVaultConnectionSalesforce` shape.
-    Salesforce(CreateFlowsVaultConnectionSalesforce),
-    /// The `CreateFlowsVaultConnectionSendgrid` shape.
-    Sendgrid(CreateFlowsVaultConnectionSendgrid),
-    /// The `CreateFlowsVaultConnectionSlack` shape.
-    Slack(CreateFlowsVaultConnectionSlack),
-    /// The `CreateFlowsVaultConnectionStripe` shape.
-    Stripe(CreateFlowsVaultConnectionStripe),
-    /// The `CreateFlowsVaultConnectionTelegram` shape.
-    Telegram(CreateFlowsVaultConnectionTelegram),
-    /// The `CreateFlowsVaultConnectionTwilio` shape.
-    Twilio(CreateFlowsVaultConnectionTwilio),
-    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
-    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-    /// The `CreateFlowsVaultConnectionZapier` shape.
-    Zapier(CreateFlowsVaultConnectionZapier),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Activecampaign(CreateFlowsVaultConnectionActivecampaign),
-            Airtable(CreateFlowsVaultConnectionAirtable),
-            Auth0(CreateFlowsVaultConnectionAuth0),
-            Bigquery(CreateFlowsVaultConnectionBigquery),
-            Clearbit(CreateFlowsVaultConnectionClearbit),
-            Docusign(CreateFlowsVaultConnectionDocusign),
-            GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
-            Http(CreateFlowsVaultConnectionHttp),
-            Hubspot(CreateFlowsVaultConnectionHubspot),
-            Jwt(CreateFlowsVaultConnectionJwt),
-            Mailchimp(CreateFlowsVaultConnectionMailchimp),
-            Mailjet(CreateFlowsVaultConnectionMailjet),
-            Pipedrive(CreateFlowsVaultConnectionPipedrive),
-            Salesforce(CreateFlowsVaultConnectionSalesforce),
-            Sendgrid(CreateFlowsVaultConnectionSendgrid),
-            Slack(CreateFlowsVaultConnectionSlack),
-            Stripe(CreateFlowsVaultConnectionStripe),
-            Telegram(CreateFlowsVaultConnectionTelegram),
-            Twilio(CreateFlowsVaultConnectionTwilio),
-            Whatsapp(CreateFlowsVaultConnectionWhatsapp),
-            Zapier(CreateFlowsVaultConnectionZapier),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Activecampaign(v) => Self::Activecampaign(v),
-            Wire::Airtable(v) => Self::Airtable(v),
-            Wire::Auth0(v) => Self::Auth0(v),
-            Wire::Bigquery(v) => Self::Bigquery(v),
-            Wire::Clearbit(v) => Self::Clearbit(v),
-            Wire::Docusign(v) => Self::Docusign(v),
-            Wire::GoogleSheets(v) => Self::GoogleSheets(v),
-            Wire::Http(v) => Self::Http(v),
-            Wire::Hubspot(v) => Self::Hubspot(v),
-            Wire::Jwt(v) => Self::Jwt(v),
-            Wire::Mailchimp(v) => Self::Mailchimp(v),
-            Wire::Mailjet(v) => Self::Mailjet(v),
-            Wire::Pipedrive(v) => Self::Pipedrive(v),
-            Wire::Salesforce(v) => Self::Salesforce(v),
-            Wire::Sendgrid(v) => Self::Sendgrid(v),
-            Wire::Slack(v) => Self::Slack(v),
-            Wire::Stripe(v) => Self::Stripe(v),
-            Wire::Telegram(v) => Self::Telegram(v),
-            Wire::Twilio(v) => Self::Twilio(v),
-            Wire::Whatsapp(v) => Self::Whatsapp(v),
-            Wire::Zapier(v) => Self::Zapier(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionRequestContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
-            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
-            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
-            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
-            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
-            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
-            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
-            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
-            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
-            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
-            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
-            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
-            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
-            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
-            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
-            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
-            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
-            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
-            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
-            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
-            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionResponseContent` schema.
-///
-/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
-///
-/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
-pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSalesforce {
-    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSalesforce", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// Always `SALESFORCE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSalesforceOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSalesforceOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// Always `SALESFORCE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSalesforceUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSalesforceUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSalesforceUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SALESFORCE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSendgrid {
-    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
-    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
-            Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::ApiKey(v) => Self::ApiKey(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSendgrid", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSendgridApiKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridApiKey {
-    /// Always `SENDGRID`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupApiKey,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgridApiKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSendgridApiKey {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSendgridApiKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SENDGRID")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridApiKey {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
-        Self {
-            app_id: "SENDGRID".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSendgridUninitialized {
-    /// Always `SENDGRID`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgridUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSendgridUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSendgridUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SENDGRID")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSendgridUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SENDGRID".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionSlack`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionSlack {
-    /// The `CreateFlowsVaultConnectionSlackWebhook` shape.
-    Webhook(CreateFlowsVaultConnectionSlackWebhook),
-    /// The `CreateFlowsVaultConnectionSlackOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
-    /// The `CreateFlowsVaultConnectionSlackUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Webhook(CreateFlowsVaultConnectionSlackWebhook),
-            OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Webhook(v) => Self::Webhook(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionSlack", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlack {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackOauthCode {
-    /// Always `SLACK`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSlackOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSlackOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SLACK")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackUninitialized {
-    /// Always `SLACK`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSlackUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSlackUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SLACK")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionSlackWebhook` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionSlackWebhook {
-    /// Always `SLACK`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupWebhook,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackWebhook {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionSlackWebhook {
-    const NAME: &'static str = "CreateFlowsVaultConnectionSlackWebhook";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "SLACK")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionSlackWebhook {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
-        Self {
-            app_id: "SLACK".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionStripe`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionStripe {
-    /// The `CreateFlowsVaultConnectionStripeKeyPair` shape.
-    KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
-    /// The `CreateFlowsVaultConnectionStripeOauthCode` shape.
-    OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
-    /// The `CreateFlowsVaultConnectionStripeUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
-            OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
-            Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::KeyPair(v) => Self::KeyPair(v),
-            Wire::OauthCode(v) => Self::OauthCode(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionStripe", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::KeyPair(v) => f.debug_tuple("KeyPair").field(v).finish(),
-            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeKeyPair` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeKeyPair {
-    /// Always `STRIPE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupStripeKeyPair,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeKeyPair {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionStripeKeyPair {
-    const NAME: &'static str = "CreateFlowsVaultConnectionStripeKeyPair";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "STRIPE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeKeyPair {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupStripeKeyPair>,
-    ) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeOauthCode` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeOauthCode {
-    /// Always `STRIPE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupOauthCode,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeOauthCode {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionStripeOauthCode {
-    const NAME: &'static str = "CreateFlowsVaultConnectionStripeOauthCode";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "STRIPE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeOauthCode {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
-    ) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            setup: setup.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionStripeUninitialized` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionStripeUninitialized {
-    /// Always `STRIPE`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeUninitialized {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionStripeUninitialized {
-    const NAME: &'static str = "CreateFlowsVaultConnectionStripeUninitialized";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "STRIPE")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionStripeUninitialized {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            app_id: "STRIPE".to_owned(),
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "flows")]
-/// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateFlowsVaultConnectionTelegram {
-    /// The `CreateFlowsVaultConnectionTelegramToken` shape.
-    Token(CreateFlowsVaultConnectionTelegramToken),
-    /// The `CreateFlowsVaultConnectionTelegramUninitialized` shape.
-    Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Token(CreateFlowsVaultConnectionTelegramToken),
-            Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Token(v) => Self::Token(v),
-            Wire::Uninitialized(v) => Self::Uninitialized(v),
-            Wire::Other(v) => {
-                other("CreateFlowsVaultConnectionTelegram", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
-            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `CreateFlowsVaultConnectionTelegramToken` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFlowsVaultConnectionTelegramToken {
-    /// Always `TELEGRAM`.
-    pub app_id: String,
-    /// Flows Vault Connection name.
-    pub name: String,
-    /// The `setup` field.
-    pub setup: FlowsVaultConnectioSetupToken,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegramToken {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for CreateFlowsVaultConnectionTelegramToken {
-    const NAME: &'static str = "CreateFlowsVaultConnectionTelegramToken";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_id = None;
-        let mut f_name = None;
-        let mut f_setup = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "TELEGRAM")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_id: object::missing(f_app_id, "app_id")?,
-            name: object::missing(f_name, "name")?,
-            setup: object::missing(f_setup, "setup")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("setup", &self.setup)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "flows")]
-impl CreateFlowsVaultConnectionTelegramToken {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
-        Self {
-            app_id: "TELEGRAM".to_owned(),
             name: name.into(),
             setup: setup.into(),
             extra: Map::new(),

@@ -15,6 +15,2009 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionMailchimpUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailchimpUninitialized {
+    /// Always `MAILCHIMP`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailchimpUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionMailchimpUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionMailchimpUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "MAILCHIMP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionMailchimpUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailchimpUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionMailchimpUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "MAILCHIMP".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionMailjet`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionMailjet {
+    /// The `CreateFlowsVaultConnectionMailjetApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
+    /// The `CreateFlowsVaultConnectionMailjetUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionMailjetApiKey),
+            Uninitialized(CreateFlowsVaultConnectionMailjetUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionMailjet", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionMailjet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionMailjetApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailjetApiKey {
+    /// Always `MAILJET`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupMailjetApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjetApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionMailjetApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionMailjetApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "MAILJET")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionMailjetApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailjetApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionMailjetApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupMailjetApiKey>,
+    ) -> Self {
+        Self {
+            app_id: "MAILJET".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionMailjetUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionMailjetUninitialized {
+    /// Always `MAILJET`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionMailjetUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionMailjetUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionMailjetUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "MAILJET")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionMailjetUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionMailjetUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionMailjetUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "MAILJET".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionPipedrive`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionPipedrive {
+    /// The `CreateFlowsVaultConnectionPipedriveToken` shape.
+    Token(CreateFlowsVaultConnectionPipedriveToken),
+    /// The `CreateFlowsVaultConnectionPipedriveOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
+    /// The `CreateFlowsVaultConnectionPipedriveUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedrive {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Token(CreateFlowsVaultConnectionPipedriveToken),
+            OauthCode(CreateFlowsVaultConnectionPipedriveOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionPipedriveUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Token(v) => Self::Token(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionPipedrive", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionPipedrive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionPipedriveOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveOauthCode {
+    /// Always `PIPEDRIVE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionPipedriveOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionPipedriveOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionPipedriveToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveToken {
+    /// Always `PIPEDRIVE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupToken,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionPipedriveToken {
+    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveToken";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveToken")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionPipedriveToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionPipedriveUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionPipedriveUninitialized {
+    /// Always `PIPEDRIVE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionPipedriveUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionPipedriveUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionPipedriveUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionPipedriveUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionPipedriveUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionPipedriveUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "PIPEDRIVE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionRequestContent`.
+///
+/// The body of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionRequestContent {
+    /// The `CreateFlowsVaultConnectionActivecampaign` shape.
+    Activecampaign(CreateFlowsVaultConnectionActivecampaign),
+    /// The `CreateFlowsVaultConnectionAirtable` shape.
+    Airtable(CreateFlowsVaultConnectionAirtable),
+    /// The `CreateFlowsVaultConnectionAuth0` shape.
+    Auth0(CreateFlowsVaultConnectionAuth0),
+    /// The `CreateFlowsVaultConnectionBigquery` shape.
+    Bigquery(CreateFlowsVaultConnectionBigquery),
+    /// The `CreateFlowsVaultConnectionClearbit` shape.
+    Clearbit(CreateFlowsVaultConnectionClearbit),
+    /// The `CreateFlowsVaultConnectionDocusign` shape.
+    Docusign(CreateFlowsVaultConnectionDocusign),
+    /// The `CreateFlowsVaultConnectionGoogleSheets` shape.
+    GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
+    /// The `CreateFlowsVaultConnectionHttp` shape.
+    Http(CreateFlowsVaultConnectionHttp),
+    /// The `CreateFlowsVaultConnectionHubspot` shape.
+    Hubspot(CreateFlowsVaultConnectionHubspot),
+    /// The `CreateFlowsVaultConnectionJwt` shape.
+    Jwt(CreateFlowsVaultConnectionJwt),
+    /// The `CreateFlowsVaultConnectionMailchimp` shape.
+    Mailchimp(CreateFlowsVaultConnectionMailchimp),
+    /// The `CreateFlowsVaultConnectionMailjet` shape.
+    Mailjet(CreateFlowsVaultConnectionMailjet),
+    /// The `CreateFlowsVaultConnectionPipedrive` shape.
+    Pipedrive(CreateFlowsVaultConnectionPipedrive),
+    /// The `CreateFlowsVaultConnectionSalesforce` shape.
+    Salesforce(CreateFlowsVaultConnectionSalesforce),
+    /// The `CreateFlowsVaultConnectionSendgrid` shape.
+    Sendgrid(CreateFlowsVaultConnectionSendgrid),
+    /// The `CreateFlowsVaultConnectionSlack` shape.
+    Slack(CreateFlowsVaultConnectionSlack),
+    /// The `CreateFlowsVaultConnectionStripe` shape.
+    Stripe(CreateFlowsVaultConnectionStripe),
+    /// The `CreateFlowsVaultConnectionTelegram` shape.
+    Telegram(CreateFlowsVaultConnectionTelegram),
+    /// The `CreateFlowsVaultConnectionTwilio` shape.
+    Twilio(CreateFlowsVaultConnectionTwilio),
+    /// The `CreateFlowsVaultConnectionWhatsapp` shape.
+    Whatsapp(CreateFlowsVaultConnectionWhatsapp),
+    /// The `CreateFlowsVaultConnectionZapier` shape.
+    Zapier(CreateFlowsVaultConnectionZapier),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Activecampaign(CreateFlowsVaultConnectionActivecampaign),
+            Airtable(CreateFlowsVaultConnectionAirtable),
+            Auth0(CreateFlowsVaultConnectionAuth0),
+            Bigquery(CreateFlowsVaultConnectionBigquery),
+            Clearbit(CreateFlowsVaultConnectionClearbit),
+            Docusign(CreateFlowsVaultConnectionDocusign),
+            GoogleSheets(CreateFlowsVaultConnectionGoogleSheets),
+            Http(CreateFlowsVaultConnectionHttp),
+            Hubspot(CreateFlowsVaultConnectionHubspot),
+            Jwt(CreateFlowsVaultConnectionJwt),
+            Mailchimp(CreateFlowsVaultConnectionMailchimp),
+            Mailjet(CreateFlowsVaultConnectionMailjet),
+            Pipedrive(CreateFlowsVaultConnectionPipedrive),
+            Salesforce(CreateFlowsVaultConnectionSalesforce),
+            Sendgrid(CreateFlowsVaultConnectionSendgrid),
+            Slack(CreateFlowsVaultConnectionSlack),
+            Stripe(CreateFlowsVaultConnectionStripe),
+            Telegram(CreateFlowsVaultConnectionTelegram),
+            Twilio(CreateFlowsVaultConnectionTwilio),
+            Whatsapp(CreateFlowsVaultConnectionWhatsapp),
+            Zapier(CreateFlowsVaultConnectionZapier),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Activecampaign(v) => Self::Activecampaign(v),
+            Wire::Airtable(v) => Self::Airtable(v),
+            Wire::Auth0(v) => Self::Auth0(v),
+            Wire::Bigquery(v) => Self::Bigquery(v),
+            Wire::Clearbit(v) => Self::Clearbit(v),
+            Wire::Docusign(v) => Self::Docusign(v),
+            Wire::GoogleSheets(v) => Self::GoogleSheets(v),
+            Wire::Http(v) => Self::Http(v),
+            Wire::Hubspot(v) => Self::Hubspot(v),
+            Wire::Jwt(v) => Self::Jwt(v),
+            Wire::Mailchimp(v) => Self::Mailchimp(v),
+            Wire::Mailjet(v) => Self::Mailjet(v),
+            Wire::Pipedrive(v) => Self::Pipedrive(v),
+            Wire::Salesforce(v) => Self::Salesforce(v),
+            Wire::Sendgrid(v) => Self::Sendgrid(v),
+            Wire::Slack(v) => Self::Slack(v),
+            Wire::Stripe(v) => Self::Stripe(v),
+            Wire::Telegram(v) => Self::Telegram(v),
+            Wire::Twilio(v) => Self::Twilio(v),
+            Wire::Whatsapp(v) => Self::Whatsapp(v),
+            Wire::Zapier(v) => Self::Zapier(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionRequestContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Activecampaign(v) => f.debug_tuple("Activecampaign").field(v).finish(),
+            Self::Airtable(v) => f.debug_tuple("Airtable").field(v).finish(),
+            Self::Auth0(v) => f.debug_tuple("Auth0").field(v).finish(),
+            Self::Bigquery(v) => f.debug_tuple("Bigquery").field(v).finish(),
+            Self::Clearbit(v) => f.debug_tuple("Clearbit").field(v).finish(),
+            Self::Docusign(v) => f.debug_tuple("Docusign").field(v).finish(),
+            Self::GoogleSheets(v) => f.debug_tuple("GoogleSheets").field(v).finish(),
+            Self::Http(v) => f.debug_tuple("Http").field(v).finish(),
+            Self::Hubspot(v) => f.debug_tuple("Hubspot").field(v).finish(),
+            Self::Jwt(v) => f.debug_tuple("Jwt").field(v).finish(),
+            Self::Mailchimp(v) => f.debug_tuple("Mailchimp").field(v).finish(),
+            Self::Mailjet(v) => f.debug_tuple("Mailjet").field(v).finish(),
+            Self::Pipedrive(v) => f.debug_tuple("Pipedrive").field(v).finish(),
+            Self::Salesforce(v) => f.debug_tuple("Salesforce").field(v).finish(),
+            Self::Sendgrid(v) => f.debug_tuple("Sendgrid").field(v).finish(),
+            Self::Slack(v) => f.debug_tuple("Slack").field(v).finish(),
+            Self::Stripe(v) => f.debug_tuple("Stripe").field(v).finish(),
+            Self::Telegram(v) => f.debug_tuple("Telegram").field(v).finish(),
+            Self::Twilio(v) => f.debug_tuple("Twilio").field(v).finish(),
+            Self::Whatsapp(v) => f.debug_tuple("Whatsapp").field(v).finish(),
+            Self::Zapier(v) => f.debug_tuple("Zapier").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionResponseContent` schema.
+///
+/// The answer of `POST /flows/vault/connections` (`flows_vault_connections_create`).
+///
+/// The same type as [`GetFlowsVaultConnectionResponseContent`]: the API description gives both the same schema.
+pub type CreateFlowsVaultConnectionResponseContent = GetFlowsVaultConnectionResponseContent;
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionSalesforce`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSalesforce {
+    /// The `CreateFlowsVaultConnectionSalesforceOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
+    /// The `CreateFlowsVaultConnectionSalesforceUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            OauthCode(CreateFlowsVaultConnectionSalesforceOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionSalesforceUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSalesforce", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSalesforceOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// Always `SALESFORCE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforceOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSalesforceOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSalesforceOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSalesforceOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "SALESFORCE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSalesforceUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// Always `SALESFORCE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSalesforceUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSalesforceUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSalesforceUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSalesforceUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSalesforceUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSalesforceUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "SALESFORCE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionSendgrid`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSendgrid {
+    /// The `CreateFlowsVaultConnectionSendgridApiKey` shape.
+    ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+    /// The `CreateFlowsVaultConnectionSendgridUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgrid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            ApiKey(CreateFlowsVaultConnectionSendgridApiKey),
+            Uninitialized(CreateFlowsVaultConnectionSendgridUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::ApiKey(v) => Self::ApiKey(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSendgrid", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSendgrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(v) => f.debug_tuple("ApiKey").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSendgridApiKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSendgridApiKey {
+    /// Always `SENDGRID`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupApiKey,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgridApiKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSendgridApiKey {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSendgridApiKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SENDGRID")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSendgridApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSendgridApiKey")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSendgridApiKey {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupApiKey>) -> Self {
+        Self {
+            app_id: "SENDGRID".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSendgridUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSendgridUninitialized {
+    /// Always `SENDGRID`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSendgridUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSendgridUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSendgridUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SENDGRID")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSendgridUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSendgridUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSendgridUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "SENDGRID".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionSlack`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionSlack {
+    /// The `CreateFlowsVaultConnectionSlackWebhook` shape.
+    Webhook(CreateFlowsVaultConnectionSlackWebhook),
+    /// The `CreateFlowsVaultConnectionSlackOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
+    /// The `CreateFlowsVaultConnectionSlackUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlack {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Webhook(CreateFlowsVaultConnectionSlackWebhook),
+            OauthCode(CreateFlowsVaultConnectionSlackOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionSlackUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Webhook(v) => Self::Webhook(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionSlack", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSlack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Webhook(v) => f.debug_tuple("Webhook").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSlackOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackOauthCode {
+    /// Always `SLACK`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSlackOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSlackOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SLACK")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSlackOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSlackOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "SLACK".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSlackUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackUninitialized {
+    /// Always `SLACK`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSlackUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSlackUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SLACK")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSlackUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSlackUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "SLACK".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionSlackWebhook` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionSlackWebhook {
+    /// Always `SLACK`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupWebhook,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionSlackWebhook {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionSlackWebhook {
+    const NAME: &'static str = "CreateFlowsVaultConnectionSlackWebhook";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "SLACK")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionSlackWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionSlackWebhook")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionSlackWebhook {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupWebhook>) -> Self {
+        Self {
+            app_id: "SLACK".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionStripe`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionStripe {
+    /// The `CreateFlowsVaultConnectionStripeKeyPair` shape.
+    KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
+    /// The `CreateFlowsVaultConnectionStripeOauthCode` shape.
+    OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
+    /// The `CreateFlowsVaultConnectionStripeUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripe {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            KeyPair(CreateFlowsVaultConnectionStripeKeyPair),
+            OauthCode(CreateFlowsVaultConnectionStripeOauthCode),
+            Uninitialized(CreateFlowsVaultConnectionStripeUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::KeyPair(v) => Self::KeyPair(v),
+            Wire::OauthCode(v) => Self::OauthCode(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionStripe", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionStripe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyPair(v) => f.debug_tuple("KeyPair").field(v).finish(),
+            Self::OauthCode(v) => f.debug_tuple("OauthCode").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionStripeKeyPair` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeKeyPair {
+    /// Always `STRIPE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupStripeKeyPair,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeKeyPair {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionStripeKeyPair {
+    const NAME: &'static str = "CreateFlowsVaultConnectionStripeKeyPair";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionStripeKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeKeyPair")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionStripeKeyPair {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupStripeKeyPair>,
+    ) -> Self {
+        Self {
+            app_id: "STRIPE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionStripeOauthCode` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeOauthCode {
+    /// Always `STRIPE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupOauthCode,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeOauthCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionStripeOauthCode {
+    const NAME: &'static str = "CreateFlowsVaultConnectionStripeOauthCode";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionStripeOauthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeOauthCode")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionStripeOauthCode {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        setup: impl Into<FlowsVaultConnectioSetupOauthCode>,
+    ) -> Self {
+        Self {
+            app_id: "STRIPE".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionStripeUninitialized` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionStripeUninitialized {
+    /// Always `STRIPE`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionStripeUninitialized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionStripeUninitialized {
+    const NAME: &'static str = "CreateFlowsVaultConnectionStripeUninitialized";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionStripeUninitialized {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionStripeUninitialized")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionStripeUninitialized {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            app_id: "STRIPE".to_owned(),
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
+/// One of the shapes of `CreateFlowsVaultConnectionTelegram`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateFlowsVaultConnectionTelegram {
+    /// The `CreateFlowsVaultConnectionTelegramToken` shape.
+    Token(CreateFlowsVaultConnectionTelegramToken),
+    /// The `CreateFlowsVaultConnectionTelegramUninitialized` shape.
+    Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Token(CreateFlowsVaultConnectionTelegramToken),
+            Uninitialized(CreateFlowsVaultConnectionTelegramUninitialized),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Token(v) => Self::Token(v),
+            Wire::Uninitialized(v) => Self::Uninitialized(v),
+            Wire::Other(v) => {
+                other("CreateFlowsVaultConnectionTelegram", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionTelegram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(v) => f.debug_tuple("Token").field(v).finish(),
+            Self::Uninitialized(v) => f.debug_tuple("Uninitialized").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "flows")]
+/// The `CreateFlowsVaultConnectionTelegramToken` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFlowsVaultConnectionTelegramToken {
+    /// Always `TELEGRAM`.
+    pub app_id: String,
+    /// Flows Vault Connection name.
+    pub name: String,
+    /// The `setup` field.
+    pub setup: FlowsVaultConnectioSetupToken,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for CreateFlowsVaultConnectionTelegramToken {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for CreateFlowsVaultConnectionTelegramToken {
+    const NAME: &'static str = "CreateFlowsVaultConnectionTelegramToken";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_id = None;
+        let mut f_name = None;
+        let mut f_setup = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "TELEGRAM")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_id: object::missing(f_app_id, "app_id")?,
+            name: object::missing(f_name, "name")?,
+            setup: object::missing(f_setup, "setup")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for CreateFlowsVaultConnectionTelegramToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFlowsVaultConnectionTelegramToken")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("setup", &self.setup)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
+impl CreateFlowsVaultConnectionTelegramToken {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, setup: impl Into<FlowsVaultConnectioSetupToken>) -> Self {
+        Self {
+            app_id: "TELEGRAM".to_owned(),
+            name: name.into(),
+            setup: setup.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "flows")]
 /// The `CreateFlowsVaultConnectionTelegramUninitialized` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -48,8 +2051,12 @@ impl object::Object for CreateFlowsVaultConnectionTelegramUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "TELEGRAM")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "TELEGRAM")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -178,9 +2185,13 @@ impl object::Object for CreateFlowsVaultConnectionTwilioApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "TWILIO")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "TWILIO")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -264,8 +2275,12 @@ impl object::Object for CreateFlowsVaultConnectionTwilioUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "TWILIO")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "TWILIO")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -394,9 +2409,13 @@ impl object::Object for CreateFlowsVaultConnectionWhatsappToken {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "WHATSAPP")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "WHATSAPP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -477,8 +2496,12 @@ impl object::Object for CreateFlowsVaultConnectionWhatsappUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "WHATSAPP")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "WHATSAPP")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -604,8 +2627,12 @@ impl object::Object for CreateFlowsVaultConnectionZapierUninitialized {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "ZAPIER")?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "ZAPIER")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -686,9 +2713,13 @@ impl object::Object for CreateFlowsVaultConnectionZapierWebhook {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_id" => f_app_id = Some(object::constant(de_map.next_value()?, "ZAPIER")?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "setup" => f_setup = Some(de_map.next_value()?),
+                "app_id" => object::once(
+                    &mut f_app_id,
+                    "app_id",
+                    object::constant(de_map.next_value()?, "ZAPIER")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -726,1944 +2757,6 @@ impl CreateFlowsVaultConnectionZapierWebhook {
             setup: setup.into(),
             extra: Map::new(),
         }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `CreateFormRequestContent` object.
-///
-/// The body of `POST /forms` (`forms_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateFormRequestContent {
-    /// The `ending` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ending: Option<FormEndingNode>,
-    /// The `languages` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub languages: Option<FormLanguages>,
-    /// The `messages` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub messages: Option<FormMessages>,
-    /// The `name` field.
-    pub name: String,
-    /// The `nodes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<FormNode>>,
-    /// The `start` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start: Option<FormStartNode>,
-    /// The `style` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub style: Option<FormStyle>,
-    /// The `translations` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "forms")]
-impl<'de> Deserialize<'de> for CreateFormRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "forms")]
-impl object::Object for CreateFormRequestContent {
-    const NAME: &'static str = "CreateFormRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ending = Default::default();
-        let mut f_languages = Default::default();
-        let mut f_messages = Default::default();
-        let mut f_name = None;
-        let mut f_nodes = Default::default();
-        let mut f_start = Default::default();
-        let mut f_style = Default::default();
-        let mut f_translations = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "ending" => f_ending = de_map.next_value()?,
-                "languages" => f_languages = de_map.next_value()?,
-                "messages" => f_messages = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "nodes" => f_nodes = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "style" => f_style = de_map.next_value()?,
-                "translations" => f_translations = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            ending: f_ending,
-            languages: f_languages,
-            messages: f_messages,
-            name: object::missing(f_name, "name")?,
-            nodes: f_nodes,
-            start: f_start,
-            style: f_style,
-            translations: f_translations,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "forms")]
-impl fmt::Debug for CreateFormRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateFormRequestContent")
-            .field("ending", &self.ending)
-            .field("languages", &self.languages)
-            .field("messages", &self.messages)
-            .field("name", &self.name)
-            .field("nodes", &self.nodes)
-            .field("start", &self.start)
-            .field("style", &self.style)
-            .field("translations", &Keys(&self.translations))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "forms")]
-impl CreateFormRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            ending: None,
-            languages: None,
-            messages: None,
-            name: name.into(),
-            nodes: None,
-            start: None,
-            style: None,
-            translations: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `ending`.
-    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
-        self.ending = Some(value.into());
-        self
-    }
-
-    /// Sets `languages`.
-    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
-        self.languages = Some(value.into());
-        self
-    }
-
-    /// Sets `messages`.
-    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
-        self.messages = Some(value.into());
-        self
-    }
-
-    /// Sets `nodes`.
-    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
-        self.nodes = Some(value.into());
-        self
-    }
-
-    /// Sets `start`.
-    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
-        self.start = Some(value.into());
-        self
-    }
-
-    /// Sets `style`.
-    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
-        self.style = Some(value.into());
-        self
-    }
-
-    /// Sets `translations`.
-    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
-        self.translations = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "forms")]
-/// The `CreateFormResponseContent` schema.
-///
-/// The answer of `POST /forms` (`forms_create`).
-///
-/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
-pub type CreateFormResponseContent = GetFormResponseContent;
-
-#[cfg(feature = "guardian")]
-/// The `CreateGuardianEnrollmentTicketRequestContent` object.
-///
-/// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketRequestContent {
-    /// Optional. Allows a user who has previously enrolled in MFA to enroll with additional factors.
-    /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_multiple_enrollments: Option<bool>,
-    /// alternate email to which the enrollment email will be sent. Optional - by default, the email will be sent to the user's default address
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Optional. Specify the locale of the enrollment email. Used with send_email.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_locale: Option<String>,
-    /// The `factor` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub factor: Option<GuardianEnrollmentFactorEnum>,
-    /// Send an email to the user to start the enrollment
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_mail: Option<bool>,
-    /// user_id for the enrollment ticket
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl<'de> Deserialize<'de> for CreateGuardianEnrollmentTicketRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl object::Object for CreateGuardianEnrollmentTicketRequestContent {
-    const NAME: &'static str = "CreateGuardianEnrollmentTicketRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_multiple_enrollments = Default::default();
-        let mut f_email = Default::default();
-        let mut f_email_locale = Default::default();
-        let mut f_factor = Default::default();
-        let mut f_send_mail = Default::default();
-        let mut f_user_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "allow_multiple_enrollments" => {
-                    f_allow_multiple_enrollments = de_map.next_value()?
-                }
-                "email" => f_email = de_map.next_value()?,
-                "email_locale" => f_email_locale = de_map.next_value()?,
-                "factor" => f_factor = de_map.next_value()?,
-                "send_mail" => f_send_mail = de_map.next_value()?,
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            allow_multiple_enrollments: f_allow_multiple_enrollments,
-            email: f_email,
-            email_locale: f_email_locale,
-            factor: f_factor,
-            send_mail: f_send_mail,
-            user_id: object::missing(f_user_id, "user_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketRequestContent")
-            .field(
-                "allow_multiple_enrollments",
-                &self.allow_multiple_enrollments,
-            )
-            .field("email", &self.email)
-            .field("email_locale", &self.email_locale)
-            .field("factor", &self.factor)
-            .field("send_mail", &self.send_mail)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl CreateGuardianEnrollmentTicketRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            allow_multiple_enrollments: None,
-            email: None,
-            email_locale: None,
-            factor: None,
-            send_mail: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_multiple_enrollments`.
-    pub fn allow_multiple_enrollments(mut self, value: impl Into<bool>) -> Self {
-        self.allow_multiple_enrollments = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_locale`.
-    pub fn email_locale(mut self, value: impl Into<String>) -> Self {
-        self.email_locale = Some(value.into());
-        self
-    }
-
-    /// Sets `factor`.
-    pub fn factor(mut self, value: impl Into<GuardianEnrollmentFactorEnum>) -> Self {
-        self.factor = Some(value.into());
-        self
-    }
-
-    /// Sets `send_mail`.
-    pub fn send_mail(mut self, value: impl Into<bool>) -> Self {
-        self.send_mail = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "guardian")]
-/// The `CreateGuardianEnrollmentTicketResponseContent` object.
-///
-/// The answer of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateGuardianEnrollmentTicketResponseContent {
-    /// The ticket_id used to identify the enrollment
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket_id: Option<String>,
-    /// The url you can use to start enrollment
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ticket_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "guardian")]
-impl<'de> Deserialize<'de> for CreateGuardianEnrollmentTicketResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl object::Object for CreateGuardianEnrollmentTicketResponseContent {
-    const NAME: &'static str = "CreateGuardianEnrollmentTicketResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ticket_id = Default::default();
-        let mut f_ticket_url = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "ticket_id" => f_ticket_id = de_map.next_value()?,
-                "ticket_url" => f_ticket_url = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            ticket_id: f_ticket_id,
-            ticket_url: f_ticket_url,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "guardian")]
-impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateGuardianEnrollmentTicketResponseContent")
-            .field("ticket_id", &self.ticket_id)
-            .field("ticket_url", &self.ticket_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// The `CreateHookRequestContent` object.
-///
-/// The body of `POST /hooks` (`hooks_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateHookRequestContent {
-    /// The `dependencies` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dependencies: Option<BTreeMap<String, String>>,
-    /// Whether this hook will be executed (true) or ignored (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this hook.
-    pub name: String,
-    /// Code to be executed when this hook runs.
-    pub script: String,
-    /// Execution stage of this rule. Can be `credentials-exchange`, `pre-user-registration`, `post-user-registration`, `post-change-password`, or `send-phone-message`.
-    #[serde(rename = "triggerId")]
-    pub trigger_id: HookTriggerIdEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "hooks")]
-impl<'de> Deserialize<'de> for CreateHookRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl object::Object for CreateHookRequestContent {
-    const NAME: &'static str = "CreateHookRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_dependencies = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_name = None;
-        let mut f_script = None;
-        let mut f_trigger_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "script" => f_script = Some(de_map.next_value()?),
-                "triggerId" => f_trigger_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            dependencies: f_dependencies,
-            enabled: f_enabled,
-            name: object::missing(f_name, "name")?,
-            script: object::missing(f_script, "script")?,
-            trigger_id: object::missing(f_trigger_id, "triggerId")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl fmt::Debug for CreateHookRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateHookRequestContent")
-            .field("dependencies", &Keys(&self.dependencies))
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("script", &self.script)
-            .field("trigger_id", &self.trigger_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "hooks")]
-impl CreateHookRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        script: impl Into<String>,
-        trigger_id: impl Into<HookTriggerIdEnum>,
-    ) -> Self {
-        Self {
-            dependencies: None,
-            enabled: None,
-            name: name.into(),
-            script: script.into(),
-            trigger_id: trigger_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `dependencies`.
-    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.dependencies = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "hooks")]
-/// The `CreateHookResponseContent` schema.
-///
-/// The answer of `POST /hooks` (`hooks_create`).
-///
-/// The same type as [`Hook`]: the API description gives both the same schema.
-pub type CreateHookResponseContent = Hook;
-
-#[cfg(feature = "hooks")]
-/// Hashmap of key-value pairs where the value must be a string.
-///
-/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
-///
-/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
-pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
-
-#[cfg(feature = "jobs")]
-/// The `CreateImportUsersRequestContent` object.
-///
-/// The body of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersRequestContent {
-    /// connection_id of the connection to which users will be imported.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// Customer-defined ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// Whether to send a completion email to all tenant owners when the job is finished (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_completion_email: Option<bool>,
-    /// Whether to update users if they already exist (true) or to ignore them (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upsert: Option<bool>,
-    /// The `users` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl<'de> Deserialize<'de> for CreateImportUsersRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl object::Object for CreateImportUsersRequestContent {
-    const NAME: &'static str = "CreateImportUsersRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_external_id = Default::default();
-        let mut f_send_completion_email = Default::default();
-        let mut f_upsert = Default::default();
-        let mut f_users = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "external_id" => f_external_id = de_map.next_value()?,
-                "send_completion_email" => f_send_completion_email = de_map.next_value()?,
-                "upsert" => f_upsert = de_map.next_value()?,
-                "users" => f_users = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_id: f_connection_id,
-            external_id: f_external_id,
-            send_completion_email: f_send_completion_email,
-            upsert: f_upsert,
-            users: f_users,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateImportUsersRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersRequestContent")
-            .field("connection_id", &self.connection_id)
-            .field("external_id", &self.external_id)
-            .field("send_completion_email", &self.send_completion_email)
-            .field("upsert", &self.upsert)
-            .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateImportUsersRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `external_id`.
-    pub fn external_id(mut self, value: impl Into<String>) -> Self {
-        self.external_id = Some(value.into());
-        self
-    }
-
-    /// Sets `send_completion_email`.
-    pub fn send_completion_email(mut self, value: impl Into<bool>) -> Self {
-        self.send_completion_email = Some(value.into());
-        self
-    }
-
-    /// Sets `upsert`.
-    pub fn upsert(mut self, value: impl Into<bool>) -> Self {
-        self.upsert = Some(value.into());
-        self
-    }
-
-    /// Sets `users`.
-    pub fn users(mut self, value: impl Into<String>) -> Self {
-        self.users = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "jobs")]
-/// The `CreateImportUsersResponseContent` object.
-///
-/// The answer of `POST /jobs/users-imports` (`jobs_usersImports_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateImportUsersResponseContent {
-    /// connection_id of the connection to which users will be imported.
-    pub connection_id: String,
-    /// When this job was created.
-    pub created_at: String,
-    /// Customer-defined ID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl<'de> Deserialize<'de> for CreateImportUsersResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl object::Object for CreateImportUsersResponseContent {
-    const NAME: &'static str = "CreateImportUsersResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = None;
-        let mut f_created_at = None;
-        let mut f_external_id = Default::default();
-        let mut f_id = None;
-        let mut f_status = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_id: object::missing(f_connection_id, "connection_id")?,
-            created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
-            id: object::missing(f_id, "id")?,
-            status: object::missing(f_status, "status")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateImportUsersResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateImportUsersResponseContent")
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamDatadogRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamDatadogRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamDatadogSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamDatadogRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamDatadogRequestBody {
-    const NAME: &'static str = "CreateLogStreamDatadogRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamDatadogRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamDatadogRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamDatadogRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamDatadogSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamEventBridgeRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventBridgeRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventBridgeSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamEventBridgeRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamEventBridgeRequestBody {
-    const NAME: &'static str = "CreateLogStreamEventBridgeRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventBridgeRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamEventBridgeRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventBridgeSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamEventGridRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamEventGridRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamEventGridSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamEventGridRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamEventGridRequestBody {
-    const NAME: &'static str = "CreateLogStreamEventGridRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamEventGridRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamEventGridRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamEventGridRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamHttpRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamHttpRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamHttpSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamHttpRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamHttpRequestBody {
-    const NAME: &'static str = "CreateLogStreamHttpRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamHttpRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamHttpRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamHttpRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamMixpanelRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamMixpanelRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamMixpanelSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamMixpanelRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamMixpanelRequestBody {
-    const NAME: &'static str = "CreateLogStreamMixpanelRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamMixpanelRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamMixpanelRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// One of the shapes of `CreateLogStreamRequestContent`.
-///
-/// The body of `POST /log-streams` (`logStreams_create`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum CreateLogStreamRequestContent {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "log_streams")]
-impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("CreateLogStreamRequestContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "log_streams")]
-impl fmt::Debug for CreateLogStreamRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "log_streams")]
-/// The `CreateLogStreamResponseContent` schema.
-///
-/// The answer of `POST /log-streams` (`logStreams_create`).
-///
-/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
-pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSegmentRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSegmentRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSegmentSinkWriteKey,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamSegmentRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamSegmentRequestBody {
-    const NAME: &'static str = "CreateLogStreamSegmentRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSegmentRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSegmentRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamSegmentRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSplunkRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSplunkRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSplunkSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamSplunkRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamSplunkRequestBody {
-    const NAME: &'static str = "CreateLogStreamSplunkRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSplunkRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSplunkRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamSplunkRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CreateLogStreamSumoRequestBody` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateLogStreamSumoRequestBody {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    pub sink: LogStreamSumoSink,
-    /// The optional datetime (ISO 8601) to start streaming logs from
-    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
-    pub start_from: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for CreateLogStreamSumoRequestBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for CreateLogStreamSumoRequestBody {
-    const NAME: &'static str = "CreateLogStreamSumoRequestBody";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = None;
-        let mut f_start_from = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = Some(de_map.next_value()?),
-                "startFrom" => f_start_from = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: object::missing(f_sink, "sink")?,
-            start_from: f_start_from,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for CreateLogStreamSumoRequestBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateLogStreamSumoRequestBody")
-            .field("filters", &self.filters)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("start_from", &self.start_from)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl CreateLogStreamSumoRequestBody {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
-        Self {
-            filters: None,
-            is_priority: None,
-            name: None,
-            pii_config: None,
-            sink: sink.into(),
-            start_from: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `filters`.
-    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
-        self.filters = Some(value.into());
-        self
-    }
-
-    /// Sets `isPriority`.
-    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
-        self.is_priority = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `pii_config`.
-    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
-        self.pii_config = Some(value.into());
-        self
-    }
-
-    /// Sets `startFrom`.
-    pub fn start_from(mut self, value: impl Into<String>) -> Self {
-        self.start_from = Some(value.into());
-        self
     }
 
     /// Sets a field this version does not model.

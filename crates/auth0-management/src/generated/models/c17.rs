@@ -14,6 +14,2000 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "forms")]
+/// The `CreateFormRequestContent` object.
+///
+/// The body of `POST /forms` (`forms_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateFormRequestContent {
+    /// The `ending` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ending: Option<FormEndingNode>,
+    /// The `languages` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<FormLanguages>,
+    /// The `messages` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<FormMessages>,
+    /// The `name` field.
+    pub name: String,
+    /// The `nodes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<FormNode>>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<FormStartNode>,
+    /// The `style` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<FormStyle>,
+    /// The `translations` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translations: Option<BTreeMap<String, Map<String, Value>>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "forms")]
+impl<'de> Deserialize<'de> for CreateFormRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "forms")]
+impl object::Object for CreateFormRequestContent {
+    const NAME: &'static str = "CreateFormRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ending = None;
+        let mut f_languages = None;
+        let mut f_messages = None;
+        let mut f_name = None;
+        let mut f_nodes = None;
+        let mut f_start = None;
+        let mut f_style = None;
+        let mut f_translations = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ending" => object::once(&mut f_ending, "ending", de_map.next_value()?)?,
+                "languages" => object::once(&mut f_languages, "languages", de_map.next_value()?)?,
+                "messages" => object::once(&mut f_messages, "messages", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nodes" => object::once(&mut f_nodes, "nodes", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "style" => object::once(&mut f_style, "style", de_map.next_value()?)?,
+                "translations" => {
+                    object::once(&mut f_translations, "translations", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ending: f_ending.unwrap_or_default(),
+            languages: f_languages.unwrap_or_default(),
+            messages: f_messages.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            nodes: f_nodes.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            style: f_style.unwrap_or_default(),
+            translations: f_translations.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "forms")]
+impl fmt::Debug for CreateFormRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateFormRequestContent")
+            .field("ending", &self.ending)
+            .field("languages", &self.languages)
+            .field("messages", &self.messages)
+            .field("name", &self.name)
+            .field("nodes", &self.nodes)
+            .field("start", &self.start)
+            .field("style", &self.style)
+            .field("translations", &Keys(&self.translations))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "forms")]
+impl CreateFormRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            ending: None,
+            languages: None,
+            messages: None,
+            name: name.into(),
+            nodes: None,
+            start: None,
+            style: None,
+            translations: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `ending`.
+    pub fn ending(mut self, value: impl Into<FormEndingNode>) -> Self {
+        self.ending = Some(value.into());
+        self
+    }
+
+    /// Sets `languages`.
+    pub fn languages(mut self, value: impl Into<FormLanguages>) -> Self {
+        self.languages = Some(value.into());
+        self
+    }
+
+    /// Sets `messages`.
+    pub fn messages(mut self, value: impl Into<FormMessages>) -> Self {
+        self.messages = Some(value.into());
+        self
+    }
+
+    /// Sets `nodes`.
+    pub fn nodes(mut self, value: impl Into<Vec<FormNode>>) -> Self {
+        self.nodes = Some(value.into());
+        self
+    }
+
+    /// Sets `start`.
+    pub fn start(mut self, value: impl Into<FormStartNode>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+
+    /// Sets `style`.
+    pub fn style(mut self, value: impl Into<FormStyle>) -> Self {
+        self.style = Some(value.into());
+        self
+    }
+
+    /// Sets `translations`.
+    pub fn translations(mut self, value: impl Into<BTreeMap<String, Map<String, Value>>>) -> Self {
+        self.translations = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "forms")]
+/// The `CreateFormResponseContent` schema.
+///
+/// The answer of `POST /forms` (`forms_create`).
+///
+/// The same type as [`GetFormResponseContent`]: the API description gives both the same schema.
+pub type CreateFormResponseContent = GetFormResponseContent;
+
+#[cfg(feature = "guardian")]
+/// The `CreateGuardianEnrollmentTicketRequestContent` object.
+///
+/// The body of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateGuardianEnrollmentTicketRequestContent {
+    /// Optional. Allows a user who has previously enrolled in MFA to enroll with additional factors.
+    /// Note: Parameter can only be used with Universal Login; it cannot be used with Classic Login or custom MFA pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_multiple_enrollments: Option<bool>,
+    /// alternate email to which the enrollment email will be sent. Optional - by default, the email will be sent to the user's default address
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Optional. Specify the locale of the enrollment email. Used with send_email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_locale: Option<String>,
+    /// The `factor` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub factor: Option<GuardianEnrollmentFactorEnum>,
+    /// Send an email to the user to start the enrollment
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_mail: Option<bool>,
+    /// user_id for the enrollment ticket
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for CreateGuardianEnrollmentTicketRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for CreateGuardianEnrollmentTicketRequestContent {
+    const NAME: &'static str = "CreateGuardianEnrollmentTicketRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_multiple_enrollments = None;
+        let mut f_email = None;
+        let mut f_email_locale = None;
+        let mut f_factor = None;
+        let mut f_send_mail = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_multiple_enrollments" => object::once(
+                    &mut f_allow_multiple_enrollments,
+                    "allow_multiple_enrollments",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_locale" => {
+                    object::once(&mut f_email_locale, "email_locale", de_map.next_value()?)?
+                }
+                "factor" => object::once(&mut f_factor, "factor", de_map.next_value()?)?,
+                "send_mail" => object::once(&mut f_send_mail, "send_mail", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_multiple_enrollments: f_allow_multiple_enrollments.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            email_locale: f_email_locale.unwrap_or_default(),
+            factor: f_factor.unwrap_or_default(),
+            send_mail: f_send_mail.unwrap_or_default(),
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for CreateGuardianEnrollmentTicketRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateGuardianEnrollmentTicketRequestContent")
+            .field(
+                "allow_multiple_enrollments",
+                &self.allow_multiple_enrollments,
+            )
+            .field("email", &self.email)
+            .field("email_locale", &self.email_locale)
+            .field("factor", &self.factor)
+            .field("send_mail", &self.send_mail)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl CreateGuardianEnrollmentTicketRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            allow_multiple_enrollments: None,
+            email: None,
+            email_locale: None,
+            factor: None,
+            send_mail: None,
+            user_id: user_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_multiple_enrollments`.
+    pub fn allow_multiple_enrollments(mut self, value: impl Into<bool>) -> Self {
+        self.allow_multiple_enrollments = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_locale`.
+    pub fn email_locale(mut self, value: impl Into<String>) -> Self {
+        self.email_locale = Some(value.into());
+        self
+    }
+
+    /// Sets `factor`.
+    pub fn factor(mut self, value: impl Into<GuardianEnrollmentFactorEnum>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+
+    /// Sets `send_mail`.
+    pub fn send_mail(mut self, value: impl Into<bool>) -> Self {
+        self.send_mail = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "guardian")]
+/// The `CreateGuardianEnrollmentTicketResponseContent` object.
+///
+/// The answer of `POST /guardian/enrollments/ticket` (`guardian_enrollments_createTicket`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateGuardianEnrollmentTicketResponseContent {
+    /// The ticket_id used to identify the enrollment
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
+    /// The url you can use to start enrollment
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "guardian")]
+impl<'de> Deserialize<'de> for CreateGuardianEnrollmentTicketResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl object::Object for CreateGuardianEnrollmentTicketResponseContent {
+    const NAME: &'static str = "CreateGuardianEnrollmentTicketResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ticket_id = None;
+        let mut f_ticket_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ticket_id" => object::once(&mut f_ticket_id, "ticket_id", de_map.next_value()?)?,
+                "ticket_url" => {
+                    object::once(&mut f_ticket_url, "ticket_url", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ticket_id: f_ticket_id.unwrap_or_default(),
+            ticket_url: f_ticket_url.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "guardian")]
+impl fmt::Debug for CreateGuardianEnrollmentTicketResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateGuardianEnrollmentTicketResponseContent")
+            .field("ticket_id", &self.ticket_id)
+            .field("ticket_url", &self.ticket_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "hooks")]
+/// The `CreateHookRequestContent` object.
+///
+/// The body of `POST /hooks` (`hooks_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateHookRequestContent {
+    /// The `dependencies` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<BTreeMap<String, String>>,
+    /// Whether this hook will be executed (true) or ignored (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this hook.
+    pub name: String,
+    /// Code to be executed when this hook runs.
+    pub script: String,
+    /// Execution stage of this rule. Can be `credentials-exchange`, `pre-user-registration`, `post-user-registration`, `post-change-password`, or `send-phone-message`.
+    #[serde(rename = "triggerId")]
+    pub trigger_id: HookTriggerIdEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "hooks")]
+impl<'de> Deserialize<'de> for CreateHookRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl object::Object for CreateHookRequestContent {
+    const NAME: &'static str = "CreateHookRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_dependencies = None;
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_script = None;
+        let mut f_trigger_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
+                "triggerId" => object::once(&mut f_trigger_id, "triggerId", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            dependencies: f_dependencies.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            script: object::missing(f_script, "script")?,
+            trigger_id: object::missing(f_trigger_id, "triggerId")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl fmt::Debug for CreateHookRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateHookRequestContent")
+            .field("dependencies", &Keys(&self.dependencies))
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("script", &self.script)
+            .field("trigger_id", &self.trigger_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "hooks")]
+impl CreateHookRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        script: impl Into<String>,
+        trigger_id: impl Into<HookTriggerIdEnum>,
+    ) -> Self {
+        Self {
+            dependencies: None,
+            enabled: None,
+            name: name.into(),
+            script: script.into(),
+            trigger_id: trigger_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `dependencies`.
+    pub fn dependencies(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.dependencies = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "hooks")]
+/// The `CreateHookResponseContent` schema.
+///
+/// The answer of `POST /hooks` (`hooks_create`).
+///
+/// The same type as [`Hook`]: the API description gives both the same schema.
+pub type CreateHookResponseContent = Hook;
+
+#[cfg(feature = "hooks")]
+/// Hashmap of key-value pairs where the value must be a string.
+///
+/// The body of `POST /hooks/{id}/secrets` (`hooks_secrets_create`).
+///
+/// The same type as [`GetHookSecretResponseContent`]: the API description gives both the same schema.
+pub type CreateHookSecretRequestContent = GetHookSecretResponseContent;
+
+#[cfg(feature = "jobs")]
+/// The `CreateImportUsersRequestContent` object.
+///
+/// The body of `POST /jobs/users-imports` (`jobs_usersImports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateImportUsersRequestContent {
+    /// connection_id of the connection to which users will be imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// Customer-defined ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Whether to send a completion email to all tenant owners when the job is finished (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_completion_email: Option<bool>,
+    /// Whether to update users if they already exist (true) or to ignore them (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upsert: Option<bool>,
+    /// The `users` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl<'de> Deserialize<'de> for CreateImportUsersRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl object::Object for CreateImportUsersRequestContent {
+    const NAME: &'static str = "CreateImportUsersRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_external_id = None;
+        let mut f_send_completion_email = None;
+        let mut f_upsert = None;
+        let mut f_users = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "send_completion_email" => object::once(
+                    &mut f_send_completion_email,
+                    "send_completion_email",
+                    de_map.next_value()?,
+                )?,
+                "upsert" => object::once(&mut f_upsert, "upsert", de_map.next_value()?)?,
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: f_connection_id.unwrap_or_default(),
+            external_id: f_external_id.unwrap_or_default(),
+            send_completion_email: f_send_completion_email.unwrap_or_default(),
+            upsert: f_upsert.unwrap_or_default(),
+            users: f_users.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateImportUsersRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateImportUsersRequestContent")
+            .field("connection_id", &self.connection_id)
+            .field("external_id", &self.external_id)
+            .field("send_completion_email", &self.send_completion_email)
+            .field("upsert", &self.upsert)
+            .field("users", &self.users)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl CreateImportUsersRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `external_id`.
+    pub fn external_id(mut self, value: impl Into<String>) -> Self {
+        self.external_id = Some(value.into());
+        self
+    }
+
+    /// Sets `send_completion_email`.
+    pub fn send_completion_email(mut self, value: impl Into<bool>) -> Self {
+        self.send_completion_email = Some(value.into());
+        self
+    }
+
+    /// Sets `upsert`.
+    pub fn upsert(mut self, value: impl Into<bool>) -> Self {
+        self.upsert = Some(value.into());
+        self
+    }
+
+    /// Sets `users`.
+    pub fn users(mut self, value: impl Into<String>) -> Self {
+        self.users = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "jobs")]
+/// The `CreateImportUsersResponseContent` object.
+///
+/// The answer of `POST /jobs/users-imports` (`jobs_usersImports_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateImportUsersResponseContent {
+    /// connection_id of the connection to which users will be imported.
+    pub connection_id: String,
+    /// When this job was created.
+    pub created_at: String,
+    /// Customer-defined ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// ID of this job.
+    pub id: String,
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl<'de> Deserialize<'de> for CreateImportUsersResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl object::Object for CreateImportUsersResponseContent {
+    const NAME: &'static str = "CreateImportUsersResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_external_id = None;
+        let mut f_id = None;
+        let mut f_status = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            status: object::missing(f_status, "status")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateImportUsersResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateImportUsersResponseContent")
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamDatadogRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamDatadogRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamDatadogSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamDatadogRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamDatadogRequestBody {
+    const NAME: &'static str = "CreateLogStreamDatadogRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamDatadogRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamDatadogRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamDatadogRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamDatadogSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamEventBridgeRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamEventBridgeRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamEventBridgeSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamEventBridgeRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamEventBridgeRequestBody {
+    const NAME: &'static str = "CreateLogStreamEventBridgeRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamEventBridgeRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamEventBridgeRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamEventBridgeRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamEventBridgeSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamEventGridRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamEventGridRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamEventGridSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamEventGridRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamEventGridRequestBody {
+    const NAME: &'static str = "CreateLogStreamEventGridRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamEventGridRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamEventGridRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamEventGridRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamEventGridSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamHttpRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamHttpRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamHttpSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamHttpRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamHttpRequestBody {
+    const NAME: &'static str = "CreateLogStreamHttpRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamHttpRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamHttpRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamHttpRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamHttpSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamMixpanelRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamMixpanelRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamMixpanelSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamMixpanelRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamMixpanelRequestBody {
+    const NAME: &'static str = "CreateLogStreamMixpanelRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamMixpanelRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamMixpanelRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamMixpanelRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamMixpanelSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "log_streams")]
+/// One of the shapes of `CreateLogStreamRequestContent`.
+///
+/// The body of `POST /log-streams` (`logStreams_create`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum CreateLogStreamRequestContent {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "log_streams")]
+impl<'de> Deserialize<'de> for CreateLogStreamRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("CreateLogStreamRequestContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "log_streams")]
+impl fmt::Debug for CreateLogStreamRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "log_streams")]
+/// The `CreateLogStreamResponseContent` schema.
+///
+/// The answer of `POST /log-streams` (`logStreams_create`).
+///
+/// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
+pub type CreateLogStreamResponseContent = LogStreamResponseSchema;
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamSegmentRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSegmentRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSegmentSinkWriteKey,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamSegmentRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamSegmentRequestBody {
+    const NAME: &'static str = "CreateLogStreamSegmentRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamSegmentRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSegmentRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamSegmentRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSegmentSinkWriteKey>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamSplunkRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSplunkRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSplunkSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamSplunkRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamSplunkRequestBody {
+    const NAME: &'static str = "CreateLogStreamSplunkRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamSplunkRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSplunkRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamSplunkRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSplunkSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CreateLogStreamSumoRequestBody` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateLogStreamSumoRequestBody {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    pub sink: LogStreamSumoSink,
+    /// The optional datetime (ISO 8601) to start streaming logs from
+    #[serde(rename = "startFrom", skip_serializing_if = "Option::is_none")]
+    pub start_from: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for CreateLogStreamSumoRequestBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for CreateLogStreamSumoRequestBody {
+    const NAME: &'static str = "CreateLogStreamSumoRequestBody";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_start_from = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "startFrom" => object::once(&mut f_start_from, "startFrom", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: object::missing(f_sink, "sink")?,
+            start_from: f_start_from.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for CreateLogStreamSumoRequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateLogStreamSumoRequestBody")
+            .field("filters", &self.filters)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("start_from", &self.start_from)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl CreateLogStreamSumoRequestBody {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(sink: impl Into<LogStreamSumoSink>) -> Self {
+        Self {
+            filters: None,
+            is_priority: None,
+            name: None,
+            pii_config: None,
+            sink: sink.into(),
+            start_from: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `filters`.
+    pub fn filters(mut self, value: impl Into<Vec<LogStreamFilter>>) -> Self {
+        self.filters = Some(value.into());
+        self
+    }
+
+    /// Sets `isPriority`.
+    pub fn is_priority(mut self, value: impl Into<bool>) -> Self {
+        self.is_priority = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `pii_config`.
+    pub fn pii_config(mut self, value: impl Into<LogStreamPiiConfig>) -> Self {
+        self.pii_config = Some(value.into());
+        self
+    }
+
+    /// Sets `startFrom`.
+    pub fn start_from(mut self, value: impl Into<String>) -> Self {
+        self.start_from = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "organizations")]
 /// The `CreateOrganizationAllConnectionRequestContent` object.
 ///
@@ -61,27 +2055,47 @@ impl object::Object for CreateOrganizationAllConnectionRequestContent {
     const NAME: &'static str = "CreateOrganizationAllConnectionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
+        let mut f_assign_membership_on_login = None;
         let mut f_connection_id = None;
-        let mut f_is_enabled = Default::default();
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_organization_access_level = Default::default();
-        let mut f_organization_connection_name = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_is_enabled = None;
+        let mut f_is_signup_enabled = None;
+        let mut f_organization_access_level = None;
+        let mut f_organization_connection_name = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
                 }
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "is_enabled" => f_is_enabled = de_map.next_value()?,
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "organization_access_level" => f_organization_access_level = de_map.next_value()?,
-                "organization_connection_name" => {
-                    f_organization_connection_name = de_map.next_value()?
+                "is_enabled" => {
+                    object::once(&mut f_is_enabled, "is_enabled", de_map.next_value()?)?
                 }
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "organization_access_level" => object::once(
+                    &mut f_organization_access_level,
+                    "organization_access_level",
+                    de_map.next_value()?,
+                )?,
+                "organization_connection_name" => object::once(
+                    &mut f_organization_connection_name,
+                    "organization_connection_name",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -89,13 +2103,13 @@ impl object::Object for CreateOrganizationAllConnectionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            is_enabled: f_is_enabled,
-            is_signup_enabled: f_is_signup_enabled,
-            organization_access_level: f_organization_access_level,
-            organization_connection_name: f_organization_connection_name,
-            show_as_button: f_show_as_button,
+            is_enabled: f_is_enabled.unwrap_or_default(),
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            organization_access_level: f_organization_access_level.unwrap_or_default(),
+            organization_connection_name: f_organization_connection_name.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -229,16 +2243,18 @@ impl object::Object for CreateOrganizationDiscoveryDomainRequestContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_domain = None;
-        let mut f_status = Default::default();
-        let mut f_use_for_organization_discovery = Default::default();
+        let mut f_status = None;
+        let mut f_use_for_organization_discovery = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "status" => f_status = de_map.next_value()?,
-                "use_for_organization_discovery" => {
-                    f_use_for_organization_discovery = de_map.next_value()?
-                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "use_for_organization_discovery" => object::once(
+                    &mut f_use_for_organization_discovery,
+                    "use_for_organization_discovery",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -247,8 +2263,8 @@ impl object::Object for CreateOrganizationDiscoveryDomainRequestContent {
         object::note_extra(&f_extra);
         Ok(Self {
             domain: object::missing(f_domain, "domain")?,
-            status: f_status,
-            use_for_organization_discovery: f_use_for_organization_discovery,
+            status: f_status.unwrap_or_default(),
+            use_for_organization_discovery: f_use_for_organization_discovery.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -359,27 +2375,37 @@ impl object::Object for CreateOrganizationInvitationRequestContent {
     const NAME: &'static str = "CreateOrganizationInvitationRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
+        let mut f_app_metadata = None;
         let mut f_client_id = None;
-        let mut f_connection_id = Default::default();
+        let mut f_connection_id = None;
         let mut f_invitee = None;
         let mut f_inviter = None;
-        let mut f_roles = Default::default();
-        let mut f_send_invitation_email = Default::default();
-        let mut f_ttl_sec = Default::default();
-        let mut f_user_metadata = Default::default();
+        let mut f_roles = None;
+        let mut f_send_invitation_email = None;
+        let mut f_ttl_sec = None;
+        let mut f_user_metadata = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "invitee" => f_invitee = Some(de_map.next_value()?),
-                "inviter" => f_inviter = Some(de_map.next_value()?),
-                "roles" => f_roles = de_map.next_value()?,
-                "send_invitation_email" => f_send_invitation_email = de_map.next_value()?,
-                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "invitee" => object::once(&mut f_invitee, "invitee", de_map.next_value()?)?,
+                "inviter" => object::once(&mut f_inviter, "inviter", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
+                "send_invitation_email" => object::once(
+                    &mut f_send_invitation_email,
+                    "send_invitation_email",
+                    de_map.next_value()?,
+                )?,
+                "ttl_sec" => object::once(&mut f_ttl_sec, "ttl_sec", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -387,15 +2413,15 @@ impl object::Object for CreateOrganizationInvitationRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_metadata: f_app_metadata,
+            app_metadata: f_app_metadata.unwrap_or_default(),
             client_id: object::missing(f_client_id, "client_id")?,
-            connection_id: f_connection_id,
+            connection_id: f_connection_id.unwrap_or_default(),
             invitee: object::missing(f_invitee, "invitee")?,
             inviter: object::missing(f_inviter, "inviter")?,
-            roles: f_roles,
-            send_invitation_email: f_send_invitation_email,
-            ttl_sec: f_ttl_sec,
-            user_metadata: f_user_metadata,
+            roles: f_roles.unwrap_or_default(),
+            send_invitation_email: f_send_invitation_email.unwrap_or_default(),
+            ttl_sec: f_ttl_sec.unwrap_or_default(),
+            user_metadata: f_user_metadata.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -536,21 +2562,29 @@ impl object::Object for CreateOrganizationRequestContent {
     const NAME: &'static str = "CreateOrganizationRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_branding = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_enabled_connections = Default::default();
-        let mut f_metadata = Default::default();
+        let mut f_branding = None;
+        let mut f_display_name = None;
+        let mut f_enabled_connections = None;
+        let mut f_metadata = None;
         let mut f_name = None;
-        let mut f_token_quota = Default::default();
+        let mut f_token_quota = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "branding" => f_branding = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_connections" => f_enabled_connections = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "token_quota" => f_token_quota = de_map.next_value()?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "enabled_connections" => object::once(
+                    &mut f_enabled_connections,
+                    "enabled_connections",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -558,12 +2592,12 @@ impl object::Object for CreateOrganizationRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            branding: f_branding,
-            display_name: f_display_name,
-            enabled_connections: f_enabled_connections,
-            metadata: f_metadata,
+            branding: f_branding.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_connections: f_enabled_connections.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            token_quota: f_token_quota,
+            token_quota: f_token_quota.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -626,1923 +2660,6 @@ impl CreateOrganizationRequestContent {
     /// Sets `token_quota`.
     pub fn token_quota(mut self, value: impl Into<CreateTokenQuota>) -> Self {
         self.token_quota = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "organizations")]
-/// The `CreateOrganizationResponseContent` object.
-///
-/// The answer of `POST /organizations` (`organizations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateOrganizationResponseContent {
-    /// The `branding` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branding: Option<OrganizationBranding>,
-    /// Friendly name of this organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The `enabled_connections` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_connections: Option<Vec<OrganizationEnabledConnection>>,
-    /// Organization identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<BTreeMap<String, String>>,
-    /// The name of this organization.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `token_quota` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_quota: Option<TokenQuota>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "organizations")]
-impl<'de> Deserialize<'de> for CreateOrganizationResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl object::Object for CreateOrganizationResponseContent {
-    const NAME: &'static str = "CreateOrganizationResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_branding = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_enabled_connections = Default::default();
-        let mut f_id = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_token_quota = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "branding" => f_branding = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_connections" => f_enabled_connections = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            branding: f_branding,
-            display_name: f_display_name,
-            enabled_connections: f_enabled_connections,
-            id: f_id,
-            metadata: f_metadata,
-            name: f_name,
-            token_quota: f_token_quota,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "organizations")]
-impl fmt::Debug for CreateOrganizationResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateOrganizationResponseContent")
-            .field("branding", &self.branding)
-            .field("display_name", &self.display_name)
-            .field("enabled_connections", &self.enabled_connections)
-            .field("id", &self.id)
-            .field("metadata", &Keys(&self.metadata))
-            .field("name", &self.name)
-            .field("token_quota", &self.token_quota)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneProviderSendTestRequestContent` object.
-///
-/// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// Also named [`CreatePhoneTemplateTestNotificationRequestContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestRequestContent {
-    /// The `delivery_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
-    /// The recipient phone number to receive a given notification.
-    pub to: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for CreatePhoneProviderSendTestRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "branding")]
-impl object::Object for CreatePhoneProviderSendTestRequestContent {
-    const NAME: &'static str = "CreatePhoneProviderSendTestRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_delivery_method = Default::default();
-        let mut f_to = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "delivery_method" => f_delivery_method = de_map.next_value()?,
-                "to" => f_to = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            delivery_method: f_delivery_method,
-            to: object::missing(f_to, "to")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestRequestContent")
-            .field("delivery_method", &self.delivery_method)
-            .field("to", &self.to)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreatePhoneProviderSendTestRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(to: impl Into<String>) -> Self {
-        Self {
-            delivery_method: None,
-            to: to.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `delivery_method`.
-    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
-        self.delivery_method = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneProviderSendTestResponseContent` object.
-///
-/// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreatePhoneProviderSendTestResponseContent {
-    /// The status code of the operation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<f64>,
-    /// The description of the operation status.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for CreatePhoneProviderSendTestResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "branding")]
-impl object::Object for CreatePhoneProviderSendTestResponseContent {
-    const NAME: &'static str = "CreatePhoneProviderSendTestResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_message = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "message" => f_message = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            code: f_code,
-            message: f_message,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneProviderSendTestResponseContent")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateRequestContent` object.
-///
-/// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreatePhoneTemplateRequestContent {
-    /// The `content` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<PhoneTemplateContent>,
-    /// Whether the template is enabled (false) or disabled (true).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    /// The `type` field.
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<PhoneTemplateNotificationTypeEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for CreatePhoneTemplateRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "branding")]
-impl object::Object for CreatePhoneTemplateRequestContent {
-    const NAME: &'static str = "CreatePhoneTemplateRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_content = Default::default();
-        let mut f_disabled = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "content" => f_content = de_map.next_value()?,
-                "disabled" => f_disabled = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            content: f_content,
-            disabled: f_disabled,
-            type_: f_type_,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CreatePhoneTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePhoneTemplateRequestContent")
-            .field("content", &self.content)
-            .field("disabled", &self.disabled)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CreatePhoneTemplateRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<PhoneTemplateContent>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets `disabled`.
-    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
-        self.disabled = Some(value.into());
-        self
-    }
-
-    /// Sets `type`.
-    pub fn type_(mut self, value: impl Into<PhoneTemplateNotificationTypeEnum>) -> Self {
-        self.type_ = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateResponseContent` schema.
-///
-/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
-///
-/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateTestNotificationRequestContent` schema.
-///
-/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// The same type as [`CreatePhoneProviderSendTestRequestContent`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateTestNotificationRequestContent =
-    CreatePhoneProviderSendTestRequestContent;
-
-#[cfg(feature = "branding")]
-/// The `CreatePhoneTemplateTestNotificationResponseContent` schema.
-///
-/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// The same type as [`FlowActionFlowErrorMessageParams`]: the API description gives both the same schema.
-pub type CreatePhoneTemplateTestNotificationResponseContent = FlowActionFlowErrorMessageParams;
-
-#[cfg(feature = "device_credentials")]
-/// The `CreatePublicKeyDeviceCredentialRequestContent` object.
-///
-/// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreatePublicKeyDeviceCredentialRequestContent {
-    /// client_id of the client (application) this credential is for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Unique identifier for the device. Recommend using Android_ID (<http://developer.android.com/reference/android/provider/Settings.Secure.html#ANDROID_ID>) on Android and identifierForVendor (<https://developer.apple.com/library/ios/documentation/UIKit/Reference/UIDevice_Class/index.html#//apple_ref/occ/instp/UIDevice/identifierForVendor>).
-    pub device_id: String,
-    /// Name for this device easily recognized by owner.
-    pub device_name: String,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: DeviceCredentialPublicKeyTypeEnum,
-    /// Base64 encoded string containing the credential.
-    pub value: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "device_credentials")]
-impl<'de> Deserialize<'de> for CreatePublicKeyDeviceCredentialRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-impl object::Object for CreatePublicKeyDeviceCredentialRequestContent {
-    const NAME: &'static str = "CreatePublicKeyDeviceCredentialRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_device_id = None;
-        let mut f_device_name = None;
-        let mut f_type_ = None;
-        let mut f_value = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "device_id" => f_device_id = Some(de_map.next_value()?),
-                "device_name" => f_device_name = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_id: f_client_id,
-            device_id: object::missing(f_device_id, "device_id")?,
-            device_name: object::missing(f_device_name, "device_name")?,
-            type_: object::missing(f_type_, "type")?,
-            value: object::missing(f_value, "value")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
-            .field("client_id", &self.client_id)
-            .field("device_id", &self.device_id)
-            .field("device_name", &self.device_name)
-            .field("type_", &self.type_)
-            .field("value", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-impl CreatePublicKeyDeviceCredentialRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        device_id: impl Into<String>,
-        device_name: impl Into<String>,
-        type_: impl Into<DeviceCredentialPublicKeyTypeEnum>,
-        value: impl Into<String>,
-    ) -> Self {
-        Self {
-            client_id: None,
-            device_id: device_id.into(),
-            device_name: device_name.into(),
-            type_: type_.into(),
-            value: value.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "device_credentials")]
-/// The `CreatePublicKeyDeviceCredentialResponseContent` schema.
-///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// The same type as [`CredentialId`]: the API description gives both the same schema.
-pub type CreatePublicKeyDeviceCredentialResponseContent = CredentialId;
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `CreateRateLimitPolicyRequestContent` object.
-///
-/// The body of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateRateLimitPolicyRequestContent {
-    /// The `configuration` field.
-    pub configuration: RateLimitPolicyConfiguration,
-    /// The `consumer` field.
-    pub consumer: RateLimitPolicyConsumerEnum,
-    /// Identifier or category within the consumer to which the policy applies. Supported values: `client_id:<client_id>` to target a specific client by ID, `client_id:<cimd_uri>` to target a CIMD client by URI, `cimd_clients` to target all CIMD clients, `third_party_clients` to target all third-party clients, or `default` to apply the policy to any consumer identifier not otherwise explicitly targeted.
-    pub consumer_selector: String,
-    /// The `resource` field.
-    pub resource: RateLimitPolicyResourceEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl<'de> Deserialize<'de> for CreateRateLimitPolicyRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl object::Object for CreateRateLimitPolicyRequestContent {
-    const NAME: &'static str = "CreateRateLimitPolicyRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_configuration = None;
-        let mut f_consumer = None;
-        let mut f_consumer_selector = None;
-        let mut f_resource = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
-                "consumer" => f_consumer = Some(de_map.next_value()?),
-                "consumer_selector" => f_consumer_selector = Some(de_map.next_value()?),
-                "resource" => f_resource = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            configuration: object::missing(f_configuration, "configuration")?,
-            consumer: object::missing(f_consumer, "consumer")?,
-            consumer_selector: object::missing(f_consumer_selector, "consumer_selector")?,
-            resource: object::missing(f_resource, "resource")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl fmt::Debug for CreateRateLimitPolicyRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRateLimitPolicyRequestContent")
-            .field("configuration", &self.configuration)
-            .field("consumer", &self.consumer)
-            .field("consumer_selector", &self.consumer_selector)
-            .field("resource", &self.resource)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-impl CreateRateLimitPolicyRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        configuration: impl Into<RateLimitPolicyConfiguration>,
-        consumer: impl Into<RateLimitPolicyConsumerEnum>,
-        consumer_selector: impl Into<String>,
-        resource: impl Into<RateLimitPolicyResourceEnum>,
-    ) -> Self {
-        Self {
-            configuration: configuration.into(),
-            consumer: consumer.into(),
-            consumer_selector: consumer_selector.into(),
-            resource: resource.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "rate_limit_policies")]
-/// The `CreateRateLimitPolicyResponseContent` schema.
-///
-/// The answer of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
-///
-/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
-pub type CreateRateLimitPolicyResponseContent = RateLimitPolicy;
-
-#[cfg(feature = "resource_servers")]
-/// The `CreateResourceServerRequestContent` object.
-///
-/// The body of `POST /resource-servers` (`resourceServers_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateResourceServerRequestContent {
-    /// Whether refresh tokens can be issued for this API (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_offline_access: Option<bool>,
-    /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_online_access: Option<bool>,
-    /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_online_access_with_ephemeral_sessions: Option<bool>,
-    /// The `authorization_details` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_details: Option<Vec<Value>>,
-    /// The `authorization_policy` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_policy: Option<ResourceServerAuthorizationPolicy>,
-    /// The `consent_policy` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consent_policy: Option<ResourceServerConsentPolicyEnum>,
-    /// Whether to enforce authorization policies (true) or to ignore them (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforce_policies: Option<bool>,
-    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
-    pub identifier: String,
-    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `proof_of_possession` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
-    /// List of permissions (scopes) that this API uses.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<ResourceServerScope>>,
-    /// The `signing_alg` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_alg: Option<SigningAlgorithmEnum>,
-    /// Secret used to sign tokens when using symmetric algorithms (HS256).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_secret: Option<String>,
-    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
-    /// The `subject_type_authorization` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
-    /// The `token_dialect` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
-    /// The `token_encryption` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_encryption: Option<ResourceServerTokenEncryption>,
-    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "resource_servers")]
-impl<'de> Deserialize<'de> for CreateResourceServerRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl object::Object for CreateResourceServerRequestContent {
-    const NAME: &'static str = "CreateResourceServerRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_offline_access = Default::default();
-        let mut f_allow_online_access = Default::default();
-        let mut f_allow_online_access_with_ephemeral_sessions = Default::default();
-        let mut f_authorization_details = Default::default();
-        let mut f_authorization_policy = Default::default();
-        let mut f_consent_policy = Default::default();
-        let mut f_enforce_policies = Default::default();
-        let mut f_identifier = None;
-        let mut f_name = Default::default();
-        let mut f_proof_of_possession = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_signing_alg = Default::default();
-        let mut f_signing_secret = Default::default();
-        let mut f_skip_consent_for_verifiable_first_party_clients = Default::default();
-        let mut f_subject_type_authorization = Default::default();
-        let mut f_token_dialect = Default::default();
-        let mut f_token_encryption = Default::default();
-        let mut f_token_lifetime = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "allow_offline_access" => f_allow_offline_access = de_map.next_value()?,
-                "allow_online_access" => f_allow_online_access = de_map.next_value()?,
-                "allow_online_access_with_ephemeral_sessions" => {
-                    f_allow_online_access_with_ephemeral_sessions = de_map.next_value()?
-                }
-                "authorization_details" => f_authorization_details = de_map.next_value()?,
-                "authorization_policy" => f_authorization_policy = de_map.next_value()?,
-                "consent_policy" => f_consent_policy = de_map.next_value()?,
-                "enforce_policies" => f_enforce_policies = de_map.next_value()?,
-                "identifier" => f_identifier = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                "proof_of_possession" => f_proof_of_possession = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "signing_alg" => f_signing_alg = de_map.next_value()?,
-                "signing_secret" => f_signing_secret = de_map.next_value()?,
-                "skip_consent_for_verifiable_first_party_clients" => {
-                    f_skip_consent_for_verifiable_first_party_clients = de_map.next_value()?
-                }
-                "subject_type_authorization" => {
-                    f_subject_type_authorization = de_map.next_value()?
-                }
-                "token_dialect" => f_token_dialect = de_map.next_value()?,
-                "token_encryption" => f_token_encryption = de_map.next_value()?,
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            allow_offline_access: f_allow_offline_access,
-            allow_online_access: f_allow_online_access,
-            allow_online_access_with_ephemeral_sessions:
-                f_allow_online_access_with_ephemeral_sessions,
-            authorization_details: f_authorization_details,
-            authorization_policy: f_authorization_policy,
-            consent_policy: f_consent_policy,
-            enforce_policies: f_enforce_policies,
-            identifier: object::missing(f_identifier, "identifier")?,
-            name: f_name,
-            proof_of_possession: f_proof_of_possession,
-            scopes: f_scopes,
-            signing_alg: f_signing_alg,
-            signing_secret: f_signing_secret,
-            skip_consent_for_verifiable_first_party_clients:
-                f_skip_consent_for_verifiable_first_party_clients,
-            subject_type_authorization: f_subject_type_authorization,
-            token_dialect: f_token_dialect,
-            token_encryption: f_token_encryption,
-            token_lifetime: f_token_lifetime,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl fmt::Debug for CreateResourceServerRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateResourceServerRequestContent")
-            .field("allow_offline_access", &self.allow_offline_access)
-            .field("allow_online_access", &self.allow_online_access)
-            .field(
-                "allow_online_access_with_ephemeral_sessions",
-                &self.allow_online_access_with_ephemeral_sessions,
-            )
-            .field("authorization_details", &Keys(&self.authorization_details))
-            .field("authorization_policy", &self.authorization_policy)
-            .field("consent_policy", &self.consent_policy)
-            .field("enforce_policies", &self.enforce_policies)
-            .field("identifier", &self.identifier)
-            .field("name", &self.name)
-            .field("proof_of_possession", &self.proof_of_possession)
-            .field("scopes", &self.scopes)
-            .field("signing_alg", &self.signing_alg)
-            .field(
-                "signing_secret",
-                &self.signing_secret.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "skip_consent_for_verifiable_first_party_clients",
-                &self.skip_consent_for_verifiable_first_party_clients,
-            )
-            .field(
-                "subject_type_authorization",
-                &self.subject_type_authorization,
-            )
-            .field("token_dialect", &self.token_dialect)
-            .field("token_encryption", &self.token_encryption)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-impl CreateResourceServerRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(identifier: impl Into<String>) -> Self {
-        Self {
-            allow_offline_access: None,
-            allow_online_access: None,
-            allow_online_access_with_ephemeral_sessions: None,
-            authorization_details: None,
-            authorization_policy: None,
-            consent_policy: None,
-            enforce_policies: None,
-            identifier: identifier.into(),
-            name: None,
-            proof_of_possession: None,
-            scopes: None,
-            signing_alg: None,
-            signing_secret: None,
-            skip_consent_for_verifiable_first_party_clients: None,
-            subject_type_authorization: None,
-            token_dialect: None,
-            token_encryption: None,
-            token_lifetime: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allow_offline_access`.
-    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_offline_access = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_online_access`.
-    pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_online_access_with_ephemeral_sessions`.
-    pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
-        self.allow_online_access_with_ephemeral_sessions = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_details`.
-    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
-        self.authorization_details = Some(value.into());
-        self
-    }
-
-    /// Sets `authorization_policy`.
-    pub fn authorization_policy(
-        mut self,
-        value: impl Into<ResourceServerAuthorizationPolicy>,
-    ) -> Self {
-        self.authorization_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `consent_policy`.
-    pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
-        self.consent_policy = Some(value.into());
-        self
-    }
-
-    /// Sets `enforce_policies`.
-    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
-        self.enforce_policies = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `proof_of_possession`.
-    pub fn proof_of_possession(
-        mut self,
-        value: impl Into<ResourceServerProofOfPossession>,
-    ) -> Self {
-        self.proof_of_possession = Some(value.into());
-        self
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_alg`.
-    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
-        self.signing_alg = Some(value.into());
-        self
-    }
-
-    /// Sets `signing_secret`.
-    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
-        self.signing_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `skip_consent_for_verifiable_first_party_clients`.
-    pub fn skip_consent_for_verifiable_first_party_clients(
-        mut self,
-        value: impl Into<bool>,
-    ) -> Self {
-        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `subject_type_authorization`.
-    pub fn subject_type_authorization(
-        mut self,
-        value: impl Into<ResourceServerSubjectTypeAuthorization>,
-    ) -> Self {
-        self.subject_type_authorization = Some(value.into());
-        self
-    }
-
-    /// Sets `token_dialect`.
-    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
-        self.token_dialect = Some(value.into());
-        self
-    }
-
-    /// Sets `token_encryption`.
-    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
-        self.token_encryption = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "resource_servers")]
-/// The `CreateResourceServerResponseContent` schema.
-///
-/// The answer of `POST /resource-servers` (`resourceServers_create`).
-///
-/// The same type as [`ResourceServer`]: the API description gives both the same schema.
-pub type CreateResourceServerResponseContent = ResourceServer;
-
-#[cfg(feature = "roles")]
-/// The `CreateRoleRequestContent` object.
-///
-/// The body of `POST /roles` (`roles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateRoleRequestContent {
-    /// Description of the role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name of the role.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "roles")]
-impl<'de> Deserialize<'de> for CreateRoleRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "roles")]
-impl object::Object for CreateRoleRequestContent {
-    const NAME: &'static str = "CreateRoleRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            description: f_description,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for CreateRoleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRoleRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "roles")]
-impl CreateRoleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "roles")]
-/// The `CreateRoleResponseContent` schema.
-///
-/// The answer of `POST /roles` (`roles_create`).
-///
-/// The same type as [`Role`]: the API description gives both the same schema.
-pub type CreateRoleResponseContent = Role;
-
-#[cfg(feature = "rules")]
-/// The `CreateRuleRequestContent` object.
-///
-/// The body of `POST /rules` (`rules_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateRuleRequestContent {
-    /// Whether the rule is enabled (true), or disabled (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Name of this rule.
-    pub name: String,
-    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order: Option<f64>,
-    /// Code to be executed when this rule runs.
-    pub script: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "rules")]
-impl<'de> Deserialize<'de> for CreateRuleRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "rules")]
-impl object::Object for CreateRuleRequestContent {
-    const NAME: &'static str = "CreateRuleRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_name = None;
-        let mut f_order = Default::default();
-        let mut f_script = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "order" => f_order = de_map.next_value()?,
-                "script" => f_script = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            enabled: f_enabled,
-            name: object::missing(f_name, "name")?,
-            order: f_order,
-            script: object::missing(f_script, "script")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "rules")]
-impl fmt::Debug for CreateRuleRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateRuleRequestContent")
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("order", &self.order)
-            .field("script", &self.script)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "rules")]
-impl CreateRuleRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
-        Self {
-            enabled: None,
-            name: name.into(),
-            order: None,
-            script: script.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Some(value.into());
-        self
-    }
-
-    /// Sets `order`.
-    pub fn order(mut self, value: impl Into<f64>) -> Self {
-        self.order = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "rules")]
-/// The `CreateRuleResponseContent` schema.
-///
-/// The answer of `POST /rules` (`rules_create`).
-///
-/// The same type as [`Rule`]: the API description gives both the same schema.
-pub type CreateRuleResponseContent = Rule;
-
-#[cfg(feature = "connections")]
-/// The `CreateScimConfigurationRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateScimConfigurationRequestContent {
-    /// The mapping between auth0 and SCIM
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mapping: Option<Vec<ScimMappingItem>>,
-    /// User ID attribute for generating unique user ids
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateScimConfigurationRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateScimConfigurationRequestContent {
-    const NAME: &'static str = "CreateScimConfigurationRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mapping = Default::default();
-        let mut f_user_id_attribute = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "mapping" => f_mapping = de_map.next_value()?,
-                "user_id_attribute" => f_user_id_attribute = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            mapping: f_mapping,
-            user_id_attribute: f_user_id_attribute,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimConfigurationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimConfigurationRequestContent")
-            .field("mapping", &self.mapping)
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateScimConfigurationRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `mapping`.
-    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
-        self.mapping = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id_attribute`.
-    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
-        self.user_id_attribute = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateScimConfigurationResponseContent` schema.
-///
-/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
-///
-/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
-pub type CreateScimConfigurationResponseContent = ScimConfiguration;
-
-#[cfg(feature = "connections")]
-/// The `CreateScimTokenRequestContent` object.
-///
-/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenRequestContent {
-    /// The scopes of the scim token
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// Lifetime of the token in seconds. Must be greater than 900
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_lifetime: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateScimTokenRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateScimTokenRequestContent {
-    const NAME: &'static str = "CreateScimTokenRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_scopes = Default::default();
-        let mut f_token_lifetime = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "scopes" => f_scopes = de_map.next_value()?,
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            scopes: f_scopes,
-            token_lifetime: f_token_lifetime,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimTokenRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenRequestContent")
-            .field("scopes", &self.scopes)
-            .field("token_lifetime", &self.token_lifetime)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl CreateScimTokenRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `scopes`.
-    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.scopes = Some(value.into());
-        self
-    }
-
-    /// Sets `token_lifetime`.
-    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
-        self.token_lifetime = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The `CreateScimTokenResponseContent` object.
-///
-/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateScimTokenResponseContent {
-    /// The token's created at timestamp
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// The scopes of the scim token
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The scim client's token
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The token's identifier
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<String>,
-    /// The token's valid until at timestamp
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for CreateScimTokenResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for CreateScimTokenResponseContent {
-    const NAME: &'static str = "CreateScimTokenResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_token = Default::default();
-        let mut f_token_id = Default::default();
-        let mut f_valid_until = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "token" => f_token = de_map.next_value()?,
-                "token_id" => f_token_id = de_map.next_value()?,
-                "valid_until" => f_valid_until = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            created_at: f_created_at,
-            scopes: f_scopes,
-            token: f_token,
-            token_id: f_token_id,
-            valid_until: f_valid_until,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for CreateScimTokenResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateScimTokenResponseContent")
-            .field("created_at", &self.created_at)
-            .field("scopes", &self.scopes)
-            .field("token", &self.token.as_ref().map(|_| REDACTED))
-            .field("token_id", &self.token_id)
-            .field("valid_until", &self.valid_until)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateSegmentRequestContent` object.
-///
-/// The body of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateSegmentRequestContent {
-    /// A description of the segment
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the segment
-    pub name: String,
-    /// An ordered list of rules. A segment matches if any rule matches.
-    pub rules: Vec<SegmentRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl<'de> Deserialize<'de> for CreateSegmentRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl object::Object for CreateSegmentRequestContent {
-    const NAME: &'static str = "CreateSegmentRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = None;
-        let mut f_rules = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "rules" => f_rules = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            description: f_description,
-            name: object::missing(f_name, "name")?,
-            rules: object::missing(f_rules, "rules")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateSegmentRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSegmentRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("rules", &self.rules)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateSegmentRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>, rules: impl Into<Vec<SegmentRule>>) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            rules: rules.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateSegmentResponseContent` schema.
-///
-/// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
-///
-/// The same type as [`Segment`]: the API description gives both the same schema.
-pub type CreateSegmentResponseContent = Segment;
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileRequestContent` object.
-///
-/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileRequestContent {
-    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    /// The `branding` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branding: Option<SelfServiceProfileBrandingProperties>,
-    /// The description of the self-service Profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The name of the self-service Profile.
-    pub name: String,
-    /// ID of the user-attribute-profile to associate with this self-service profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_attribute_profile_id: Option<String>,
-    /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl<'de> Deserialize<'de> for CreateSelfServiceProfileRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl object::Object for CreateSelfServiceProfileRequestContent {
-    const NAME: &'static str = "CreateSelfServiceProfileRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowed_strategies = Default::default();
-        let mut f_branding = Default::default();
-        let mut f_description = Default::default();
-        let mut f_name = None;
-        let mut f_user_attribute_profile_id = Default::default();
-        let mut f_user_attributes = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "allowed_strategies" => f_allowed_strategies = de_map.next_value()?,
-                "branding" => f_branding = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            allowed_strategies: f_allowed_strategies,
-            branding: f_branding,
-            description: f_description,
-            name: object::missing(f_name, "name")?,
-            user_attribute_profile_id: f_user_attribute_profile_id,
-            user_attributes: f_user_attributes,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for CreateSelfServiceProfileRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileRequestContent")
-            .field("allowed_strategies", &self.allowed_strategies)
-            .field("branding", &self.branding)
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
-            .field("user_attributes", &self.user_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl CreateSelfServiceProfileRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            allowed_strategies: None,
-            branding: None,
-            description: None,
-            name: name.into(),
-            user_attribute_profile_id: None,
-            user_attributes: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `allowed_strategies`.
-    pub fn allowed_strategies(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
-    ) -> Self {
-        self.allowed_strategies = Some(value.into());
-        self
-    }
-
-    /// Sets `branding`.
-    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
-        self.branding = Some(value.into());
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attribute_profile_id`.
-    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
-        self.user_attribute_profile_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_attributes`.
-    pub fn user_attributes(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
-    ) -> Self {
-        self.user_attributes = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileResponseContent` schema.
-///
-/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
-///
-/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
-pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
-
-#[cfg(feature = "self_service_profiles")]
-/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
-///
-/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateSelfServiceProfileSsoTicketRequestContent {
-    /// The `connection_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
-    /// If provided, this will allow editing of the provided connection during the Self-Service Enterprise Configuration flow
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_id: Option<String>,
-    /// The `domain_aliases_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    /// List of client_ids that the connection will be enabled for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
-    /// The `enabled_features` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<SelfServiceProfileSsoTicketEnabledFeatures>,
-    /// List of organizations that the connection will be enabled for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    /// The `provisioning_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
-    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ttl_sec: Option<i64>,
-    /// Indicates whether a verified domain should be used for organization discovery during authentication.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub use_for_organization_discovery: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl<'de> Deserialize<'de> for CreateSelfServiceProfileSsoTicketRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl object::Object for CreateSelfServiceProfileSsoTicketRequestContent {
-    const NAME: &'static str = "CreateSelfServiceProfileSsoTicketRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_domain_aliases_config = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_enabled_organizations = Default::default();
-        let mut f_provisioning_config = Default::default();
-        let mut f_ttl_sec = Default::default();
-        let mut f_use_for_organization_discovery = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "domain_aliases_config" => f_domain_aliases_config = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                "enabled_organizations" => f_enabled_organizations = de_map.next_value()?,
-                "provisioning_config" => f_provisioning_config = de_map.next_value()?,
-                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
-                "use_for_organization_discovery" => {
-                    f_use_for_organization_discovery = de_map.next_value()?
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_config: f_connection_config,
-            connection_id: f_connection_id,
-            domain_aliases_config: f_domain_aliases_config,
-            enabled_clients: f_enabled_clients,
-            enabled_features: f_enabled_features,
-            enabled_organizations: f_enabled_organizations,
-            provisioning_config: f_provisioning_config,
-            ttl_sec: f_ttl_sec,
-            use_for_organization_discovery: f_use_for_organization_discovery,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
-            .field("connection_config", &self.connection_config)
-            .field("connection_id", &self.connection_id)
-            .field("domain_aliases_config", &self.domain_aliases_config)
-            .field("enabled_clients", &self.enabled_clients)
-            .field("enabled_features", &self.enabled_features)
-            .field("enabled_organizations", &self.enabled_organizations)
-            .field("provisioning_config", &self.provisioning_config)
-            .field("ttl_sec", &self.ttl_sec)
-            .field(
-                "use_for_organization_discovery",
-                &self.use_for_organization_discovery,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "self_service_profiles")]
-impl CreateSelfServiceProfileSsoTicketRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `connection_id`.
-    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
-        self.connection_id = Some(value.into());
-        self
-    }
-
-    /// Sets `domain_aliases_config`.
-    pub fn domain_aliases_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
-    ) -> Self {
-        self.domain_aliases_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_clients`.
-    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.enabled_clients = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketEnabledFeatures>,
-    ) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_organizations`.
-    pub fn enabled_organizations(
-        mut self,
-        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
-    ) -> Self {
-        self.enabled_organizations = Some(value.into());
-        self
-    }
-
-    /// Sets `provisioning_config`.
-    pub fn provisioning_config(
-        mut self,
-        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
-    ) -> Self {
-        self.provisioning_config = Some(value.into());
-        self
-    }
-
-    /// Sets `ttl_sec`.
-    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
-        self.ttl_sec = Some(value.into());
-        self
-    }
-
-    /// Sets `use_for_organization_discovery`.
-    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
-        self.use_for_organization_discovery = Some(value.into());
         self
     }
 

@@ -14,6 +14,2053 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "organizations")]
+/// The `CreateOrganizationResponseContent` object.
+///
+/// The answer of `POST /organizations` (`organizations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateOrganizationResponseContent {
+    /// The `branding` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding: Option<OrganizationBranding>,
+    /// Friendly name of this organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The `enabled_connections` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_connections: Option<Vec<OrganizationEnabledConnection>>,
+    /// Organization identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The name of this organization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `token_quota` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<TokenQuota>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "organizations")]
+impl<'de> Deserialize<'de> for CreateOrganizationResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl object::Object for CreateOrganizationResponseContent {
+    const NAME: &'static str = "CreateOrganizationResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_branding = None;
+        let mut f_display_name = None;
+        let mut f_enabled_connections = None;
+        let mut f_id = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_token_quota = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "enabled_connections" => object::once(
+                    &mut f_enabled_connections,
+                    "enabled_connections",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            branding: f_branding.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_connections: f_enabled_connections.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "organizations")]
+impl fmt::Debug for CreateOrganizationResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateOrganizationResponseContent")
+            .field("branding", &self.branding)
+            .field("display_name", &self.display_name)
+            .field("enabled_connections", &self.enabled_connections)
+            .field("id", &self.id)
+            .field("metadata", &Keys(&self.metadata))
+            .field("name", &self.name)
+            .field("token_quota", &self.token_quota)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneProviderSendTestRequestContent` object.
+///
+/// The body of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
+/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// Also named [`CreatePhoneTemplateTestNotificationRequestContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreatePhoneProviderSendTestRequestContent {
+    /// The `delivery_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_method: Option<PhoneProviderDeliveryMethodEnum>,
+    /// The recipient phone number to receive a given notification.
+    pub to: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CreatePhoneProviderSendTestRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CreatePhoneProviderSendTestRequestContent {
+    const NAME: &'static str = "CreatePhoneProviderSendTestRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_delivery_method = None;
+        let mut f_to = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "delivery_method" => object::once(
+                    &mut f_delivery_method,
+                    "delivery_method",
+                    de_map.next_value()?,
+                )?,
+                "to" => object::once(&mut f_to, "to", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            delivery_method: f_delivery_method.unwrap_or_default(),
+            to: object::missing(f_to, "to")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CreatePhoneProviderSendTestRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneProviderSendTestRequestContent")
+            .field("delivery_method", &self.delivery_method)
+            .field("to", &self.to)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl CreatePhoneProviderSendTestRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(to: impl Into<String>) -> Self {
+        Self {
+            delivery_method: None,
+            to: to.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `delivery_method`.
+    pub fn delivery_method(mut self, value: impl Into<PhoneProviderDeliveryMethodEnum>) -> Self {
+        self.delivery_method = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneProviderSendTestResponseContent` object.
+///
+/// The answer of `POST /branding/phone/providers/{id}/try` (`branding_phone_providers_test`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreatePhoneProviderSendTestResponseContent {
+    /// The status code of the operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<f64>,
+    /// The description of the operation status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CreatePhoneProviderSendTestResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CreatePhoneProviderSendTestResponseContent {
+    const NAME: &'static str = "CreatePhoneProviderSendTestResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = None;
+        let mut f_message = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: f_code.unwrap_or_default(),
+            message: f_message.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CreatePhoneProviderSendTestResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneProviderSendTestResponseContent")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneTemplateRequestContent` object.
+///
+/// The body of `POST /branding/phone/templates` (`branding_phone_templates_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreatePhoneTemplateRequestContent {
+    /// The `content` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<PhoneTemplateContent>,
+    /// Whether the template is enabled (false) or disabled (true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The `type` field.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<PhoneTemplateNotificationTypeEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CreatePhoneTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CreatePhoneTemplateRequestContent {
+    const NAME: &'static str = "CreatePhoneTemplateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content = None;
+        let mut f_disabled = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content: f_content.unwrap_or_default(),
+            disabled: f_disabled.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CreatePhoneTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePhoneTemplateRequestContent")
+            .field("content", &self.content)
+            .field("disabled", &self.disabled)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl CreatePhoneTemplateRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<PhoneTemplateContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+
+    /// Sets `disabled`.
+    pub fn disabled(mut self, value: impl Into<bool>) -> Self {
+        self.disabled = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn type_(mut self, value: impl Into<PhoneTemplateNotificationTypeEnum>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneTemplateResponseContent` schema.
+///
+/// The answer of `POST /branding/phone/templates` (`branding_phone_templates_create`).
+///
+/// The same type as [`PhoneTemplate`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateResponseContent = PhoneTemplate;
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneTemplateTestNotificationRequestContent` schema.
+///
+/// The body of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// The same type as [`CreatePhoneProviderSendTestRequestContent`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateTestNotificationRequestContent =
+    CreatePhoneProviderSendTestRequestContent;
+
+#[cfg(feature = "branding")]
+/// The `CreatePhoneTemplateTestNotificationResponseContent` schema.
+///
+/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// The same type as [`FlowActionFlowErrorMessageParams`]: the API description gives both the same schema.
+pub type CreatePhoneTemplateTestNotificationResponseContent = FlowActionFlowErrorMessageParams;
+
+#[cfg(feature = "device_credentials")]
+/// The `CreatePublicKeyDeviceCredentialRequestContent` object.
+///
+/// The body of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreatePublicKeyDeviceCredentialRequestContent {
+    /// client_id of the client (application) this credential is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Unique identifier for the device. Recommend using Android_ID (<http://developer.android.com/reference/android/provider/Settings.Secure.html#ANDROID_ID>) on Android and identifierForVendor (<https://developer.apple.com/library/ios/documentation/UIKit/Reference/UIDevice_Class/index.html#//apple_ref/occ/instp/UIDevice/identifierForVendor>).
+    pub device_id: String,
+    /// Name for this device easily recognized by owner.
+    pub device_name: String,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: DeviceCredentialPublicKeyTypeEnum,
+    /// Base64 encoded string containing the credential.
+    pub value: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "device_credentials")]
+impl<'de> Deserialize<'de> for CreatePublicKeyDeviceCredentialRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+impl object::Object for CreatePublicKeyDeviceCredentialRequestContent {
+    const NAME: &'static str = "CreatePublicKeyDeviceCredentialRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_device_id = None;
+        let mut f_device_name = None;
+        let mut f_type_ = None;
+        let mut f_value = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "device_id" => object::once(&mut f_device_id, "device_id", de_map.next_value()?)?,
+                "device_name" => {
+                    object::once(&mut f_device_name, "device_name", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id.unwrap_or_default(),
+            device_id: object::missing(f_device_id, "device_id")?,
+            device_name: object::missing(f_device_name, "device_name")?,
+            type_: object::missing(f_type_, "type")?,
+            value: object::missing(f_value, "value")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+impl fmt::Debug for CreatePublicKeyDeviceCredentialRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatePublicKeyDeviceCredentialRequestContent")
+            .field("client_id", &self.client_id)
+            .field("device_id", &self.device_id)
+            .field("device_name", &self.device_name)
+            .field("type_", &self.type_)
+            .field("value", &REDACTED)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+impl CreatePublicKeyDeviceCredentialRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        device_id: impl Into<String>,
+        device_name: impl Into<String>,
+        type_: impl Into<DeviceCredentialPublicKeyTypeEnum>,
+        value: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: None,
+            device_id: device_id.into(),
+            device_name: device_name.into(),
+            type_: type_.into(),
+            value: value.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "device_credentials")]
+/// The `CreatePublicKeyDeviceCredentialResponseContent` schema.
+///
+/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// The same type as [`CredentialId`]: the API description gives both the same schema.
+pub type CreatePublicKeyDeviceCredentialResponseContent = CredentialId;
+
+#[cfg(feature = "rate_limit_policies")]
+/// The `CreateRateLimitPolicyRequestContent` object.
+///
+/// The body of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateRateLimitPolicyRequestContent {
+    /// The `configuration` field.
+    pub configuration: RateLimitPolicyConfiguration,
+    /// The `consumer` field.
+    pub consumer: RateLimitPolicyConsumerEnum,
+    /// Identifier or category within the consumer to which the policy applies. Supported values: `client_id:<client_id>` to target a specific client by ID, `client_id:<cimd_uri>` to target a CIMD client by URI, `cimd_clients` to target all CIMD clients, `third_party_clients` to target all third-party clients, or `default` to apply the policy to any consumer identifier not otherwise explicitly targeted.
+    pub consumer_selector: String,
+    /// The `resource` field.
+    pub resource: RateLimitPolicyResourceEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl<'de> Deserialize<'de> for CreateRateLimitPolicyRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl object::Object for CreateRateLimitPolicyRequestContent {
+    const NAME: &'static str = "CreateRateLimitPolicyRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = None;
+        let mut f_consumer = None;
+        let mut f_consumer_selector = None;
+        let mut f_resource = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "consumer" => object::once(&mut f_consumer, "consumer", de_map.next_value()?)?,
+                "consumer_selector" => object::once(
+                    &mut f_consumer_selector,
+                    "consumer_selector",
+                    de_map.next_value()?,
+                )?,
+                "resource" => object::once(&mut f_resource, "resource", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: object::missing(f_configuration, "configuration")?,
+            consumer: object::missing(f_consumer, "consumer")?,
+            consumer_selector: object::missing(f_consumer_selector, "consumer_selector")?,
+            resource: object::missing(f_resource, "resource")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl fmt::Debug for CreateRateLimitPolicyRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRateLimitPolicyRequestContent")
+            .field("configuration", &self.configuration)
+            .field("consumer", &self.consumer)
+            .field("consumer_selector", &self.consumer_selector)
+            .field("resource", &self.resource)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+impl CreateRateLimitPolicyRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        configuration: impl Into<RateLimitPolicyConfiguration>,
+        consumer: impl Into<RateLimitPolicyConsumerEnum>,
+        consumer_selector: impl Into<String>,
+        resource: impl Into<RateLimitPolicyResourceEnum>,
+    ) -> Self {
+        Self {
+            configuration: configuration.into(),
+            consumer: consumer.into(),
+            consumer_selector: consumer_selector.into(),
+            resource: resource.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "rate_limit_policies")]
+/// The `CreateRateLimitPolicyResponseContent` schema.
+///
+/// The answer of `POST /rate-limit-policies` (`rateLimitPolicies_create`).
+///
+/// The same type as [`RateLimitPolicy`]: the API description gives both the same schema.
+pub type CreateRateLimitPolicyResponseContent = RateLimitPolicy;
+
+#[cfg(feature = "resource_servers")]
+/// The `CreateResourceServerRequestContent` object.
+///
+/// The body of `POST /resource-servers` (`resourceServers_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateResourceServerRequestContent {
+    /// Whether refresh tokens can be issued for this API (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_offline_access: Option<bool>,
+    /// Whether Online Refresh Tokens can be issued for this API (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_online_access: Option<bool>,
+    /// Whether Online Refresh Tokens can be issued even when sessions are configured as ephemeral (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_online_access_with_ephemeral_sessions: Option<bool>,
+    /// The `authorization_details` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Vec<Value>>,
+    /// The `authorization_policy` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_policy: Option<ResourceServerAuthorizationPolicy>,
+    /// The `consent_policy` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent_policy: Option<ResourceServerConsentPolicyEnum>,
+    /// Whether to enforce authorization policies (true) or to ignore them (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_policies: Option<bool>,
+    /// Unique identifier for the API used as the audience parameter on authorization calls. Can not be changed once set.
+    pub identifier: String,
+    /// Friendly name for this resource server. Can not contain `<` or `>` characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `proof_of_possession` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_of_possession: Option<ResourceServerProofOfPossession>,
+    /// List of permissions (scopes) that this API uses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<ResourceServerScope>>,
+    /// The `signing_alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlgorithmEnum>,
+    /// Secret used to sign tokens when using symmetric algorithms (HS256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// Whether to skip user consent for applications flagged as first party (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_consent_for_verifiable_first_party_clients: Option<bool>,
+    /// The `subject_type_authorization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_type_authorization: Option<ResourceServerSubjectTypeAuthorization>,
+    /// The `token_dialect` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_dialect: Option<ResourceServerTokenDialectSchemaEnum>,
+    /// The `token_encryption` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_encryption: Option<ResourceServerTokenEncryption>,
+    /// Expiration value (in seconds) for access tokens issued for this API from the token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "resource_servers")]
+impl<'de> Deserialize<'de> for CreateResourceServerRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl object::Object for CreateResourceServerRequestContent {
+    const NAME: &'static str = "CreateResourceServerRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allow_offline_access = None;
+        let mut f_allow_online_access = None;
+        let mut f_allow_online_access_with_ephemeral_sessions = None;
+        let mut f_authorization_details = None;
+        let mut f_authorization_policy = None;
+        let mut f_consent_policy = None;
+        let mut f_enforce_policies = None;
+        let mut f_identifier = None;
+        let mut f_name = None;
+        let mut f_proof_of_possession = None;
+        let mut f_scopes = None;
+        let mut f_signing_alg = None;
+        let mut f_signing_secret = None;
+        let mut f_skip_consent_for_verifiable_first_party_clients = None;
+        let mut f_subject_type_authorization = None;
+        let mut f_token_dialect = None;
+        let mut f_token_encryption = None;
+        let mut f_token_lifetime = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allow_offline_access" => object::once(
+                    &mut f_allow_offline_access,
+                    "allow_offline_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access" => object::once(
+                    &mut f_allow_online_access,
+                    "allow_online_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access_with_ephemeral_sessions" => object::once(
+                    &mut f_allow_online_access_with_ephemeral_sessions,
+                    "allow_online_access_with_ephemeral_sessions",
+                    de_map.next_value()?,
+                )?,
+                "authorization_details" => object::once(
+                    &mut f_authorization_details,
+                    "authorization_details",
+                    de_map.next_value()?,
+                )?,
+                "authorization_policy" => object::once(
+                    &mut f_authorization_policy,
+                    "authorization_policy",
+                    de_map.next_value()?,
+                )?,
+                "consent_policy" => object::once(
+                    &mut f_consent_policy,
+                    "consent_policy",
+                    de_map.next_value()?,
+                )?,
+                "enforce_policies" => object::once(
+                    &mut f_enforce_policies,
+                    "enforce_policies",
+                    de_map.next_value()?,
+                )?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "proof_of_possession" => object::once(
+                    &mut f_proof_of_possession,
+                    "proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "signing_alg" => {
+                    object::once(&mut f_signing_alg, "signing_alg", de_map.next_value()?)?
+                }
+                "signing_secret" => object::once(
+                    &mut f_signing_secret,
+                    "signing_secret",
+                    de_map.next_value()?,
+                )?,
+                "skip_consent_for_verifiable_first_party_clients" => object::once(
+                    &mut f_skip_consent_for_verifiable_first_party_clients,
+                    "skip_consent_for_verifiable_first_party_clients",
+                    de_map.next_value()?,
+                )?,
+                "subject_type_authorization" => object::once(
+                    &mut f_subject_type_authorization,
+                    "subject_type_authorization",
+                    de_map.next_value()?,
+                )?,
+                "token_dialect" => {
+                    object::once(&mut f_token_dialect, "token_dialect", de_map.next_value()?)?
+                }
+                "token_encryption" => object::once(
+                    &mut f_token_encryption,
+                    "token_encryption",
+                    de_map.next_value()?,
+                )?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allow_offline_access: f_allow_offline_access.unwrap_or_default(),
+            allow_online_access: f_allow_online_access.unwrap_or_default(),
+            allow_online_access_with_ephemeral_sessions:
+                f_allow_online_access_with_ephemeral_sessions.unwrap_or_default(),
+            authorization_details: f_authorization_details.unwrap_or_default(),
+            authorization_policy: f_authorization_policy.unwrap_or_default(),
+            consent_policy: f_consent_policy.unwrap_or_default(),
+            enforce_policies: f_enforce_policies.unwrap_or_default(),
+            identifier: object::missing(f_identifier, "identifier")?,
+            name: f_name.unwrap_or_default(),
+            proof_of_possession: f_proof_of_possession.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            signing_alg: f_signing_alg.unwrap_or_default(),
+            signing_secret: f_signing_secret.unwrap_or_default(),
+            skip_consent_for_verifiable_first_party_clients:
+                f_skip_consent_for_verifiable_first_party_clients.unwrap_or_default(),
+            subject_type_authorization: f_subject_type_authorization.unwrap_or_default(),
+            token_dialect: f_token_dialect.unwrap_or_default(),
+            token_encryption: f_token_encryption.unwrap_or_default(),
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl fmt::Debug for CreateResourceServerRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateResourceServerRequestContent")
+            .field("allow_offline_access", &self.allow_offline_access)
+            .field("allow_online_access", &self.allow_online_access)
+            .field(
+                "allow_online_access_with_ephemeral_sessions",
+                &self.allow_online_access_with_ephemeral_sessions,
+            )
+            .field("authorization_details", &Keys(&self.authorization_details))
+            .field("authorization_policy", &self.authorization_policy)
+            .field("consent_policy", &self.consent_policy)
+            .field("enforce_policies", &self.enforce_policies)
+            .field("identifier", &self.identifier)
+            .field("name", &self.name)
+            .field("proof_of_possession", &self.proof_of_possession)
+            .field("scopes", &self.scopes)
+            .field("signing_alg", &self.signing_alg)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "skip_consent_for_verifiable_first_party_clients",
+                &self.skip_consent_for_verifiable_first_party_clients,
+            )
+            .field(
+                "subject_type_authorization",
+                &self.subject_type_authorization,
+            )
+            .field("token_dialect", &self.token_dialect)
+            .field("token_encryption", &self.token_encryption)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+impl CreateResourceServerRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(identifier: impl Into<String>) -> Self {
+        Self {
+            allow_offline_access: None,
+            allow_online_access: None,
+            allow_online_access_with_ephemeral_sessions: None,
+            authorization_details: None,
+            authorization_policy: None,
+            consent_policy: None,
+            enforce_policies: None,
+            identifier: identifier.into(),
+            name: None,
+            proof_of_possession: None,
+            scopes: None,
+            signing_alg: None,
+            signing_secret: None,
+            skip_consent_for_verifiable_first_party_clients: None,
+            subject_type_authorization: None,
+            token_dialect: None,
+            token_encryption: None,
+            token_lifetime: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allow_offline_access`.
+    pub fn allow_offline_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_offline_access = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_online_access`.
+    pub fn allow_online_access(mut self, value: impl Into<bool>) -> Self {
+        self.allow_online_access = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_online_access_with_ephemeral_sessions`.
+    pub fn allow_online_access_with_ephemeral_sessions(mut self, value: impl Into<bool>) -> Self {
+        self.allow_online_access_with_ephemeral_sessions = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_details`.
+    pub fn authorization_details(mut self, value: impl Into<Vec<Value>>) -> Self {
+        self.authorization_details = Some(value.into());
+        self
+    }
+
+    /// Sets `authorization_policy`.
+    pub fn authorization_policy(
+        mut self,
+        value: impl Into<ResourceServerAuthorizationPolicy>,
+    ) -> Self {
+        self.authorization_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `consent_policy`.
+    pub fn consent_policy(mut self, value: impl Into<ResourceServerConsentPolicyEnum>) -> Self {
+        self.consent_policy = Some(value.into());
+        self
+    }
+
+    /// Sets `enforce_policies`.
+    pub fn enforce_policies(mut self, value: impl Into<bool>) -> Self {
+        self.enforce_policies = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `proof_of_possession`.
+    pub fn proof_of_possession(
+        mut self,
+        value: impl Into<ResourceServerProofOfPossession>,
+    ) -> Self {
+        self.proof_of_possession = Some(value.into());
+        self
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<ResourceServerScope>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_alg`.
+    pub fn signing_alg(mut self, value: impl Into<SigningAlgorithmEnum>) -> Self {
+        self.signing_alg = Some(value.into());
+        self
+    }
+
+    /// Sets `signing_secret`.
+    pub fn signing_secret(mut self, value: impl Into<String>) -> Self {
+        self.signing_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `skip_consent_for_verifiable_first_party_clients`.
+    pub fn skip_consent_for_verifiable_first_party_clients(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.skip_consent_for_verifiable_first_party_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `subject_type_authorization`.
+    pub fn subject_type_authorization(
+        mut self,
+        value: impl Into<ResourceServerSubjectTypeAuthorization>,
+    ) -> Self {
+        self.subject_type_authorization = Some(value.into());
+        self
+    }
+
+    /// Sets `token_dialect`.
+    pub fn token_dialect(mut self, value: impl Into<ResourceServerTokenDialectSchemaEnum>) -> Self {
+        self.token_dialect = Some(value.into());
+        self
+    }
+
+    /// Sets `token_encryption`.
+    pub fn token_encryption(mut self, value: impl Into<ResourceServerTokenEncryption>) -> Self {
+        self.token_encryption = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "resource_servers")]
+/// The `CreateResourceServerResponseContent` schema.
+///
+/// The answer of `POST /resource-servers` (`resourceServers_create`).
+///
+/// The same type as [`ResourceServer`]: the API description gives both the same schema.
+pub type CreateResourceServerResponseContent = ResourceServer;
+
+#[cfg(feature = "roles")]
+/// The `CreateRoleRequestContent` object.
+///
+/// The body of `POST /roles` (`roles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateRoleRequestContent {
+    /// Description of the role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Name of the role.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for CreateRoleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for CreateRoleRequestContent {
+    const NAME: &'static str = "CreateRoleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for CreateRoleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRoleRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "roles")]
+impl CreateRoleRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "roles")]
+/// The `CreateRoleResponseContent` schema.
+///
+/// The answer of `POST /roles` (`roles_create`).
+///
+/// The same type as [`Role`]: the API description gives both the same schema.
+pub type CreateRoleResponseContent = Role;
+
+#[cfg(feature = "rules")]
+/// The `CreateRuleRequestContent` object.
+///
+/// The body of `POST /rules` (`rules_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateRuleRequestContent {
+    /// Whether the rule is enabled (true), or disabled (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Name of this rule.
+    pub name: String,
+    /// Order that this rule should execute in relative to other rules. Lower-valued rules execute first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<f64>,
+    /// Code to be executed when this rule runs.
+    pub script: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "rules")]
+impl<'de> Deserialize<'de> for CreateRuleRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "rules")]
+impl object::Object for CreateRuleRequestContent {
+    const NAME: &'static str = "CreateRuleRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_order = None;
+        let mut f_script = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "order" => object::once(&mut f_order, "order", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            enabled: f_enabled.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            order: f_order.unwrap_or_default(),
+            script: object::missing(f_script, "script")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "rules")]
+impl fmt::Debug for CreateRuleRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateRuleRequestContent")
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("order", &self.order)
+            .field("script", &self.script)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "rules")]
+impl CreateRuleRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
+        Self {
+            enabled: None,
+            name: name.into(),
+            order: None,
+            script: script.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Some(value.into());
+        self
+    }
+
+    /// Sets `order`.
+    pub fn order(mut self, value: impl Into<f64>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "rules")]
+/// The `CreateRuleResponseContent` schema.
+///
+/// The answer of `POST /rules` (`rules_create`).
+///
+/// The same type as [`Rule`]: the API description gives both the same schema.
+pub type CreateRuleResponseContent = Rule;
+
+#[cfg(feature = "connections")]
+/// The `CreateScimConfigurationRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateScimConfigurationRequestContent {
+    /// The mapping between auth0 and SCIM
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Vec<ScimMappingItem>>,
+    /// User ID attribute for generating unique user ids
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateScimConfigurationRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateScimConfigurationRequestContent {
+    const NAME: &'static str = "CreateScimConfigurationRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_mapping = None;
+        let mut f_user_id_attribute = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "user_id_attribute" => object::once(
+                    &mut f_user_id_attribute,
+                    "user_id_attribute",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            mapping: f_mapping.unwrap_or_default(),
+            user_id_attribute: f_user_id_attribute.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimConfigurationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimConfigurationRequestContent")
+            .field("mapping", &self.mapping)
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateScimConfigurationRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `mapping`.
+    pub fn mapping(mut self, value: impl Into<Vec<ScimMappingItem>>) -> Self {
+        self.mapping = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id_attribute`.
+    pub fn user_id_attribute(mut self, value: impl Into<String>) -> Self {
+        self.user_id_attribute = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateScimConfigurationResponseContent` schema.
+///
+/// The answer of `POST /connections/{id}/scim-configuration` (`connections_scimConfiguration_create`).
+///
+/// The same type as [`ScimConfiguration`]: the API description gives both the same schema.
+pub type CreateScimConfigurationResponseContent = ScimConfiguration;
+
+#[cfg(feature = "connections")]
+/// The `CreateScimTokenRequestContent` object.
+///
+/// The body of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenRequestContent {
+    /// The scopes of the scim token
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Lifetime of the token in seconds. Must be greater than 900
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_lifetime: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateScimTokenRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateScimTokenRequestContent {
+    const NAME: &'static str = "CreateScimTokenRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_scopes = None;
+        let mut f_token_lifetime = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            scopes: f_scopes.unwrap_or_default(),
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimTokenRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenRequestContent")
+            .field("scopes", &self.scopes)
+            .field("token_lifetime", &self.token_lifetime)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl CreateScimTokenRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `scopes`.
+    pub fn scopes(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.scopes = Some(value.into());
+        self
+    }
+
+    /// Sets `token_lifetime`.
+    pub fn token_lifetime(mut self, value: impl Into<i64>) -> Self {
+        self.token_lifetime = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The `CreateScimTokenResponseContent` object.
+///
+/// The answer of `POST /connections/{id}/scim-configuration/tokens` (`connections_scimConfiguration_tokens_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateScimTokenResponseContent {
+    /// The token's created at timestamp
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The scopes of the scim token
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The scim client's token
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The token's identifier
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
+    /// The token's valid until at timestamp
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for CreateScimTokenResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for CreateScimTokenResponseContent {
+    const NAME: &'static str = "CreateScimTokenResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_scopes = None;
+        let mut f_token = None;
+        let mut f_token_id = None;
+        let mut f_valid_until = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "token" => object::once(&mut f_token, "token", de_map.next_value()?)?,
+                "token_id" => object::once(&mut f_token_id, "token_id", de_map.next_value()?)?,
+                "valid_until" => {
+                    object::once(&mut f_valid_until, "valid_until", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            token: f_token.unwrap_or_default(),
+            token_id: f_token_id.unwrap_or_default(),
+            valid_until: f_valid_until.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for CreateScimTokenResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateScimTokenResponseContent")
+            .field("created_at", &self.created_at)
+            .field("scopes", &self.scopes)
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("token_id", &self.token_id)
+            .field("valid_until", &self.valid_until)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `CreateSegmentRequestContent` object.
+///
+/// The body of `POST /experimentation/segments` (`experimentation_segments_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateSegmentRequestContent {
+    /// A description of the segment
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A human-readable name for the segment
+    pub name: String,
+    /// An ordered list of rules. A segment matches if any rule matches.
+    pub rules: Vec<SegmentRule>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for CreateSegmentRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for CreateSegmentRequestContent {
+    const NAME: &'static str = "CreateSegmentRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_rules = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            rules: object::missing(f_rules, "rules")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for CreateSegmentRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSegmentRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("rules", &self.rules)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl CreateSegmentRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>, rules: impl Into<Vec<SegmentRule>>) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            rules: rules.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `CreateSegmentResponseContent` schema.
+///
+/// The answer of `POST /experimentation/segments` (`experimentation_segments_create`).
+///
+/// The same type as [`Segment`]: the API description gives both the same schema.
+pub type CreateSegmentResponseContent = Segment;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileRequestContent` object.
+///
+/// The body of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileRequestContent {
+    /// List of IdP strategies that will be shown to users during the Self-Service Enterprise Configuration flow. Possible values: \[`oidc`, `samlp`, `waad`, `google-apps`, `adfs`, `okta`, `auth0-samlp`, `okta-samlp`, `keycloak-samlp`, `pingfederate`\]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_strategies: Option<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    /// The `branding` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branding: Option<SelfServiceProfileBrandingProperties>,
+    /// The description of the self-service Profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The name of the self-service Profile.
+    pub name: String,
+    /// ID of the user-attribute-profile to associate with this self-service profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attribute_profile_id: Option<String>,
+    /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attributes: Option<Vec<SelfServiceProfileUserAttribute>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for CreateSelfServiceProfileRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for CreateSelfServiceProfileRequestContent {
+    const NAME: &'static str = "CreateSelfServiceProfileRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowed_strategies = None;
+        let mut f_branding = None;
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_user_attribute_profile_id = None;
+        let mut f_user_attributes = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowed_strategies" => object::once(
+                    &mut f_allowed_strategies,
+                    "allowed_strategies",
+                    de_map.next_value()?,
+                )?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attribute_profile_id" => object::once(
+                    &mut f_user_attribute_profile_id,
+                    "user_attribute_profile_id",
+                    de_map.next_value()?,
+                )?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowed_strategies: f_allowed_strategies.unwrap_or_default(),
+            branding: f_branding.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            user_attribute_profile_id: f_user_attribute_profile_id.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for CreateSelfServiceProfileRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileRequestContent")
+            .field("allowed_strategies", &self.allowed_strategies)
+            .field("branding", &self.branding)
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("user_attribute_profile_id", &self.user_attribute_profile_id)
+            .field("user_attributes", &self.user_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl CreateSelfServiceProfileRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            allowed_strategies: None,
+            branding: None,
+            description: None,
+            name: name.into(),
+            user_attribute_profile_id: None,
+            user_attributes: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `allowed_strategies`.
+    pub fn allowed_strategies(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileAllowedStrategyEnum>>,
+    ) -> Self {
+        self.allowed_strategies = Some(value.into());
+        self
+    }
+
+    /// Sets `branding`.
+    pub fn branding(mut self, value: impl Into<SelfServiceProfileBrandingProperties>) -> Self {
+        self.branding = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attribute_profile_id`.
+    pub fn user_attribute_profile_id(mut self, value: impl Into<String>) -> Self {
+        self.user_attribute_profile_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_attributes`.
+    pub fn user_attributes(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileUserAttribute>>,
+    ) -> Self {
+        self.user_attributes = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileResponseContent` schema.
+///
+/// The answer of `POST /self-service-profiles` (`selfServiceProfiles_create`).
+///
+/// The same type as [`SelfServiceProfile`]: the API description gives both the same schema.
+pub type CreateSelfServiceProfileResponseContent = SelfServiceProfile;
+
+#[cfg(feature = "self_service_profiles")]
+/// The `CreateSelfServiceProfileSsoTicketRequestContent` object.
+///
+/// The body of `POST /self-service-profiles/{id}/sso-ticket` (`selfServiceProfiles_ssoTicket_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateSelfServiceProfileSsoTicketRequestContent {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<SelfServiceProfileSsoTicketConnectionConfig>,
+    /// If provided, this will allow editing of the provided connection during the Self-Service Enterprise Configuration flow
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// The `domain_aliases_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases_config: Option<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    /// List of client_ids that the connection will be enabled for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_clients: Option<Vec<String>>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<SelfServiceProfileSsoTicketEnabledFeatures>,
+    /// List of organizations that the connection will be enabled for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_organizations: Option<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    /// The `provisioning_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning_config: Option<SelfServiceProfileSsoTicketProvisioningConfig>,
+    /// Number of seconds for which the ticket is valid before expiration. If unspecified or set to 0, this value defaults to 432000 seconds (5 days).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_sec: Option<i64>,
+    /// Indicates whether a verified domain should be used for organization discovery during authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl<'de> Deserialize<'de> for CreateSelfServiceProfileSsoTicketRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl object::Object for CreateSelfServiceProfileSsoTicketRequestContent {
+    const NAME: &'static str = "CreateSelfServiceProfileSsoTicketRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = None;
+        let mut f_connection_id = None;
+        let mut f_domain_aliases_config = None;
+        let mut f_enabled_clients = None;
+        let mut f_enabled_features = None;
+        let mut f_enabled_organizations = None;
+        let mut f_provisioning_config = None;
+        let mut f_ttl_sec = None;
+        let mut f_use_for_organization_discovery = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "domain_aliases_config" => object::once(
+                    &mut f_domain_aliases_config,
+                    "domain_aliases_config",
+                    de_map.next_value()?,
+                )?,
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                "enabled_organizations" => object::once(
+                    &mut f_enabled_organizations,
+                    "enabled_organizations",
+                    de_map.next_value()?,
+                )?,
+                "provisioning_config" => object::once(
+                    &mut f_provisioning_config,
+                    "provisioning_config",
+                    de_map.next_value()?,
+                )?,
+                "ttl_sec" => object::once(&mut f_ttl_sec, "ttl_sec", de_map.next_value()?)?,
+                "use_for_organization_discovery" => object::once(
+                    &mut f_use_for_organization_discovery,
+                    "use_for_organization_discovery",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            domain_aliases_config: f_domain_aliases_config.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            enabled_organizations: f_enabled_organizations.unwrap_or_default(),
+            provisioning_config: f_provisioning_config.unwrap_or_default(),
+            ttl_sec: f_ttl_sec.unwrap_or_default(),
+            use_for_organization_discovery: f_use_for_organization_discovery.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl fmt::Debug for CreateSelfServiceProfileSsoTicketRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateSelfServiceProfileSsoTicketRequestContent")
+            .field("connection_config", &self.connection_config)
+            .field("connection_id", &self.connection_id)
+            .field("domain_aliases_config", &self.domain_aliases_config)
+            .field("enabled_clients", &self.enabled_clients)
+            .field("enabled_features", &self.enabled_features)
+            .field("enabled_organizations", &self.enabled_organizations)
+            .field("provisioning_config", &self.provisioning_config)
+            .field("ttl_sec", &self.ttl_sec)
+            .field(
+                "use_for_organization_discovery",
+                &self.use_for_organization_discovery,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "self_service_profiles")]
+impl CreateSelfServiceProfileSsoTicketRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketConnectionConfig>,
+    ) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `connection_id`.
+    pub fn connection_id(mut self, value: impl Into<String>) -> Self {
+        self.connection_id = Some(value.into());
+        self
+    }
+
+    /// Sets `domain_aliases_config`.
+    pub fn domain_aliases_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketDomainAliasesConfig>,
+    ) -> Self {
+        self.domain_aliases_config = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_clients`.
+    pub fn enabled_clients(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.enabled_clients = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketEnabledFeatures>,
+    ) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_organizations`.
+    pub fn enabled_organizations(
+        mut self,
+        value: impl Into<Vec<SelfServiceProfileSsoTicketEnabledOrganization>>,
+    ) -> Self {
+        self.enabled_organizations = Some(value.into());
+        self
+    }
+
+    /// Sets `provisioning_config`.
+    pub fn provisioning_config(
+        mut self,
+        value: impl Into<SelfServiceProfileSsoTicketProvisioningConfig>,
+    ) -> Self {
+        self.provisioning_config = Some(value.into());
+        self
+    }
+
+    /// Sets `ttl_sec`.
+    pub fn ttl_sec(mut self, value: impl Into<i64>) -> Self {
+        self.ttl_sec = Some(value.into());
+        self
+    }
+
+    /// Sets `use_for_organization_discovery`.
+    pub fn use_for_organization_discovery(mut self, value: impl Into<bool>) -> Self {
+        self.use_for_organization_discovery = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "self_service_profiles")]
 /// The `CreateSelfServiceProfileSsoTicketResponseContent` object.
 ///
@@ -43,11 +2090,11 @@ impl object::Object for CreateSelfServiceProfileSsoTicketResponseContent {
     const NAME: &'static str = "CreateSelfServiceProfileSsoTicketResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ticket = Default::default();
+        let mut f_ticket = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ticket" => f_ticket = de_map.next_value()?,
+                "ticket" => object::once(&mut f_ticket, "ticket", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -55,7 +2102,7 @@ impl object::Object for CreateSelfServiceProfileSsoTicketResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            ticket: f_ticket,
+            ticket: f_ticket.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -114,10 +2161,14 @@ impl object::Object for CreateTokenExchangeProfileRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action_id" => f_action_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "subject_token_type" => f_subject_token_type = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "action_id" => object::once(&mut f_action_id, "action_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "subject_token_type" => object::once(
+                    &mut f_subject_token_type,
+                    "subject_token_type",
+                    de_map.next_value()?,
+                )?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -222,13 +2273,17 @@ impl object::Object for CreateUserAttributeProfileRequestContent {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_name = None;
         let mut f_user_attributes = None;
-        let mut f_user_id = Default::default();
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = Some(de_map.next_value()?),
-                "user_attributes" => f_user_attributes = Some(de_map.next_value()?),
-                "user_id" => f_user_id = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -238,7 +2293,7 @@ impl object::Object for CreateUserAttributeProfileRequestContent {
         Ok(Self {
             name: object::missing(f_name, "name")?,
             user_attributes: object::missing(f_user_attributes, "user_attributes")?,
-            user_id: f_user_id,
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -293,2218 +2348,3 @@ impl CreateUserAttributeProfileRequestContent {
 ///
 /// The same type as [`UserAttributeProfile`]: the API description gives both the same schema.
 pub type CreateUserAttributeProfileResponseContent = UserAttributeProfile;
-
-#[cfg(feature = "users")]
-/// The `CreateUserAuthenticationMethodRequestContent` object.
-///
-/// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodRequestContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn/passkey authentication methods only. The id of the credential.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn/passkey authentication methods only. The public key, which is encoded as base64.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authentication methods only. The relying party identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for CreateUserAuthenticationMethodRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for CreateUserAuthenticationMethodRequestContent {
-    const NAME: &'static str = "CreateUserAuthenticationMethodRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aaguid = Default::default();
-        let mut f_credential_backed_up = Default::default();
-        let mut f_credential_device_type = Default::default();
-        let mut f_email = Default::default();
-        let mut f_identity_user_id = Default::default();
-        let mut f_key_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_public_key = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_totp_secret = Default::default();
-        let mut f_transports = Default::default();
-        let mut f_type_ = None;
-        let mut f_user_agent = Default::default();
-        let mut f_user_handle = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "aaguid" => f_aaguid = de_map.next_value()?,
-                "credential_backed_up" => f_credential_backed_up = de_map.next_value()?,
-                "credential_device_type" => f_credential_device_type = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "identity_user_id" => f_identity_user_id = de_map.next_value()?,
-                "key_id" => f_key_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
-                }
-                "public_key" => f_public_key = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "totp_secret" => f_totp_secret = de_map.next_value()?,
-                "transports" => f_transports = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "user_agent" => f_user_agent = de_map.next_value()?,
-                "user_handle" => f_user_handle = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            aaguid: f_aaguid,
-            credential_backed_up: f_credential_backed_up,
-            credential_device_type: f_credential_device_type,
-            email: f_email,
-            identity_user_id: f_identity_user_id,
-            key_id: f_key_id,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            public_key: f_public_key,
-            relying_party_identifier: f_relying_party_identifier,
-            totp_secret: f_totp_secret,
-            transports: f_transports,
-            type_: object::missing(f_type_, "type")?,
-            user_agent: f_user_agent,
-            user_handle: f_user_handle,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodRequestContent")
-            .field("aaguid", &self.aaguid)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl CreateUserAuthenticationMethodRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
-        Self {
-            aaguid: None,
-            credential_backed_up: None,
-            credential_device_type: None,
-            email: None,
-            identity_user_id: None,
-            key_id: None,
-            name: None,
-            phone_number: None,
-            preferred_authentication_method: None,
-            public_key: None,
-            relying_party_identifier: None,
-            totp_secret: None,
-            transports: None,
-            type_: type_.into(),
-            user_agent: None,
-            user_handle: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `aaguid`.
-    pub fn aaguid(mut self, value: impl Into<String>) -> Self {
-        self.aaguid = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_backed_up`.
-    pub fn credential_backed_up(mut self, value: impl Into<bool>) -> Self {
-        self.credential_backed_up = Some(value.into());
-        self
-    }
-
-    /// Sets `credential_device_type`.
-    pub fn credential_device_type(mut self, value: impl Into<CredentialDeviceTypeEnum>) -> Self {
-        self.credential_device_type = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `identity_user_id`.
-    pub fn identity_user_id(mut self, value: impl Into<String>) -> Self {
-        self.identity_user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `key_id`.
-    pub fn key_id(mut self, value: impl Into<String>) -> Self {
-        self.key_id = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets `public_key`.
-    pub fn public_key(mut self, value: impl Into<String>) -> Self {
-        self.public_key = Some(value.into());
-        self
-    }
-
-    /// Sets `relying_party_identifier`.
-    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
-        self.relying_party_identifier = Some(value.into());
-        self
-    }
-
-    /// Sets `totp_secret`.
-    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
-        self.totp_secret = Some(value.into());
-        self
-    }
-
-    /// Sets `transports`.
-    pub fn transports(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.transports = Some(value.into());
-        self
-    }
-
-    /// Sets `user_agent`.
-    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
-        self.user_agent = Some(value.into());
-        self
-    }
-
-    /// Sets `user_handle`.
-    pub fn user_handle(mut self, value: impl Into<String>) -> Self {
-        self.user_handle = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The successfully created authentication method.
-///
-/// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateUserAuthenticationMethodResponseContent {
-    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aaguid: Option<String>,
-    /// The `authentication_methods` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
-    /// Authentication method creation date
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Applies to passkeys only. Whether the credential was backed up.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential_backed_up: Option<bool>,
-    /// The `credential_device_type` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The ID of the newly created authentication method (automatically generated by the application)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity_user_id: Option<String>,
-    /// Applies to webauthn authenticators only. The id of the credential.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// A human-readable label to identify the authentication method.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Preferred phone authentication method
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to webauthn authenticators only. The public key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_key: Option<String>,
-    /// Applies to webauthn authenticators only. The relying party identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// Base32 encoded secret for TOTP generation
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transports: Option<Vec<String>>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CreatedUserAuthenticationMethodTypeEnum,
-    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Applies to passkeys only. The user handle of the user identity.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_handle: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for CreateUserAuthenticationMethodResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for CreateUserAuthenticationMethodResponseContent {
-    const NAME: &'static str = "CreateUserAuthenticationMethodResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aaguid = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_credential_backed_up = Default::default();
-        let mut f_credential_device_type = Default::default();
-        let mut f_email = Default::default();
-        let mut f_id = Default::default();
-        let mut f_identity_user_id = Default::default();
-        let mut f_key_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_public_key = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_totp_secret = Default::default();
-        let mut f_transports = Default::default();
-        let mut f_type_ = None;
-        let mut f_user_agent = Default::default();
-        let mut f_user_handle = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "aaguid" => f_aaguid = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "credential_backed_up" => f_credential_backed_up = de_map.next_value()?,
-                "credential_device_type" => f_credential_device_type = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "identity_user_id" => f_identity_user_id = de_map.next_value()?,
-                "key_id" => f_key_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
-                }
-                "public_key" => f_public_key = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "totp_secret" => f_totp_secret = de_map.next_value()?,
-                "transports" => f_transports = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "user_agent" => f_user_agent = de_map.next_value()?,
-                "user_handle" => f_user_handle = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            aaguid: f_aaguid,
-            authentication_methods: f_authentication_methods,
-            created_at: f_created_at,
-            credential_backed_up: f_credential_backed_up,
-            credential_device_type: f_credential_device_type,
-            email: f_email,
-            id: f_id,
-            identity_user_id: f_identity_user_id,
-            key_id: f_key_id,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            public_key: f_public_key,
-            relying_party_identifier: f_relying_party_identifier,
-            totp_secret: f_totp_secret,
-            transports: f_transports,
-            type_: object::missing(f_type_, "type")?,
-            user_agent: f_user_agent,
-            user_handle: f_user_handle,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserAuthenticationMethodResponseContent")
-            .field("aaguid", &self.aaguid)
-            .field("authentication_methods", &self.authentication_methods)
-            .field("created_at", &self.created_at)
-            .field("credential_backed_up", &self.credential_backed_up)
-            .field("credential_device_type", &self.credential_device_type)
-            .field("email", &self.email)
-            .field("id", &self.id)
-            .field("identity_user_id", &self.identity_user_id)
-            .field("key_id", &self.key_id)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("public_key", &self.public_key)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("transports", &self.transports)
-            .field("type_", &self.type_)
-            .field("user_agent", &self.user_agent)
-            .field("user_handle", &self.user_handle)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `CreateUserRequestContent` object.
-///
-/// The body of `POST /users` (`users_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateUserRequestContent {
-    /// The `app_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Name of the connection this user should be created in.
-    pub connection: String,
-    /// The user's email.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false). User will receive a verification email after creation if `email_verified` is false or not specified
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// The user's family name(s).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// The user's given name(s).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// The user's full name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The user's nickname.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Initial password for this user. Only valid for auth0 connection strategy.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    /// The user's phone number (following the E.164 recommendation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// A URI pointing to the user's picture.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// The external user's id provided by the identity provider.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// The user's username. Only valid if the connection requires a username.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Whether the user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verify_email: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for CreateUserRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for CreateUserRequestContent {
-    const NAME: &'static str = "CreateUserRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_blocked = Default::default();
-        let mut f_connection = None;
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nickname = Default::default();
-        let mut f_password = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_picture = Default::default();
-        let mut f_user_id = Default::default();
-        let mut f_user_metadata = Default::default();
-        let mut f_username = Default::default();
-        let mut f_verify_email = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "blocked" => f_blocked = de_map.next_value()?,
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nickname" => f_nickname = de_map.next_value()?,
-                "password" => f_password = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
-                "verify_email" => f_verify_email = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_metadata: f_app_metadata,
-            blocked: f_blocked,
-            connection: object::missing(f_connection, "connection")?,
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
-            name: f_name,
-            nickname: f_nickname,
-            password: f_password,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            picture: f_picture,
-            user_id: f_user_id,
-            user_metadata: f_user_metadata,
-            username: f_username,
-            verify_email: f_verify_email,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for CreateUserRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateUserRequestContent")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("connection", &self.connection)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
-            .field("verify_email", &self.verify_email)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl CreateUserRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection: impl Into<String>) -> Self {
-        Self {
-            app_metadata: None,
-            blocked: None,
-            connection: connection.into(),
-            email: None,
-            email_verified: None,
-            family_name: None,
-            given_name: None,
-            name: None,
-            nickname: None,
-            password: None,
-            phone_number: None,
-            phone_verified: None,
-            picture: None,
-            user_id: None,
-            user_metadata: None,
-            username: None,
-            verify_email: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `app_metadata`.
-    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.app_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked`.
-    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
-        self.blocked = Some(value.into());
-        self
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `email_verified`.
-    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
-        self.email_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `family_name`.
-    pub fn family_name(mut self, value: impl Into<String>) -> Self {
-        self.family_name = Some(value.into());
-        self
-    }
-
-    /// Sets `given_name`.
-    pub fn given_name(mut self, value: impl Into<String>) -> Self {
-        self.given_name = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `nickname`.
-    pub fn nickname(mut self, value: impl Into<String>) -> Self {
-        self.nickname = Some(value.into());
-        self
-    }
-
-    /// Sets `password`.
-    pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_verified`.
-    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
-        self.phone_verified = Some(value.into());
-        self
-    }
-
-    /// Sets `picture`.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Some(value.into());
-        self
-    }
-
-    /// Sets `user_id`.
-    pub fn user_id(mut self, value: impl Into<String>) -> Self {
-        self.user_id = Some(value.into());
-        self
-    }
-
-    /// Sets `user_metadata`.
-    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.user_metadata = Some(value.into());
-        self
-    }
-
-    /// Sets `username`.
-    pub fn username(mut self, value: impl Into<String>) -> Self {
-        self.username = Some(value.into());
-        self
-    }
-
-    /// Sets `verify_email`.
-    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
-        self.verify_email = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `CreateUserResponseContent` schema.
-///
-/// The answer of `POST /users` (`users_create`).
-///
-/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
-pub type CreateUserResponseContent = UserResponseSchema;
-
-#[cfg(feature = "experimentation")]
-/// The `CreateVariationRequestContent` object.
-///
-/// The body of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateVariationRequestContent {
-    /// A description of what this variation controls
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A human-readable name for the variation
-    pub name: String,
-    /// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
-    pub overrides: BTreeMap<String, VariationOverrideValue>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "experimentation")]
-impl<'de> Deserialize<'de> for CreateVariationRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl object::Object for CreateVariationRequestContent {
-    const NAME: &'static str = "CreateVariationRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = None;
-        let mut f_overrides = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "overrides" => f_overrides = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            description: f_description,
-            name: object::missing(f_name, "name")?,
-            overrides: object::missing(f_overrides, "overrides")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl fmt::Debug for CreateVariationRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVariationRequestContent")
-            .field("description", &self.description)
-            .field("name", &self.name)
-            .field("overrides", &Keys(&self.overrides))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "experimentation")]
-impl CreateVariationRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        name: impl Into<String>,
-        overrides: impl Into<BTreeMap<String, VariationOverrideValue>>,
-    ) -> Self {
-        Self {
-            description: None,
-            name: name.into(),
-            overrides: overrides.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "experimentation")]
-/// The `CreateVariationResponseContent` schema.
-///
-/// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
-///
-/// The same type as [`Variation`]: the API description gives both the same schema.
-pub type CreateVariationResponseContent = Variation;
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `CreateVerifiableCredentialTemplateRequestContent` object.
-///
-/// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateVerifiableCredentialTemplateRequestContent {
-    /// The `custom_certificate_authority` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_certificate_authority: Option<String>,
-    /// The `dialect` field.
-    pub dialect: String,
-    /// The `name` field.
-    pub name: String,
-    /// The `presentation` field.
-    pub presentation: MdlPresentationRequest,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// The `well_known_trusted_issuers` field.
-    pub well_known_trusted_issuers: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl<'de> Deserialize<'de> for CreateVerifiableCredentialTemplateRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl object::Object for CreateVerifiableCredentialTemplateRequestContent {
-    const NAME: &'static str = "CreateVerifiableCredentialTemplateRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom_certificate_authority = Default::default();
-        let mut f_dialect = None;
-        let mut f_name = None;
-        let mut f_presentation = None;
-        let mut f_type_ = None;
-        let mut f_well_known_trusted_issuers = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "custom_certificate_authority" => {
-                    f_custom_certificate_authority = de_map.next_value()?
-                }
-                "dialect" => f_dialect = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "presentation" => f_presentation = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "well_known_trusted_issuers" => {
-                    f_well_known_trusted_issuers = Some(de_map.next_value()?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            custom_certificate_authority: f_custom_certificate_authority,
-            dialect: object::missing(f_dialect, "dialect")?,
-            name: object::missing(f_name, "name")?,
-            presentation: object::missing(f_presentation, "presentation")?,
-            type_: object::missing(f_type_, "type")?,
-            well_known_trusted_issuers: object::missing(
-                f_well_known_trusted_issuers,
-                "well_known_trusted_issuers",
-            )?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
-            .field(
-                "custom_certificate_authority",
-                &self.custom_certificate_authority,
-            )
-            .field("dialect", &self.dialect)
-            .field("name", &self.name)
-            .field("presentation", &self.presentation)
-            .field("type_", &self.type_)
-            .field(
-                "well_known_trusted_issuers",
-                &self.well_known_trusted_issuers,
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-impl CreateVerifiableCredentialTemplateRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        dialect: impl Into<String>,
-        name: impl Into<String>,
-        presentation: impl Into<MdlPresentationRequest>,
-        type_: impl Into<String>,
-        well_known_trusted_issuers: impl Into<String>,
-    ) -> Self {
-        Self {
-            custom_certificate_authority: None,
-            dialect: dialect.into(),
-            name: name.into(),
-            presentation: presentation.into(),
-            type_: type_.into(),
-            well_known_trusted_issuers: well_known_trusted_issuers.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `custom_certificate_authority`.
-    pub fn custom_certificate_authority(mut self, value: impl Into<String>) -> Self {
-        self.custom_certificate_authority = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "verifiable_credentials")]
-/// The `CreateVerifiableCredentialTemplateResponseContent` schema.
-///
-/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
-///
-/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
-pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
-
-#[cfg(feature = "jobs")]
-/// The `CreateVerificationEmailRequestContent` object.
-///
-/// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailRequestContent {
-    /// client_id of the client (application). If no value provided, the global Client ID will be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `identity` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
-    /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// user_id of the user to send the verification email to.
-    pub user_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl<'de> Deserialize<'de> for CreateVerificationEmailRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl object::Object for CreateVerificationEmailRequestContent {
-    const NAME: &'static str = "CreateVerificationEmailRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_identity = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_user_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "identity" => f_identity = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_id: f_client_id,
-            identity: f_identity,
-            organization_id: f_organization_id,
-            user_id: object::missing(f_user_id, "user_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateVerificationEmailRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailRequestContent")
-            .field("client_id", &self.client_id)
-            .field("identity", &self.identity)
-            .field("organization_id", &self.organization_id)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl CreateVerificationEmailRequestContent {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(user_id: impl Into<String>) -> Self {
-        Self {
-            client_id: None,
-            identity: None,
-            organization_id: None,
-            user_id: user_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `client_id`.
-    pub fn client_id(mut self, value: impl Into<String>) -> Self {
-        self.client_id = Some(value.into());
-        self
-    }
-
-    /// Sets `identity`.
-    pub fn identity(mut self, value: impl Into<Identity>) -> Self {
-        self.identity = Some(value.into());
-        self
-    }
-
-    /// Sets `organization_id`.
-    pub fn organization_id(mut self, value: impl Into<String>) -> Self {
-        self.organization_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "jobs")]
-/// The `CreateVerificationEmailResponseContent` object.
-///
-/// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CreateVerificationEmailResponseContent {
-    /// When this job was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// ID of this job.
-    pub id: String,
-    /// Status of this job.
-    pub status: String,
-    /// Type of job this is.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "jobs")]
-impl<'de> Deserialize<'de> for CreateVerificationEmailResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl object::Object for CreateVerificationEmailResponseContent {
-    const NAME: &'static str = "CreateVerificationEmailResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_id = None;
-        let mut f_status = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            created_at: f_created_at,
-            id: object::missing(f_id, "id")?,
-            status: object::missing(f_status, "status")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "jobs")]
-impl fmt::Debug for CreateVerificationEmailResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateVerificationEmailResponseContent")
-            .field("created_at", &self.created_at)
-            .field("id", &self.id)
-            .field("status", &self.status)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `CreatedAuthenticationMethodTypeEnum`.
-    pub enum CreatedAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
-    pub enum CreatedUserAuthenticationMethodTypeEnum {
-        /// `phone`
-        Phone = "phone",
-        /// `email`
-        Email = "email",
-        /// `totp`
-        Totp = "totp",
-        /// `webauthn-roaming`
-        WebauthnRoaming = "webauthn-roaming",
-        /// `passkey`
-        Passkey = "passkey",
-    }
-}
-
-#[cfg(feature = "users")]
-string_enum! {
-    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
-    pub enum CredentialDeviceTypeEnum {
-        /// `single_device`
-        SingleDevice = "single_device",
-        /// `multi_device`
-        MultiDevice = "multi_device",
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-/// The `CredentialId` object.
-///
-/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
-///
-/// Also named [`AculClientFilterById`], [`AculDomainFilterById`], [`AculOrganizationFilterById`], [`CreatePublicKeyDeviceCredentialResponseContent`], [`EventStreamCloudEventGroupMemberAddedObjectMember0`], [`EventStreamCloudEventGroupMemberDeletedObjectMember0`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CredentialId {
-    /// Credential ID
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl<'de> Deserialize<'de> for CredentialId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl object::Object for CredentialId {
-    const NAME: &'static str = "CredentialId";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            id: object::missing(f_id, "id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl fmt::Debug for CredentialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CredentialId")
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(
-    feature = "clients",
-    feature = "device_credentials",
-    feature = "prompts"
-))]
-impl CredentialId {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-/// Configure the connection to be used as a Requesting Application for Cross App Access.
-///
-/// Also named [`ConnectionAuthenticationPurpose`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CrossAppAccessRequestingApp {
-    /// Set to `true` to enable the connection as a Requesting Application for Cross App Access.
-    pub active: bool,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl<'de> Deserialize<'de> for CrossAppAccessRequestingApp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl object::Object for CrossAppAccessRequestingApp {
-    const NAME: &'static str = "CrossAppAccessRequestingApp";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: object::missing(f_active, "active")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl fmt::Debug for CrossAppAccessRequestingApp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CrossAppAccessRequestingApp")
-            .field("active", &self.active)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "clients", feature = "connections"))]
-impl CrossAppAccessRequestingApp {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(active: impl Into<bool>) -> Self {
-        Self {
-            active: active.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// CSP directives map. Keys are directive names, values are arrays of directive values.
-pub type CspDirectives = BTreeMap<String, Vec<String>>;
-
-#[cfg(feature = "tenants")]
-string_enum! {
-    /// The values of `CspFlag`.
-    pub enum CspFlag {
-        /// `upgrade-insecure-requests`
-        UpgradeInsecureRequests = "upgrade-insecure-requests",
-        /// `block-all-mixed-content`
-        BlockAllMixedContent = "block-all-mixed-content",
-    }
-}
-
-#[cfg(feature = "full")]
-/// CSP flags (bare directives without values).
-pub type CspFlags = Vec<CspFlag>;
-
-#[cfg(feature = "full")]
-/// Array of CSP policies (enforcing and/or reporting).
-pub type CspPolicies = Vec<CspPolicy>;
-
-#[cfg(feature = "tenants")]
-/// A single CSP policy with mode, directives, flags, and optional reporting.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CspPolicy {
-    /// The `directives` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub directives: Option<BTreeMap<String, Vec<String>>>,
-    /// The `flags` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flags: Option<Vec<CspFlag>>,
-    /// The `mode` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<CspPolicyMode>,
-    /// The `reporting` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reporting: Option<CspPolicyReporting>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl<'de> Deserialize<'de> for CspPolicy {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl object::Object for CspPolicy {
-    const NAME: &'static str = "CspPolicy";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_directives = Default::default();
-        let mut f_flags = Default::default();
-        let mut f_mode = Default::default();
-        let mut f_reporting = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "directives" => f_directives = de_map.next_value()?,
-                "flags" => f_flags = de_map.next_value()?,
-                "mode" => f_mode = de_map.next_value()?,
-                "reporting" => f_reporting = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            directives: f_directives,
-            flags: f_flags,
-            mode: f_mode,
-            reporting: f_reporting,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicy")
-            .field("directives", &Keys(&self.directives))
-            .field("flags", &self.flags)
-            .field("mode", &self.mode)
-            .field("reporting", &self.reporting)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspPolicy {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `directives`.
-    pub fn directives(mut self, value: impl Into<BTreeMap<String, Vec<String>>>) -> Self {
-        self.directives = Some(value.into());
-        self
-    }
-
-    /// Sets `flags`.
-    pub fn flags(mut self, value: impl Into<Vec<CspFlag>>) -> Self {
-        self.flags = Some(value.into());
-        self
-    }
-
-    /// Sets `mode`.
-    pub fn mode(mut self, value: impl Into<CspPolicyMode>) -> Self {
-        self.mode = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting`.
-    pub fn reporting(mut self, value: impl Into<CspPolicyReporting>) -> Self {
-        self.reporting = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-string_enum! {
-    /// Policy mode: enforcing or reporting.
-    pub enum CspPolicyMode {
-        /// `enforcing`
-        Enforcing = "enforcing",
-        /// `reporting`
-        Reporting = "reporting",
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// Per-policy reporting configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CspPolicyReporting {
-    /// Report-To group name for modern reporting.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report_to_group: Option<String>,
-    /// HTTPS endpoint for CSP violation reports.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report_uri: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl<'de> Deserialize<'de> for CspPolicyReporting {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl object::Object for CspPolicyReporting {
-    const NAME: &'static str = "CspPolicyReporting";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_report_to_group = Default::default();
-        let mut f_report_uri = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "report_to_group" => f_report_to_group = de_map.next_value()?,
-                "report_uri" => f_report_uri = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            report_to_group: f_report_to_group,
-            report_uri: f_report_uri,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspPolicyReporting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspPolicyReporting")
-            .field("report_to_group", &self.report_to_group)
-            .field("report_uri", &self.report_uri)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspPolicyReporting {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `report_to_group`.
-    pub fn report_to_group(mut self, value: impl Into<String>) -> Self {
-        self.report_to_group = Some(value.into());
-        self
-    }
-
-    /// Sets `report_uri`.
-    pub fn report_uri(mut self, value: impl Into<String>) -> Self {
-        self.report_uri = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// Report-To header configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CspReportTo {
-    /// The `endpoints` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoints: Option<Vec<CspReportToEndpoint>>,
-    /// Reporting group identifier.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// Maximum age in seconds for the Report-To header.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl<'de> Deserialize<'de> for CspReportTo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl object::Object for CspReportTo {
-    const NAME: &'static str = "CspReportTo";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_endpoints = Default::default();
-        let mut f_group = Default::default();
-        let mut f_max_age = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "endpoints" => f_endpoints = de_map.next_value()?,
-                "group" => f_group = de_map.next_value()?,
-                "max_age" => f_max_age = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            endpoints: f_endpoints,
-            group: f_group,
-            max_age: f_max_age,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspReportTo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspReportTo")
-            .field("endpoints", &self.endpoints)
-            .field("group", &self.group)
-            .field("max_age", &self.max_age)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspReportTo {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `endpoints`.
-    pub fn endpoints(mut self, value: impl Into<Vec<CspReportToEndpoint>>) -> Self {
-        self.endpoints = Some(value.into());
-        self
-    }
-
-    /// Sets `group`.
-    pub fn group(mut self, value: impl Into<String>) -> Self {
-        self.group = Some(value.into());
-        self
-    }
-
-    /// Sets `max_age`.
-    pub fn max_age(mut self, value: impl Into<i64>) -> Self {
-        self.max_age = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "tenants")]
-/// A single reporting endpoint.
-///
-/// The same type as [`BrandingFont`]: the API description gives both the same schema.
-pub type CspReportToEndpoint = BrandingFont;
-
-#[cfg(feature = "full")]
-/// Array of reporting endpoints.
-pub type CspReportToEndpoints = Vec<CspReportToEndpoint>;
-
-#[cfg(feature = "full")]
-/// Reporting-Endpoints header configuration (key-value pairs).
-pub type CspReportingEndpoints = BTreeMap<String, String>;
-
-#[cfg(feature = "tenants")]
-/// Global reporting infrastructure configuration.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CspReportingInfrastructure {
-    /// The `report_to` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report_to: Option<CspReportTo>,
-    /// The `reporting_endpoints` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reporting_endpoints: Option<BTreeMap<String, String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl<'de> Deserialize<'de> for CspReportingInfrastructure {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl object::Object for CspReportingInfrastructure {
-    const NAME: &'static str = "CspReportingInfrastructure";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_report_to = Default::default();
-        let mut f_reporting_endpoints = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "report_to" => f_report_to = de_map.next_value()?,
-                "reporting_endpoints" => f_reporting_endpoints = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            report_to: f_report_to,
-            reporting_endpoints: f_reporting_endpoints,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for CspReportingInfrastructure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CspReportingInfrastructure")
-            .field("report_to", &self.report_to)
-            .field("reporting_endpoints", &Keys(&self.reporting_endpoints))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl CspReportingInfrastructure {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `report_to`.
-    pub fn report_to(mut self, value: impl Into<CspReportTo>) -> Self {
-        self.report_to = Some(value.into());
-        self
-    }
-
-    /// Sets `reporting_endpoints`.
-    pub fn reporting_endpoints(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.reporting_endpoints = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// The `CustomDomain` object.
-///
-/// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
-///
-/// Also named [`GetCustomDomainResponseContent`], [`GetDefaultCustomDomainResponseContent`], [`UpdateDefaultCustomDomainResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CustomDomain {
-    /// The `certificate` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<DomainCertificate>,
-    /// The HTTP header to fetch the client's IP address
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_client_ip_header: Option<String>,
-    /// ID of the custom domain.
-    pub custom_domain_id: String,
-    /// Domain name.
-    pub domain: String,
-    /// The `domain_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_metadata: Option<BTreeMap<String, String>>,
-    /// Whether this is the default custom domain (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Intermediate address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin_domain_name: Option<String>,
-    /// Whether this is a primary domain (true) or not (false).
-    pub primary: bool,
-    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relying_party_identifier: Option<String>,
-    /// The `status` field.
-    pub status: CustomDomainStatusFilterEnum,
-    /// The TLS version policy
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_policy: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: CustomDomainTypeEnum,
-    /// The `verification` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<DomainVerification>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "custom_domains")]
-impl<'de> Deserialize<'de> for CustomDomain {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl object::Object for CustomDomain {
-    const NAME: &'static str = "CustomDomain";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_certificate = Default::default();
-        let mut f_custom_client_ip_header = Default::default();
-        let mut f_custom_domain_id = None;
-        let mut f_domain = None;
-        let mut f_domain_metadata = Default::default();
-        let mut f_is_default = Default::default();
-        let mut f_origin_domain_name = Default::default();
-        let mut f_primary = None;
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_status = None;
-        let mut f_tls_policy = Default::default();
-        let mut f_type_ = None;
-        let mut f_verification = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "certificate" => f_certificate = de_map.next_value()?,
-                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
-                "custom_domain_id" => f_custom_domain_id = Some(de_map.next_value()?),
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
-                "is_default" => f_is_default = de_map.next_value()?,
-                "origin_domain_name" => f_origin_domain_name = de_map.next_value()?,
-                "primary" => f_primary = Some(de_map.next_value()?),
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "tls_policy" => f_tls_policy = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "verification" => f_verification = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            certificate: f_certificate,
-            custom_client_ip_header: f_custom_client_ip_header,
-            custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
-            domain: object::missing(f_domain, "domain")?,
-            domain_metadata: f_domain_metadata,
-            is_default: f_is_default,
-            origin_domain_name: f_origin_domain_name,
-            primary: object::missing(f_primary, "primary")?,
-            relying_party_identifier: f_relying_party_identifier,
-            status: object::missing(f_status, "status")?,
-            tls_policy: f_tls_policy,
-            type_: object::missing(f_type_, "type")?,
-            verification: f_verification,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-impl fmt::Debug for CustomDomain {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomDomain")
-            .field("certificate", &self.certificate)
-            .field("custom_client_ip_header", &self.custom_client_ip_header)
-            .field("custom_domain_id", &self.custom_domain_id)
-            .field("domain", &self.domain)
-            .field("domain_metadata", &Keys(&self.domain_metadata))
-            .field("is_default", &self.is_default)
-            .field("origin_domain_name", &self.origin_domain_name)
-            .field("primary", &self.primary)
-            .field("relying_party_identifier", &self.relying_party_identifier)
-            .field("status", &self.status)
-            .field("tls_policy", &self.tls_policy)
-            .field("type_", &self.type_)
-            .field("verification", &self.verification)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `CustomDomainCustomClientIpHeader` schema.
-pub type CustomDomainCustomClientIpHeader = CustomDomainCustomClientIpHeaderEnum;
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// The HTTP header to fetch the client's IP address
-    pub enum CustomDomainCustomClientIpHeaderEnum {
-        /// `true-client-ip`
-        TrueClientIp = "true-client-ip",
-        /// `cf-connecting-ip`
-        CfConnectingIp = "cf-connecting-ip",
-        /// `x-forwarded-for`
-        XForwardedFor = "x-forwarded-for",
-        /// `x-azure-clientip`
-        XAzureClientip = "x-azure-clientip",
-        /// The empty string.
-        Empty = "",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-/// Custom domain provisioning type. Must be `auth0_managed_certs` or `self_managed_certs`.
-///
-/// The same type as [`CustomDomainTypeEnum`]: the API description gives both the same schema.
-pub type CustomDomainProvisioningTypeEnum = CustomDomainTypeEnum;
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain configuration status. Can be `failed`, `pending_verification`, or `ready`.
-    pub enum CustomDomainStatusFilterEnum {
-        /// `pending_verification`
-        PendingVerification = "pending_verification",
-        /// `ready`
-        Ready = "ready",
-        /// `failed`
-        Failed = "failed",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain TLS policy. Must be `recommended`, includes TLS 1.2.
-    pub enum CustomDomainTlsPolicyEnum {
-        /// `recommended`
-        Recommended = "recommended",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain provisioning type. Can be `auth0_managed_certs` or `self_managed_certs`.
-    pub enum CustomDomainTypeEnum {
-        /// `auth0_managed_certs`
-        Auth0ManagedCerts = "auth0_managed_certs",
-        /// `self_managed_certs`
-        SelfManagedCerts = "self_managed_certs",
-    }
-}
-
-#[cfg(feature = "custom_domains")]
-string_enum! {
-    /// Custom domain verification method. Must be `txt`.
-    pub enum CustomDomainVerificationMethodEnum {
-        /// `txt`
-        Txt = "txt",
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderConfiguration` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CustomProviderConfiguration {
-    /// The `delivery_methods` field.
-    pub delivery_methods: Vec<CustomProviderDeliveryMethodEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for CustomProviderConfiguration {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "branding")]
-impl object::Object for CustomProviderConfiguration {
-    const NAME: &'static str = "CustomProviderConfiguration";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_delivery_methods = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "delivery_methods" => f_delivery_methods = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            delivery_methods: object::missing(f_delivery_methods, "delivery_methods")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for CustomProviderConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomProviderConfiguration")
-            .field("delivery_methods", &self.delivery_methods)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl CustomProviderConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(delivery_methods: impl Into<Vec<CustomProviderDeliveryMethodEnum>>) -> Self {
-        Self {
-            delivery_methods: delivery_methods.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderCredentials` schema.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type CustomProviderCredentials = ClientAddonOag;
-
-#[cfg(feature = "branding")]
-/// The `CustomProviderDeliveryMethodEnum` schema.
-///
-/// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
-pub type CustomProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Key algorithm
-    pub enum CustomSigningKeyAlgorithmEnum {
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS384`
-        Rs384 = "RS384",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `ES256`
-        Es256 = "ES256",
-        /// `ES384`
-        Es384 = "ES384",
-        /// `ES512`
-        Es512 = "ES512",
-        /// `PS256`
-        Ps256 = "PS256",
-        /// `PS384`
-        Ps384 = "PS384",
-        /// `PS512`
-        Ps512 = "PS512",
-    }
-}
-
-#[cfg(feature = "keys")]
-string_enum! {
-    /// Curve
-    pub enum CustomSigningKeyCurveEnum {
-        /// `P-256`
-        P256 = "P-256",
-        /// `P-384`
-        P384 = "P-384",
-        /// `P-521`
-        P521 = "P-521",
-    }
-}

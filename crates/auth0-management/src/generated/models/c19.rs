@@ -14,6 +14,2367 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "users")]
+/// The `CreateUserAuthenticationMethodRequestContent` object.
+///
+/// The body of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateUserAuthenticationMethodRequestContent {
+    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+    /// Applies to passkeys only. Whether the credential was backed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_backed_up: Option<bool>,
+    /// The `credential_device_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
+    /// Applies to email authentication methods only. The email address used to send verification messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_user_id: Option<String>,
+    /// Applies to webauthn/passkey authentication methods only. The id of the credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A human-readable label to identify the authentication method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn/passkey authentication methods only. The public key, which is encoded as base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Applies to webauthn authentication methods only. The relying party identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// Base32 encoded secret for TOTP generation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transports: Option<Vec<String>>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CreatedUserAuthenticationMethodTypeEnum,
+    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Applies to passkeys only. The user handle of the user identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_handle: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for CreateUserAuthenticationMethodRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for CreateUserAuthenticationMethodRequestContent {
+    const NAME: &'static str = "CreateUserAuthenticationMethodRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_aaguid = None;
+        let mut f_credential_backed_up = None;
+        let mut f_credential_device_type = None;
+        let mut f_email = None;
+        let mut f_identity_user_id = None;
+        let mut f_key_id = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_public_key = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_totp_secret = None;
+        let mut f_transports = None;
+        let mut f_type_ = None;
+        let mut f_user_agent = None;
+        let mut f_user_handle = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "aaguid" => object::once(&mut f_aaguid, "aaguid", de_map.next_value()?)?,
+                "credential_backed_up" => object::once(
+                    &mut f_credential_backed_up,
+                    "credential_backed_up",
+                    de_map.next_value()?,
+                )?,
+                "credential_device_type" => object::once(
+                    &mut f_credential_device_type,
+                    "credential_device_type",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "identity_user_id" => object::once(
+                    &mut f_identity_user_id,
+                    "identity_user_id",
+                    de_map.next_value()?,
+                )?,
+                "key_id" => object::once(&mut f_key_id, "key_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "totp_secret" => {
+                    object::once(&mut f_totp_secret, "totp_secret", de_map.next_value()?)?
+                }
+                "transports" => {
+                    object::once(&mut f_transports, "transports", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
+                "user_handle" => {
+                    object::once(&mut f_user_handle, "user_handle", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            aaguid: f_aaguid.unwrap_or_default(),
+            credential_backed_up: f_credential_backed_up.unwrap_or_default(),
+            credential_device_type: f_credential_device_type.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            identity_user_id: f_identity_user_id.unwrap_or_default(),
+            key_id: f_key_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            totp_secret: f_totp_secret.unwrap_or_default(),
+            transports: f_transports.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            user_agent: f_user_agent.unwrap_or_default(),
+            user_handle: f_user_handle.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for CreateUserAuthenticationMethodRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUserAuthenticationMethodRequestContent")
+            .field("aaguid", &self.aaguid)
+            .field("credential_backed_up", &self.credential_backed_up)
+            .field("credential_device_type", &self.credential_device_type)
+            .field("email", &self.email)
+            .field("identity_user_id", &self.identity_user_id)
+            .field("key_id", &self.key_id)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
+            .field("transports", &self.transports)
+            .field("type_", &self.type_)
+            .field("user_agent", &self.user_agent)
+            .field("user_handle", &self.user_handle)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+impl CreateUserAuthenticationMethodRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<CreatedUserAuthenticationMethodTypeEnum>) -> Self {
+        Self {
+            aaguid: None,
+            credential_backed_up: None,
+            credential_device_type: None,
+            email: None,
+            identity_user_id: None,
+            key_id: None,
+            name: None,
+            phone_number: None,
+            preferred_authentication_method: None,
+            public_key: None,
+            relying_party_identifier: None,
+            totp_secret: None,
+            transports: None,
+            type_: type_.into(),
+            user_agent: None,
+            user_handle: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `aaguid`.
+    pub fn aaguid(mut self, value: impl Into<String>) -> Self {
+        self.aaguid = Some(value.into());
+        self
+    }
+
+    /// Sets `credential_backed_up`.
+    pub fn credential_backed_up(mut self, value: impl Into<bool>) -> Self {
+        self.credential_backed_up = Some(value.into());
+        self
+    }
+
+    /// Sets `credential_device_type`.
+    pub fn credential_device_type(mut self, value: impl Into<CredentialDeviceTypeEnum>) -> Self {
+        self.credential_device_type = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `identity_user_id`.
+    pub fn identity_user_id(mut self, value: impl Into<String>) -> Self {
+        self.identity_user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `key_id`.
+    pub fn key_id(mut self, value: impl Into<String>) -> Self {
+        self.key_id = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_authentication_method`.
+    pub fn preferred_authentication_method(
+        mut self,
+        value: impl Into<PreferredAuthenticationMethodEnum>,
+    ) -> Self {
+        self.preferred_authentication_method = Some(value.into());
+        self
+    }
+
+    /// Sets `public_key`.
+    pub fn public_key(mut self, value: impl Into<String>) -> Self {
+        self.public_key = Some(value.into());
+        self
+    }
+
+    /// Sets `relying_party_identifier`.
+    pub fn relying_party_identifier(mut self, value: impl Into<String>) -> Self {
+        self.relying_party_identifier = Some(value.into());
+        self
+    }
+
+    /// Sets `totp_secret`.
+    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
+        self.totp_secret = Some(value.into());
+        self
+    }
+
+    /// Sets `transports`.
+    pub fn transports(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.transports = Some(value.into());
+        self
+    }
+
+    /// Sets `user_agent`.
+    pub fn user_agent(mut self, value: impl Into<String>) -> Self {
+        self.user_agent = Some(value.into());
+        self
+    }
+
+    /// Sets `user_handle`.
+    pub fn user_handle(mut self, value: impl Into<String>) -> Self {
+        self.user_handle = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "users")]
+/// The successfully created authentication method.
+///
+/// The answer of `POST /users/{id}/authentication-methods` (`users_authenticationMethods_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateUserAuthenticationMethodResponseContent {
+    /// Applies to passkeys only. Authenticator Attestation Globally Unique Identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+    /// The `authentication_methods` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication_methods: Option<Vec<UserAuthenticationMethodProperties>>,
+    /// Authentication method creation date
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Applies to passkeys only. Whether the credential was backed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_backed_up: Option<bool>,
+    /// The `credential_device_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_device_type: Option<CredentialDeviceTypeEnum>,
+    /// Applies to email authentication methods only. The email address used to send verification messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The ID of the newly created authentication method (automatically generated by the application)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Applies to passkeys only. The ID of the user identity linked with the authentication method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_user_id: Option<String>,
+    /// Applies to webauthn authenticators only. The id of the credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A human-readable label to identify the authentication method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Preferred phone authentication method
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to webauthn authenticators only. The public key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Applies to webauthn authenticators only. The relying party identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// Base32 encoded secret for TOTP generation
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// Applies to passkeys only. The transports used by clients to communicate with the authenticator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transports: Option<Vec<String>>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CreatedUserAuthenticationMethodTypeEnum,
+    /// Applies to passkeys only. The user-agent of the browser used to create the passkey.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Applies to passkeys only. The user handle of the user identity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_handle: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for CreateUserAuthenticationMethodResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for CreateUserAuthenticationMethodResponseContent {
+    const NAME: &'static str = "CreateUserAuthenticationMethodResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_aaguid = None;
+        let mut f_authentication_methods = None;
+        let mut f_created_at = None;
+        let mut f_credential_backed_up = None;
+        let mut f_credential_device_type = None;
+        let mut f_email = None;
+        let mut f_id = None;
+        let mut f_identity_user_id = None;
+        let mut f_key_id = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_public_key = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_totp_secret = None;
+        let mut f_transports = None;
+        let mut f_type_ = None;
+        let mut f_user_agent = None;
+        let mut f_user_handle = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "aaguid" => object::once(&mut f_aaguid, "aaguid", de_map.next_value()?)?,
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "credential_backed_up" => object::once(
+                    &mut f_credential_backed_up,
+                    "credential_backed_up",
+                    de_map.next_value()?,
+                )?,
+                "credential_device_type" => object::once(
+                    &mut f_credential_device_type,
+                    "credential_device_type",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "identity_user_id" => object::once(
+                    &mut f_identity_user_id,
+                    "identity_user_id",
+                    de_map.next_value()?,
+                )?,
+                "key_id" => object::once(&mut f_key_id, "key_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "totp_secret" => {
+                    object::once(&mut f_totp_secret, "totp_secret", de_map.next_value()?)?
+                }
+                "transports" => {
+                    object::once(&mut f_transports, "transports", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
+                "user_handle" => {
+                    object::once(&mut f_user_handle, "user_handle", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            aaguid: f_aaguid.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            credential_backed_up: f_credential_backed_up.unwrap_or_default(),
+            credential_device_type: f_credential_device_type.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            identity_user_id: f_identity_user_id.unwrap_or_default(),
+            key_id: f_key_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            totp_secret: f_totp_secret.unwrap_or_default(),
+            transports: f_transports.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            user_agent: f_user_agent.unwrap_or_default(),
+            user_handle: f_user_handle.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for CreateUserAuthenticationMethodResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUserAuthenticationMethodResponseContent")
+            .field("aaguid", &self.aaguid)
+            .field("authentication_methods", &self.authentication_methods)
+            .field("created_at", &self.created_at)
+            .field("credential_backed_up", &self.credential_backed_up)
+            .field("credential_device_type", &self.credential_device_type)
+            .field("email", &self.email)
+            .field("id", &self.id)
+            .field("identity_user_id", &self.identity_user_id)
+            .field("key_id", &self.key_id)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("public_key", &self.public_key)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
+            .field("transports", &self.transports)
+            .field("type_", &self.type_)
+            .field("user_agent", &self.user_agent)
+            .field("user_handle", &self.user_handle)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `CreateUserRequestContent` object.
+///
+/// The body of `POST /users` (`users_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateUserRequestContent {
+    /// The `app_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// Name of the connection this user should be created in.
+    pub connection: String,
+    /// The user's email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false). User will receive a verification email after creation if `email_verified` is false or not specified
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// The user's family name(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// The user's given name(s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// The user's full name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user's nickname.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Initial password for this user. Only valid for auth0 connection strategy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The user's phone number (following the E.164 recommendation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// A URI pointing to the user's picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// The external user's id provided by the identity provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The `user_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// The user's username. Only valid if the connection requires a username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Whether the user will receive a verification email after creation (true) or no email (false). Overrides behavior of `email_verified` parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_email: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for CreateUserRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for CreateUserRequestContent {
+    const NAME: &'static str = "CreateUserRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_metadata = None;
+        let mut f_blocked = None;
+        let mut f_connection = None;
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
+        let mut f_name = None;
+        let mut f_nickname = None;
+        let mut f_password = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_picture = None;
+        let mut f_user_id = None;
+        let mut f_user_metadata = None;
+        let mut f_username = None;
+        let mut f_verify_email = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "blocked" => object::once(&mut f_blocked, "blocked", de_map.next_value()?)?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nickname" => object::once(&mut f_nickname, "nickname", de_map.next_value()?)?,
+                "password" => object::once(&mut f_password, "password", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                "verify_email" => {
+                    object::once(&mut f_verify_email, "verify_email", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            blocked: f_blocked.unwrap_or_default(),
+            connection: object::missing(f_connection, "connection")?,
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nickname: f_nickname.unwrap_or_default(),
+            password: f_password.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
+            user_metadata: f_user_metadata.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
+            verify_email: f_verify_email.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for CreateUserRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateUserRequestContent")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("connection", &self.connection)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("user_id", &self.user_id)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("verify_email", &self.verify_email)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+impl CreateUserRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection: impl Into<String>) -> Self {
+        Self {
+            app_metadata: None,
+            blocked: None,
+            connection: connection.into(),
+            email: None,
+            email_verified: None,
+            family_name: None,
+            given_name: None,
+            name: None,
+            nickname: None,
+            password: None,
+            phone_number: None,
+            phone_verified: None,
+            picture: None,
+            user_id: None,
+            user_metadata: None,
+            username: None,
+            verify_email: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `app_metadata`.
+    pub fn app_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.app_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `blocked`.
+    pub fn blocked(mut self, value: impl Into<bool>) -> Self {
+        self.blocked = Some(value.into());
+        self
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `email_verified`.
+    pub fn email_verified(mut self, value: impl Into<bool>) -> Self {
+        self.email_verified = Some(value.into());
+        self
+    }
+
+    /// Sets `family_name`.
+    pub fn family_name(mut self, value: impl Into<String>) -> Self {
+        self.family_name = Some(value.into());
+        self
+    }
+
+    /// Sets `given_name`.
+    pub fn given_name(mut self, value: impl Into<String>) -> Self {
+        self.given_name = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `nickname`.
+    pub fn nickname(mut self, value: impl Into<String>) -> Self {
+        self.nickname = Some(value.into());
+        self
+    }
+
+    /// Sets `password`.
+    pub fn password(mut self, value: impl Into<String>) -> Self {
+        self.password = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_verified`.
+    pub fn phone_verified(mut self, value: impl Into<bool>) -> Self {
+        self.phone_verified = Some(value.into());
+        self
+    }
+
+    /// Sets `picture`.
+    pub fn picture(mut self, value: impl Into<String>) -> Self {
+        self.picture = Some(value.into());
+        self
+    }
+
+    /// Sets `user_id`.
+    pub fn user_id(mut self, value: impl Into<String>) -> Self {
+        self.user_id = Some(value.into());
+        self
+    }
+
+    /// Sets `user_metadata`.
+    pub fn user_metadata(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.user_metadata = Some(value.into());
+        self
+    }
+
+    /// Sets `username`.
+    pub fn username(mut self, value: impl Into<String>) -> Self {
+        self.username = Some(value.into());
+        self
+    }
+
+    /// Sets `verify_email`.
+    pub fn verify_email(mut self, value: impl Into<bool>) -> Self {
+        self.verify_email = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `CreateUserResponseContent` schema.
+///
+/// The answer of `POST /users` (`users_create`).
+///
+/// The same type as [`UserResponseSchema`]: the API description gives both the same schema.
+pub type CreateUserResponseContent = UserResponseSchema;
+
+#[cfg(feature = "experimentation")]
+/// The `CreateVariationRequestContent` object.
+///
+/// The body of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateVariationRequestContent {
+    /// A description of what this variation controls
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A human-readable name for the variation
+    pub name: String,
+    /// Configuration overrides for this variation; keys must exist in the parent flag parameters. Empty {} is the baseline (control) variation that overrides nothing.
+    pub overrides: BTreeMap<String, VariationOverrideValue>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "experimentation")]
+impl<'de> Deserialize<'de> for CreateVariationRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl object::Object for CreateVariationRequestContent {
+    const NAME: &'static str = "CreateVariationRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_overrides = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "overrides" => object::once(&mut f_overrides, "overrides", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            description: f_description.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            overrides: object::missing(f_overrides, "overrides")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl fmt::Debug for CreateVariationRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateVariationRequestContent")
+            .field("description", &self.description)
+            .field("name", &self.name)
+            .field("overrides", &Keys(&self.overrides))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "experimentation")]
+impl CreateVariationRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        name: impl Into<String>,
+        overrides: impl Into<BTreeMap<String, VariationOverrideValue>>,
+    ) -> Self {
+        Self {
+            description: None,
+            name: name.into(),
+            overrides: overrides.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "experimentation")]
+/// The `CreateVariationResponseContent` schema.
+///
+/// The answer of `POST /experimentation/feature-flags/{id}/variations` (`experimentation_featureFlags_variations_create`).
+///
+/// The same type as [`Variation`]: the API description gives both the same schema.
+pub type CreateVariationResponseContent = Variation;
+
+#[cfg(feature = "verifiable_credentials")]
+/// The `CreateVerifiableCredentialTemplateRequestContent` object.
+///
+/// The body of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateVerifiableCredentialTemplateRequestContent {
+    /// The `custom_certificate_authority` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_certificate_authority: Option<String>,
+    /// The `dialect` field.
+    pub dialect: String,
+    /// The `name` field.
+    pub name: String,
+    /// The `presentation` field.
+    pub presentation: MdlPresentationRequest,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The `well_known_trusted_issuers` field.
+    pub well_known_trusted_issuers: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl<'de> Deserialize<'de> for CreateVerifiableCredentialTemplateRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl object::Object for CreateVerifiableCredentialTemplateRequestContent {
+    const NAME: &'static str = "CreateVerifiableCredentialTemplateRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_custom_certificate_authority = None;
+        let mut f_dialect = None;
+        let mut f_name = None;
+        let mut f_presentation = None;
+        let mut f_type_ = None;
+        let mut f_well_known_trusted_issuers = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "custom_certificate_authority" => object::once(
+                    &mut f_custom_certificate_authority,
+                    "custom_certificate_authority",
+                    de_map.next_value()?,
+                )?,
+                "dialect" => object::once(&mut f_dialect, "dialect", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "presentation" => {
+                    object::once(&mut f_presentation, "presentation", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "well_known_trusted_issuers" => object::once(
+                    &mut f_well_known_trusted_issuers,
+                    "well_known_trusted_issuers",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            custom_certificate_authority: f_custom_certificate_authority.unwrap_or_default(),
+            dialect: object::missing(f_dialect, "dialect")?,
+            name: object::missing(f_name, "name")?,
+            presentation: object::missing(f_presentation, "presentation")?,
+            type_: object::missing(f_type_, "type")?,
+            well_known_trusted_issuers: object::missing(
+                f_well_known_trusted_issuers,
+                "well_known_trusted_issuers",
+            )?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl fmt::Debug for CreateVerifiableCredentialTemplateRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateVerifiableCredentialTemplateRequestContent")
+            .field(
+                "custom_certificate_authority",
+                &self.custom_certificate_authority,
+            )
+            .field("dialect", &self.dialect)
+            .field("name", &self.name)
+            .field("presentation", &self.presentation)
+            .field("type_", &self.type_)
+            .field(
+                "well_known_trusted_issuers",
+                &self.well_known_trusted_issuers,
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+impl CreateVerifiableCredentialTemplateRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        dialect: impl Into<String>,
+        name: impl Into<String>,
+        presentation: impl Into<MdlPresentationRequest>,
+        type_: impl Into<String>,
+        well_known_trusted_issuers: impl Into<String>,
+    ) -> Self {
+        Self {
+            custom_certificate_authority: None,
+            dialect: dialect.into(),
+            name: name.into(),
+            presentation: presentation.into(),
+            type_: type_.into(),
+            well_known_trusted_issuers: well_known_trusted_issuers.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `custom_certificate_authority`.
+    pub fn custom_certificate_authority(mut self, value: impl Into<String>) -> Self {
+        self.custom_certificate_authority = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "verifiable_credentials")]
+/// The `CreateVerifiableCredentialTemplateResponseContent` schema.
+///
+/// The answer of `POST /verifiable-credentials/verification/templates` (`verifiableCredentials_verification_templates_create`).
+///
+/// The same type as [`VerifiableCredentialTemplateResponse`]: the API description gives both the same schema.
+pub type CreateVerifiableCredentialTemplateResponseContent = VerifiableCredentialTemplateResponse;
+
+#[cfg(feature = "jobs")]
+/// The `CreateVerificationEmailRequestContent` object.
+///
+/// The body of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateVerificationEmailRequestContent {
+    /// client_id of the client (application). If no value provided, the global Client ID will be used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `identity` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// (Optional) Organization ID – the ID of the Organization. If provided, organization parameters will be made available to the email template and organization branding will be applied to the prompt. In addition, the redirect link in the prompt will include organization_id and organization_name query string parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// user_id of the user to send the verification email to.
+    pub user_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl<'de> Deserialize<'de> for CreateVerificationEmailRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl object::Object for CreateVerificationEmailRequestContent {
+    const NAME: &'static str = "CreateVerificationEmailRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_identity = None;
+        let mut f_organization_id = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "identity" => object::once(&mut f_identity, "identity", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id.unwrap_or_default(),
+            identity: f_identity.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateVerificationEmailRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateVerificationEmailRequestContent")
+            .field("client_id", &self.client_id)
+            .field("identity", &self.identity)
+            .field("organization_id", &self.organization_id)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl CreateVerificationEmailRequestContent {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(user_id: impl Into<String>) -> Self {
+        Self {
+            client_id: None,
+            identity: None,
+            organization_id: None,
+            user_id: user_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `client_id`.
+    pub fn client_id(mut self, value: impl Into<String>) -> Self {
+        self.client_id = Some(value.into());
+        self
+    }
+
+    /// Sets `identity`.
+    pub fn identity(mut self, value: impl Into<Identity>) -> Self {
+        self.identity = Some(value.into());
+        self
+    }
+
+    /// Sets `organization_id`.
+    pub fn organization_id(mut self, value: impl Into<String>) -> Self {
+        self.organization_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "jobs")]
+/// The `CreateVerificationEmailResponseContent` object.
+///
+/// The answer of `POST /jobs/verification-email` (`jobs_verificationEmail_create`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CreateVerificationEmailResponseContent {
+    /// When this job was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// ID of this job.
+    pub id: String,
+    /// Status of this job.
+    pub status: String,
+    /// Type of job this is.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "jobs")]
+impl<'de> Deserialize<'de> for CreateVerificationEmailResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl object::Object for CreateVerificationEmailResponseContent {
+    const NAME: &'static str = "CreateVerificationEmailResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_id = None;
+        let mut f_status = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: f_created_at.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            status: object::missing(f_status, "status")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "jobs")]
+impl fmt::Debug for CreateVerificationEmailResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreateVerificationEmailResponseContent")
+            .field("created_at", &self.created_at)
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+string_enum! {
+    /// The values of `CreatedAuthenticationMethodTypeEnum`.
+    pub enum CreatedAuthenticationMethodTypeEnum {
+        /// `phone`
+        Phone = "phone",
+        /// `email`
+        Email = "email",
+        /// `totp`
+        Totp = "totp",
+        /// `webauthn-roaming`
+        WebauthnRoaming = "webauthn-roaming",
+    }
+}
+
+#[cfg(feature = "users")]
+string_enum! {
+    /// The values of `CreatedUserAuthenticationMethodTypeEnum`.
+    pub enum CreatedUserAuthenticationMethodTypeEnum {
+        /// `phone`
+        Phone = "phone",
+        /// `email`
+        Email = "email",
+        /// `totp`
+        Totp = "totp",
+        /// `webauthn-roaming`
+        WebauthnRoaming = "webauthn-roaming",
+        /// `passkey`
+        Passkey = "passkey",
+    }
+}
+
+#[cfg(feature = "users")]
+string_enum! {
+    /// Applies to passkeys only. The kind of device the credential is stored on as defined by backup eligibility. "single_device" credentials cannot be backed up and synced to another device, "multi_device" credentials can be backed up if enabled by the end-user.
+    pub enum CredentialDeviceTypeEnum {
+        /// `single_device`
+        SingleDevice = "single_device",
+        /// `multi_device`
+        MultiDevice = "multi_device",
+    }
+}
+
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
+/// The `CredentialId` object.
+///
+/// The answer of `POST /device-credentials` (`deviceCredentials_createPublicKey`).
+///
+/// Also named [`AculClientFilterById`], [`AculDomainFilterById`], [`AculOrganizationFilterById`], [`CreatePublicKeyDeviceCredentialResponseContent`], [`EventStreamCloudEventGroupMemberAddedObjectMember0`], [`EventStreamCloudEventGroupMemberDeletedObjectMember0`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CredentialId {
+    /// Credential ID
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
+impl<'de> Deserialize<'de> for CredentialId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
+impl object::Object for CredentialId {
+    const NAME: &'static str = "CredentialId";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
+impl fmt::Debug for CredentialId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialId")
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(
+    feature = "clients",
+    feature = "device_credentials",
+    feature = "prompts"
+))]
+impl CredentialId {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+/// Configure the connection to be used as a Requesting Application for Cross App Access.
+///
+/// Also named [`ConnectionAuthenticationPurpose`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CrossAppAccessRequestingApp {
+    /// Set to `true` to enable the connection as a Requesting Application for Cross App Access.
+    pub active: bool,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl<'de> Deserialize<'de> for CrossAppAccessRequestingApp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl object::Object for CrossAppAccessRequestingApp {
+    const NAME: &'static str = "CrossAppAccessRequestingApp";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: object::missing(f_active, "active")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl fmt::Debug for CrossAppAccessRequestingApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CrossAppAccessRequestingApp")
+            .field("active", &self.active)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "clients", feature = "connections"))]
+impl CrossAppAccessRequestingApp {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(active: impl Into<bool>) -> Self {
+        Self {
+            active: active.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// CSP directives map. Keys are directive names, values are arrays of directive values.
+pub type CspDirectives = BTreeMap<String, Vec<String>>;
+
+#[cfg(feature = "tenants")]
+string_enum! {
+    /// The values of `CspFlag`.
+    pub enum CspFlag {
+        /// `upgrade-insecure-requests`
+        UpgradeInsecureRequests = "upgrade-insecure-requests",
+        /// `block-all-mixed-content`
+        BlockAllMixedContent = "block-all-mixed-content",
+    }
+}
+
+#[cfg(feature = "full")]
+/// CSP flags (bare directives without values).
+pub type CspFlags = Vec<CspFlag>;
+
+#[cfg(feature = "full")]
+/// Array of CSP policies (enforcing and/or reporting).
+pub type CspPolicies = Vec<CspPolicy>;
+
+#[cfg(feature = "tenants")]
+/// A single CSP policy with mode, directives, flags, and optional reporting.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CspPolicy {
+    /// The `directives` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directives: Option<BTreeMap<String, Vec<String>>>,
+    /// The `flags` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<CspFlag>>,
+    /// The `mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<CspPolicyMode>,
+    /// The `reporting` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<CspPolicyReporting>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for CspPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for CspPolicy {
+    const NAME: &'static str = "CspPolicy";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_directives = None;
+        let mut f_flags = None;
+        let mut f_mode = None;
+        let mut f_reporting = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "directives" => {
+                    object::once(&mut f_directives, "directives", de_map.next_value()?)?
+                }
+                "flags" => object::once(&mut f_flags, "flags", de_map.next_value()?)?,
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
+                "reporting" => object::once(&mut f_reporting, "reporting", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            directives: f_directives.unwrap_or_default(),
+            flags: f_flags.unwrap_or_default(),
+            mode: f_mode.unwrap_or_default(),
+            reporting: f_reporting.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for CspPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CspPolicy")
+            .field("directives", &Keys(&self.directives))
+            .field("flags", &self.flags)
+            .field("mode", &self.mode)
+            .field("reporting", &self.reporting)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl CspPolicy {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `directives`.
+    pub fn directives(mut self, value: impl Into<BTreeMap<String, Vec<String>>>) -> Self {
+        self.directives = Some(value.into());
+        self
+    }
+
+    /// Sets `flags`.
+    pub fn flags(mut self, value: impl Into<Vec<CspFlag>>) -> Self {
+        self.flags = Some(value.into());
+        self
+    }
+
+    /// Sets `mode`.
+    pub fn mode(mut self, value: impl Into<CspPolicyMode>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+
+    /// Sets `reporting`.
+    pub fn reporting(mut self, value: impl Into<CspPolicyReporting>) -> Self {
+        self.reporting = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "tenants")]
+string_enum! {
+    /// Policy mode: enforcing or reporting.
+    pub enum CspPolicyMode {
+        /// `enforcing`
+        Enforcing = "enforcing",
+        /// `reporting`
+        Reporting = "reporting",
+    }
+}
+
+#[cfg(feature = "tenants")]
+/// Per-policy reporting configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CspPolicyReporting {
+    /// Report-To group name for modern reporting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_to_group: Option<String>,
+    /// HTTPS endpoint for CSP violation reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_uri: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for CspPolicyReporting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for CspPolicyReporting {
+    const NAME: &'static str = "CspPolicyReporting";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_report_to_group = None;
+        let mut f_report_uri = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "report_to_group" => object::once(
+                    &mut f_report_to_group,
+                    "report_to_group",
+                    de_map.next_value()?,
+                )?,
+                "report_uri" => {
+                    object::once(&mut f_report_uri, "report_uri", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            report_to_group: f_report_to_group.unwrap_or_default(),
+            report_uri: f_report_uri.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for CspPolicyReporting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CspPolicyReporting")
+            .field("report_to_group", &self.report_to_group)
+            .field("report_uri", &self.report_uri)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl CspPolicyReporting {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `report_to_group`.
+    pub fn report_to_group(mut self, value: impl Into<String>) -> Self {
+        self.report_to_group = Some(value.into());
+        self
+    }
+
+    /// Sets `report_uri`.
+    pub fn report_uri(mut self, value: impl Into<String>) -> Self {
+        self.report_uri = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "tenants")]
+/// Report-To header configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CspReportTo {
+    /// The `endpoints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Vec<CspReportToEndpoint>>,
+    /// Reporting group identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Maximum age in seconds for the Report-To header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for CspReportTo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for CspReportTo {
+    const NAME: &'static str = "CspReportTo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_endpoints = None;
+        let mut f_group = None;
+        let mut f_max_age = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "endpoints" => object::once(&mut f_endpoints, "endpoints", de_map.next_value()?)?,
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "max_age" => object::once(&mut f_max_age, "max_age", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            endpoints: f_endpoints.unwrap_or_default(),
+            group: f_group.unwrap_or_default(),
+            max_age: f_max_age.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for CspReportTo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CspReportTo")
+            .field("endpoints", &self.endpoints)
+            .field("group", &self.group)
+            .field("max_age", &self.max_age)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl CspReportTo {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `endpoints`.
+    pub fn endpoints(mut self, value: impl Into<Vec<CspReportToEndpoint>>) -> Self {
+        self.endpoints = Some(value.into());
+        self
+    }
+
+    /// Sets `group`.
+    pub fn group(mut self, value: impl Into<String>) -> Self {
+        self.group = Some(value.into());
+        self
+    }
+
+    /// Sets `max_age`.
+    pub fn max_age(mut self, value: impl Into<i64>) -> Self {
+        self.max_age = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "tenants")]
+/// A single reporting endpoint.
+///
+/// The same type as [`BrandingFont`]: the API description gives both the same schema.
+pub type CspReportToEndpoint = BrandingFont;
+
+#[cfg(feature = "full")]
+/// Array of reporting endpoints.
+pub type CspReportToEndpoints = Vec<CspReportToEndpoint>;
+
+#[cfg(feature = "full")]
+/// Reporting-Endpoints header configuration (key-value pairs).
+pub type CspReportingEndpoints = BTreeMap<String, String>;
+
+#[cfg(feature = "tenants")]
+/// Global reporting infrastructure configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CspReportingInfrastructure {
+    /// The `report_to` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_to: Option<CspReportTo>,
+    /// The `reporting_endpoints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_endpoints: Option<BTreeMap<String, String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for CspReportingInfrastructure {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for CspReportingInfrastructure {
+    const NAME: &'static str = "CspReportingInfrastructure";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_report_to = None;
+        let mut f_reporting_endpoints = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "report_to" => object::once(&mut f_report_to, "report_to", de_map.next_value()?)?,
+                "reporting_endpoints" => object::once(
+                    &mut f_reporting_endpoints,
+                    "reporting_endpoints",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            report_to: f_report_to.unwrap_or_default(),
+            reporting_endpoints: f_reporting_endpoints.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for CspReportingInfrastructure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CspReportingInfrastructure")
+            .field("report_to", &self.report_to)
+            .field("reporting_endpoints", &Keys(&self.reporting_endpoints))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl CspReportingInfrastructure {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `report_to`.
+    pub fn report_to(mut self, value: impl Into<CspReportTo>) -> Self {
+        self.report_to = Some(value.into());
+        self
+    }
+
+    /// Sets `reporting_endpoints`.
+    pub fn reporting_endpoints(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.reporting_endpoints = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+/// The `CustomDomain` object.
+///
+/// The answer of `GET /custom-domains/{id}` (`customDomains_get`).
+///
+/// Also named [`GetCustomDomainResponseContent`], [`GetDefaultCustomDomainResponseContent`], [`UpdateDefaultCustomDomainResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CustomDomain {
+    /// The `certificate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<DomainCertificate>,
+    /// The HTTP header to fetch the client's IP address
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_client_ip_header: Option<String>,
+    /// ID of the custom domain.
+    pub custom_domain_id: String,
+    /// Domain name.
+    pub domain: String,
+    /// The `domain_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_metadata: Option<BTreeMap<String, String>>,
+    /// Whether this is the default custom domain (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Intermediate address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_domain_name: Option<String>,
+    /// Whether this is a primary domain (true) or not (false).
+    pub primary: bool,
+    /// Relying Party ID (rpId) to be used for Passkeys on this custom domain. If not present, the full domain will be used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relying_party_identifier: Option<String>,
+    /// The `status` field.
+    pub status: CustomDomainStatusFilterEnum,
+    /// The TLS version policy
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_policy: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: CustomDomainTypeEnum,
+    /// The `verification` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<DomainVerification>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "custom_domains")]
+impl<'de> Deserialize<'de> for CustomDomain {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl object::Object for CustomDomain {
+    const NAME: &'static str = "CustomDomain";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_certificate = None;
+        let mut f_custom_client_ip_header = None;
+        let mut f_custom_domain_id = None;
+        let mut f_domain = None;
+        let mut f_domain_metadata = None;
+        let mut f_is_default = None;
+        let mut f_origin_domain_name = None;
+        let mut f_primary = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_status = None;
+        let mut f_tls_policy = None;
+        let mut f_type_ = None;
+        let mut f_verification = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "certificate" => {
+                    object::once(&mut f_certificate, "certificate", de_map.next_value()?)?
+                }
+                "custom_client_ip_header" => object::once(
+                    &mut f_custom_client_ip_header,
+                    "custom_client_ip_header",
+                    de_map.next_value()?,
+                )?,
+                "custom_domain_id" => object::once(
+                    &mut f_custom_domain_id,
+                    "custom_domain_id",
+                    de_map.next_value()?,
+                )?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "domain_metadata" => object::once(
+                    &mut f_domain_metadata,
+                    "domain_metadata",
+                    de_map.next_value()?,
+                )?,
+                "is_default" => {
+                    object::once(&mut f_is_default, "is_default", de_map.next_value()?)?
+                }
+                "origin_domain_name" => object::once(
+                    &mut f_origin_domain_name,
+                    "origin_domain_name",
+                    de_map.next_value()?,
+                )?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "tls_policy" => {
+                    object::once(&mut f_tls_policy, "tls_policy", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "verification" => {
+                    object::once(&mut f_verification, "verification", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            certificate: f_certificate.unwrap_or_default(),
+            custom_client_ip_header: f_custom_client_ip_header.unwrap_or_default(),
+            custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
+            domain: object::missing(f_domain, "domain")?,
+            domain_metadata: f_domain_metadata.unwrap_or_default(),
+            is_default: f_is_default.unwrap_or_default(),
+            origin_domain_name: f_origin_domain_name.unwrap_or_default(),
+            primary: object::missing(f_primary, "primary")?,
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            status: object::missing(f_status, "status")?,
+            tls_policy: f_tls_policy.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            verification: f_verification.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+impl fmt::Debug for CustomDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomDomain")
+            .field("certificate", &self.certificate)
+            .field("custom_client_ip_header", &self.custom_client_ip_header)
+            .field("custom_domain_id", &self.custom_domain_id)
+            .field("domain", &self.domain)
+            .field("domain_metadata", &Keys(&self.domain_metadata))
+            .field("is_default", &self.is_default)
+            .field("origin_domain_name", &self.origin_domain_name)
+            .field("primary", &self.primary)
+            .field("relying_party_identifier", &self.relying_party_identifier)
+            .field("status", &self.status)
+            .field("tls_policy", &self.tls_policy)
+            .field("type_", &self.type_)
+            .field("verification", &self.verification)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `CustomDomainCustomClientIpHeader` schema.
+pub type CustomDomainCustomClientIpHeader = CustomDomainCustomClientIpHeaderEnum;
+
+#[cfg(feature = "custom_domains")]
+string_enum! {
+    /// The HTTP header to fetch the client's IP address
+    pub enum CustomDomainCustomClientIpHeaderEnum {
+        /// `true-client-ip`
+        TrueClientIp = "true-client-ip",
+        /// `cf-connecting-ip`
+        CfConnectingIp = "cf-connecting-ip",
+        /// `x-forwarded-for`
+        XForwardedFor = "x-forwarded-for",
+        /// `x-azure-clientip`
+        XAzureClientip = "x-azure-clientip",
+        /// The empty string.
+        Empty = "",
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+/// Custom domain provisioning type. Must be `auth0_managed_certs` or `self_managed_certs`.
+///
+/// The same type as [`CustomDomainTypeEnum`]: the API description gives both the same schema.
+pub type CustomDomainProvisioningTypeEnum = CustomDomainTypeEnum;
+
+#[cfg(feature = "custom_domains")]
+string_enum! {
+    /// Custom domain configuration status. Can be `failed`, `pending_verification`, or `ready`.
+    pub enum CustomDomainStatusFilterEnum {
+        /// `pending_verification`
+        PendingVerification = "pending_verification",
+        /// `ready`
+        Ready = "ready",
+        /// `failed`
+        Failed = "failed",
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+string_enum! {
+    /// Custom domain TLS policy. Must be `recommended`, includes TLS 1.2.
+    pub enum CustomDomainTlsPolicyEnum {
+        /// `recommended`
+        Recommended = "recommended",
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+string_enum! {
+    /// Custom domain provisioning type. Can be `auth0_managed_certs` or `self_managed_certs`.
+    pub enum CustomDomainTypeEnum {
+        /// `auth0_managed_certs`
+        Auth0ManagedCerts = "auth0_managed_certs",
+        /// `self_managed_certs`
+        SelfManagedCerts = "self_managed_certs",
+    }
+}
+
+#[cfg(feature = "custom_domains")]
+string_enum! {
+    /// Custom domain verification method. Must be `txt`.
+    pub enum CustomDomainVerificationMethodEnum {
+        /// `txt`
+        Txt = "txt",
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CustomProviderConfiguration` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct CustomProviderConfiguration {
+    /// The `delivery_methods` field.
+    pub delivery_methods: Vec<CustomProviderDeliveryMethodEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for CustomProviderConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for CustomProviderConfiguration {
+    const NAME: &'static str = "CustomProviderConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_delivery_methods = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "delivery_methods" => object::once(
+                    &mut f_delivery_methods,
+                    "delivery_methods",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            delivery_methods: object::missing(f_delivery_methods, "delivery_methods")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for CustomProviderConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomProviderConfiguration")
+            .field("delivery_methods", &self.delivery_methods)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl CustomProviderConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(delivery_methods: impl Into<Vec<CustomProviderDeliveryMethodEnum>>) -> Self {
+        Self {
+            delivery_methods: delivery_methods.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "branding")]
+/// The `CustomProviderCredentials` schema.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type CustomProviderCredentials = ClientAddonOag;
+
+#[cfg(feature = "branding")]
+/// The `CustomProviderDeliveryMethodEnum` schema.
+///
+/// The same type as [`PhoneProviderDeliveryMethodEnum`]: the API description gives both the same schema.
+pub type CustomProviderDeliveryMethodEnum = PhoneProviderDeliveryMethodEnum;
+
+#[cfg(feature = "keys")]
+string_enum! {
+    /// Key algorithm
+    pub enum CustomSigningKeyAlgorithmEnum {
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS384`
+        Rs384 = "RS384",
+        /// `RS512`
+        Rs512 = "RS512",
+        /// `ES256`
+        Es256 = "ES256",
+        /// `ES384`
+        Es384 = "ES384",
+        /// `ES512`
+        Es512 = "ES512",
+        /// `PS256`
+        Ps256 = "PS256",
+        /// `PS384`
+        Ps384 = "PS384",
+        /// `PS512`
+        Ps512 = "PS512",
+    }
+}
+
+#[cfg(feature = "keys")]
+string_enum! {
+    /// Curve
+    pub enum CustomSigningKeyCurveEnum {
+        /// `P-256`
+        P256 = "P-256",
+        /// `P-384`
+        P384 = "P-384",
+        /// `P-521`
+        P521 = "P-521",
+    }
+}
+
 #[cfg(feature = "keys")]
 /// JWK representing a custom public signing key.
 ///
@@ -80,37 +2441,37 @@ impl object::Object for CustomSigningKeyJwk {
     const NAME: &'static str = "CustomSigningKeyJwk";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alg = Default::default();
-        let mut f_crv = Default::default();
-        let mut f_e = Default::default();
-        let mut f_key_ops = Default::default();
-        let mut f_kid = Default::default();
+        let mut f_alg = None;
+        let mut f_crv = None;
+        let mut f_e = None;
+        let mut f_key_ops = None;
+        let mut f_kid = None;
         let mut f_kty = None;
-        let mut f_n = Default::default();
-        let mut f_use_ = Default::default();
-        let mut f_x = Default::default();
-        let mut f_x5c = Default::default();
-        let mut f_x5t = Default::default();
-        let mut f_x5t_s256 = Default::default();
-        let mut f_x5u = Default::default();
-        let mut f_y = Default::default();
+        let mut f_n = None;
+        let mut f_use_ = None;
+        let mut f_x = None;
+        let mut f_x5c = None;
+        let mut f_x5t = None;
+        let mut f_x5t_s256 = None;
+        let mut f_x5u = None;
+        let mut f_y = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = de_map.next_value()?,
-                "crv" => f_crv = de_map.next_value()?,
-                "e" => f_e = de_map.next_value()?,
-                "key_ops" => f_key_ops = de_map.next_value()?,
-                "kid" => f_kid = de_map.next_value()?,
-                "kty" => f_kty = Some(de_map.next_value()?),
-                "n" => f_n = de_map.next_value()?,
-                "use" => f_use_ = de_map.next_value()?,
-                "x" => f_x = de_map.next_value()?,
-                "x5c" => f_x5c = de_map.next_value()?,
-                "x5t" => f_x5t = de_map.next_value()?,
-                "x5t#S256" => f_x5t_s256 = de_map.next_value()?,
-                "x5u" => f_x5u = de_map.next_value()?,
-                "y" => f_y = de_map.next_value()?,
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "crv" => object::once(&mut f_crv, "crv", de_map.next_value()?)?,
+                "e" => object::once(&mut f_e, "e", de_map.next_value()?)?,
+                "key_ops" => object::once(&mut f_key_ops, "key_ops", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "kty" => object::once(&mut f_kty, "kty", de_map.next_value()?)?,
+                "n" => object::once(&mut f_n, "n", de_map.next_value()?)?,
+                "use" => object::once(&mut f_use_, "use", de_map.next_value()?)?,
+                "x" => object::once(&mut f_x, "x", de_map.next_value()?)?,
+                "x5c" => object::once(&mut f_x5c, "x5c", de_map.next_value()?)?,
+                "x5t" => object::once(&mut f_x5t, "x5t", de_map.next_value()?)?,
+                "x5t#S256" => object::once(&mut f_x5t_s256, "x5t#S256", de_map.next_value()?)?,
+                "x5u" => object::once(&mut f_x5u, "x5u", de_map.next_value()?)?,
+                "y" => object::once(&mut f_y, "y", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -118,20 +2479,20 @@ impl object::Object for CustomSigningKeyJwk {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alg: f_alg,
-            crv: f_crv,
-            e: f_e,
-            key_ops: f_key_ops,
-            kid: f_kid,
+            alg: f_alg.unwrap_or_default(),
+            crv: f_crv.unwrap_or_default(),
+            e: f_e.unwrap_or_default(),
+            key_ops: f_key_ops.unwrap_or_default(),
+            kid: f_kid.unwrap_or_default(),
             kty: object::missing(f_kty, "kty")?,
-            n: f_n,
-            use_: f_use_,
-            x: f_x,
-            x5c: f_x5c,
-            x5t: f_x5t,
-            x5t_s256: f_x5t_s256,
-            x5u: f_x5u,
-            y: f_y,
+            n: f_n.unwrap_or_default(),
+            use_: f_use_.unwrap_or_default(),
+            x: f_x.unwrap_or_default(),
+            x5c: f_x5c.unwrap_or_default(),
+            x5t: f_x5t.unwrap_or_default(),
+            x5t_s256: f_x5t_s256.unwrap_or_default(),
+            x5u: f_x5u.unwrap_or_default(),
+            y: f_y.unwrap_or_default(),
             extra: f_extra,
         })
     }

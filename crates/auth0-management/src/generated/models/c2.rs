@@ -14,6 +14,181 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+/// Okta Access Gateway SSO configuration
+///
+/// Also named [`ConnectionProfileConfig`], [`ConnectionProfileStrategyOverridesConnectionConfig`], [`CustomProviderCredentials`], [`EventStreamWebhookBearerAuth`], [`ExtensibilityEmailProviderCredentials`], [`FlowActionFlowDoNothingParams`], [`FormFieldSocialConfig`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonOag {
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl<'de> Deserialize<'de> for ClientAddonOag {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl object::Object for ClientAddonOag {
+    const NAME: &'static str = "ClientAddonOag";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            f_extra.insert(de_key.into_string(), de_map.next_value()?);
+        }
+        object::note_extra(&f_extra);
+        Ok(Self { extra: f_extra })
+    }
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl fmt::Debug for ClientAddonOag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonOag")
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(
+    feature = "branding",
+    feature = "clients",
+    feature = "connection_profiles",
+    feature = "emails"
+))]
+impl ClientAddonOag {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Microsoft Office 365 SSO configuration.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientAddonOffice365 {
+    /// Optional Auth0 database connection for testing an already-configured Office 365 tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Your Office 365 domain name. e.g. `acme-org.com`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientAddonOffice365 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientAddonOffice365 {
+    const NAME: &'static str = "ClientAddonOffice365";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_domain = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: f_connection.unwrap_or_default(),
+            domain: f_domain.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientAddonOffice365 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientAddonOffice365")
+            .field("connection", &self.connection)
+            .field("domain", &self.domain)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientAddonOffice365 {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection`.
+    pub fn connection(mut self, value: impl Into<String>) -> Self {
+        self.connection = Some(value.into());
+        self
+    }
+
+    /// Sets `domain`.
+    pub fn domain(mut self, value: impl Into<String>) -> Self {
+        self.domain = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "clients")]
 /// Active Directory Rights Management Service SSO configuration.
 ///
@@ -47,7 +222,7 @@ impl object::Object for ClientAddonRms {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "url" => f_url = Some(de_map.next_value()?),
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -116,11 +291,11 @@ impl object::Object for ClientAddonSalesforce {
     const NAME: &'static str = "ClientAddonSalesforce";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_entity_id = Default::default();
+        let mut f_entity_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "entity_id" => f_entity_id = de_map.next_value()?,
+                "entity_id" => object::once(&mut f_entity_id, "entity_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -128,7 +303,7 @@ impl object::Object for ClientAddonSalesforce {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            entity_id: f_entity_id,
+            entity_id: f_entity_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -203,17 +378,23 @@ impl object::Object for ClientAddonSalesforceApi {
     const NAME: &'static str = "ClientAddonSalesforceApi";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clientid = Default::default();
-        let mut f_community_name = Default::default();
-        let mut f_community_url_section = Default::default();
-        let mut f_principal = Default::default();
+        let mut f_clientid = None;
+        let mut f_community_name = None;
+        let mut f_community_url_section = None;
+        let mut f_principal = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clientid" => f_clientid = de_map.next_value()?,
-                "communityName" => f_community_name = de_map.next_value()?,
-                "community_url_section" => f_community_url_section = de_map.next_value()?,
-                "principal" => f_principal = de_map.next_value()?,
+                "clientid" => object::once(&mut f_clientid, "clientid", de_map.next_value()?)?,
+                "communityName" => {
+                    object::once(&mut f_community_name, "communityName", de_map.next_value()?)?
+                }
+                "community_url_section" => object::once(
+                    &mut f_community_url_section,
+                    "community_url_section",
+                    de_map.next_value()?,
+                )?,
+                "principal" => object::once(&mut f_principal, "principal", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -221,10 +402,10 @@ impl object::Object for ClientAddonSalesforceApi {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clientid: f_clientid,
-            community_name: f_community_name,
-            community_url_section: f_community_url_section,
-            principal: f_principal,
+            clientid: f_clientid.unwrap_or_default(),
+            community_name: f_community_name.unwrap_or_default(),
+            community_url_section: f_community_url_section.unwrap_or_default(),
+            principal: f_principal.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -375,43 +556,83 @@ impl object::Object for ClientAddonSaml {
     const NAME: &'static str = "ClientAddonSaml";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
-        let mut f_authn_context_class_ref = Default::default();
-        let mut f_create_upn_claim = Default::default();
-        let mut f_destination = Default::default();
-        let mut f_digest_algorithm = Default::default();
-        let mut f_issuer = Default::default();
-        let mut f_lifetime_in_seconds = Default::default();
-        let mut f_map_identities = Default::default();
-        let mut f_map_unknown_claims_as_is = Default::default();
-        let mut f_mappings = Default::default();
-        let mut f_name_identifier_format = Default::default();
-        let mut f_name_identifier_probes = Default::default();
-        let mut f_passthrough_claims_with_no_mapping = Default::default();
-        let mut f_recipient = Default::default();
-        let mut f_sign_response = Default::default();
-        let mut f_signature_algorithm = Default::default();
+        let mut f_audience = None;
+        let mut f_authn_context_class_ref = None;
+        let mut f_create_upn_claim = None;
+        let mut f_destination = None;
+        let mut f_digest_algorithm = None;
+        let mut f_issuer = None;
+        let mut f_lifetime_in_seconds = None;
+        let mut f_map_identities = None;
+        let mut f_map_unknown_claims_as_is = None;
+        let mut f_mappings = None;
+        let mut f_name_identifier_format = None;
+        let mut f_name_identifier_probes = None;
+        let mut f_passthrough_claims_with_no_mapping = None;
+        let mut f_recipient = None;
+        let mut f_sign_response = None;
+        let mut f_signature_algorithm = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "authnContextClassRef" => f_authn_context_class_ref = de_map.next_value()?,
-                "createUpnClaim" => f_create_upn_claim = de_map.next_value()?,
-                "destination" => f_destination = de_map.next_value()?,
-                "digestAlgorithm" => f_digest_algorithm = de_map.next_value()?,
-                "issuer" => f_issuer = de_map.next_value()?,
-                "lifetimeInSeconds" => f_lifetime_in_seconds = de_map.next_value()?,
-                "mapIdentities" => f_map_identities = de_map.next_value()?,
-                "mapUnknownClaimsAsIs" => f_map_unknown_claims_as_is = de_map.next_value()?,
-                "mappings" => f_mappings = de_map.next_value()?,
-                "nameIdentifierFormat" => f_name_identifier_format = de_map.next_value()?,
-                "nameIdentifierProbes" => f_name_identifier_probes = de_map.next_value()?,
-                "passthroughClaimsWithNoMapping" => {
-                    f_passthrough_claims_with_no_mapping = de_map.next_value()?
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "authnContextClassRef" => object::once(
+                    &mut f_authn_context_class_ref,
+                    "authnContextClassRef",
+                    de_map.next_value()?,
+                )?,
+                "createUpnClaim" => object::once(
+                    &mut f_create_upn_claim,
+                    "createUpnClaim",
+                    de_map.next_value()?,
+                )?,
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
                 }
-                "recipient" => f_recipient = de_map.next_value()?,
-                "signResponse" => f_sign_response = de_map.next_value()?,
-                "signatureAlgorithm" => f_signature_algorithm = de_map.next_value()?,
+                "digestAlgorithm" => object::once(
+                    &mut f_digest_algorithm,
+                    "digestAlgorithm",
+                    de_map.next_value()?,
+                )?,
+                "issuer" => object::once(&mut f_issuer, "issuer", de_map.next_value()?)?,
+                "lifetimeInSeconds" => object::once(
+                    &mut f_lifetime_in_seconds,
+                    "lifetimeInSeconds",
+                    de_map.next_value()?,
+                )?,
+                "mapIdentities" => {
+                    object::once(&mut f_map_identities, "mapIdentities", de_map.next_value()?)?
+                }
+                "mapUnknownClaimsAsIs" => object::once(
+                    &mut f_map_unknown_claims_as_is,
+                    "mapUnknownClaimsAsIs",
+                    de_map.next_value()?,
+                )?,
+                "mappings" => object::once(&mut f_mappings, "mappings", de_map.next_value()?)?,
+                "nameIdentifierFormat" => object::once(
+                    &mut f_name_identifier_format,
+                    "nameIdentifierFormat",
+                    de_map.next_value()?,
+                )?,
+                "nameIdentifierProbes" => object::once(
+                    &mut f_name_identifier_probes,
+                    "nameIdentifierProbes",
+                    de_map.next_value()?,
+                )?,
+                "passthroughClaimsWithNoMapping" => object::once(
+                    &mut f_passthrough_claims_with_no_mapping,
+                    "passthroughClaimsWithNoMapping",
+                    de_map.next_value()?,
+                )?,
+                "recipient" => object::once(&mut f_recipient, "recipient", de_map.next_value()?)?,
+                "signResponse" => {
+                    object::once(&mut f_sign_response, "signResponse", de_map.next_value()?)?
+                }
+                "signatureAlgorithm" => object::once(
+                    &mut f_signature_algorithm,
+                    "signatureAlgorithm",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -419,22 +640,23 @@ impl object::Object for ClientAddonSaml {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
-            authn_context_class_ref: f_authn_context_class_ref,
-            create_upn_claim: f_create_upn_claim,
-            destination: f_destination,
-            digest_algorithm: f_digest_algorithm,
-            issuer: f_issuer,
-            lifetime_in_seconds: f_lifetime_in_seconds,
-            map_identities: f_map_identities,
-            map_unknown_claims_as_is: f_map_unknown_claims_as_is,
-            mappings: f_mappings,
-            name_identifier_format: f_name_identifier_format,
-            name_identifier_probes: f_name_identifier_probes,
-            passthrough_claims_with_no_mapping: f_passthrough_claims_with_no_mapping,
-            recipient: f_recipient,
-            sign_response: f_sign_response,
-            signature_algorithm: f_signature_algorithm,
+            audience: f_audience.unwrap_or_default(),
+            authn_context_class_ref: f_authn_context_class_ref.unwrap_or_default(),
+            create_upn_claim: f_create_upn_claim.unwrap_or_default(),
+            destination: f_destination.unwrap_or_default(),
+            digest_algorithm: f_digest_algorithm.unwrap_or_default(),
+            issuer: f_issuer.unwrap_or_default(),
+            lifetime_in_seconds: f_lifetime_in_seconds.unwrap_or_default(),
+            map_identities: f_map_identities.unwrap_or_default(),
+            map_unknown_claims_as_is: f_map_unknown_claims_as_is.unwrap_or_default(),
+            mappings: f_mappings.unwrap_or_default(),
+            name_identifier_format: f_name_identifier_format.unwrap_or_default(),
+            name_identifier_probes: f_name_identifier_probes.unwrap_or_default(),
+            passthrough_claims_with_no_mapping: f_passthrough_claims_with_no_mapping
+                .unwrap_or_default(),
+            recipient: f_recipient.unwrap_or_default(),
+            sign_response: f_sign_response.unwrap_or_default(),
+            signature_algorithm: f_signature_algorithm.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -628,21 +850,37 @@ impl object::Object for ClientAddonSapapi {
     const NAME: &'static str = "ClientAddonSapapi";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clientid = Default::default();
-        let mut f_name_identifier_format = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_service_password = Default::default();
-        let mut f_token_endpoint_url = Default::default();
-        let mut f_username_attribute = Default::default();
+        let mut f_clientid = None;
+        let mut f_name_identifier_format = None;
+        let mut f_scope = None;
+        let mut f_service_password = None;
+        let mut f_token_endpoint_url = None;
+        let mut f_username_attribute = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clientid" => f_clientid = de_map.next_value()?,
-                "nameIdentifierFormat" => f_name_identifier_format = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "servicePassword" => f_service_password = de_map.next_value()?,
-                "tokenEndpointUrl" => f_token_endpoint_url = de_map.next_value()?,
-                "usernameAttribute" => f_username_attribute = de_map.next_value()?,
+                "clientid" => object::once(&mut f_clientid, "clientid", de_map.next_value()?)?,
+                "nameIdentifierFormat" => object::once(
+                    &mut f_name_identifier_format,
+                    "nameIdentifierFormat",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "servicePassword" => object::once(
+                    &mut f_service_password,
+                    "servicePassword",
+                    de_map.next_value()?,
+                )?,
+                "tokenEndpointUrl" => object::once(
+                    &mut f_token_endpoint_url,
+                    "tokenEndpointUrl",
+                    de_map.next_value()?,
+                )?,
+                "usernameAttribute" => object::once(
+                    &mut f_username_attribute,
+                    "usernameAttribute",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -650,12 +888,12 @@ impl object::Object for ClientAddonSapapi {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clientid: f_clientid,
-            name_identifier_format: f_name_identifier_format,
-            scope: f_scope,
-            service_password: f_service_password,
-            token_endpoint_url: f_token_endpoint_url,
-            username_attribute: f_username_attribute,
+            clientid: f_clientid.unwrap_or_default(),
+            name_identifier_format: f_name_identifier_format.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            service_password: f_service_password.unwrap_or_default(),
+            token_endpoint_url: f_token_endpoint_url.unwrap_or_default(),
+            username_attribute: f_username_attribute.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -760,13 +998,13 @@ impl object::Object for ClientAddonSentry {
     const NAME: &'static str = "ClientAddonSentry";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_base_url = Default::default();
-        let mut f_org_slug = Default::default();
+        let mut f_base_url = None;
+        let mut f_org_slug = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "base_url" => f_base_url = de_map.next_value()?,
-                "org_slug" => f_org_slug = de_map.next_value()?,
+                "base_url" => object::once(&mut f_base_url, "base_url", de_map.next_value()?)?,
+                "org_slug" => object::once(&mut f_org_slug, "org_slug", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -774,8 +1012,8 @@ impl object::Object for ClientAddonSentry {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            base_url: f_base_url,
-            org_slug: f_org_slug,
+            base_url: f_base_url.unwrap_or_default(),
+            org_slug: f_org_slug.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -849,13 +1087,15 @@ impl object::Object for ClientAddonSharePoint {
     const NAME: &'static str = "ClientAddonSharePoint";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_external_url = Default::default();
-        let mut f_url = Default::default();
+        let mut f_external_url = None;
+        let mut f_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "external_url" => f_external_url = de_map.next_value()?,
-                "url" => f_url = de_map.next_value()?,
+                "external_url" => {
+                    object::once(&mut f_external_url, "external_url", de_map.next_value()?)?
+                }
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -863,8 +1103,8 @@ impl object::Object for ClientAddonSharePoint {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            external_url: f_external_url,
-            url: f_url,
+            external_url: f_external_url.unwrap_or_default(),
+            url: f_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -986,7 +1226,7 @@ impl object::Object for ClientAddonSlack {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "team" => f_team = Some(de_map.next_value()?),
+                "team" => object::once(&mut f_team, "team", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1055,11 +1295,11 @@ impl object::Object for ClientAddonSpringCm {
     const NAME: &'static str = "ClientAddonSpringCm";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_acsurl = Default::default();
+        let mut f_acsurl = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "acsurl" => f_acsurl = de_map.next_value()?,
+                "acsurl" => object::once(&mut f_acsurl, "acsurl", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1067,7 +1307,7 @@ impl object::Object for ClientAddonSpringCm {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            acsurl: f_acsurl,
+            acsurl: f_acsurl.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1137,11 +1377,11 @@ impl object::Object for ClientAddonWams {
     const NAME: &'static str = "ClientAddonWams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_masterkey = Default::default();
+        let mut f_masterkey = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "masterkey" => f_masterkey = de_map.next_value()?,
+                "masterkey" => object::once(&mut f_masterkey, "masterkey", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1149,7 +1389,7 @@ impl object::Object for ClientAddonWams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            masterkey: f_masterkey,
+            masterkey: f_masterkey.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1217,11 +1457,13 @@ impl object::Object for ClientAddonZendesk {
     const NAME: &'static str = "ClientAddonZendesk";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_account_name = Default::default();
+        let mut f_account_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "accountName" => f_account_name = de_map.next_value()?,
+                "accountName" => {
+                    object::once(&mut f_account_name, "accountName", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1229,7 +1471,7 @@ impl object::Object for ClientAddonZendesk {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            account_name: f_account_name,
+            account_name: f_account_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1295,11 +1537,11 @@ impl object::Object for ClientAddonZoom {
     const NAME: &'static str = "ClientAddonZoom";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_account = Default::default();
+        let mut f_account = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "account" => f_account = de_map.next_value()?,
+                "account" => object::once(&mut f_account, "account", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1307,7 +1549,7 @@ impl object::Object for ClientAddonZoom {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            account: f_account,
+            account: f_account.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1458,69 +1700,87 @@ impl object::Object for ClientAddons {
     const NAME: &'static str = "ClientAddons";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aws = Default::default();
-        let mut f_azure_blob = Default::default();
-        let mut f_azure_sb = Default::default();
-        let mut f_box_ = Default::default();
-        let mut f_cloudbees = Default::default();
-        let mut f_concur = Default::default();
-        let mut f_dropbox = Default::default();
-        let mut f_echosign = Default::default();
-        let mut f_egnyte = Default::default();
-        let mut f_firebase = Default::default();
-        let mut f_layer = Default::default();
-        let mut f_mscrm = Default::default();
-        let mut f_newrelic = Default::default();
-        let mut f_oag = Default::default();
-        let mut f_office365 = Default::default();
-        let mut f_rms = Default::default();
-        let mut f_salesforce = Default::default();
-        let mut f_salesforce_api = Default::default();
-        let mut f_salesforce_sandbox_api = Default::default();
-        let mut f_samlp = Default::default();
-        let mut f_sap_api = Default::default();
-        let mut f_sentry = Default::default();
-        let mut f_sharepoint = Default::default();
-        let mut f_slack = Default::default();
-        let mut f_springcm = Default::default();
-        let mut f_sso_integration = Default::default();
-        let mut f_wams = Default::default();
-        let mut f_wsfed = Default::default();
-        let mut f_zendesk = Default::default();
-        let mut f_zoom = Default::default();
+        let mut f_aws = None;
+        let mut f_azure_blob = None;
+        let mut f_azure_sb = None;
+        let mut f_box_ = None;
+        let mut f_cloudbees = None;
+        let mut f_concur = None;
+        let mut f_dropbox = None;
+        let mut f_echosign = None;
+        let mut f_egnyte = None;
+        let mut f_firebase = None;
+        let mut f_layer = None;
+        let mut f_mscrm = None;
+        let mut f_newrelic = None;
+        let mut f_oag = None;
+        let mut f_office365 = None;
+        let mut f_rms = None;
+        let mut f_salesforce = None;
+        let mut f_salesforce_api = None;
+        let mut f_salesforce_sandbox_api = None;
+        let mut f_samlp = None;
+        let mut f_sap_api = None;
+        let mut f_sentry = None;
+        let mut f_sharepoint = None;
+        let mut f_slack = None;
+        let mut f_springcm = None;
+        let mut f_sso_integration = None;
+        let mut f_wams = None;
+        let mut f_wsfed = None;
+        let mut f_zendesk = None;
+        let mut f_zoom = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aws" => f_aws = de_map.next_value()?,
-                "azure_blob" => f_azure_blob = de_map.next_value()?,
-                "azure_sb" => f_azure_sb = de_map.next_value()?,
-                "box" => f_box_ = de_map.next_value()?,
-                "cloudbees" => f_cloudbees = de_map.next_value()?,
-                "concur" => f_concur = de_map.next_value()?,
-                "dropbox" => f_dropbox = de_map.next_value()?,
-                "echosign" => f_echosign = de_map.next_value()?,
-                "egnyte" => f_egnyte = de_map.next_value()?,
-                "firebase" => f_firebase = de_map.next_value()?,
-                "layer" => f_layer = de_map.next_value()?,
-                "mscrm" => f_mscrm = de_map.next_value()?,
-                "newrelic" => f_newrelic = de_map.next_value()?,
-                "oag" => f_oag = de_map.next_value()?,
-                "office365" => f_office365 = de_map.next_value()?,
-                "rms" => f_rms = de_map.next_value()?,
-                "salesforce" => f_salesforce = de_map.next_value()?,
-                "salesforce_api" => f_salesforce_api = de_map.next_value()?,
-                "salesforce_sandbox_api" => f_salesforce_sandbox_api = de_map.next_value()?,
-                "samlp" => f_samlp = de_map.next_value()?,
-                "sap_api" => f_sap_api = de_map.next_value()?,
-                "sentry" => f_sentry = de_map.next_value()?,
-                "sharepoint" => f_sharepoint = de_map.next_value()?,
-                "slack" => f_slack = de_map.next_value()?,
-                "springcm" => f_springcm = de_map.next_value()?,
-                "sso_integration" => f_sso_integration = de_map.next_value()?,
-                "wams" => f_wams = de_map.next_value()?,
-                "wsfed" => f_wsfed = de_map.next_value()?,
-                "zendesk" => f_zendesk = de_map.next_value()?,
-                "zoom" => f_zoom = de_map.next_value()?,
+                "aws" => object::once(&mut f_aws, "aws", de_map.next_value()?)?,
+                "azure_blob" => {
+                    object::once(&mut f_azure_blob, "azure_blob", de_map.next_value()?)?
+                }
+                "azure_sb" => object::once(&mut f_azure_sb, "azure_sb", de_map.next_value()?)?,
+                "box" => object::once(&mut f_box_, "box", de_map.next_value()?)?,
+                "cloudbees" => object::once(&mut f_cloudbees, "cloudbees", de_map.next_value()?)?,
+                "concur" => object::once(&mut f_concur, "concur", de_map.next_value()?)?,
+                "dropbox" => object::once(&mut f_dropbox, "dropbox", de_map.next_value()?)?,
+                "echosign" => object::once(&mut f_echosign, "echosign", de_map.next_value()?)?,
+                "egnyte" => object::once(&mut f_egnyte, "egnyte", de_map.next_value()?)?,
+                "firebase" => object::once(&mut f_firebase, "firebase", de_map.next_value()?)?,
+                "layer" => object::once(&mut f_layer, "layer", de_map.next_value()?)?,
+                "mscrm" => object::once(&mut f_mscrm, "mscrm", de_map.next_value()?)?,
+                "newrelic" => object::once(&mut f_newrelic, "newrelic", de_map.next_value()?)?,
+                "oag" => object::once(&mut f_oag, "oag", de_map.next_value()?)?,
+                "office365" => object::once(&mut f_office365, "office365", de_map.next_value()?)?,
+                "rms" => object::once(&mut f_rms, "rms", de_map.next_value()?)?,
+                "salesforce" => {
+                    object::once(&mut f_salesforce, "salesforce", de_map.next_value()?)?
+                }
+                "salesforce_api" => object::once(
+                    &mut f_salesforce_api,
+                    "salesforce_api",
+                    de_map.next_value()?,
+                )?,
+                "salesforce_sandbox_api" => object::once(
+                    &mut f_salesforce_sandbox_api,
+                    "salesforce_sandbox_api",
+                    de_map.next_value()?,
+                )?,
+                "samlp" => object::once(&mut f_samlp, "samlp", de_map.next_value()?)?,
+                "sap_api" => object::once(&mut f_sap_api, "sap_api", de_map.next_value()?)?,
+                "sentry" => object::once(&mut f_sentry, "sentry", de_map.next_value()?)?,
+                "sharepoint" => {
+                    object::once(&mut f_sharepoint, "sharepoint", de_map.next_value()?)?
+                }
+                "slack" => object::once(&mut f_slack, "slack", de_map.next_value()?)?,
+                "springcm" => object::once(&mut f_springcm, "springcm", de_map.next_value()?)?,
+                "sso_integration" => object::once(
+                    &mut f_sso_integration,
+                    "sso_integration",
+                    de_map.next_value()?,
+                )?,
+                "wams" => object::once(&mut f_wams, "wams", de_map.next_value()?)?,
+                "wsfed" => object::once(&mut f_wsfed, "wsfed", de_map.next_value()?)?,
+                "zendesk" => object::once(&mut f_zendesk, "zendesk", de_map.next_value()?)?,
+                "zoom" => object::once(&mut f_zoom, "zoom", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1528,36 +1788,36 @@ impl object::Object for ClientAddons {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aws: f_aws,
-            azure_blob: f_azure_blob,
-            azure_sb: f_azure_sb,
-            box_: f_box_,
-            cloudbees: f_cloudbees,
-            concur: f_concur,
-            dropbox: f_dropbox,
-            echosign: f_echosign,
-            egnyte: f_egnyte,
-            firebase: f_firebase,
-            layer: f_layer,
-            mscrm: f_mscrm,
-            newrelic: f_newrelic,
-            oag: f_oag,
-            office365: f_office365,
-            rms: f_rms,
-            salesforce: f_salesforce,
-            salesforce_api: f_salesforce_api,
-            salesforce_sandbox_api: f_salesforce_sandbox_api,
-            samlp: f_samlp,
-            sap_api: f_sap_api,
-            sentry: f_sentry,
-            sharepoint: f_sharepoint,
-            slack: f_slack,
-            springcm: f_springcm,
-            sso_integration: f_sso_integration,
-            wams: f_wams,
-            wsfed: f_wsfed,
-            zendesk: f_zendesk,
-            zoom: f_zoom,
+            aws: f_aws.unwrap_or_default(),
+            azure_blob: f_azure_blob.unwrap_or_default(),
+            azure_sb: f_azure_sb.unwrap_or_default(),
+            box_: f_box_.unwrap_or_default(),
+            cloudbees: f_cloudbees.unwrap_or_default(),
+            concur: f_concur.unwrap_or_default(),
+            dropbox: f_dropbox.unwrap_or_default(),
+            echosign: f_echosign.unwrap_or_default(),
+            egnyte: f_egnyte.unwrap_or_default(),
+            firebase: f_firebase.unwrap_or_default(),
+            layer: f_layer.unwrap_or_default(),
+            mscrm: f_mscrm.unwrap_or_default(),
+            newrelic: f_newrelic.unwrap_or_default(),
+            oag: f_oag.unwrap_or_default(),
+            office365: f_office365.unwrap_or_default(),
+            rms: f_rms.unwrap_or_default(),
+            salesforce: f_salesforce.unwrap_or_default(),
+            salesforce_api: f_salesforce_api.unwrap_or_default(),
+            salesforce_sandbox_api: f_salesforce_sandbox_api.unwrap_or_default(),
+            samlp: f_samlp.unwrap_or_default(),
+            sap_api: f_sap_api.unwrap_or_default(),
+            sentry: f_sentry.unwrap_or_default(),
+            sharepoint: f_sharepoint.unwrap_or_default(),
+            slack: f_slack.unwrap_or_default(),
+            springcm: f_springcm.unwrap_or_default(),
+            sso_integration: f_sso_integration.unwrap_or_default(),
+            wams: f_wams.unwrap_or_default(),
+            wsfed: f_wsfed.unwrap_or_default(),
+            zendesk: f_zendesk.unwrap_or_default(),
+            zoom: f_zoom.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1900,17 +2160,27 @@ impl object::Object for ClientAuthenticationMethod {
     const NAME: &'static str = "ClientAuthenticationMethod";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_private_key_jwt = Default::default();
-        let mut f_self_signed_tls_client_auth = Default::default();
-        let mut f_tls_client_auth = Default::default();
+        let mut f_private_key_jwt = None;
+        let mut f_self_signed_tls_client_auth = None;
+        let mut f_tls_client_auth = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
-                "self_signed_tls_client_auth" => {
-                    f_self_signed_tls_client_auth = de_map.next_value()?
-                }
-                "tls_client_auth" => f_tls_client_auth = de_map.next_value()?,
+                "private_key_jwt" => object::once(
+                    &mut f_private_key_jwt,
+                    "private_key_jwt",
+                    de_map.next_value()?,
+                )?,
+                "self_signed_tls_client_auth" => object::once(
+                    &mut f_self_signed_tls_client_auth,
+                    "self_signed_tls_client_auth",
+                    de_map.next_value()?,
+                )?,
+                "tls_client_auth" => object::once(
+                    &mut f_tls_client_auth,
+                    "tls_client_auth",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1918,9 +2188,9 @@ impl object::Object for ClientAuthenticationMethod {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            private_key_jwt: f_private_key_jwt,
-            self_signed_tls_client_auth: f_self_signed_tls_client_auth,
-            tls_client_auth: f_tls_client_auth,
+            private_key_jwt: f_private_key_jwt.unwrap_or_default(),
+            self_signed_tls_client_auth: f_self_signed_tls_client_auth.unwrap_or_default(),
+            tls_client_auth: f_tls_client_auth.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2015,7 +2285,9 @@ impl object::Object for ClientAuthenticationMethodPrivateKeyJwt {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2133,17 +2405,27 @@ impl object::Object for ClientCreateAuthenticationMethod {
     const NAME: &'static str = "ClientCreateAuthenticationMethod";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_private_key_jwt = Default::default();
-        let mut f_self_signed_tls_client_auth = Default::default();
-        let mut f_tls_client_auth = Default::default();
+        let mut f_private_key_jwt = None;
+        let mut f_self_signed_tls_client_auth = None;
+        let mut f_tls_client_auth = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "private_key_jwt" => f_private_key_jwt = de_map.next_value()?,
-                "self_signed_tls_client_auth" => {
-                    f_self_signed_tls_client_auth = de_map.next_value()?
-                }
-                "tls_client_auth" => f_tls_client_auth = de_map.next_value()?,
+                "private_key_jwt" => object::once(
+                    &mut f_private_key_jwt,
+                    "private_key_jwt",
+                    de_map.next_value()?,
+                )?,
+                "self_signed_tls_client_auth" => object::once(
+                    &mut f_self_signed_tls_client_auth,
+                    "self_signed_tls_client_auth",
+                    de_map.next_value()?,
+                )?,
+                "tls_client_auth" => object::once(
+                    &mut f_tls_client_auth,
+                    "tls_client_auth",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2151,9 +2433,9 @@ impl object::Object for ClientCreateAuthenticationMethod {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            private_key_jwt: f_private_key_jwt,
-            self_signed_tls_client_auth: f_self_signed_tls_client_auth,
-            tls_client_auth: f_tls_client_auth,
+            private_key_jwt: f_private_key_jwt.unwrap_or_default(),
+            self_signed_tls_client_auth: f_self_signed_tls_client_auth.unwrap_or_default(),
+            tls_client_auth: f_tls_client_auth.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2246,7 +2528,9 @@ impl object::Object for ClientCreateAuthenticationMethodPrivateKeyJwt {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2322,7 +2606,9 @@ impl object::Object for ClientCreateAuthenticationMethodTlsClientAuth {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2428,29 +2714,45 @@ impl object::Object for ClientCredential {
     const NAME: &'static str = "ClientCredential";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alg = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_credential_type = Default::default();
-        let mut f_expires_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_kid = Default::default();
-        let mut f_name = Default::default();
-        let mut f_subject_dn = Default::default();
-        let mut f_thumbprint_sha256 = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_alg = None;
+        let mut f_created_at = None;
+        let mut f_credential_type = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_kid = None;
+        let mut f_name = None;
+        let mut f_subject_dn = None;
+        let mut f_thumbprint_sha256 = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "credential_type" => f_credential_type = de_map.next_value()?,
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "kid" => f_kid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
-                "thumbprint_sha256" => f_thumbprint_sha256 = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    de_map.next_value()?,
+                )?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
+                }
+                "thumbprint_sha256" => object::once(
+                    &mut f_thumbprint_sha256,
+                    "thumbprint_sha256",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2458,16 +2760,16 @@ impl object::Object for ClientCredential {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alg: f_alg,
-            created_at: f_created_at,
-            credential_type: f_credential_type,
-            expires_at: f_expires_at,
-            id: f_id,
-            kid: f_kid,
-            name: f_name,
-            subject_dn: f_subject_dn,
-            thumbprint_sha256: f_thumbprint_sha256,
-            updated_at: f_updated_at,
+            alg: f_alg.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            credential_type: f_credential_type.unwrap_or_default(),
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            kid: f_kid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
+            thumbprint_sha256: f_thumbprint_sha256.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2517,243 +2819,3 @@ string_enum! {
         X509Cert = "x509_cert",
     }
 }
-
-#[cfg(feature = "clients")]
-/// Defines the default Organization ID and flows
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ClientDefaultOrganization {
-    /// The default Organization usage
-    pub flows: Vec<ClientDefaultOrganizationFlowsEnum>,
-    /// The default Organization ID to be used
-    pub organization_id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl<'de> Deserialize<'de> for ClientDefaultOrganization {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "clients")]
-impl object::Object for ClientDefaultOrganization {
-    const NAME: &'static str = "ClientDefaultOrganization";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_flows = None;
-        let mut f_organization_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "flows" => f_flows = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            flows: object::missing(f_flows, "flows")?,
-            organization_id: object::missing(f_organization_id, "organization_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientDefaultOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientDefaultOrganization")
-            .field("flows", &self.flows)
-            .field("organization_id", &self.organization_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientDefaultOrganization {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        flows: impl Into<Vec<ClientDefaultOrganizationFlowsEnum>>,
-        organization_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            flows: flows.into(),
-            organization_id: organization_id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// The values of `ClientDefaultOrganizationFlowsEnum`.
-    pub enum ClientDefaultOrganizationFlowsEnum {
-        /// `client_credentials`
-        ClientCredentials = "client_credentials",
-    }
-}
-
-#[cfg(feature = "clients")]
-/// Encryption used for WsFed responses with this client.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ClientEncryptionKey {
-    /// Encryption certificate for public key in X.509 (.CER) format.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// Encryption Public RSA Key.
-    #[serde(rename = "pub", skip_serializing_if = "Option::is_none")]
-    pub pub_: Option<String>,
-    /// Encryption certificate name for this certificate in the format `/CN={domain}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "clients")]
-impl<'de> Deserialize<'de> for ClientEncryptionKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "clients")]
-impl object::Object for ClientEncryptionKey {
-    const NAME: &'static str = "ClientEncryptionKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cert = Default::default();
-        let mut f_pub_ = Default::default();
-        let mut f_subject = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "cert" => f_cert = de_map.next_value()?,
-                "pub" => f_pub_ = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            cert: f_cert,
-            pub_: f_pub_,
-            subject: f_subject,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "clients")]
-impl fmt::Debug for ClientEncryptionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientEncryptionKey")
-            .field("cert", &self.cert)
-            .field("pub_", &self.pub_)
-            .field("subject", &self.subject)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "clients")]
-impl ClientEncryptionKey {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `cert`.
-    pub fn cert(mut self, value: impl Into<String>) -> Self {
-        self.cert = Some(value.into());
-        self
-    }
-
-    /// Sets `pub`.
-    pub fn pub_(mut self, value: impl Into<String>) -> Self {
-        self.pub_ = Some(value.into());
-        self
-    }
-
-    /// Sets `subject`.
-    pub fn subject(mut self, value: impl Into<String>) -> Self {
-        self.subject = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Indicates who created the external metadata client. The value `admin` indicates the client was registered via the Management API. The value `client` indicates the client was registered dynamically. This field is only present when external_metadata_type is set.
-    pub enum ClientExternalMetadataCreatedByEnum {
-        /// `admin`
-        Admin = "admin",
-        /// `client`
-        Client = "client",
-    }
-}
-
-#[cfg(feature = "clients")]
-string_enum! {
-    /// Indicates the type of external metadata used to register the client. This field is omitted for regular clients. The value `cimd` identifies clients registered via a Client ID Metadata Document. The value `dcr` identifies clients registered via Dynamic Client Registration.
-    pub enum ClientExternalMetadataTypeEnum {
-        /// `cimd`
-        Cimd = "cimd",
-        /// `dcr`
-        Dcr = "dcr",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Optional filter on allow_any_organization.
-pub type ClientGrantAllowAnyOrganizationEnum = bool;
-
-#[cfg(feature = "client_grants")]
-string_enum! {
-    /// Applies this client grant as the default for all clients in the specified group. The only accepted value is `third_party_clients` (<https://auth0.com/docs/get-started/applications/application-access-to-apis-client-grants#default-permissions-for-third-party-applications>), which applies the grant to all third-party clients. Per-client grants for the same audience take precedence. Mutually exclusive with `client_id`.
-    pub enum ClientGrantDefaultForEnum {
-        /// `third_party_clients`
-        ThirdPartyClients = "third_party_clients",
-    }
-}
-
-#[cfg(feature = "client_grants")]
-/// Controls how organizations may be used with this grant
-///
-/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
-pub type ClientGrantOrganizationNullableUsageEnum = OrganizationUsageEnum;
-
-#[cfg(feature = "client_grants")]
-/// Defines whether organizations can be used with client credentials exchanges for this grant.
-///
-/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
-pub type ClientGrantOrganizationUsageEnum = OrganizationUsageEnum;

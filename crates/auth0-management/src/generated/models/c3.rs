@@ -14,6 +14,250 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "clients")]
+/// Defines the default Organization ID and flows
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientDefaultOrganization {
+    /// The default Organization usage
+    pub flows: Vec<ClientDefaultOrganizationFlowsEnum>,
+    /// The default Organization ID to be used
+    pub organization_id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientDefaultOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientDefaultOrganization {
+    const NAME: &'static str = "ClientDefaultOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_flows = None;
+        let mut f_organization_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "flows" => object::once(&mut f_flows, "flows", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            flows: object::missing(f_flows, "flows")?,
+            organization_id: object::missing(f_organization_id, "organization_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientDefaultOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientDefaultOrganization")
+            .field("flows", &self.flows)
+            .field("organization_id", &self.organization_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientDefaultOrganization {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        flows: impl Into<Vec<ClientDefaultOrganizationFlowsEnum>>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            flows: flows.into(),
+            organization_id: organization_id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// The values of `ClientDefaultOrganizationFlowsEnum`.
+    pub enum ClientDefaultOrganizationFlowsEnum {
+        /// `client_credentials`
+        ClientCredentials = "client_credentials",
+    }
+}
+
+#[cfg(feature = "clients")]
+/// Encryption used for WsFed responses with this client.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ClientEncryptionKey {
+    /// Encryption certificate for public key in X.509 (.CER) format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// Encryption Public RSA Key.
+    #[serde(rename = "pub", skip_serializing_if = "Option::is_none")]
+    pub pub_: Option<String>,
+    /// Encryption certificate name for this certificate in the format `/CN={domain}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "clients")]
+impl<'de> Deserialize<'de> for ClientEncryptionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "clients")]
+impl object::Object for ClientEncryptionKey {
+    const NAME: &'static str = "ClientEncryptionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_cert = None;
+        let mut f_pub_ = None;
+        let mut f_subject = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "pub" => object::once(&mut f_pub_, "pub", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            cert: f_cert.unwrap_or_default(),
+            pub_: f_pub_.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "clients")]
+impl fmt::Debug for ClientEncryptionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientEncryptionKey")
+            .field("cert", &self.cert)
+            .field("pub_", &self.pub_)
+            .field("subject", &self.subject)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "clients")]
+impl ClientEncryptionKey {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `cert`.
+    pub fn cert(mut self, value: impl Into<String>) -> Self {
+        self.cert = Some(value.into());
+        self
+    }
+
+    /// Sets `pub`.
+    pub fn pub_(mut self, value: impl Into<String>) -> Self {
+        self.pub_ = Some(value.into());
+        self
+    }
+
+    /// Sets `subject`.
+    pub fn subject(mut self, value: impl Into<String>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Indicates who created the external metadata client. The value `admin` indicates the client was registered via the Management API. The value `client` indicates the client was registered dynamically. This field is only present when external_metadata_type is set.
+    pub enum ClientExternalMetadataCreatedByEnum {
+        /// `admin`
+        Admin = "admin",
+        /// `client`
+        Client = "client",
+    }
+}
+
+#[cfg(feature = "clients")]
+string_enum! {
+    /// Indicates the type of external metadata used to register the client. This field is omitted for regular clients. The value `cimd` identifies clients registered via a Client ID Metadata Document. The value `dcr` identifies clients registered via Dynamic Client Registration.
+    pub enum ClientExternalMetadataTypeEnum {
+        /// `cimd`
+        Cimd = "cimd",
+        /// `dcr`
+        Dcr = "dcr",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Optional filter on allow_any_organization.
+pub type ClientGrantAllowAnyOrganizationEnum = bool;
+
+#[cfg(feature = "client_grants")]
+string_enum! {
+    /// Applies this client grant as the default for all clients in the specified group. The only accepted value is `third_party_clients` (<https://auth0.com/docs/get-started/applications/application-access-to-apis-client-grants#default-permissions-for-third-party-applications>), which applies the grant to all third-party clients. Per-client grants for the same audience take precedence. Mutually exclusive with `client_id`.
+    pub enum ClientGrantDefaultForEnum {
+        /// `third_party_clients`
+        ThirdPartyClients = "third_party_clients",
+    }
+}
+
+#[cfg(feature = "client_grants")]
+/// Controls how organizations may be used with this grant
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientGrantOrganizationNullableUsageEnum = OrganizationUsageEnum;
+
+#[cfg(feature = "client_grants")]
+/// Defines whether organizations can be used with client credentials exchanges for this grant.
+///
+/// The same type as [`OrganizationUsageEnum`]: the API description gives both the same schema.
+pub type ClientGrantOrganizationUsageEnum = OrganizationUsageEnum;
+
 #[cfg(feature = "client_grants")]
 /// The `ClientGrantResponseContent` object.
 ///
@@ -77,33 +321,51 @@ impl object::Object for ClientGrantResponseContent {
     const NAME: &'static str = "ClientGrantResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_all_scopes = Default::default();
-        let mut f_allow_any_organization = Default::default();
-        let mut f_audience = Default::default();
-        let mut f_authorization_details_types = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_default_for = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_system = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_subject_type = Default::default();
+        let mut f_allow_all_scopes = None;
+        let mut f_allow_any_organization = None;
+        let mut f_audience = None;
+        let mut f_authorization_details_types = None;
+        let mut f_client_id = None;
+        let mut f_default_for = None;
+        let mut f_id = None;
+        let mut f_is_system = None;
+        let mut f_organization_usage = None;
+        let mut f_scope = None;
+        let mut f_subject_type = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
-                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
-                "audience" => f_audience = de_map.next_value()?,
-                "authorization_details_types" => {
-                    f_authorization_details_types = de_map.next_value()?
+                "allow_all_scopes" => object::once(
+                    &mut f_allow_all_scopes,
+                    "allow_all_scopes",
+                    de_map.next_value()?,
+                )?,
+                "allow_any_organization" => object::once(
+                    &mut f_allow_any_organization,
+                    "allow_any_organization",
+                    de_map.next_value()?,
+                )?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "authorization_details_types" => object::once(
+                    &mut f_authorization_details_types,
+                    "authorization_details_types",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "default_for" => {
+                    object::once(&mut f_default_for, "default_for", de_map.next_value()?)?
                 }
-                "client_id" => f_client_id = de_map.next_value()?,
-                "default_for" => f_default_for = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "is_system" => f_is_system = de_map.next_value()?,
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "subject_type" => f_subject_type = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "is_system" => object::once(&mut f_is_system, "is_system", de_map.next_value()?)?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "subject_type" => {
+                    object::once(&mut f_subject_type, "subject_type", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -111,17 +373,17 @@ impl object::Object for ClientGrantResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_all_scopes: f_allow_all_scopes,
-            allow_any_organization: f_allow_any_organization,
-            audience: f_audience,
-            authorization_details_types: f_authorization_details_types,
-            client_id: f_client_id,
-            default_for: f_default_for,
-            id: f_id,
-            is_system: f_is_system,
-            organization_usage: f_organization_usage,
-            scope: f_scope,
-            subject_type: f_subject_type,
+            allow_all_scopes: f_allow_all_scopes.unwrap_or_default(),
+            allow_any_organization: f_allow_any_organization.unwrap_or_default(),
+            audience: f_audience.unwrap_or_default(),
+            authorization_details_types: f_authorization_details_types.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            default_for: f_default_for.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_system: f_is_system.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            subject_type: f_subject_type.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -198,17 +460,25 @@ impl object::Object for ClientJwtConfiguration {
     const NAME: &'static str = "ClientJwtConfiguration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alg = Default::default();
-        let mut f_lifetime_in_seconds = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_secret_encoded = Default::default();
+        let mut f_alg = None;
+        let mut f_lifetime_in_seconds = None;
+        let mut f_scopes = None;
+        let mut f_secret_encoded = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = de_map.next_value()?,
-                "lifetime_in_seconds" => f_lifetime_in_seconds = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "secret_encoded" => f_secret_encoded = de_map.next_value()?,
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "lifetime_in_seconds" => object::once(
+                    &mut f_lifetime_in_seconds,
+                    "lifetime_in_seconds",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "secret_encoded" => object::once(
+                    &mut f_secret_encoded,
+                    "secret_encoded",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -216,10 +486,10 @@ impl object::Object for ClientJwtConfiguration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alg: f_alg,
-            lifetime_in_seconds: f_lifetime_in_seconds,
-            scopes: f_scopes,
-            secret_encoded: f_secret_encoded,
+            alg: f_alg.unwrap_or_default(),
+            lifetime_in_seconds: f_lifetime_in_seconds.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            secret_encoded: f_secret_encoded.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -315,13 +585,13 @@ impl object::Object for ClientMobile {
     const NAME: &'static str = "ClientMobile";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_android = Default::default();
-        let mut f_ios = Default::default();
+        let mut f_android = None;
+        let mut f_ios = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "android" => f_android = de_map.next_value()?,
-                "ios" => f_ios = de_map.next_value()?,
+                "android" => object::once(&mut f_android, "android", de_map.next_value()?)?,
+                "ios" => object::once(&mut f_ios, "ios", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -329,8 +599,8 @@ impl object::Object for ClientMobile {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            android: f_android,
-            ios: f_ios,
+            android: f_android.unwrap_or_default(),
+            ios: f_ios.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -404,13 +674,21 @@ impl object::Object for ClientMobileAndroid {
     const NAME: &'static str = "ClientMobileAndroid";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_package_name = Default::default();
-        let mut f_sha256_cert_fingerprints = Default::default();
+        let mut f_app_package_name = None;
+        let mut f_sha256_cert_fingerprints = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_package_name" => f_app_package_name = de_map.next_value()?,
-                "sha256_cert_fingerprints" => f_sha256_cert_fingerprints = de_map.next_value()?,
+                "app_package_name" => object::once(
+                    &mut f_app_package_name,
+                    "app_package_name",
+                    de_map.next_value()?,
+                )?,
+                "sha256_cert_fingerprints" => object::once(
+                    &mut f_sha256_cert_fingerprints,
+                    "sha256_cert_fingerprints",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -418,8 +696,8 @@ impl object::Object for ClientMobileAndroid {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_package_name: f_app_package_name,
-            sha256_cert_fingerprints: f_sha256_cert_fingerprints,
+            app_package_name: f_app_package_name.unwrap_or_default(),
+            sha256_cert_fingerprints: f_sha256_cert_fingerprints.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -493,13 +771,17 @@ impl object::Object for ClientMobileiOs {
     const NAME: &'static str = "ClientMobileiOs";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_bundle_identifier = Default::default();
-        let mut f_team_id = Default::default();
+        let mut f_app_bundle_identifier = None;
+        let mut f_team_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_bundle_identifier" => f_app_bundle_identifier = de_map.next_value()?,
-                "team_id" => f_team_id = de_map.next_value()?,
+                "app_bundle_identifier" => object::once(
+                    &mut f_app_bundle_identifier,
+                    "app_bundle_identifier",
+                    de_map.next_value()?,
+                )?,
+                "team_id" => object::once(&mut f_team_id, "team_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -507,8 +789,8 @@ impl object::Object for ClientMobileiOs {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_bundle_identifier: f_app_bundle_identifier,
-            team_id: f_team_id,
+            app_bundle_identifier: f_app_bundle_identifier.unwrap_or_default(),
+            team_id: f_team_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -631,21 +913,37 @@ impl object::Object for ClientMyOrganizationPostConfiguration {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_allowed_strategies = None;
         let mut f_connection_deletion_behavior = None;
-        let mut f_connection_profile_id = Default::default();
-        let mut f_invitation_landing_client_id = Default::default();
-        let mut f_user_attribute_profile_id = Default::default();
+        let mut f_connection_profile_id = None;
+        let mut f_invitation_landing_client_id = None;
+        let mut f_user_attribute_profile_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowed_strategies" => f_allowed_strategies = Some(de_map.next_value()?),
-                "connection_deletion_behavior" => {
-                    f_connection_deletion_behavior = Some(de_map.next_value()?)
-                }
-                "connection_profile_id" => f_connection_profile_id = de_map.next_value()?,
-                "invitation_landing_client_id" => {
-                    f_invitation_landing_client_id = de_map.next_value()?
-                }
-                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
+                "allowed_strategies" => object::once(
+                    &mut f_allowed_strategies,
+                    "allowed_strategies",
+                    de_map.next_value()?,
+                )?,
+                "connection_deletion_behavior" => object::once(
+                    &mut f_connection_deletion_behavior,
+                    "connection_deletion_behavior",
+                    de_map.next_value()?,
+                )?,
+                "connection_profile_id" => object::once(
+                    &mut f_connection_profile_id,
+                    "connection_profile_id",
+                    de_map.next_value()?,
+                )?,
+                "invitation_landing_client_id" => object::once(
+                    &mut f_invitation_landing_client_id,
+                    "invitation_landing_client_id",
+                    de_map.next_value()?,
+                )?,
+                "user_attribute_profile_id" => object::once(
+                    &mut f_user_attribute_profile_id,
+                    "user_attribute_profile_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -658,9 +956,9 @@ impl object::Object for ClientMyOrganizationPostConfiguration {
                 f_connection_deletion_behavior,
                 "connection_deletion_behavior",
             )?,
-            connection_profile_id: f_connection_profile_id,
-            invitation_landing_client_id: f_invitation_landing_client_id,
-            user_attribute_profile_id: f_user_attribute_profile_id,
+            connection_profile_id: f_connection_profile_id.unwrap_or_default(),
+            invitation_landing_client_id: f_invitation_landing_client_id.unwrap_or_default(),
+            user_attribute_profile_id: f_user_attribute_profile_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -765,13 +1063,17 @@ impl object::Object for ClientOidcBackchannelLogoutInitiators {
     const NAME: &'static str = "ClientOidcBackchannelLogoutInitiators";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mode = Default::default();
-        let mut f_selected_initiators = Default::default();
+        let mut f_mode = None;
+        let mut f_selected_initiators = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mode" => f_mode = de_map.next_value()?,
-                "selected_initiators" => f_selected_initiators = de_map.next_value()?,
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
+                "selected_initiators" => object::once(
+                    &mut f_selected_initiators,
+                    "selected_initiators",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -779,8 +1081,8 @@ impl object::Object for ClientOidcBackchannelLogoutInitiators {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            mode: f_mode,
-            selected_initiators: f_selected_initiators,
+            mode: f_mode.unwrap_or_default(),
+            selected_initiators: f_selected_initiators.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -890,11 +1192,11 @@ impl object::Object for ClientOidcBackchannelLogoutSessionMetadata {
     const NAME: &'static str = "ClientOidcBackchannelLogoutSessionMetadata";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_include = Default::default();
+        let mut f_include = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "include" => f_include = de_map.next_value()?,
+                "include" => object::once(&mut f_include, "include", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -902,7 +1204,7 @@ impl object::Object for ClientOidcBackchannelLogoutSessionMetadata {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            include: f_include,
+            include: f_include.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -972,19 +1274,27 @@ impl object::Object for ClientOidcBackchannelLogoutSettings {
     const NAME: &'static str = "ClientOidcBackchannelLogoutSettings";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_backchannel_logout_initiators = Default::default();
-        let mut f_backchannel_logout_session_metadata = Default::default();
-        let mut f_backchannel_logout_urls = Default::default();
+        let mut f_backchannel_logout_initiators = None;
+        let mut f_backchannel_logout_session_metadata = None;
+        let mut f_backchannel_logout_urls = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "backchannel_logout_initiators" => {
-                    f_backchannel_logout_initiators = de_map.next_value()?
-                }
-                "backchannel_logout_session_metadata" => {
-                    f_backchannel_logout_session_metadata = de_map.next_value()?
-                }
-                "backchannel_logout_urls" => f_backchannel_logout_urls = de_map.next_value()?,
+                "backchannel_logout_initiators" => object::once(
+                    &mut f_backchannel_logout_initiators,
+                    "backchannel_logout_initiators",
+                    de_map.next_value()?,
+                )?,
+                "backchannel_logout_session_metadata" => object::once(
+                    &mut f_backchannel_logout_session_metadata,
+                    "backchannel_logout_session_metadata",
+                    de_map.next_value()?,
+                )?,
+                "backchannel_logout_urls" => object::once(
+                    &mut f_backchannel_logout_urls,
+                    "backchannel_logout_urls",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -992,9 +1302,10 @@ impl object::Object for ClientOidcBackchannelLogoutSettings {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            backchannel_logout_initiators: f_backchannel_logout_initiators,
-            backchannel_logout_session_metadata: f_backchannel_logout_session_metadata,
-            backchannel_logout_urls: f_backchannel_logout_urls,
+            backchannel_logout_initiators: f_backchannel_logout_initiators.unwrap_or_default(),
+            backchannel_logout_session_metadata: f_backchannel_logout_session_metadata
+                .unwrap_or_default(),
+            backchannel_logout_urls: f_backchannel_logout_urls.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1157,26 +1468,46 @@ impl object::Object for ClientRefreshTokenConfiguration {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_expiration_type = None;
-        let mut f_idle_token_lifetime = Default::default();
-        let mut f_infinite_idle_token_lifetime = Default::default();
-        let mut f_infinite_token_lifetime = Default::default();
-        let mut f_leeway = Default::default();
-        let mut f_policies = Default::default();
+        let mut f_idle_token_lifetime = None;
+        let mut f_infinite_idle_token_lifetime = None;
+        let mut f_infinite_token_lifetime = None;
+        let mut f_leeway = None;
+        let mut f_policies = None;
         let mut f_rotation_type = None;
-        let mut f_token_lifetime = Default::default();
+        let mut f_token_lifetime = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "expiration_type" => f_expiration_type = Some(de_map.next_value()?),
-                "idle_token_lifetime" => f_idle_token_lifetime = de_map.next_value()?,
-                "infinite_idle_token_lifetime" => {
-                    f_infinite_idle_token_lifetime = de_map.next_value()?
+                "expiration_type" => object::once(
+                    &mut f_expiration_type,
+                    "expiration_type",
+                    de_map.next_value()?,
+                )?,
+                "idle_token_lifetime" => object::once(
+                    &mut f_idle_token_lifetime,
+                    "idle_token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "infinite_idle_token_lifetime" => object::once(
+                    &mut f_infinite_idle_token_lifetime,
+                    "infinite_idle_token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "infinite_token_lifetime" => object::once(
+                    &mut f_infinite_token_lifetime,
+                    "infinite_token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "leeway" => object::once(&mut f_leeway, "leeway", de_map.next_value()?)?,
+                "policies" => object::once(&mut f_policies, "policies", de_map.next_value()?)?,
+                "rotation_type" => {
+                    object::once(&mut f_rotation_type, "rotation_type", de_map.next_value()?)?
                 }
-                "infinite_token_lifetime" => f_infinite_token_lifetime = de_map.next_value()?,
-                "leeway" => f_leeway = de_map.next_value()?,
-                "policies" => f_policies = de_map.next_value()?,
-                "rotation_type" => f_rotation_type = Some(de_map.next_value()?),
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1185,13 +1516,13 @@ impl object::Object for ClientRefreshTokenConfiguration {
         object::note_extra(&f_extra);
         Ok(Self {
             expiration_type: object::missing(f_expiration_type, "expiration_type")?,
-            idle_token_lifetime: f_idle_token_lifetime,
-            infinite_idle_token_lifetime: f_infinite_idle_token_lifetime,
-            infinite_token_lifetime: f_infinite_token_lifetime,
-            leeway: f_leeway,
-            policies: f_policies,
+            idle_token_lifetime: f_idle_token_lifetime.unwrap_or_default(),
+            infinite_idle_token_lifetime: f_infinite_idle_token_lifetime.unwrap_or_default(),
+            infinite_token_lifetime: f_infinite_token_lifetime.unwrap_or_default(),
+            leeway: f_leeway.unwrap_or_default(),
+            policies: f_policies.unwrap_or_default(),
             rotation_type: object::missing(f_rotation_type, "rotation_type")?,
-            token_lifetime: f_token_lifetime,
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1314,8 +1645,8 @@ impl object::Object for ClientRefreshTokenPolicy {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = Some(de_map.next_value()?),
-                "scope" => f_scope = Some(de_map.next_value()?),
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1417,31 +1748,49 @@ impl object::Object for ClientSessionTransferConfiguration {
     const NAME: &'static str = "ClientSessionTransferConfiguration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_refresh_token = Default::default();
-        let mut f_allowed_authentication_methods = Default::default();
-        let mut f_can_create_session_transfer_token = Default::default();
-        let mut f_delegation = Default::default();
-        let mut f_enforce_cascade_revocation = Default::default();
-        let mut f_enforce_device_binding = Default::default();
-        let mut f_enforce_online_refresh_tokens = Default::default();
+        let mut f_allow_refresh_token = None;
+        let mut f_allowed_authentication_methods = None;
+        let mut f_can_create_session_transfer_token = None;
+        let mut f_delegation = None;
+        let mut f_enforce_cascade_revocation = None;
+        let mut f_enforce_device_binding = None;
+        let mut f_enforce_online_refresh_tokens = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_refresh_token" => f_allow_refresh_token = de_map.next_value()?,
-                "allowed_authentication_methods" => {
-                    f_allowed_authentication_methods = de_map.next_value()?
+                "allow_refresh_token" => object::once(
+                    &mut f_allow_refresh_token,
+                    "allow_refresh_token",
+                    de_map.next_value()?,
+                )?,
+                "allowed_authentication_methods" => object::once(
+                    &mut f_allowed_authentication_methods,
+                    "allowed_authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "can_create_session_transfer_token" => object::once(
+                    &mut f_can_create_session_transfer_token,
+                    "can_create_session_transfer_token",
+                    de_map.next_value()?,
+                )?,
+                "delegation" => {
+                    object::once(&mut f_delegation, "delegation", de_map.next_value()?)?
                 }
-                "can_create_session_transfer_token" => {
-                    f_can_create_session_transfer_token = de_map.next_value()?
-                }
-                "delegation" => f_delegation = de_map.next_value()?,
-                "enforce_cascade_revocation" => {
-                    f_enforce_cascade_revocation = de_map.next_value()?
-                }
-                "enforce_device_binding" => f_enforce_device_binding = de_map.next_value()?,
-                "enforce_online_refresh_tokens" => {
-                    f_enforce_online_refresh_tokens = de_map.next_value()?
-                }
+                "enforce_cascade_revocation" => object::once(
+                    &mut f_enforce_cascade_revocation,
+                    "enforce_cascade_revocation",
+                    de_map.next_value()?,
+                )?,
+                "enforce_device_binding" => object::once(
+                    &mut f_enforce_device_binding,
+                    "enforce_device_binding",
+                    de_map.next_value()?,
+                )?,
+                "enforce_online_refresh_tokens" => object::once(
+                    &mut f_enforce_online_refresh_tokens,
+                    "enforce_online_refresh_tokens",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1449,13 +1798,14 @@ impl object::Object for ClientSessionTransferConfiguration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_refresh_token: f_allow_refresh_token,
-            allowed_authentication_methods: f_allowed_authentication_methods,
-            can_create_session_transfer_token: f_can_create_session_transfer_token,
-            delegation: f_delegation,
-            enforce_cascade_revocation: f_enforce_cascade_revocation,
-            enforce_device_binding: f_enforce_device_binding,
-            enforce_online_refresh_tokens: f_enforce_online_refresh_tokens,
+            allow_refresh_token: f_allow_refresh_token.unwrap_or_default(),
+            allowed_authentication_methods: f_allowed_authentication_methods.unwrap_or_default(),
+            can_create_session_transfer_token: f_can_create_session_transfer_token
+                .unwrap_or_default(),
+            delegation: f_delegation.unwrap_or_default(),
+            enforce_cascade_revocation: f_enforce_cascade_revocation.unwrap_or_default(),
+            enforce_device_binding: f_enforce_device_binding.unwrap_or_default(),
+            enforce_online_refresh_tokens: f_enforce_online_refresh_tokens.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1591,13 +1941,21 @@ impl object::Object for ClientSessionTransferDelegationConfiguration {
     const NAME: &'static str = "ClientSessionTransferDelegationConfiguration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_delegated_access = Default::default();
-        let mut f_enforce_device_binding = Default::default();
+        let mut f_allow_delegated_access = None;
+        let mut f_enforce_device_binding = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_delegated_access" => f_allow_delegated_access = de_map.next_value()?,
-                "enforce_device_binding" => f_enforce_device_binding = de_map.next_value()?,
+                "allow_delegated_access" => object::once(
+                    &mut f_allow_delegated_access,
+                    "allow_delegated_access",
+                    de_map.next_value()?,
+                )?,
+                "enforce_device_binding" => object::once(
+                    &mut f_enforce_device_binding,
+                    "enforce_device_binding",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1605,8 +1963,8 @@ impl object::Object for ClientSessionTransferDelegationConfiguration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_delegated_access: f_allow_delegated_access,
-            enforce_device_binding: f_enforce_device_binding,
+            allow_delegated_access: f_allow_delegated_access.unwrap_or_default(),
+            enforce_device_binding: f_enforce_device_binding.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1707,13 +2065,15 @@ impl object::Object for ClientSignedRequestObjectWithCredentialId {
     const NAME: &'static str = "ClientSignedRequestObjectWithCredentialId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_credentials = Default::default();
-        let mut f_required = Default::default();
+        let mut f_credentials = None;
+        let mut f_required = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1721,8 +2081,8 @@ impl object::Object for ClientSignedRequestObjectWithCredentialId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            credentials: f_credentials,
-            required: f_required,
+            credentials: f_credentials.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1796,13 +2156,15 @@ impl object::Object for ClientSignedRequestObjectWithPublicKey {
     const NAME: &'static str = "ClientSignedRequestObjectWithPublicKey";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_credentials = Default::default();
-        let mut f_required = Default::default();
+        let mut f_credentials = None;
+        let mut f_required = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1810,8 +2172,8 @@ impl object::Object for ClientSignedRequestObjectWithPublicKey {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            credentials: f_credentials,
-            required: f_required,
+            credentials: f_credentials.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1887,15 +2249,15 @@ impl object::Object for ClientSigningKey {
     const NAME: &'static str = "ClientSigningKey";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cert = Default::default();
-        let mut f_pkcs7 = Default::default();
-        let mut f_subject = Default::default();
+        let mut f_cert = None;
+        let mut f_pkcs7 = None;
+        let mut f_subject = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "cert" => f_cert = de_map.next_value()?,
-                "pkcs7" => f_pkcs7 = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "pkcs7" => object::once(&mut f_pkcs7, "pkcs7", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1903,9 +2265,9 @@ impl object::Object for ClientSigningKey {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            cert: f_cert,
-            pkcs7: f_pkcs7,
-            subject: f_subject,
+            cert: f_cert.unwrap_or_default(),
+            pkcs7: f_pkcs7.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1987,11 +2349,15 @@ impl object::Object for ClientTokenExchangeConfiguration {
     const NAME: &'static str = "ClientTokenExchangeConfiguration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_any_profile_of_type = Default::default();
+        let mut f_allow_any_profile_of_type = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_any_profile_of_type" => f_allow_any_profile_of_type = de_map.next_value()?,
+                "allow_any_profile_of_type" => object::once(
+                    &mut f_allow_any_profile_of_type,
+                    "allow_any_profile_of_type",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1999,7 +2365,7 @@ impl object::Object for ClientTokenExchangeConfiguration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_any_profile_of_type: f_allow_any_profile_of_type,
+            allow_any_profile_of_type: f_allow_any_profile_of_type.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2086,12 +2452,16 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithCredentialId {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_credentials = None;
-        let mut f_ip_allowlist = Default::default();
+        let mut f_ip_allowlist = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
-                "ip_allowlist" => f_ip_allowlist = de_map.next_value()?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "ip_allowlist" => {
+                    object::once(&mut f_ip_allowlist, "ip_allowlist", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2100,7 +2470,7 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithCredentialId {
         object::note_extra(&f_extra);
         Ok(Self {
             credentials: object::missing(f_credentials, "credentials")?,
-            ip_allowlist: f_ip_allowlist,
+            ip_allowlist: f_ip_allowlist.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2172,12 +2542,16 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithPublicKey {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_credentials = None;
-        let mut f_ip_allowlist = Default::default();
+        let mut f_ip_allowlist = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = Some(de_map.next_value()?),
-                "ip_allowlist" => f_ip_allowlist = de_map.next_value()?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "ip_allowlist" => {
+                    object::once(&mut f_ip_allowlist, "ip_allowlist", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2186,7 +2560,7 @@ impl object::Object for ClientTokenVaultPrivilegedAccessWithPublicKey {
         object::note_extra(&f_extra);
         Ok(Self {
             credentials: object::missing(f_credentials, "credentials")?,
-            ip_allowlist: f_ip_allowlist,
+            ip_allowlist: f_ip_allowlist.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2226,294 +2600,3 @@ impl ClientTokenVaultPrivilegedAccessWithPublicKey {
         self
     }
 }
-
-#[cfg(feature = "users")]
-/// The `ConnectedAccount` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectedAccount {
-    /// Always `offline`.
-    pub access_type: String,
-    /// The name of the connection associated with the account.
-    pub connection: String,
-    /// The unique identifier of the connection associated with the account.
-    pub connection_id: String,
-    /// ISO 8601 timestamp when the connected account was created.
-    pub created_at: String,
-    /// ISO 8601 timestamp when the connected account expires.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// The unique identifier for the connected account.
-    pub id: String,
-    /// The identifier of the organization associated with the connected account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    /// The scopes granted for this connected account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The authentication strategy used by the connection.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for ConnectedAccount {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for ConnectedAccount {
-    const NAME: &'static str = "ConnectedAccount";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_access_type = None;
-        let mut f_connection = None;
-        let mut f_connection_id = None;
-        let mut f_created_at = None;
-        let mut f_expires_at = Default::default();
-        let mut f_id = None;
-        let mut f_organization_id = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "access_type" => {
-                    f_access_type = Some(object::constant(de_map.next_value()?, "offline")?)
-                }
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "strategy" => f_strategy = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            access_type: object::missing(f_access_type, "access_type")?,
-            connection: object::missing(f_connection, "connection")?,
-            connection_id: object::missing(f_connection_id, "connection_id")?,
-            created_at: object::missing(f_created_at, "created_at")?,
-            expires_at: f_expires_at,
-            id: object::missing(f_id, "id")?,
-            organization_id: f_organization_id,
-            scopes: f_scopes,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for ConnectedAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectedAccount")
-            .field("access_type", &self.access_type)
-            .field("connection", &self.connection)
-            .field("connection_id", &self.connection_id)
-            .field("created_at", &self.created_at)
-            .field("expires_at", &self.expires_at)
-            .field("id", &self.id)
-            .field("organization_id", &self.organization_id)
-            .field("scopes", &self.scopes)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The access type for the connected account.
-    pub enum ConnectedAccountAccessTypeEnum {
-        /// `offline`
-        Offline = "offline",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The URL of the OAuth 1.0a access-token endpoint. This endpoint is used to exchange the temporary request token obtained from the request-token endpoint for an access token during the OAuth 1.0a authentication flow.
-pub type ConnectionAccessTokenUrloAuth1 = String;
-
-#[cfg(feature = "full")]
-/// A list of the Authentication Context Class References that this OP supports
-pub type ConnectionAcrValuesSupported = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Expiration timestamp for the `admin_access_token` in ISO 8601 format. Auth0 uses this value to determine when to refresh the token.
-pub type ConnectionAdminAccessTokenExpiresInGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Google Workspace admin access token used to retrieve extended user attributes (such as group memberships, admin status, and suspension state) from the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is automatically managed by Auth0.
-pub type ConnectionAdminAccessTokenGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// Google Workspace admin refresh token used to obtain new access tokens for the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is granted when a Google Workspace admin authorizes Auth0 to access directory data.
-pub type ConnectionAdminRefreshTokenGoogleApps = String;
-
-#[cfg(feature = "full")]
-/// IP address of the AD connector agent used to validate that authentication requests originate from the corporate network for Kerberos authentication  (managed by the AD Connector agent).
-pub type ConnectionAgentIpad = String;
-
-#[cfg(feature = "full")]
-/// When enabled, allows direct username/password authentication through the AD connector agent instead of WS-Federation protocol (managed by the AD Connector agent).
-pub type ConnectionAgentModeAd = bool;
-
-#[cfg(feature = "full")]
-/// Version identifier of the installed AD connector agent software (managed by the AD Connector agent).
-pub type ConnectionAgentVersionAd = String;
-
-#[cfg(feature = "full")]
-/// List of allowed audiences in the ID token for Google Native Social Login
-pub type ConnectionAllowedAudiencesGoogleOAuth2 = Vec<String>;
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Specifies the API behavior for password authentication
-    pub enum ConnectionApiBehaviorEnum {
-        /// `required`
-        Required = "required",
-        /// `optional`
-        Optional = "optional",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `ConnectionApiEnableGroups` schema.
-pub type ConnectionApiEnableGroups = bool;
-
-#[cfg(feature = "full")]
-/// Enables integration with the Google Workspace Admin SDK Directory API for groups. When true, Auth0 can synchronize groups & group memberships and supports inbound directory provisioning for groups. Defaults to false.
-pub type ConnectionApiEnableGroupsGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// The `ConnectionApiEnableUsers` schema.
-pub type ConnectionApiEnableUsers = bool;
-
-#[cfg(feature = "full")]
-/// Enables integration with the Google Workspace Admin SDK Directory API. When true, Auth0 can retrieve extended user attributes (admin status, suspension status, group memberships) and supports inbound directory provisioning (SCIM). Defaults to true.
-pub type ConnectionApiEnableUsersGoogleApps = bool;
-
-#[cfg(feature = "full")]
-/// The Azure AD application domain (e.g., 'contoso.onmicrosoft.com'). Used primarily with WS-Federation protocol and Azure AD v1 endpoints.
-pub type ConnectionAppDomainAzureAd = String;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The algorithm profile to use for decrypting SAML assertions.
-    pub enum ConnectionAssertionDecryptionAlgorithmProfileEnum {
-        /// `v2026-1`
-        V20261 = "v2026-1",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Settings for SAML assertion decryption.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionAssertionDecryptionSettings {
-    /// A list of insecure algorithms to allow for SAML assertion decryption.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub algorithm_exceptions: Option<Vec<String>>,
-    /// Always `v2026-1`.
-    pub algorithm_profile: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionAssertionDecryptionSettings {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionAssertionDecryptionSettings {
-    const NAME: &'static str = "ConnectionAssertionDecryptionSettings";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm_exceptions = Default::default();
-        let mut f_algorithm_profile = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "algorithm_exceptions" => f_algorithm_exceptions = de_map.next_value()?,
-                "algorithm_profile" => {
-                    f_algorithm_profile = Some(object::constant(de_map.next_value()?, "v2026-1")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            algorithm_exceptions: f_algorithm_exceptions,
-            algorithm_profile: object::missing(f_algorithm_profile, "algorithm_profile")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionAssertionDecryptionSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionAssertionDecryptionSettings")
-            .field("algorithm_exceptions", &self.algorithm_exceptions)
-            .field("algorithm_profile", &self.algorithm_profile)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionAssertionDecryptionSettings {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new() -> Self {
-        Self {
-            algorithm_exceptions: None,
-            algorithm_profile: "v2026-1".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `algorithm_exceptions`.
-    pub fn algorithm_exceptions(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.algorithm_exceptions = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-impl Default for ConnectionAssertionDecryptionSettings {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Object containing mapping details for incoming claims
-pub type ConnectionAttributeMapAttributes = Map<String, Value>;

@@ -14,6 +14,317 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "users")]
+/// The `ConnectedAccount` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectedAccount {
+    /// Always `offline`.
+    pub access_type: String,
+    /// The name of the connection associated with the account.
+    pub connection: String,
+    /// The unique identifier of the connection associated with the account.
+    pub connection_id: String,
+    /// ISO 8601 timestamp when the connected account was created.
+    pub created_at: String,
+    /// ISO 8601 timestamp when the connected account expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// The unique identifier for the connected account.
+    pub id: String,
+    /// The identifier of the organization associated with the connected account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// The scopes granted for this connected account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The authentication strategy used by the connection.
+    pub strategy: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for ConnectedAccount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for ConnectedAccount {
+    const NAME: &'static str = "ConnectedAccount";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_access_type = None;
+        let mut f_connection = None;
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_organization_id = None;
+        let mut f_scopes = None;
+        let mut f_strategy = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "access_type" => object::once(
+                    &mut f_access_type,
+                    "access_type",
+                    object::constant(de_map.next_value()?, "offline")?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            access_type: object::missing(f_access_type, "access_type")?,
+            connection: object::missing(f_connection, "connection")?,
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            created_at: object::missing(f_created_at, "created_at")?,
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            organization_id: f_organization_id.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            strategy: object::missing(f_strategy, "strategy")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for ConnectedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectedAccount")
+            .field("access_type", &self.access_type)
+            .field("connection", &self.connection)
+            .field("connection_id", &self.connection_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .field("id", &self.id)
+            .field("organization_id", &self.organization_id)
+            .field("scopes", &self.scopes)
+            .field("strategy", &self.strategy)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The access type for the connected account.
+    pub enum ConnectedAccountAccessTypeEnum {
+        /// `offline`
+        Offline = "offline",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The URL of the OAuth 1.0a access-token endpoint. This endpoint is used to exchange the temporary request token obtained from the request-token endpoint for an access token during the OAuth 1.0a authentication flow.
+pub type ConnectionAccessTokenUrloAuth1 = String;
+
+#[cfg(feature = "full")]
+/// A list of the Authentication Context Class References that this OP supports
+pub type ConnectionAcrValuesSupported = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Expiration timestamp for the `admin_access_token` in ISO 8601 format. Auth0 uses this value to determine when to refresh the token.
+pub type ConnectionAdminAccessTokenExpiresInGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Google Workspace admin access token used to retrieve extended user attributes (such as group memberships, admin status, and suspension state) from the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is automatically managed by Auth0.
+pub type ConnectionAdminAccessTokenGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// Google Workspace admin refresh token used to obtain new access tokens for the \[Google Directory API\](<https://developers.google.com/admin-sdk/directory>). This token is granted when a Google Workspace admin authorizes Auth0 to access directory data.
+pub type ConnectionAdminRefreshTokenGoogleApps = String;
+
+#[cfg(feature = "full")]
+/// IP address of the AD connector agent used to validate that authentication requests originate from the corporate network for Kerberos authentication  (managed by the AD Connector agent).
+pub type ConnectionAgentIpad = String;
+
+#[cfg(feature = "full")]
+/// When enabled, allows direct username/password authentication through the AD connector agent instead of WS-Federation protocol (managed by the AD Connector agent).
+pub type ConnectionAgentModeAd = bool;
+
+#[cfg(feature = "full")]
+/// Version identifier of the installed AD connector agent software (managed by the AD Connector agent).
+pub type ConnectionAgentVersionAd = String;
+
+#[cfg(feature = "full")]
+/// List of allowed audiences in the ID token for Google Native Social Login
+pub type ConnectionAllowedAudiencesGoogleOAuth2 = Vec<String>;
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Specifies the API behavior for password authentication
+    pub enum ConnectionApiBehaviorEnum {
+        /// `required`
+        Required = "required",
+        /// `optional`
+        Optional = "optional",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `ConnectionApiEnableGroups` schema.
+pub type ConnectionApiEnableGroups = bool;
+
+#[cfg(feature = "full")]
+/// Enables integration with the Google Workspace Admin SDK Directory API for groups. When true, Auth0 can synchronize groups & group memberships and supports inbound directory provisioning for groups. Defaults to false.
+pub type ConnectionApiEnableGroupsGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// The `ConnectionApiEnableUsers` schema.
+pub type ConnectionApiEnableUsers = bool;
+
+#[cfg(feature = "full")]
+/// Enables integration with the Google Workspace Admin SDK Directory API. When true, Auth0 can retrieve extended user attributes (admin status, suspension status, group memberships) and supports inbound directory provisioning (SCIM). Defaults to true.
+pub type ConnectionApiEnableUsersGoogleApps = bool;
+
+#[cfg(feature = "full")]
+/// The Azure AD application domain (e.g., 'contoso.onmicrosoft.com'). Used primarily with WS-Federation protocol and Azure AD v1 endpoints.
+pub type ConnectionAppDomainAzureAd = String;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The algorithm profile to use for decrypting SAML assertions.
+    pub enum ConnectionAssertionDecryptionAlgorithmProfileEnum {
+        /// `v2026-1`
+        V20261 = "v2026-1",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Settings for SAML assertion decryption.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionAssertionDecryptionSettings {
+    /// A list of insecure algorithms to allow for SAML assertion decryption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm_exceptions: Option<Vec<String>>,
+    /// Always `v2026-1`.
+    pub algorithm_profile: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionAssertionDecryptionSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionAssertionDecryptionSettings {
+    const NAME: &'static str = "ConnectionAssertionDecryptionSettings";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm_exceptions = None;
+        let mut f_algorithm_profile = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm_exceptions" => object::once(
+                    &mut f_algorithm_exceptions,
+                    "algorithm_exceptions",
+                    de_map.next_value()?,
+                )?,
+                "algorithm_profile" => object::once(
+                    &mut f_algorithm_profile,
+                    "algorithm_profile",
+                    object::constant(de_map.next_value()?, "v2026-1")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm_exceptions: f_algorithm_exceptions.unwrap_or_default(),
+            algorithm_profile: object::missing(f_algorithm_profile, "algorithm_profile")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionAssertionDecryptionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionAssertionDecryptionSettings")
+            .field("algorithm_exceptions", &self.algorithm_exceptions)
+            .field("algorithm_profile", &self.algorithm_profile)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionAssertionDecryptionSettings {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new() -> Self {
+        Self {
+            algorithm_exceptions: None,
+            algorithm_profile: "v2026-1".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `algorithm_exceptions`.
+    pub fn algorithm_exceptions(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.algorithm_exceptions = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+impl Default for ConnectionAssertionDecryptionSettings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Object containing mapping details for incoming claims
+pub type ConnectionAttributeMapAttributes = Map<String, Value>;
+
 #[cfg(feature = "full")]
 /// Configuration for mapping claims from the identity provider to Auth0 user profile attributes. Allows customizing which IdP claims populate user fields and how they are transformed.
 ///
@@ -47,15 +358,23 @@ impl object::Object for ConnectionAttributeMapOidc {
     const NAME: &'static str = "ConnectionAttributeMapOidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attributes = Default::default();
-        let mut f_mapping_mode = Default::default();
-        let mut f_userinfo_scope = Default::default();
+        let mut f_attributes = None;
+        let mut f_mapping_mode = None;
+        let mut f_userinfo_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attributes" => f_attributes = de_map.next_value()?,
-                "mapping_mode" => f_mapping_mode = de_map.next_value()?,
-                "userinfo_scope" => f_userinfo_scope = de_map.next_value()?,
+                "attributes" => {
+                    object::once(&mut f_attributes, "attributes", de_map.next_value()?)?
+                }
+                "mapping_mode" => {
+                    object::once(&mut f_mapping_mode, "mapping_mode", de_map.next_value()?)?
+                }
+                "userinfo_scope" => object::once(
+                    &mut f_userinfo_scope,
+                    "userinfo_scope",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -63,9 +382,9 @@ impl object::Object for ConnectionAttributeMapOidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attributes: f_attributes,
-            mapping_mode: f_mapping_mode,
-            userinfo_scope: f_userinfo_scope,
+            attributes: f_attributes.unwrap_or_default(),
+            mapping_mode: f_mapping_mode.unwrap_or_default(),
+            userinfo_scope: f_userinfo_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -116,15 +435,23 @@ impl object::Object for ConnectionAttributeMapOkta {
     const NAME: &'static str = "ConnectionAttributeMapOkta";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attributes = Default::default();
-        let mut f_mapping_mode = Default::default();
-        let mut f_userinfo_scope = Default::default();
+        let mut f_attributes = None;
+        let mut f_mapping_mode = None;
+        let mut f_userinfo_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attributes" => f_attributes = de_map.next_value()?,
-                "mapping_mode" => f_mapping_mode = de_map.next_value()?,
-                "userinfo_scope" => f_userinfo_scope = de_map.next_value()?,
+                "attributes" => {
+                    object::once(&mut f_attributes, "attributes", de_map.next_value()?)?
+                }
+                "mapping_mode" => {
+                    object::once(&mut f_mapping_mode, "mapping_mode", de_map.next_value()?)?
+                }
+                "userinfo_scope" => object::once(
+                    &mut f_userinfo_scope,
+                    "userinfo_scope",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -132,9 +459,9 @@ impl object::Object for ConnectionAttributeMapOkta {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attributes: f_attributes,
-            mapping_mode: f_mapping_mode,
-            userinfo_scope: f_userinfo_scope,
+            attributes: f_attributes.unwrap_or_default(),
+            mapping_mode: f_mapping_mode.unwrap_or_default(),
+            userinfo_scope: f_userinfo_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -190,15 +517,17 @@ impl object::Object for ConnectionAttributes {
     const NAME: &'static str = "ConnectionAttributes";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_username = Default::default();
+        let mut f_email = None;
+        let mut f_phone_number = None;
+        let mut f_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -206,9 +535,9 @@ impl object::Object for ConnectionAttributes {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            email: f_email,
-            phone_number: f_phone_number,
-            username: f_username,
+            email: f_email.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -311,17 +640,17 @@ impl object::Object for ConnectionAuthenticationMethods {
     const NAME: &'static str = "ConnectionAuthenticationMethods";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email_otp = Default::default();
-        let mut f_passkey = Default::default();
-        let mut f_password = Default::default();
-        let mut f_phone_otp = Default::default();
+        let mut f_email_otp = None;
+        let mut f_passkey = None;
+        let mut f_password = None;
+        let mut f_phone_otp = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email_otp" => f_email_otp = de_map.next_value()?,
-                "passkey" => f_passkey = de_map.next_value()?,
-                "password" => f_password = de_map.next_value()?,
-                "phone_otp" => f_phone_otp = de_map.next_value()?,
+                "email_otp" => object::once(&mut f_email_otp, "email_otp", de_map.next_value()?)?,
+                "passkey" => object::once(&mut f_passkey, "passkey", de_map.next_value()?)?,
+                "password" => object::once(&mut f_password, "password", de_map.next_value()?)?,
+                "phone_otp" => object::once(&mut f_phone_otp, "phone_otp", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -329,10 +658,10 @@ impl object::Object for ConnectionAuthenticationMethods {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            email_otp: f_email_otp,
-            passkey: f_passkey,
-            password: f_password,
-            phone_otp: f_phone_otp,
+            email_otp: f_email_otp.unwrap_or_default(),
+            passkey: f_passkey.unwrap_or_default(),
+            password: f_password.unwrap_or_default(),
+            phone_otp: f_phone_otp.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -603,17 +932,27 @@ impl object::Object for ConnectionCommon {
     const NAME: &'static str = "ConnectionCommon";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
+        let mut f_display_name = None;
+        let mut f_enabled_clients = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -621,10 +960,10 @@ impl object::Object for ConnectionCommon {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            display_name: f_display_name,
-            enabled_clients: f_enabled_clients,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -684,12 +1023,16 @@ impl object::Object for ConnectionConnectedAccountsPurpose {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_active = None;
-        let mut f_cross_app_access = Default::default();
+        let mut f_cross_app_access = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = Some(de_map.next_value()?),
-                "cross_app_access" => f_cross_app_access = de_map.next_value()?,
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "cross_app_access" => object::once(
+                    &mut f_cross_app_access,
+                    "cross_app_access",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -698,7 +1041,7 @@ impl object::Object for ConnectionConnectedAccountsPurpose {
         object::note_extra(&f_extra);
         Ok(Self {
             active: object::missing(f_active, "active")?,
-            cross_app_access: f_cross_app_access,
+            cross_app_access: f_cross_app_access.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -772,11 +1115,11 @@ impl object::Object for ConnectionConnectionSettings {
     const NAME: &'static str = "ConnectionConnectionSettings";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_pkce = Default::default();
+        let mut f_pkce = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "pkce" => f_pkce = de_map.next_value()?,
+                "pkce" => object::once(&mut f_pkce, "pkce", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -784,7 +1127,7 @@ impl object::Object for ConnectionConnectionSettings {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            pkce: f_pkce,
+            pkce: f_pkce.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -871,27 +1214,41 @@ impl object::Object for ConnectionCustomScripts {
     const NAME: &'static str = "ConnectionCustomScripts";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_change_email = Default::default();
-        let mut f_change_password = Default::default();
-        let mut f_change_phone_number = Default::default();
-        let mut f_change_username = Default::default();
-        let mut f_create = Default::default();
-        let mut f_delete = Default::default();
-        let mut f_get_user = Default::default();
-        let mut f_login = Default::default();
-        let mut f_verify = Default::default();
+        let mut f_change_email = None;
+        let mut f_change_password = None;
+        let mut f_change_phone_number = None;
+        let mut f_change_username = None;
+        let mut f_create = None;
+        let mut f_delete = None;
+        let mut f_get_user = None;
+        let mut f_login = None;
+        let mut f_verify = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "change_email" => f_change_email = de_map.next_value()?,
-                "change_password" => f_change_password = de_map.next_value()?,
-                "change_phone_number" => f_change_phone_number = de_map.next_value()?,
-                "change_username" => f_change_username = de_map.next_value()?,
-                "create" => f_create = de_map.next_value()?,
-                "delete" => f_delete = de_map.next_value()?,
-                "get_user" => f_get_user = de_map.next_value()?,
-                "login" => f_login = de_map.next_value()?,
-                "verify" => f_verify = de_map.next_value()?,
+                "change_email" => {
+                    object::once(&mut f_change_email, "change_email", de_map.next_value()?)?
+                }
+                "change_password" => object::once(
+                    &mut f_change_password,
+                    "change_password",
+                    de_map.next_value()?,
+                )?,
+                "change_phone_number" => object::once(
+                    &mut f_change_phone_number,
+                    "change_phone_number",
+                    de_map.next_value()?,
+                )?,
+                "change_username" => object::once(
+                    &mut f_change_username,
+                    "change_username",
+                    de_map.next_value()?,
+                )?,
+                "create" => object::once(&mut f_create, "create", de_map.next_value()?)?,
+                "delete" => object::once(&mut f_delete, "delete", de_map.next_value()?)?,
+                "get_user" => object::once(&mut f_get_user, "get_user", de_map.next_value()?)?,
+                "login" => object::once(&mut f_login, "login", de_map.next_value()?)?,
+                "verify" => object::once(&mut f_verify, "verify", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -899,15 +1256,15 @@ impl object::Object for ConnectionCustomScripts {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            change_email: f_change_email,
-            change_password: f_change_password,
-            change_phone_number: f_change_phone_number,
-            change_username: f_change_username,
-            create: f_create,
-            delete: f_delete,
-            get_user: f_get_user,
-            login: f_login,
-            verify: f_verify,
+            change_email: f_change_email.unwrap_or_default(),
+            change_password: f_change_password.unwrap_or_default(),
+            change_phone_number: f_change_phone_number.unwrap_or_default(),
+            change_username: f_change_username.unwrap_or_default(),
+            create: f_create.unwrap_or_default(),
+            delete: f_delete.unwrap_or_default(),
+            get_user: f_get_user.unwrap_or_default(),
+            login: f_login.unwrap_or_default(),
+            verify: f_verify.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1190,17 +1547,17 @@ impl object::Object for ConnectionEmailEmail {
     const NAME: &'static str = "ConnectionEmailEmail";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_from = Default::default();
-        let mut f_subject = Default::default();
-        let mut f_syntax = Default::default();
+        let mut f_body = None;
+        let mut f_from = None;
+        let mut f_subject = None;
+        let mut f_syntax = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1208,10 +1565,10 @@ impl object::Object for ConnectionEmailEmail {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            from: f_from,
-            subject: f_subject,
-            syntax: f_syntax,
+            body: f_body.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1290,7 +1647,7 @@ impl object::Object for ConnectionEnabledClient {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = Some(de_map.next_value()?),
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1475,35 +1832,55 @@ impl object::Object for ConnectionForList {
     const NAME: &'static str = "ConnectionForList";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = Default::default();
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_display_name = None;
+        let mut f_id = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_options = None;
+        let mut f_realms = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
                 }
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1511,18 +1888,18 @@ impl object::Object for ConnectionForList {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            display_name: f_display_name,
-            id: f_id,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
-            name: f_name,
-            options: f_options,
-            realms: f_realms,
-            show_as_button: f_show_as_button,
-            strategy: f_strategy,
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: f_strategy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1592,19 +1969,31 @@ impl object::Object for ConnectionForOrganization {
     const NAME: &'static str = "ConnectionForOrganization";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
+        let mut f_assign_membership_on_login = None;
         let mut f_connection_id = None;
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_is_signup_enabled = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
                 }
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1612,10 +2001,10 @@ impl object::Object for ConnectionForOrganization {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            is_signup_enabled: f_is_signup_enabled,
-            show_as_button: f_show_as_button,
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1747,16 +2136,20 @@ impl object::Object for ConnectionGatewayAuthentication {
         let mut f_audience = None;
         let mut f_method = None;
         let mut f_secret = None;
-        let mut f_secret_base64_encoded = Default::default();
-        let mut f_subject = Default::default();
+        let mut f_secret_base64_encoded = None;
+        let mut f_subject = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = Some(de_map.next_value()?),
-                "method" => f_method = Some(de_map.next_value()?),
-                "secret" => f_secret = Some(de_map.next_value()?),
-                "secret_base64_encoded" => f_secret_base64_encoded = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "secret" => object::once(&mut f_secret, "secret", de_map.next_value()?)?,
+                "secret_base64_encoded" => object::once(
+                    &mut f_secret_base64_encoded,
+                    "secret_base64_encoded",
+                    de_map.next_value()?,
+                )?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1767,8 +2160,8 @@ impl object::Object for ConnectionGatewayAuthentication {
             audience: object::missing(f_audience, "audience")?,
             method: object::missing(f_method, "method")?,
             secret: object::missing(f_secret, "secret")?,
-            secret_base64_encoded: f_secret_base64_encoded,
-            subject: f_subject,
+            secret_base64_encoded: f_secret_base64_encoded.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1872,16 +2265,20 @@ impl object::Object for ConnectionGatewayAuthenticationSms {
         let mut f_audience = None;
         let mut f_method = None;
         let mut f_secret = None;
-        let mut f_secret_base64_encoded = Default::default();
-        let mut f_subject = Default::default();
+        let mut f_secret_base64_encoded = None;
+        let mut f_subject = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = Some(de_map.next_value()?),
-                "method" => f_method = Some(de_map.next_value()?),
-                "secret" => f_secret = Some(de_map.next_value()?),
-                "secret_base64_encoded" => f_secret_base64_encoded = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "secret" => object::once(&mut f_secret, "secret", de_map.next_value()?)?,
+                "secret_base64_encoded" => object::once(
+                    &mut f_secret_base64_encoded,
+                    "secret_base64_encoded",
+                    de_map.next_value()?,
+                )?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1892,8 +2289,8 @@ impl object::Object for ConnectionGatewayAuthenticationSms {
             audience: object::missing(f_audience, "audience")?,
             method: object::missing(f_method, "method")?,
             secret: object::missing(f_secret, "secret")?,
-            secret_base64_encoded: f_secret_base64_encoded,
-            subject: f_subject,
+            secret_base64_encoded: f_secret_base64_encoded.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2049,300 +2446,3 @@ string_enum! {
         AzureActiveDirectoryV10 = "azure-active-directory-v1.0",
     }
 }
-
-#[cfg(feature = "connections")]
-/// The identity provider identifier for the connection
-///
-/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
-pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
-
-#[cfg(feature = "full")]
-/// Enables lazy migration mode for importing users from an external database. When a user authenticates, their credentials are validated against the legacy store, then the user is created in Auth0 for future logins.
-pub type ConnectionImportMode = bool;
-
-#[cfg(feature = "full")]
-/// Array of IP address ranges in CIDR notation used to determine if authentication requests originate from the corporate network for Kerberos or certificate authentication.
-pub type ConnectionIpsAd = Vec<String>;
-
-#[cfg(feature = "full")]
-/// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
-pub type ConnectionIsDomainConnection = bool;
-
-#[cfg(feature = "full")]
-/// The identity provider's unique issuer identifier URL (e.g., <https://accounts.google.com>). Must match the 'iss' claim in ID tokens from the identity provider.
-pub type ConnectionIssuer = String;
-
-#[cfg(feature = "full")]
-/// URL of the identity provider's JSON Web Key Set (JWKS) endpoint containing public keys for signature verification. Auth0 retrieves these keys to validate ID token signatures.
-pub type ConnectionJwksUri = String;
-
-#[cfg(feature = "connections")]
-/// The `ConnectionKey` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionKey {
-    /// Signing key algorithm
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub algorithm: Option<String>,
-    /// The public certificate of the signing key
-    pub cert: String,
-    /// True if the key is the the current key
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<bool>,
-    /// The date and time when the key became the current key
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_since: Option<String>,
-    /// The cert fingerprint
-    pub fingerprint: String,
-    /// The `key_use` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_use: Option<ConnectionKeyUseEnum>,
-    /// The key id of the signing key
-    pub kid: String,
-    /// True if the key is the the next key
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<bool>,
-    /// The public certificate of the signing key in pkcs7 format
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pkcs: Option<String>,
-    /// True if the key is the the previous key
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous: Option<bool>,
-    /// The `subject_dn` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject_dn: Option<String>,
-    /// The cert thumbprint
-    pub thumbprint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionKey {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionKey {
-    const NAME: &'static str = "ConnectionKey";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm = Default::default();
-        let mut f_cert = None;
-        let mut f_current = Default::default();
-        let mut f_current_since = Default::default();
-        let mut f_fingerprint = None;
-        let mut f_key_use = Default::default();
-        let mut f_kid = None;
-        let mut f_next = Default::default();
-        let mut f_pkcs = Default::default();
-        let mut f_previous = Default::default();
-        let mut f_subject_dn = Default::default();
-        let mut f_thumbprint = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "algorithm" => f_algorithm = de_map.next_value()?,
-                "cert" => f_cert = Some(de_map.next_value()?),
-                "current" => f_current = de_map.next_value()?,
-                "current_since" => f_current_since = de_map.next_value()?,
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "key_use" => f_key_use = de_map.next_value()?,
-                "kid" => f_kid = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
-                "pkcs" => f_pkcs = de_map.next_value()?,
-                "previous" => f_previous = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
-                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            algorithm: f_algorithm,
-            cert: object::missing(f_cert, "cert")?,
-            current: f_current,
-            current_since: f_current_since,
-            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
-            key_use: f_key_use,
-            kid: object::missing(f_kid, "kid")?,
-            next: f_next,
-            pkcs: f_pkcs,
-            previous: f_previous,
-            subject_dn: f_subject_dn,
-            thumbprint: object::missing(f_thumbprint, "thumbprint")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionKey")
-            .field("algorithm", &self.algorithm)
-            .field("cert", &self.cert)
-            .field("current", &self.current)
-            .field("current_since", &self.current_since)
-            .field("fingerprint", &self.fingerprint)
-            .field("key_use", &self.key_use)
-            .field("kid", &self.kid)
-            .field("next", &self.next)
-            .field("pkcs", &self.pkcs)
-            .field("previous", &self.previous)
-            .field("subject_dn", &self.subject_dn)
-            .field("thumbprint", &self.thumbprint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Signing key use, whether for encryption or signing
-    pub enum ConnectionKeyUseEnum {
-        /// `encryption`
-        Encryption = "encryption",
-        /// `signing`
-        Signing = "signing",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Method used to map incoming claims when strategy=oidc.
-    pub enum ConnectionMappingModeEnumOidc {
-        /// `bind_all`
-        BindAll = "bind_all",
-        /// `use_map`
-        UseMap = "use_map",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Method used to map incoming claims when strategy=okta.
-    pub enum ConnectionMappingModeEnumOkta {
-        /// `basic_profile`
-        BasicProfile = "basic_profile",
-        /// `use_map`
-        UseMap = "use_map",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Maximum number of Azure AD groups to retrieve per user during authentication. Helps prevent performance issues for users in many groups. Only applies when ext_groups is enabled. Leave empty to use platform default.
-pub type ConnectionMaxGroupsToRetrieve = String;
-
-#[cfg(feature = "full")]
-/// Twilio Messaging Service SID
-pub type ConnectionMessagingServiceSidSms = String;
-
-#[cfg(feature = "full")]
-/// HTTPS URL to the identity provider's SAML metadata document. When provided, Auth0 automatically fetches and parses the metadata to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Use metadataUrl OR metadataXml, not both.
-pub type ConnectionMetadataUrlSaml = String;
-
-#[cfg(feature = "full")]
-/// Standard IdP metadata XML payload used across SAML-compatible strategies.
-pub type ConnectionMetadataXml = String;
-
-#[cfg(feature = "full")]
-/// Inline XML alternative to 'adfs_server'. Cannot be set together with 'adfs_server'.
-pub type ConnectionMetadataXmlAdfs = String;
-
-#[cfg(feature = "full")]
-/// SAML metadata XML document from the identity provider. When provided, automatically parsed to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Deleted after parsing to avoid persisting large documents. Not persisted to database - deleted after parsing metadata. Use metadataUrl OR metadataXml, not both.
-pub type ConnectionMetadataXmlSaml = String;
-
-#[cfg(feature = "full")]
-/// Multi-factor authentication configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionMfa {
-    /// Indicates whether MFA is active for this connection
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Indicates whether to return MFA enrollment settings
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub return_enroll_settings: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionMfa {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionMfa {
-    const NAME: &'static str = "ConnectionMfa";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_return_enroll_settings = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "return_enroll_settings" => f_return_enroll_settings = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: f_active,
-            return_enroll_settings: f_return_enroll_settings,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionMfa {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionMfa")
-            .field("active", &self.active)
-            .field("return_enroll_settings", &self.return_enroll_settings)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
-pub type ConnectionName = String;
-
-#[cfg(feature = "full")]
-/// Connection name prefix template.
-pub type ConnectionNamePrefixTemplate = String;
-
-#[cfg(feature = "full")]
-/// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
-pub type ConnectionNonPersistentAttrs = Vec<String>;
-
-#[cfg(feature = "full")]
-/// URL that the OpenID Provider provides to the person registering the Client to read about the OPs requirements on how the Relying Party can use the data provided by the OP. The registration process SHOULD display this URL to the person registering the Client if it is given.
-pub type ConnectionOpPolicyUri = String;
-
-#[cfg(feature = "full")]
-/// URL that the OpenID Provider provides to the person registering the Client to read about OpenID Providers terms of service. The registration process SHOULD display this URL to the person registering the Client if it is given.
-pub type ConnectionOpTosUri = String;
-
-#[cfg(feature = "full")]
-/// In order to return options in the response, the `read:connections_options` scope must be present
-pub type ConnectionOptions = Map<String, Value>;

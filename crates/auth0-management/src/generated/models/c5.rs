@@ -14,6 +14,315 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "connections")]
+/// The identity provider identifier for the connection
+///
+/// The same type as [`IdentityProviderEnum`]: the API description gives both the same schema.
+pub type ConnectionIdentityProviderEnum = IdentityProviderEnum;
+
+#[cfg(feature = "full")]
+/// Enables lazy migration mode for importing users from an external database. When a user authenticates, their credentials are validated against the legacy store, then the user is created in Auth0 for future logins.
+pub type ConnectionImportMode = bool;
+
+#[cfg(feature = "full")]
+/// Array of IP address ranges in CIDR notation used to determine if authentication requests originate from the corporate network for Kerberos or certificate authentication.
+pub type ConnectionIpsAd = Vec<String>;
+
+#[cfg(feature = "full")]
+/// `true` promotes to a domain-level connection so that third-party applications can use it. `false` does not promote the connection, so only first-party applications with the connection enabled can use it. (Defaults to `false`.)
+pub type ConnectionIsDomainConnection = bool;
+
+#[cfg(feature = "full")]
+/// The identity provider's unique issuer identifier URL (e.g., <https://accounts.google.com>). Must match the 'iss' claim in ID tokens from the identity provider.
+pub type ConnectionIssuer = String;
+
+#[cfg(feature = "full")]
+/// URL of the identity provider's JSON Web Key Set (JWKS) endpoint containing public keys for signature verification. Auth0 retrieves these keys to validate ID token signatures.
+pub type ConnectionJwksUri = String;
+
+#[cfg(feature = "connections")]
+/// The `ConnectionKey` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionKey {
+    /// Signing key algorithm
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// The public certificate of the signing key
+    pub cert: String,
+    /// True if the key is the the current key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<bool>,
+    /// The date and time when the key became the current key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_since: Option<String>,
+    /// The cert fingerprint
+    pub fingerprint: String,
+    /// The `key_use` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_use: Option<ConnectionKeyUseEnum>,
+    /// The key id of the signing key
+    pub kid: String,
+    /// True if the key is the the next key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<bool>,
+    /// The public certificate of the signing key in pkcs7 format
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs: Option<String>,
+    /// True if the key is the the previous key
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<bool>,
+    /// The `subject_dn` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_dn: Option<String>,
+    /// The cert thumbprint
+    pub thumbprint: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionKey {
+    const NAME: &'static str = "ConnectionKey";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_algorithm = None;
+        let mut f_cert = None;
+        let mut f_current = None;
+        let mut f_current_since = None;
+        let mut f_fingerprint = None;
+        let mut f_key_use = None;
+        let mut f_kid = None;
+        let mut f_next = None;
+        let mut f_pkcs = None;
+        let mut f_previous = None;
+        let mut f_subject_dn = None;
+        let mut f_thumbprint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "algorithm" => object::once(&mut f_algorithm, "algorithm", de_map.next_value()?)?,
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "current" => object::once(&mut f_current, "current", de_map.next_value()?)?,
+                "current_since" => {
+                    object::once(&mut f_current_since, "current_since", de_map.next_value()?)?
+                }
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "key_use" => object::once(&mut f_key_use, "key_use", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "pkcs" => object::once(&mut f_pkcs, "pkcs", de_map.next_value()?)?,
+                "previous" => object::once(&mut f_previous, "previous", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
+                }
+                "thumbprint" => {
+                    object::once(&mut f_thumbprint, "thumbprint", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            algorithm: f_algorithm.unwrap_or_default(),
+            cert: object::missing(f_cert, "cert")?,
+            current: f_current.unwrap_or_default(),
+            current_since: f_current_since.unwrap_or_default(),
+            fingerprint: object::missing(f_fingerprint, "fingerprint")?,
+            key_use: f_key_use.unwrap_or_default(),
+            kid: object::missing(f_kid, "kid")?,
+            next: f_next.unwrap_or_default(),
+            pkcs: f_pkcs.unwrap_or_default(),
+            previous: f_previous.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
+            thumbprint: object::missing(f_thumbprint, "thumbprint")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionKey")
+            .field("algorithm", &self.algorithm)
+            .field("cert", &self.cert)
+            .field("current", &self.current)
+            .field("current_since", &self.current_since)
+            .field("fingerprint", &self.fingerprint)
+            .field("key_use", &self.key_use)
+            .field("kid", &self.kid)
+            .field("next", &self.next)
+            .field("pkcs", &self.pkcs)
+            .field("previous", &self.previous)
+            .field("subject_dn", &self.subject_dn)
+            .field("thumbprint", &self.thumbprint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Signing key use, whether for encryption or signing
+    pub enum ConnectionKeyUseEnum {
+        /// `encryption`
+        Encryption = "encryption",
+        /// `signing`
+        Signing = "signing",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Method used to map incoming claims when strategy=oidc.
+    pub enum ConnectionMappingModeEnumOidc {
+        /// `bind_all`
+        BindAll = "bind_all",
+        /// `use_map`
+        UseMap = "use_map",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Method used to map incoming claims when strategy=okta.
+    pub enum ConnectionMappingModeEnumOkta {
+        /// `basic_profile`
+        BasicProfile = "basic_profile",
+        /// `use_map`
+        UseMap = "use_map",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Maximum number of Azure AD groups to retrieve per user during authentication. Helps prevent performance issues for users in many groups. Only applies when ext_groups is enabled. Leave empty to use platform default.
+pub type ConnectionMaxGroupsToRetrieve = String;
+
+#[cfg(feature = "full")]
+/// Twilio Messaging Service SID
+pub type ConnectionMessagingServiceSidSms = String;
+
+#[cfg(feature = "full")]
+/// HTTPS URL to the identity provider's SAML metadata document. When provided, Auth0 automatically fetches and parses the metadata to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Use metadataUrl OR metadataXml, not both.
+pub type ConnectionMetadataUrlSaml = String;
+
+#[cfg(feature = "full")]
+/// Standard IdP metadata XML payload used across SAML-compatible strategies.
+pub type ConnectionMetadataXml = String;
+
+#[cfg(feature = "full")]
+/// Inline XML alternative to 'adfs_server'. Cannot be set together with 'adfs_server'.
+pub type ConnectionMetadataXmlAdfs = String;
+
+#[cfg(feature = "full")]
+/// SAML metadata XML document from the identity provider. When provided, automatically parsed to extract signInEndpoint, signOutEndpoint, signingCert, signSAMLRequest, and protocolBinding. Deleted after parsing to avoid persisting large documents. Not persisted to database - deleted after parsing metadata. Use metadataUrl OR metadataXml, not both.
+pub type ConnectionMetadataXmlSaml = String;
+
+#[cfg(feature = "full")]
+/// Multi-factor authentication configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionMfa {
+    /// Indicates whether MFA is active for this connection
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Indicates whether to return MFA enrollment settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_enroll_settings: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionMfa {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionMfa {
+    const NAME: &'static str = "ConnectionMfa";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_return_enroll_settings = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "return_enroll_settings" => object::once(
+                    &mut f_return_enroll_settings,
+                    "return_enroll_settings",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active.unwrap_or_default(),
+            return_enroll_settings: f_return_enroll_settings.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionMfa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionMfa")
+            .field("active", &self.active)
+            .field("return_enroll_settings", &self.return_enroll_settings)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The name of the connection. Must start and end with an alphanumeric character and can only contain alphanumeric characters and '-'. Max length 128
+pub type ConnectionName = String;
+
+#[cfg(feature = "full")]
+/// Connection name prefix template.
+pub type ConnectionNamePrefixTemplate = String;
+
+#[cfg(feature = "full")]
+/// An array of user fields that should not be stored in the Auth0 database (<https://auth0.com/docs/security/data-security/denylist>)
+pub type ConnectionNonPersistentAttrs = Vec<String>;
+
+#[cfg(feature = "full")]
+/// URL that the OpenID Provider provides to the person registering the Client to read about the OPs requirements on how the Relying Party can use the data provided by the OP. The registration process SHOULD display this URL to the person registering the Client if it is given.
+pub type ConnectionOpPolicyUri = String;
+
+#[cfg(feature = "full")]
+/// URL that the OpenID Provider provides to the person registering the Client to read about OpenID Providers terms of service. The registration process SHOULD display this URL to the person registering the Client if it is given.
+pub type ConnectionOpTosUri = String;
+
+#[cfg(feature = "full")]
+/// In order to return options in the response, the `read:connections_options` scope must be present
+pub type ConnectionOptions = Map<String, Value>;
+
 #[cfg(feature = "full")]
 /// Options for the 'ad' connection
 ///
@@ -89,45 +398,75 @@ impl object::Object for ConnectionOptionsAd {
     const NAME: &'static str = "ConnectionOptionsAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_agent_ip = Default::default();
-        let mut f_agent_mode = Default::default();
-        let mut f_agent_version = Default::default();
-        let mut f_brute_force_protection = Default::default();
-        let mut f_cert_auth = Default::default();
-        let mut f_certs = Default::default();
-        let mut f_disable_cache = Default::default();
-        let mut f_disable_self_service_change_password = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_ips = Default::default();
-        let mut f_kerberos = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_sign_in_endpoint = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_thumbprints = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_agent_ip = None;
+        let mut f_agent_mode = None;
+        let mut f_agent_version = None;
+        let mut f_brute_force_protection = None;
+        let mut f_cert_auth = None;
+        let mut f_certs = None;
+        let mut f_disable_cache = None;
+        let mut f_disable_self_service_change_password = None;
+        let mut f_domain_aliases = None;
+        let mut f_icon_url = None;
+        let mut f_ips = None;
+        let mut f_kerberos = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_sign_in_endpoint = None;
+        let mut f_tenant_domain = None;
+        let mut f_thumbprints = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "agentIP" => f_agent_ip = de_map.next_value()?,
-                "agentMode" => f_agent_mode = de_map.next_value()?,
-                "agentVersion" => f_agent_version = de_map.next_value()?,
-                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
-                "certAuth" => f_cert_auth = de_map.next_value()?,
-                "certs" => f_certs = de_map.next_value()?,
-                "disable_cache" => f_disable_cache = de_map.next_value()?,
-                "disable_self_service_change_password" => {
-                    f_disable_self_service_change_password = de_map.next_value()?
+                "agentIP" => object::once(&mut f_agent_ip, "agentIP", de_map.next_value()?)?,
+                "agentMode" => object::once(&mut f_agent_mode, "agentMode", de_map.next_value()?)?,
+                "agentVersion" => {
+                    object::once(&mut f_agent_version, "agentVersion", de_map.next_value()?)?
                 }
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "ips" => f_ips = de_map.next_value()?,
-                "kerberos" => f_kerberos = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "thumbprints" => f_thumbprints = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "brute_force_protection" => object::once(
+                    &mut f_brute_force_protection,
+                    "brute_force_protection",
+                    de_map.next_value()?,
+                )?,
+                "certAuth" => object::once(&mut f_cert_auth, "certAuth", de_map.next_value()?)?,
+                "certs" => object::once(&mut f_certs, "certs", de_map.next_value()?)?,
+                "disable_cache" => {
+                    object::once(&mut f_disable_cache, "disable_cache", de_map.next_value()?)?
+                }
+                "disable_self_service_change_password" => object::once(
+                    &mut f_disable_self_service_change_password,
+                    "disable_self_service_change_password",
+                    de_map.next_value()?,
+                )?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "ips" => object::once(&mut f_ips, "ips", de_map.next_value()?)?,
+                "kerberos" => object::once(&mut f_kerberos, "kerberos", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "signInEndpoint" => object::once(
+                    &mut f_sign_in_endpoint,
+                    "signInEndpoint",
+                    de_map.next_value()?,
+                )?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "thumbprints" => {
+                    object::once(&mut f_thumbprints, "thumbprints", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -135,23 +474,24 @@ impl object::Object for ConnectionOptionsAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            agent_ip: f_agent_ip,
-            agent_mode: f_agent_mode,
-            agent_version: f_agent_version,
-            brute_force_protection: f_brute_force_protection,
-            cert_auth: f_cert_auth,
-            certs: f_certs,
-            disable_cache: f_disable_cache,
-            disable_self_service_change_password: f_disable_self_service_change_password,
-            domain_aliases: f_domain_aliases,
-            icon_url: f_icon_url,
-            ips: f_ips,
-            kerberos: f_kerberos,
-            set_user_root_attributes: f_set_user_root_attributes,
-            sign_in_endpoint: f_sign_in_endpoint,
-            tenant_domain: f_tenant_domain,
-            thumbprints: f_thumbprints,
-            upstream_params: f_upstream_params,
+            agent_ip: f_agent_ip.unwrap_or_default(),
+            agent_mode: f_agent_mode.unwrap_or_default(),
+            agent_version: f_agent_version.unwrap_or_default(),
+            brute_force_protection: f_brute_force_protection.unwrap_or_default(),
+            cert_auth: f_cert_auth.unwrap_or_default(),
+            certs: f_certs.unwrap_or_default(),
+            disable_cache: f_disable_cache.unwrap_or_default(),
+            disable_self_service_change_password: f_disable_self_service_change_password
+                .unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            ips: f_ips.unwrap_or_default(),
+            kerberos: f_kerberos.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            sign_in_endpoint: f_sign_in_endpoint.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            thumbprints: f_thumbprints.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -253,37 +593,73 @@ impl object::Object for ConnectionOptionsAdfs {
     const NAME: &'static str = "ConnectionOptionsAdfs";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_adfs_server = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_entity_id = Default::default();
-        let mut f_fed_metadata_xml = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_prev_thumbprints = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_should_trust_email_verified_connection = Default::default();
-        let mut f_sign_in_endpoint = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_thumbprints = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_user_id_attribute = Default::default();
+        let mut f_adfs_server = None;
+        let mut f_domain_aliases = None;
+        let mut f_entity_id = None;
+        let mut f_fed_metadata_xml = None;
+        let mut f_icon_url = None;
+        let mut f_prev_thumbprints = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_should_trust_email_verified_connection = None;
+        let mut f_sign_in_endpoint = None;
+        let mut f_tenant_domain = None;
+        let mut f_thumbprints = None;
+        let mut f_upstream_params = None;
+        let mut f_user_id_attribute = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "adfs_server" => f_adfs_server = de_map.next_value()?,
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "entityId" => f_entity_id = de_map.next_value()?,
-                "fedMetadataXml" => f_fed_metadata_xml = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "prev_thumbprints" => f_prev_thumbprints = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "should_trust_email_verified_connection" => {
-                    f_should_trust_email_verified_connection = de_map.next_value()?
+                "adfs_server" => {
+                    object::once(&mut f_adfs_server, "adfs_server", de_map.next_value()?)?
                 }
-                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "thumbprints" => f_thumbprints = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "user_id_attribute" => f_user_id_attribute = de_map.next_value()?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "entityId" => object::once(&mut f_entity_id, "entityId", de_map.next_value()?)?,
+                "fedMetadataXml" => object::once(
+                    &mut f_fed_metadata_xml,
+                    "fedMetadataXml",
+                    de_map.next_value()?,
+                )?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "prev_thumbprints" => object::once(
+                    &mut f_prev_thumbprints,
+                    "prev_thumbprints",
+                    de_map.next_value()?,
+                )?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "should_trust_email_verified_connection" => object::once(
+                    &mut f_should_trust_email_verified_connection,
+                    "should_trust_email_verified_connection",
+                    de_map.next_value()?,
+                )?,
+                "signInEndpoint" => object::once(
+                    &mut f_sign_in_endpoint,
+                    "signInEndpoint",
+                    de_map.next_value()?,
+                )?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "thumbprints" => {
+                    object::once(&mut f_thumbprints, "thumbprints", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "user_id_attribute" => object::once(
+                    &mut f_user_id_attribute,
+                    "user_id_attribute",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -291,19 +667,20 @@ impl object::Object for ConnectionOptionsAdfs {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            adfs_server: f_adfs_server,
-            domain_aliases: f_domain_aliases,
-            entity_id: f_entity_id,
-            fed_metadata_xml: f_fed_metadata_xml,
-            icon_url: f_icon_url,
-            prev_thumbprints: f_prev_thumbprints,
-            set_user_root_attributes: f_set_user_root_attributes,
-            should_trust_email_verified_connection: f_should_trust_email_verified_connection,
-            sign_in_endpoint: f_sign_in_endpoint,
-            tenant_domain: f_tenant_domain,
-            thumbprints: f_thumbprints,
-            upstream_params: f_upstream_params,
-            user_id_attribute: f_user_id_attribute,
+            adfs_server: f_adfs_server.unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            entity_id: f_entity_id.unwrap_or_default(),
+            fed_metadata_xml: f_fed_metadata_xml.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            prev_thumbprints: f_prev_thumbprints.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            should_trust_email_verified_connection: f_should_trust_email_verified_connection
+                .unwrap_or_default(),
+            sign_in_endpoint: f_sign_in_endpoint.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            thumbprints: f_thumbprints.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            user_id_attribute: f_user_id_attribute.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -382,25 +759,41 @@ impl object::Object for ConnectionOptionsAmazon {
     const NAME: &'static str = "ConnectionOptionsAmazon";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_postal_code = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_freeform_scopes = None;
+        let mut f_postal_code = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "postal_code" => f_postal_code = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "postal_code" => {
+                    object::once(&mut f_postal_code, "postal_code", de_map.next_value()?)?
+                }
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -408,14 +801,14 @@ impl object::Object for ConnectionOptionsAmazon {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            freeform_scopes: f_freeform_scopes,
-            postal_code: f_postal_code,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            postal_code: f_postal_code.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -495,29 +888,43 @@ impl object::Object for ConnectionOptionsApple {
     const NAME: &'static str = "ConnectionOptionsApple";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_secret = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_kid = Default::default();
-        let mut f_name = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_team_id = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_app_secret = None;
+        let mut f_client_id = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_kid = None;
+        let mut f_name = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_team_id = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_secret" => f_app_secret = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "kid" => f_kid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "team_id" => f_team_id = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "app_secret" => {
+                    object::once(&mut f_app_secret, "app_secret", de_map.next_value()?)?
+                }
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "team_id" => object::once(&mut f_team_id, "team_id", de_map.next_value()?)?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -525,16 +932,16 @@ impl object::Object for ConnectionOptionsApple {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_secret: f_app_secret,
-            client_id: f_client_id,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            kid: f_kid,
-            name: f_name,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            team_id: f_team_id,
-            upstream_params: f_upstream_params,
+            app_secret: f_app_secret.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            kid: f_kid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            team_id: f_team_id.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -652,59 +1059,125 @@ impl object::Object for ConnectionOptionsAuth0 {
     const NAME: &'static str = "ConnectionOptionsAuth0";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attributes = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_brute_force_protection = Default::default();
-        let mut f_configuration = Default::default();
-        let mut f_custom_scripts = Default::default();
-        let mut f_disable_self_service_change_password = Default::default();
-        let mut f_disable_signup = Default::default();
-        let mut f_enable_script_context = Default::default();
-        let mut f_enabled_database_customization = Default::default();
-        let mut f_import_mode = Default::default();
-        let mut f_mfa = Default::default();
-        let mut f_passkey_options = Default::default();
-        let mut f_password_policy = Default::default();
-        let mut f_password_complexity_options = Default::default();
-        let mut f_password_dictionary = Default::default();
-        let mut f_password_history = Default::default();
-        let mut f_password_no_personal_info = Default::default();
-        let mut f_password_options = Default::default();
-        let mut f_precedence = Default::default();
-        let mut f_realm_fallback = Default::default();
-        let mut f_requires_username = Default::default();
-        let mut f_validation = Default::default();
+        let mut f_attributes = None;
+        let mut f_authentication_methods = None;
+        let mut f_brute_force_protection = None;
+        let mut f_configuration = None;
+        let mut f_custom_scripts = None;
+        let mut f_disable_self_service_change_password = None;
+        let mut f_disable_signup = None;
+        let mut f_enable_script_context = None;
+        let mut f_enabled_database_customization = None;
+        let mut f_import_mode = None;
+        let mut f_mfa = None;
+        let mut f_passkey_options = None;
+        let mut f_password_policy = None;
+        let mut f_password_complexity_options = None;
+        let mut f_password_dictionary = None;
+        let mut f_password_history = None;
+        let mut f_password_no_personal_info = None;
+        let mut f_password_options = None;
+        let mut f_precedence = None;
+        let mut f_realm_fallback = None;
+        let mut f_requires_username = None;
+        let mut f_validation = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attributes" => f_attributes = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
-                "configuration" => f_configuration = de_map.next_value()?,
-                "customScripts" => f_custom_scripts = de_map.next_value()?,
-                "disable_self_service_change_password" => {
-                    f_disable_self_service_change_password = de_map.next_value()?
+                "attributes" => {
+                    object::once(&mut f_attributes, "attributes", de_map.next_value()?)?
                 }
-                "disable_signup" => f_disable_signup = de_map.next_value()?,
-                "enable_script_context" => f_enable_script_context = de_map.next_value()?,
-                "enabledDatabaseCustomization" => {
-                    f_enabled_database_customization = de_map.next_value()?
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "brute_force_protection" => object::once(
+                    &mut f_brute_force_protection,
+                    "brute_force_protection",
+                    de_map.next_value()?,
+                )?,
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
                 }
-                "import_mode" => f_import_mode = de_map.next_value()?,
-                "mfa" => f_mfa = de_map.next_value()?,
-                "passkey_options" => f_passkey_options = de_map.next_value()?,
-                "passwordPolicy" => f_password_policy = de_map.next_value()?,
-                "password_complexity_options" => {
-                    f_password_complexity_options = de_map.next_value()?
+                "customScripts" => {
+                    object::once(&mut f_custom_scripts, "customScripts", de_map.next_value()?)?
                 }
-                "password_dictionary" => f_password_dictionary = de_map.next_value()?,
-                "password_history" => f_password_history = de_map.next_value()?,
-                "password_no_personal_info" => f_password_no_personal_info = de_map.next_value()?,
-                "password_options" => f_password_options = de_map.next_value()?,
-                "precedence" => f_precedence = de_map.next_value()?,
-                "realm_fallback" => f_realm_fallback = de_map.next_value()?,
-                "requires_username" => f_requires_username = de_map.next_value()?,
-                "validation" => f_validation = de_map.next_value()?,
+                "disable_self_service_change_password" => object::once(
+                    &mut f_disable_self_service_change_password,
+                    "disable_self_service_change_password",
+                    de_map.next_value()?,
+                )?,
+                "disable_signup" => object::once(
+                    &mut f_disable_signup,
+                    "disable_signup",
+                    de_map.next_value()?,
+                )?,
+                "enable_script_context" => object::once(
+                    &mut f_enable_script_context,
+                    "enable_script_context",
+                    de_map.next_value()?,
+                )?,
+                "enabledDatabaseCustomization" => object::once(
+                    &mut f_enabled_database_customization,
+                    "enabledDatabaseCustomization",
+                    de_map.next_value()?,
+                )?,
+                "import_mode" => {
+                    object::once(&mut f_import_mode, "import_mode", de_map.next_value()?)?
+                }
+                "mfa" => object::once(&mut f_mfa, "mfa", de_map.next_value()?)?,
+                "passkey_options" => object::once(
+                    &mut f_passkey_options,
+                    "passkey_options",
+                    de_map.next_value()?,
+                )?,
+                "passwordPolicy" => object::once(
+                    &mut f_password_policy,
+                    "passwordPolicy",
+                    de_map.next_value()?,
+                )?,
+                "password_complexity_options" => object::once(
+                    &mut f_password_complexity_options,
+                    "password_complexity_options",
+                    de_map.next_value()?,
+                )?,
+                "password_dictionary" => object::once(
+                    &mut f_password_dictionary,
+                    "password_dictionary",
+                    de_map.next_value()?,
+                )?,
+                "password_history" => object::once(
+                    &mut f_password_history,
+                    "password_history",
+                    de_map.next_value()?,
+                )?,
+                "password_no_personal_info" => object::once(
+                    &mut f_password_no_personal_info,
+                    "password_no_personal_info",
+                    de_map.next_value()?,
+                )?,
+                "password_options" => object::once(
+                    &mut f_password_options,
+                    "password_options",
+                    de_map.next_value()?,
+                )?,
+                "precedence" => {
+                    object::once(&mut f_precedence, "precedence", de_map.next_value()?)?
+                }
+                "realm_fallback" => object::once(
+                    &mut f_realm_fallback,
+                    "realm_fallback",
+                    de_map.next_value()?,
+                )?,
+                "requires_username" => object::once(
+                    &mut f_requires_username,
+                    "requires_username",
+                    de_map.next_value()?,
+                )?,
+                "validation" => {
+                    object::once(&mut f_validation, "validation", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -712,28 +1185,29 @@ impl object::Object for ConnectionOptionsAuth0 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attributes: f_attributes,
-            authentication_methods: f_authentication_methods,
-            brute_force_protection: f_brute_force_protection,
-            configuration: f_configuration,
-            custom_scripts: f_custom_scripts,
-            disable_self_service_change_password: f_disable_self_service_change_password,
-            disable_signup: f_disable_signup,
-            enable_script_context: f_enable_script_context,
-            enabled_database_customization: f_enabled_database_customization,
-            import_mode: f_import_mode,
-            mfa: f_mfa,
-            passkey_options: f_passkey_options,
-            password_policy: f_password_policy,
-            password_complexity_options: f_password_complexity_options,
-            password_dictionary: f_password_dictionary,
-            password_history: f_password_history,
-            password_no_personal_info: f_password_no_personal_info,
-            password_options: f_password_options,
-            precedence: f_precedence,
-            realm_fallback: f_realm_fallback,
-            requires_username: f_requires_username,
-            validation: f_validation,
+            attributes: f_attributes.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            brute_force_protection: f_brute_force_protection.unwrap_or_default(),
+            configuration: f_configuration.unwrap_or_default(),
+            custom_scripts: f_custom_scripts.unwrap_or_default(),
+            disable_self_service_change_password: f_disable_self_service_change_password
+                .unwrap_or_default(),
+            disable_signup: f_disable_signup.unwrap_or_default(),
+            enable_script_context: f_enable_script_context.unwrap_or_default(),
+            enabled_database_customization: f_enabled_database_customization.unwrap_or_default(),
+            import_mode: f_import_mode.unwrap_or_default(),
+            mfa: f_mfa.unwrap_or_default(),
+            passkey_options: f_passkey_options.unwrap_or_default(),
+            password_policy: f_password_policy.unwrap_or_default(),
+            password_complexity_options: f_password_complexity_options.unwrap_or_default(),
+            password_dictionary: f_password_dictionary.unwrap_or_default(),
+            password_history: f_password_history.unwrap_or_default(),
+            password_no_personal_info: f_password_no_personal_info.unwrap_or_default(),
+            password_options: f_password_options.unwrap_or_default(),
+            precedence: f_precedence.unwrap_or_default(),
+            realm_fallback: f_realm_fallback.unwrap_or_default(),
+            requires_username: f_requires_username.unwrap_or_default(),
+            validation: f_validation.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -814,13 +1288,15 @@ impl object::Object for ConnectionOptionsAuth0Oidc {
     const NAME: &'static str = "ConnectionOptionsAuth0Oidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -828,8 +1304,8 @@ impl object::Object for ConnectionOptionsAuth0Oidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1077,149 +1553,301 @@ impl object::Object for ConnectionOptionsAzureAd {
     const NAME: &'static str = "ConnectionOptionsAzureAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_enable_users = Default::default();
-        let mut f_app_domain = Default::default();
-        let mut f_app_id = Default::default();
-        let mut f_basic_profile = Default::default();
+        let mut f_api_enable_users = None;
+        let mut f_app_domain = None;
+        let mut f_app_id = None;
+        let mut f_basic_profile = None;
         let mut f_client_id = None;
-        let mut f_client_secret = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_ext_access_token = Default::default();
-        let mut f_ext_account_enabled = Default::default();
-        let mut f_ext_admin = Default::default();
-        let mut f_ext_agreed_terms = Default::default();
-        let mut f_ext_assigned_licenses = Default::default();
-        let mut f_ext_assigned_plans = Default::default();
-        let mut f_ext_azure_id = Default::default();
-        let mut f_ext_city = Default::default();
-        let mut f_ext_country = Default::default();
-        let mut f_ext_department = Default::default();
-        let mut f_ext_dir_sync_enabled = Default::default();
-        let mut f_ext_email = Default::default();
-        let mut f_ext_expires_in = Default::default();
-        let mut f_ext_family_name = Default::default();
-        let mut f_ext_fax = Default::default();
-        let mut f_ext_given_name = Default::default();
-        let mut f_ext_group_ids = Default::default();
-        let mut f_ext_groups = Default::default();
-        let mut f_ext_is_suspended = Default::default();
-        let mut f_ext_job_title = Default::default();
-        let mut f_ext_last_sync = Default::default();
-        let mut f_ext_mobile = Default::default();
-        let mut f_ext_name = Default::default();
-        let mut f_ext_nested_groups = Default::default();
-        let mut f_ext_nickname = Default::default();
-        let mut f_ext_oid = Default::default();
-        let mut f_ext_phone = Default::default();
-        let mut f_ext_physical_delivery_office_name = Default::default();
-        let mut f_ext_postal_code = Default::default();
-        let mut f_ext_preferred_language = Default::default();
-        let mut f_ext_profile = Default::default();
-        let mut f_ext_provisioned_plans = Default::default();
-        let mut f_ext_provisioning_errors = Default::default();
-        let mut f_ext_proxy_addresses = Default::default();
-        let mut f_ext_puid = Default::default();
-        let mut f_ext_refresh_token = Default::default();
-        let mut f_ext_roles = Default::default();
-        let mut f_ext_state = Default::default();
-        let mut f_ext_street = Default::default();
-        let mut f_ext_telephone_number = Default::default();
-        let mut f_ext_tenantid = Default::default();
-        let mut f_ext_upn = Default::default();
-        let mut f_ext_usage_location = Default::default();
-        let mut f_ext_user_id = Default::default();
-        let mut f_federated_connections_access_tokens = Default::default();
-        let mut f_granted = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_identity_api = Default::default();
-        let mut f_max_groups_to_retrieve = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_should_trust_email_verified_connection = Default::default();
-        let mut f_tenant_id = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_thumbprints = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_use_common_endpoint = Default::default();
-        let mut f_use_wsfed = Default::default();
-        let mut f_userid_attribute = Default::default();
-        let mut f_waad_protocol = Default::default();
+        let mut f_client_secret = None;
+        let mut f_domain_aliases = None;
+        let mut f_ext_access_token = None;
+        let mut f_ext_account_enabled = None;
+        let mut f_ext_admin = None;
+        let mut f_ext_agreed_terms = None;
+        let mut f_ext_assigned_licenses = None;
+        let mut f_ext_assigned_plans = None;
+        let mut f_ext_azure_id = None;
+        let mut f_ext_city = None;
+        let mut f_ext_country = None;
+        let mut f_ext_department = None;
+        let mut f_ext_dir_sync_enabled = None;
+        let mut f_ext_email = None;
+        let mut f_ext_expires_in = None;
+        let mut f_ext_family_name = None;
+        let mut f_ext_fax = None;
+        let mut f_ext_given_name = None;
+        let mut f_ext_group_ids = None;
+        let mut f_ext_groups = None;
+        let mut f_ext_is_suspended = None;
+        let mut f_ext_job_title = None;
+        let mut f_ext_last_sync = None;
+        let mut f_ext_mobile = None;
+        let mut f_ext_name = None;
+        let mut f_ext_nested_groups = None;
+        let mut f_ext_nickname = None;
+        let mut f_ext_oid = None;
+        let mut f_ext_phone = None;
+        let mut f_ext_physical_delivery_office_name = None;
+        let mut f_ext_postal_code = None;
+        let mut f_ext_preferred_language = None;
+        let mut f_ext_profile = None;
+        let mut f_ext_provisioned_plans = None;
+        let mut f_ext_provisioning_errors = None;
+        let mut f_ext_proxy_addresses = None;
+        let mut f_ext_puid = None;
+        let mut f_ext_refresh_token = None;
+        let mut f_ext_roles = None;
+        let mut f_ext_state = None;
+        let mut f_ext_street = None;
+        let mut f_ext_telephone_number = None;
+        let mut f_ext_tenantid = None;
+        let mut f_ext_upn = None;
+        let mut f_ext_usage_location = None;
+        let mut f_ext_user_id = None;
+        let mut f_federated_connections_access_tokens = None;
+        let mut f_granted = None;
+        let mut f_icon_url = None;
+        let mut f_identity_api = None;
+        let mut f_max_groups_to_retrieve = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_should_trust_email_verified_connection = None;
+        let mut f_tenant_id = None;
+        let mut f_tenant_domain = None;
+        let mut f_thumbprints = None;
+        let mut f_upstream_params = None;
+        let mut f_use_common_endpoint = None;
+        let mut f_use_wsfed = None;
+        let mut f_userid_attribute = None;
+        let mut f_waad_protocol = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
-                "app_domain" => f_app_domain = de_map.next_value()?,
-                "app_id" => f_app_id = de_map.next_value()?,
-                "basic_profile" => f_basic_profile = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "ext_access_token" => f_ext_access_token = de_map.next_value()?,
-                "ext_account_enabled" => f_ext_account_enabled = de_map.next_value()?,
-                "ext_admin" => f_ext_admin = de_map.next_value()?,
-                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
-                "ext_assigned_licenses" => f_ext_assigned_licenses = de_map.next_value()?,
-                "ext_assigned_plans" => f_ext_assigned_plans = de_map.next_value()?,
-                "ext_azure_id" => f_ext_azure_id = de_map.next_value()?,
-                "ext_city" => f_ext_city = de_map.next_value()?,
-                "ext_country" => f_ext_country = de_map.next_value()?,
-                "ext_department" => f_ext_department = de_map.next_value()?,
-                "ext_dir_sync_enabled" => f_ext_dir_sync_enabled = de_map.next_value()?,
-                "ext_email" => f_ext_email = de_map.next_value()?,
-                "ext_expires_in" => f_ext_expires_in = de_map.next_value()?,
-                "ext_family_name" => f_ext_family_name = de_map.next_value()?,
-                "ext_fax" => f_ext_fax = de_map.next_value()?,
-                "ext_given_name" => f_ext_given_name = de_map.next_value()?,
-                "ext_group_ids" => f_ext_group_ids = de_map.next_value()?,
-                "ext_groups" => f_ext_groups = de_map.next_value()?,
-                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
-                "ext_job_title" => f_ext_job_title = de_map.next_value()?,
-                "ext_last_sync" => f_ext_last_sync = de_map.next_value()?,
-                "ext_mobile" => f_ext_mobile = de_map.next_value()?,
-                "ext_name" => f_ext_name = de_map.next_value()?,
-                "ext_nested_groups" => f_ext_nested_groups = de_map.next_value()?,
-                "ext_nickname" => f_ext_nickname = de_map.next_value()?,
-                "ext_oid" => f_ext_oid = de_map.next_value()?,
-                "ext_phone" => f_ext_phone = de_map.next_value()?,
-                "ext_physical_delivery_office_name" => {
-                    f_ext_physical_delivery_office_name = de_map.next_value()?
+                "api_enable_users" => object::once(
+                    &mut f_api_enable_users,
+                    "api_enable_users",
+                    de_map.next_value()?,
+                )?,
+                "app_domain" => {
+                    object::once(&mut f_app_domain, "app_domain", de_map.next_value()?)?
                 }
-                "ext_postal_code" => f_ext_postal_code = de_map.next_value()?,
-                "ext_preferred_language" => f_ext_preferred_language = de_map.next_value()?,
-                "ext_profile" => f_ext_profile = de_map.next_value()?,
-                "ext_provisioned_plans" => f_ext_provisioned_plans = de_map.next_value()?,
-                "ext_provisioning_errors" => f_ext_provisioning_errors = de_map.next_value()?,
-                "ext_proxy_addresses" => f_ext_proxy_addresses = de_map.next_value()?,
-                "ext_puid" => f_ext_puid = de_map.next_value()?,
-                "ext_refresh_token" => f_ext_refresh_token = de_map.next_value()?,
-                "ext_roles" => f_ext_roles = de_map.next_value()?,
-                "ext_state" => f_ext_state = de_map.next_value()?,
-                "ext_street" => f_ext_street = de_map.next_value()?,
-                "ext_telephoneNumber" => f_ext_telephone_number = de_map.next_value()?,
-                "ext_tenantid" => f_ext_tenantid = de_map.next_value()?,
-                "ext_upn" => f_ext_upn = de_map.next_value()?,
-                "ext_usage_location" => f_ext_usage_location = de_map.next_value()?,
-                "ext_user_id" => f_ext_user_id = de_map.next_value()?,
-                "federated_connections_access_tokens" => {
-                    f_federated_connections_access_tokens = de_map.next_value()?
+                "app_id" => object::once(&mut f_app_id, "app_id", de_map.next_value()?)?,
+                "basic_profile" => {
+                    object::once(&mut f_basic_profile, "basic_profile", de_map.next_value()?)?
                 }
-                "granted" => f_granted = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "identity_api" => f_identity_api = de_map.next_value()?,
-                "max_groups_to_retrieve" => f_max_groups_to_retrieve = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "should_trust_email_verified_connection" => {
-                    f_should_trust_email_verified_connection = de_map.next_value()?
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "tenantId" => f_tenant_id = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "thumbprints" => f_thumbprints = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "useCommonEndpoint" => f_use_common_endpoint = de_map.next_value()?,
-                "use_wsfed" => f_use_wsfed = de_map.next_value()?,
-                "userid_attribute" => f_userid_attribute = de_map.next_value()?,
-                "waad_protocol" => f_waad_protocol = de_map.next_value()?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "ext_access_token" => object::once(
+                    &mut f_ext_access_token,
+                    "ext_access_token",
+                    de_map.next_value()?,
+                )?,
+                "ext_account_enabled" => object::once(
+                    &mut f_ext_account_enabled,
+                    "ext_account_enabled",
+                    de_map.next_value()?,
+                )?,
+                "ext_admin" => object::once(&mut f_ext_admin, "ext_admin", de_map.next_value()?)?,
+                "ext_agreed_terms" => object::once(
+                    &mut f_ext_agreed_terms,
+                    "ext_agreed_terms",
+                    de_map.next_value()?,
+                )?,
+                "ext_assigned_licenses" => object::once(
+                    &mut f_ext_assigned_licenses,
+                    "ext_assigned_licenses",
+                    de_map.next_value()?,
+                )?,
+                "ext_assigned_plans" => object::once(
+                    &mut f_ext_assigned_plans,
+                    "ext_assigned_plans",
+                    de_map.next_value()?,
+                )?,
+                "ext_azure_id" => {
+                    object::once(&mut f_ext_azure_id, "ext_azure_id", de_map.next_value()?)?
+                }
+                "ext_city" => object::once(&mut f_ext_city, "ext_city", de_map.next_value()?)?,
+                "ext_country" => {
+                    object::once(&mut f_ext_country, "ext_country", de_map.next_value()?)?
+                }
+                "ext_department" => object::once(
+                    &mut f_ext_department,
+                    "ext_department",
+                    de_map.next_value()?,
+                )?,
+                "ext_dir_sync_enabled" => object::once(
+                    &mut f_ext_dir_sync_enabled,
+                    "ext_dir_sync_enabled",
+                    de_map.next_value()?,
+                )?,
+                "ext_email" => object::once(&mut f_ext_email, "ext_email", de_map.next_value()?)?,
+                "ext_expires_in" => object::once(
+                    &mut f_ext_expires_in,
+                    "ext_expires_in",
+                    de_map.next_value()?,
+                )?,
+                "ext_family_name" => object::once(
+                    &mut f_ext_family_name,
+                    "ext_family_name",
+                    de_map.next_value()?,
+                )?,
+                "ext_fax" => object::once(&mut f_ext_fax, "ext_fax", de_map.next_value()?)?,
+                "ext_given_name" => object::once(
+                    &mut f_ext_given_name,
+                    "ext_given_name",
+                    de_map.next_value()?,
+                )?,
+                "ext_group_ids" => {
+                    object::once(&mut f_ext_group_ids, "ext_group_ids", de_map.next_value()?)?
+                }
+                "ext_groups" => {
+                    object::once(&mut f_ext_groups, "ext_groups", de_map.next_value()?)?
+                }
+                "ext_is_suspended" => object::once(
+                    &mut f_ext_is_suspended,
+                    "ext_is_suspended",
+                    de_map.next_value()?,
+                )?,
+                "ext_job_title" => {
+                    object::once(&mut f_ext_job_title, "ext_job_title", de_map.next_value()?)?
+                }
+                "ext_last_sync" => {
+                    object::once(&mut f_ext_last_sync, "ext_last_sync", de_map.next_value()?)?
+                }
+                "ext_mobile" => {
+                    object::once(&mut f_ext_mobile, "ext_mobile", de_map.next_value()?)?
+                }
+                "ext_name" => object::once(&mut f_ext_name, "ext_name", de_map.next_value()?)?,
+                "ext_nested_groups" => object::once(
+                    &mut f_ext_nested_groups,
+                    "ext_nested_groups",
+                    de_map.next_value()?,
+                )?,
+                "ext_nickname" => {
+                    object::once(&mut f_ext_nickname, "ext_nickname", de_map.next_value()?)?
+                }
+                "ext_oid" => object::once(&mut f_ext_oid, "ext_oid", de_map.next_value()?)?,
+                "ext_phone" => object::once(&mut f_ext_phone, "ext_phone", de_map.next_value()?)?,
+                "ext_physical_delivery_office_name" => object::once(
+                    &mut f_ext_physical_delivery_office_name,
+                    "ext_physical_delivery_office_name",
+                    de_map.next_value()?,
+                )?,
+                "ext_postal_code" => object::once(
+                    &mut f_ext_postal_code,
+                    "ext_postal_code",
+                    de_map.next_value()?,
+                )?,
+                "ext_preferred_language" => object::once(
+                    &mut f_ext_preferred_language,
+                    "ext_preferred_language",
+                    de_map.next_value()?,
+                )?,
+                "ext_profile" => {
+                    object::once(&mut f_ext_profile, "ext_profile", de_map.next_value()?)?
+                }
+                "ext_provisioned_plans" => object::once(
+                    &mut f_ext_provisioned_plans,
+                    "ext_provisioned_plans",
+                    de_map.next_value()?,
+                )?,
+                "ext_provisioning_errors" => object::once(
+                    &mut f_ext_provisioning_errors,
+                    "ext_provisioning_errors",
+                    de_map.next_value()?,
+                )?,
+                "ext_proxy_addresses" => object::once(
+                    &mut f_ext_proxy_addresses,
+                    "ext_proxy_addresses",
+                    de_map.next_value()?,
+                )?,
+                "ext_puid" => object::once(&mut f_ext_puid, "ext_puid", de_map.next_value()?)?,
+                "ext_refresh_token" => object::once(
+                    &mut f_ext_refresh_token,
+                    "ext_refresh_token",
+                    de_map.next_value()?,
+                )?,
+                "ext_roles" => object::once(&mut f_ext_roles, "ext_roles", de_map.next_value()?)?,
+                "ext_state" => object::once(&mut f_ext_state, "ext_state", de_map.next_value()?)?,
+                "ext_street" => {
+                    object::once(&mut f_ext_street, "ext_street", de_map.next_value()?)?
+                }
+                "ext_telephoneNumber" => object::once(
+                    &mut f_ext_telephone_number,
+                    "ext_telephoneNumber",
+                    de_map.next_value()?,
+                )?,
+                "ext_tenantid" => {
+                    object::once(&mut f_ext_tenantid, "ext_tenantid", de_map.next_value()?)?
+                }
+                "ext_upn" => object::once(&mut f_ext_upn, "ext_upn", de_map.next_value()?)?,
+                "ext_usage_location" => object::once(
+                    &mut f_ext_usage_location,
+                    "ext_usage_location",
+                    de_map.next_value()?,
+                )?,
+                "ext_user_id" => {
+                    object::once(&mut f_ext_user_id, "ext_user_id", de_map.next_value()?)?
+                }
+                "federated_connections_access_tokens" => object::once(
+                    &mut f_federated_connections_access_tokens,
+                    "federated_connections_access_tokens",
+                    de_map.next_value()?,
+                )?,
+                "granted" => object::once(&mut f_granted, "granted", de_map.next_value()?)?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "identity_api" => {
+                    object::once(&mut f_identity_api, "identity_api", de_map.next_value()?)?
+                }
+                "max_groups_to_retrieve" => object::once(
+                    &mut f_max_groups_to_retrieve,
+                    "max_groups_to_retrieve",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "should_trust_email_verified_connection" => object::once(
+                    &mut f_should_trust_email_verified_connection,
+                    "should_trust_email_verified_connection",
+                    de_map.next_value()?,
+                )?,
+                "tenantId" => object::once(&mut f_tenant_id, "tenantId", de_map.next_value()?)?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "thumbprints" => {
+                    object::once(&mut f_thumbprints, "thumbprints", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "useCommonEndpoint" => object::once(
+                    &mut f_use_common_endpoint,
+                    "useCommonEndpoint",
+                    de_map.next_value()?,
+                )?,
+                "use_wsfed" => object::once(&mut f_use_wsfed, "use_wsfed", de_map.next_value()?)?,
+                "userid_attribute" => object::once(
+                    &mut f_userid_attribute,
+                    "userid_attribute",
+                    de_map.next_value()?,
+                )?,
+                "waad_protocol" => {
+                    object::once(&mut f_waad_protocol, "waad_protocol", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1227,73 +1855,76 @@ impl object::Object for ConnectionOptionsAzureAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_enable_users: f_api_enable_users,
-            app_domain: f_app_domain,
-            app_id: f_app_id,
-            basic_profile: f_basic_profile,
+            api_enable_users: f_api_enable_users.unwrap_or_default(),
+            app_domain: f_app_domain.unwrap_or_default(),
+            app_id: f_app_id.unwrap_or_default(),
+            basic_profile: f_basic_profile.unwrap_or_default(),
             client_id: object::missing(f_client_id, "client_id")?,
-            client_secret: f_client_secret,
-            domain_aliases: f_domain_aliases,
-            ext_access_token: f_ext_access_token,
-            ext_account_enabled: f_ext_account_enabled,
-            ext_admin: f_ext_admin,
-            ext_agreed_terms: f_ext_agreed_terms,
-            ext_assigned_licenses: f_ext_assigned_licenses,
-            ext_assigned_plans: f_ext_assigned_plans,
-            ext_azure_id: f_ext_azure_id,
-            ext_city: f_ext_city,
-            ext_country: f_ext_country,
-            ext_department: f_ext_department,
-            ext_dir_sync_enabled: f_ext_dir_sync_enabled,
-            ext_email: f_ext_email,
-            ext_expires_in: f_ext_expires_in,
-            ext_family_name: f_ext_family_name,
-            ext_fax: f_ext_fax,
-            ext_given_name: f_ext_given_name,
-            ext_group_ids: f_ext_group_ids,
-            ext_groups: f_ext_groups,
-            ext_is_suspended: f_ext_is_suspended,
-            ext_job_title: f_ext_job_title,
-            ext_last_sync: f_ext_last_sync,
-            ext_mobile: f_ext_mobile,
-            ext_name: f_ext_name,
-            ext_nested_groups: f_ext_nested_groups,
-            ext_nickname: f_ext_nickname,
-            ext_oid: f_ext_oid,
-            ext_phone: f_ext_phone,
-            ext_physical_delivery_office_name: f_ext_physical_delivery_office_name,
-            ext_postal_code: f_ext_postal_code,
-            ext_preferred_language: f_ext_preferred_language,
-            ext_profile: f_ext_profile,
-            ext_provisioned_plans: f_ext_provisioned_plans,
-            ext_provisioning_errors: f_ext_provisioning_errors,
-            ext_proxy_addresses: f_ext_proxy_addresses,
-            ext_puid: f_ext_puid,
-            ext_refresh_token: f_ext_refresh_token,
-            ext_roles: f_ext_roles,
-            ext_state: f_ext_state,
-            ext_street: f_ext_street,
-            ext_telephone_number: f_ext_telephone_number,
-            ext_tenantid: f_ext_tenantid,
-            ext_upn: f_ext_upn,
-            ext_usage_location: f_ext_usage_location,
-            ext_user_id: f_ext_user_id,
-            federated_connections_access_tokens: f_federated_connections_access_tokens,
-            granted: f_granted,
-            icon_url: f_icon_url,
-            identity_api: f_identity_api,
-            max_groups_to_retrieve: f_max_groups_to_retrieve,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            should_trust_email_verified_connection: f_should_trust_email_verified_connection,
-            tenant_id: f_tenant_id,
-            tenant_domain: f_tenant_domain,
-            thumbprints: f_thumbprints,
-            upstream_params: f_upstream_params,
-            use_common_endpoint: f_use_common_endpoint,
-            use_wsfed: f_use_wsfed,
-            userid_attribute: f_userid_attribute,
-            waad_protocol: f_waad_protocol,
+            client_secret: f_client_secret.unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            ext_access_token: f_ext_access_token.unwrap_or_default(),
+            ext_account_enabled: f_ext_account_enabled.unwrap_or_default(),
+            ext_admin: f_ext_admin.unwrap_or_default(),
+            ext_agreed_terms: f_ext_agreed_terms.unwrap_or_default(),
+            ext_assigned_licenses: f_ext_assigned_licenses.unwrap_or_default(),
+            ext_assigned_plans: f_ext_assigned_plans.unwrap_or_default(),
+            ext_azure_id: f_ext_azure_id.unwrap_or_default(),
+            ext_city: f_ext_city.unwrap_or_default(),
+            ext_country: f_ext_country.unwrap_or_default(),
+            ext_department: f_ext_department.unwrap_or_default(),
+            ext_dir_sync_enabled: f_ext_dir_sync_enabled.unwrap_or_default(),
+            ext_email: f_ext_email.unwrap_or_default(),
+            ext_expires_in: f_ext_expires_in.unwrap_or_default(),
+            ext_family_name: f_ext_family_name.unwrap_or_default(),
+            ext_fax: f_ext_fax.unwrap_or_default(),
+            ext_given_name: f_ext_given_name.unwrap_or_default(),
+            ext_group_ids: f_ext_group_ids.unwrap_or_default(),
+            ext_groups: f_ext_groups.unwrap_or_default(),
+            ext_is_suspended: f_ext_is_suspended.unwrap_or_default(),
+            ext_job_title: f_ext_job_title.unwrap_or_default(),
+            ext_last_sync: f_ext_last_sync.unwrap_or_default(),
+            ext_mobile: f_ext_mobile.unwrap_or_default(),
+            ext_name: f_ext_name.unwrap_or_default(),
+            ext_nested_groups: f_ext_nested_groups.unwrap_or_default(),
+            ext_nickname: f_ext_nickname.unwrap_or_default(),
+            ext_oid: f_ext_oid.unwrap_or_default(),
+            ext_phone: f_ext_phone.unwrap_or_default(),
+            ext_physical_delivery_office_name: f_ext_physical_delivery_office_name
+                .unwrap_or_default(),
+            ext_postal_code: f_ext_postal_code.unwrap_or_default(),
+            ext_preferred_language: f_ext_preferred_language.unwrap_or_default(),
+            ext_profile: f_ext_profile.unwrap_or_default(),
+            ext_provisioned_plans: f_ext_provisioned_plans.unwrap_or_default(),
+            ext_provisioning_errors: f_ext_provisioning_errors.unwrap_or_default(),
+            ext_proxy_addresses: f_ext_proxy_addresses.unwrap_or_default(),
+            ext_puid: f_ext_puid.unwrap_or_default(),
+            ext_refresh_token: f_ext_refresh_token.unwrap_or_default(),
+            ext_roles: f_ext_roles.unwrap_or_default(),
+            ext_state: f_ext_state.unwrap_or_default(),
+            ext_street: f_ext_street.unwrap_or_default(),
+            ext_telephone_number: f_ext_telephone_number.unwrap_or_default(),
+            ext_tenantid: f_ext_tenantid.unwrap_or_default(),
+            ext_upn: f_ext_upn.unwrap_or_default(),
+            ext_usage_location: f_ext_usage_location.unwrap_or_default(),
+            ext_user_id: f_ext_user_id.unwrap_or_default(),
+            federated_connections_access_tokens: f_federated_connections_access_tokens
+                .unwrap_or_default(),
+            granted: f_granted.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            identity_api: f_identity_api.unwrap_or_default(),
+            max_groups_to_retrieve: f_max_groups_to_retrieve.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            should_trust_email_verified_connection: f_should_trust_email_verified_connection
+                .unwrap_or_default(),
+            tenant_id: f_tenant_id.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            thumbprints: f_thumbprints.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            use_common_endpoint: f_use_common_endpoint.unwrap_or_default(),
+            use_wsfed: f_use_wsfed.unwrap_or_default(),
+            userid_attribute: f_userid_attribute.unwrap_or_default(),
+            waad_protocol: f_waad_protocol.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1441,21 +2072,31 @@ impl object::Object for ConnectionOptionsBitbucket {
     const NAME: &'static str = "ConnectionOptionsBitbucket";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_freeform_scopes = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1463,12 +2104,12 @@ impl object::Object for ConnectionOptionsBitbucket {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            freeform_scopes: f_freeform_scopes,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1585,11 +2226,15 @@ impl object::Object for ConnectionOptionsCommon {
     const NAME: &'static str = "ConnectionOptionsCommon";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_non_persistent_attrs = Default::default();
+        let mut f_non_persistent_attrs = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "non_persistent_attrs" => f_non_persistent_attrs = de_map.next_value()?,
+                "non_persistent_attrs" => object::once(
+                    &mut f_non_persistent_attrs,
+                    "non_persistent_attrs",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1597,7 +2242,7 @@ impl object::Object for ConnectionOptionsCommon {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            non_persistent_attrs: f_non_persistent_attrs,
+            non_persistent_attrs: f_non_persistent_attrs.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1612,435 +2257,3 @@ impl fmt::Debug for ConnectionOptionsCommon {
             .finish()
     }
 }
-
-#[cfg(feature = "full")]
-/// common options for OIDC connections
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsCommonOidc {
-    /// The `authorization_endpoint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_endpoint: Option<String>,
-    /// The `client_id` field.
-    pub client_id: String,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `connection_settings` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_settings: Option<ConnectionConnectionSettings>,
-    /// The `domain_aliases` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The `dpop_signing_alg` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
-    /// The `federated_connections_access_tokens` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
-    /// The `icon_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `id_token_session_expiry_supported` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token_session_expiry_supported: Option<bool>,
-    /// The `id_token_signed_response_algs` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
-    /// The `issuer` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// The `jwks_uri` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
-    /// The `oidc_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc_metadata: Option<ConnectionOptionsOidcMetadata>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The `send_back_channel_nonce` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub send_back_channel_nonce: Option<bool>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `tenant_domain` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `token_endpoint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
-    /// The `token_endpoint_auth_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
-    /// The `token_endpoint_auth_signing_alg` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
-    /// The `token_endpoint_jwtca_aud_format` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// The `userinfo_endpoint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub userinfo_endpoint: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsCommonOidc {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsCommonOidc {
-    const NAME: &'static str = "ConnectionOptionsCommonOidc";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authorization_endpoint = Default::default();
-        let mut f_client_id = None;
-        let mut f_client_secret = Default::default();
-        let mut f_connection_settings = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_dpop_signing_alg = Default::default();
-        let mut f_federated_connections_access_tokens = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_id_token_session_expiry_supported = Default::default();
-        let mut f_id_token_signed_response_algs = Default::default();
-        let mut f_issuer = Default::default();
-        let mut f_jwks_uri = Default::default();
-        let mut f_oidc_metadata = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_send_back_channel_nonce = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_token_endpoint = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
-        let mut f_token_endpoint_auth_signing_alg = Default::default();
-        let mut f_token_endpoint_jwtca_aud_format = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_userinfo_endpoint = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "authorization_endpoint" => f_authorization_endpoint = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "connection_settings" => f_connection_settings = de_map.next_value()?,
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "dpop_signing_alg" => f_dpop_signing_alg = de_map.next_value()?,
-                "federated_connections_access_tokens" => {
-                    f_federated_connections_access_tokens = de_map.next_value()?
-                }
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "id_token_session_expiry_supported" => {
-                    f_id_token_session_expiry_supported = de_map.next_value()?
-                }
-                "id_token_signed_response_algs" => {
-                    f_id_token_signed_response_algs = de_map.next_value()?
-                }
-                "issuer" => f_issuer = de_map.next_value()?,
-                "jwks_uri" => f_jwks_uri = de_map.next_value()?,
-                "oidc_metadata" => f_oidc_metadata = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "send_back_channel_nonce" => f_send_back_channel_nonce = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "token_endpoint" => f_token_endpoint = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
-                }
-                "token_endpoint_auth_signing_alg" => {
-                    f_token_endpoint_auth_signing_alg = de_map.next_value()?
-                }
-                "token_endpoint_jwtca_aud_format" => {
-                    f_token_endpoint_jwtca_aud_format = de_map.next_value()?
-                }
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "userinfo_endpoint" => f_userinfo_endpoint = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            authorization_endpoint: f_authorization_endpoint,
-            client_id: object::missing(f_client_id, "client_id")?,
-            client_secret: f_client_secret,
-            connection_settings: f_connection_settings,
-            domain_aliases: f_domain_aliases,
-            dpop_signing_alg: f_dpop_signing_alg,
-            federated_connections_access_tokens: f_federated_connections_access_tokens,
-            icon_url: f_icon_url,
-            id_token_session_expiry_supported: f_id_token_session_expiry_supported,
-            id_token_signed_response_algs: f_id_token_signed_response_algs,
-            issuer: f_issuer,
-            jwks_uri: f_jwks_uri,
-            oidc_metadata: f_oidc_metadata,
-            scope: f_scope,
-            send_back_channel_nonce: f_send_back_channel_nonce,
-            set_user_root_attributes: f_set_user_root_attributes,
-            tenant_domain: f_tenant_domain,
-            token_endpoint: f_token_endpoint,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
-            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg,
-            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format,
-            upstream_params: f_upstream_params,
-            userinfo_endpoint: f_userinfo_endpoint,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsCommonOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsCommonOidc")
-            .field("authorization_endpoint", &self.authorization_endpoint)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("connection_settings", &self.connection_settings)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("dpop_signing_alg", &self.dpop_signing_alg)
-            .field(
-                "federated_connections_access_tokens",
-                &self.federated_connections_access_tokens,
-            )
-            .field("icon_url", &self.icon_url)
-            .field(
-                "id_token_session_expiry_supported",
-                &self.id_token_session_expiry_supported,
-            )
-            .field(
-                "id_token_signed_response_algs",
-                &self.id_token_signed_response_algs,
-            )
-            .field("issuer", &self.issuer)
-            .field("jwks_uri", &self.jwks_uri)
-            .field("oidc_metadata", &self.oidc_metadata)
-            .field("scope", &self.scope)
-            .field("send_back_channel_nonce", &self.send_back_channel_nonce)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("token_endpoint", &self.token_endpoint)
-            .field(
-                "token_endpoint_auth_method",
-                &self.token_endpoint_auth_method,
-            )
-            .field(
-                "token_endpoint_auth_signing_alg",
-                &self.token_endpoint_auth_signing_alg,
-            )
-            .field(
-                "token_endpoint_jwtca_aud_format",
-                &self.token_endpoint_jwtca_aud_format,
-            )
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("userinfo_endpoint", &self.userinfo_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Common options for SAML-based enterprise connections (shared by samlp and pingfederate).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsCommonSaml {
-    /// The `assertion_decryption_settings` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
-    /// The `cert` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
-    /// The `decryptionKey` field.
-    #[serde(rename = "decryptionKey", skip_serializing_if = "Option::is_none")]
-    pub decryption_key: Option<ConnectionDecryptionKeySaml>,
-    /// The `digestAlgorithm` field.
-    #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub digest_algorithm: Option<ConnectionDigestAlgorithmEnumSaml>,
-    /// The `domain_aliases` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_aliases: Option<Vec<String>>,
-    /// The `entityId` field.
-    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
-    pub entity_id: Option<String>,
-    /// The `icon_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// The `idpinitiated` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idpinitiated: Option<ConnectionOptionsIdpinitiatedSaml>,
-    /// The `protocolBinding` field.
-    #[serde(rename = "protocolBinding", skip_serializing_if = "Option::is_none")]
-    pub protocol_binding: Option<ConnectionProtocolBindingEnumSaml>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `signInEndpoint` field.
-    #[serde(rename = "signInEndpoint", skip_serializing_if = "Option::is_none")]
-    pub sign_in_endpoint: Option<String>,
-    /// The `signSAMLRequest` field.
-    #[serde(rename = "signSAMLRequest", skip_serializing_if = "Option::is_none")]
-    pub sign_saml_request: Option<bool>,
-    /// The `signatureAlgorithm` field.
-    #[serde(rename = "signatureAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub signature_algorithm: Option<ConnectionSignatureAlgorithmEnumSaml>,
-    /// The `tenant_domain` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tenant_domain: Option<String>,
-    /// The `thumbprints` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thumbprints: Option<Vec<String>>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsCommonSaml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsCommonSaml {
-    const NAME: &'static str = "ConnectionOptionsCommonSaml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assertion_decryption_settings = Default::default();
-        let mut f_cert = Default::default();
-        let mut f_decryption_key = Default::default();
-        let mut f_digest_algorithm = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_entity_id = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_idpinitiated = Default::default();
-        let mut f_protocol_binding = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_sign_in_endpoint = Default::default();
-        let mut f_sign_saml_request = Default::default();
-        let mut f_signature_algorithm = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_thumbprints = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "assertion_decryption_settings" => {
-                    f_assertion_decryption_settings = de_map.next_value()?
-                }
-                "cert" => f_cert = de_map.next_value()?,
-                "decryptionKey" => f_decryption_key = de_map.next_value()?,
-                "digestAlgorithm" => f_digest_algorithm = de_map.next_value()?,
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "entityId" => f_entity_id = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "idpinitiated" => f_idpinitiated = de_map.next_value()?,
-                "protocolBinding" => f_protocol_binding = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "signInEndpoint" => f_sign_in_endpoint = de_map.next_value()?,
-                "signSAMLRequest" => f_sign_saml_request = de_map.next_value()?,
-                "signatureAlgorithm" => f_signature_algorithm = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "thumbprints" => f_thumbprints = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            assertion_decryption_settings: f_assertion_decryption_settings,
-            cert: f_cert,
-            decryption_key: f_decryption_key,
-            digest_algorithm: f_digest_algorithm,
-            domain_aliases: f_domain_aliases,
-            entity_id: f_entity_id,
-            icon_url: f_icon_url,
-            idpinitiated: f_idpinitiated,
-            protocol_binding: f_protocol_binding,
-            set_user_root_attributes: f_set_user_root_attributes,
-            sign_in_endpoint: f_sign_in_endpoint,
-            sign_saml_request: f_sign_saml_request,
-            signature_algorithm: f_signature_algorithm,
-            tenant_domain: f_tenant_domain,
-            thumbprints: f_thumbprints,
-            upstream_params: f_upstream_params,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsCommonSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsCommonSaml")
-            .field(
-                "assertion_decryption_settings",
-                &self.assertion_decryption_settings,
-            )
-            .field("cert", &self.cert)
-            .field("decryption_key", &self.decryption_key)
-            .field("digest_algorithm", &self.digest_algorithm)
-            .field("domain_aliases", &self.domain_aliases)
-            .field("entity_id", &self.entity_id)
-            .field("icon_url", &self.icon_url)
-            .field("idpinitiated", &self.idpinitiated)
-            .field("protocol_binding", &self.protocol_binding)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("sign_in_endpoint", &self.sign_in_endpoint)
-            .field("sign_saml_request", &self.sign_saml_request)
-            .field("signature_algorithm", &self.signature_algorithm)
-            .field("tenant_domain", &self.tenant_domain)
-            .field("thumbprints", &self.thumbprints)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for 'custom' connections
-pub type ConnectionOptionsCustom = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Options for the 'daccount' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDaccount = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// When true, enables DEFLATE compression for SAML requests sent via HTTP-Redirect binding.
-pub type ConnectionOptionsDeflateSaml = bool;
-
-#[cfg(feature = "full")]
-/// Options for the 'dropbox' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDropbox = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'dwolla' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsDwolla = ConnectionOptionsBox;

@@ -15,6 +15,536 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// common options for OIDC connections
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsCommonOidc {
+    /// The `authorization_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// The `client_id` field.
+    pub client_id: String,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `connection_settings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_settings: Option<ConnectionConnectionSettings>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// The `dpop_signing_alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg: Option<ConnectionDpopSigningAlgEnum>,
+    /// The `federated_connections_access_tokens` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federated_connections_access_tokens: Option<ConnectionFederatedConnectionsAccessTokens>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `id_token_session_expiry_supported` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_session_expiry_supported: Option<bool>,
+    /// The `id_token_signed_response_algs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_algs: Option<Vec<ConnectionIdTokenSignedResponseAlgEnum>>,
+    /// The `issuer` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `jwks_uri` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The `oidc_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_metadata: Option<ConnectionOptionsOidcMetadata>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The `send_back_channel_nonce` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub send_back_channel_nonce: Option<bool>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `token_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// The `token_endpoint_auth_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<ConnectionTokenEndpointAuthMethodEnum>,
+    /// The `token_endpoint_auth_signing_alg` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<ConnectionTokenEndpointAuthSigningAlgEnum>,
+    /// The `token_endpoint_jwtca_aud_format` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_jwtca_aud_format: Option<ConnectionTokenEndpointJwtcaAudFormatEnumOidc>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// The `userinfo_endpoint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_endpoint: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsCommonOidc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsCommonOidc {
+    const NAME: &'static str = "ConnectionOptionsCommonOidc";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authorization_endpoint = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_connection_settings = None;
+        let mut f_domain_aliases = None;
+        let mut f_dpop_signing_alg = None;
+        let mut f_federated_connections_access_tokens = None;
+        let mut f_icon_url = None;
+        let mut f_id_token_session_expiry_supported = None;
+        let mut f_id_token_signed_response_algs = None;
+        let mut f_issuer = None;
+        let mut f_jwks_uri = None;
+        let mut f_oidc_metadata = None;
+        let mut f_scope = None;
+        let mut f_send_back_channel_nonce = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_tenant_domain = None;
+        let mut f_token_endpoint = None;
+        let mut f_token_endpoint_auth_method = None;
+        let mut f_token_endpoint_auth_signing_alg = None;
+        let mut f_token_endpoint_jwtca_aud_format = None;
+        let mut f_upstream_params = None;
+        let mut f_userinfo_endpoint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authorization_endpoint" => object::once(
+                    &mut f_authorization_endpoint,
+                    "authorization_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "connection_settings" => object::once(
+                    &mut f_connection_settings,
+                    "connection_settings",
+                    de_map.next_value()?,
+                )?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "dpop_signing_alg" => object::once(
+                    &mut f_dpop_signing_alg,
+                    "dpop_signing_alg",
+                    de_map.next_value()?,
+                )?,
+                "federated_connections_access_tokens" => object::once(
+                    &mut f_federated_connections_access_tokens,
+                    "federated_connections_access_tokens",
+                    de_map.next_value()?,
+                )?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "id_token_session_expiry_supported" => object::once(
+                    &mut f_id_token_session_expiry_supported,
+                    "id_token_session_expiry_supported",
+                    de_map.next_value()?,
+                )?,
+                "id_token_signed_response_algs" => object::once(
+                    &mut f_id_token_signed_response_algs,
+                    "id_token_signed_response_algs",
+                    de_map.next_value()?,
+                )?,
+                "issuer" => object::once(&mut f_issuer, "issuer", de_map.next_value()?)?,
+                "jwks_uri" => object::once(&mut f_jwks_uri, "jwks_uri", de_map.next_value()?)?,
+                "oidc_metadata" => {
+                    object::once(&mut f_oidc_metadata, "oidc_metadata", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "send_back_channel_nonce" => object::once(
+                    &mut f_send_back_channel_nonce,
+                    "send_back_channel_nonce",
+                    de_map.next_value()?,
+                )?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "token_endpoint" => object::once(
+                    &mut f_token_endpoint,
+                    "token_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_signing_alg" => object::once(
+                    &mut f_token_endpoint_auth_signing_alg,
+                    "token_endpoint_auth_signing_alg",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_jwtca_aud_format" => object::once(
+                    &mut f_token_endpoint_jwtca_aud_format,
+                    "token_endpoint_jwtca_aud_format",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "userinfo_endpoint" => object::once(
+                    &mut f_userinfo_endpoint,
+                    "userinfo_endpoint",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authorization_endpoint: f_authorization_endpoint.unwrap_or_default(),
+            client_id: object::missing(f_client_id, "client_id")?,
+            client_secret: f_client_secret.unwrap_or_default(),
+            connection_settings: f_connection_settings.unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            dpop_signing_alg: f_dpop_signing_alg.unwrap_or_default(),
+            federated_connections_access_tokens: f_federated_connections_access_tokens
+                .unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            id_token_session_expiry_supported: f_id_token_session_expiry_supported
+                .unwrap_or_default(),
+            id_token_signed_response_algs: f_id_token_signed_response_algs.unwrap_or_default(),
+            issuer: f_issuer.unwrap_or_default(),
+            jwks_uri: f_jwks_uri.unwrap_or_default(),
+            oidc_metadata: f_oidc_metadata.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            send_back_channel_nonce: f_send_back_channel_nonce.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            token_endpoint: f_token_endpoint.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
+            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg.unwrap_or_default(),
+            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            userinfo_endpoint: f_userinfo_endpoint.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsCommonOidc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsCommonOidc")
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("connection_settings", &self.connection_settings)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("dpop_signing_alg", &self.dpop_signing_alg)
+            .field(
+                "federated_connections_access_tokens",
+                &self.federated_connections_access_tokens,
+            )
+            .field("icon_url", &self.icon_url)
+            .field(
+                "id_token_session_expiry_supported",
+                &self.id_token_session_expiry_supported,
+            )
+            .field(
+                "id_token_signed_response_algs",
+                &self.id_token_signed_response_algs,
+            )
+            .field("issuer", &self.issuer)
+            .field("jwks_uri", &self.jwks_uri)
+            .field("oidc_metadata", &self.oidc_metadata)
+            .field("scope", &self.scope)
+            .field("send_back_channel_nonce", &self.send_back_channel_nonce)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("token_endpoint", &self.token_endpoint)
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field(
+                "token_endpoint_auth_signing_alg",
+                &self.token_endpoint_auth_signing_alg,
+            )
+            .field(
+                "token_endpoint_jwtca_aud_format",
+                &self.token_endpoint_jwtca_aud_format,
+            )
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("userinfo_endpoint", &self.userinfo_endpoint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Common options for SAML-based enterprise connections (shared by samlp and pingfederate).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsCommonSaml {
+    /// The `assertion_decryption_settings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion_decryption_settings: Option<ConnectionAssertionDecryptionSettings>,
+    /// The `cert` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<String>,
+    /// The `decryptionKey` field.
+    #[serde(rename = "decryptionKey", skip_serializing_if = "Option::is_none")]
+    pub decryption_key: Option<ConnectionDecryptionKeySaml>,
+    /// The `digestAlgorithm` field.
+    #[serde(rename = "digestAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub digest_algorithm: Option<ConnectionDigestAlgorithmEnumSaml>,
+    /// The `domain_aliases` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_aliases: Option<Vec<String>>,
+    /// The `entityId` field.
+    #[serde(rename = "entityId", skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// The `idpinitiated` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idpinitiated: Option<ConnectionOptionsIdpinitiatedSaml>,
+    /// The `protocolBinding` field.
+    #[serde(rename = "protocolBinding", skip_serializing_if = "Option::is_none")]
+    pub protocol_binding: Option<ConnectionProtocolBindingEnumSaml>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `signInEndpoint` field.
+    #[serde(rename = "signInEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_in_endpoint: Option<String>,
+    /// The `signSAMLRequest` field.
+    #[serde(rename = "signSAMLRequest", skip_serializing_if = "Option::is_none")]
+    pub sign_saml_request: Option<bool>,
+    /// The `signatureAlgorithm` field.
+    #[serde(rename = "signatureAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub signature_algorithm: Option<ConnectionSignatureAlgorithmEnumSaml>,
+    /// The `tenant_domain` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_domain: Option<String>,
+    /// The `thumbprints` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprints: Option<Vec<String>>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsCommonSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsCommonSaml {
+    const NAME: &'static str = "ConnectionOptionsCommonSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assertion_decryption_settings = None;
+        let mut f_cert = None;
+        let mut f_decryption_key = None;
+        let mut f_digest_algorithm = None;
+        let mut f_domain_aliases = None;
+        let mut f_entity_id = None;
+        let mut f_icon_url = None;
+        let mut f_idpinitiated = None;
+        let mut f_protocol_binding = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_sign_in_endpoint = None;
+        let mut f_sign_saml_request = None;
+        let mut f_signature_algorithm = None;
+        let mut f_tenant_domain = None;
+        let mut f_thumbprints = None;
+        let mut f_upstream_params = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assertion_decryption_settings" => object::once(
+                    &mut f_assertion_decryption_settings,
+                    "assertion_decryption_settings",
+                    de_map.next_value()?,
+                )?,
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "decryptionKey" => {
+                    object::once(&mut f_decryption_key, "decryptionKey", de_map.next_value()?)?
+                }
+                "digestAlgorithm" => object::once(
+                    &mut f_digest_algorithm,
+                    "digestAlgorithm",
+                    de_map.next_value()?,
+                )?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "entityId" => object::once(&mut f_entity_id, "entityId", de_map.next_value()?)?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "idpinitiated" => {
+                    object::once(&mut f_idpinitiated, "idpinitiated", de_map.next_value()?)?
+                }
+                "protocolBinding" => object::once(
+                    &mut f_protocol_binding,
+                    "protocolBinding",
+                    de_map.next_value()?,
+                )?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "signInEndpoint" => object::once(
+                    &mut f_sign_in_endpoint,
+                    "signInEndpoint",
+                    de_map.next_value()?,
+                )?,
+                "signSAMLRequest" => object::once(
+                    &mut f_sign_saml_request,
+                    "signSAMLRequest",
+                    de_map.next_value()?,
+                )?,
+                "signatureAlgorithm" => object::once(
+                    &mut f_signature_algorithm,
+                    "signatureAlgorithm",
+                    de_map.next_value()?,
+                )?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "thumbprints" => {
+                    object::once(&mut f_thumbprints, "thumbprints", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assertion_decryption_settings: f_assertion_decryption_settings.unwrap_or_default(),
+            cert: f_cert.unwrap_or_default(),
+            decryption_key: f_decryption_key.unwrap_or_default(),
+            digest_algorithm: f_digest_algorithm.unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            entity_id: f_entity_id.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            idpinitiated: f_idpinitiated.unwrap_or_default(),
+            protocol_binding: f_protocol_binding.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            sign_in_endpoint: f_sign_in_endpoint.unwrap_or_default(),
+            sign_saml_request: f_sign_saml_request.unwrap_or_default(),
+            signature_algorithm: f_signature_algorithm.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            thumbprints: f_thumbprints.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsCommonSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsCommonSaml")
+            .field(
+                "assertion_decryption_settings",
+                &self.assertion_decryption_settings,
+            )
+            .field("cert", &self.cert)
+            .field("decryption_key", &self.decryption_key)
+            .field("digest_algorithm", &self.digest_algorithm)
+            .field("domain_aliases", &self.domain_aliases)
+            .field("entity_id", &self.entity_id)
+            .field("icon_url", &self.icon_url)
+            .field("idpinitiated", &self.idpinitiated)
+            .field("protocol_binding", &self.protocol_binding)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("sign_in_endpoint", &self.sign_in_endpoint)
+            .field("sign_saml_request", &self.sign_saml_request)
+            .field("signature_algorithm", &self.signature_algorithm)
+            .field("tenant_domain", &self.tenant_domain)
+            .field("thumbprints", &self.thumbprints)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for 'custom' connections
+pub type ConnectionOptionsCustom = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// Options for the 'daccount' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDaccount = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// When true, enables DEFLATE compression for SAML requests sent via HTTP-Redirect binding.
+pub type ConnectionOptionsDeflateSaml = bool;
+
+#[cfg(feature = "full")]
+/// Options for the 'dropbox' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDropbox = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'dwolla' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsDwolla = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
 /// Options for the 'email' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -53,21 +583,31 @@ impl object::Object for ConnectionOptionsEmail {
     const NAME: &'static str = "ConnectionOptionsEmail";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_auth_params = Default::default();
+        let mut f_auth_params = None;
         let mut f_brute_force_protection = None;
-        let mut f_disable_signup = Default::default();
+        let mut f_disable_signup = None;
         let mut f_email = None;
         let mut f_name = None;
-        let mut f_totp = Default::default();
+        let mut f_totp = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authParams" => f_auth_params = de_map.next_value()?,
-                "brute_force_protection" => f_brute_force_protection = Some(de_map.next_value()?),
-                "disable_signup" => f_disable_signup = de_map.next_value()?,
-                "email" => f_email = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "totp" => f_totp = de_map.next_value()?,
+                "authParams" => {
+                    object::once(&mut f_auth_params, "authParams", de_map.next_value()?)?
+                }
+                "brute_force_protection" => object::once(
+                    &mut f_brute_force_protection,
+                    "brute_force_protection",
+                    de_map.next_value()?,
+                )?,
+                "disable_signup" => object::once(
+                    &mut f_disable_signup,
+                    "disable_signup",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "totp" => object::once(&mut f_totp, "totp", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -75,15 +615,15 @@ impl object::Object for ConnectionOptionsEmail {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            auth_params: f_auth_params,
+            auth_params: f_auth_params.unwrap_or_default(),
             brute_force_protection: object::missing(
                 f_brute_force_protection,
                 "brute_force_protection",
             )?,
-            disable_signup: f_disable_signup,
+            disable_signup: f_disable_signup.unwrap_or_default(),
             email: object::missing(f_email, "email")?,
             name: object::missing(f_name, "name")?,
-            totp: f_totp,
+            totp: f_totp.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -188,21 +728,31 @@ impl object::Object for ConnectionOptionsExact {
     const NAME: &'static str = "ConnectionOptionsExact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_base_url = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_base_url = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_profile = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "baseUrl" => f_base_url = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "baseUrl" => object::once(&mut f_base_url, "baseUrl", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -210,12 +760,12 @@ impl object::Object for ConnectionOptionsExact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            base_url: f_base_url,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            profile: f_profile,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
+            base_url: f_base_url.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -404,113 +954,233 @@ impl object::Object for ConnectionOptionsFacebook {
     const NAME: &'static str = "ConnectionOptionsFacebook";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ads_management = Default::default();
-        let mut f_ads_read = Default::default();
-        let mut f_allow_context_profile_field = Default::default();
-        let mut f_business_management = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_groups_access_member_info = Default::default();
-        let mut f_leads_retrieval = Default::default();
-        let mut f_manage_notifications = Default::default();
-        let mut f_manage_pages = Default::default();
-        let mut f_pages_manage_cta = Default::default();
-        let mut f_pages_manage_instant_articles = Default::default();
-        let mut f_pages_messaging = Default::default();
-        let mut f_pages_messaging_phone_number = Default::default();
-        let mut f_pages_messaging_subscriptions = Default::default();
-        let mut f_pages_show_list = Default::default();
-        let mut f_public_profile = Default::default();
-        let mut f_publish_actions = Default::default();
-        let mut f_publish_pages = Default::default();
-        let mut f_publish_to_groups = Default::default();
-        let mut f_publish_video = Default::default();
-        let mut f_read_audience_network_insights = Default::default();
-        let mut f_read_insights = Default::default();
-        let mut f_read_mailbox = Default::default();
-        let mut f_read_page_mailboxes = Default::default();
-        let mut f_read_stream = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_user_age_range = Default::default();
-        let mut f_user_birthday = Default::default();
-        let mut f_user_events = Default::default();
-        let mut f_user_friends = Default::default();
-        let mut f_user_gender = Default::default();
-        let mut f_user_groups = Default::default();
-        let mut f_user_hometown = Default::default();
-        let mut f_user_likes = Default::default();
-        let mut f_user_link = Default::default();
-        let mut f_user_location = Default::default();
-        let mut f_user_managed_groups = Default::default();
-        let mut f_user_photos = Default::default();
-        let mut f_user_posts = Default::default();
-        let mut f_user_status = Default::default();
-        let mut f_user_tagged_places = Default::default();
-        let mut f_user_videos = Default::default();
+        let mut f_ads_management = None;
+        let mut f_ads_read = None;
+        let mut f_allow_context_profile_field = None;
+        let mut f_business_management = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_groups_access_member_info = None;
+        let mut f_leads_retrieval = None;
+        let mut f_manage_notifications = None;
+        let mut f_manage_pages = None;
+        let mut f_pages_manage_cta = None;
+        let mut f_pages_manage_instant_articles = None;
+        let mut f_pages_messaging = None;
+        let mut f_pages_messaging_phone_number = None;
+        let mut f_pages_messaging_subscriptions = None;
+        let mut f_pages_show_list = None;
+        let mut f_public_profile = None;
+        let mut f_publish_actions = None;
+        let mut f_publish_pages = None;
+        let mut f_publish_to_groups = None;
+        let mut f_publish_video = None;
+        let mut f_read_audience_network_insights = None;
+        let mut f_read_insights = None;
+        let mut f_read_mailbox = None;
+        let mut f_read_page_mailboxes = None;
+        let mut f_read_stream = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
+        let mut f_user_age_range = None;
+        let mut f_user_birthday = None;
+        let mut f_user_events = None;
+        let mut f_user_friends = None;
+        let mut f_user_gender = None;
+        let mut f_user_groups = None;
+        let mut f_user_hometown = None;
+        let mut f_user_likes = None;
+        let mut f_user_link = None;
+        let mut f_user_location = None;
+        let mut f_user_managed_groups = None;
+        let mut f_user_photos = None;
+        let mut f_user_posts = None;
+        let mut f_user_status = None;
+        let mut f_user_tagged_places = None;
+        let mut f_user_videos = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ads_management" => f_ads_management = de_map.next_value()?,
-                "ads_read" => f_ads_read = de_map.next_value()?,
-                "allow_context_profile_field" => {
-                    f_allow_context_profile_field = de_map.next_value()?
+                "ads_management" => object::once(
+                    &mut f_ads_management,
+                    "ads_management",
+                    de_map.next_value()?,
+                )?,
+                "ads_read" => object::once(&mut f_ads_read, "ads_read", de_map.next_value()?)?,
+                "allow_context_profile_field" => object::once(
+                    &mut f_allow_context_profile_field,
+                    "allow_context_profile_field",
+                    de_map.next_value()?,
+                )?,
+                "business_management" => object::once(
+                    &mut f_business_management,
+                    "business_management",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "business_management" => f_business_management = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "groups_access_member_info" => f_groups_access_member_info = de_map.next_value()?,
-                "leads_retrieval" => f_leads_retrieval = de_map.next_value()?,
-                "manage_notifications" => f_manage_notifications = de_map.next_value()?,
-                "manage_pages" => f_manage_pages = de_map.next_value()?,
-                "pages_manage_cta" => f_pages_manage_cta = de_map.next_value()?,
-                "pages_manage_instant_articles" => {
-                    f_pages_manage_instant_articles = de_map.next_value()?
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "groups_access_member_info" => object::once(
+                    &mut f_groups_access_member_info,
+                    "groups_access_member_info",
+                    de_map.next_value()?,
+                )?,
+                "leads_retrieval" => object::once(
+                    &mut f_leads_retrieval,
+                    "leads_retrieval",
+                    de_map.next_value()?,
+                )?,
+                "manage_notifications" => object::once(
+                    &mut f_manage_notifications,
+                    "manage_notifications",
+                    de_map.next_value()?,
+                )?,
+                "manage_pages" => {
+                    object::once(&mut f_manage_pages, "manage_pages", de_map.next_value()?)?
                 }
-                "pages_messaging" => f_pages_messaging = de_map.next_value()?,
-                "pages_messaging_phone_number" => {
-                    f_pages_messaging_phone_number = de_map.next_value()?
+                "pages_manage_cta" => object::once(
+                    &mut f_pages_manage_cta,
+                    "pages_manage_cta",
+                    de_map.next_value()?,
+                )?,
+                "pages_manage_instant_articles" => object::once(
+                    &mut f_pages_manage_instant_articles,
+                    "pages_manage_instant_articles",
+                    de_map.next_value()?,
+                )?,
+                "pages_messaging" => object::once(
+                    &mut f_pages_messaging,
+                    "pages_messaging",
+                    de_map.next_value()?,
+                )?,
+                "pages_messaging_phone_number" => object::once(
+                    &mut f_pages_messaging_phone_number,
+                    "pages_messaging_phone_number",
+                    de_map.next_value()?,
+                )?,
+                "pages_messaging_subscriptions" => object::once(
+                    &mut f_pages_messaging_subscriptions,
+                    "pages_messaging_subscriptions",
+                    de_map.next_value()?,
+                )?,
+                "pages_show_list" => object::once(
+                    &mut f_pages_show_list,
+                    "pages_show_list",
+                    de_map.next_value()?,
+                )?,
+                "public_profile" => object::once(
+                    &mut f_public_profile,
+                    "public_profile",
+                    de_map.next_value()?,
+                )?,
+                "publish_actions" => object::once(
+                    &mut f_publish_actions,
+                    "publish_actions",
+                    de_map.next_value()?,
+                )?,
+                "publish_pages" => {
+                    object::once(&mut f_publish_pages, "publish_pages", de_map.next_value()?)?
                 }
-                "pages_messaging_subscriptions" => {
-                    f_pages_messaging_subscriptions = de_map.next_value()?
+                "publish_to_groups" => object::once(
+                    &mut f_publish_to_groups,
+                    "publish_to_groups",
+                    de_map.next_value()?,
+                )?,
+                "publish_video" => {
+                    object::once(&mut f_publish_video, "publish_video", de_map.next_value()?)?
                 }
-                "pages_show_list" => f_pages_show_list = de_map.next_value()?,
-                "public_profile" => f_public_profile = de_map.next_value()?,
-                "publish_actions" => f_publish_actions = de_map.next_value()?,
-                "publish_pages" => f_publish_pages = de_map.next_value()?,
-                "publish_to_groups" => f_publish_to_groups = de_map.next_value()?,
-                "publish_video" => f_publish_video = de_map.next_value()?,
-                "read_audience_network_insights" => {
-                    f_read_audience_network_insights = de_map.next_value()?
+                "read_audience_network_insights" => object::once(
+                    &mut f_read_audience_network_insights,
+                    "read_audience_network_insights",
+                    de_map.next_value()?,
+                )?,
+                "read_insights" => {
+                    object::once(&mut f_read_insights, "read_insights", de_map.next_value()?)?
                 }
-                "read_insights" => f_read_insights = de_map.next_value()?,
-                "read_mailbox" => f_read_mailbox = de_map.next_value()?,
-                "read_page_mailboxes" => f_read_page_mailboxes = de_map.next_value()?,
-                "read_stream" => f_read_stream = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "user_age_range" => f_user_age_range = de_map.next_value()?,
-                "user_birthday" => f_user_birthday = de_map.next_value()?,
-                "user_events" => f_user_events = de_map.next_value()?,
-                "user_friends" => f_user_friends = de_map.next_value()?,
-                "user_gender" => f_user_gender = de_map.next_value()?,
-                "user_groups" => f_user_groups = de_map.next_value()?,
-                "user_hometown" => f_user_hometown = de_map.next_value()?,
-                "user_likes" => f_user_likes = de_map.next_value()?,
-                "user_link" => f_user_link = de_map.next_value()?,
-                "user_location" => f_user_location = de_map.next_value()?,
-                "user_managed_groups" => f_user_managed_groups = de_map.next_value()?,
-                "user_photos" => f_user_photos = de_map.next_value()?,
-                "user_posts" => f_user_posts = de_map.next_value()?,
-                "user_status" => f_user_status = de_map.next_value()?,
-                "user_tagged_places" => f_user_tagged_places = de_map.next_value()?,
-                "user_videos" => f_user_videos = de_map.next_value()?,
+                "read_mailbox" => {
+                    object::once(&mut f_read_mailbox, "read_mailbox", de_map.next_value()?)?
+                }
+                "read_page_mailboxes" => object::once(
+                    &mut f_read_page_mailboxes,
+                    "read_page_mailboxes",
+                    de_map.next_value()?,
+                )?,
+                "read_stream" => {
+                    object::once(&mut f_read_stream, "read_stream", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "user_age_range" => object::once(
+                    &mut f_user_age_range,
+                    "user_age_range",
+                    de_map.next_value()?,
+                )?,
+                "user_birthday" => {
+                    object::once(&mut f_user_birthday, "user_birthday", de_map.next_value()?)?
+                }
+                "user_events" => {
+                    object::once(&mut f_user_events, "user_events", de_map.next_value()?)?
+                }
+                "user_friends" => {
+                    object::once(&mut f_user_friends, "user_friends", de_map.next_value()?)?
+                }
+                "user_gender" => {
+                    object::once(&mut f_user_gender, "user_gender", de_map.next_value()?)?
+                }
+                "user_groups" => {
+                    object::once(&mut f_user_groups, "user_groups", de_map.next_value()?)?
+                }
+                "user_hometown" => {
+                    object::once(&mut f_user_hometown, "user_hometown", de_map.next_value()?)?
+                }
+                "user_likes" => {
+                    object::once(&mut f_user_likes, "user_likes", de_map.next_value()?)?
+                }
+                "user_link" => object::once(&mut f_user_link, "user_link", de_map.next_value()?)?,
+                "user_location" => {
+                    object::once(&mut f_user_location, "user_location", de_map.next_value()?)?
+                }
+                "user_managed_groups" => object::once(
+                    &mut f_user_managed_groups,
+                    "user_managed_groups",
+                    de_map.next_value()?,
+                )?,
+                "user_photos" => {
+                    object::once(&mut f_user_photos, "user_photos", de_map.next_value()?)?
+                }
+                "user_posts" => {
+                    object::once(&mut f_user_posts, "user_posts", de_map.next_value()?)?
+                }
+                "user_status" => {
+                    object::once(&mut f_user_status, "user_status", de_map.next_value()?)?
+                }
+                "user_tagged_places" => object::once(
+                    &mut f_user_tagged_places,
+                    "user_tagged_places",
+                    de_map.next_value()?,
+                )?,
+                "user_videos" => {
+                    object::once(&mut f_user_videos, "user_videos", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -518,53 +1188,53 @@ impl object::Object for ConnectionOptionsFacebook {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            ads_management: f_ads_management,
-            ads_read: f_ads_read,
-            allow_context_profile_field: f_allow_context_profile_field,
-            business_management: f_business_management,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            groups_access_member_info: f_groups_access_member_info,
-            leads_retrieval: f_leads_retrieval,
-            manage_notifications: f_manage_notifications,
-            manage_pages: f_manage_pages,
-            pages_manage_cta: f_pages_manage_cta,
-            pages_manage_instant_articles: f_pages_manage_instant_articles,
-            pages_messaging: f_pages_messaging,
-            pages_messaging_phone_number: f_pages_messaging_phone_number,
-            pages_messaging_subscriptions: f_pages_messaging_subscriptions,
-            pages_show_list: f_pages_show_list,
-            public_profile: f_public_profile,
-            publish_actions: f_publish_actions,
-            publish_pages: f_publish_pages,
-            publish_to_groups: f_publish_to_groups,
-            publish_video: f_publish_video,
-            read_audience_network_insights: f_read_audience_network_insights,
-            read_insights: f_read_insights,
-            read_mailbox: f_read_mailbox,
-            read_page_mailboxes: f_read_page_mailboxes,
-            read_stream: f_read_stream,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
-            user_age_range: f_user_age_range,
-            user_birthday: f_user_birthday,
-            user_events: f_user_events,
-            user_friends: f_user_friends,
-            user_gender: f_user_gender,
-            user_groups: f_user_groups,
-            user_hometown: f_user_hometown,
-            user_likes: f_user_likes,
-            user_link: f_user_link,
-            user_location: f_user_location,
-            user_managed_groups: f_user_managed_groups,
-            user_photos: f_user_photos,
-            user_posts: f_user_posts,
-            user_status: f_user_status,
-            user_tagged_places: f_user_tagged_places,
-            user_videos: f_user_videos,
+            ads_management: f_ads_management.unwrap_or_default(),
+            ads_read: f_ads_read.unwrap_or_default(),
+            allow_context_profile_field: f_allow_context_profile_field.unwrap_or_default(),
+            business_management: f_business_management.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            groups_access_member_info: f_groups_access_member_info.unwrap_or_default(),
+            leads_retrieval: f_leads_retrieval.unwrap_or_default(),
+            manage_notifications: f_manage_notifications.unwrap_or_default(),
+            manage_pages: f_manage_pages.unwrap_or_default(),
+            pages_manage_cta: f_pages_manage_cta.unwrap_or_default(),
+            pages_manage_instant_articles: f_pages_manage_instant_articles.unwrap_or_default(),
+            pages_messaging: f_pages_messaging.unwrap_or_default(),
+            pages_messaging_phone_number: f_pages_messaging_phone_number.unwrap_or_default(),
+            pages_messaging_subscriptions: f_pages_messaging_subscriptions.unwrap_or_default(),
+            pages_show_list: f_pages_show_list.unwrap_or_default(),
+            public_profile: f_public_profile.unwrap_or_default(),
+            publish_actions: f_publish_actions.unwrap_or_default(),
+            publish_pages: f_publish_pages.unwrap_or_default(),
+            publish_to_groups: f_publish_to_groups.unwrap_or_default(),
+            publish_video: f_publish_video.unwrap_or_default(),
+            read_audience_network_insights: f_read_audience_network_insights.unwrap_or_default(),
+            read_insights: f_read_insights.unwrap_or_default(),
+            read_mailbox: f_read_mailbox.unwrap_or_default(),
+            read_page_mailboxes: f_read_page_mailboxes.unwrap_or_default(),
+            read_stream: f_read_stream.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            user_age_range: f_user_age_range.unwrap_or_default(),
+            user_birthday: f_user_birthday.unwrap_or_default(),
+            user_events: f_user_events.unwrap_or_default(),
+            user_friends: f_user_friends.unwrap_or_default(),
+            user_gender: f_user_gender.unwrap_or_default(),
+            user_groups: f_user_groups.unwrap_or_default(),
+            user_hometown: f_user_hometown.unwrap_or_default(),
+            user_likes: f_user_likes.unwrap_or_default(),
+            user_link: f_user_link.unwrap_or_default(),
+            user_location: f_user_location.unwrap_or_default(),
+            user_managed_groups: f_user_managed_groups.unwrap_or_default(),
+            user_photos: f_user_photos.unwrap_or_default(),
+            user_posts: f_user_posts.unwrap_or_default(),
+            user_status: f_user_status.unwrap_or_default(),
+            user_tagged_places: f_user_tagged_places.unwrap_or_default(),
+            user_videos: f_user_videos.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -756,61 +1426,111 @@ impl object::Object for ConnectionOptionsGitHub {
     const NAME: &'static str = "ConnectionOptionsGitHub";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_admin_org = Default::default();
-        let mut f_admin_public_key = Default::default();
-        let mut f_admin_repo_hook = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_delete_repo = Default::default();
-        let mut f_email = Default::default();
-        let mut f_follow = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_gist = Default::default();
-        let mut f_notifications = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_public_repo = Default::default();
-        let mut f_read_org = Default::default();
-        let mut f_read_public_key = Default::default();
-        let mut f_read_repo_hook = Default::default();
-        let mut f_read_user = Default::default();
-        let mut f_repo = Default::default();
-        let mut f_repo_deployment = Default::default();
-        let mut f_repo_status = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_write_org = Default::default();
-        let mut f_write_public_key = Default::default();
-        let mut f_write_repo_hook = Default::default();
+        let mut f_admin_org = None;
+        let mut f_admin_public_key = None;
+        let mut f_admin_repo_hook = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_delete_repo = None;
+        let mut f_email = None;
+        let mut f_follow = None;
+        let mut f_freeform_scopes = None;
+        let mut f_gist = None;
+        let mut f_notifications = None;
+        let mut f_profile = None;
+        let mut f_public_repo = None;
+        let mut f_read_org = None;
+        let mut f_read_public_key = None;
+        let mut f_read_repo_hook = None;
+        let mut f_read_user = None;
+        let mut f_repo = None;
+        let mut f_repo_deployment = None;
+        let mut f_repo_status = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
+        let mut f_write_org = None;
+        let mut f_write_public_key = None;
+        let mut f_write_repo_hook = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "admin_org" => f_admin_org = de_map.next_value()?,
-                "admin_public_key" => f_admin_public_key = de_map.next_value()?,
-                "admin_repo_hook" => f_admin_repo_hook = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "delete_repo" => f_delete_repo = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "follow" => f_follow = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "gist" => f_gist = de_map.next_value()?,
-                "notifications" => f_notifications = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "public_repo" => f_public_repo = de_map.next_value()?,
-                "read_org" => f_read_org = de_map.next_value()?,
-                "read_public_key" => f_read_public_key = de_map.next_value()?,
-                "read_repo_hook" => f_read_repo_hook = de_map.next_value()?,
-                "read_user" => f_read_user = de_map.next_value()?,
-                "repo" => f_repo = de_map.next_value()?,
-                "repo_deployment" => f_repo_deployment = de_map.next_value()?,
-                "repo_status" => f_repo_status = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "write_org" => f_write_org = de_map.next_value()?,
-                "write_public_key" => f_write_public_key = de_map.next_value()?,
-                "write_repo_hook" => f_write_repo_hook = de_map.next_value()?,
+                "admin_org" => object::once(&mut f_admin_org, "admin_org", de_map.next_value()?)?,
+                "admin_public_key" => object::once(
+                    &mut f_admin_public_key,
+                    "admin_public_key",
+                    de_map.next_value()?,
+                )?,
+                "admin_repo_hook" => object::once(
+                    &mut f_admin_repo_hook,
+                    "admin_repo_hook",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "delete_repo" => {
+                    object::once(&mut f_delete_repo, "delete_repo", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "follow" => object::once(&mut f_follow, "follow", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "gist" => object::once(&mut f_gist, "gist", de_map.next_value()?)?,
+                "notifications" => {
+                    object::once(&mut f_notifications, "notifications", de_map.next_value()?)?
+                }
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "public_repo" => {
+                    object::once(&mut f_public_repo, "public_repo", de_map.next_value()?)?
+                }
+                "read_org" => object::once(&mut f_read_org, "read_org", de_map.next_value()?)?,
+                "read_public_key" => object::once(
+                    &mut f_read_public_key,
+                    "read_public_key",
+                    de_map.next_value()?,
+                )?,
+                "read_repo_hook" => object::once(
+                    &mut f_read_repo_hook,
+                    "read_repo_hook",
+                    de_map.next_value()?,
+                )?,
+                "read_user" => object::once(&mut f_read_user, "read_user", de_map.next_value()?)?,
+                "repo" => object::once(&mut f_repo, "repo", de_map.next_value()?)?,
+                "repo_deployment" => object::once(
+                    &mut f_repo_deployment,
+                    "repo_deployment",
+                    de_map.next_value()?,
+                )?,
+                "repo_status" => {
+                    object::once(&mut f_repo_status, "repo_status", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "write_org" => object::once(&mut f_write_org, "write_org", de_map.next_value()?)?,
+                "write_public_key" => object::once(
+                    &mut f_write_public_key,
+                    "write_public_key",
+                    de_map.next_value()?,
+                )?,
+                "write_repo_hook" => object::once(
+                    &mut f_write_repo_hook,
+                    "write_repo_hook",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -818,32 +1538,32 @@ impl object::Object for ConnectionOptionsGitHub {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            admin_org: f_admin_org,
-            admin_public_key: f_admin_public_key,
-            admin_repo_hook: f_admin_repo_hook,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            delete_repo: f_delete_repo,
-            email: f_email,
-            follow: f_follow,
-            freeform_scopes: f_freeform_scopes,
-            gist: f_gist,
-            notifications: f_notifications,
-            profile: f_profile,
-            public_repo: f_public_repo,
-            read_org: f_read_org,
-            read_public_key: f_read_public_key,
-            read_repo_hook: f_read_repo_hook,
-            read_user: f_read_user,
-            repo: f_repo,
-            repo_deployment: f_repo_deployment,
-            repo_status: f_repo_status,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
-            write_org: f_write_org,
-            write_public_key: f_write_public_key,
-            write_repo_hook: f_write_repo_hook,
+            admin_org: f_admin_org.unwrap_or_default(),
+            admin_public_key: f_admin_public_key.unwrap_or_default(),
+            admin_repo_hook: f_admin_repo_hook.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            delete_repo: f_delete_repo.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            follow: f_follow.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            gist: f_gist.unwrap_or_default(),
+            notifications: f_notifications.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            public_repo: f_public_repo.unwrap_or_default(),
+            read_org: f_read_org.unwrap_or_default(),
+            read_public_key: f_read_public_key.unwrap_or_default(),
+            read_repo_hook: f_read_repo_hook.unwrap_or_default(),
+            read_user: f_read_user.unwrap_or_default(),
+            repo: f_repo.unwrap_or_default(),
+            repo_deployment: f_repo_deployment.unwrap_or_default(),
+            repo_status: f_repo_status.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            write_org: f_write_org.unwrap_or_default(),
+            write_public_key: f_write_public_key.unwrap_or_default(),
+            write_repo_hook: f_write_repo_hook.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -985,65 +1705,127 @@ impl object::Object for ConnectionOptionsGoogleApps {
     const NAME: &'static str = "ConnectionOptionsGoogleApps";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_admin_access_token = Default::default();
-        let mut f_admin_access_token_expiresin = Default::default();
-        let mut f_admin_refresh_token = Default::default();
-        let mut f_allow_setting_login_scopes = Default::default();
-        let mut f_api_enable_groups = Default::default();
-        let mut f_api_enable_users = Default::default();
+        let mut f_admin_access_token = None;
+        let mut f_admin_access_token_expiresin = None;
+        let mut f_admin_refresh_token = None;
+        let mut f_allow_setting_login_scopes = None;
+        let mut f_api_enable_groups = None;
+        let mut f_api_enable_users = None;
         let mut f_client_id = None;
-        let mut f_client_secret = Default::default();
-        let mut f_domain = Default::default();
-        let mut f_domain_aliases = Default::default();
-        let mut f_email = Default::default();
-        let mut f_ext_agreed_terms = Default::default();
-        let mut f_ext_groups = Default::default();
-        let mut f_ext_groups_extended = Default::default();
-        let mut f_ext_is_admin = Default::default();
-        let mut f_ext_is_suspended = Default::default();
-        let mut f_federated_connections_access_tokens = Default::default();
-        let mut f_handle_login_from_social = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_map_user_id_to_id = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_tenant_domain = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_client_secret = None;
+        let mut f_domain = None;
+        let mut f_domain_aliases = None;
+        let mut f_email = None;
+        let mut f_ext_agreed_terms = None;
+        let mut f_ext_groups = None;
+        let mut f_ext_groups_extended = None;
+        let mut f_ext_is_admin = None;
+        let mut f_ext_is_suspended = None;
+        let mut f_federated_connections_access_tokens = None;
+        let mut f_handle_login_from_social = None;
+        let mut f_icon_url = None;
+        let mut f_map_user_id_to_id = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_tenant_domain = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "admin_access_token" => f_admin_access_token = de_map.next_value()?,
-                "admin_access_token_expiresin" => {
-                    f_admin_access_token_expiresin = de_map.next_value()?
+                "admin_access_token" => object::once(
+                    &mut f_admin_access_token,
+                    "admin_access_token",
+                    de_map.next_value()?,
+                )?,
+                "admin_access_token_expiresin" => object::once(
+                    &mut f_admin_access_token_expiresin,
+                    "admin_access_token_expiresin",
+                    de_map.next_value()?,
+                )?,
+                "admin_refresh_token" => object::once(
+                    &mut f_admin_refresh_token,
+                    "admin_refresh_token",
+                    de_map.next_value()?,
+                )?,
+                "allow_setting_login_scopes" => object::once(
+                    &mut f_allow_setting_login_scopes,
+                    "allow_setting_login_scopes",
+                    de_map.next_value()?,
+                )?,
+                "api_enable_groups" => object::once(
+                    &mut f_api_enable_groups,
+                    "api_enable_groups",
+                    de_map.next_value()?,
+                )?,
+                "api_enable_users" => object::once(
+                    &mut f_api_enable_users,
+                    "api_enable_users",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "admin_refresh_token" => f_admin_refresh_token = de_map.next_value()?,
-                "allow_setting_login_scopes" => {
-                    f_allow_setting_login_scopes = de_map.next_value()?
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "ext_agreed_terms" => object::once(
+                    &mut f_ext_agreed_terms,
+                    "ext_agreed_terms",
+                    de_map.next_value()?,
+                )?,
+                "ext_groups" => {
+                    object::once(&mut f_ext_groups, "ext_groups", de_map.next_value()?)?
                 }
-                "api_enable_groups" => f_api_enable_groups = de_map.next_value()?,
-                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "domain" => f_domain = de_map.next_value()?,
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
-                "ext_groups" => f_ext_groups = de_map.next_value()?,
-                "ext_groups_extended" => f_ext_groups_extended = de_map.next_value()?,
-                "ext_is_admin" => f_ext_is_admin = de_map.next_value()?,
-                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
-                "federated_connections_access_tokens" => {
-                    f_federated_connections_access_tokens = de_map.next_value()?
+                "ext_groups_extended" => object::once(
+                    &mut f_ext_groups_extended,
+                    "ext_groups_extended",
+                    de_map.next_value()?,
+                )?,
+                "ext_is_admin" => {
+                    object::once(&mut f_ext_is_admin, "ext_is_admin", de_map.next_value()?)?
                 }
-                "handle_login_from_social" => f_handle_login_from_social = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "map_user_id_to_id" => f_map_user_id_to_id = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "tenant_domain" => f_tenant_domain = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "ext_is_suspended" => object::once(
+                    &mut f_ext_is_suspended,
+                    "ext_is_suspended",
+                    de_map.next_value()?,
+                )?,
+                "federated_connections_access_tokens" => object::once(
+                    &mut f_federated_connections_access_tokens,
+                    "federated_connections_access_tokens",
+                    de_map.next_value()?,
+                )?,
+                "handle_login_from_social" => object::once(
+                    &mut f_handle_login_from_social,
+                    "handle_login_from_social",
+                    de_map.next_value()?,
+                )?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "map_user_id_to_id" => object::once(
+                    &mut f_map_user_id_to_id,
+                    "map_user_id_to_id",
+                    de_map.next_value()?,
+                )?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "tenant_domain" => {
+                    object::once(&mut f_tenant_domain, "tenant_domain", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1051,31 +1833,32 @@ impl object::Object for ConnectionOptionsGoogleApps {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            admin_access_token: f_admin_access_token,
-            admin_access_token_expiresin: f_admin_access_token_expiresin,
-            admin_refresh_token: f_admin_refresh_token,
-            allow_setting_login_scopes: f_allow_setting_login_scopes,
-            api_enable_groups: f_api_enable_groups,
-            api_enable_users: f_api_enable_users,
+            admin_access_token: f_admin_access_token.unwrap_or_default(),
+            admin_access_token_expiresin: f_admin_access_token_expiresin.unwrap_or_default(),
+            admin_refresh_token: f_admin_refresh_token.unwrap_or_default(),
+            allow_setting_login_scopes: f_allow_setting_login_scopes.unwrap_or_default(),
+            api_enable_groups: f_api_enable_groups.unwrap_or_default(),
+            api_enable_users: f_api_enable_users.unwrap_or_default(),
             client_id: object::missing(f_client_id, "client_id")?,
-            client_secret: f_client_secret,
-            domain: f_domain,
-            domain_aliases: f_domain_aliases,
-            email: f_email,
-            ext_agreed_terms: f_ext_agreed_terms,
-            ext_groups: f_ext_groups,
-            ext_groups_extended: f_ext_groups_extended,
-            ext_is_admin: f_ext_is_admin,
-            ext_is_suspended: f_ext_is_suspended,
-            federated_connections_access_tokens: f_federated_connections_access_tokens,
-            handle_login_from_social: f_handle_login_from_social,
-            icon_url: f_icon_url,
-            map_user_id_to_id: f_map_user_id_to_id,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            tenant_domain: f_tenant_domain,
-            upstream_params: f_upstream_params,
+            client_secret: f_client_secret.unwrap_or_default(),
+            domain: f_domain.unwrap_or_default(),
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            ext_agreed_terms: f_ext_agreed_terms.unwrap_or_default(),
+            ext_groups: f_ext_groups.unwrap_or_default(),
+            ext_groups_extended: f_ext_groups_extended.unwrap_or_default(),
+            ext_is_admin: f_ext_is_admin.unwrap_or_default(),
+            ext_is_suspended: f_ext_is_suspended.unwrap_or_default(),
+            federated_connections_access_tokens: f_federated_connections_access_tokens
+                .unwrap_or_default(),
+            handle_login_from_social: f_handle_login_from_social.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            map_user_id_to_id: f_map_user_id_to_id.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            tenant_domain: f_tenant_domain.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1127,784 +1910,6 @@ impl fmt::Debug for ConnectionOptionsGoogleApps {
             .field("scope", &self.scope)
             .field("set_user_root_attributes", &self.set_user_root_attributes)
             .field("tenant_domain", &self.tenant_domain)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'google-oauth2' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsGoogleOAuth2 {
-    /// View and manage user's ad applications, ad units, and channels in AdSense
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub adsense_management: Option<bool>,
-    /// The `allowed_audiences` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_audiences: Option<Vec<String>>,
-    /// View user's configuration information and reports
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub analytics: Option<bool>,
-    /// View and manage user's posts and blogs on Blogger and Blogger comments
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blogger: Option<bool>,
-    /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar: Option<bool>,
-    /// Run as a Calendar add-on
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar_addons_execute: Option<bool>,
-    /// View and edit events on all your calendars
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar_events: Option<bool>,
-    /// View events on all your calendars
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar_events_readonly: Option<bool>,
-    /// View your Calendar settings
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar_settings_readonly: Option<bool>,
-    /// Read access to user's chrome web store
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chrome_web_store: Option<bool>,
-    /// The `client_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Full access to the authenticated user's contacts
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts: Option<bool>,
-    /// Full access to the authenticated user's contacts
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts_new: Option<bool>,
-    /// Read-only access to the authenticated user's 'Other contacts'
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts_other_readonly: Option<bool>,
-    /// Read-only access to the authenticated user's contacts
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contacts_readonly: Option<bool>,
-    /// View and manage user's products, feeds, and subaccounts
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_api_for_shopping: Option<bool>,
-    /// Grants read and write access to the Coordinate API
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub coordinate: Option<bool>,
-    /// Grants read access to the Coordinate API
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub coordinate_readonly: Option<bool>,
-    /// Read-only access to the authenticated user's corporate directory (if applicable)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub directory_readonly: Option<bool>,
-    /// Access to Google Docs document list feed
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub document_list: Option<bool>,
-    /// Full access to all files and folders in the user's Google Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive: Option<bool>,
-    /// View and add to the activity record of files in your Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_activity: Option<bool>,
-    /// View the activity record of files in your Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_activity_readonly: Option<bool>,
-    /// Access to the application's configuration data in the user's Google Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_appdata: Option<bool>,
-    /// View apps authorized to access your Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_apps_readonly: Option<bool>,
-    /// Access to files created or opened by the app
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_file: Option<bool>,
-    /// Access to file metadata, including listing files and folders
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_metadata: Option<bool>,
-    /// Read-only access to file metadata
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_metadata_readonly: Option<bool>,
-    /// Read-only access to the user's Google Photos
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_photos_readonly: Option<bool>,
-    /// Read-only access to all files and folders in the user's Google Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_readonly: Option<bool>,
-    /// Modify the behavior of Google Apps Scripts
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub drive_scripts: Option<bool>,
-    /// Email and verified email flag
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail: Option<bool>,
-    /// Read all resources and their metadata—no write operations
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_compose: Option<bool>,
-    /// Insert and import messages only
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_insert: Option<bool>,
-    /// Create, read, update, and delete labels only
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_labels: Option<bool>,
-    /// Read resources metadata including labels, history records, and email message headers, but not the message body or attachments
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_metadata: Option<bool>,
-    /// All read/write operations except immediate, permanent deletion of threads and messages, bypassing Trash
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_modify: Option<bool>,
-    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_new: Option<bool>,
-    /// Read all resources and their metadata—no write operations
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_readonly: Option<bool>,
-    /// Send messages only. No read or modify privileges on mailbox
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_send: Option<bool>,
-    /// Manage basic mail settings
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_settings_basic: Option<bool>,
-    /// Manage sensitive mail settings, including forwarding rules and aliases. Note: Operations guarded by this scope are restricted to administrative use only
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gmail_settings_sharing: Option<bool>,
-    /// View and manage user's publisher data in the Google Affiliate Network
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_affiliate_network: Option<bool>,
-    /// View and manage user's books and library in Google Books
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_books: Option<bool>,
-    /// View and manage user's data stored in Google Cloud Storage
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_cloud_storage: Option<bool>,
-    /// Full access to all files and folders in the user's Google Drive
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_drive: Option<bool>,
-    /// Access to files created or opened by the app
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_drive_files: Option<bool>,
-    /// Associate user with its public Google profile
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub google_plus: Option<bool>,
-    /// The `icon_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// View and manage user's best-available current location and location history in Google Latitude
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latitude_best: Option<bool>,
-    /// View and manage user's city-level current location and location history in Google Latitude
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latitude_city: Option<bool>,
-    /// View and manage user's votes, topics, and submissions
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub moderator: Option<bool>,
-    /// Request a refresh token when the user authorizes your application
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offline_access: Option<bool>,
-    /// View and manage user's friends, applications and profile and status
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub orkut: Option<bool>,
-    /// View and manage user's Google photos, videos, photo and video tags and comments
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub picasa_web: Option<bool>,
-    /// Name, public profile URL, photo, country, language, and timezone
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// View and manage user's sites on Google Sites
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sites: Option<bool>,
-    /// Full access to create, edit, organize, and delete all your tasks
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tasks: Option<bool>,
-    /// Read-only access to view your tasks and task lists
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tasks_readonly: Option<bool>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// View, manage and view statistics user's short URLs
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url_shortener: Option<bool>,
-    /// View and manage user's sites and messages, view keywords
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webmaster_tools: Option<bool>,
-    /// Manage your YouTube account
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtube: Option<bool>,
-    /// See a list of your current active channel members, their current level, and when they became a member
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtube_channelmemberships_creator: Option<bool>,
-    /// Manage your YouTube account
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtube_new: Option<bool>,
-    /// View your YouTube account
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtube_readonly: Option<bool>,
-    /// Manage your YouTube videos
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtube_upload: Option<bool>,
-    /// View and manage your assets and associated content on YouTube
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub youtubepartner: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsGoogleOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsGoogleOAuth2 {
-    const NAME: &'static str = "ConnectionOptionsGoogleOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_adsense_management = Default::default();
-        let mut f_allowed_audiences = Default::default();
-        let mut f_analytics = Default::default();
-        let mut f_blogger = Default::default();
-        let mut f_calendar = Default::default();
-        let mut f_calendar_addons_execute = Default::default();
-        let mut f_calendar_events = Default::default();
-        let mut f_calendar_events_readonly = Default::default();
-        let mut f_calendar_settings_readonly = Default::default();
-        let mut f_chrome_web_store = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_contacts = Default::default();
-        let mut f_contacts_new = Default::default();
-        let mut f_contacts_other_readonly = Default::default();
-        let mut f_contacts_readonly = Default::default();
-        let mut f_content_api_for_shopping = Default::default();
-        let mut f_coordinate = Default::default();
-        let mut f_coordinate_readonly = Default::default();
-        let mut f_directory_readonly = Default::default();
-        let mut f_document_list = Default::default();
-        let mut f_drive = Default::default();
-        let mut f_drive_activity = Default::default();
-        let mut f_drive_activity_readonly = Default::default();
-        let mut f_drive_appdata = Default::default();
-        let mut f_drive_apps_readonly = Default::default();
-        let mut f_drive_file = Default::default();
-        let mut f_drive_metadata = Default::default();
-        let mut f_drive_metadata_readonly = Default::default();
-        let mut f_drive_photos_readonly = Default::default();
-        let mut f_drive_readonly = Default::default();
-        let mut f_drive_scripts = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_gmail = Default::default();
-        let mut f_gmail_compose = Default::default();
-        let mut f_gmail_insert = Default::default();
-        let mut f_gmail_labels = Default::default();
-        let mut f_gmail_metadata = Default::default();
-        let mut f_gmail_modify = Default::default();
-        let mut f_gmail_new = Default::default();
-        let mut f_gmail_readonly = Default::default();
-        let mut f_gmail_send = Default::default();
-        let mut f_gmail_settings_basic = Default::default();
-        let mut f_gmail_settings_sharing = Default::default();
-        let mut f_google_affiliate_network = Default::default();
-        let mut f_google_books = Default::default();
-        let mut f_google_cloud_storage = Default::default();
-        let mut f_google_drive = Default::default();
-        let mut f_google_drive_files = Default::default();
-        let mut f_google_plus = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_latitude_best = Default::default();
-        let mut f_latitude_city = Default::default();
-        let mut f_moderator = Default::default();
-        let mut f_offline_access = Default::default();
-        let mut f_orkut = Default::default();
-        let mut f_picasa_web = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_sites = Default::default();
-        let mut f_tasks = Default::default();
-        let mut f_tasks_readonly = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_url_shortener = Default::default();
-        let mut f_webmaster_tools = Default::default();
-        let mut f_youtube = Default::default();
-        let mut f_youtube_channelmemberships_creator = Default::default();
-        let mut f_youtube_new = Default::default();
-        let mut f_youtube_readonly = Default::default();
-        let mut f_youtube_upload = Default::default();
-        let mut f_youtubepartner = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "adsense_management" => f_adsense_management = de_map.next_value()?,
-                "allowed_audiences" => f_allowed_audiences = de_map.next_value()?,
-                "analytics" => f_analytics = de_map.next_value()?,
-                "blogger" => f_blogger = de_map.next_value()?,
-                "calendar" => f_calendar = de_map.next_value()?,
-                "calendar_addons_execute" => f_calendar_addons_execute = de_map.next_value()?,
-                "calendar_events" => f_calendar_events = de_map.next_value()?,
-                "calendar_events_readonly" => f_calendar_events_readonly = de_map.next_value()?,
-                "calendar_settings_readonly" => {
-                    f_calendar_settings_readonly = de_map.next_value()?
-                }
-                "chrome_web_store" => f_chrome_web_store = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "contacts" => f_contacts = de_map.next_value()?,
-                "contacts_new" => f_contacts_new = de_map.next_value()?,
-                "contacts_other_readonly" => f_contacts_other_readonly = de_map.next_value()?,
-                "contacts_readonly" => f_contacts_readonly = de_map.next_value()?,
-                "content_api_for_shopping" => f_content_api_for_shopping = de_map.next_value()?,
-                "coordinate" => f_coordinate = de_map.next_value()?,
-                "coordinate_readonly" => f_coordinate_readonly = de_map.next_value()?,
-                "directory_readonly" => f_directory_readonly = de_map.next_value()?,
-                "document_list" => f_document_list = de_map.next_value()?,
-                "drive" => f_drive = de_map.next_value()?,
-                "drive_activity" => f_drive_activity = de_map.next_value()?,
-                "drive_activity_readonly" => f_drive_activity_readonly = de_map.next_value()?,
-                "drive_appdata" => f_drive_appdata = de_map.next_value()?,
-                "drive_apps_readonly" => f_drive_apps_readonly = de_map.next_value()?,
-                "drive_file" => f_drive_file = de_map.next_value()?,
-                "drive_metadata" => f_drive_metadata = de_map.next_value()?,
-                "drive_metadata_readonly" => f_drive_metadata_readonly = de_map.next_value()?,
-                "drive_photos_readonly" => f_drive_photos_readonly = de_map.next_value()?,
-                "drive_readonly" => f_drive_readonly = de_map.next_value()?,
-                "drive_scripts" => f_drive_scripts = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "gmail" => f_gmail = de_map.next_value()?,
-                "gmail_compose" => f_gmail_compose = de_map.next_value()?,
-                "gmail_insert" => f_gmail_insert = de_map.next_value()?,
-                "gmail_labels" => f_gmail_labels = de_map.next_value()?,
-                "gmail_metadata" => f_gmail_metadata = de_map.next_value()?,
-                "gmail_modify" => f_gmail_modify = de_map.next_value()?,
-                "gmail_new" => f_gmail_new = de_map.next_value()?,
-                "gmail_readonly" => f_gmail_readonly = de_map.next_value()?,
-                "gmail_send" => f_gmail_send = de_map.next_value()?,
-                "gmail_settings_basic" => f_gmail_settings_basic = de_map.next_value()?,
-                "gmail_settings_sharing" => f_gmail_settings_sharing = de_map.next_value()?,
-                "google_affiliate_network" => f_google_affiliate_network = de_map.next_value()?,
-                "google_books" => f_google_books = de_map.next_value()?,
-                "google_cloud_storage" => f_google_cloud_storage = de_map.next_value()?,
-                "google_drive" => f_google_drive = de_map.next_value()?,
-                "google_drive_files" => f_google_drive_files = de_map.next_value()?,
-                "google_plus" => f_google_plus = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "latitude_best" => f_latitude_best = de_map.next_value()?,
-                "latitude_city" => f_latitude_city = de_map.next_value()?,
-                "moderator" => f_moderator = de_map.next_value()?,
-                "offline_access" => f_offline_access = de_map.next_value()?,
-                "orkut" => f_orkut = de_map.next_value()?,
-                "picasa_web" => f_picasa_web = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "sites" => f_sites = de_map.next_value()?,
-                "tasks" => f_tasks = de_map.next_value()?,
-                "tasks_readonly" => f_tasks_readonly = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "url_shortener" => f_url_shortener = de_map.next_value()?,
-                "webmaster_tools" => f_webmaster_tools = de_map.next_value()?,
-                "youtube" => f_youtube = de_map.next_value()?,
-                "youtube_channelmemberships_creator" => {
-                    f_youtube_channelmemberships_creator = de_map.next_value()?
-                }
-                "youtube_new" => f_youtube_new = de_map.next_value()?,
-                "youtube_readonly" => f_youtube_readonly = de_map.next_value()?,
-                "youtube_upload" => f_youtube_upload = de_map.next_value()?,
-                "youtubepartner" => f_youtubepartner = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            adsense_management: f_adsense_management,
-            allowed_audiences: f_allowed_audiences,
-            analytics: f_analytics,
-            blogger: f_blogger,
-            calendar: f_calendar,
-            calendar_addons_execute: f_calendar_addons_execute,
-            calendar_events: f_calendar_events,
-            calendar_events_readonly: f_calendar_events_readonly,
-            calendar_settings_readonly: f_calendar_settings_readonly,
-            chrome_web_store: f_chrome_web_store,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            contacts: f_contacts,
-            contacts_new: f_contacts_new,
-            contacts_other_readonly: f_contacts_other_readonly,
-            contacts_readonly: f_contacts_readonly,
-            content_api_for_shopping: f_content_api_for_shopping,
-            coordinate: f_coordinate,
-            coordinate_readonly: f_coordinate_readonly,
-            directory_readonly: f_directory_readonly,
-            document_list: f_document_list,
-            drive: f_drive,
-            drive_activity: f_drive_activity,
-            drive_activity_readonly: f_drive_activity_readonly,
-            drive_appdata: f_drive_appdata,
-            drive_apps_readonly: f_drive_apps_readonly,
-            drive_file: f_drive_file,
-            drive_metadata: f_drive_metadata,
-            drive_metadata_readonly: f_drive_metadata_readonly,
-            drive_photos_readonly: f_drive_photos_readonly,
-            drive_readonly: f_drive_readonly,
-            drive_scripts: f_drive_scripts,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            gmail: f_gmail,
-            gmail_compose: f_gmail_compose,
-            gmail_insert: f_gmail_insert,
-            gmail_labels: f_gmail_labels,
-            gmail_metadata: f_gmail_metadata,
-            gmail_modify: f_gmail_modify,
-            gmail_new: f_gmail_new,
-            gmail_readonly: f_gmail_readonly,
-            gmail_send: f_gmail_send,
-            gmail_settings_basic: f_gmail_settings_basic,
-            gmail_settings_sharing: f_gmail_settings_sharing,
-            google_affiliate_network: f_google_affiliate_network,
-            google_books: f_google_books,
-            google_cloud_storage: f_google_cloud_storage,
-            google_drive: f_google_drive,
-            google_drive_files: f_google_drive_files,
-            google_plus: f_google_plus,
-            icon_url: f_icon_url,
-            latitude_best: f_latitude_best,
-            latitude_city: f_latitude_city,
-            moderator: f_moderator,
-            offline_access: f_offline_access,
-            orkut: f_orkut,
-            picasa_web: f_picasa_web,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            sites: f_sites,
-            tasks: f_tasks,
-            tasks_readonly: f_tasks_readonly,
-            upstream_params: f_upstream_params,
-            url_shortener: f_url_shortener,
-            webmaster_tools: f_webmaster_tools,
-            youtube: f_youtube,
-            youtube_channelmemberships_creator: f_youtube_channelmemberships_creator,
-            youtube_new: f_youtube_new,
-            youtube_readonly: f_youtube_readonly,
-            youtube_upload: f_youtube_upload,
-            youtubepartner: f_youtubepartner,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsGoogleOAuth2")
-            .field("adsense_management", &self.adsense_management)
-            .field("allowed_audiences", &self.allowed_audiences)
-            .field("analytics", &self.analytics)
-            .field("blogger", &self.blogger)
-            .field("calendar", &self.calendar)
-            .field("calendar_addons_execute", &self.calendar_addons_execute)
-            .field("calendar_events", &self.calendar_events)
-            .field("calendar_events_readonly", &self.calendar_events_readonly)
-            .field(
-                "calendar_settings_readonly",
-                &self.calendar_settings_readonly,
-            )
-            .field("chrome_web_store", &self.chrome_web_store)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("contacts", &self.contacts)
-            .field("contacts_new", &self.contacts_new)
-            .field("contacts_other_readonly", &self.contacts_other_readonly)
-            .field("contacts_readonly", &self.contacts_readonly)
-            .field("content_api_for_shopping", &self.content_api_for_shopping)
-            .field("coordinate", &self.coordinate)
-            .field("coordinate_readonly", &self.coordinate_readonly)
-            .field("directory_readonly", &self.directory_readonly)
-            .field("document_list", &self.document_list)
-            .field("drive", &self.drive)
-            .field("drive_activity", &self.drive_activity)
-            .field("drive_activity_readonly", &self.drive_activity_readonly)
-            .field("drive_appdata", &self.drive_appdata)
-            .field("drive_apps_readonly", &self.drive_apps_readonly)
-            .field("drive_file", &self.drive_file)
-            .field("drive_metadata", &self.drive_metadata)
-            .field("drive_metadata_readonly", &self.drive_metadata_readonly)
-            .field("drive_photos_readonly", &self.drive_photos_readonly)
-            .field("drive_readonly", &self.drive_readonly)
-            .field("drive_scripts", &self.drive_scripts)
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("gmail", &self.gmail)
-            .field("gmail_compose", &self.gmail_compose)
-            .field("gmail_insert", &self.gmail_insert)
-            .field("gmail_labels", &self.gmail_labels)
-            .field("gmail_metadata", &self.gmail_metadata)
-            .field("gmail_modify", &self.gmail_modify)
-            .field("gmail_new", &self.gmail_new)
-            .field("gmail_readonly", &self.gmail_readonly)
-            .field("gmail_send", &self.gmail_send)
-            .field("gmail_settings_basic", &self.gmail_settings_basic)
-            .field("gmail_settings_sharing", &self.gmail_settings_sharing)
-            .field("google_affiliate_network", &self.google_affiliate_network)
-            .field("google_books", &self.google_books)
-            .field("google_cloud_storage", &self.google_cloud_storage)
-            .field("google_drive", &self.google_drive)
-            .field("google_drive_files", &self.google_drive_files)
-            .field("google_plus", &self.google_plus)
-            .field("icon_url", &self.icon_url)
-            .field("latitude_best", &self.latitude_best)
-            .field("latitude_city", &self.latitude_city)
-            .field("moderator", &self.moderator)
-            .field("offline_access", &self.offline_access)
-            .field("orkut", &self.orkut)
-            .field("picasa_web", &self.picasa_web)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("sites", &self.sites)
-            .field("tasks", &self.tasks)
-            .field("tasks_readonly", &self.tasks_readonly)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("url_shortener", &self.url_shortener)
-            .field("webmaster_tools", &self.webmaster_tools)
-            .field("youtube", &self.youtube)
-            .field(
-                "youtube_channelmemberships_creator",
-                &self.youtube_channelmemberships_creator,
-            )
-            .field("youtube_new", &self.youtube_new)
-            .field("youtube_readonly", &self.youtube_readonly)
-            .field("youtube_upload", &self.youtube_upload)
-            .field("youtubepartner", &self.youtubepartner)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The response protocol used to communicate with the default application.
-    pub enum ConnectionOptionsIdpInitiatedClientProtocolEnumSaml {
-        /// `oidc`
-        Oidc = "oidc",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `wsfed`
-        Wsfed = "wsfed",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Configuration for IdP-Initiated SAML Single Sign-On. When enabled, allows users to initiate login directly from their SAML identity provider without first visiting Auth0. The IdP must include the connection parameter in the post-back URL (Assertion Consumer Service URL).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsIdpinitiatedSaml {
-    /// The query string sent to the default application
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_authorizequery: Option<String>,
-    /// The client ID to use for IdP-initiated login requests.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_protocol` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_protocol: Option<ConnectionOptionsIdpInitiatedClientProtocolEnumSaml>,
-    /// When true, enables IdP-initiated login support for this SAML connection. Allows users to log in directly from the identity provider without first visiting Auth0.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsIdpinitiatedSaml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsIdpinitiatedSaml {
-    const NAME: &'static str = "ConnectionOptionsIdpinitiatedSaml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_authorizequery = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_protocol = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_authorizequery" => f_client_authorizequery = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_protocol" => f_client_protocol = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_authorizequery: f_client_authorizequery,
-            client_id: f_client_id,
-            client_protocol: f_client_protocol,
-            enabled: f_enabled,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsIdpinitiatedSaml")
-            .field("client_authorizequery", &self.client_authorizequery)
-            .field("client_id", &self.client_id)
-            .field("client_protocol", &self.client_protocol)
-            .field("enabled", &self.enabled)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'instagram' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsInstagram = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'ip' connection
-pub type ConnectionOptionsIp = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// Options for the 'line' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsLine {
-    /// The `client_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Permission to request the user's email address from LINE. When enabled, adds the 'email' scope to OAuth requests. Note: LINE requires special approval to access user email addresses.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Permission to request the user's basic profile information from LINE. When enabled, adds the 'profile' scope to OAuth requests. LINE requires this scope to retrieve user display name, profile picture, and status message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsLine {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsLine {
-    const NAME: &'static str = "ConnectionOptionsLine";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsLine")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
             .field("upstream_params", &Keys(&self.upstream_params))
             .field("extra", &Keys(&self.extra))
             .finish()

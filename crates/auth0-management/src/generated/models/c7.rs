@@ -15,6 +15,987 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Options for the 'google-oauth2' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsGoogleOAuth2 {
+    /// View and manage user's ad applications, ad units, and channels in AdSense
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adsense_management: Option<bool>,
+    /// The `allowed_audiences` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_audiences: Option<Vec<String>>,
+    /// View user's configuration information and reports
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytics: Option<bool>,
+    /// View and manage user's posts and blogs on Blogger and Blogger comments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blogger: Option<bool>,
+    /// See, edit, share, and permanently delete all the calendars you can access using Google Calendar
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<bool>,
+    /// Run as a Calendar add-on
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_addons_execute: Option<bool>,
+    /// View and edit events on all your calendars
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_events: Option<bool>,
+    /// View events on all your calendars
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_events_readonly: Option<bool>,
+    /// View your Calendar settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_settings_readonly: Option<bool>,
+    /// Read access to user's chrome web store
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chrome_web_store: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Full access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<bool>,
+    /// Full access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_new: Option<bool>,
+    /// Read-only access to the authenticated user's 'Other contacts'
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_other_readonly: Option<bool>,
+    /// Read-only access to the authenticated user's contacts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts_readonly: Option<bool>,
+    /// View and manage user's products, feeds, and subaccounts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_api_for_shopping: Option<bool>,
+    /// Grants read and write access to the Coordinate API
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinate: Option<bool>,
+    /// Grants read access to the Coordinate API
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coordinate_readonly: Option<bool>,
+    /// Read-only access to the authenticated user's corporate directory (if applicable)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory_readonly: Option<bool>,
+    /// Access to Google Docs document list feed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_list: Option<bool>,
+    /// Full access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive: Option<bool>,
+    /// View and add to the activity record of files in your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_activity: Option<bool>,
+    /// View the activity record of files in your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_activity_readonly: Option<bool>,
+    /// Access to the application's configuration data in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_appdata: Option<bool>,
+    /// View apps authorized to access your Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_apps_readonly: Option<bool>,
+    /// Access to files created or opened by the app
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_file: Option<bool>,
+    /// Access to file metadata, including listing files and folders
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_metadata: Option<bool>,
+    /// Read-only access to file metadata
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_metadata_readonly: Option<bool>,
+    /// Read-only access to the user's Google Photos
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_photos_readonly: Option<bool>,
+    /// Read-only access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_readonly: Option<bool>,
+    /// Modify the behavior of Google Apps Scripts
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drive_scripts: Option<bool>,
+    /// Email and verified email flag
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail: Option<bool>,
+    /// Read all resources and their metadata—no write operations
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_compose: Option<bool>,
+    /// Insert and import messages only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_insert: Option<bool>,
+    /// Create, read, update, and delete labels only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_labels: Option<bool>,
+    /// Read resources metadata including labels, history records, and email message headers, but not the message body or attachments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_metadata: Option<bool>,
+    /// All read/write operations except immediate, permanent deletion of threads and messages, bypassing Trash
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_modify: Option<bool>,
+    /// Full access to the account's mailboxes, including permanent deletion of threads and messages
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_new: Option<bool>,
+    /// Read all resources and their metadata—no write operations
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_readonly: Option<bool>,
+    /// Send messages only. No read or modify privileges on mailbox
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_send: Option<bool>,
+    /// Manage basic mail settings
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_settings_basic: Option<bool>,
+    /// Manage sensitive mail settings, including forwarding rules and aliases. Note: Operations guarded by this scope are restricted to administrative use only
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gmail_settings_sharing: Option<bool>,
+    /// View and manage user's publisher data in the Google Affiliate Network
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_affiliate_network: Option<bool>,
+    /// View and manage user's books and library in Google Books
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_books: Option<bool>,
+    /// View and manage user's data stored in Google Cloud Storage
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_cloud_storage: Option<bool>,
+    /// Full access to all files and folders in the user's Google Drive
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_drive: Option<bool>,
+    /// Access to files created or opened by the app
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_drive_files: Option<bool>,
+    /// Associate user with its public Google profile
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub google_plus: Option<bool>,
+    /// The `icon_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// View and manage user's best-available current location and location history in Google Latitude
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude_best: Option<bool>,
+    /// View and manage user's city-level current location and location history in Google Latitude
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude_city: Option<bool>,
+    /// View and manage user's votes, topics, and submissions
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderator: Option<bool>,
+    /// Request a refresh token when the user authorizes your application
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
+    /// View and manage user's friends, applications and profile and status
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orkut: Option<bool>,
+    /// View and manage user's Google photos, videos, photo and video tags and comments
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picasa_web: Option<bool>,
+    /// Name, public profile URL, photo, country, language, and timezone
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// View and manage user's sites on Google Sites
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites: Option<bool>,
+    /// Full access to create, edit, organize, and delete all your tasks
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<bool>,
+    /// Read-only access to view your tasks and task lists
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks_readonly: Option<bool>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// View, manage and view statistics user's short URLs
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_shortener: Option<bool>,
+    /// View and manage user's sites and messages, view keywords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webmaster_tools: Option<bool>,
+    /// Manage your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube: Option<bool>,
+    /// See a list of your current active channel members, their current level, and when they became a member
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_channelmemberships_creator: Option<bool>,
+    /// Manage your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_new: Option<bool>,
+    /// View your YouTube account
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_readonly: Option<bool>,
+    /// Manage your YouTube videos
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtube_upload: Option<bool>,
+    /// View and manage your assets and associated content on YouTube
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub youtubepartner: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsGoogleOAuth2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsGoogleOAuth2 {
+    const NAME: &'static str = "ConnectionOptionsGoogleOAuth2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_adsense_management = None;
+        let mut f_allowed_audiences = None;
+        let mut f_analytics = None;
+        let mut f_blogger = None;
+        let mut f_calendar = None;
+        let mut f_calendar_addons_execute = None;
+        let mut f_calendar_events = None;
+        let mut f_calendar_events_readonly = None;
+        let mut f_calendar_settings_readonly = None;
+        let mut f_chrome_web_store = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_contacts = None;
+        let mut f_contacts_new = None;
+        let mut f_contacts_other_readonly = None;
+        let mut f_contacts_readonly = None;
+        let mut f_content_api_for_shopping = None;
+        let mut f_coordinate = None;
+        let mut f_coordinate_readonly = None;
+        let mut f_directory_readonly = None;
+        let mut f_document_list = None;
+        let mut f_drive = None;
+        let mut f_drive_activity = None;
+        let mut f_drive_activity_readonly = None;
+        let mut f_drive_appdata = None;
+        let mut f_drive_apps_readonly = None;
+        let mut f_drive_file = None;
+        let mut f_drive_metadata = None;
+        let mut f_drive_metadata_readonly = None;
+        let mut f_drive_photos_readonly = None;
+        let mut f_drive_readonly = None;
+        let mut f_drive_scripts = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_gmail = None;
+        let mut f_gmail_compose = None;
+        let mut f_gmail_insert = None;
+        let mut f_gmail_labels = None;
+        let mut f_gmail_metadata = None;
+        let mut f_gmail_modify = None;
+        let mut f_gmail_new = None;
+        let mut f_gmail_readonly = None;
+        let mut f_gmail_send = None;
+        let mut f_gmail_settings_basic = None;
+        let mut f_gmail_settings_sharing = None;
+        let mut f_google_affiliate_network = None;
+        let mut f_google_books = None;
+        let mut f_google_cloud_storage = None;
+        let mut f_google_drive = None;
+        let mut f_google_drive_files = None;
+        let mut f_google_plus = None;
+        let mut f_icon_url = None;
+        let mut f_latitude_best = None;
+        let mut f_latitude_city = None;
+        let mut f_moderator = None;
+        let mut f_offline_access = None;
+        let mut f_orkut = None;
+        let mut f_picasa_web = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_sites = None;
+        let mut f_tasks = None;
+        let mut f_tasks_readonly = None;
+        let mut f_upstream_params = None;
+        let mut f_url_shortener = None;
+        let mut f_webmaster_tools = None;
+        let mut f_youtube = None;
+        let mut f_youtube_channelmemberships_creator = None;
+        let mut f_youtube_new = None;
+        let mut f_youtube_readonly = None;
+        let mut f_youtube_upload = None;
+        let mut f_youtubepartner = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "adsense_management" => object::once(
+                    &mut f_adsense_management,
+                    "adsense_management",
+                    de_map.next_value()?,
+                )?,
+                "allowed_audiences" => object::once(
+                    &mut f_allowed_audiences,
+                    "allowed_audiences",
+                    de_map.next_value()?,
+                )?,
+                "analytics" => object::once(&mut f_analytics, "analytics", de_map.next_value()?)?,
+                "blogger" => object::once(&mut f_blogger, "blogger", de_map.next_value()?)?,
+                "calendar" => object::once(&mut f_calendar, "calendar", de_map.next_value()?)?,
+                "calendar_addons_execute" => object::once(
+                    &mut f_calendar_addons_execute,
+                    "calendar_addons_execute",
+                    de_map.next_value()?,
+                )?,
+                "calendar_events" => object::once(
+                    &mut f_calendar_events,
+                    "calendar_events",
+                    de_map.next_value()?,
+                )?,
+                "calendar_events_readonly" => object::once(
+                    &mut f_calendar_events_readonly,
+                    "calendar_events_readonly",
+                    de_map.next_value()?,
+                )?,
+                "calendar_settings_readonly" => object::once(
+                    &mut f_calendar_settings_readonly,
+                    "calendar_settings_readonly",
+                    de_map.next_value()?,
+                )?,
+                "chrome_web_store" => object::once(
+                    &mut f_chrome_web_store,
+                    "chrome_web_store",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "contacts" => object::once(&mut f_contacts, "contacts", de_map.next_value()?)?,
+                "contacts_new" => {
+                    object::once(&mut f_contacts_new, "contacts_new", de_map.next_value()?)?
+                }
+                "contacts_other_readonly" => object::once(
+                    &mut f_contacts_other_readonly,
+                    "contacts_other_readonly",
+                    de_map.next_value()?,
+                )?,
+                "contacts_readonly" => object::once(
+                    &mut f_contacts_readonly,
+                    "contacts_readonly",
+                    de_map.next_value()?,
+                )?,
+                "content_api_for_shopping" => object::once(
+                    &mut f_content_api_for_shopping,
+                    "content_api_for_shopping",
+                    de_map.next_value()?,
+                )?,
+                "coordinate" => {
+                    object::once(&mut f_coordinate, "coordinate", de_map.next_value()?)?
+                }
+                "coordinate_readonly" => object::once(
+                    &mut f_coordinate_readonly,
+                    "coordinate_readonly",
+                    de_map.next_value()?,
+                )?,
+                "directory_readonly" => object::once(
+                    &mut f_directory_readonly,
+                    "directory_readonly",
+                    de_map.next_value()?,
+                )?,
+                "document_list" => {
+                    object::once(&mut f_document_list, "document_list", de_map.next_value()?)?
+                }
+                "drive" => object::once(&mut f_drive, "drive", de_map.next_value()?)?,
+                "drive_activity" => object::once(
+                    &mut f_drive_activity,
+                    "drive_activity",
+                    de_map.next_value()?,
+                )?,
+                "drive_activity_readonly" => object::once(
+                    &mut f_drive_activity_readonly,
+                    "drive_activity_readonly",
+                    de_map.next_value()?,
+                )?,
+                "drive_appdata" => {
+                    object::once(&mut f_drive_appdata, "drive_appdata", de_map.next_value()?)?
+                }
+                "drive_apps_readonly" => object::once(
+                    &mut f_drive_apps_readonly,
+                    "drive_apps_readonly",
+                    de_map.next_value()?,
+                )?,
+                "drive_file" => {
+                    object::once(&mut f_drive_file, "drive_file", de_map.next_value()?)?
+                }
+                "drive_metadata" => object::once(
+                    &mut f_drive_metadata,
+                    "drive_metadata",
+                    de_map.next_value()?,
+                )?,
+                "drive_metadata_readonly" => object::once(
+                    &mut f_drive_metadata_readonly,
+                    "drive_metadata_readonly",
+                    de_map.next_value()?,
+                )?,
+                "drive_photos_readonly" => object::once(
+                    &mut f_drive_photos_readonly,
+                    "drive_photos_readonly",
+                    de_map.next_value()?,
+                )?,
+                "drive_readonly" => object::once(
+                    &mut f_drive_readonly,
+                    "drive_readonly",
+                    de_map.next_value()?,
+                )?,
+                "drive_scripts" => {
+                    object::once(&mut f_drive_scripts, "drive_scripts", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "gmail" => object::once(&mut f_gmail, "gmail", de_map.next_value()?)?,
+                "gmail_compose" => {
+                    object::once(&mut f_gmail_compose, "gmail_compose", de_map.next_value()?)?
+                }
+                "gmail_insert" => {
+                    object::once(&mut f_gmail_insert, "gmail_insert", de_map.next_value()?)?
+                }
+                "gmail_labels" => {
+                    object::once(&mut f_gmail_labels, "gmail_labels", de_map.next_value()?)?
+                }
+                "gmail_metadata" => object::once(
+                    &mut f_gmail_metadata,
+                    "gmail_metadata",
+                    de_map.next_value()?,
+                )?,
+                "gmail_modify" => {
+                    object::once(&mut f_gmail_modify, "gmail_modify", de_map.next_value()?)?
+                }
+                "gmail_new" => object::once(&mut f_gmail_new, "gmail_new", de_map.next_value()?)?,
+                "gmail_readonly" => object::once(
+                    &mut f_gmail_readonly,
+                    "gmail_readonly",
+                    de_map.next_value()?,
+                )?,
+                "gmail_send" => {
+                    object::once(&mut f_gmail_send, "gmail_send", de_map.next_value()?)?
+                }
+                "gmail_settings_basic" => object::once(
+                    &mut f_gmail_settings_basic,
+                    "gmail_settings_basic",
+                    de_map.next_value()?,
+                )?,
+                "gmail_settings_sharing" => object::once(
+                    &mut f_gmail_settings_sharing,
+                    "gmail_settings_sharing",
+                    de_map.next_value()?,
+                )?,
+                "google_affiliate_network" => object::once(
+                    &mut f_google_affiliate_network,
+                    "google_affiliate_network",
+                    de_map.next_value()?,
+                )?,
+                "google_books" => {
+                    object::once(&mut f_google_books, "google_books", de_map.next_value()?)?
+                }
+                "google_cloud_storage" => object::once(
+                    &mut f_google_cloud_storage,
+                    "google_cloud_storage",
+                    de_map.next_value()?,
+                )?,
+                "google_drive" => {
+                    object::once(&mut f_google_drive, "google_drive", de_map.next_value()?)?
+                }
+                "google_drive_files" => object::once(
+                    &mut f_google_drive_files,
+                    "google_drive_files",
+                    de_map.next_value()?,
+                )?,
+                "google_plus" => {
+                    object::once(&mut f_google_plus, "google_plus", de_map.next_value()?)?
+                }
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "latitude_best" => {
+                    object::once(&mut f_latitude_best, "latitude_best", de_map.next_value()?)?
+                }
+                "latitude_city" => {
+                    object::once(&mut f_latitude_city, "latitude_city", de_map.next_value()?)?
+                }
+                "moderator" => object::once(&mut f_moderator, "moderator", de_map.next_value()?)?,
+                "offline_access" => object::once(
+                    &mut f_offline_access,
+                    "offline_access",
+                    de_map.next_value()?,
+                )?,
+                "orkut" => object::once(&mut f_orkut, "orkut", de_map.next_value()?)?,
+                "picasa_web" => {
+                    object::once(&mut f_picasa_web, "picasa_web", de_map.next_value()?)?
+                }
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "sites" => object::once(&mut f_sites, "sites", de_map.next_value()?)?,
+                "tasks" => object::once(&mut f_tasks, "tasks", de_map.next_value()?)?,
+                "tasks_readonly" => object::once(
+                    &mut f_tasks_readonly,
+                    "tasks_readonly",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "url_shortener" => {
+                    object::once(&mut f_url_shortener, "url_shortener", de_map.next_value()?)?
+                }
+                "webmaster_tools" => object::once(
+                    &mut f_webmaster_tools,
+                    "webmaster_tools",
+                    de_map.next_value()?,
+                )?,
+                "youtube" => object::once(&mut f_youtube, "youtube", de_map.next_value()?)?,
+                "youtube_channelmemberships_creator" => object::once(
+                    &mut f_youtube_channelmemberships_creator,
+                    "youtube_channelmemberships_creator",
+                    de_map.next_value()?,
+                )?,
+                "youtube_new" => {
+                    object::once(&mut f_youtube_new, "youtube_new", de_map.next_value()?)?
+                }
+                "youtube_readonly" => object::once(
+                    &mut f_youtube_readonly,
+                    "youtube_readonly",
+                    de_map.next_value()?,
+                )?,
+                "youtube_upload" => object::once(
+                    &mut f_youtube_upload,
+                    "youtube_upload",
+                    de_map.next_value()?,
+                )?,
+                "youtubepartner" => object::once(
+                    &mut f_youtubepartner,
+                    "youtubepartner",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            adsense_management: f_adsense_management.unwrap_or_default(),
+            allowed_audiences: f_allowed_audiences.unwrap_or_default(),
+            analytics: f_analytics.unwrap_or_default(),
+            blogger: f_blogger.unwrap_or_default(),
+            calendar: f_calendar.unwrap_or_default(),
+            calendar_addons_execute: f_calendar_addons_execute.unwrap_or_default(),
+            calendar_events: f_calendar_events.unwrap_or_default(),
+            calendar_events_readonly: f_calendar_events_readonly.unwrap_or_default(),
+            calendar_settings_readonly: f_calendar_settings_readonly.unwrap_or_default(),
+            chrome_web_store: f_chrome_web_store.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            contacts: f_contacts.unwrap_or_default(),
+            contacts_new: f_contacts_new.unwrap_or_default(),
+            contacts_other_readonly: f_contacts_other_readonly.unwrap_or_default(),
+            contacts_readonly: f_contacts_readonly.unwrap_or_default(),
+            content_api_for_shopping: f_content_api_for_shopping.unwrap_or_default(),
+            coordinate: f_coordinate.unwrap_or_default(),
+            coordinate_readonly: f_coordinate_readonly.unwrap_or_default(),
+            directory_readonly: f_directory_readonly.unwrap_or_default(),
+            document_list: f_document_list.unwrap_or_default(),
+            drive: f_drive.unwrap_or_default(),
+            drive_activity: f_drive_activity.unwrap_or_default(),
+            drive_activity_readonly: f_drive_activity_readonly.unwrap_or_default(),
+            drive_appdata: f_drive_appdata.unwrap_or_default(),
+            drive_apps_readonly: f_drive_apps_readonly.unwrap_or_default(),
+            drive_file: f_drive_file.unwrap_or_default(),
+            drive_metadata: f_drive_metadata.unwrap_or_default(),
+            drive_metadata_readonly: f_drive_metadata_readonly.unwrap_or_default(),
+            drive_photos_readonly: f_drive_photos_readonly.unwrap_or_default(),
+            drive_readonly: f_drive_readonly.unwrap_or_default(),
+            drive_scripts: f_drive_scripts.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            gmail: f_gmail.unwrap_or_default(),
+            gmail_compose: f_gmail_compose.unwrap_or_default(),
+            gmail_insert: f_gmail_insert.unwrap_or_default(),
+            gmail_labels: f_gmail_labels.unwrap_or_default(),
+            gmail_metadata: f_gmail_metadata.unwrap_or_default(),
+            gmail_modify: f_gmail_modify.unwrap_or_default(),
+            gmail_new: f_gmail_new.unwrap_or_default(),
+            gmail_readonly: f_gmail_readonly.unwrap_or_default(),
+            gmail_send: f_gmail_send.unwrap_or_default(),
+            gmail_settings_basic: f_gmail_settings_basic.unwrap_or_default(),
+            gmail_settings_sharing: f_gmail_settings_sharing.unwrap_or_default(),
+            google_affiliate_network: f_google_affiliate_network.unwrap_or_default(),
+            google_books: f_google_books.unwrap_or_default(),
+            google_cloud_storage: f_google_cloud_storage.unwrap_or_default(),
+            google_drive: f_google_drive.unwrap_or_default(),
+            google_drive_files: f_google_drive_files.unwrap_or_default(),
+            google_plus: f_google_plus.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            latitude_best: f_latitude_best.unwrap_or_default(),
+            latitude_city: f_latitude_city.unwrap_or_default(),
+            moderator: f_moderator.unwrap_or_default(),
+            offline_access: f_offline_access.unwrap_or_default(),
+            orkut: f_orkut.unwrap_or_default(),
+            picasa_web: f_picasa_web.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            sites: f_sites.unwrap_or_default(),
+            tasks: f_tasks.unwrap_or_default(),
+            tasks_readonly: f_tasks_readonly.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            url_shortener: f_url_shortener.unwrap_or_default(),
+            webmaster_tools: f_webmaster_tools.unwrap_or_default(),
+            youtube: f_youtube.unwrap_or_default(),
+            youtube_channelmemberships_creator: f_youtube_channelmemberships_creator
+                .unwrap_or_default(),
+            youtube_new: f_youtube_new.unwrap_or_default(),
+            youtube_readonly: f_youtube_readonly.unwrap_or_default(),
+            youtube_upload: f_youtube_upload.unwrap_or_default(),
+            youtubepartner: f_youtubepartner.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsGoogleOAuth2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsGoogleOAuth2")
+            .field("adsense_management", &self.adsense_management)
+            .field("allowed_audiences", &self.allowed_audiences)
+            .field("analytics", &self.analytics)
+            .field("blogger", &self.blogger)
+            .field("calendar", &self.calendar)
+            .field("calendar_addons_execute", &self.calendar_addons_execute)
+            .field("calendar_events", &self.calendar_events)
+            .field("calendar_events_readonly", &self.calendar_events_readonly)
+            .field(
+                "calendar_settings_readonly",
+                &self.calendar_settings_readonly,
+            )
+            .field("chrome_web_store", &self.chrome_web_store)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("contacts", &self.contacts)
+            .field("contacts_new", &self.contacts_new)
+            .field("contacts_other_readonly", &self.contacts_other_readonly)
+            .field("contacts_readonly", &self.contacts_readonly)
+            .field("content_api_for_shopping", &self.content_api_for_shopping)
+            .field("coordinate", &self.coordinate)
+            .field("coordinate_readonly", &self.coordinate_readonly)
+            .field("directory_readonly", &self.directory_readonly)
+            .field("document_list", &self.document_list)
+            .field("drive", &self.drive)
+            .field("drive_activity", &self.drive_activity)
+            .field("drive_activity_readonly", &self.drive_activity_readonly)
+            .field("drive_appdata", &self.drive_appdata)
+            .field("drive_apps_readonly", &self.drive_apps_readonly)
+            .field("drive_file", &self.drive_file)
+            .field("drive_metadata", &self.drive_metadata)
+            .field("drive_metadata_readonly", &self.drive_metadata_readonly)
+            .field("drive_photos_readonly", &self.drive_photos_readonly)
+            .field("drive_readonly", &self.drive_readonly)
+            .field("drive_scripts", &self.drive_scripts)
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("gmail", &self.gmail)
+            .field("gmail_compose", &self.gmail_compose)
+            .field("gmail_insert", &self.gmail_insert)
+            .field("gmail_labels", &self.gmail_labels)
+            .field("gmail_metadata", &self.gmail_metadata)
+            .field("gmail_modify", &self.gmail_modify)
+            .field("gmail_new", &self.gmail_new)
+            .field("gmail_readonly", &self.gmail_readonly)
+            .field("gmail_send", &self.gmail_send)
+            .field("gmail_settings_basic", &self.gmail_settings_basic)
+            .field("gmail_settings_sharing", &self.gmail_settings_sharing)
+            .field("google_affiliate_network", &self.google_affiliate_network)
+            .field("google_books", &self.google_books)
+            .field("google_cloud_storage", &self.google_cloud_storage)
+            .field("google_drive", &self.google_drive)
+            .field("google_drive_files", &self.google_drive_files)
+            .field("google_plus", &self.google_plus)
+            .field("icon_url", &self.icon_url)
+            .field("latitude_best", &self.latitude_best)
+            .field("latitude_city", &self.latitude_city)
+            .field("moderator", &self.moderator)
+            .field("offline_access", &self.offline_access)
+            .field("orkut", &self.orkut)
+            .field("picasa_web", &self.picasa_web)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("sites", &self.sites)
+            .field("tasks", &self.tasks)
+            .field("tasks_readonly", &self.tasks_readonly)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("url_shortener", &self.url_shortener)
+            .field("webmaster_tools", &self.webmaster_tools)
+            .field("youtube", &self.youtube)
+            .field(
+                "youtube_channelmemberships_creator",
+                &self.youtube_channelmemberships_creator,
+            )
+            .field("youtube_new", &self.youtube_new)
+            .field("youtube_readonly", &self.youtube_readonly)
+            .field("youtube_upload", &self.youtube_upload)
+            .field("youtubepartner", &self.youtubepartner)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The response protocol used to communicate with the default application.
+    pub enum ConnectionOptionsIdpInitiatedClientProtocolEnumSaml {
+        /// `oidc`
+        Oidc = "oidc",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `wsfed`
+        Wsfed = "wsfed",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Configuration for IdP-Initiated SAML Single Sign-On. When enabled, allows users to initiate login directly from their SAML identity provider without first visiting Auth0. The IdP must include the connection parameter in the post-back URL (Assertion Consumer Service URL).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsIdpinitiatedSaml {
+    /// The query string sent to the default application
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_authorizequery: Option<String>,
+    /// The client ID to use for IdP-initiated login requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_protocol` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_protocol: Option<ConnectionOptionsIdpInitiatedClientProtocolEnumSaml>,
+    /// When true, enables IdP-initiated login support for this SAML connection. Allows users to log in directly from the identity provider without first visiting Auth0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsIdpinitiatedSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsIdpinitiatedSaml {
+    const NAME: &'static str = "ConnectionOptionsIdpinitiatedSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_authorizequery = None;
+        let mut f_client_id = None;
+        let mut f_client_protocol = None;
+        let mut f_enabled = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_authorizequery" => object::once(
+                    &mut f_client_authorizequery,
+                    "client_authorizequery",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_protocol" => object::once(
+                    &mut f_client_protocol,
+                    "client_protocol",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_authorizequery: f_client_authorizequery.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_protocol: f_client_protocol.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsIdpinitiatedSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsIdpinitiatedSaml")
+            .field("client_authorizequery", &self.client_authorizequery)
+            .field("client_id", &self.client_id)
+            .field("client_protocol", &self.client_protocol)
+            .field("enabled", &self.enabled)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'instagram' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsInstagram = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'ip' connection
+pub type ConnectionOptionsIp = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// Options for the 'line' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsLine {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Permission to request the user's email address from LINE. When enabled, adds the 'email' scope to OAuth requests. Note: LINE requires special approval to access user email addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Permission to request the user's basic profile information from LINE. When enabled, adds the 'profile' scope to OAuth requests. LINE requires this scope to retrieve user display name, profile picture, and status message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsLine {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsLine {
+    const NAME: &'static str = "ConnectionOptionsLine";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsLine")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// Options for the 'linkedin' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -77,35 +1058,57 @@ impl object::Object for ConnectionOptionsLinkedin {
     const NAME: &'static str = "ConnectionOptionsLinkedin";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_basic_profile = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_full_profile = Default::default();
-        let mut f_network = Default::default();
-        let mut f_openid = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_strategy_version = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_basic_profile = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_full_profile = None;
+        let mut f_network = None;
+        let mut f_openid = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_strategy_version = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "basic_profile" => f_basic_profile = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "full_profile" => f_full_profile = de_map.next_value()?,
-                "network" => f_network = de_map.next_value()?,
-                "openid" => f_openid = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "strategy_version" => f_strategy_version = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "basic_profile" => {
+                    object::once(&mut f_basic_profile, "basic_profile", de_map.next_value()?)?
+                }
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "full_profile" => {
+                    object::once(&mut f_full_profile, "full_profile", de_map.next_value()?)?
+                }
+                "network" => object::once(&mut f_network, "network", de_map.next_value()?)?,
+                "openid" => object::once(&mut f_openid, "openid", de_map.next_value()?)?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "strategy_version" => object::once(
+                    &mut f_strategy_version,
+                    "strategy_version",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -113,19 +1116,19 @@ impl object::Object for ConnectionOptionsLinkedin {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            basic_profile: f_basic_profile,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            full_profile: f_full_profile,
-            network: f_network,
-            openid: f_openid,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            strategy_version: f_strategy_version,
-            upstream_params: f_upstream_params,
+            basic_profile: f_basic_profile.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            full_profile: f_full_profile.unwrap_or_default(),
+            network: f_network.unwrap_or_default(),
+            openid: f_openid.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            strategy_version: f_strategy_version.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -207,25 +1210,47 @@ impl object::Object for ConnectionOptionsOAuth1 {
     const NAME: &'static str = "ConnectionOptionsOAuth1";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_access_token_url = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_request_token_url = Default::default();
-        let mut f_scripts = Default::default();
-        let mut f_signature_method = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_user_authorization_url = Default::default();
+        let mut f_access_token_url = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_request_token_url = None;
+        let mut f_scripts = None;
+        let mut f_signature_method = None;
+        let mut f_upstream_params = None;
+        let mut f_user_authorization_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "accessTokenURL" => f_access_token_url = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "requestTokenURL" => f_request_token_url = de_map.next_value()?,
-                "scripts" => f_scripts = de_map.next_value()?,
-                "signatureMethod" => f_signature_method = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "userAuthorizationURL" => f_user_authorization_url = de_map.next_value()?,
+                "accessTokenURL" => object::once(
+                    &mut f_access_token_url,
+                    "accessTokenURL",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "requestTokenURL" => object::once(
+                    &mut f_request_token_url,
+                    "requestTokenURL",
+                    de_map.next_value()?,
+                )?,
+                "scripts" => object::once(&mut f_scripts, "scripts", de_map.next_value()?)?,
+                "signatureMethod" => object::once(
+                    &mut f_signature_method,
+                    "signatureMethod",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "userAuthorizationURL" => object::once(
+                    &mut f_user_authorization_url,
+                    "userAuthorizationURL",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -233,14 +1258,14 @@ impl object::Object for ConnectionOptionsOAuth1 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            access_token_url: f_access_token_url,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            request_token_url: f_request_token_url,
-            scripts: f_scripts,
-            signature_method: f_signature_method,
-            upstream_params: f_upstream_params,
-            user_authorization_url: f_user_authorization_url,
+            access_token_url: f_access_token_url.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            request_token_url: f_request_token_url.unwrap_or_default(),
+            scripts: f_scripts.unwrap_or_default(),
+            signature_method: f_signature_method.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            user_authorization_url: f_user_authorization_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -302,17 +1327,27 @@ impl object::Object for ConnectionOptionsOAuth1Common {
     const NAME: &'static str = "ConnectionOptionsOAuth1Common";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -320,10 +1355,10 @@ impl object::Object for ConnectionOptionsOAuth1Common {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -417,41 +1452,69 @@ impl object::Object for ConnectionOptionsOAuth2 {
     const NAME: &'static str = "ConnectionOptionsOAuth2";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_auth_params = Default::default();
-        let mut f_auth_params_map = Default::default();
-        let mut f_authorization_url = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_custom_headers = Default::default();
-        let mut f_fields_map = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_logout_url = Default::default();
-        let mut f_pkce_enabled = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_scripts = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_token_url = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_use_oauth_spec_scope = Default::default();
+        let mut f_auth_params = None;
+        let mut f_auth_params_map = None;
+        let mut f_authorization_url = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_custom_headers = None;
+        let mut f_fields_map = None;
+        let mut f_icon_url = None;
+        let mut f_logout_url = None;
+        let mut f_pkce_enabled = None;
+        let mut f_scope = None;
+        let mut f_scripts = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_token_url = None;
+        let mut f_upstream_params = None;
+        let mut f_use_oauth_spec_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authParams" => f_auth_params = de_map.next_value()?,
-                "authParamsMap" => f_auth_params_map = de_map.next_value()?,
-                "authorizationURL" => f_authorization_url = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "customHeaders" => f_custom_headers = de_map.next_value()?,
-                "fieldsMap" => f_fields_map = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "logoutUrl" => f_logout_url = de_map.next_value()?,
-                "pkce_enabled" => f_pkce_enabled = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "scripts" => f_scripts = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "tokenURL" => f_token_url = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "useOauthSpecScope" => f_use_oauth_spec_scope = de_map.next_value()?,
+                "authParams" => {
+                    object::once(&mut f_auth_params, "authParams", de_map.next_value()?)?
+                }
+                "authParamsMap" => object::once(
+                    &mut f_auth_params_map,
+                    "authParamsMap",
+                    de_map.next_value()?,
+                )?,
+                "authorizationURL" => object::once(
+                    &mut f_authorization_url,
+                    "authorizationURL",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "customHeaders" => {
+                    object::once(&mut f_custom_headers, "customHeaders", de_map.next_value()?)?
+                }
+                "fieldsMap" => object::once(&mut f_fields_map, "fieldsMap", de_map.next_value()?)?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "logoutUrl" => object::once(&mut f_logout_url, "logoutUrl", de_map.next_value()?)?,
+                "pkce_enabled" => {
+                    object::once(&mut f_pkce_enabled, "pkce_enabled", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "scripts" => object::once(&mut f_scripts, "scripts", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "tokenURL" => object::once(&mut f_token_url, "tokenURL", de_map.next_value()?)?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "useOauthSpecScope" => object::once(
+                    &mut f_use_oauth_spec_scope,
+                    "useOauthSpecScope",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -459,22 +1522,22 @@ impl object::Object for ConnectionOptionsOAuth2 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            auth_params: f_auth_params,
-            auth_params_map: f_auth_params_map,
-            authorization_url: f_authorization_url,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            custom_headers: f_custom_headers,
-            fields_map: f_fields_map,
-            icon_url: f_icon_url,
-            logout_url: f_logout_url,
-            pkce_enabled: f_pkce_enabled,
-            scope: f_scope,
-            scripts: f_scripts,
-            set_user_root_attributes: f_set_user_root_attributes,
-            token_url: f_token_url,
-            upstream_params: f_upstream_params,
-            use_oauth_spec_scope: f_use_oauth_spec_scope,
+            auth_params: f_auth_params.unwrap_or_default(),
+            auth_params_map: f_auth_params_map.unwrap_or_default(),
+            authorization_url: f_authorization_url.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            custom_headers: f_custom_headers.unwrap_or_default(),
+            fields_map: f_fields_map.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            logout_url: f_logout_url.unwrap_or_default(),
+            pkce_enabled: f_pkce_enabled.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            scripts: f_scripts.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            token_url: f_token_url.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            use_oauth_spec_scope: f_use_oauth_spec_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -547,19 +1610,29 @@ impl object::Object for ConnectionOptionsOAuth2Common {
     const NAME: &'static str = "ConnectionOptionsOAuth2Common";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -567,11 +1640,11 @@ impl object::Object for ConnectionOptionsOAuth2Common {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -633,15 +1706,19 @@ impl object::Object for ConnectionOptionsOidc {
     const NAME: &'static str = "ConnectionOptionsOidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attribute_map = Default::default();
-        let mut f_discovery_url = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_attribute_map = None;
+        let mut f_discovery_url = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attribute_map" => f_attribute_map = de_map.next_value()?,
-                "discovery_url" => f_discovery_url = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "attribute_map" => {
+                    object::once(&mut f_attribute_map, "attribute_map", de_map.next_value()?)?
+                }
+                "discovery_url" => {
+                    object::once(&mut f_discovery_url, "discovery_url", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -649,9 +1726,9 @@ impl object::Object for ConnectionOptionsOidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attribute_map: f_attribute_map,
-            discovery_url: f_discovery_url,
-            type_: f_type_,
+            attribute_map: f_attribute_map.unwrap_or_default(),
+            discovery_url: f_discovery_url.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -800,115 +1877,219 @@ impl object::Object for ConnectionOptionsOidcMetadata {
     const NAME: &'static str = "ConnectionOptionsOidcMetadata";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_acr_values_supported = Default::default();
+        let mut f_acr_values_supported = None;
         let mut f_authorization_endpoint = None;
-        let mut f_claim_types_supported = Default::default();
-        let mut f_claims_locales_supported = Default::default();
-        let mut f_claims_parameter_supported = Default::default();
-        let mut f_claims_supported = Default::default();
-        let mut f_display_values_supported = Default::default();
-        let mut f_dpop_signing_alg_values_supported = Default::default();
-        let mut f_end_session_endpoint = Default::default();
-        let mut f_grant_types_supported = Default::default();
-        let mut f_id_token_encryption_alg_values_supported = Default::default();
-        let mut f_id_token_encryption_enc_values_supported = Default::default();
+        let mut f_claim_types_supported = None;
+        let mut f_claims_locales_supported = None;
+        let mut f_claims_parameter_supported = None;
+        let mut f_claims_supported = None;
+        let mut f_display_values_supported = None;
+        let mut f_dpop_signing_alg_values_supported = None;
+        let mut f_end_session_endpoint = None;
+        let mut f_grant_types_supported = None;
+        let mut f_id_token_encryption_alg_values_supported = None;
+        let mut f_id_token_encryption_enc_values_supported = None;
         let mut f_id_token_signing_alg_values_supported = None;
         let mut f_issuer = None;
         let mut f_jwks_uri = None;
-        let mut f_op_policy_uri = Default::default();
-        let mut f_op_tos_uri = Default::default();
-        let mut f_registration_endpoint = Default::default();
-        let mut f_request_object_encryption_alg_values_supported = Default::default();
-        let mut f_request_object_encryption_enc_values_supported = Default::default();
-        let mut f_request_object_signing_alg_values_supported = Default::default();
-        let mut f_request_parameter_supported = Default::default();
-        let mut f_request_uri_parameter_supported = Default::default();
-        let mut f_require_request_uri_registration = Default::default();
-        let mut f_response_modes_supported = Default::default();
-        let mut f_response_types_supported = Default::default();
-        let mut f_scopes_supported = Default::default();
-        let mut f_service_documentation = Default::default();
-        let mut f_subject_types_supported = Default::default();
-        let mut f_token_endpoint = Default::default();
-        let mut f_token_endpoint_auth_methods_supported = Default::default();
-        let mut f_token_endpoint_auth_signing_alg_values_supported = Default::default();
-        let mut f_ui_locales_supported = Default::default();
-        let mut f_userinfo_encryption_alg_values_supported = Default::default();
-        let mut f_userinfo_encryption_enc_values_supported = Default::default();
-        let mut f_userinfo_endpoint = Default::default();
-        let mut f_userinfo_signing_alg_values_supported = Default::default();
+        let mut f_op_policy_uri = None;
+        let mut f_op_tos_uri = None;
+        let mut f_registration_endpoint = None;
+        let mut f_request_object_encryption_alg_values_supported = None;
+        let mut f_request_object_encryption_enc_values_supported = None;
+        let mut f_request_object_signing_alg_values_supported = None;
+        let mut f_request_parameter_supported = None;
+        let mut f_request_uri_parameter_supported = None;
+        let mut f_require_request_uri_registration = None;
+        let mut f_response_modes_supported = None;
+        let mut f_response_types_supported = None;
+        let mut f_scopes_supported = None;
+        let mut f_service_documentation = None;
+        let mut f_subject_types_supported = None;
+        let mut f_token_endpoint = None;
+        let mut f_token_endpoint_auth_methods_supported = None;
+        let mut f_token_endpoint_auth_signing_alg_values_supported = None;
+        let mut f_ui_locales_supported = None;
+        let mut f_userinfo_encryption_alg_values_supported = None;
+        let mut f_userinfo_encryption_enc_values_supported = None;
+        let mut f_userinfo_endpoint = None;
+        let mut f_userinfo_signing_alg_values_supported = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "acr_values_supported" => f_acr_values_supported = de_map.next_value()?,
-                "authorization_endpoint" => f_authorization_endpoint = Some(de_map.next_value()?),
-                "claim_types_supported" => f_claim_types_supported = de_map.next_value()?,
-                "claims_locales_supported" => f_claims_locales_supported = de_map.next_value()?,
-                "claims_parameter_supported" => {
-                    f_claims_parameter_supported = de_map.next_value()?
+                "acr_values_supported" => object::once(
+                    &mut f_acr_values_supported,
+                    "acr_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "authorization_endpoint" => object::once(
+                    &mut f_authorization_endpoint,
+                    "authorization_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "claim_types_supported" => object::once(
+                    &mut f_claim_types_supported,
+                    "claim_types_supported",
+                    de_map.next_value()?,
+                )?,
+                "claims_locales_supported" => object::once(
+                    &mut f_claims_locales_supported,
+                    "claims_locales_supported",
+                    de_map.next_value()?,
+                )?,
+                "claims_parameter_supported" => object::once(
+                    &mut f_claims_parameter_supported,
+                    "claims_parameter_supported",
+                    de_map.next_value()?,
+                )?,
+                "claims_supported" => object::once(
+                    &mut f_claims_supported,
+                    "claims_supported",
+                    de_map.next_value()?,
+                )?,
+                "display_values_supported" => object::once(
+                    &mut f_display_values_supported,
+                    "display_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "dpop_signing_alg_values_supported" => object::once(
+                    &mut f_dpop_signing_alg_values_supported,
+                    "dpop_signing_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "end_session_endpoint" => object::once(
+                    &mut f_end_session_endpoint,
+                    "end_session_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "grant_types_supported" => object::once(
+                    &mut f_grant_types_supported,
+                    "grant_types_supported",
+                    de_map.next_value()?,
+                )?,
+                "id_token_encryption_alg_values_supported" => object::once(
+                    &mut f_id_token_encryption_alg_values_supported,
+                    "id_token_encryption_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "id_token_encryption_enc_values_supported" => object::once(
+                    &mut f_id_token_encryption_enc_values_supported,
+                    "id_token_encryption_enc_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "id_token_signing_alg_values_supported" => object::once(
+                    &mut f_id_token_signing_alg_values_supported,
+                    "id_token_signing_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "issuer" => object::once(&mut f_issuer, "issuer", de_map.next_value()?)?,
+                "jwks_uri" => object::once(&mut f_jwks_uri, "jwks_uri", de_map.next_value()?)?,
+                "op_policy_uri" => {
+                    object::once(&mut f_op_policy_uri, "op_policy_uri", de_map.next_value()?)?
                 }
-                "claims_supported" => f_claims_supported = de_map.next_value()?,
-                "display_values_supported" => f_display_values_supported = de_map.next_value()?,
-                "dpop_signing_alg_values_supported" => {
-                    f_dpop_signing_alg_values_supported = de_map.next_value()?
+                "op_tos_uri" => {
+                    object::once(&mut f_op_tos_uri, "op_tos_uri", de_map.next_value()?)?
                 }
-                "end_session_endpoint" => f_end_session_endpoint = de_map.next_value()?,
-                "grant_types_supported" => f_grant_types_supported = de_map.next_value()?,
-                "id_token_encryption_alg_values_supported" => {
-                    f_id_token_encryption_alg_values_supported = de_map.next_value()?
-                }
-                "id_token_encryption_enc_values_supported" => {
-                    f_id_token_encryption_enc_values_supported = de_map.next_value()?
-                }
-                "id_token_signing_alg_values_supported" => {
-                    f_id_token_signing_alg_values_supported = Some(de_map.next_value()?)
-                }
-                "issuer" => f_issuer = Some(de_map.next_value()?),
-                "jwks_uri" => f_jwks_uri = Some(de_map.next_value()?),
-                "op_policy_uri" => f_op_policy_uri = de_map.next_value()?,
-                "op_tos_uri" => f_op_tos_uri = de_map.next_value()?,
-                "registration_endpoint" => f_registration_endpoint = de_map.next_value()?,
-                "request_object_encryption_alg_values_supported" => {
-                    f_request_object_encryption_alg_values_supported = de_map.next_value()?
-                }
-                "request_object_encryption_enc_values_supported" => {
-                    f_request_object_encryption_enc_values_supported = de_map.next_value()?
-                }
-                "request_object_signing_alg_values_supported" => {
-                    f_request_object_signing_alg_values_supported = de_map.next_value()?
-                }
-                "request_parameter_supported" => {
-                    f_request_parameter_supported = de_map.next_value()?
-                }
-                "request_uri_parameter_supported" => {
-                    f_request_uri_parameter_supported = de_map.next_value()?
-                }
-                "require_request_uri_registration" => {
-                    f_require_request_uri_registration = de_map.next_value()?
-                }
-                "response_modes_supported" => f_response_modes_supported = de_map.next_value()?,
-                "response_types_supported" => f_response_types_supported = de_map.next_value()?,
-                "scopes_supported" => f_scopes_supported = de_map.next_value()?,
-                "service_documentation" => f_service_documentation = de_map.next_value()?,
-                "subject_types_supported" => f_subject_types_supported = de_map.next_value()?,
-                "token_endpoint" => f_token_endpoint = de_map.next_value()?,
-                "token_endpoint_auth_methods_supported" => {
-                    f_token_endpoint_auth_methods_supported = de_map.next_value()?
-                }
-                "token_endpoint_auth_signing_alg_values_supported" => {
-                    f_token_endpoint_auth_signing_alg_values_supported = de_map.next_value()?
-                }
-                "ui_locales_supported" => f_ui_locales_supported = de_map.next_value()?,
-                "userinfo_encryption_alg_values_supported" => {
-                    f_userinfo_encryption_alg_values_supported = de_map.next_value()?
-                }
-                "userinfo_encryption_enc_values_supported" => {
-                    f_userinfo_encryption_enc_values_supported = de_map.next_value()?
-                }
-                "userinfo_endpoint" => f_userinfo_endpoint = de_map.next_value()?,
-                "userinfo_signing_alg_values_supported" => {
-                    f_userinfo_signing_alg_values_supported = de_map.next_value()?
-                }
+                "registration_endpoint" => object::once(
+                    &mut f_registration_endpoint,
+                    "registration_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "request_object_encryption_alg_values_supported" => object::once(
+                    &mut f_request_object_encryption_alg_values_supported,
+                    "request_object_encryption_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "request_object_encryption_enc_values_supported" => object::once(
+                    &mut f_request_object_encryption_enc_values_supported,
+                    "request_object_encryption_enc_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "request_object_signing_alg_values_supported" => object::once(
+                    &mut f_request_object_signing_alg_values_supported,
+                    "request_object_signing_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "request_parameter_supported" => object::once(
+                    &mut f_request_parameter_supported,
+                    "request_parameter_supported",
+                    de_map.next_value()?,
+                )?,
+                "request_uri_parameter_supported" => object::once(
+                    &mut f_request_uri_parameter_supported,
+                    "request_uri_parameter_supported",
+                    de_map.next_value()?,
+                )?,
+                "require_request_uri_registration" => object::once(
+                    &mut f_require_request_uri_registration,
+                    "require_request_uri_registration",
+                    de_map.next_value()?,
+                )?,
+                "response_modes_supported" => object::once(
+                    &mut f_response_modes_supported,
+                    "response_modes_supported",
+                    de_map.next_value()?,
+                )?,
+                "response_types_supported" => object::once(
+                    &mut f_response_types_supported,
+                    "response_types_supported",
+                    de_map.next_value()?,
+                )?,
+                "scopes_supported" => object::once(
+                    &mut f_scopes_supported,
+                    "scopes_supported",
+                    de_map.next_value()?,
+                )?,
+                "service_documentation" => object::once(
+                    &mut f_service_documentation,
+                    "service_documentation",
+                    de_map.next_value()?,
+                )?,
+                "subject_types_supported" => object::once(
+                    &mut f_subject_types_supported,
+                    "subject_types_supported",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint" => object::once(
+                    &mut f_token_endpoint,
+                    "token_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_methods_supported" => object::once(
+                    &mut f_token_endpoint_auth_methods_supported,
+                    "token_endpoint_auth_methods_supported",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_signing_alg_values_supported" => object::once(
+                    &mut f_token_endpoint_auth_signing_alg_values_supported,
+                    "token_endpoint_auth_signing_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "ui_locales_supported" => object::once(
+                    &mut f_ui_locales_supported,
+                    "ui_locales_supported",
+                    de_map.next_value()?,
+                )?,
+                "userinfo_encryption_alg_values_supported" => object::once(
+                    &mut f_userinfo_encryption_alg_values_supported,
+                    "userinfo_encryption_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "userinfo_encryption_enc_values_supported" => object::once(
+                    &mut f_userinfo_encryption_enc_values_supported,
+                    "userinfo_encryption_enc_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "userinfo_endpoint" => object::once(
+                    &mut f_userinfo_endpoint,
+                    "userinfo_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "userinfo_signing_alg_values_supported" => object::once(
+                    &mut f_userinfo_signing_alg_values_supported,
+                    "userinfo_signing_alg_values_supported",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -916,53 +2097,61 @@ impl object::Object for ConnectionOptionsOidcMetadata {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            acr_values_supported: f_acr_values_supported,
+            acr_values_supported: f_acr_values_supported.unwrap_or_default(),
             authorization_endpoint: object::missing(
                 f_authorization_endpoint,
                 "authorization_endpoint",
             )?,
-            claim_types_supported: f_claim_types_supported,
-            claims_locales_supported: f_claims_locales_supported,
-            claims_parameter_supported: f_claims_parameter_supported,
-            claims_supported: f_claims_supported,
-            display_values_supported: f_display_values_supported,
-            dpop_signing_alg_values_supported: f_dpop_signing_alg_values_supported,
-            end_session_endpoint: f_end_session_endpoint,
-            grant_types_supported: f_grant_types_supported,
-            id_token_encryption_alg_values_supported: f_id_token_encryption_alg_values_supported,
-            id_token_encryption_enc_values_supported: f_id_token_encryption_enc_values_supported,
+            claim_types_supported: f_claim_types_supported.unwrap_or_default(),
+            claims_locales_supported: f_claims_locales_supported.unwrap_or_default(),
+            claims_parameter_supported: f_claims_parameter_supported.unwrap_or_default(),
+            claims_supported: f_claims_supported.unwrap_or_default(),
+            display_values_supported: f_display_values_supported.unwrap_or_default(),
+            dpop_signing_alg_values_supported: f_dpop_signing_alg_values_supported
+                .unwrap_or_default(),
+            end_session_endpoint: f_end_session_endpoint.unwrap_or_default(),
+            grant_types_supported: f_grant_types_supported.unwrap_or_default(),
+            id_token_encryption_alg_values_supported: f_id_token_encryption_alg_values_supported
+                .unwrap_or_default(),
+            id_token_encryption_enc_values_supported: f_id_token_encryption_enc_values_supported
+                .unwrap_or_default(),
             id_token_signing_alg_values_supported: object::missing(
                 f_id_token_signing_alg_values_supported,
                 "id_token_signing_alg_values_supported",
             )?,
             issuer: object::missing(f_issuer, "issuer")?,
             jwks_uri: object::missing(f_jwks_uri, "jwks_uri")?,
-            op_policy_uri: f_op_policy_uri,
-            op_tos_uri: f_op_tos_uri,
-            registration_endpoint: f_registration_endpoint,
+            op_policy_uri: f_op_policy_uri.unwrap_or_default(),
+            op_tos_uri: f_op_tos_uri.unwrap_or_default(),
+            registration_endpoint: f_registration_endpoint.unwrap_or_default(),
             request_object_encryption_alg_values_supported:
-                f_request_object_encryption_alg_values_supported,
+                f_request_object_encryption_alg_values_supported.unwrap_or_default(),
             request_object_encryption_enc_values_supported:
-                f_request_object_encryption_enc_values_supported,
+                f_request_object_encryption_enc_values_supported.unwrap_or_default(),
             request_object_signing_alg_values_supported:
-                f_request_object_signing_alg_values_supported,
-            request_parameter_supported: f_request_parameter_supported,
-            request_uri_parameter_supported: f_request_uri_parameter_supported,
-            require_request_uri_registration: f_require_request_uri_registration,
-            response_modes_supported: f_response_modes_supported,
-            response_types_supported: f_response_types_supported,
-            scopes_supported: f_scopes_supported,
-            service_documentation: f_service_documentation,
-            subject_types_supported: f_subject_types_supported,
-            token_endpoint: f_token_endpoint,
-            token_endpoint_auth_methods_supported: f_token_endpoint_auth_methods_supported,
+                f_request_object_signing_alg_values_supported.unwrap_or_default(),
+            request_parameter_supported: f_request_parameter_supported.unwrap_or_default(),
+            request_uri_parameter_supported: f_request_uri_parameter_supported.unwrap_or_default(),
+            require_request_uri_registration: f_require_request_uri_registration
+                .unwrap_or_default(),
+            response_modes_supported: f_response_modes_supported.unwrap_or_default(),
+            response_types_supported: f_response_types_supported.unwrap_or_default(),
+            scopes_supported: f_scopes_supported.unwrap_or_default(),
+            service_documentation: f_service_documentation.unwrap_or_default(),
+            subject_types_supported: f_subject_types_supported.unwrap_or_default(),
+            token_endpoint: f_token_endpoint.unwrap_or_default(),
+            token_endpoint_auth_methods_supported: f_token_endpoint_auth_methods_supported
+                .unwrap_or_default(),
             token_endpoint_auth_signing_alg_values_supported:
-                f_token_endpoint_auth_signing_alg_values_supported,
-            ui_locales_supported: f_ui_locales_supported,
-            userinfo_encryption_alg_values_supported: f_userinfo_encryption_alg_values_supported,
-            userinfo_encryption_enc_values_supported: f_userinfo_encryption_enc_values_supported,
-            userinfo_endpoint: f_userinfo_endpoint,
-            userinfo_signing_alg_values_supported: f_userinfo_signing_alg_values_supported,
+                f_token_endpoint_auth_signing_alg_values_supported.unwrap_or_default(),
+            ui_locales_supported: f_ui_locales_supported.unwrap_or_default(),
+            userinfo_encryption_alg_values_supported: f_userinfo_encryption_alg_values_supported
+                .unwrap_or_default(),
+            userinfo_encryption_enc_values_supported: f_userinfo_encryption_enc_values_supported
+                .unwrap_or_default(),
+            userinfo_endpoint: f_userinfo_endpoint.unwrap_or_default(),
+            userinfo_signing_alg_values_supported: f_userinfo_signing_alg_values_supported
+                .unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1095,15 +2284,17 @@ impl object::Object for ConnectionOptionsOkta {
     const NAME: &'static str = "ConnectionOptionsOkta";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attribute_map = Default::default();
-        let mut f_domain = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_attribute_map = None;
+        let mut f_domain = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attribute_map" => f_attribute_map = de_map.next_value()?,
-                "domain" => f_domain = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "attribute_map" => {
+                    object::once(&mut f_attribute_map, "attribute_map", de_map.next_value()?)?
+                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1111,9 +2302,9 @@ impl object::Object for ConnectionOptionsOkta {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attribute_map: f_attribute_map,
-            domain: f_domain,
-            type_: f_type_,
+            attribute_map: f_attribute_map.unwrap_or_default(),
+            domain: f_domain.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1130,850 +2321,3 @@ impl fmt::Debug for ConnectionOptionsOkta {
             .finish()
     }
 }
-
-#[cfg(feature = "full")]
-/// Options for the 'paypal' and 'paypal-sandbox' connections
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsPaypal {
-    /// When enabled, requests the 'address' scope from PayPal to access the user's address information.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<bool>,
-    /// The `client_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// When enabled, requests the 'email' scope from PayPal to access the user's email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<bool>,
-    /// The `freeform_scopes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests the 'phone' scope from PayPal to access the user's phone number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<bool>,
-    /// When enabled, requests the 'profile' scope from PayPal to access basic profile information including first name, last name, date of birth, time zone, locale, and language. This scope is always enabled by the system.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsPaypal {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsPaypal {
-    const NAME: &'static str = "ConnectionOptionsPaypal";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_address = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_email = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_phone = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "address" => f_address = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            address: f_address,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            email: f_email,
-            freeform_scopes: f_freeform_scopes,
-            phone: f_phone,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsPaypal")
-            .field("address", &self.address)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("email", &self.email)
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("phone", &self.phone)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'pingfederate' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsPingFederate {
-    /// The `pingFederateBaseUrl` field.
-    #[serde(rename = "pingFederateBaseUrl")]
-    pub ping_federate_base_url: String,
-    /// The `signingCert` field.
-    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
-    pub signing_cert: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsPingFederate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsPingFederate {
-    const NAME: &'static str = "ConnectionOptionsPingFederate";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ping_federate_base_url = None;
-        let mut f_signing_cert = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "pingFederateBaseUrl" => f_ping_federate_base_url = Some(de_map.next_value()?),
-                "signingCert" => f_signing_cert = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            ping_federate_base_url: object::missing(
-                f_ping_federate_base_url,
-                "pingFederateBaseUrl",
-            )?,
-            signing_cert: f_signing_cert,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsPingFederate")
-            .field("ping_federate_base_url", &self.ping_federate_base_url)
-            .field("signing_cert", &self.signing_cert)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'planningcenter' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsPlanningCenter = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Allowed protocol identifiers for Twitter connections. Use oauth1 for the legacy v1.1 OAuth flow or oauth2 for the newer OAuth 2.0 flow.
-    pub enum ConnectionOptionsProtocolEnumTwitter {
-        /// `oauth1`
-        Oauth1 = "oauth1",
-        /// `oauth2`
-        Oauth2 = "oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the salesforce family of connections (salesforce, salesforce-sandbox, salesforce-community)
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSalesforce {
-    /// The `client_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `freeform_scopes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// When enabled, requests the Salesforce profile scope to retrieve basic user information including user_id, organization_id, username, display_name, email, status, photos, and URLs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsSalesforce {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsSalesforce {
-    const NAME: &'static str = "ConnectionOptionsSalesforce";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            freeform_scopes: f_freeform_scopes,
-            profile: f_profile,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            upstream_params: f_upstream_params,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSalesforce {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSalesforce")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("profile", &self.profile)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'salesforce-community' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSalesforceCommunity {
-    /// The `community_base_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub community_base_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsSalesforceCommunity {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsSalesforceCommunity {
-    const NAME: &'static str = "ConnectionOptionsSalesforceCommunity";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_community_base_url = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "community_base_url" => f_community_base_url = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            community_base_url: f_community_base_url,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSalesforceCommunity")
-            .field("community_base_url", &self.community_base_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'samlp' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSaml {
-    /// The `debug` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The `deflate` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deflate: Option<bool>,
-    /// The `destinationUrl` field.
-    #[serde(rename = "destinationUrl", skip_serializing_if = "Option::is_none")]
-    pub destination_url: Option<String>,
-    /// When true, disables sending SAML logout requests (SingleLogoutService) to the identity provider during user sign-out. The user will be logged out of Auth0 but will remain logged into the identity provider. Defaults to false (federated logout enabled).
-    #[serde(rename = "disableSignout", skip_serializing_if = "Option::is_none")]
-    pub disable_signout: Option<bool>,
-    /// The `fieldsMap` field.
-    #[serde(rename = "fieldsMap", skip_serializing_if = "Option::is_none")]
-    pub fields_map: Option<BTreeMap<String, ConnectionFieldsMapSamlValue>>,
-    /// The `global_token_revocation_jwt_iss` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub global_token_revocation_jwt_iss: Option<String>,
-    /// The `global_token_revocation_jwt_sub` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub global_token_revocation_jwt_sub: Option<String>,
-    /// The `metadataUrl` field.
-    #[serde(rename = "metadataUrl", skip_serializing_if = "Option::is_none")]
-    pub metadata_url: Option<String>,
-    /// The `metadataXml` field.
-    #[serde(rename = "metadataXml", skip_serializing_if = "Option::is_none")]
-    pub metadata_xml: Option<String>,
-    /// The `recipientUrl` field.
-    #[serde(rename = "recipientUrl", skip_serializing_if = "Option::is_none")]
-    pub recipient_url: Option<String>,
-    /// The `requestTemplate` field.
-    #[serde(rename = "requestTemplate", skip_serializing_if = "Option::is_none")]
-    pub request_template: Option<String>,
-    /// The `signOutEndpoint` field.
-    #[serde(rename = "signOutEndpoint", skip_serializing_if = "Option::is_none")]
-    pub sign_out_endpoint: Option<String>,
-    /// The `signingCert` field.
-    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
-    pub signing_cert: Option<String>,
-    /// The `signing_key` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_key: Option<ConnectionSigningKeySaml>,
-    /// The `user_id_attribute` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id_attribute: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsSaml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsSaml {
-    const NAME: &'static str = "ConnectionOptionsSaml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_debug = Default::default();
-        let mut f_deflate = Default::default();
-        let mut f_destination_url = Default::default();
-        let mut f_disable_signout = Default::default();
-        let mut f_fields_map = Default::default();
-        let mut f_global_token_revocation_jwt_iss = Default::default();
-        let mut f_global_token_revocation_jwt_sub = Default::default();
-        let mut f_metadata_url = Default::default();
-        let mut f_metadata_xml = Default::default();
-        let mut f_recipient_url = Default::default();
-        let mut f_request_template = Default::default();
-        let mut f_sign_out_endpoint = Default::default();
-        let mut f_signing_cert = Default::default();
-        let mut f_signing_key = Default::default();
-        let mut f_user_id_attribute = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "debug" => f_debug = de_map.next_value()?,
-                "deflate" => f_deflate = de_map.next_value()?,
-                "destinationUrl" => f_destination_url = de_map.next_value()?,
-                "disableSignout" => f_disable_signout = de_map.next_value()?,
-                "fieldsMap" => f_fields_map = de_map.next_value()?,
-                "global_token_revocation_jwt_iss" => {
-                    f_global_token_revocation_jwt_iss = de_map.next_value()?
-                }
-                "global_token_revocation_jwt_sub" => {
-                    f_global_token_revocation_jwt_sub = de_map.next_value()?
-                }
-                "metadataUrl" => f_metadata_url = de_map.next_value()?,
-                "metadataXml" => f_metadata_xml = de_map.next_value()?,
-                "recipientUrl" => f_recipient_url = de_map.next_value()?,
-                "requestTemplate" => f_request_template = de_map.next_value()?,
-                "signOutEndpoint" => f_sign_out_endpoint = de_map.next_value()?,
-                "signingCert" => f_signing_cert = de_map.next_value()?,
-                "signing_key" => f_signing_key = de_map.next_value()?,
-                "user_id_attribute" => f_user_id_attribute = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            debug: f_debug,
-            deflate: f_deflate,
-            destination_url: f_destination_url,
-            disable_signout: f_disable_signout,
-            fields_map: f_fields_map,
-            global_token_revocation_jwt_iss: f_global_token_revocation_jwt_iss,
-            global_token_revocation_jwt_sub: f_global_token_revocation_jwt_sub,
-            metadata_url: f_metadata_url,
-            metadata_xml: f_metadata_xml,
-            recipient_url: f_recipient_url,
-            request_template: f_request_template,
-            sign_out_endpoint: f_sign_out_endpoint,
-            signing_cert: f_signing_cert,
-            signing_key: f_signing_key,
-            user_id_attribute: f_user_id_attribute,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSaml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSaml")
-            .field("debug", &self.debug)
-            .field("deflate", &self.deflate)
-            .field("destination_url", &self.destination_url)
-            .field("disable_signout", &self.disable_signout)
-            .field("fields_map", &Keys(&self.fields_map))
-            .field(
-                "global_token_revocation_jwt_iss",
-                &self.global_token_revocation_jwt_iss,
-            )
-            .field(
-                "global_token_revocation_jwt_sub",
-                &self.global_token_revocation_jwt_sub,
-            )
-            .field("metadata_url", &self.metadata_url)
-            .field("metadata_xml", &self.metadata_xml)
-            .field("recipient_url", &self.recipient_url)
-            .field("request_template", &self.request_template)
-            .field("sign_out_endpoint", &self.sign_out_endpoint)
-            .field("signing_cert", &self.signing_cert)
-            .field("signing_key", &self.signing_key.as_ref().map(|_| REDACTED))
-            .field("user_id_attribute", &self.user_id_attribute)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Scope options for GitHub connections.
-pub type ConnectionOptionsScopeGithub = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Array of OAuth 2.0 scopes to request from Twitter during authentication. Use this to request scopes not covered by the predefined scope options.
-pub type ConnectionOptionsScopeTwitter = Vec<String>;
-
-#[cfg(feature = "full")]
-/// Options for the 'sharepoint' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsSharepoint = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'shop' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsShop = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'shopify' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsShopify = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'sms' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsSms {
-    /// Whether brute force protection is enabled
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub brute_force_protection: Option<bool>,
-    /// The `disable_signup` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub disable_signup: Option<bool>,
-    /// The `forward_req_info` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub forward_req_info: Option<bool>,
-    /// The `from` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The `gateway_authentication` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway_authentication: Option<ConnectionGatewayAuthenticationSms>,
-    /// The `gateway_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway_url: Option<String>,
-    /// The `messaging_service_sid` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub messaging_service_sid: Option<String>,
-    /// Connection name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `provider` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provider: Option<ConnectionProviderEnumSms>,
-    /// The `syntax` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub syntax: Option<ConnectionTemplateSyntaxEnumSms>,
-    /// The `template` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-    /// The `totp` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totp: Option<ConnectionTotpSms>,
-    /// The `twilio_sid` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub twilio_sid: Option<String>,
-    /// The `twilio_token` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub twilio_token: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsSms {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsSms {
-    const NAME: &'static str = "ConnectionOptionsSms";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_brute_force_protection = Default::default();
-        let mut f_disable_signup = Default::default();
-        let mut f_forward_req_info = Default::default();
-        let mut f_from = Default::default();
-        let mut f_gateway_authentication = Default::default();
-        let mut f_gateway_url = Default::default();
-        let mut f_messaging_service_sid = Default::default();
-        let mut f_name = Default::default();
-        let mut f_provider = Default::default();
-        let mut f_syntax = Default::default();
-        let mut f_template = Default::default();
-        let mut f_totp = Default::default();
-        let mut f_twilio_sid = Default::default();
-        let mut f_twilio_token = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "brute_force_protection" => f_brute_force_protection = de_map.next_value()?,
-                "disable_signup" => f_disable_signup = de_map.next_value()?,
-                "forward_req_info" => f_forward_req_info = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "gateway_authentication" => f_gateway_authentication = de_map.next_value()?,
-                "gateway_url" => f_gateway_url = de_map.next_value()?,
-                "messaging_service_sid" => f_messaging_service_sid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "provider" => f_provider = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
-                "template" => f_template = de_map.next_value()?,
-                "totp" => f_totp = de_map.next_value()?,
-                "twilio_sid" => f_twilio_sid = de_map.next_value()?,
-                "twilio_token" => f_twilio_token = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            brute_force_protection: f_brute_force_protection,
-            disable_signup: f_disable_signup,
-            forward_req_info: f_forward_req_info,
-            from: f_from,
-            gateway_authentication: f_gateway_authentication,
-            gateway_url: f_gateway_url,
-            messaging_service_sid: f_messaging_service_sid,
-            name: f_name,
-            provider: f_provider,
-            syntax: f_syntax,
-            template: f_template,
-            totp: f_totp,
-            twilio_sid: f_twilio_sid,
-            twilio_token: f_twilio_token,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsSms {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsSms")
-            .field("brute_force_protection", &self.brute_force_protection)
-            .field("disable_signup", &self.disable_signup)
-            .field("forward_req_info", &self.forward_req_info)
-            .field("from", &self.from)
-            .field("gateway_authentication", &self.gateway_authentication)
-            .field("gateway_url", &self.gateway_url)
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("name", &self.name)
-            .field("provider", &self.provider)
-            .field("syntax", &self.syntax)
-            .field("template", &self.template)
-            .field("totp", &self.totp)
-            .field("twilio_sid", &self.twilio_sid)
-            .field(
-                "twilio_token",
-                &self.twilio_token.as_ref().map(|_| REDACTED),
-            )
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'soundcloud' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsSoundcloud = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'thirtysevensignals' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsThirtySevenSignals = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'twitter' connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionOptionsTwitter {
-    /// The `client_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The `client_secret` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The `freeform_scopes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freeform_scopes: Option<Vec<String>>,
-    /// Request long-lived refresh tokens so your app can act on behalf of users even when they’re not actively signed in. Typical Twitter use case: keeping a background service synced without forcing users to reauthorize every session.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offline_access: Option<bool>,
-    /// Pull account profile metadata such as display name, bio, location, and URL so downstream apps can prefill or personalize user experiences.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<bool>,
-    /// The `protocol` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ConnectionOptionsProtocolEnumTwitter>,
-    /// The `scope` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Vec<String>>,
-    /// The `set_user_root_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
-    /// Allow the application to read a user’s public and protected Tweets—required for timelines, analytics, or moderation workflows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tweet_read: Option<bool>,
-    /// The `upstream_params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
-    /// Read non-Tweet user information (e.g., followers/following, account settings) to power relationship graphs or audience insights.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users_read: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionOptionsTwitter {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionOptionsTwitter {
-    const NAME: &'static str = "ConnectionOptionsTwitter";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_offline_access = Default::default();
-        let mut f_profile = Default::default();
-        let mut f_protocol = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_tweet_read = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_users_read = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "offline_access" => f_offline_access = de_map.next_value()?,
-                "profile" => f_profile = de_map.next_value()?,
-                "protocol" => f_protocol = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "tweet_read" => f_tweet_read = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "users_read" => f_users_read = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            freeform_scopes: f_freeform_scopes,
-            offline_access: f_offline_access,
-            profile: f_profile,
-            protocol: f_protocol,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            tweet_read: f_tweet_read,
-            upstream_params: f_upstream_params,
-            users_read: f_users_read,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionOptionsTwitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionOptionsTwitter")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| REDACTED),
-            )
-            .field("freeform_scopes", &self.freeform_scopes)
-            .field("offline_access", &self.offline_access)
-            .field("profile", &self.profile)
-            .field("protocol", &self.protocol)
-            .field("scope", &self.scope)
-            .field("set_user_root_attributes", &self.set_user_root_attributes)
-            .field("tweet_read", &self.tweet_read)
-            .field("upstream_params", &Keys(&self.upstream_params))
-            .field("users_read", &self.users_read)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Options for the 'untappd' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsUntappd = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'vkontakte' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsVkontakte = ConnectionOptionsBox;
-
-#[cfg(feature = "full")]
-/// Options for the 'weibo' connection
-///
-/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
-pub type ConnectionOptionsWeibo = ConnectionOptionsBox;

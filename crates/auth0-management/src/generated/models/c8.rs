@@ -15,6 +15,969 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Options for the 'paypal' and 'paypal-sandbox' connections
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsPaypal {
+    /// When enabled, requests the 'address' scope from PayPal to access the user's address information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<bool>,
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// When enabled, requests the 'email' scope from PayPal to access the user's email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// When enabled, requests the 'phone' scope from PayPal to access the user's phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<bool>,
+    /// When enabled, requests the 'profile' scope from PayPal to access basic profile information including first name, last name, date of birth, time zone, locale, and language. This scope is always enabled by the system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsPaypal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsPaypal {
+    const NAME: &'static str = "ConnectionOptionsPaypal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_address = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_email = None;
+        let mut f_freeform_scopes = None;
+        let mut f_phone = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "address" => object::once(&mut f_address, "address", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            address: f_address.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsPaypal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsPaypal")
+            .field("address", &self.address)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("email", &self.email)
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("phone", &self.phone)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'pingfederate' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsPingFederate {
+    /// The `pingFederateBaseUrl` field.
+    #[serde(rename = "pingFederateBaseUrl")]
+    pub ping_federate_base_url: String,
+    /// The `signingCert` field.
+    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
+    pub signing_cert: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsPingFederate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsPingFederate {
+    const NAME: &'static str = "ConnectionOptionsPingFederate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ping_federate_base_url = None;
+        let mut f_signing_cert = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "pingFederateBaseUrl" => object::once(
+                    &mut f_ping_federate_base_url,
+                    "pingFederateBaseUrl",
+                    de_map.next_value()?,
+                )?,
+                "signingCert" => {
+                    object::once(&mut f_signing_cert, "signingCert", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ping_federate_base_url: object::missing(
+                f_ping_federate_base_url,
+                "pingFederateBaseUrl",
+            )?,
+            signing_cert: f_signing_cert.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsPingFederate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsPingFederate")
+            .field("ping_federate_base_url", &self.ping_federate_base_url)
+            .field("signing_cert", &self.signing_cert)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'planningcenter' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsPlanningCenter = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Allowed protocol identifiers for Twitter connections. Use oauth1 for the legacy v1.1 OAuth flow or oauth2 for the newer OAuth 2.0 flow.
+    pub enum ConnectionOptionsProtocolEnumTwitter {
+        /// `oauth1`
+        Oauth1 = "oauth1",
+        /// `oauth2`
+        Oauth2 = "oauth2",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the salesforce family of connections (salesforce, salesforce-sandbox, salesforce-community)
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSalesforce {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// When enabled, requests the Salesforce profile scope to retrieve basic user information including user_id, organization_id, username, display_name, email, status, photos, and URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSalesforce {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSalesforce {
+    const NAME: &'static str = "ConnectionOptionsSalesforce";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_freeform_scopes = None;
+        let mut f_profile = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_upstream_params = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSalesforce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSalesforce")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("profile", &self.profile)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'salesforce-community' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSalesforceCommunity {
+    /// The `community_base_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_base_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSalesforceCommunity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSalesforceCommunity {
+    const NAME: &'static str = "ConnectionOptionsSalesforceCommunity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_community_base_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "community_base_url" => object::once(
+                    &mut f_community_base_url,
+                    "community_base_url",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            community_base_url: f_community_base_url.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSalesforceCommunity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSalesforceCommunity")
+            .field("community_base_url", &self.community_base_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'samlp' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSaml {
+    /// The `debug` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug: Option<bool>,
+    /// The `deflate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deflate: Option<bool>,
+    /// The `destinationUrl` field.
+    #[serde(rename = "destinationUrl", skip_serializing_if = "Option::is_none")]
+    pub destination_url: Option<String>,
+    /// When true, disables sending SAML logout requests (SingleLogoutService) to the identity provider during user sign-out. The user will be logged out of Auth0 but will remain logged into the identity provider. Defaults to false (federated logout enabled).
+    #[serde(rename = "disableSignout", skip_serializing_if = "Option::is_none")]
+    pub disable_signout: Option<bool>,
+    /// The `fieldsMap` field.
+    #[serde(rename = "fieldsMap", skip_serializing_if = "Option::is_none")]
+    pub fields_map: Option<BTreeMap<String, ConnectionFieldsMapSamlValue>>,
+    /// The `global_token_revocation_jwt_iss` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_token_revocation_jwt_iss: Option<String>,
+    /// The `global_token_revocation_jwt_sub` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub global_token_revocation_jwt_sub: Option<String>,
+    /// The `metadataUrl` field.
+    #[serde(rename = "metadataUrl", skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
+    /// The `metadataXml` field.
+    #[serde(rename = "metadataXml", skip_serializing_if = "Option::is_none")]
+    pub metadata_xml: Option<String>,
+    /// The `recipientUrl` field.
+    #[serde(rename = "recipientUrl", skip_serializing_if = "Option::is_none")]
+    pub recipient_url: Option<String>,
+    /// The `requestTemplate` field.
+    #[serde(rename = "requestTemplate", skip_serializing_if = "Option::is_none")]
+    pub request_template: Option<String>,
+    /// The `signOutEndpoint` field.
+    #[serde(rename = "signOutEndpoint", skip_serializing_if = "Option::is_none")]
+    pub sign_out_endpoint: Option<String>,
+    /// The `signingCert` field.
+    #[serde(rename = "signingCert", skip_serializing_if = "Option::is_none")]
+    pub signing_cert: Option<String>,
+    /// The `signing_key` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<ConnectionSigningKeySaml>,
+    /// The `user_id_attribute` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id_attribute: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSaml {
+    const NAME: &'static str = "ConnectionOptionsSaml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_debug = None;
+        let mut f_deflate = None;
+        let mut f_destination_url = None;
+        let mut f_disable_signout = None;
+        let mut f_fields_map = None;
+        let mut f_global_token_revocation_jwt_iss = None;
+        let mut f_global_token_revocation_jwt_sub = None;
+        let mut f_metadata_url = None;
+        let mut f_metadata_xml = None;
+        let mut f_recipient_url = None;
+        let mut f_request_template = None;
+        let mut f_sign_out_endpoint = None;
+        let mut f_signing_cert = None;
+        let mut f_signing_key = None;
+        let mut f_user_id_attribute = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "debug" => object::once(&mut f_debug, "debug", de_map.next_value()?)?,
+                "deflate" => object::once(&mut f_deflate, "deflate", de_map.next_value()?)?,
+                "destinationUrl" => object::once(
+                    &mut f_destination_url,
+                    "destinationUrl",
+                    de_map.next_value()?,
+                )?,
+                "disableSignout" => object::once(
+                    &mut f_disable_signout,
+                    "disableSignout",
+                    de_map.next_value()?,
+                )?,
+                "fieldsMap" => object::once(&mut f_fields_map, "fieldsMap", de_map.next_value()?)?,
+                "global_token_revocation_jwt_iss" => object::once(
+                    &mut f_global_token_revocation_jwt_iss,
+                    "global_token_revocation_jwt_iss",
+                    de_map.next_value()?,
+                )?,
+                "global_token_revocation_jwt_sub" => object::once(
+                    &mut f_global_token_revocation_jwt_sub,
+                    "global_token_revocation_jwt_sub",
+                    de_map.next_value()?,
+                )?,
+                "metadataUrl" => {
+                    object::once(&mut f_metadata_url, "metadataUrl", de_map.next_value()?)?
+                }
+                "metadataXml" => {
+                    object::once(&mut f_metadata_xml, "metadataXml", de_map.next_value()?)?
+                }
+                "recipientUrl" => {
+                    object::once(&mut f_recipient_url, "recipientUrl", de_map.next_value()?)?
+                }
+                "requestTemplate" => object::once(
+                    &mut f_request_template,
+                    "requestTemplate",
+                    de_map.next_value()?,
+                )?,
+                "signOutEndpoint" => object::once(
+                    &mut f_sign_out_endpoint,
+                    "signOutEndpoint",
+                    de_map.next_value()?,
+                )?,
+                "signingCert" => {
+                    object::once(&mut f_signing_cert, "signingCert", de_map.next_value()?)?
+                }
+                "signing_key" => {
+                    object::once(&mut f_signing_key, "signing_key", de_map.next_value()?)?
+                }
+                "user_id_attribute" => object::once(
+                    &mut f_user_id_attribute,
+                    "user_id_attribute",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            debug: f_debug.unwrap_or_default(),
+            deflate: f_deflate.unwrap_or_default(),
+            destination_url: f_destination_url.unwrap_or_default(),
+            disable_signout: f_disable_signout.unwrap_or_default(),
+            fields_map: f_fields_map.unwrap_or_default(),
+            global_token_revocation_jwt_iss: f_global_token_revocation_jwt_iss.unwrap_or_default(),
+            global_token_revocation_jwt_sub: f_global_token_revocation_jwt_sub.unwrap_or_default(),
+            metadata_url: f_metadata_url.unwrap_or_default(),
+            metadata_xml: f_metadata_xml.unwrap_or_default(),
+            recipient_url: f_recipient_url.unwrap_or_default(),
+            request_template: f_request_template.unwrap_or_default(),
+            sign_out_endpoint: f_sign_out_endpoint.unwrap_or_default(),
+            signing_cert: f_signing_cert.unwrap_or_default(),
+            signing_key: f_signing_key.unwrap_or_default(),
+            user_id_attribute: f_user_id_attribute.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSaml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSaml")
+            .field("debug", &self.debug)
+            .field("deflate", &self.deflate)
+            .field("destination_url", &self.destination_url)
+            .field("disable_signout", &self.disable_signout)
+            .field("fields_map", &Keys(&self.fields_map))
+            .field(
+                "global_token_revocation_jwt_iss",
+                &self.global_token_revocation_jwt_iss,
+            )
+            .field(
+                "global_token_revocation_jwt_sub",
+                &self.global_token_revocation_jwt_sub,
+            )
+            .field("metadata_url", &self.metadata_url)
+            .field("metadata_xml", &self.metadata_xml)
+            .field("recipient_url", &self.recipient_url)
+            .field("request_template", &self.request_template)
+            .field("sign_out_endpoint", &self.sign_out_endpoint)
+            .field("signing_cert", &self.signing_cert)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| REDACTED))
+            .field("user_id_attribute", &self.user_id_attribute)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Scope options for GitHub connections.
+pub type ConnectionOptionsScopeGithub = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Array of OAuth 2.0 scopes to request from Twitter during authentication. Use this to request scopes not covered by the predefined scope options.
+pub type ConnectionOptionsScopeTwitter = Vec<String>;
+
+#[cfg(feature = "full")]
+/// Options for the 'sharepoint' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsSharepoint = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'shop' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsShop = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'shopify' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsShopify = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'sms' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsSms {
+    /// Whether brute force protection is enabled
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brute_force_protection: Option<bool>,
+    /// The `disable_signup` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_signup: Option<bool>,
+    /// The `forward_req_info` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_req_info: Option<bool>,
+    /// The `from` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The `gateway_authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_authentication: Option<ConnectionGatewayAuthenticationSms>,
+    /// The `gateway_url` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_url: Option<String>,
+    /// The `messaging_service_sid` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messaging_service_sid: Option<String>,
+    /// Connection name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `provider` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ConnectionProviderEnumSms>,
+    /// The `syntax` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<ConnectionTemplateSyntaxEnumSms>,
+    /// The `template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The `totp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp: Option<ConnectionTotpSms>,
+    /// The `twilio_sid` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_sid: Option<String>,
+    /// The `twilio_token` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub twilio_token: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsSms {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsSms {
+    const NAME: &'static str = "ConnectionOptionsSms";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_brute_force_protection = None;
+        let mut f_disable_signup = None;
+        let mut f_forward_req_info = None;
+        let mut f_from = None;
+        let mut f_gateway_authentication = None;
+        let mut f_gateway_url = None;
+        let mut f_messaging_service_sid = None;
+        let mut f_name = None;
+        let mut f_provider = None;
+        let mut f_syntax = None;
+        let mut f_template = None;
+        let mut f_totp = None;
+        let mut f_twilio_sid = None;
+        let mut f_twilio_token = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "brute_force_protection" => object::once(
+                    &mut f_brute_force_protection,
+                    "brute_force_protection",
+                    de_map.next_value()?,
+                )?,
+                "disable_signup" => object::once(
+                    &mut f_disable_signup,
+                    "disable_signup",
+                    de_map.next_value()?,
+                )?,
+                "forward_req_info" => object::once(
+                    &mut f_forward_req_info,
+                    "forward_req_info",
+                    de_map.next_value()?,
+                )?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "gateway_authentication" => object::once(
+                    &mut f_gateway_authentication,
+                    "gateway_authentication",
+                    de_map.next_value()?,
+                )?,
+                "gateway_url" => {
+                    object::once(&mut f_gateway_url, "gateway_url", de_map.next_value()?)?
+                }
+                "messaging_service_sid" => object::once(
+                    &mut f_messaging_service_sid,
+                    "messaging_service_sid",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
+                "totp" => object::once(&mut f_totp, "totp", de_map.next_value()?)?,
+                "twilio_sid" => {
+                    object::once(&mut f_twilio_sid, "twilio_sid", de_map.next_value()?)?
+                }
+                "twilio_token" => {
+                    object::once(&mut f_twilio_token, "twilio_token", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            brute_force_protection: f_brute_force_protection.unwrap_or_default(),
+            disable_signup: f_disable_signup.unwrap_or_default(),
+            forward_req_info: f_forward_req_info.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            gateway_authentication: f_gateway_authentication.unwrap_or_default(),
+            gateway_url: f_gateway_url.unwrap_or_default(),
+            messaging_service_sid: f_messaging_service_sid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            provider: f_provider.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
+            template: f_template.unwrap_or_default(),
+            totp: f_totp.unwrap_or_default(),
+            twilio_sid: f_twilio_sid.unwrap_or_default(),
+            twilio_token: f_twilio_token.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsSms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsSms")
+            .field("brute_force_protection", &self.brute_force_protection)
+            .field("disable_signup", &self.disable_signup)
+            .field("forward_req_info", &self.forward_req_info)
+            .field("from", &self.from)
+            .field("gateway_authentication", &self.gateway_authentication)
+            .field("gateway_url", &self.gateway_url)
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("syntax", &self.syntax)
+            .field("template", &self.template)
+            .field("totp", &self.totp)
+            .field("twilio_sid", &self.twilio_sid)
+            .field(
+                "twilio_token",
+                &self.twilio_token.as_ref().map(|_| REDACTED),
+            )
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'soundcloud' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsSoundcloud = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'thirtysevensignals' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsThirtySevenSignals = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'twitter' connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionOptionsTwitter {
+    /// The `client_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The `client_secret` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The `freeform_scopes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeform_scopes: Option<Vec<String>>,
+    /// Request long-lived refresh tokens so your app can act on behalf of users even when they’re not actively signed in. Typical Twitter use case: keeping a background service synced without forcing users to reauthorize every session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offline_access: Option<bool>,
+    /// Pull account profile metadata such as display name, bio, location, and URL so downstream apps can prefill or personalize user experiences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<bool>,
+    /// The `protocol` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<ConnectionOptionsProtocolEnumTwitter>,
+    /// The `scope` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// The `set_user_root_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_user_root_attributes: Option<ConnectionSetUserRootAttributesEnum>,
+    /// Allow the application to read a user’s public and protected Tweets—required for timelines, analytics, or moderation workflows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tweet_read: Option<bool>,
+    /// The `upstream_params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_params: Option<BTreeMap<String, ConnectionUpstreamAdditionalProperties>>,
+    /// Read non-Tweet user information (e.g., followers/following, account settings) to power relationship graphs or audience insights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_read: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionOptionsTwitter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionOptionsTwitter {
+    const NAME: &'static str = "ConnectionOptionsTwitter";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_freeform_scopes = None;
+        let mut f_offline_access = None;
+        let mut f_profile = None;
+        let mut f_protocol = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_tweet_read = None;
+        let mut f_upstream_params = None;
+        let mut f_users_read = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "offline_access" => object::once(
+                    &mut f_offline_access,
+                    "offline_access",
+                    de_map.next_value()?,
+                )?,
+                "profile" => object::once(&mut f_profile, "profile", de_map.next_value()?)?,
+                "protocol" => object::once(&mut f_protocol, "protocol", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "tweet_read" => {
+                    object::once(&mut f_tweet_read, "tweet_read", de_map.next_value()?)?
+                }
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "users_read" => {
+                    object::once(&mut f_users_read, "users_read", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            offline_access: f_offline_access.unwrap_or_default(),
+            profile: f_profile.unwrap_or_default(),
+            protocol: f_protocol.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            tweet_read: f_tweet_read.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            users_read: f_users_read.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionOptionsTwitter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionOptionsTwitter")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| REDACTED),
+            )
+            .field("freeform_scopes", &self.freeform_scopes)
+            .field("offline_access", &self.offline_access)
+            .field("profile", &self.profile)
+            .field("protocol", &self.protocol)
+            .field("scope", &self.scope)
+            .field("set_user_root_attributes", &self.set_user_root_attributes)
+            .field("tweet_read", &self.tweet_read)
+            .field("upstream_params", &Keys(&self.upstream_params))
+            .field("users_read", &self.users_read)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Options for the 'untappd' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsUntappd = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'vkontakte' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsVkontakte = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
+/// Options for the 'weibo' connection
+///
+/// The same type as [`ConnectionOptionsBox`]: the API description gives both the same schema.
+pub type ConnectionOptionsWeibo = ConnectionOptionsBox;
+
+#[cfg(feature = "full")]
 /// Options for the 'windowslive' connection
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -233,143 +1196,327 @@ impl object::Object for ConnectionOptionsWindowsLive {
     const NAME: &'static str = "ConnectionOptionsWindowsLive";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_applications = Default::default();
-        let mut f_applications_create = Default::default();
-        let mut f_basic = Default::default();
-        let mut f_birthday = Default::default();
-        let mut f_calendars = Default::default();
-        let mut f_calendars_update = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_contacts_birthday = Default::default();
-        let mut f_contacts_calendars = Default::default();
-        let mut f_contacts_create = Default::default();
-        let mut f_contacts_photos = Default::default();
-        let mut f_contacts_skydrive = Default::default();
-        let mut f_directory_accessasuser_all = Default::default();
-        let mut f_directory_read_all = Default::default();
-        let mut f_directory_readwrite_all = Default::default();
-        let mut f_emails = Default::default();
-        let mut f_events_create = Default::default();
-        let mut f_freeform_scopes = Default::default();
-        let mut f_graph_calendars = Default::default();
-        let mut f_graph_calendars_update = Default::default();
-        let mut f_graph_contacts = Default::default();
-        let mut f_graph_contacts_update = Default::default();
-        let mut f_graph_device = Default::default();
-        let mut f_graph_device_command = Default::default();
-        let mut f_graph_emails = Default::default();
-        let mut f_graph_emails_update = Default::default();
-        let mut f_graph_files = Default::default();
-        let mut f_graph_files_all = Default::default();
-        let mut f_graph_files_all_update = Default::default();
-        let mut f_graph_files_update = Default::default();
-        let mut f_graph_notes = Default::default();
-        let mut f_graph_notes_create = Default::default();
-        let mut f_graph_notes_update = Default::default();
-        let mut f_graph_tasks = Default::default();
-        let mut f_graph_tasks_update = Default::default();
-        let mut f_graph_user = Default::default();
-        let mut f_graph_user_activity = Default::default();
-        let mut f_graph_user_update = Default::default();
-        let mut f_group_read_all = Default::default();
-        let mut f_group_readwrite_all = Default::default();
-        let mut f_mail_readwrite_all = Default::default();
-        let mut f_mail_send = Default::default();
-        let mut f_messenger = Default::default();
-        let mut f_offline_access = Default::default();
-        let mut f_phone_numbers = Default::default();
-        let mut f_photos = Default::default();
-        let mut f_postal_addresses = Default::default();
-        let mut f_rolemanagement_read_all = Default::default();
-        let mut f_rolemanagement_readwrite_directory = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_share = Default::default();
-        let mut f_signin = Default::default();
-        let mut f_sites_read_all = Default::default();
-        let mut f_sites_readwrite_all = Default::default();
-        let mut f_skydrive = Default::default();
-        let mut f_skydrive_update = Default::default();
-        let mut f_strategy_version = Default::default();
-        let mut f_team_readbasic_all = Default::default();
-        let mut f_team_readwrite_all = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_user_read_all = Default::default();
-        let mut f_user_readbasic_all = Default::default();
-        let mut f_work_profile = Default::default();
+        let mut f_applications = None;
+        let mut f_applications_create = None;
+        let mut f_basic = None;
+        let mut f_birthday = None;
+        let mut f_calendars = None;
+        let mut f_calendars_update = None;
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_contacts_birthday = None;
+        let mut f_contacts_calendars = None;
+        let mut f_contacts_create = None;
+        let mut f_contacts_photos = None;
+        let mut f_contacts_skydrive = None;
+        let mut f_directory_accessasuser_all = None;
+        let mut f_directory_read_all = None;
+        let mut f_directory_readwrite_all = None;
+        let mut f_emails = None;
+        let mut f_events_create = None;
+        let mut f_freeform_scopes = None;
+        let mut f_graph_calendars = None;
+        let mut f_graph_calendars_update = None;
+        let mut f_graph_contacts = None;
+        let mut f_graph_contacts_update = None;
+        let mut f_graph_device = None;
+        let mut f_graph_device_command = None;
+        let mut f_graph_emails = None;
+        let mut f_graph_emails_update = None;
+        let mut f_graph_files = None;
+        let mut f_graph_files_all = None;
+        let mut f_graph_files_all_update = None;
+        let mut f_graph_files_update = None;
+        let mut f_graph_notes = None;
+        let mut f_graph_notes_create = None;
+        let mut f_graph_notes_update = None;
+        let mut f_graph_tasks = None;
+        let mut f_graph_tasks_update = None;
+        let mut f_graph_user = None;
+        let mut f_graph_user_activity = None;
+        let mut f_graph_user_update = None;
+        let mut f_group_read_all = None;
+        let mut f_group_readwrite_all = None;
+        let mut f_mail_readwrite_all = None;
+        let mut f_mail_send = None;
+        let mut f_messenger = None;
+        let mut f_offline_access = None;
+        let mut f_phone_numbers = None;
+        let mut f_photos = None;
+        let mut f_postal_addresses = None;
+        let mut f_rolemanagement_read_all = None;
+        let mut f_rolemanagement_readwrite_directory = None;
+        let mut f_scope = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_share = None;
+        let mut f_signin = None;
+        let mut f_sites_read_all = None;
+        let mut f_sites_readwrite_all = None;
+        let mut f_skydrive = None;
+        let mut f_skydrive_update = None;
+        let mut f_strategy_version = None;
+        let mut f_team_readbasic_all = None;
+        let mut f_team_readwrite_all = None;
+        let mut f_upstream_params = None;
+        let mut f_user_read_all = None;
+        let mut f_user_readbasic_all = None;
+        let mut f_work_profile = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "applications" => f_applications = de_map.next_value()?,
-                "applications_create" => f_applications_create = de_map.next_value()?,
-                "basic" => f_basic = de_map.next_value()?,
-                "birthday" => f_birthday = de_map.next_value()?,
-                "calendars" => f_calendars = de_map.next_value()?,
-                "calendars_update" => f_calendars_update = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "contacts_birthday" => f_contacts_birthday = de_map.next_value()?,
-                "contacts_calendars" => f_contacts_calendars = de_map.next_value()?,
-                "contacts_create" => f_contacts_create = de_map.next_value()?,
-                "contacts_photos" => f_contacts_photos = de_map.next_value()?,
-                "contacts_skydrive" => f_contacts_skydrive = de_map.next_value()?,
-                "directory_accessasuser_all" => {
-                    f_directory_accessasuser_all = de_map.next_value()?
+                "applications" => {
+                    object::once(&mut f_applications, "applications", de_map.next_value()?)?
                 }
-                "directory_read_all" => f_directory_read_all = de_map.next_value()?,
-                "directory_readwrite_all" => f_directory_readwrite_all = de_map.next_value()?,
-                "emails" => f_emails = de_map.next_value()?,
-                "events_create" => f_events_create = de_map.next_value()?,
-                "freeform_scopes" => f_freeform_scopes = de_map.next_value()?,
-                "graph_calendars" => f_graph_calendars = de_map.next_value()?,
-                "graph_calendars_update" => f_graph_calendars_update = de_map.next_value()?,
-                "graph_contacts" => f_graph_contacts = de_map.next_value()?,
-                "graph_contacts_update" => f_graph_contacts_update = de_map.next_value()?,
-                "graph_device" => f_graph_device = de_map.next_value()?,
-                "graph_device_command" => f_graph_device_command = de_map.next_value()?,
-                "graph_emails" => f_graph_emails = de_map.next_value()?,
-                "graph_emails_update" => f_graph_emails_update = de_map.next_value()?,
-                "graph_files" => f_graph_files = de_map.next_value()?,
-                "graph_files_all" => f_graph_files_all = de_map.next_value()?,
-                "graph_files_all_update" => f_graph_files_all_update = de_map.next_value()?,
-                "graph_files_update" => f_graph_files_update = de_map.next_value()?,
-                "graph_notes" => f_graph_notes = de_map.next_value()?,
-                "graph_notes_create" => f_graph_notes_create = de_map.next_value()?,
-                "graph_notes_update" => f_graph_notes_update = de_map.next_value()?,
-                "graph_tasks" => f_graph_tasks = de_map.next_value()?,
-                "graph_tasks_update" => f_graph_tasks_update = de_map.next_value()?,
-                "graph_user" => f_graph_user = de_map.next_value()?,
-                "graph_user_activity" => f_graph_user_activity = de_map.next_value()?,
-                "graph_user_update" => f_graph_user_update = de_map.next_value()?,
-                "group_read_all" => f_group_read_all = de_map.next_value()?,
-                "group_readwrite_all" => f_group_readwrite_all = de_map.next_value()?,
-                "mail_readwrite_all" => f_mail_readwrite_all = de_map.next_value()?,
-                "mail_send" => f_mail_send = de_map.next_value()?,
-                "messenger" => f_messenger = de_map.next_value()?,
-                "offline_access" => f_offline_access = de_map.next_value()?,
-                "phone_numbers" => f_phone_numbers = de_map.next_value()?,
-                "photos" => f_photos = de_map.next_value()?,
-                "postal_addresses" => f_postal_addresses = de_map.next_value()?,
-                "rolemanagement_read_all" => f_rolemanagement_read_all = de_map.next_value()?,
-                "rolemanagement_readwrite_directory" => {
-                    f_rolemanagement_readwrite_directory = de_map.next_value()?
+                "applications_create" => object::once(
+                    &mut f_applications_create,
+                    "applications_create",
+                    de_map.next_value()?,
+                )?,
+                "basic" => object::once(&mut f_basic, "basic", de_map.next_value()?)?,
+                "birthday" => object::once(&mut f_birthday, "birthday", de_map.next_value()?)?,
+                "calendars" => object::once(&mut f_calendars, "calendars", de_map.next_value()?)?,
+                "calendars_update" => object::once(
+                    &mut f_calendars_update,
+                    "calendars_update",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "scope" => f_scope = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "share" => f_share = de_map.next_value()?,
-                "signin" => f_signin = de_map.next_value()?,
-                "sites_read_all" => f_sites_read_all = de_map.next_value()?,
-                "sites_readwrite_all" => f_sites_readwrite_all = de_map.next_value()?,
-                "skydrive" => f_skydrive = de_map.next_value()?,
-                "skydrive_update" => f_skydrive_update = de_map.next_value()?,
-                "strategy_version" => f_strategy_version = de_map.next_value()?,
-                "team_readbasic_all" => f_team_readbasic_all = de_map.next_value()?,
-                "team_readwrite_all" => f_team_readwrite_all = de_map.next_value()?,
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "user_read_all" => f_user_read_all = de_map.next_value()?,
-                "user_readbasic_all" => f_user_readbasic_all = de_map.next_value()?,
-                "work_profile" => f_work_profile = de_map.next_value()?,
+                "contacts_birthday" => object::once(
+                    &mut f_contacts_birthday,
+                    "contacts_birthday",
+                    de_map.next_value()?,
+                )?,
+                "contacts_calendars" => object::once(
+                    &mut f_contacts_calendars,
+                    "contacts_calendars",
+                    de_map.next_value()?,
+                )?,
+                "contacts_create" => object::once(
+                    &mut f_contacts_create,
+                    "contacts_create",
+                    de_map.next_value()?,
+                )?,
+                "contacts_photos" => object::once(
+                    &mut f_contacts_photos,
+                    "contacts_photos",
+                    de_map.next_value()?,
+                )?,
+                "contacts_skydrive" => object::once(
+                    &mut f_contacts_skydrive,
+                    "contacts_skydrive",
+                    de_map.next_value()?,
+                )?,
+                "directory_accessasuser_all" => object::once(
+                    &mut f_directory_accessasuser_all,
+                    "directory_accessasuser_all",
+                    de_map.next_value()?,
+                )?,
+                "directory_read_all" => object::once(
+                    &mut f_directory_read_all,
+                    "directory_read_all",
+                    de_map.next_value()?,
+                )?,
+                "directory_readwrite_all" => object::once(
+                    &mut f_directory_readwrite_all,
+                    "directory_readwrite_all",
+                    de_map.next_value()?,
+                )?,
+                "emails" => object::once(&mut f_emails, "emails", de_map.next_value()?)?,
+                "events_create" => {
+                    object::once(&mut f_events_create, "events_create", de_map.next_value()?)?
+                }
+                "freeform_scopes" => object::once(
+                    &mut f_freeform_scopes,
+                    "freeform_scopes",
+                    de_map.next_value()?,
+                )?,
+                "graph_calendars" => object::once(
+                    &mut f_graph_calendars,
+                    "graph_calendars",
+                    de_map.next_value()?,
+                )?,
+                "graph_calendars_update" => object::once(
+                    &mut f_graph_calendars_update,
+                    "graph_calendars_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_contacts" => object::once(
+                    &mut f_graph_contacts,
+                    "graph_contacts",
+                    de_map.next_value()?,
+                )?,
+                "graph_contacts_update" => object::once(
+                    &mut f_graph_contacts_update,
+                    "graph_contacts_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_device" => {
+                    object::once(&mut f_graph_device, "graph_device", de_map.next_value()?)?
+                }
+                "graph_device_command" => object::once(
+                    &mut f_graph_device_command,
+                    "graph_device_command",
+                    de_map.next_value()?,
+                )?,
+                "graph_emails" => {
+                    object::once(&mut f_graph_emails, "graph_emails", de_map.next_value()?)?
+                }
+                "graph_emails_update" => object::once(
+                    &mut f_graph_emails_update,
+                    "graph_emails_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_files" => {
+                    object::once(&mut f_graph_files, "graph_files", de_map.next_value()?)?
+                }
+                "graph_files_all" => object::once(
+                    &mut f_graph_files_all,
+                    "graph_files_all",
+                    de_map.next_value()?,
+                )?,
+                "graph_files_all_update" => object::once(
+                    &mut f_graph_files_all_update,
+                    "graph_files_all_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_files_update" => object::once(
+                    &mut f_graph_files_update,
+                    "graph_files_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_notes" => {
+                    object::once(&mut f_graph_notes, "graph_notes", de_map.next_value()?)?
+                }
+                "graph_notes_create" => object::once(
+                    &mut f_graph_notes_create,
+                    "graph_notes_create",
+                    de_map.next_value()?,
+                )?,
+                "graph_notes_update" => object::once(
+                    &mut f_graph_notes_update,
+                    "graph_notes_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_tasks" => {
+                    object::once(&mut f_graph_tasks, "graph_tasks", de_map.next_value()?)?
+                }
+                "graph_tasks_update" => object::once(
+                    &mut f_graph_tasks_update,
+                    "graph_tasks_update",
+                    de_map.next_value()?,
+                )?,
+                "graph_user" => {
+                    object::once(&mut f_graph_user, "graph_user", de_map.next_value()?)?
+                }
+                "graph_user_activity" => object::once(
+                    &mut f_graph_user_activity,
+                    "graph_user_activity",
+                    de_map.next_value()?,
+                )?,
+                "graph_user_update" => object::once(
+                    &mut f_graph_user_update,
+                    "graph_user_update",
+                    de_map.next_value()?,
+                )?,
+                "group_read_all" => object::once(
+                    &mut f_group_read_all,
+                    "group_read_all",
+                    de_map.next_value()?,
+                )?,
+                "group_readwrite_all" => object::once(
+                    &mut f_group_readwrite_all,
+                    "group_readwrite_all",
+                    de_map.next_value()?,
+                )?,
+                "mail_readwrite_all" => object::once(
+                    &mut f_mail_readwrite_all,
+                    "mail_readwrite_all",
+                    de_map.next_value()?,
+                )?,
+                "mail_send" => object::once(&mut f_mail_send, "mail_send", de_map.next_value()?)?,
+                "messenger" => object::once(&mut f_messenger, "messenger", de_map.next_value()?)?,
+                "offline_access" => object::once(
+                    &mut f_offline_access,
+                    "offline_access",
+                    de_map.next_value()?,
+                )?,
+                "phone_numbers" => {
+                    object::once(&mut f_phone_numbers, "phone_numbers", de_map.next_value()?)?
+                }
+                "photos" => object::once(&mut f_photos, "photos", de_map.next_value()?)?,
+                "postal_addresses" => object::once(
+                    &mut f_postal_addresses,
+                    "postal_addresses",
+                    de_map.next_value()?,
+                )?,
+                "rolemanagement_read_all" => object::once(
+                    &mut f_rolemanagement_read_all,
+                    "rolemanagement_read_all",
+                    de_map.next_value()?,
+                )?,
+                "rolemanagement_readwrite_directory" => object::once(
+                    &mut f_rolemanagement_readwrite_directory,
+                    "rolemanagement_readwrite_directory",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "share" => object::once(&mut f_share, "share", de_map.next_value()?)?,
+                "signin" => object::once(&mut f_signin, "signin", de_map.next_value()?)?,
+                "sites_read_all" => object::once(
+                    &mut f_sites_read_all,
+                    "sites_read_all",
+                    de_map.next_value()?,
+                )?,
+                "sites_readwrite_all" => object::once(
+                    &mut f_sites_readwrite_all,
+                    "sites_readwrite_all",
+                    de_map.next_value()?,
+                )?,
+                "skydrive" => object::once(&mut f_skydrive, "skydrive", de_map.next_value()?)?,
+                "skydrive_update" => object::once(
+                    &mut f_skydrive_update,
+                    "skydrive_update",
+                    de_map.next_value()?,
+                )?,
+                "strategy_version" => object::once(
+                    &mut f_strategy_version,
+                    "strategy_version",
+                    de_map.next_value()?,
+                )?,
+                "team_readbasic_all" => object::once(
+                    &mut f_team_readbasic_all,
+                    "team_readbasic_all",
+                    de_map.next_value()?,
+                )?,
+                "team_readwrite_all" => object::once(
+                    &mut f_team_readwrite_all,
+                    "team_readwrite_all",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "user_read_all" => {
+                    object::once(&mut f_user_read_all, "user_read_all", de_map.next_value()?)?
+                }
+                "user_readbasic_all" => object::once(
+                    &mut f_user_readbasic_all,
+                    "user_readbasic_all",
+                    de_map.next_value()?,
+                )?,
+                "work_profile" => {
+                    object::once(&mut f_work_profile, "work_profile", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -377,71 +1524,72 @@ impl object::Object for ConnectionOptionsWindowsLive {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            applications: f_applications,
-            applications_create: f_applications_create,
-            basic: f_basic,
-            birthday: f_birthday,
-            calendars: f_calendars,
-            calendars_update: f_calendars_update,
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            contacts_birthday: f_contacts_birthday,
-            contacts_calendars: f_contacts_calendars,
-            contacts_create: f_contacts_create,
-            contacts_photos: f_contacts_photos,
-            contacts_skydrive: f_contacts_skydrive,
-            directory_accessasuser_all: f_directory_accessasuser_all,
-            directory_read_all: f_directory_read_all,
-            directory_readwrite_all: f_directory_readwrite_all,
-            emails: f_emails,
-            events_create: f_events_create,
-            freeform_scopes: f_freeform_scopes,
-            graph_calendars: f_graph_calendars,
-            graph_calendars_update: f_graph_calendars_update,
-            graph_contacts: f_graph_contacts,
-            graph_contacts_update: f_graph_contacts_update,
-            graph_device: f_graph_device,
-            graph_device_command: f_graph_device_command,
-            graph_emails: f_graph_emails,
-            graph_emails_update: f_graph_emails_update,
-            graph_files: f_graph_files,
-            graph_files_all: f_graph_files_all,
-            graph_files_all_update: f_graph_files_all_update,
-            graph_files_update: f_graph_files_update,
-            graph_notes: f_graph_notes,
-            graph_notes_create: f_graph_notes_create,
-            graph_notes_update: f_graph_notes_update,
-            graph_tasks: f_graph_tasks,
-            graph_tasks_update: f_graph_tasks_update,
-            graph_user: f_graph_user,
-            graph_user_activity: f_graph_user_activity,
-            graph_user_update: f_graph_user_update,
-            group_read_all: f_group_read_all,
-            group_readwrite_all: f_group_readwrite_all,
-            mail_readwrite_all: f_mail_readwrite_all,
-            mail_send: f_mail_send,
-            messenger: f_messenger,
-            offline_access: f_offline_access,
-            phone_numbers: f_phone_numbers,
-            photos: f_photos,
-            postal_addresses: f_postal_addresses,
-            rolemanagement_read_all: f_rolemanagement_read_all,
-            rolemanagement_readwrite_directory: f_rolemanagement_readwrite_directory,
-            scope: f_scope,
-            set_user_root_attributes: f_set_user_root_attributes,
-            share: f_share,
-            signin: f_signin,
-            sites_read_all: f_sites_read_all,
-            sites_readwrite_all: f_sites_readwrite_all,
-            skydrive: f_skydrive,
-            skydrive_update: f_skydrive_update,
-            strategy_version: f_strategy_version,
-            team_readbasic_all: f_team_readbasic_all,
-            team_readwrite_all: f_team_readwrite_all,
-            upstream_params: f_upstream_params,
-            user_read_all: f_user_read_all,
-            user_readbasic_all: f_user_readbasic_all,
-            work_profile: f_work_profile,
+            applications: f_applications.unwrap_or_default(),
+            applications_create: f_applications_create.unwrap_or_default(),
+            basic: f_basic.unwrap_or_default(),
+            birthday: f_birthday.unwrap_or_default(),
+            calendars: f_calendars.unwrap_or_default(),
+            calendars_update: f_calendars_update.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            contacts_birthday: f_contacts_birthday.unwrap_or_default(),
+            contacts_calendars: f_contacts_calendars.unwrap_or_default(),
+            contacts_create: f_contacts_create.unwrap_or_default(),
+            contacts_photos: f_contacts_photos.unwrap_or_default(),
+            contacts_skydrive: f_contacts_skydrive.unwrap_or_default(),
+            directory_accessasuser_all: f_directory_accessasuser_all.unwrap_or_default(),
+            directory_read_all: f_directory_read_all.unwrap_or_default(),
+            directory_readwrite_all: f_directory_readwrite_all.unwrap_or_default(),
+            emails: f_emails.unwrap_or_default(),
+            events_create: f_events_create.unwrap_or_default(),
+            freeform_scopes: f_freeform_scopes.unwrap_or_default(),
+            graph_calendars: f_graph_calendars.unwrap_or_default(),
+            graph_calendars_update: f_graph_calendars_update.unwrap_or_default(),
+            graph_contacts: f_graph_contacts.unwrap_or_default(),
+            graph_contacts_update: f_graph_contacts_update.unwrap_or_default(),
+            graph_device: f_graph_device.unwrap_or_default(),
+            graph_device_command: f_graph_device_command.unwrap_or_default(),
+            graph_emails: f_graph_emails.unwrap_or_default(),
+            graph_emails_update: f_graph_emails_update.unwrap_or_default(),
+            graph_files: f_graph_files.unwrap_or_default(),
+            graph_files_all: f_graph_files_all.unwrap_or_default(),
+            graph_files_all_update: f_graph_files_all_update.unwrap_or_default(),
+            graph_files_update: f_graph_files_update.unwrap_or_default(),
+            graph_notes: f_graph_notes.unwrap_or_default(),
+            graph_notes_create: f_graph_notes_create.unwrap_or_default(),
+            graph_notes_update: f_graph_notes_update.unwrap_or_default(),
+            graph_tasks: f_graph_tasks.unwrap_or_default(),
+            graph_tasks_update: f_graph_tasks_update.unwrap_or_default(),
+            graph_user: f_graph_user.unwrap_or_default(),
+            graph_user_activity: f_graph_user_activity.unwrap_or_default(),
+            graph_user_update: f_graph_user_update.unwrap_or_default(),
+            group_read_all: f_group_read_all.unwrap_or_default(),
+            group_readwrite_all: f_group_readwrite_all.unwrap_or_default(),
+            mail_readwrite_all: f_mail_readwrite_all.unwrap_or_default(),
+            mail_send: f_mail_send.unwrap_or_default(),
+            messenger: f_messenger.unwrap_or_default(),
+            offline_access: f_offline_access.unwrap_or_default(),
+            phone_numbers: f_phone_numbers.unwrap_or_default(),
+            photos: f_photos.unwrap_or_default(),
+            postal_addresses: f_postal_addresses.unwrap_or_default(),
+            rolemanagement_read_all: f_rolemanagement_read_all.unwrap_or_default(),
+            rolemanagement_readwrite_directory: f_rolemanagement_readwrite_directory
+                .unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            share: f_share.unwrap_or_default(),
+            signin: f_signin.unwrap_or_default(),
+            sites_read_all: f_sites_read_all.unwrap_or_default(),
+            sites_readwrite_all: f_sites_readwrite_all.unwrap_or_default(),
+            skydrive: f_skydrive.unwrap_or_default(),
+            skydrive_update: f_skydrive_update.unwrap_or_default(),
+            strategy_version: f_strategy_version.unwrap_or_default(),
+            team_readbasic_all: f_team_readbasic_all.unwrap_or_default(),
+            team_readwrite_all: f_team_readwrite_all.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            user_read_all: f_user_read_all.unwrap_or_default(),
+            user_readbasic_all: f_user_readbasic_all.unwrap_or_default(),
+            work_profile: f_work_profile.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -601,17 +1749,25 @@ impl object::Object for ConnectionPasskeyOptions {
     const NAME: &'static str = "ConnectionPasskeyOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_challenge_ui = Default::default();
-        let mut f_local_enrollment_enabled = Default::default();
-        let mut f_progressive_enrollment_enabled = Default::default();
+        let mut f_challenge_ui = None;
+        let mut f_local_enrollment_enabled = None;
+        let mut f_progressive_enrollment_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "challenge_ui" => f_challenge_ui = de_map.next_value()?,
-                "local_enrollment_enabled" => f_local_enrollment_enabled = de_map.next_value()?,
-                "progressive_enrollment_enabled" => {
-                    f_progressive_enrollment_enabled = de_map.next_value()?
+                "challenge_ui" => {
+                    object::once(&mut f_challenge_ui, "challenge_ui", de_map.next_value()?)?
                 }
+                "local_enrollment_enabled" => object::once(
+                    &mut f_local_enrollment_enabled,
+                    "local_enrollment_enabled",
+                    de_map.next_value()?,
+                )?,
+                "progressive_enrollment_enabled" => object::once(
+                    &mut f_progressive_enrollment_enabled,
+                    "progressive_enrollment_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -619,9 +1775,9 @@ impl object::Object for ConnectionPasskeyOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            challenge_ui: f_challenge_ui,
-            local_enrollment_enabled: f_local_enrollment_enabled,
-            progressive_enrollment_enabled: f_progressive_enrollment_enabled,
+            challenge_ui: f_challenge_ui.unwrap_or_default(),
+            local_enrollment_enabled: f_local_enrollment_enabled.unwrap_or_default(),
+            progressive_enrollment_enabled: f_progressive_enrollment_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -708,15 +1864,21 @@ impl object::Object for ConnectionPasswordAuthenticationMethod {
     const NAME: &'static str = "ConnectionPasswordAuthenticationMethod";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_behavior = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_signup_behavior = Default::default();
+        let mut f_api_behavior = None;
+        let mut f_enabled = None;
+        let mut f_signup_behavior = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_behavior" => f_api_behavior = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "signup_behavior" => f_signup_behavior = de_map.next_value()?,
+                "api_behavior" => {
+                    object::once(&mut f_api_behavior, "api_behavior", de_map.next_value()?)?
+                }
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "signup_behavior" => object::once(
+                    &mut f_signup_behavior,
+                    "signup_behavior",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -724,9 +1886,9 @@ impl object::Object for ConnectionPasswordAuthenticationMethod {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_behavior: f_api_behavior,
-            enabled: f_enabled,
-            signup_behavior: f_signup_behavior,
+            api_behavior: f_api_behavior.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            signup_behavior: f_signup_behavior.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -804,11 +1966,13 @@ impl object::Object for ConnectionPasswordComplexityOptions {
     const NAME: &'static str = "ConnectionPasswordComplexityOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_min_length = Default::default();
+        let mut f_min_length = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "min_length" => f_min_length = de_map.next_value()?,
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -816,7 +1980,7 @@ impl object::Object for ConnectionPasswordComplexityOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            min_length: f_min_length,
+            min_length: f_min_length.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -882,13 +2046,15 @@ impl object::Object for ConnectionPasswordDictionaryOptions {
     const NAME: &'static str = "ConnectionPasswordDictionaryOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_dictionary = Default::default();
+        let mut f_dictionary = None;
         let mut f_enable = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "dictionary" => f_dictionary = de_map.next_value()?,
-                "enable" => f_enable = Some(de_map.next_value()?),
+                "dictionary" => {
+                    object::once(&mut f_dictionary, "dictionary", de_map.next_value()?)?
+                }
+                "enable" => object::once(&mut f_enable, "enable", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -896,7 +2062,7 @@ impl object::Object for ConnectionPasswordDictionaryOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            dictionary: f_dictionary,
+            dictionary: f_dictionary.unwrap_or_default(),
             enable: object::missing(f_enable, "enable")?,
             extra: f_extra,
         })
@@ -969,12 +2135,12 @@ impl object::Object for ConnectionPasswordHistoryOptions {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_enable = None;
-        let mut f_size = Default::default();
+        let mut f_size = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enable" => f_enable = Some(de_map.next_value()?),
-                "size" => f_size = de_map.next_value()?,
+                "enable" => object::once(&mut f_enable, "enable", de_map.next_value()?)?,
+                "size" => object::once(&mut f_size, "size", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -983,7 +2149,7 @@ impl object::Object for ConnectionPasswordHistoryOptions {
         object::note_extra(&f_extra);
         Ok(Self {
             enable: object::missing(f_enable, "enable")?,
-            size: f_size,
+            size: f_size.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1055,7 +2221,7 @@ impl object::Object for ConnectionPasswordNoPersonalInfoOptions {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enable" => f_enable = Some(de_map.next_value()?),
+                "enable" => object::once(&mut f_enable, "enable", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1133,17 +2299,23 @@ impl object::Object for ConnectionPasswordOptions {
     const NAME: &'static str = "ConnectionPasswordOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_complexity = Default::default();
-        let mut f_dictionary = Default::default();
-        let mut f_history = Default::default();
-        let mut f_profile_data = Default::default();
+        let mut f_complexity = None;
+        let mut f_dictionary = None;
+        let mut f_history = None;
+        let mut f_profile_data = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "complexity" => f_complexity = de_map.next_value()?,
-                "dictionary" => f_dictionary = de_map.next_value()?,
-                "history" => f_history = de_map.next_value()?,
-                "profile_data" => f_profile_data = de_map.next_value()?,
+                "complexity" => {
+                    object::once(&mut f_complexity, "complexity", de_map.next_value()?)?
+                }
+                "dictionary" => {
+                    object::once(&mut f_dictionary, "dictionary", de_map.next_value()?)?
+                }
+                "history" => object::once(&mut f_history, "history", de_map.next_value()?)?,
+                "profile_data" => {
+                    object::once(&mut f_profile_data, "profile_data", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1151,10 +2323,10 @@ impl object::Object for ConnectionPasswordOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            complexity: f_complexity,
-            dictionary: f_dictionary,
-            history: f_history,
-            profile_data: f_profile_data,
+            complexity: f_complexity.unwrap_or_default(),
+            dictionary: f_dictionary.unwrap_or_default(),
+            history: f_history.unwrap_or_default(),
+            profile_data: f_profile_data.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1210,1261 +2382,3 @@ impl ConnectionPasswordOptions {
         self
     }
 }
-
-#[cfg(feature = "connections")]
-/// Password complexity requirements configuration
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsComplexity {
-    /// The `character_type_rule` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub character_type_rule: Option<PasswordCharacterTypeRulePolicyEnum>,
-    /// Required character types that must be present in passwords. Valid options: uppercase, lowercase, number, special
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub character_types: Option<Vec<PasswordCharacterTypeEnum>>,
-    /// The `identical_characters` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identical_characters: Option<PasswordIdenticalCharactersPolicyEnum>,
-    /// The `max_length_exceeded` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length_exceeded: Option<PasswordMaxLengthExceededPolicyEnum>,
-    /// Minimum password length required (1-72 characters)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `sequential_characters` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequential_characters: Option<PasswordSequentialCharactersPolicyEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionPasswordOptionsComplexity {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionPasswordOptionsComplexity {
-    const NAME: &'static str = "ConnectionPasswordOptionsComplexity";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_character_type_rule = Default::default();
-        let mut f_character_types = Default::default();
-        let mut f_identical_characters = Default::default();
-        let mut f_max_length_exceeded = Default::default();
-        let mut f_min_length = Default::default();
-        let mut f_sequential_characters = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "character_type_rule" => f_character_type_rule = de_map.next_value()?,
-                "character_types" => f_character_types = de_map.next_value()?,
-                "identical_characters" => f_identical_characters = de_map.next_value()?,
-                "max_length_exceeded" => f_max_length_exceeded = de_map.next_value()?,
-                "min_length" => f_min_length = de_map.next_value()?,
-                "sequential_characters" => f_sequential_characters = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            character_type_rule: f_character_type_rule,
-            character_types: f_character_types,
-            identical_characters: f_identical_characters,
-            max_length_exceeded: f_max_length_exceeded,
-            min_length: f_min_length,
-            sequential_characters: f_sequential_characters,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsComplexity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsComplexity")
-            .field("character_type_rule", &self.character_type_rule)
-            .field("character_types", &self.character_types)
-            .field("identical_characters", &self.identical_characters)
-            .field("max_length_exceeded", &self.max_length_exceeded)
-            .field("min_length", &self.min_length)
-            .field("sequential_characters", &self.sequential_characters)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsComplexity {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `character_type_rule`.
-    pub fn character_type_rule(
-        mut self,
-        value: impl Into<PasswordCharacterTypeRulePolicyEnum>,
-    ) -> Self {
-        self.character_type_rule = Some(value.into());
-        self
-    }
-
-    /// Sets `character_types`.
-    pub fn character_types(mut self, value: impl Into<Vec<PasswordCharacterTypeEnum>>) -> Self {
-        self.character_types = Some(value.into());
-        self
-    }
-
-    /// Sets `identical_characters`.
-    pub fn identical_characters(
-        mut self,
-        value: impl Into<PasswordIdenticalCharactersPolicyEnum>,
-    ) -> Self {
-        self.identical_characters = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length_exceeded`.
-    pub fn max_length_exceeded(
-        mut self,
-        value: impl Into<PasswordMaxLengthExceededPolicyEnum>,
-    ) -> Self {
-        self.max_length_exceeded = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `sequential_characters`.
-    pub fn sequential_characters(
-        mut self,
-        value: impl Into<PasswordSequentialCharactersPolicyEnum>,
-    ) -> Self {
-        self.sequential_characters = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Dictionary-based password restriction policy to prevent common passwords
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsDictionary {
-    /// Enables dictionary checking to prevent use of common passwords and custom blocked words
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Array of custom words to block in passwords. Maximum 200 items, each up to 50 characters
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Vec<String>>,
-    /// The `default` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<PasswordDefaultDictionariesEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionPasswordOptionsDictionary {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionPasswordOptionsDictionary {
-    const NAME: &'static str = "ConnectionPasswordOptionsDictionary";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_custom = Default::default();
-        let mut f_default = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "custom" => f_custom = de_map.next_value()?,
-                "default" => f_default = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: f_active,
-            custom: f_custom,
-            default: f_default,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsDictionary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsDictionary")
-            .field("active", &self.active)
-            .field("custom", &self.custom)
-            .field("default", &self.default)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsDictionary {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `custom`.
-    pub fn custom(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.custom = Some(value.into());
-        self
-    }
-
-    /// Sets `default`.
-    pub fn set_default(mut self, value: impl Into<PasswordDefaultDictionariesEnum>) -> Self {
-        self.default = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Password history policy configuration to prevent password reuse
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsHistory {
-    /// Enables password history checking to prevent users from reusing recent passwords
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Number of previous passwords to remember and prevent reuse (1-24)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionPasswordOptionsHistory {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionPasswordOptionsHistory {
-    const NAME: &'static str = "ConnectionPasswordOptionsHistory";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_size = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "size" => f_size = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: f_active,
-            size: f_size,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsHistory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsHistory")
-            .field("active", &self.active)
-            .field("size", &self.size)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsHistory {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `size`.
-    pub fn size(mut self, value: impl Into<i64>) -> Self {
-        self.size = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Personal information restriction policy to prevent use of profile data in passwords
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionPasswordOptionsProfileData {
-    /// Prevents users from including profile data (like name, email) in their passwords
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Blocked profile fields. An array of up to 12 entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blocked_fields: Option<Vec<String>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connections")]
-impl<'de> Deserialize<'de> for ConnectionPasswordOptionsProfileData {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connections")]
-impl object::Object for ConnectionPasswordOptionsProfileData {
-    const NAME: &'static str = "ConnectionPasswordOptionsProfileData";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_blocked_fields = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "blocked_fields" => f_blocked_fields = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: f_active,
-            blocked_fields: f_blocked_fields,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connections")]
-impl fmt::Debug for ConnectionPasswordOptionsProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPasswordOptionsProfileData")
-            .field("active", &self.active)
-            .field("blocked_fields", &self.blocked_fields)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-impl ConnectionPasswordOptionsProfileData {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Some(value.into());
-        self
-    }
-
-    /// Sets `blocked_fields`.
-    pub fn blocked_fields(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.blocked_fields = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connections")]
-string_enum! {
-    /// Password strength level
-    pub enum ConnectionPasswordPolicyEnum {
-        /// `none`
-        None = "none",
-        /// `low`
-        Low = "low",
-        /// `fair`
-        Fair = "fair",
-        /// `good`
-        Good = "good",
-        /// `excellent`
-        Excellent = "excellent",
-    }
-}
-
-#[cfg(feature = "connections")]
-/// Phone OTP authentication enablement
-///
-/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
-pub type ConnectionPhoneOtpAuthenticationMethod = NativeSocialLoginApple;
-
-#[cfg(feature = "full")]
-/// URL provided by PingFederate which returns information used for creating the connection
-pub type ConnectionPingFederateBaseUrl = String;
-
-#[cfg(feature = "full")]
-/// PingFederate base URL constrained to HTTP/HTTPS with length bounds
-pub type ConnectionPingFederateBaseUrlPingFederate = String;
-
-#[cfg(feature = "connection_profiles")]
-/// The `ConnectionProfile` object.
-///
-/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
-/// The answer of `GET /connection-profiles/{id}` (`connectionProfiles_get`).
-/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
-///
-/// Also named [`CreateConnectionProfileResponseContent`], [`GetConnectionProfileResponseContent`], [`UpdateConnectionProfileResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfile {
-    /// The `connection_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `organization` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfile {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfile {
-    const NAME: &'static str = "ConnectionProfile";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_connection_name_prefix_template = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_organization = Default::default();
-        let mut f_strategy_overrides = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "connection_name_prefix_template" => {
-                    f_connection_name_prefix_template = de_map.next_value()?
-                }
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "organization" => f_organization = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_config: f_connection_config,
-            connection_name_prefix_template: f_connection_name_prefix_template,
-            enabled_features: f_enabled_features,
-            id: f_id,
-            name: f_name,
-            organization: f_organization,
-            strategy_overrides: f_strategy_overrides,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfile")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// `profile` is a boolean that controls whether basic profile information (name, picture, email) is requested from Bitbucket during authentication. When `true`, the connection requests access to the user's basic profile data.
-pub type ConnectionProfileBitbucket = bool;
-
-#[cfg(feature = "connection_profiles")]
-/// Connection profile configuration.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ConnectionProfileConfig = ClientAddonOag;
-
-#[cfg(feature = "full")]
-/// Enabled features for the connection profile.
-pub type ConnectionProfileEnabledFeatures = Vec<EnabledFeaturesEnum>;
-
-#[cfg(feature = "full")]
-/// Connection Profile identifier.
-pub type ConnectionProfileId = String;
-
-#[cfg(feature = "full")]
-/// The name of the connection profile.
-pub type ConnectionProfileName = String;
-
-#[cfg(feature = "connection_profiles")]
-/// The organization of the connection profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileOrganization {
-    /// The `assign_membership_on_login` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assign_membership_on_login:
-        Option<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<ConnectionProfileOrganizationShowAsButtonEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfileOrganization {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfileOrganization {
-    const NAME: &'static str = "ConnectionProfileOrganization";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
-                }
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
-            show_as_button: f_show_as_button,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileOrganization")
-            .field(
-                "assign_membership_on_login",
-                &self.assign_membership_on_login,
-            )
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileOrganization {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `assign_membership_on_login`.
-    pub fn assign_membership_on_login(
-        mut self,
-        value: impl Into<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
-    ) -> Self {
-        self.assign_membership_on_login = Some(value.into());
-        self
-    }
-
-    /// Sets `show_as_button`.
-    pub fn show_as_button(
-        mut self,
-        value: impl Into<ConnectionProfileOrganizationShowAsButtonEnum>,
-    ) -> Self {
-        self.show_as_button = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Indicates if membership should be assigned on login.
-///
-/// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
-pub type ConnectionProfileOrganizationAssignMembershipOnLoginEnum =
-    ConnectionProfileOrganizationShowAsButtonEnum;
-
-#[cfg(any(feature = "connection_profiles", feature = "self_service_profiles"))]
-string_enum! {
-    /// Indicates if the organization should be shown as a button.
-    pub enum ConnectionProfileOrganizationShowAsButtonEnum {
-        /// `none`
-        None = "none",
-        /// `optional`
-        Optional = "optional",
-        /// `required`
-        Required = "required",
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Connection Profile Strategy Override
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileStrategyOverride {
-    /// The `connection_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileStrategyOverridesConnectionConfig>,
-    /// The `enabled_features` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverride {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfileStrategyOverride {
-    const NAME: &'static str = "ConnectionProfileStrategyOverride";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_config: f_connection_config,
-            enabled_features: f_enabled_features,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileStrategyOverride {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileStrategyOverride")
-            .field("connection_config", &self.connection_config)
-            .field("enabled_features", &self.enabled_features)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileStrategyOverride {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `connection_config`.
-    pub fn connection_config(
-        mut self,
-        value: impl Into<ConnectionProfileStrategyOverridesConnectionConfig>,
-    ) -> Self {
-        self.connection_config = Some(value.into());
-        self
-    }
-
-    /// Sets `enabled_features`.
-    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
-        self.enabled_features = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Strategy-specific overrides for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileStrategyOverrides {
-    /// The `ad` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ad: Option<ConnectionProfileStrategyOverride>,
-    /// The `adfs` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub adfs: Option<ConnectionProfileStrategyOverride>,
-    /// The `google-apps` field.
-    #[serde(rename = "google-apps", skip_serializing_if = "Option::is_none")]
-    pub google_apps: Option<ConnectionProfileStrategyOverride>,
-    /// The `oidc` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc: Option<ConnectionProfileStrategyOverride>,
-    /// The `okta` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub okta: Option<ConnectionProfileStrategyOverride>,
-    /// The `pingfederate` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pingfederate: Option<ConnectionProfileStrategyOverride>,
-    /// The `samlp` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub samlp: Option<ConnectionProfileStrategyOverride>,
-    /// The `waad` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub waad: Option<ConnectionProfileStrategyOverride>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverrides {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfileStrategyOverrides {
-    const NAME: &'static str = "ConnectionProfileStrategyOverrides";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ad = Default::default();
-        let mut f_adfs = Default::default();
-        let mut f_google_apps = Default::default();
-        let mut f_oidc = Default::default();
-        let mut f_okta = Default::default();
-        let mut f_pingfederate = Default::default();
-        let mut f_samlp = Default::default();
-        let mut f_waad = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "ad" => f_ad = de_map.next_value()?,
-                "adfs" => f_adfs = de_map.next_value()?,
-                "google-apps" => f_google_apps = de_map.next_value()?,
-                "oidc" => f_oidc = de_map.next_value()?,
-                "okta" => f_okta = de_map.next_value()?,
-                "pingfederate" => f_pingfederate = de_map.next_value()?,
-                "samlp" => f_samlp = de_map.next_value()?,
-                "waad" => f_waad = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            ad: f_ad,
-            adfs: f_adfs,
-            google_apps: f_google_apps,
-            oidc: f_oidc,
-            okta: f_okta,
-            pingfederate: f_pingfederate,
-            samlp: f_samlp,
-            waad: f_waad,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileStrategyOverrides {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileStrategyOverrides")
-            .field("ad", &self.ad)
-            .field("adfs", &self.adfs)
-            .field("google_apps", &self.google_apps)
-            .field("oidc", &self.oidc)
-            .field("okta", &self.okta)
-            .field("pingfederate", &self.pingfederate)
-            .field("samlp", &self.samlp)
-            .field("waad", &self.waad)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl ConnectionProfileStrategyOverrides {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `ad`.
-    pub fn ad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.ad = Some(value.into());
-        self
-    }
-
-    /// Sets `adfs`.
-    pub fn adfs(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.adfs = Some(value.into());
-        self
-    }
-
-    /// Sets `google-apps`.
-    pub fn google_apps(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.google_apps = Some(value.into());
-        self
-    }
-
-    /// Sets `oidc`.
-    pub fn oidc(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.oidc = Some(value.into());
-        self
-    }
-
-    /// Sets `okta`.
-    pub fn okta(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.okta = Some(value.into());
-        self
-    }
-
-    /// Sets `pingfederate`.
-    pub fn pingfederate(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.pingfederate = Some(value.into());
-        self
-    }
-
-    /// Sets `samlp`.
-    pub fn samlp(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.samlp = Some(value.into());
-        self
-    }
-
-    /// Sets `waad`.
-    pub fn waad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
-        self.waad = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// Connection profile strategy overrides connection configuration.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type ConnectionProfileStrategyOverridesConnectionConfig = ClientAddonOag;
-
-#[cfg(feature = "full")]
-/// Enabled features for a connections profile strategy override.
-pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeaturesEnum>;
-
-#[cfg(feature = "connection_profiles")]
-/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileTemplate {
-    /// The `connection_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_config: Option<ConnectionProfileConfig>,
-    /// The `connection_name_prefix_template` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connection_name_prefix_template: Option<String>,
-    /// The `enabled_features` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
-    /// The `name` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `organization` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<ConnectionProfileOrganization>,
-    /// The `strategy_overrides` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfileTemplate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfileTemplate {
-    const NAME: &'static str = "ConnectionProfileTemplate";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_connection_name_prefix_template = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_name = Default::default();
-        let mut f_organization = Default::default();
-        let mut f_strategy_overrides = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "connection_name_prefix_template" => {
-                    f_connection_name_prefix_template = de_map.next_value()?
-                }
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "organization" => f_organization = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_config: f_connection_config,
-            connection_name_prefix_template: f_connection_name_prefix_template,
-            enabled_features: f_enabled_features,
-            name: f_name,
-            organization: f_organization,
-            strategy_overrides: f_strategy_overrides,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplate")
-            .field("connection_config", &self.connection_config)
-            .field(
-                "connection_name_prefix_template",
-                &self.connection_name_prefix_template,
-            )
-            .field("enabled_features", &self.enabled_features)
-            .field("name", &self.name)
-            .field("organization", &self.organization)
-            .field("strategy_overrides", &self.strategy_overrides)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-/// The `ConnectionProfileTemplateItem` object.
-///
-/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
-///
-/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionProfileTemplateItem {
-    /// The user-friendly name of the template displayed in the UI.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The id of the template.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `template` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub template: Option<ConnectionProfileTemplate>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "connection_profiles")]
-impl<'de> Deserialize<'de> for ConnectionProfileTemplateItem {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl object::Object for ConnectionProfileTemplateItem {
-    const NAME: &'static str = "ConnectionProfileTemplateItem";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_template = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "template" => f_template = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            display_name: f_display_name,
-            id: f_id,
-            template: f_template,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "connection_profiles")]
-impl fmt::Debug for ConnectionProfileTemplateItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionProfileTemplateItem")
-            .field("display_name", &self.display_name)
-            .field("id", &self.id)
-            .field("template", &self.template)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "connections")]
-/// The connection's options (depend on the connection strategy)
-///
-/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
-pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Valid SAML protocol bindings
-    pub enum ConnectionProtocolBindingEnumSaml {
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
-        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
-        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
-pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-    pub enum ConnectionProviderEnumSms {
-        /// `sms_gateway`
-        SmsGateway = "sms_gateway",
-        /// `twilio`
-        Twilio = "twilio",
-    }
-}
-
-#[cfg(feature = "full")]
-/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
-pub type ConnectionProviderSms = ConnectionProviderEnumSms;
-
-#[cfg(feature = "full")]
-/// A ticket URL used for provisioning the connection
-pub type ConnectionProvisioningTicketUrl = String;
-
-#[cfg(feature = "full")]
-/// Purposes for a connection
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionPurposes {
-    /// The `authentication` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionPurposes {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionPurposes {
-    const NAME: &'static str = "ConnectionPurposes";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionPurposes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionPurposes")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Indicates whether to use realm fallback.
-pub type ConnectionRealmFallback = bool;

@@ -14,6 +14,1350 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "connections")]
+/// Password complexity requirements configuration
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsComplexity {
+    /// The `character_type_rule` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_type_rule: Option<PasswordCharacterTypeRulePolicyEnum>,
+    /// Required character types that must be present in passwords. Valid options: uppercase, lowercase, number, special
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_types: Option<Vec<PasswordCharacterTypeEnum>>,
+    /// The `identical_characters` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identical_characters: Option<PasswordIdenticalCharactersPolicyEnum>,
+    /// The `max_length_exceeded` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length_exceeded: Option<PasswordMaxLengthExceededPolicyEnum>,
+    /// Minimum password length required (1-72 characters)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// The `sequential_characters` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential_characters: Option<PasswordSequentialCharactersPolicyEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsComplexity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsComplexity {
+    const NAME: &'static str = "ConnectionPasswordOptionsComplexity";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_character_type_rule = None;
+        let mut f_character_types = None;
+        let mut f_identical_characters = None;
+        let mut f_max_length_exceeded = None;
+        let mut f_min_length = None;
+        let mut f_sequential_characters = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "character_type_rule" => object::once(
+                    &mut f_character_type_rule,
+                    "character_type_rule",
+                    de_map.next_value()?,
+                )?,
+                "character_types" => object::once(
+                    &mut f_character_types,
+                    "character_types",
+                    de_map.next_value()?,
+                )?,
+                "identical_characters" => object::once(
+                    &mut f_identical_characters,
+                    "identical_characters",
+                    de_map.next_value()?,
+                )?,
+                "max_length_exceeded" => object::once(
+                    &mut f_max_length_exceeded,
+                    "max_length_exceeded",
+                    de_map.next_value()?,
+                )?,
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
+                "sequential_characters" => object::once(
+                    &mut f_sequential_characters,
+                    "sequential_characters",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            character_type_rule: f_character_type_rule.unwrap_or_default(),
+            character_types: f_character_types.unwrap_or_default(),
+            identical_characters: f_identical_characters.unwrap_or_default(),
+            max_length_exceeded: f_max_length_exceeded.unwrap_or_default(),
+            min_length: f_min_length.unwrap_or_default(),
+            sequential_characters: f_sequential_characters.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsComplexity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsComplexity")
+            .field("character_type_rule", &self.character_type_rule)
+            .field("character_types", &self.character_types)
+            .field("identical_characters", &self.identical_characters)
+            .field("max_length_exceeded", &self.max_length_exceeded)
+            .field("min_length", &self.min_length)
+            .field("sequential_characters", &self.sequential_characters)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsComplexity {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `character_type_rule`.
+    pub fn character_type_rule(
+        mut self,
+        value: impl Into<PasswordCharacterTypeRulePolicyEnum>,
+    ) -> Self {
+        self.character_type_rule = Some(value.into());
+        self
+    }
+
+    /// Sets `character_types`.
+    pub fn character_types(mut self, value: impl Into<Vec<PasswordCharacterTypeEnum>>) -> Self {
+        self.character_types = Some(value.into());
+        self
+    }
+
+    /// Sets `identical_characters`.
+    pub fn identical_characters(
+        mut self,
+        value: impl Into<PasswordIdenticalCharactersPolicyEnum>,
+    ) -> Self {
+        self.identical_characters = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length_exceeded`.
+    pub fn max_length_exceeded(
+        mut self,
+        value: impl Into<PasswordMaxLengthExceededPolicyEnum>,
+    ) -> Self {
+        self.max_length_exceeded = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets `sequential_characters`.
+    pub fn sequential_characters(
+        mut self,
+        value: impl Into<PasswordSequentialCharactersPolicyEnum>,
+    ) -> Self {
+        self.sequential_characters = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Dictionary-based password restriction policy to prevent common passwords
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsDictionary {
+    /// Enables dictionary checking to prevent use of common passwords and custom blocked words
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Array of custom words to block in passwords. Maximum 200 items, each up to 50 characters
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Vec<String>>,
+    /// The `default` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<PasswordDefaultDictionariesEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsDictionary {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsDictionary {
+    const NAME: &'static str = "ConnectionPasswordOptionsDictionary";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_custom = None;
+        let mut f_default = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "custom" => object::once(&mut f_custom, "custom", de_map.next_value()?)?,
+                "default" => object::once(&mut f_default, "default", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active.unwrap_or_default(),
+            custom: f_custom.unwrap_or_default(),
+            default: f_default.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsDictionary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsDictionary")
+            .field("active", &self.active)
+            .field("custom", &self.custom)
+            .field("default", &self.default)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsDictionary {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `custom`.
+    pub fn custom(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.custom = Some(value.into());
+        self
+    }
+
+    /// Sets `default`.
+    pub fn set_default(mut self, value: impl Into<PasswordDefaultDictionariesEnum>) -> Self {
+        self.default = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Password history policy configuration to prevent password reuse
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsHistory {
+    /// Enables password history checking to prevent users from reusing recent passwords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Number of previous passwords to remember and prevent reuse (1-24)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsHistory {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsHistory {
+    const NAME: &'static str = "ConnectionPasswordOptionsHistory";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_size = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "size" => object::once(&mut f_size, "size", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active.unwrap_or_default(),
+            size: f_size.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsHistory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsHistory")
+            .field("active", &self.active)
+            .field("size", &self.size)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsHistory {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `size`.
+    pub fn size(mut self, value: impl Into<i64>) -> Self {
+        self.size = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Personal information restriction policy to prevent use of profile data in passwords
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPasswordOptionsProfileData {
+    /// Prevents users from including profile data (like name, email) in their passwords
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Blocked profile fields. An array of up to 12 entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_fields: Option<Vec<String>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connections")]
+impl<'de> Deserialize<'de> for ConnectionPasswordOptionsProfileData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connections")]
+impl object::Object for ConnectionPasswordOptionsProfileData {
+    const NAME: &'static str = "ConnectionPasswordOptionsProfileData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_blocked_fields = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "blocked_fields" => object::once(
+                    &mut f_blocked_fields,
+                    "blocked_fields",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active.unwrap_or_default(),
+            blocked_fields: f_blocked_fields.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connections")]
+impl fmt::Debug for ConnectionPasswordOptionsProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPasswordOptionsProfileData")
+            .field("active", &self.active)
+            .field("blocked_fields", &self.blocked_fields)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+impl ConnectionPasswordOptionsProfileData {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+
+    /// Sets `blocked_fields`.
+    pub fn blocked_fields(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.blocked_fields = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connections")]
+string_enum! {
+    /// Password strength level
+    pub enum ConnectionPasswordPolicyEnum {
+        /// `none`
+        None = "none",
+        /// `low`
+        Low = "low",
+        /// `fair`
+        Fair = "fair",
+        /// `good`
+        Good = "good",
+        /// `excellent`
+        Excellent = "excellent",
+    }
+}
+
+#[cfg(feature = "connections")]
+/// Phone OTP authentication enablement
+///
+/// The same type as [`NativeSocialLoginApple`]: the API description gives both the same schema.
+pub type ConnectionPhoneOtpAuthenticationMethod = NativeSocialLoginApple;
+
+#[cfg(feature = "full")]
+/// URL provided by PingFederate which returns information used for creating the connection
+pub type ConnectionPingFederateBaseUrl = String;
+
+#[cfg(feature = "full")]
+/// PingFederate base URL constrained to HTTP/HTTPS with length bounds
+pub type ConnectionPingFederateBaseUrlPingFederate = String;
+
+#[cfg(feature = "connection_profiles")]
+/// The `ConnectionProfile` object.
+///
+/// The answer of `POST /connection-profiles` (`connectionProfiles_create`).
+/// The answer of `GET /connection-profiles/{id}` (`connectionProfiles_get`).
+/// The answer of `PATCH /connection-profiles/{id}` (`connectionProfiles_update`).
+///
+/// Also named [`CreateConnectionProfileResponseContent`], [`GetConnectionProfileResponseContent`], [`UpdateConnectionProfileResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfile {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfile {
+    const NAME: &'static str = "ConnectionProfile";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = None;
+        let mut f_connection_name_prefix_template = None;
+        let mut f_enabled_features = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_organization = None;
+        let mut f_strategy_overrides = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "connection_name_prefix_template" => object::once(
+                    &mut f_connection_name_prefix_template,
+                    "connection_name_prefix_template",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config.unwrap_or_default(),
+            connection_name_prefix_template: f_connection_name_prefix_template.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            organization: f_organization.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfile")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// `profile` is a boolean that controls whether basic profile information (name, picture, email) is requested from Bitbucket during authentication. When `true`, the connection requests access to the user's basic profile data.
+pub type ConnectionProfileBitbucket = bool;
+
+#[cfg(feature = "connection_profiles")]
+/// Connection profile configuration.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type ConnectionProfileConfig = ClientAddonOag;
+
+#[cfg(feature = "full")]
+/// Enabled features for the connection profile.
+pub type ConnectionProfileEnabledFeatures = Vec<EnabledFeaturesEnum>;
+
+#[cfg(feature = "full")]
+/// Connection Profile identifier.
+pub type ConnectionProfileId = String;
+
+#[cfg(feature = "full")]
+/// The name of the connection profile.
+pub type ConnectionProfileName = String;
+
+#[cfg(feature = "connection_profiles")]
+/// The organization of the connection profile.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileOrganization {
+    /// The `assign_membership_on_login` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assign_membership_on_login:
+        Option<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<ConnectionProfileOrganizationShowAsButtonEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileOrganization {
+    const NAME: &'static str = "ConnectionProfileOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_assign_membership_on_login = None;
+        let mut f_show_as_button = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileOrganization")
+            .field(
+                "assign_membership_on_login",
+                &self.assign_membership_on_login,
+            )
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileOrganization {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `assign_membership_on_login`.
+    pub fn assign_membership_on_login(
+        mut self,
+        value: impl Into<ConnectionProfileOrganizationAssignMembershipOnLoginEnum>,
+    ) -> Self {
+        self.assign_membership_on_login = Some(value.into());
+        self
+    }
+
+    /// Sets `show_as_button`.
+    pub fn show_as_button(
+        mut self,
+        value: impl Into<ConnectionProfileOrganizationShowAsButtonEnum>,
+    ) -> Self {
+        self.show_as_button = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Indicates if membership should be assigned on login.
+///
+/// The same type as [`ConnectionProfileOrganizationShowAsButtonEnum`]: the API description gives both the same schema.
+pub type ConnectionProfileOrganizationAssignMembershipOnLoginEnum =
+    ConnectionProfileOrganizationShowAsButtonEnum;
+
+#[cfg(any(feature = "connection_profiles", feature = "self_service_profiles"))]
+string_enum! {
+    /// Indicates if the organization should be shown as a button.
+    pub enum ConnectionProfileOrganizationShowAsButtonEnum {
+        /// `none`
+        None = "none",
+        /// `optional`
+        Optional = "optional",
+        /// `required`
+        Required = "required",
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Connection Profile Strategy Override
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileStrategyOverride {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileStrategyOverridesConnectionConfig>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileStrategyOverride {
+    const NAME: &'static str = "ConnectionProfileStrategyOverride";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = None;
+        let mut f_enabled_features = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileStrategyOverride {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileStrategyOverride")
+            .field("connection_config", &self.connection_config)
+            .field("enabled_features", &self.enabled_features)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileStrategyOverride {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `connection_config`.
+    pub fn connection_config(
+        mut self,
+        value: impl Into<ConnectionProfileStrategyOverridesConnectionConfig>,
+    ) -> Self {
+        self.connection_config = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled_features`.
+    pub fn enabled_features(mut self, value: impl Into<Vec<EnabledFeaturesEnum>>) -> Self {
+        self.enabled_features = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Strategy-specific overrides for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileStrategyOverrides {
+    /// The `ad` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad: Option<ConnectionProfileStrategyOverride>,
+    /// The `adfs` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adfs: Option<ConnectionProfileStrategyOverride>,
+    /// The `google-apps` field.
+    #[serde(rename = "google-apps", skip_serializing_if = "Option::is_none")]
+    pub google_apps: Option<ConnectionProfileStrategyOverride>,
+    /// The `oidc` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<ConnectionProfileStrategyOverride>,
+    /// The `okta` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub okta: Option<ConnectionProfileStrategyOverride>,
+    /// The `pingfederate` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pingfederate: Option<ConnectionProfileStrategyOverride>,
+    /// The `samlp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samlp: Option<ConnectionProfileStrategyOverride>,
+    /// The `waad` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waad: Option<ConnectionProfileStrategyOverride>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileStrategyOverrides {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileStrategyOverrides {
+    const NAME: &'static str = "ConnectionProfileStrategyOverrides";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ad = None;
+        let mut f_adfs = None;
+        let mut f_google_apps = None;
+        let mut f_oidc = None;
+        let mut f_okta = None;
+        let mut f_pingfederate = None;
+        let mut f_samlp = None;
+        let mut f_waad = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ad" => object::once(&mut f_ad, "ad", de_map.next_value()?)?,
+                "adfs" => object::once(&mut f_adfs, "adfs", de_map.next_value()?)?,
+                "google-apps" => {
+                    object::once(&mut f_google_apps, "google-apps", de_map.next_value()?)?
+                }
+                "oidc" => object::once(&mut f_oidc, "oidc", de_map.next_value()?)?,
+                "okta" => object::once(&mut f_okta, "okta", de_map.next_value()?)?,
+                "pingfederate" => {
+                    object::once(&mut f_pingfederate, "pingfederate", de_map.next_value()?)?
+                }
+                "samlp" => object::once(&mut f_samlp, "samlp", de_map.next_value()?)?,
+                "waad" => object::once(&mut f_waad, "waad", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ad: f_ad.unwrap_or_default(),
+            adfs: f_adfs.unwrap_or_default(),
+            google_apps: f_google_apps.unwrap_or_default(),
+            oidc: f_oidc.unwrap_or_default(),
+            okta: f_okta.unwrap_or_default(),
+            pingfederate: f_pingfederate.unwrap_or_default(),
+            samlp: f_samlp.unwrap_or_default(),
+            waad: f_waad.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileStrategyOverrides {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileStrategyOverrides")
+            .field("ad", &self.ad)
+            .field("adfs", &self.adfs)
+            .field("google_apps", &self.google_apps)
+            .field("oidc", &self.oidc)
+            .field("okta", &self.okta)
+            .field("pingfederate", &self.pingfederate)
+            .field("samlp", &self.samlp)
+            .field("waad", &self.waad)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl ConnectionProfileStrategyOverrides {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `ad`.
+    pub fn ad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.ad = Some(value.into());
+        self
+    }
+
+    /// Sets `adfs`.
+    pub fn adfs(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.adfs = Some(value.into());
+        self
+    }
+
+    /// Sets `google-apps`.
+    pub fn google_apps(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.google_apps = Some(value.into());
+        self
+    }
+
+    /// Sets `oidc`.
+    pub fn oidc(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.oidc = Some(value.into());
+        self
+    }
+
+    /// Sets `okta`.
+    pub fn okta(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.okta = Some(value.into());
+        self
+    }
+
+    /// Sets `pingfederate`.
+    pub fn pingfederate(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.pingfederate = Some(value.into());
+        self
+    }
+
+    /// Sets `samlp`.
+    pub fn samlp(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.samlp = Some(value.into());
+        self
+    }
+
+    /// Sets `waad`.
+    pub fn waad(mut self, value: impl Into<ConnectionProfileStrategyOverride>) -> Self {
+        self.waad = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// Connection profile strategy overrides connection configuration.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type ConnectionProfileStrategyOverridesConnectionConfig = ClientAddonOag;
+
+#[cfg(feature = "full")]
+/// Enabled features for a connections profile strategy override.
+pub type ConnectionProfileStrategyOverridesEnabledFeatures = Vec<EnabledFeaturesEnum>;
+
+#[cfg(feature = "connection_profiles")]
+/// The structure of the template, which can be used as the payload for creating or updating a Connection Profile.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplate {
+    /// The `connection_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_config: Option<ConnectionProfileConfig>,
+    /// The `connection_name_prefix_template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_name_prefix_template: Option<String>,
+    /// The `enabled_features` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_features: Option<Vec<EnabledFeaturesEnum>>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `organization` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<ConnectionProfileOrganization>,
+    /// The `strategy_overrides` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy_overrides: Option<ConnectionProfileStrategyOverrides>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileTemplate {
+    const NAME: &'static str = "ConnectionProfileTemplate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_config = None;
+        let mut f_connection_name_prefix_template = None;
+        let mut f_enabled_features = None;
+        let mut f_name = None;
+        let mut f_organization = None;
+        let mut f_strategy_overrides = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "connection_name_prefix_template" => object::once(
+                    &mut f_connection_name_prefix_template,
+                    "connection_name_prefix_template",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_config: f_connection_config.unwrap_or_default(),
+            connection_name_prefix_template: f_connection_name_prefix_template.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            organization: f_organization.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileTemplate")
+            .field("connection_config", &self.connection_config)
+            .field(
+                "connection_name_prefix_template",
+                &self.connection_name_prefix_template,
+            )
+            .field("enabled_features", &self.enabled_features)
+            .field("name", &self.name)
+            .field("organization", &self.organization)
+            .field("strategy_overrides", &self.strategy_overrides)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+/// The `ConnectionProfileTemplateItem` object.
+///
+/// The answer of `GET /connection-profiles/templates/{id}` (`connectionProfiles_getTemplate`).
+///
+/// Also named [`GetConnectionProfileTemplateResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionProfileTemplateItem {
+    /// The user-friendly name of the template displayed in the UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The id of the template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `template` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<ConnectionProfileTemplate>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "connection_profiles")]
+impl<'de> Deserialize<'de> for ConnectionProfileTemplateItem {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl object::Object for ConnectionProfileTemplateItem {
+    const NAME: &'static str = "ConnectionProfileTemplateItem";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = None;
+        let mut f_id = None;
+        let mut f_template = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            template: f_template.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "connection_profiles")]
+impl fmt::Debug for ConnectionProfileTemplateItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionProfileTemplateItem")
+            .field("display_name", &self.display_name)
+            .field("id", &self.id)
+            .field("template", &self.template)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "connections")]
+/// The connection's options (depend on the connection strategy)
+///
+/// The same type as [`UpdateConnectionOptions`]: the API description gives both the same schema.
+pub type ConnectionPropertiesOptions = UpdateConnectionOptions;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Valid SAML protocol bindings
+    pub enum ConnectionProtocolBindingEnumSaml {
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST`
+        UrnOasisNamesTcSaml20BindingsHttpPost = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+        /// `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect`
+        UrnOasisNamesTcSaml20BindingsHttpRedirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SAML protocol binding mechanism for sending authentication requests to the identity provider.
+pub type ConnectionProtocolBindingSaml = ConnectionProtocolBindingEnumSaml;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// SMS provider values. Use 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+    pub enum ConnectionProviderEnumSms {
+        /// `sms_gateway`
+        SmsGateway = "sms_gateway",
+        /// `twilio`
+        Twilio = "twilio",
+    }
+}
+
+#[cfg(feature = "full")]
+/// SMS provider. Set to 'sms_gateway' to use a custom SMS gateway instead of Twilio.
+pub type ConnectionProviderSms = ConnectionProviderEnumSms;
+
+#[cfg(feature = "full")]
+/// A ticket URL used for provisioning the connection
+pub type ConnectionProvisioningTicketUrl = String;
+
+#[cfg(feature = "full")]
+/// Purposes for a connection
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ConnectionPurposes {
+    /// The `authentication` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<ConnectionAuthenticationPurpose>,
+    /// The `connected_accounts` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_accounts: Option<ConnectionConnectedAccountsPurpose>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ConnectionPurposes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ConnectionPurposes {
+    const NAME: &'static str = "ConnectionPurposes";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ConnectionPurposes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionPurposes")
+            .field("authentication", &self.authentication)
+            .field("connected_accounts", &self.connected_accounts)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Indicates whether to use realm fallback.
+pub type ConnectionRealmFallback = bool;
+
 #[cfg(feature = "full")]
 /// Defines the realms for which the connection will be used (ie: email domains). If the array is empty or the property is not specified, the connection name will be added as realm.
 pub type ConnectionRealms = Vec<String>;
@@ -92,12 +1436,12 @@ impl object::Object for ConnectionResponseCommon {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_id = None;
-        let mut f_realms = Default::default();
+        let mut f_realms = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "realms" => f_realms = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -106,7 +1450,7 @@ impl object::Object for ConnectionResponseCommon {
         object::note_extra(&f_extra);
         Ok(Self {
             id: object::missing(f_id, "id")?,
-            realms: f_realms,
+            realms: f_realms.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -155,15 +1499,23 @@ impl object::Object for ConnectionResponseContentAd {
     const NAME: &'static str = "ConnectionResponseContentAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ad")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "ad")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -171,8 +1523,8 @@ impl object::Object for ConnectionResponseContentAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -235,17 +1587,29 @@ impl object::Object for ConnectionResponseContentAdfs {
     const NAME: &'static str = "ConnectionResponseContentAdfs";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "adfs")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "adfs")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -253,9 +1617,9 @@ impl object::Object for ConnectionResponseContentAdfs {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -313,13 +1677,17 @@ impl object::Object for ConnectionResponseContentAmazon {
     const NAME: &'static str = "ConnectionResponseContentAmazon";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "amazon")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "amazon")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -327,7 +1695,7 @@ impl object::Object for ConnectionResponseContentAmazon {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -383,13 +1751,17 @@ impl object::Object for ConnectionResponseContentApple {
     const NAME: &'static str = "ConnectionResponseContentApple";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "apple")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "apple")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -397,7 +1769,7 @@ impl object::Object for ConnectionResponseContentApple {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -453,13 +1825,17 @@ impl object::Object for ConnectionResponseContentAuth0 {
     const NAME: &'static str = "ConnectionResponseContentAuth0";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "auth0")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "auth0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -467,7 +1843,7 @@ impl object::Object for ConnectionResponseContentAuth0 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -514,15 +1890,17 @@ impl object::Object for ConnectionResponseContentAuth0Oidc {
     const NAME: &'static str = "ConnectionResponseContentAuth0Oidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "auth0-oidc")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "auth0-oidc")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -530,7 +1908,7 @@ impl object::Object for ConnectionResponseContentAuth0Oidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -598,17 +1976,29 @@ impl object::Object for ConnectionResponseContentAzureAd {
     const NAME: &'static str = "ConnectionResponseContentAzureAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
+        let mut f_show_as_button = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "waad")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "waad")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -616,9 +2006,9 @@ impl object::Object for ConnectionResponseContentAzureAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -676,13 +2066,17 @@ impl object::Object for ConnectionResponseContentBaidu {
     const NAME: &'static str = "ConnectionResponseContentBaidu";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "baidu")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "baidu")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -690,7 +2084,7 @@ impl object::Object for ConnectionResponseContentBaidu {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -746,15 +2140,17 @@ impl object::Object for ConnectionResponseContentBitbucket {
     const NAME: &'static str = "ConnectionResponseContentBitbucket";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "bitbucket")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "bitbucket")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -762,7 +2158,7 @@ impl object::Object for ConnectionResponseContentBitbucket {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -818,13 +2214,17 @@ impl object::Object for ConnectionResponseContentBitly {
     const NAME: &'static str = "ConnectionResponseContentBitly";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "bitly")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "bitly")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -832,7 +2232,7 @@ impl object::Object for ConnectionResponseContentBitly {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -888,13 +2288,17 @@ impl object::Object for ConnectionResponseContentBox {
     const NAME: &'static str = "ConnectionResponseContentBox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "box")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "box")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -902,7 +2306,7 @@ impl object::Object for ConnectionResponseContentBox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -961,15 +2365,23 @@ impl object::Object for ConnectionResponseContentCustom {
     const NAME: &'static str = "ConnectionResponseContentCustom";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
+        let mut f_options = None;
+        let mut f_provisioning_ticket_url = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "custom")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "provisioning_ticket_url" => object::once(
+                    &mut f_provisioning_ticket_url,
+                    "provisioning_ticket_url",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "custom")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -977,8 +2389,8 @@ impl object::Object for ConnectionResponseContentCustom {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
+            options: f_options.unwrap_or_default(),
+            provisioning_ticket_url: f_provisioning_ticket_url.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1035,15 +2447,17 @@ impl object::Object for ConnectionResponseContentDaccount {
     const NAME: &'static str = "ConnectionResponseContentDaccount";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "daccount")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "daccount")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1051,7 +2465,7 @@ impl object::Object for ConnectionResponseContentDaccount {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1107,13 +2521,17 @@ impl object::Object for ConnectionResponseContentDropbox {
     const NAME: &'static str = "ConnectionResponseContentDropbox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dropbox")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "dropbox")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1121,7 +2539,7 @@ impl object::Object for ConnectionResponseContentDropbox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1177,13 +2595,17 @@ impl object::Object for ConnectionResponseContentDwolla {
     const NAME: &'static str = "ConnectionResponseContentDwolla";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "dwolla")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "dwolla")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1191,7 +2613,7 @@ impl object::Object for ConnectionResponseContentDwolla {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1247,13 +2669,17 @@ impl object::Object for ConnectionResponseContentEmail {
     const NAME: &'static str = "ConnectionResponseContentEmail";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "email")?),
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "email")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1261,7 +2687,7 @@ impl object::Object for ConnectionResponseContentEmail {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1317,15 +2743,17 @@ impl object::Object for ConnectionResponseContentEvernote {
     const NAME: &'static str = "ConnectionResponseContentEvernote";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote")?)
-                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "strategy" => object::once(
+                    &mut f_strategy,
+                    "strategy",
+                    object::constant(de_map.next_value()?, "evernote")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1333,7 +2761,7 @@ impl object::Object for ConnectionResponseContentEvernote {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             strategy: object::missing(f_strategy, "strategy")?,
             extra: f_extra,
         })
@@ -1348,1463 +2776,5 @@ impl fmt::Debug for ConnectionResponseContentEvernote {
             .field("strategy", &self.strategy)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=evernote-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentEvernoteSandbox {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsEvernote>,
-    /// Always `evernote-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentEvernoteSandbox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentEvernoteSandbox {
-    const NAME: &'static str = "ConnectionResponseContentEvernoteSandbox";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "evernote-sandbox")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentEvernoteSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentEvernoteSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentEvernoteSandboxStrategy`.
-    pub enum ConnectionResponseContentEvernoteSandboxStrategy {
-        /// `evernote-sandbox`
-        EvernoteSandbox = "evernote-sandbox",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentEvernoteStrategy`.
-    pub enum ConnectionResponseContentEvernoteStrategy {
-        /// `evernote`
-        Evernote = "evernote",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=exact
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentExact {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsExact>,
-    /// Always `exact`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentExact {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentExact {
-    const NAME: &'static str = "ConnectionResponseContentExact";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "exact")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentExact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentExact")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentExactStrategy`.
-    pub enum ConnectionResponseContentExactStrategy {
-        /// `exact`
-        Exact = "exact",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=facebook
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentFacebook {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFacebook>,
-    /// Always `facebook`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentFacebook {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentFacebook {
-    const NAME: &'static str = "ConnectionResponseContentFacebook";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "facebook")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentFacebook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentFacebook")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentFacebookStrategy`.
-    pub enum ConnectionResponseContentFacebookStrategy {
-        /// `facebook`
-        Facebook = "facebook",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=fitbit
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentFitbit {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsFitbit>,
-    /// Always `fitbit`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentFitbit {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentFitbit {
-    const NAME: &'static str = "ConnectionResponseContentFitbit";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "fitbit")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentFitbit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentFitbit")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentFitbitStrategy`.
-    pub enum ConnectionResponseContentFitbitStrategy {
-        /// `fitbit`
-        Fitbit = "fitbit",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=github
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGitHub {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGitHub>,
-    /// Always `github`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentGitHub {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentGitHub {
-    const NAME: &'static str = "ConnectionResponseContentGitHub";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "github")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGitHub {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGitHub")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGitHubStrategy`.
-    pub enum ConnectionResponseContentGitHubStrategy {
-        /// `github`
-        Github = "github",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=google-apps
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGoogleApps {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleApps>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `google-apps`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleApps {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentGoogleApps {
-    const NAME: &'static str = "ConnectionResponseContentGoogleApps";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "google-apps")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGoogleApps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGoogleApps")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGoogleAppsStrategy`.
-    pub enum ConnectionResponseContentGoogleAppsStrategy {
-        /// `google-apps`
-        GoogleApps = "google-apps",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=google-oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentGoogleOAuth2 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsGoogleOAuth2>,
-    /// Always `google-oauth2`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentGoogleOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentGoogleOAuth2 {
-    const NAME: &'static str = "ConnectionResponseContentGoogleOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "google-oauth2")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentGoogleOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentGoogleOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentGoogleOAuth2Strategy`.
-    pub enum ConnectionResponseContentGoogleOAuth2Strategy {
-        /// `google-oauth2`
-        GoogleOauth2 = "google-oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=instagram
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentInstagram {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsInstagram>,
-    /// Always `instagram`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentInstagram {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentInstagram {
-    const NAME: &'static str = "ConnectionResponseContentInstagram";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "instagram")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentInstagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentInstagram")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentInstagramStrategy`.
-    pub enum ConnectionResponseContentInstagramStrategy {
-        /// `instagram`
-        Instagram = "instagram",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=ip
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentIp {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Map<String, Value>>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `ip`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentIp {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentIp {
-    const NAME: &'static str = "ConnectionResponseContentIp";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "ip")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentIp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentIp")
-            .field("options", &Keys(&self.options))
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentIpStrategy`.
-    pub enum ConnectionResponseContentIpStrategy {
-        /// `ip`
-        Ip = "ip",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=line
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentLine {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLine>,
-    /// Always `line`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentLine {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentLine {
-    const NAME: &'static str = "ConnectionResponseContentLine";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "line")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentLine")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentLineStrategy`.
-    pub enum ConnectionResponseContentLineStrategy {
-        /// `line`
-        Line = "line",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=linkedin
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentLinkedin {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsLinkedin>,
-    /// Always `linkedin`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentLinkedin {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentLinkedin {
-    const NAME: &'static str = "ConnectionResponseContentLinkedin";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "linkedin")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentLinkedin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentLinkedin")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentLinkedinStrategy`.
-    pub enum ConnectionResponseContentLinkedinStrategy {
-        /// `linkedin`
-        Linkedin = "linkedin",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oauth1
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOAuth1 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth1>,
-    /// Always `oauth1`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth1 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentOAuth1 {
-    const NAME: &'static str = "ConnectionResponseContentOAuth1";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth1")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOAuth1 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOAuth1")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOAuth1Strategy`.
-    pub enum ConnectionResponseContentOAuth1Strategy {
-        /// `oauth1`
-        Oauth1 = "oauth1",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oauth2
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOAuth2 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOAuth2>,
-    /// Always `oauth2`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentOAuth2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentOAuth2 {
-    const NAME: &'static str = "ConnectionResponseContentOAuth2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oauth2")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOAuth2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOAuth2")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOAuth2Strategy`.
-    pub enum ConnectionResponseContentOAuth2Strategy {
-        /// `oauth2`
-        Oauth2 = "oauth2",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=office365
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOffice365 {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOffice365>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `office365`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentOffice365 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentOffice365 {
-    const NAME: &'static str = "ConnectionResponseContentOffice365";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "office365")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOffice365 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOffice365")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOffice365Strategy`.
-    pub enum ConnectionResponseContentOffice365Strategy {
-        /// `office365`
-        Office365 = "office365",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=oidc
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOidc {
-    /// The `authentication` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authentication: Option<ConnectionAuthenticationPurpose>,
-    /// The `connected_accounts` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_accounts: Option<ConnectionConnectedAccountsPurposeXaa>,
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOidc>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `oidc`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentOidc {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentOidc {
-    const NAME: &'static str = "ConnectionResponseContentOidc";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "oidc")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOidc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOidc")
-            .field("authentication", &self.authentication)
-            .field("connected_accounts", &self.connected_accounts)
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOidcStrategy`.
-    pub enum ConnectionResponseContentOidcStrategy {
-        /// `oidc`
-        Oidc = "oidc",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=okta
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentOkta {
-    /// The `cross_app_access_requesting_app` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cross_app_access_requesting_app: Option<CrossAppAccessRequestingApp>,
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsOkta>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `okta`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentOkta {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentOkta {
-    const NAME: &'static str = "ConnectionResponseContentOkta";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "okta")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentOkta {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentOkta")
-            .field(
-                "cross_app_access_requesting_app",
-                &self.cross_app_access_requesting_app,
-            )
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentOktaStrategy`.
-    pub enum ConnectionResponseContentOktaStrategy {
-        /// `okta`
-        Okta = "okta",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=paypal
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPaypal {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentPaypal {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentPaypal {
-    const NAME: &'static str = "ConnectionResponseContentPaypal";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => f_strategy = Some(object::constant(de_map.next_value()?, "paypal")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPaypal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPaypal")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=paypal-sandbox
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPaypalSandbox {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPaypal>,
-    /// Always `paypal-sandbox`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentPaypalSandbox {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentPaypalSandbox {
-    const NAME: &'static str = "ConnectionResponseContentPaypalSandbox";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "paypal-sandbox")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPaypalSandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPaypalSandbox")
-            .field("options", &self.options)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPaypalSandboxStrategy`.
-    pub enum ConnectionResponseContentPaypalSandboxStrategy {
-        /// `paypal-sandbox`
-        PaypalSandbox = "paypal-sandbox",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPaypalStrategy`.
-    pub enum ConnectionResponseContentPaypalStrategy {
-        /// `paypal`
-        Paypal = "paypal",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Response for connections with strategy=pingfederate
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ConnectionResponseContentPingFederate {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsPingFederate>,
-    /// The `provisioning_ticket_url` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub provisioning_ticket_url: Option<String>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Always `pingfederate`.
-    pub strategy: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ConnectionResponseContentPingFederate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ConnectionResponseContentPingFederate {
-    const NAME: &'static str = "ConnectionResponseContentPingFederate";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_provisioning_ticket_url = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "provisioning_ticket_url" => f_provisioning_ticket_url = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => {
-                    f_strategy = Some(object::constant(de_map.next_value()?, "pingfederate")?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            provisioning_ticket_url: f_provisioning_ticket_url,
-            show_as_button: f_show_as_button,
-            strategy: object::missing(f_strategy, "strategy")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ConnectionResponseContentPingFederate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionResponseContentPingFederate")
-            .field("options", &self.options)
-            .field("provisioning_ticket_url", &self.provisioning_ticket_url)
-            .field("show_as_button", &self.show_as_button)
-            .field("strategy", &self.strategy)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ConnectionResponseContentPingFederateStrategy`.
-    pub enum ConnectionResponseContentPingFederateStrategy {
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
     }
 }

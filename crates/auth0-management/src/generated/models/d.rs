@@ -56,21 +56,29 @@ impl object::Object for DailyStats {
     const NAME: &'static str = "DailyStats";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_date = Default::default();
-        let mut f_leaked_passwords = Default::default();
-        let mut f_logins = Default::default();
-        let mut f_signups = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_created_at = None;
+        let mut f_date = None;
+        let mut f_leaked_passwords = None;
+        let mut f_logins = None;
+        let mut f_signups = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "date" => f_date = de_map.next_value()?,
-                "leaked_passwords" => f_leaked_passwords = de_map.next_value()?,
-                "logins" => f_logins = de_map.next_value()?,
-                "signups" => f_signups = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "date" => object::once(&mut f_date, "date", de_map.next_value()?)?,
+                "leaked_passwords" => object::once(
+                    &mut f_leaked_passwords,
+                    "leaked_passwords",
+                    de_map.next_value()?,
+                )?,
+                "logins" => object::once(&mut f_logins, "logins", de_map.next_value()?)?,
+                "signups" => object::once(&mut f_signups, "signups", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -78,12 +86,12 @@ impl object::Object for DailyStats {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            date: f_date,
-            leaked_passwords: f_leaked_passwords,
-            logins: f_logins,
-            signups: f_signups,
-            updated_at: f_updated_at,
+            created_at: f_created_at.unwrap_or_default(),
+            date: f_date.unwrap_or_default(),
+            leaked_passwords: f_leaked_passwords.unwrap_or_default(),
+            logins: f_logins.unwrap_or_default(),
+            signups: f_signups.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -157,13 +165,15 @@ impl object::Object for DefaultTokenQuota {
     const NAME: &'static str = "DefaultTokenQuota";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clients = Default::default();
-        let mut f_organizations = Default::default();
+        let mut f_clients = None;
+        let mut f_organizations = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = de_map.next_value()?,
-                "organizations" => f_organizations = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "organizations" => {
+                    object::once(&mut f_organizations, "organizations", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -171,8 +181,8 @@ impl object::Object for DefaultTokenQuota {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clients: f_clients,
-            organizations: f_organizations,
+            clients: f_clients.unwrap_or_default(),
+            organizations: f_organizations.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -267,11 +277,13 @@ impl object::Object for DeployActionVersionRequestContent {
     const NAME: &'static str = "DeployActionVersionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_update_draft = Default::default();
+        let mut f_update_draft = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "update_draft" => f_update_draft = de_map.next_value()?,
+                "update_draft" => {
+                    object::once(&mut f_update_draft, "update_draft", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -279,7 +291,7 @@ impl object::Object for DeployActionVersionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            update_draft: f_update_draft,
+            update_draft: f_update_draft.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -365,21 +377,23 @@ impl object::Object for DeviceCredential {
     const NAME: &'static str = "DeviceCredential";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_device_id = Default::default();
-        let mut f_device_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_client_id = None;
+        let mut f_device_id = None;
+        let mut f_device_name = None;
+        let mut f_id = None;
+        let mut f_type_ = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "device_id" => f_device_id = de_map.next_value()?,
-                "device_name" => f_device_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "device_id" => object::once(&mut f_device_id, "device_id", de_map.next_value()?)?,
+                "device_name" => {
+                    object::once(&mut f_device_name, "device_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -387,12 +401,12 @@ impl object::Object for DeviceCredential {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            device_id: f_device_id,
-            device_name: f_device_name,
-            id: f_id,
-            type_: f_type_,
-            user_id: f_user_id,
+            client_id: f_client_id.unwrap_or_default(),
+            device_id: f_device_id.unwrap_or_default(),
+            device_name: f_device_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -491,34 +505,58 @@ impl object::Object for DirectoryProvisioning {
         let mut f_connection_id = None;
         let mut f_connection_name = None;
         let mut f_created_at = None;
-        let mut f_last_synchronization_at = Default::default();
-        let mut f_last_synchronization_error = Default::default();
-        let mut f_last_synchronization_status = Default::default();
+        let mut f_last_synchronization_at = None;
+        let mut f_last_synchronization_error = None;
+        let mut f_last_synchronization_status = None;
         let mut f_mapping = None;
         let mut f_strategy = None;
         let mut f_synchronize_automatically = None;
-        let mut f_synchronize_groups = Default::default();
+        let mut f_synchronize_groups = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "connection_name" => f_connection_name = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "last_synchronization_at" => f_last_synchronization_at = de_map.next_value()?,
-                "last_synchronization_error" => {
-                    f_last_synchronization_error = de_map.next_value()?
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
                 }
-                "last_synchronization_status" => {
-                    f_last_synchronization_status = de_map.next_value()?
+                "connection_name" => object::once(
+                    &mut f_connection_name,
+                    "connection_name",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "mapping" => f_mapping = Some(de_map.next_value()?),
-                "strategy" => f_strategy = Some(de_map.next_value()?),
-                "synchronize_automatically" => {
-                    f_synchronize_automatically = Some(de_map.next_value()?)
+                "last_synchronization_at" => object::once(
+                    &mut f_last_synchronization_at,
+                    "last_synchronization_at",
+                    de_map.next_value()?,
+                )?,
+                "last_synchronization_error" => object::once(
+                    &mut f_last_synchronization_error,
+                    "last_synchronization_error",
+                    de_map.next_value()?,
+                )?,
+                "last_synchronization_status" => object::once(
+                    &mut f_last_synchronization_status,
+                    "last_synchronization_status",
+                    de_map.next_value()?,
+                )?,
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
+                "synchronize_automatically" => object::once(
+                    &mut f_synchronize_automatically,
+                    "synchronize_automatically",
+                    de_map.next_value()?,
+                )?,
+                "synchronize_groups" => object::once(
+                    &mut f_synchronize_groups,
+                    "synchronize_groups",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
                 }
-                "synchronize_groups" => f_synchronize_groups = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -529,16 +567,16 @@ impl object::Object for DirectoryProvisioning {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             connection_name: object::missing(f_connection_name, "connection_name")?,
             created_at: object::missing(f_created_at, "created_at")?,
-            last_synchronization_at: f_last_synchronization_at,
-            last_synchronization_error: f_last_synchronization_error,
-            last_synchronization_status: f_last_synchronization_status,
+            last_synchronization_at: f_last_synchronization_at.unwrap_or_default(),
+            last_synchronization_error: f_last_synchronization_error.unwrap_or_default(),
+            last_synchronization_status: f_last_synchronization_status.unwrap_or_default(),
             mapping: object::missing(f_mapping, "mapping")?,
             strategy: object::missing(f_strategy, "strategy")?,
             synchronize_automatically: object::missing(
                 f_synchronize_automatically,
                 "synchronize_automatically",
             )?,
-            synchronize_groups: f_synchronize_groups,
+            synchronize_groups: f_synchronize_groups.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
         })
@@ -605,8 +643,8 @@ impl object::Object for DirectoryProvisioningMappingItem {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth0" => f_auth0 = Some(de_map.next_value()?),
-                "idp" => f_idp = Some(de_map.next_value()?),
+                "auth0" => object::once(&mut f_auth0, "auth0", de_map.next_value()?)?,
+                "idp" => object::once(&mut f_idp, "idp", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -686,17 +724,23 @@ impl object::Object for DomainCertificate {
     const NAME: &'static str = "DomainCertificate";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_certificate_authority = Default::default();
-        let mut f_error_msg = Default::default();
-        let mut f_renews_before = Default::default();
-        let mut f_status = Default::default();
+        let mut f_certificate_authority = None;
+        let mut f_error_msg = None;
+        let mut f_renews_before = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "certificate_authority" => f_certificate_authority = de_map.next_value()?,
-                "error_msg" => f_error_msg = de_map.next_value()?,
-                "renews_before" => f_renews_before = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "certificate_authority" => object::once(
+                    &mut f_certificate_authority,
+                    "certificate_authority",
+                    de_map.next_value()?,
+                )?,
+                "error_msg" => object::once(&mut f_error_msg, "error_msg", de_map.next_value()?)?,
+                "renews_before" => {
+                    object::once(&mut f_renews_before, "renews_before", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -704,10 +748,10 @@ impl object::Object for DomainCertificate {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            certificate_authority: f_certificate_authority,
-            error_msg: f_error_msg,
-            renews_before: f_renews_before,
-            status: f_status,
+            certificate_authority: f_certificate_authority.unwrap_or_default(),
+            error_msg: f_error_msg.unwrap_or_default(),
+            renews_before: f_renews_before.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -792,17 +836,21 @@ impl object::Object for DomainVerification {
     const NAME: &'static str = "DomainVerification";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_error_msg = Default::default();
-        let mut f_last_verified_at = Default::default();
-        let mut f_methods = Default::default();
-        let mut f_status = Default::default();
+        let mut f_error_msg = None;
+        let mut f_last_verified_at = None;
+        let mut f_methods = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error_msg" => f_error_msg = de_map.next_value()?,
-                "last_verified_at" => f_last_verified_at = de_map.next_value()?,
-                "methods" => f_methods = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "error_msg" => object::once(&mut f_error_msg, "error_msg", de_map.next_value()?)?,
+                "last_verified_at" => object::once(
+                    &mut f_last_verified_at,
+                    "last_verified_at",
+                    de_map.next_value()?,
+                )?,
+                "methods" => object::once(&mut f_methods, "methods", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -810,10 +858,10 @@ impl object::Object for DomainVerification {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            error_msg: f_error_msg,
-            last_verified_at: f_last_verified_at,
-            methods: f_methods,
-            status: f_status,
+            error_msg: f_error_msg.unwrap_or_default(),
+            last_verified_at: f_last_verified_at.unwrap_or_default(),
+            methods: f_methods.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -863,15 +911,15 @@ impl object::Object for DomainVerificationMethod {
     const NAME: &'static str = "DomainVerificationMethod";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_domain = Default::default();
+        let mut f_domain = None;
         let mut f_name = None;
         let mut f_record = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "record" => f_record = Some(de_map.next_value()?),
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "record" => object::once(&mut f_record, "record", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -879,7 +927,7 @@ impl object::Object for DomainVerificationMethod {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            domain: f_domain,
+            domain: f_domain.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
             record: object::missing(f_record, "record")?,
             extra: f_extra,

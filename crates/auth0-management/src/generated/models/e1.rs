@@ -54,19 +54,29 @@ impl object::Object for EmailAttribute {
     const NAME: &'static str = "EmailAttribute";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_identifier = Default::default();
-        let mut f_profile_required = Default::default();
-        let mut f_signup = Default::default();
-        let mut f_unique = Default::default();
-        let mut f_verification_method = Default::default();
+        let mut f_identifier = None;
+        let mut f_profile_required = None;
+        let mut f_signup = None;
+        let mut f_unique = None;
+        let mut f_verification_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "identifier" => f_identifier = de_map.next_value()?,
-                "profile_required" => f_profile_required = de_map.next_value()?,
-                "signup" => f_signup = de_map.next_value()?,
-                "unique" => f_unique = de_map.next_value()?,
-                "verification_method" => f_verification_method = de_map.next_value()?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "profile_required" => object::once(
+                    &mut f_profile_required,
+                    "profile_required",
+                    de_map.next_value()?,
+                )?,
+                "signup" => object::once(&mut f_signup, "signup", de_map.next_value()?)?,
+                "unique" => object::once(&mut f_unique, "unique", de_map.next_value()?)?,
+                "verification_method" => object::once(
+                    &mut f_verification_method,
+                    "verification_method",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -74,11 +84,11 @@ impl object::Object for EmailAttribute {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            identifier: f_identifier,
-            profile_required: f_profile_required,
-            signup: f_signup,
-            unique: f_unique,
-            verification_method: f_verification_method,
+            identifier: f_identifier.unwrap_or_default(),
+            profile_required: f_profile_required.unwrap_or_default(),
+            signup: f_signup.unwrap_or_default(),
+            unique: f_unique.unwrap_or_default(),
+            verification_method: f_verification_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -173,13 +183,17 @@ impl object::Object for EmailAttributeIdentifier {
     const NAME: &'static str = "EmailAttributeIdentifier";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_default_method = Default::default();
+        let mut f_active = None;
+        let mut f_default_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "default_method" => f_default_method = de_map.next_value()?,
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "default_method" => object::once(
+                    &mut f_default_method,
+                    "default_method",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -187,8 +201,8 @@ impl object::Object for EmailAttributeIdentifier {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active: f_active,
-            default_method: f_default_method,
+            active: f_active.unwrap_or_default(),
+            default_method: f_default_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -279,19 +293,19 @@ impl object::Object for EmailProviderCredentials {
     const NAME: &'static str = "EmailProviderCredentials";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_user = Default::default();
-        let mut f_region = Default::default();
-        let mut f_smtp_host = Default::default();
-        let mut f_smtp_port = Default::default();
-        let mut f_smtp_user = Default::default();
+        let mut f_api_user = None;
+        let mut f_region = None;
+        let mut f_smtp_host = None;
+        let mut f_smtp_port = None;
+        let mut f_smtp_user = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_user" => f_api_user = de_map.next_value()?,
-                "region" => f_region = de_map.next_value()?,
-                "smtp_host" => f_smtp_host = de_map.next_value()?,
-                "smtp_port" => f_smtp_port = de_map.next_value()?,
-                "smtp_user" => f_smtp_user = de_map.next_value()?,
+                "api_user" => object::once(&mut f_api_user, "api_user", de_map.next_value()?)?,
+                "region" => object::once(&mut f_region, "region", de_map.next_value()?)?,
+                "smtp_host" => object::once(&mut f_smtp_host, "smtp_host", de_map.next_value()?)?,
+                "smtp_port" => object::once(&mut f_smtp_port, "smtp_port", de_map.next_value()?)?,
+                "smtp_user" => object::once(&mut f_smtp_user, "smtp_user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -299,11 +313,11 @@ impl object::Object for EmailProviderCredentials {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_user: f_api_user,
-            region: f_region,
-            smtp_host: f_smtp_host,
-            smtp_port: f_smtp_port,
-            smtp_user: f_smtp_user,
+            api_user: f_api_user.unwrap_or_default(),
+            region: f_region.unwrap_or_default(),
+            smtp_host: f_smtp_host.unwrap_or_default(),
+            smtp_port: f_smtp_port.unwrap_or_default(),
+            smtp_user: f_smtp_user.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -440,15 +454,21 @@ impl object::Object for EmailProviderCredentialsSchemaAccessKeyId {
     const NAME: &'static str = "EmailProviderCredentialsSchemaAccessKeyId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_access_key_id = Default::default();
-        let mut f_region = Default::default();
-        let mut f_secret_access_key = Default::default();
+        let mut f_access_key_id = None;
+        let mut f_region = None;
+        let mut f_secret_access_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "accessKeyId" => f_access_key_id = de_map.next_value()?,
-                "region" => f_region = de_map.next_value()?,
-                "secretAccessKey" => f_secret_access_key = de_map.next_value()?,
+                "accessKeyId" => {
+                    object::once(&mut f_access_key_id, "accessKeyId", de_map.next_value()?)?
+                }
+                "region" => object::once(&mut f_region, "region", de_map.next_value()?)?,
+                "secretAccessKey" => object::once(
+                    &mut f_secret_access_key,
+                    "secretAccessKey",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -456,9 +476,9 @@ impl object::Object for EmailProviderCredentialsSchemaAccessKeyId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            access_key_id: f_access_key_id,
-            region: f_region,
-            secret_access_key: f_secret_access_key,
+            access_key_id: f_access_key_id.unwrap_or_default(),
+            region: f_region.unwrap_or_default(),
+            secret_access_key: f_secret_access_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -545,15 +565,15 @@ impl object::Object for EmailProviderCredentialsSchemaApiKey {
     const NAME: &'static str = "EmailProviderCredentialsSchemaApiKey";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_key = Default::default();
-        let mut f_domain = Default::default();
-        let mut f_region = Default::default();
+        let mut f_api_key = None;
+        let mut f_domain = None;
+        let mut f_region = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = de_map.next_value()?,
-                "domain" => f_domain = de_map.next_value()?,
-                "region" => f_region = de_map.next_value()?,
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "region" => object::once(&mut f_region, "region", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -561,9 +581,9 @@ impl object::Object for EmailProviderCredentialsSchemaApiKey {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_key: f_api_key,
-            domain: f_domain,
-            region: f_region,
+            api_key: f_api_key.unwrap_or_default(),
+            domain: f_domain.unwrap_or_default(),
+            region: f_region.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -647,15 +667,17 @@ impl object::Object for EmailProviderCredentialsSchemaClientId {
     const NAME: &'static str = "EmailProviderCredentialsSchemaClientId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_tenant_id = Default::default();
+        let mut f_client_id = None;
+        let mut f_client_secret = None;
+        let mut f_tenant_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clientId" => f_client_id = de_map.next_value()?,
-                "clientSecret" => f_client_secret = de_map.next_value()?,
-                "tenantId" => f_tenant_id = de_map.next_value()?,
+                "clientId" => object::once(&mut f_client_id, "clientId", de_map.next_value()?)?,
+                "clientSecret" => {
+                    object::once(&mut f_client_secret, "clientSecret", de_map.next_value()?)?
+                }
+                "tenantId" => object::once(&mut f_tenant_id, "tenantId", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -663,9 +685,9 @@ impl object::Object for EmailProviderCredentialsSchemaClientId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            client_secret: f_client_secret,
-            tenant_id: f_tenant_id,
+            client_id: f_client_id.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            tenant_id: f_tenant_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -746,11 +768,15 @@ impl object::Object for EmailProviderCredentialsSchemaConnectionString {
     const NAME: &'static str = "EmailProviderCredentialsSchemaConnectionString";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_string = Default::default();
+        let mut f_connection_string = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connectionString" => f_connection_string = de_map.next_value()?,
+                "connectionString" => object::once(
+                    &mut f_connection_string,
+                    "connectionString",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -758,7 +784,7 @@ impl object::Object for EmailProviderCredentialsSchemaConnectionString {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_string: f_connection_string,
+            connection_string: f_connection_string.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -831,17 +857,17 @@ impl object::Object for EmailProviderCredentialsSchemaSmtpHost {
     const NAME: &'static str = "EmailProviderCredentialsSchemaSmtpHost";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_smtp_host = Default::default();
-        let mut f_smtp_pass = Default::default();
-        let mut f_smtp_port = Default::default();
-        let mut f_smtp_user = Default::default();
+        let mut f_smtp_host = None;
+        let mut f_smtp_pass = None;
+        let mut f_smtp_port = None;
+        let mut f_smtp_user = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "smtp_host" => f_smtp_host = de_map.next_value()?,
-                "smtp_pass" => f_smtp_pass = de_map.next_value()?,
-                "smtp_port" => f_smtp_port = de_map.next_value()?,
-                "smtp_user" => f_smtp_user = de_map.next_value()?,
+                "smtp_host" => object::once(&mut f_smtp_host, "smtp_host", de_map.next_value()?)?,
+                "smtp_pass" => object::once(&mut f_smtp_pass, "smtp_pass", de_map.next_value()?)?,
+                "smtp_port" => object::once(&mut f_smtp_port, "smtp_port", de_map.next_value()?)?,
+                "smtp_user" => object::once(&mut f_smtp_user, "smtp_user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -849,10 +875,10 @@ impl object::Object for EmailProviderCredentialsSchemaSmtpHost {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            smtp_host: f_smtp_host,
-            smtp_pass: f_smtp_pass,
-            smtp_port: f_smtp_port,
-            smtp_user: f_smtp_user,
+            smtp_host: f_smtp_host.unwrap_or_default(),
+            smtp_pass: f_smtp_pass.unwrap_or_default(),
+            smtp_port: f_smtp_port.unwrap_or_default(),
+            smtp_user: f_smtp_user.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -940,13 +966,13 @@ impl object::Object for EmailProviderCredentialsSchemaThree {
     const NAME: &'static str = "EmailProviderCredentialsSchemaThree";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_key = Default::default();
-        let mut f_region = Default::default();
+        let mut f_api_key = None;
+        let mut f_region = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = de_map.next_value()?,
-                "region" => f_region = de_map.next_value()?,
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "region" => object::once(&mut f_region, "region", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -954,8 +980,8 @@ impl object::Object for EmailProviderCredentialsSchemaThree {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_key: f_api_key,
-            region: f_region,
+            api_key: f_api_key.unwrap_or_default(),
+            region: f_region.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1144,21 +1170,29 @@ impl object::Object for EncryptionKey {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
         let mut f_kid = None;
-        let mut f_parent_kid = Default::default();
-        let mut f_public_key = Default::default();
+        let mut f_parent_kid = None;
+        let mut f_public_key = None;
         let mut f_state = None;
         let mut f_type_ = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "kid" => f_kid = Some(de_map.next_value()?),
-                "parent_kid" => f_parent_kid = de_map.next_value()?,
-                "public_key" => f_public_key = de_map.next_value()?,
-                "state" => f_state = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "parent_kid" => {
+                    object::once(&mut f_parent_kid, "parent_kid", de_map.next_value()?)?
+                }
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "state" => object::once(&mut f_state, "state", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1168,8 +1202,8 @@ impl object::Object for EncryptionKey {
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
             kid: object::missing(f_kid, "kid")?,
-            parent_kid: f_parent_kid,
-            public_key: f_public_key,
+            parent_kid: f_parent_kid.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
             state: object::missing(f_state, "state")?,
             type_: object::missing(f_type_, "type")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -1264,7 +1298,7 @@ impl object::Object for EventStreamActionConfiguration {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action_id" => f_action_id = Some(de_map.next_value()?),
+                "action_id" => object::once(&mut f_action_id, "action_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1340,8 +1374,14 @@ impl object::Object for EventStreamActionDestination {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "action")?),
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "action")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1439,23 +1479,31 @@ impl object::Object for EventStreamActionResponseContent {
     const NAME: &'static str = "EventStreamActionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_destination = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_created_at = None;
+        let mut f_destination = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "destination" => f_destination = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1463,13 +1511,13 @@ impl object::Object for EventStreamActionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            destination: f_destination,
-            id: f_id,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            updated_at: f_updated_at,
+            created_at: f_created_at.unwrap_or_default(),
+            destination: f_destination.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1533,21 +1581,23 @@ impl object::Object for EventStreamCloudEvent {
     const NAME: &'static str = "EventStreamCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_data = Default::default();
-        let mut f_id = Default::default();
-        let mut f_source = Default::default();
-        let mut f_specversion = Default::default();
-        let mut f_time = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "data" => f_data = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "source" => f_source = de_map.next_value()?,
-                "specversion" => f_specversion = de_map.next_value()?,
-                "time" => f_time = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1555,12 +1605,12 @@ impl object::Object for EventStreamCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            data: f_data,
-            id: f_id,
-            source: f_source,
-            specversion: f_specversion,
-            time: f_time,
-            type_: f_type_,
+            data: f_data.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            source: f_source.unwrap_or_default(),
+            specversion: f_specversion.unwrap_or_default(),
+            time: f_time.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1630,17 +1680,19 @@ impl object::Object for EventStreamCloudEventContext {
     const NAME: &'static str = "EventStreamCloudEventContext";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_request = Default::default();
+        let mut f_client = None;
+        let mut f_connection = None;
+        let mut f_request = None;
         let mut f_tenant = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client" => f_client = de_map.next_value()?,
-                "connection" => f_connection = de_map.next_value()?,
-                "request" => f_request = de_map.next_value()?,
-                "tenant" => f_tenant = Some(de_map.next_value()?),
+                "client" => object::once(&mut f_client, "client", de_map.next_value()?)?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "request" => object::once(&mut f_request, "request", de_map.next_value()?)?,
+                "tenant" => object::once(&mut f_tenant, "tenant", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1648,9 +1700,9 @@ impl object::Object for EventStreamCloudEventContext {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client: f_client,
-            connection: f_connection,
-            request: f_request,
+            client: f_client.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            request: f_request.unwrap_or_default(),
             tenant: object::missing(f_tenant, "tenant")?,
             extra: f_extra,
         })
@@ -1706,9 +1758,9 @@ impl object::Object for EventStreamCloudEventContextClient {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "metadata" => f_metadata = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1776,9 +1828,9 @@ impl object::Object for EventStreamCloudEventContextConnection {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "strategy" => f_strategy = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1843,7 +1895,7 @@ impl object::Object for EventStreamCloudEventContextRequest {
     const NAME: &'static str = "EventStreamCloudEventContextRequest";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom_domain = Default::default();
+        let mut f_custom_domain = None;
         let mut f_geo = None;
         let mut f_hostname = None;
         let mut f_ip = None;
@@ -1852,12 +1904,16 @@ impl object::Object for EventStreamCloudEventContextRequest {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "custom_domain" => f_custom_domain = de_map.next_value()?,
-                "geo" => f_geo = Some(de_map.next_value()?),
-                "hostname" => f_hostname = Some(de_map.next_value()?),
-                "ip" => f_ip = Some(de_map.next_value()?),
-                "method" => f_method = Some(de_map.next_value()?),
-                "user_agent" => f_user_agent = Some(de_map.next_value()?),
+                "custom_domain" => {
+                    object::once(&mut f_custom_domain, "custom_domain", de_map.next_value()?)?
+                }
+                "geo" => object::once(&mut f_geo, "geo", de_map.next_value()?)?,
+                "hostname" => object::once(&mut f_hostname, "hostname", de_map.next_value()?)?,
+                "ip" => object::once(&mut f_ip, "ip", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1865,7 +1921,7 @@ impl object::Object for EventStreamCloudEventContextRequest {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            custom_domain: f_custom_domain,
+            custom_domain: f_custom_domain.unwrap_or_default(),
             geo: object::missing(f_geo, "geo")?,
             hostname: object::missing(f_hostname, "hostname")?,
             ip: object::missing(f_ip, "ip")?,
@@ -1942,27 +1998,43 @@ impl object::Object for EventStreamCloudEventContextRequestGeo {
     const NAME: &'static str = "EventStreamCloudEventContextRequestGeo";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_city_name = Default::default();
-        let mut f_continent_code = Default::default();
-        let mut f_country_code = Default::default();
-        let mut f_country_name = Default::default();
-        let mut f_latitude = Default::default();
-        let mut f_longitude = Default::default();
-        let mut f_subdivision_code = Default::default();
-        let mut f_subdivision_name = Default::default();
-        let mut f_time_zone = Default::default();
+        let mut f_city_name = None;
+        let mut f_continent_code = None;
+        let mut f_country_code = None;
+        let mut f_country_name = None;
+        let mut f_latitude = None;
+        let mut f_longitude = None;
+        let mut f_subdivision_code = None;
+        let mut f_subdivision_name = None;
+        let mut f_time_zone = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "city_name" => f_city_name = de_map.next_value()?,
-                "continent_code" => f_continent_code = de_map.next_value()?,
-                "country_code" => f_country_code = de_map.next_value()?,
-                "country_name" => f_country_name = de_map.next_value()?,
-                "latitude" => f_latitude = de_map.next_value()?,
-                "longitude" => f_longitude = de_map.next_value()?,
-                "subdivision_code" => f_subdivision_code = de_map.next_value()?,
-                "subdivision_name" => f_subdivision_name = de_map.next_value()?,
-                "time_zone" => f_time_zone = de_map.next_value()?,
+                "city_name" => object::once(&mut f_city_name, "city_name", de_map.next_value()?)?,
+                "continent_code" => object::once(
+                    &mut f_continent_code,
+                    "continent_code",
+                    de_map.next_value()?,
+                )?,
+                "country_code" => {
+                    object::once(&mut f_country_code, "country_code", de_map.next_value()?)?
+                }
+                "country_name" => {
+                    object::once(&mut f_country_name, "country_name", de_map.next_value()?)?
+                }
+                "latitude" => object::once(&mut f_latitude, "latitude", de_map.next_value()?)?,
+                "longitude" => object::once(&mut f_longitude, "longitude", de_map.next_value()?)?,
+                "subdivision_code" => object::once(
+                    &mut f_subdivision_code,
+                    "subdivision_code",
+                    de_map.next_value()?,
+                )?,
+                "subdivision_name" => object::once(
+                    &mut f_subdivision_name,
+                    "subdivision_name",
+                    de_map.next_value()?,
+                )?,
+                "time_zone" => object::once(&mut f_time_zone, "time_zone", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1970,15 +2042,15 @@ impl object::Object for EventStreamCloudEventContextRequestGeo {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            city_name: f_city_name,
-            continent_code: f_continent_code,
-            country_code: f_country_code,
-            country_name: f_country_name,
-            latitude: f_latitude,
-            longitude: f_longitude,
-            subdivision_code: f_subdivision_code,
-            subdivision_name: f_subdivision_name,
-            time_zone: f_time_zone,
+            city_name: f_city_name.unwrap_or_default(),
+            continent_code: f_continent_code.unwrap_or_default(),
+            country_code: f_country_code.unwrap_or_default(),
+            country_name: f_country_name.unwrap_or_default(),
+            latitude: f_latitude.unwrap_or_default(),
+            longitude: f_longitude.unwrap_or_default(),
+            subdivision_code: f_subdivision_code.unwrap_or_default(),
+            subdivision_name: f_subdivision_name.unwrap_or_default(),
+            time_zone: f_time_zone.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2032,7 +2104,7 @@ impl object::Object for EventStreamCloudEventContextTenant {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "tenant_id" => f_tenant_id = Some(de_map.next_value()?),
+                "tenant_id" => object::once(&mut f_tenant_id, "tenant_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2108,13 +2180,13 @@ impl object::Object for EventStreamCloudEventErrorDetail {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_code = None;
         let mut f_message = None;
-        let mut f_offset = Default::default();
+        let mut f_offset = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = Some(de_map.next_value()?),
-                "message" => f_message = Some(de_map.next_value()?),
-                "offset" => f_offset = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2124,7 +2196,7 @@ impl object::Object for EventStreamCloudEventErrorDetail {
         Ok(Self {
             code: object::missing(f_code, "code")?,
             message: object::missing(f_message, "message")?,
-            offset: f_offset,
+            offset: f_offset.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2172,7 +2244,7 @@ impl object::Object for EventStreamCloudEventErrorMessage {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error" => f_error = Some(de_map.next_value()?),
+                "error" => object::once(&mut f_error, "error", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2238,8 +2310,8 @@ impl object::Object for EventStreamCloudEventGroupCreated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2309,7 +2381,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupCreatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -2321,15 +2393,21 @@ impl object::Object for EventStreamCloudEventGroupCreatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.created")?),
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.created")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2337,7 +2415,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -2405,13 +2483,13 @@ impl object::Object for EventStreamCloudEventGroupCreatedData {
     const NAME: &'static str = "EventStreamCloudEventGroupCreatedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2419,7 +2497,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -2517,17 +2595,23 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject0 {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2537,7 +2621,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject0 {
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             extra: f_extra,
@@ -2604,18 +2688,26 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject1 {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_organization_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2624,7 +2716,7 @@ impl object::Object for EventStreamCloudEventGroupCreatedObject1 {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             organization_id: object::missing(f_organization_id, "organization_id")?,
@@ -2653,96 +2745,5 @@ string_enum! {
     pub enum EventStreamCloudEventGroupCreatedObject1TypeEnum {
         /// `organization`
         Organization = "organization",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents a tenant group entity.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupCreatedObject2 {
-    /// Date and time when this entity was created (ISO_8601 format).
-    pub created_at: String,
-    /// The external identifier for the group.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// The unique identifier for the group.
-    pub id: String,
-    /// The name of the group.
-    pub name: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject2 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventGroupCreatedObject2 {
-    const NAME: &'static str = "EventStreamCloudEventGroupCreatedObject2";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = None;
-        let mut f_external_id = Default::default();
-        let mut f_id = None;
-        let mut f_name = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
-            id: object::missing(f_id, "id")?,
-            name: object::missing(f_name, "name")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupCreatedObject2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupCreatedObject2")
-            .field("created_at", &self.created_at)
-            .field("external_id", &self.external_id)
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The type of the group.
-    pub enum EventStreamCloudEventGroupCreatedObject2TypeEnum {
-        /// `tenant`
-        Tenant = "tenant",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The event type (injected from the SSE event field).
-    pub enum EventStreamCloudEventGroupCreatedTypeEnum {
-        /// `group.created`
-        GroupCreated = "group.created",
     }
 }

@@ -15,6 +15,101 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Represents a tenant group entity.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupCreatedObject2 {
+    /// Date and time when this entity was created (ISO_8601 format).
+    pub created_at: String,
+    /// The external identifier for the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The unique identifier for the group.
+    pub id: String,
+    /// The name of the group.
+    pub name: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupCreatedObject2 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupCreatedObject2 {
+    const NAME: &'static str = "EventStreamCloudEventGroupCreatedObject2";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_created_at = None;
+        let mut f_external_id = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            created_at: object::missing(f_created_at, "created_at")?,
+            external_id: f_external_id.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            name: object::missing(f_name, "name")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupCreatedObject2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupCreatedObject2")
+            .field("created_at", &self.created_at)
+            .field("external_id", &self.external_id)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The type of the group.
+    pub enum EventStreamCloudEventGroupCreatedObject2TypeEnum {
+        /// `tenant`
+        Tenant = "tenant",
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The event type (injected from the SSE event field).
+    pub enum EventStreamCloudEventGroupCreatedTypeEnum {
+        /// `group.created`
+        GroupCreated = "group.created",
+    }
+}
+
+#[cfg(feature = "full")]
 /// SSE message for group.deleted.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -47,8 +142,8 @@ impl object::Object for EventStreamCloudEventGroupDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -118,7 +213,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -130,15 +225,21 @@ impl object::Object for EventStreamCloudEventGroupDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.deleted")?),
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -146,7 +247,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -216,13 +317,13 @@ impl object::Object for EventStreamCloudEventGroupDeletedData {
     const NAME: &'static str = "EventStreamCloudEventGroupDeletedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -230,7 +331,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -334,19 +435,27 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject0 {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -356,7 +465,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject0 {
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -427,7 +536,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject1 {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_organization_id = None;
@@ -435,12 +544,22 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject1 {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -449,7 +568,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject1 {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             organization_id: object::missing(f_organization_id, "organization_id")?,
@@ -519,18 +638,24 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject2 {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -539,7 +664,7 @@ impl object::Object for EventStreamCloudEventGroupDeletedObject2 {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -611,8 +736,8 @@ impl object::Object for EventStreamCloudEventGroupMemberAdded {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -682,7 +807,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -694,20 +819,21 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "group.member.added",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.member.added")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -715,7 +841,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -785,13 +911,13 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedData {
     const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -799,7 +925,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -852,8 +978,8 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "group" => f_group = Some(de_map.next_value()?),
-                "member" => f_member = Some(de_map.next_value()?),
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "member" => object::once(&mut f_member, "member", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -958,14 +1084,18 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -974,7 +1104,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup0 {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             extra: f_extra,
         })
@@ -1033,15 +1163,21 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
     const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectGroup1";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_organization_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = Some(de_map.next_value()?),
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1049,7 +1185,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup1 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             organization_id: object::missing(f_organization_id, "organization_id")?,
             extra: f_extra,
@@ -1107,13 +1243,15 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
     const NAME: &'static str = "EventStreamCloudEventGroupMemberAddedObjectGroup2";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1121,7 +1259,7 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectGroup2 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             extra: f_extra,
         })
@@ -1245,9 +1383,11 @@ impl object::Object for EventStreamCloudEventGroupMemberAddedObjectMember1 {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1324,8 +1464,8 @@ impl object::Object for EventStreamCloudEventGroupMemberDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1395,7 +1535,7 @@ impl object::Object for EventStreamCloudEventGroupMemberDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupMemberDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1407,20 +1547,21 @@ impl object::Object for EventStreamCloudEventGroupMemberDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "group.member.deleted",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.member.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1428,7 +1569,7 @@ impl object::Object for EventStreamCloudEventGroupMemberDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1605,8 +1746,8 @@ impl object::Object for EventStreamCloudEventGroupRoleAssigned {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1676,7 +1817,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1688,20 +1829,21 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "group.role.assigned",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.role.assigned")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1709,7 +1851,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1777,13 +1919,13 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedData {
     const NAME: &'static str = "EventStreamCloudEventGroupRoleAssignedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1791,7 +1933,7 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -1845,9 +1987,11 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "group" => f_group = Some(de_map.next_value()?),
-                "role" => f_role = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1959,8 +2103,8 @@ impl object::Object for EventStreamCloudEventGroupRoleAssignedObjectRole {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2028,8 +2172,8 @@ impl object::Object for EventStreamCloudEventGroupRoleDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2099,7 +2243,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -2111,20 +2255,21 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "group.role.deleted",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.role.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2132,7 +2277,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -2200,13 +2345,13 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedData {
     const NAME: &'static str = "EventStreamCloudEventGroupRoleDeletedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2214,7 +2359,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -2268,9 +2413,11 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "deleted_at" => f_deleted_at = Some(de_map.next_value()?),
-                "group" => f_group = Some(de_map.next_value()?),
-                "role" => f_role = Some(de_map.next_value()?),
+                "deleted_at" => {
+                    object::once(&mut f_deleted_at, "deleted_at", de_map.next_value()?)?
+                }
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2379,7 +2526,7 @@ impl object::Object for EventStreamCloudEventGroupRoleDeletedObjectRole {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2411,180 +2558,3 @@ string_enum! {
         GroupRoleDeleted = "group.role.deleted",
     }
 }
-
-#[cfg(feature = "full")]
-/// SSE message for group.updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupUpdated {
-    /// The `event` field.
-    pub event: EventStreamCloudEventGroupUpdatedCloudEvent,
-    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
-    pub offset: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdated {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventGroupUpdated {
-    const NAME: &'static str = "EventStreamCloudEventGroupUpdated";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_event = None;
-        let mut f_offset = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            event: object::missing(f_event, "event")?,
-            offset: object::missing(f_offset, "offset")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupUpdated {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupUpdated")
-            .field("event", &self.event)
-            .field("offset", &self.offset)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a group is updated.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventGroupUpdatedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `group.updated`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdatedCloudEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventGroupUpdatedCloudEvent {
-    const NAME: &'static str = "EventStreamCloudEventGroupUpdatedCloudEvent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
-        let mut f_a0stream = None;
-        let mut f_a0tenant = None;
-        let mut f_data = None;
-        let mut f_id = None;
-        let mut f_source = None;
-        let mut f_specversion = None;
-        let mut f_time = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "group.updated")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            a0purpose: f_a0purpose,
-            a0stream: object::missing(f_a0stream, "a0stream")?,
-            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
-            data: object::missing(f_data, "data")?,
-            id: object::missing(f_id, "id")?,
-            source: object::missing(f_source, "source")?,
-            specversion: object::missing(f_specversion, "specversion")?,
-            time: object::missing(f_time, "time")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventGroupUpdatedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventGroupUpdatedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedCloudEventTypeEnum =
-    EventStreamCloudEventGroupUpdatedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// The same type as [`EventStreamCloudEventGroupDeletedData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventGroupUpdatedData = EventStreamCloudEventGroupDeletedData;

@@ -15,6 +15,189 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// SSE message for group.updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupUpdated {
+    /// The `event` field.
+    pub event: EventStreamCloudEventGroupUpdatedCloudEvent,
+    /// Opaque cursor representing position in the stream. Pass as the `from` query parameter to resume.
+    pub offset: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdated {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupUpdated {
+    const NAME: &'static str = "EventStreamCloudEventGroupUpdated";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event = None;
+        let mut f_offset = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event: object::missing(f_event, "event")?,
+            offset: object::missing(f_offset, "offset")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupUpdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupUpdated")
+            .field("event", &self.event)
+            .field("offset", &self.offset)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Represents an event that occurs when a group is updated.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventGroupUpdatedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventGroupUpdatedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `group.updated`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventGroupUpdatedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventGroupUpdatedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventGroupUpdatedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = None;
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "group.updated")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose.unwrap_or_default(),
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventGroupUpdatedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventGroupUpdatedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventGroupUpdatedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedCloudEventTypeEnum =
+    EventStreamCloudEventGroupUpdatedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// The same type as [`EventStreamCloudEventGroupDeletedData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventGroupUpdatedData = EventStreamCloudEventGroupDeletedData;
+
+#[cfg(feature = "full")]
 /// The event content.
 ///
 /// The same type as [`EventStreamCloudEventGroupDeletedObject`]: the API description gives both the same schema.
@@ -98,7 +281,7 @@ impl object::Object for EventStreamCloudEventOffsetOnlyMessage {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -164,8 +347,8 @@ impl object::Object for EventStreamCloudEventOrgConnectionAdded {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -235,7 +418,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -247,20 +430,21 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.connection.added",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.connection.added")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -268,7 +452,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -338,13 +522,13 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedData {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -352,7 +536,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -413,21 +597,35 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedObject {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionAddedObject";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
+        let mut f_assign_membership_on_login = None;
         let mut f_connection = None;
-        let mut f_is_signup_enabled = Default::default();
+        let mut f_is_signup_enabled = None;
         let mut f_organization = None;
-        let mut f_show_as_button = Default::default();
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
                 }
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "organization" => f_organization = Some(de_map.next_value()?),
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -435,11 +633,11 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedObject {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
             connection: object::missing(f_connection, "connection")?,
-            is_signup_enabled: f_is_signup_enabled,
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
             organization: object::missing(f_organization, "organization")?,
-            show_as_button: f_show_as_button,
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -494,7 +692,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionAddedObjectConnection 
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -567,8 +765,8 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemoved {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -638,7 +836,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemovedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -650,20 +848,21 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.connection.removed",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.connection.removed")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -671,7 +870,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -739,13 +938,13 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedData {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionRemovedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -753,7 +952,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -804,8 +1003,12 @@ impl object::Object for EventStreamCloudEventOrgConnectionRemovedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "organization" => f_organization = Some(de_map.next_value()?),
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -887,8 +1090,8 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -958,7 +1161,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgConnectionUpdatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -970,20 +1173,21 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.connection.updated",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.connection.updated")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -991,7 +1195,7 @@ impl object::Object for EventStreamCloudEventOrgConnectionUpdatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1100,8 +1304,8 @@ impl object::Object for EventStreamCloudEventOrgCreated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1171,7 +1375,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgCreatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1183,20 +1387,21 @@ impl object::Object for EventStreamCloudEventOrgCreatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.created",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.created")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1204,7 +1409,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1274,13 +1479,13 @@ impl object::Object for EventStreamCloudEventOrgCreatedData {
     const NAME: &'static str = "EventStreamCloudEventOrgCreatedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1288,7 +1493,7 @@ impl object::Object for EventStreamCloudEventOrgCreatedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -1346,19 +1551,21 @@ impl object::Object for EventStreamCloudEventOrgCreatedObject {
     const NAME: &'static str = "EventStreamCloudEventOrgCreatedObject";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_branding = Default::default();
-        let mut f_display_name = Default::default();
+        let mut f_branding = None;
+        let mut f_display_name = None;
         let mut f_id = None;
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
+        let mut f_metadata = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "branding" => f_branding = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1366,11 +1573,11 @@ impl object::Object for EventStreamCloudEventOrgCreatedObject {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            branding: f_branding,
-            display_name: f_display_name,
+            branding: f_branding.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            metadata: f_metadata,
-            name: f_name,
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1422,13 +1629,13 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBranding {
     const NAME: &'static str = "EventStreamCloudEventOrgCreatedObjectBranding";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_colors = Default::default();
-        let mut f_logo_url = Default::default();
+        let mut f_colors = None;
+        let mut f_logo_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "colors" => f_colors = de_map.next_value()?,
-                "logo_url" => f_logo_url = de_map.next_value()?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1436,8 +1643,8 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBranding {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            colors: f_colors,
-            logo_url: f_logo_url,
+            colors: f_colors.unwrap_or_default(),
+            logo_url: f_logo_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1486,13 +1693,17 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBrandingColors {
     const NAME: &'static str = "EventStreamCloudEventOrgCreatedObjectBrandingColors";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_page_background = Default::default();
-        let mut f_primary = Default::default();
+        let mut f_page_background = None;
+        let mut f_primary = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "page_background" => f_page_background = de_map.next_value()?,
-                "primary" => f_primary = de_map.next_value()?,
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1500,8 +1711,8 @@ impl object::Object for EventStreamCloudEventOrgCreatedObjectBrandingColors {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            page_background: f_page_background,
-            primary: f_primary,
+            page_background: f_page_background.unwrap_or_default(),
+            primary: f_primary.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1564,8 +1775,8 @@ impl object::Object for EventStreamCloudEventOrgDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1635,7 +1846,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1647,20 +1858,21 @@ impl object::Object for EventStreamCloudEventOrgDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.deleted",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1668,7 +1880,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1736,13 +1948,13 @@ impl object::Object for EventStreamCloudEventOrgDeletedData {
     const NAME: &'static str = "EventStreamCloudEventOrgDeletedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1750,7 +1962,7 @@ impl object::Object for EventStreamCloudEventOrgDeletedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -1803,17 +2015,19 @@ impl object::Object for EventStreamCloudEventOrgDeletedObject {
     const NAME: &'static str = "EventStreamCloudEventOrgDeletedObject";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
+        let mut f_display_name = None;
         let mut f_id = None;
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
+        let mut f_metadata = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1821,10 +2035,10 @@ impl object::Object for EventStreamCloudEventOrgDeletedObject {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            display_name: f_display_name,
+            display_name: f_display_name.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            metadata: f_metadata,
-            name: f_name,
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1889,8 +2103,8 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssigned {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1960,7 +2174,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssignedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1972,20 +2186,21 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.group.role.assigned",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.group.role.assigned")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1993,7 +2208,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -2061,13 +2276,13 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedData {
     const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleAssignedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2075,7 +2290,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -2132,10 +2347,14 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleAssignedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "group" => f_group = Some(de_map.next_value()?),
-                "organization" => f_organization = Some(de_map.next_value()?),
-                "role" => f_role = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2270,8 +2489,8 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2296,280 +2515,3 @@ impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeleted {
             .finish()
     }
 }
-
-#[cfg(feature = "full")]
-/// Represents an event that occurs when a role is removed from an organization group.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    /// The `a0purpose` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
-    /// The auth0 event stream ID of the stream the event was delivered on.
-    pub a0stream: String,
-    /// The auth0 tenant ID to which the event is associated.
-    pub a0tenant: String,
-    /// The `data` field.
-    pub data: EventStreamCloudEventOrgGroupRoleDeletedData,
-    /// A unique identifier for the event.
-    pub id: String,
-    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
-    pub source: String,
-    /// The version of the CloudEvents specification which the event uses.
-    pub specversion: String,
-    /// An ISO-8601 timestamp indicating when the event physically occurred.
-    pub time: String,
-    /// Always `organization.group.role.deleted`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedCloudEvent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
-        let mut f_a0stream = None;
-        let mut f_a0tenant = None;
-        let mut f_data = None;
-        let mut f_id = None;
-        let mut f_source = None;
-        let mut f_specversion = None;
-        let mut f_time = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.group.role.deleted",
-                    )?)
-                }
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            a0purpose: f_a0purpose,
-            a0stream: object::missing(f_a0stream, "a0stream")?,
-            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
-            data: object::missing(f_data, "data")?,
-            id: object::missing(f_id, "id")?,
-            source: object::missing(f_source, "source")?,
-            specversion: object::missing(f_specversion, "specversion")?,
-            time: object::missing(f_time, "time")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedCloudEvent")
-            .field("a0purpose", &self.a0purpose)
-            .field("a0stream", &self.a0stream)
-            .field("a0tenant", &self.a0tenant)
-            .field("data", &self.data)
-            .field("id", &self.id)
-            .field("source", &self.source)
-            .field("specversion", &self.specversion)
-            .field("time", &self.time)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The type of the event which has happened.
-///
-/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedCloudEventTypeEnum =
-    EventStreamCloudEventOrgGroupRoleDeletedTypeEnum;
-
-#[cfg(feature = "full")]
-/// The event payload.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedData {
-    /// The `context` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context: Option<EventStreamCloudEventContext>,
-    /// The `object` field.
-    pub object: EventStreamCloudEventOrgGroupRoleDeletedObject,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedData {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedData {
-    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedData";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
-        let mut f_object = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            context: f_context,
-            object: object::missing(f_object, "object")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedData")
-            .field("context", &self.context)
-            .field("object", &self.object)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The event content.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventOrgGroupRoleDeletedObject {
-    /// The time at which the role was removed from the group in the organization.
-    pub deleted_at: String,
-    /// The `group` field.
-    pub group: EventStreamCloudEventOrgGroupRoleDeletedObjectGroup,
-    /// The `organization` field.
-    pub organization: EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization,
-    /// The `role` field.
-    pub role: EventStreamCloudEventOrgGroupRoleDeletedObjectRole,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedObject {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObject {
-    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedObject";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_deleted_at = None;
-        let mut f_group = None;
-        let mut f_organization = None;
-        let mut f_role = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "deleted_at" => f_deleted_at = Some(de_map.next_value()?),
-                "group" => f_group = Some(de_map.next_value()?),
-                "organization" => f_organization = Some(de_map.next_value()?),
-                "role" => f_role = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            deleted_at: object::missing(f_deleted_at, "deleted_at")?,
-            group: object::missing(f_group, "group")?,
-            organization: object::missing(f_organization, "organization")?,
-            role: object::missing(f_role, "role")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObject")
-            .field("deleted_at", &self.deleted_at)
-            .field("group", &self.group)
-            .field("organization", &self.organization)
-            .field("role", &self.role)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The group the role is removed from.
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup =
-    EventStreamCloudEventGroupMemberAddedObjectGroup;
-
-#[cfg(feature = "full")]
-/// Reference to a connection group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup0;
-
-#[cfg(feature = "full")]
-/// The type of the group.
-///
-/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0TypeEnum =
-    EventStreamCloudEventGroupCreatedObject0TypeEnum;
-
-#[cfg(feature = "full")]
-/// Reference to an organization group
-///
-/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
-pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1 =
-    EventStreamCloudEventGroupMemberAddedObjectGroup1;

@@ -15,6 +15,288 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Represents an event that occurs when a role is removed from an organization group.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    /// The `a0purpose` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub a0purpose: Option<EventStreamCloudEventA0PurposeEnum>,
+    /// The auth0 event stream ID of the stream the event was delivered on.
+    pub a0stream: String,
+    /// The auth0 tenant ID to which the event is associated.
+    pub a0tenant: String,
+    /// The `data` field.
+    pub data: EventStreamCloudEventOrgGroupRoleDeletedData,
+    /// A unique identifier for the event.
+    pub id: String,
+    /// The source of the event. This will take the form 'urn:auth0:\<tenant\>.\<domain\>'.
+    pub source: String,
+    /// The version of the CloudEvents specification which the event uses.
+    pub specversion: String,
+    /// An ISO-8601 timestamp indicating when the event physically occurred.
+    pub time: String,
+    /// Always `organization.group.role.deleted`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedCloudEvent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_a0purpose = None;
+        let mut f_a0stream = None;
+        let mut f_a0tenant = None;
+        let mut f_data = None;
+        let mut f_id = None;
+        let mut f_source = None;
+        let mut f_specversion = None;
+        let mut f_time = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.group.role.deleted")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            a0purpose: f_a0purpose.unwrap_or_default(),
+            a0stream: object::missing(f_a0stream, "a0stream")?,
+            a0tenant: object::missing(f_a0tenant, "a0tenant")?,
+            data: object::missing(f_data, "data")?,
+            id: object::missing(f_id, "id")?,
+            source: object::missing(f_source, "source")?,
+            specversion: object::missing(f_specversion, "specversion")?,
+            time: object::missing(f_time, "time")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedCloudEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedCloudEvent")
+            .field("a0purpose", &self.a0purpose)
+            .field("a0stream", &self.a0stream)
+            .field("a0tenant", &self.a0tenant)
+            .field("data", &self.data)
+            .field("id", &self.id)
+            .field("source", &self.source)
+            .field("specversion", &self.specversion)
+            .field("time", &self.time)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The type of the event which has happened.
+///
+/// The same type as [`EventStreamCloudEventOrgGroupRoleDeletedTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedCloudEventTypeEnum =
+    EventStreamCloudEventOrgGroupRoleDeletedTypeEnum;
+
+#[cfg(feature = "full")]
+/// The event payload.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedData {
+    /// The `context` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<EventStreamCloudEventContext>,
+    /// The `object` field.
+    pub object: EventStreamCloudEventOrgGroupRoleDeletedObject,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedData {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_context = None;
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            context: f_context.unwrap_or_default(),
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedData")
+            .field("context", &self.context)
+            .field("object", &self.object)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The event content.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventOrgGroupRoleDeletedObject {
+    /// The time at which the role was removed from the group in the organization.
+    pub deleted_at: String,
+    /// The `group` field.
+    pub group: EventStreamCloudEventOrgGroupRoleDeletedObjectGroup,
+    /// The `organization` field.
+    pub organization: EventStreamCloudEventOrgGroupRoleDeletedObjectOrganization,
+    /// The `role` field.
+    pub role: EventStreamCloudEventOrgGroupRoleDeletedObjectRole,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    const NAME: &'static str = "EventStreamCloudEventOrgGroupRoleDeletedObject";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_deleted_at = None;
+        let mut f_group = None;
+        let mut f_organization = None;
+        let mut f_role = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "deleted_at" => {
+                    object::once(&mut f_deleted_at, "deleted_at", de_map.next_value()?)?
+                }
+                "group" => object::once(&mut f_group, "group", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            deleted_at: object::missing(f_deleted_at, "deleted_at")?,
+            group: object::missing(f_group, "group")?,
+            organization: object::missing(f_organization, "organization")?,
+            role: object::missing(f_role, "role")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventOrgGroupRoleDeletedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventOrgGroupRoleDeletedObject")
+            .field("deleted_at", &self.deleted_at)
+            .field("group", &self.group)
+            .field("organization", &self.organization)
+            .field("role", &self.role)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The group the role is removed from.
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup =
+    EventStreamCloudEventGroupMemberAddedObjectGroup;
+
+#[cfg(feature = "full")]
+/// Reference to a connection group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup0`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup0;
+
+#[cfg(feature = "full")]
+/// The type of the group.
+///
+/// The same type as [`EventStreamCloudEventGroupCreatedObject0TypeEnum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup0TypeEnum =
+    EventStreamCloudEventGroupCreatedObject0TypeEnum;
+
+#[cfg(feature = "full")]
+/// Reference to an organization group
+///
+/// The same type as [`EventStreamCloudEventGroupMemberAddedObjectGroup1`]: the API description gives both the same schema.
+pub type EventStreamCloudEventOrgGroupRoleDeletedObjectGroup1 =
+    EventStreamCloudEventGroupMemberAddedObjectGroup1;
+
+#[cfg(feature = "full")]
 /// The type of the group.
 ///
 /// The same type as [`EventStreamCloudEventGroupCreatedObject1TypeEnum`]: the API description gives both the same schema.
@@ -67,7 +349,7 @@ impl object::Object for EventStreamCloudEventOrgGroupRoleDeletedObjectOrganizati
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -140,8 +422,8 @@ impl object::Object for EventStreamCloudEventOrgMemberAdded {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -211,7 +493,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -223,20 +505,21 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.member.added",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.member.added")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -244,7 +527,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -314,13 +597,13 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedData {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberAddedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -328,7 +611,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -381,8 +664,10 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "organization" => f_organization = Some(de_map.next_value()?),
-                "user" => f_user = Some(de_map.next_value()?),
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "user" => object::once(&mut f_user, "user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -440,12 +725,12 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObjectOrganization {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_id = None;
-        let mut f_name = Default::default();
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -454,7 +739,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObjectOrganization {
         object::note_extra(&f_extra);
         Ok(Self {
             id: object::missing(f_id, "id")?,
-            name: f_name,
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -503,7 +788,7 @@ impl object::Object for EventStreamCloudEventOrgMemberAddedObjectUser {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -569,8 +854,8 @@ impl object::Object for EventStreamCloudEventOrgMemberDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -640,7 +925,7 @@ impl object::Object for EventStreamCloudEventOrgMemberDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -652,20 +937,21 @@ impl object::Object for EventStreamCloudEventOrgMemberDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.member.deleted",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.member.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -673,7 +959,7 @@ impl object::Object for EventStreamCloudEventOrgMemberDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -780,8 +1066,8 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssigned {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -851,7 +1137,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleAssignedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -863,20 +1149,21 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.member.role.assigned",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.member.role.assigned")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -884,7 +1171,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleAssignedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1000,8 +1287,8 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1071,7 +1358,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1083,20 +1370,21 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.member.role.deleted",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.member.role.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1104,7 +1392,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1174,13 +1462,13 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedData {
     const NAME: &'static str = "EventStreamCloudEventOrgMemberRoleDeletedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1188,7 +1476,7 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -1244,9 +1532,11 @@ impl object::Object for EventStreamCloudEventOrgMemberRoleDeletedObject {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "organization" => f_organization = Some(de_map.next_value()?),
-                "role" => f_role = Some(de_map.next_value()?),
-                "user" => f_user = Some(de_map.next_value()?),
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
+                }
+                "role" => object::once(&mut f_role, "role", de_map.next_value()?)?,
+                "user" => object::once(&mut f_user, "user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1337,8 +1627,8 @@ impl object::Object for EventStreamCloudEventOrgUpdated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1408,7 +1698,7 @@ impl object::Object for EventStreamCloudEventOrgUpdatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventOrgUpdatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1420,20 +1710,21 @@ impl object::Object for EventStreamCloudEventOrgUpdatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "organization.updated",
-                    )?)
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
                 }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "organization.updated")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1441,7 +1732,7 @@ impl object::Object for EventStreamCloudEventOrgUpdatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1552,8 +1843,8 @@ impl object::Object for EventStreamCloudEventUserCreated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1623,7 +1914,7 @@ impl object::Object for EventStreamCloudEventUserCreatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventUserCreatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1635,15 +1926,21 @@ impl object::Object for EventStreamCloudEventUserCreatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "user.created")?),
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "user.created")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1651,7 +1948,7 @@ impl object::Object for EventStreamCloudEventUserCreatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1721,13 +2018,13 @@ impl object::Object for EventStreamCloudEventUserCreatedData {
     const NAME: &'static str = "EventStreamCloudEventUserCreatedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1735,7 +2032,7 @@ impl object::Object for EventStreamCloudEventUserCreatedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -1838,51 +2135,81 @@ impl object::Object for EventStreamCloudEventUserCreatedObject {
     const NAME: &'static str = "EventStreamCloudEventUserCreatedObject";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_blocked = Default::default();
+        let mut f_app_metadata = None;
+        let mut f_blocked = None;
         let mut f_created_at = None;
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
         let mut f_identities = None;
-        let mut f_last_ip = Default::default();
-        let mut f_last_login = Default::default();
-        let mut f_logins_count = Default::default();
-        let mut f_multifactor = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nickname = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_picture = Default::default();
+        let mut f_last_ip = None;
+        let mut f_last_login = None;
+        let mut f_logins_count = None;
+        let mut f_multifactor = None;
+        let mut f_name = None;
+        let mut f_nickname = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_picture = None;
         let mut f_updated_at = None;
         let mut f_user_id = None;
-        let mut f_user_metadata = Default::default();
-        let mut f_username = Default::default();
+        let mut f_user_metadata = None;
+        let mut f_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "blocked" => f_blocked = de_map.next_value()?,
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "identities" => f_identities = Some(de_map.next_value()?),
-                "last_ip" => f_last_ip = de_map.next_value()?,
-                "last_login" => f_last_login = de_map.next_value()?,
-                "logins_count" => f_logins_count = de_map.next_value()?,
-                "multifactor" => f_multifactor = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nickname" => f_nickname = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "blocked" => object::once(&mut f_blocked, "blocked", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "identities" => {
+                    object::once(&mut f_identities, "identities", de_map.next_value()?)?
+                }
+                "last_ip" => object::once(&mut f_last_ip, "last_ip", de_map.next_value()?)?,
+                "last_login" => {
+                    object::once(&mut f_last_login, "last_login", de_map.next_value()?)?
+                }
+                "logins_count" => {
+                    object::once(&mut f_logins_count, "logins_count", de_map.next_value()?)?
+                }
+                "multifactor" => {
+                    object::once(&mut f_multifactor, "multifactor", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nickname" => object::once(&mut f_nickname, "nickname", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1890,27 +2217,27 @@ impl object::Object for EventStreamCloudEventUserCreatedObject {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_metadata: f_app_metadata,
-            blocked: f_blocked,
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            blocked: f_blocked.unwrap_or_default(),
             created_at: object::missing(f_created_at, "created_at")?,
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
             identities: object::missing(f_identities, "identities")?,
-            last_ip: f_last_ip,
-            last_login: f_last_login,
-            logins_count: f_logins_count,
-            multifactor: f_multifactor,
-            name: f_name,
-            nickname: f_nickname,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            picture: f_picture,
+            last_ip: f_last_ip.unwrap_or_default(),
+            last_login: f_last_login.unwrap_or_default(),
+            logins_count: f_logins_count.unwrap_or_default(),
+            multifactor: f_multifactor.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nickname: f_nickname.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             user_id: object::missing(f_user_id, "user_id")?,
-            user_metadata: f_user_metadata,
-            username: f_username,
+            user_metadata: f_user_metadata.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2055,17 +2382,25 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCust
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection = None;
         let mut f_is_social = None;
-        let mut f_profile_data = Default::default();
+        let mut f_profile_data = None;
         let mut f_provider = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = Some(de_map.next_value()?),
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "custom")?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(
+                    &mut f_provider,
+                    "provider",
+                    object::constant(de_map.next_value()?, "custom")?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2075,7 +2410,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCust
         Ok(Self {
             connection: object::missing(f_connection, "connection")?,
             is_social: object::missing(f_is_social, "isSocial")?,
-            profile_data: f_profile_data,
+            profile_data: f_profile_data.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
@@ -2100,355 +2435,3 @@ impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustom {
 #[cfg(feature = "full")]
 /// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum` schema.
 pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
-    /// Email address of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// Username of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de>
-    for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData
-{
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
-    const NAME: &'static str =
-        "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_username = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
-            name: f_name,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            username: f_username,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData")
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// List of custom identity providers.
-///
-/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProviderEnum =
-    ConnectionResponseContentCustomStrategy;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for database identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
-    pub profile_data:
-        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData>,
-    /// Always `auth0`.
-    pub provider: String,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection = None;
-        let mut f_is_social = None;
-        let mut f_profile_data = Default::default();
-        let mut f_provider = None;
-        let mut f_user_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = Some(de_map.next_value()?),
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(object::constant(de_map.next_value()?, "auth0")?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection: object::missing(f_connection, "connection")?,
-            is_social: object::missing(f_is_social, "isSocial")?,
-            profile_data: f_profile_data,
-            provider: object::missing(f_provider, "provider")?,
-            user_id: object::missing(f_user_id, "user_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-/// List of database identity providers.
-///
-/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProviderEnum =
-    IdentityProviderOnlyAuth0Enum;
-
-#[cfg(feature = "full")]
-/// The IDP-specific identifer for the user.
-///
-/// The same type as [`UserId`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId = UserId;
-
-#[cfg(feature = "full")]
-/// The identity object for enterprise identity providers.
-///
-/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    /// Name of the connection containing this identity.
-    pub connection: String,
-    /// The `isSocial` field.
-    #[serde(rename = "isSocial")]
-    pub is_social: bool,
-    /// The `profileData` field.
-    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
-    pub profile_data:
-        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData>,
-    /// The `provider` field.
-    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum,
-    /// The `user_id` field.
-    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection = None;
-        let mut f_is_social = None;
-        let mut f_profile_data = Default::default();
-        let mut f_provider = None;
-        let mut f_user_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = Some(de_map.next_value()?),
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection: object::missing(f_connection, "connection")?,
-            is_social: object::missing(f_is_social, "isSocial")?,
-            profile_data: f_profile_data,
-            provider: object::missing(f_provider, "provider")?,
-            user_id: object::missing(f_user_id, "user_id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise")
-            .field("connection", &self.connection)
-            .field("is_social", &self.is_social)
-            .field("profile_data", &self.profile_data)
-            .field("provider", &self.provider)
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
-
-#[cfg(feature = "full")]
-/// Profile data for the user.
-///
-/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
-pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData =
-    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// List of enterprise identity providers.
-    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum {
-        /// `ad`
-        Ad = "ad",
-        /// `adfs`
-        Adfs = "adfs",
-        /// `google-apps`
-        GoogleApps = "google-apps",
-        /// `ip`
-        Ip = "ip",
-        /// `office365`
-        Office365 = "office365",
-        /// `oidc`
-        Oidc = "oidc",
-        /// `okta`
-        Okta = "okta",
-        /// `pingfederate`
-        Pingfederate = "pingfederate",
-        /// `samlp`
-        Samlp = "samlp",
-        /// `sharepoint`
-        Sharepoint = "sharepoint",
-        /// `waad`
-        Waad = "waad",
-    }
-}

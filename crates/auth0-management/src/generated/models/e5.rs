@@ -15,6 +15,384 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Profile data for the user.
+///
+/// Also named [`EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserCreatedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserDeletedObjectIdentitiesItemSocialProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemCustomProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabaseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterpriseProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemPasswordlessProfileData`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemSocialProfileData`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    /// Email address of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Name of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// Username of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de>
+    for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    const NAME: &'static str =
+        "EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData")
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// List of custom identity providers.
+///
+/// The same type as [`ConnectionResponseContentCustomStrategy`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProviderEnum =
+    ConnectionResponseContentCustomStrategy;
+
+#[cfg(feature = "full")]
+/// The IDP-specific identifer for the user.
+///
+/// The same type as [`UserId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomUserId = UserId;
+
+#[cfg(feature = "full")]
+/// The identity object for database identity providers.
+///
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemDatabase`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemDatabase`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    /// Name of the connection containing this identity.
+    pub connection: String,
+    /// The `isSocial` field.
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    /// The `profileData` field.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    pub profile_data:
+        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData>,
+    /// Always `auth0`.
+    pub provider: String,
+    /// The `user_id` field.
+    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = None;
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(
+                    &mut f_provider,
+                    "provider",
+                    object::constant(de_map.next_value()?, "auth0")?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            is_social: object::missing(f_is_social, "isSocial")?,
+            profile_data: f_profile_data.unwrap_or_default(),
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabase")
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum` schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseIsSocialEnum = bool;
+
+#[cfg(feature = "full")]
+/// Profile data for the user.
+///
+/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProfileData =
+    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
+
+#[cfg(feature = "full")]
+/// List of database identity providers.
+///
+/// The same type as [`IdentityProviderOnlyAuth0Enum`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseProviderEnum =
+    IdentityProviderOnlyAuth0Enum;
+
+#[cfg(feature = "full")]
+/// The IDP-specific identifer for the user.
+///
+/// The same type as [`UserId`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemDatabaseUserId = UserId;
+
+#[cfg(feature = "full")]
+/// The identity object for enterprise identity providers.
+///
+/// Also named [`EventStreamCloudEventUserDeletedObjectIdentitiesItemEnterprise`], [`EventStreamCloudEventUserUpdatedObjectIdentitiesItemEnterprise`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    /// Name of the connection containing this identity.
+    pub connection: String,
+    /// The `isSocial` field.
+    #[serde(rename = "isSocial")]
+    pub is_social: bool,
+    /// The `profileData` field.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    pub profile_data:
+        Option<EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData>,
+    /// The `provider` field.
+    pub provider: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum,
+    /// The `user_id` field.
+    pub user_id: EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseUserId,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    const NAME: &'static str = "EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = None;
+        let mut f_provider = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection: object::missing(f_connection, "connection")?,
+            is_social: object::missing(f_is_social, "isSocial")?,
+            profile_data: f_profile_data.unwrap_or_default(),
+            provider: object::missing(f_provider, "provider")?,
+            user_id: object::missing(f_user_id, "user_id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterprise")
+            .field("connection", &self.connection)
+            .field("is_social", &self.is_social)
+            .field("profile_data", &self.profile_data)
+            .field("provider", &self.provider)
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum` schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseIsSocialEnum = bool;
+
+#[cfg(feature = "full")]
+/// Profile data for the user.
+///
+/// The same type as [`EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData`]: the API description gives both the same schema.
+pub type EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProfileData =
+    EventStreamCloudEventUserCreatedObjectIdentitiesItemCustomProfileData;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// List of enterprise identity providers.
+    pub enum EventStreamCloudEventUserCreatedObjectIdentitiesItemEnterpriseProviderEnum {
+        /// `ad`
+        Ad = "ad",
+        /// `adfs`
+        Adfs = "adfs",
+        /// `google-apps`
+        GoogleApps = "google-apps",
+        /// `ip`
+        Ip = "ip",
+        /// `office365`
+        Office365 = "office365",
+        /// `oidc`
+        Oidc = "oidc",
+        /// `okta`
+        Okta = "okta",
+        /// `pingfederate`
+        Pingfederate = "pingfederate",
+        /// `samlp`
+        Samlp = "samlp",
+        /// `sharepoint`
+        Sharepoint = "sharepoint",
+        /// `waad`
+        Waad = "waad",
+    }
+}
+
+#[cfg(feature = "full")]
 /// The IDP-specific identifer for the user.
 ///
 /// The same type as [`UserId`]: the API description gives both the same schema.
@@ -61,17 +439,21 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemPass
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection = None;
         let mut f_is_social = None;
-        let mut f_profile_data = Default::default();
+        let mut f_profile_data = None;
         let mut f_provider = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = Some(de_map.next_value()?),
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -81,7 +463,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemPass
         Ok(Self {
             connection: object::missing(f_connection, "connection")?,
             is_social: object::missing(f_is_social, "isSocial")?,
-            profile_data: f_profile_data,
+            profile_data: f_profile_data.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
@@ -171,17 +553,21 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemSoci
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection = None;
         let mut f_is_social = None;
-        let mut f_profile_data = Default::default();
+        let mut f_profile_data = None;
         let mut f_provider = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = Some(de_map.next_value()?),
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -191,7 +577,7 @@ impl object::Object for EventStreamCloudEventUserCreatedObjectIdentitiesItemSoci
         Ok(Self {
             connection: object::missing(f_connection, "connection")?,
             is_social: object::missing(f_is_social, "isSocial")?,
-            profile_data: f_profile_data,
+            profile_data: f_profile_data.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
@@ -361,8 +747,8 @@ impl object::Object for EventStreamCloudEventUserDeleted {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -432,7 +818,7 @@ impl object::Object for EventStreamCloudEventUserDeletedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventUserDeletedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -444,15 +830,21 @@ impl object::Object for EventStreamCloudEventUserDeletedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "user.deleted")?),
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "user.deleted")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -460,7 +852,7 @@ impl object::Object for EventStreamCloudEventUserDeletedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -528,13 +920,13 @@ impl object::Object for EventStreamCloudEventUserDeletedData {
     const NAME: &'static str = "EventStreamCloudEventUserDeletedData";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context = Default::default();
+        let mut f_context = None;
         let mut f_object = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context" => f_context = de_map.next_value()?,
-                "object" => f_object = Some(de_map.next_value()?),
+                "context" => object::once(&mut f_context, "context", de_map.next_value()?)?,
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -542,7 +934,7 @@ impl object::Object for EventStreamCloudEventUserDeletedData {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context: f_context,
+            context: f_context.unwrap_or_default(),
             object: object::missing(f_object, "object")?,
             extra: f_extra,
         })
@@ -645,53 +1037,85 @@ impl object::Object for EventStreamCloudEventUserDeletedObject {
     const NAME: &'static str = "EventStreamCloudEventUserDeletedObject";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_blocked = Default::default();
+        let mut f_app_metadata = None;
+        let mut f_blocked = None;
         let mut f_created_at = None;
         let mut f_deleted_at = None;
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
         let mut f_identities = None;
-        let mut f_last_ip = Default::default();
-        let mut f_last_login = Default::default();
-        let mut f_logins_count = Default::default();
-        let mut f_multifactor = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nickname = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_picture = Default::default();
+        let mut f_last_ip = None;
+        let mut f_last_login = None;
+        let mut f_logins_count = None;
+        let mut f_multifactor = None;
+        let mut f_name = None;
+        let mut f_nickname = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_picture = None;
         let mut f_updated_at = None;
         let mut f_user_id = None;
-        let mut f_user_metadata = Default::default();
-        let mut f_username = Default::default();
+        let mut f_user_metadata = None;
+        let mut f_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "blocked" => f_blocked = de_map.next_value()?,
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "deleted_at" => f_deleted_at = Some(de_map.next_value()?),
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "identities" => f_identities = Some(de_map.next_value()?),
-                "last_ip" => f_last_ip = de_map.next_value()?,
-                "last_login" => f_last_login = de_map.next_value()?,
-                "logins_count" => f_logins_count = de_map.next_value()?,
-                "multifactor" => f_multifactor = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nickname" => f_nickname = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "blocked" => object::once(&mut f_blocked, "blocked", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "deleted_at" => {
+                    object::once(&mut f_deleted_at, "deleted_at", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "identities" => {
+                    object::once(&mut f_identities, "identities", de_map.next_value()?)?
+                }
+                "last_ip" => object::once(&mut f_last_ip, "last_ip", de_map.next_value()?)?,
+                "last_login" => {
+                    object::once(&mut f_last_login, "last_login", de_map.next_value()?)?
+                }
+                "logins_count" => {
+                    object::once(&mut f_logins_count, "logins_count", de_map.next_value()?)?
+                }
+                "multifactor" => {
+                    object::once(&mut f_multifactor, "multifactor", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nickname" => object::once(&mut f_nickname, "nickname", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -699,28 +1123,28 @@ impl object::Object for EventStreamCloudEventUserDeletedObject {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_metadata: f_app_metadata,
-            blocked: f_blocked,
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            blocked: f_blocked.unwrap_or_default(),
             created_at: object::missing(f_created_at, "created_at")?,
             deleted_at: object::missing(f_deleted_at, "deleted_at")?,
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
             identities: object::missing(f_identities, "identities")?,
-            last_ip: f_last_ip,
-            last_login: f_last_login,
-            logins_count: f_logins_count,
-            multifactor: f_multifactor,
-            name: f_name,
-            nickname: f_nickname,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            picture: f_picture,
+            last_ip: f_last_ip.unwrap_or_default(),
+            last_login: f_last_login.unwrap_or_default(),
+            logins_count: f_logins_count.unwrap_or_default(),
+            multifactor: f_multifactor.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nickname: f_nickname.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             user_id: object::missing(f_user_id, "user_id")?,
-            user_metadata: f_user_metadata,
-            username: f_username,
+            user_metadata: f_user_metadata.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -969,8 +1393,8 @@ impl object::Object for EventStreamCloudEventUserUpdated {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "event" => f_event = Some(de_map.next_value()?),
-                "offset" => f_offset = Some(de_map.next_value()?),
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "offset" => object::once(&mut f_offset, "offset", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1040,7 +1464,7 @@ impl object::Object for EventStreamCloudEventUserUpdatedCloudEvent {
     const NAME: &'static str = "EventStreamCloudEventUserUpdatedCloudEvent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_a0purpose = Default::default();
+        let mut f_a0purpose = None;
         let mut f_a0stream = None;
         let mut f_a0tenant = None;
         let mut f_data = None;
@@ -1052,15 +1476,21 @@ impl object::Object for EventStreamCloudEventUserUpdatedCloudEvent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "a0purpose" => f_a0purpose = de_map.next_value()?,
-                "a0stream" => f_a0stream = Some(de_map.next_value()?),
-                "a0tenant" => f_a0tenant = Some(de_map.next_value()?),
-                "data" => f_data = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "source" => f_source = Some(de_map.next_value()?),
-                "specversion" => f_specversion = Some(de_map.next_value()?),
-                "time" => f_time = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "user.updated")?),
+                "a0purpose" => object::once(&mut f_a0purpose, "a0purpose", de_map.next_value()?)?,
+                "a0stream" => object::once(&mut f_a0stream, "a0stream", de_map.next_value()?)?,
+                "a0tenant" => object::once(&mut f_a0tenant, "a0tenant", de_map.next_value()?)?,
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "source" => object::once(&mut f_source, "source", de_map.next_value()?)?,
+                "specversion" => {
+                    object::once(&mut f_specversion, "specversion", de_map.next_value()?)?
+                }
+                "time" => object::once(&mut f_time, "time", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "user.updated")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1068,7 +1498,7 @@ impl object::Object for EventStreamCloudEventUserUpdatedCloudEvent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            a0purpose: f_a0purpose,
+            a0purpose: f_a0purpose.unwrap_or_default(),
             a0stream: object::missing(f_a0stream, "a0stream")?,
             a0tenant: object::missing(f_a0tenant, "a0tenant")?,
             data: object::missing(f_data, "data")?,
@@ -1341,7 +1771,7 @@ impl object::Object for EventStreamDelivery {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_attempts = None;
-        let mut f_event = Default::default();
+        let mut f_event = None;
         let mut f_event_stream_id = None;
         let mut f_event_type = None;
         let mut f_id = None;
@@ -1349,12 +1779,22 @@ impl object::Object for EventStreamDelivery {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attempts" => f_attempts = Some(de_map.next_value()?),
-                "event" => f_event = de_map.next_value()?,
-                "event_stream_id" => f_event_stream_id = Some(de_map.next_value()?),
-                "event_type" => f_event_type = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(object::constant(de_map.next_value()?, "failed")?),
+                "attempts" => object::once(&mut f_attempts, "attempts", de_map.next_value()?)?,
+                "event" => object::once(&mut f_event, "event", de_map.next_value()?)?,
+                "event_stream_id" => object::once(
+                    &mut f_event_stream_id,
+                    "event_stream_id",
+                    de_map.next_value()?,
+                )?,
+                "event_type" => {
+                    object::once(&mut f_event_type, "event_type", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "status" => object::once(
+                    &mut f_status,
+                    "status",
+                    object::constant(de_map.next_value()?, "failed")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1363,7 +1803,7 @@ impl object::Object for EventStreamDelivery {
         object::note_extra(&f_extra);
         Ok(Self {
             attempts: object::missing(f_attempts, "attempts")?,
-            event: f_event,
+            event: f_event.unwrap_or_default(),
             event_stream_id: object::missing(f_event_stream_id, "event_stream_id")?,
             event_type: object::missing(f_event_type, "event_type")?,
             id: object::missing(f_id, "id")?,
@@ -1419,15 +1859,21 @@ impl object::Object for EventStreamDeliveryAttempt {
     const NAME: &'static str = "EventStreamDeliveryAttempt";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_error_message = Default::default();
+        let mut f_error_message = None;
         let mut f_status = None;
         let mut f_timestamp = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error_message" => f_error_message = de_map.next_value()?,
-                "status" => f_status = Some(object::constant(de_map.next_value()?, "failed")?),
-                "timestamp" => f_timestamp = Some(de_map.next_value()?),
+                "error_message" => {
+                    object::once(&mut f_error_message, "error_message", de_map.next_value()?)?
+                }
+                "status" => object::once(
+                    &mut f_status,
+                    "status",
+                    object::constant(de_map.next_value()?, "failed")?,
+                )?,
+                "timestamp" => object::once(&mut f_timestamp, "timestamp", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1435,7 +1881,7 @@ impl object::Object for EventStreamDeliveryAttempt {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            error_message: f_error_message,
+            error_message: f_error_message.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             timestamp: object::missing(f_timestamp, "timestamp")?,
             extra: f_extra,
@@ -1552,14 +1998,24 @@ impl object::Object for EventStreamEventBridgeConfiguration {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_aws_account_id = None;
-        let mut f_aws_partner_event_source = Default::default();
+        let mut f_aws_partner_event_source = None;
         let mut f_aws_region = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aws_account_id" => f_aws_account_id = Some(de_map.next_value()?),
-                "aws_partner_event_source" => f_aws_partner_event_source = de_map.next_value()?,
-                "aws_region" => f_aws_region = Some(de_map.next_value()?),
+                "aws_account_id" => object::once(
+                    &mut f_aws_account_id,
+                    "aws_account_id",
+                    de_map.next_value()?,
+                )?,
+                "aws_partner_event_source" => object::once(
+                    &mut f_aws_partner_event_source,
+                    "aws_partner_event_source",
+                    de_map.next_value()?,
+                )?,
+                "aws_region" => {
+                    object::once(&mut f_aws_region, "aws_region", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1568,7 +2024,7 @@ impl object::Object for EventStreamEventBridgeConfiguration {
         object::note_extra(&f_extra);
         Ok(Self {
             aws_account_id: object::missing(f_aws_account_id, "aws_account_id")?,
-            aws_partner_event_source: f_aws_partner_event_source,
+            aws_partner_event_source: f_aws_partner_event_source.unwrap_or_default(),
             aws_region: object::missing(f_aws_region, "aws_region")?,
             extra: f_extra,
         })
@@ -1650,8 +2106,14 @@ impl object::Object for EventStreamEventBridgeDestination {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "eventbridge")?),
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "eventbridge")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1746,23 +2208,31 @@ impl object::Object for EventStreamEventBridgeResponseContent {
     const NAME: &'static str = "EventStreamEventBridgeResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_destination = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_created_at = None;
+        let mut f_destination = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "destination" => f_destination = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1770,13 +2240,13 @@ impl object::Object for EventStreamEventBridgeResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            destination: f_destination,
-            id: f_id,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            updated_at: f_updated_at,
+            created_at: f_created_at.unwrap_or_default(),
+            destination: f_destination.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1969,481 +2439,5 @@ impl fmt::Debug for EventStreamSubscribeEventsResponseContent {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Event types
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamSubscription {
-    /// The `event_type` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamSubscription {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for EventStreamSubscription {
-    const NAME: &'static str = "EventStreamSubscription";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_event_type = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "event_type" => f_event_type = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            event_type: f_event_type,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamSubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamSubscription")
-            .field("event_type", &self.event_type)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamSubscription {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `event_type`.
-    pub fn event_type(mut self, value: impl Into<String>) -> Self {
-        self.event_type = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The type of event this test event represents.
-///
-/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
-pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
-
-#[cfg(feature = "event_streams")]
-/// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum EventStreamWebhookAuthorizationResponse {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("EventStreamWebhookAuthorizationResponse", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookAuthorizationResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// Basic Authorization for HTTP requests (e.g., 'Basic credentials').
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookBasicAuth {
-    /// Username
-    pub username: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamWebhookBasicAuth {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamWebhookBasicAuth {
-    const NAME: &'static str = "EventStreamWebhookBasicAuth";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_username = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "username" => f_username = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            username: object::missing(f_username, "username")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamWebhookBasicAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookBasicAuth")
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamWebhookBasicAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(username: impl Into<String>) -> Self {
-        Self {
-            username: username.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBasicAuthMethodEnum {
-        /// `basic`
-        Basic = "basic",
-    }
-}
-
-#[cfg(feature = "full")]
-/// Bearer Authorization for HTTP requests (e.g., 'Bearer token').
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type EventStreamWebhookBearerAuth = ClientAddonOag;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookBearerAuthMethodEnum {
-        /// `bearer`
-        Bearer = "bearer",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// Configuration specific to a webhook destination.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookConfiguration {
-    /// The `webhook_authorization` field.
-    pub webhook_authorization: EventStreamWebhookAuthorizationResponse,
-    /// Target HTTP endpoint URL.
-    pub webhook_endpoint: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamWebhookConfiguration {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for EventStreamWebhookConfiguration {
-    const NAME: &'static str = "EventStreamWebhookConfiguration";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_webhook_authorization = None;
-        let mut f_webhook_endpoint = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "webhook_authorization" => f_webhook_authorization = Some(de_map.next_value()?),
-                "webhook_endpoint" => f_webhook_endpoint = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            webhook_authorization: object::missing(
-                f_webhook_authorization,
-                "webhook_authorization",
-            )?,
-            webhook_endpoint: object::missing(f_webhook_endpoint, "webhook_endpoint")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookConfiguration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookConfiguration")
-            .field("webhook_authorization", &self.webhook_authorization)
-            .field("webhook_endpoint", &self.webhook_endpoint)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamWebhookConfiguration {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        webhook_authorization: impl Into<EventStreamWebhookAuthorizationResponse>,
-        webhook_endpoint: impl Into<String>,
-    ) -> Self {
-        Self {
-            webhook_authorization: webhook_authorization.into(),
-            webhook_endpoint: webhook_endpoint.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Custom header authorization for HTTP requests.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookCustomHeaderAuth {
-    /// HTTP header name.
-    pub header_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for EventStreamWebhookCustomHeaderAuth {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for EventStreamWebhookCustomHeaderAuth {
-    const NAME: &'static str = "EventStreamWebhookCustomHeaderAuth";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_header_key = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "header_key" => f_header_key = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            header_key: object::missing(f_header_key, "header_key")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookCustomHeaderAuth")
-            .field("header_key", &self.header_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl EventStreamWebhookCustomHeaderAuth {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(header_key: impl Into<String>) -> Self {
-        Self {
-            header_key: header_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// Type of authorization.
-    pub enum EventStreamWebhookCustomHeaderAuthMethodEnum {
-        /// `custom_header`
-        CustomHeader = "custom_header",
-    }
-}
-
-#[cfg(feature = "event_streams")]
-/// The `EventStreamWebhookDestination` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct EventStreamWebhookDestination {
-    /// The `configuration` field.
-    pub configuration: EventStreamWebhookConfiguration,
-    /// Always `webhook`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "event_streams")]
-impl<'de> Deserialize<'de> for EventStreamWebhookDestination {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl object::Object for EventStreamWebhookDestination {
-    const NAME: &'static str = "EventStreamWebhookDestination";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_configuration = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "webhook")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            configuration: object::missing(f_configuration, "configuration")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl fmt::Debug for EventStreamWebhookDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStreamWebhookDestination")
-            .field("configuration", &self.configuration)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "event_streams")]
-impl EventStreamWebhookDestination {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(configuration: impl Into<EventStreamWebhookConfiguration>) -> Self {
-        Self {
-            configuration: configuration.into(),
-            type_: "webhook".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `EventStreamWebhookDestinationTypeEnum`.
-    pub enum EventStreamWebhookDestinationTypeEnum {
-        /// `webhook`
-        Webhook = "webhook",
     }
 }

@@ -15,6 +15,500 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "event_streams")]
+/// Event types
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamSubscription {
+    /// The `event_type` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamSubscription {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamSubscription {
+    const NAME: &'static str = "EventStreamSubscription";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_event_type = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "event_type" => {
+                    object::once(&mut f_event_type, "event_type", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            event_type: f_event_type.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamSubscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamSubscription")
+            .field("event_type", &self.event_type)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamSubscription {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `event_type`.
+    pub fn event_type(mut self, value: impl Into<String>) -> Self {
+        self.event_type = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The type of event this test event represents.
+///
+/// The same type as [`EventStreamEventTypeEnum`]: the API description gives both the same schema.
+pub type EventStreamTestEventTypeEnum = EventStreamEventTypeEnum;
+
+#[cfg(feature = "event_streams")]
+/// One of the shapes of `EventStreamWebhookAuthorizationResponse`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum EventStreamWebhookAuthorizationResponse {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamWebhookAuthorizationResponse {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("EventStreamWebhookAuthorizationResponse", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookAuthorizationResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// Basic Authorization for HTTP requests (e.g., 'Basic credentials').
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookBasicAuth {
+    /// Username
+    pub username: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamWebhookBasicAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamWebhookBasicAuth {
+    const NAME: &'static str = "EventStreamWebhookBasicAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            username: object::missing(f_username, "username")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamWebhookBasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookBasicAuth")
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamWebhookBasicAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(username: impl Into<String>) -> Self {
+        Self {
+            username: username.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookBasicAuthMethodEnum {
+        /// `basic`
+        Basic = "basic",
+    }
+}
+
+#[cfg(feature = "full")]
+/// Bearer Authorization for HTTP requests (e.g., 'Bearer token').
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type EventStreamWebhookBearerAuth = ClientAddonOag;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookBearerAuthMethodEnum {
+        /// `bearer`
+        Bearer = "bearer",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// Configuration specific to a webhook destination.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookConfiguration {
+    /// The `webhook_authorization` field.
+    pub webhook_authorization: EventStreamWebhookAuthorizationResponse,
+    /// Target HTTP endpoint URL.
+    pub webhook_endpoint: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamWebhookConfiguration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamWebhookConfiguration {
+    const NAME: &'static str = "EventStreamWebhookConfiguration";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_webhook_authorization = None;
+        let mut f_webhook_endpoint = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "webhook_authorization" => object::once(
+                    &mut f_webhook_authorization,
+                    "webhook_authorization",
+                    de_map.next_value()?,
+                )?,
+                "webhook_endpoint" => object::once(
+                    &mut f_webhook_endpoint,
+                    "webhook_endpoint",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            webhook_authorization: object::missing(
+                f_webhook_authorization,
+                "webhook_authorization",
+            )?,
+            webhook_endpoint: object::missing(f_webhook_endpoint, "webhook_endpoint")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookConfiguration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookConfiguration")
+            .field("webhook_authorization", &self.webhook_authorization)
+            .field("webhook_endpoint", &self.webhook_endpoint)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamWebhookConfiguration {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        webhook_authorization: impl Into<EventStreamWebhookAuthorizationResponse>,
+        webhook_endpoint: impl Into<String>,
+    ) -> Self {
+        Self {
+            webhook_authorization: webhook_authorization.into(),
+            webhook_endpoint: webhook_endpoint.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// Custom header authorization for HTTP requests.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookCustomHeaderAuth {
+    /// HTTP header name.
+    pub header_key: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for EventStreamWebhookCustomHeaderAuth {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for EventStreamWebhookCustomHeaderAuth {
+    const NAME: &'static str = "EventStreamWebhookCustomHeaderAuth";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_header_key = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "header_key" => {
+                    object::once(&mut f_header_key, "header_key", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            header_key: object::missing(f_header_key, "header_key")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for EventStreamWebhookCustomHeaderAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookCustomHeaderAuth")
+            .field("header_key", &self.header_key)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl EventStreamWebhookCustomHeaderAuth {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(header_key: impl Into<String>) -> Self {
+        Self {
+            header_key: header_key.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// Type of authorization.
+    pub enum EventStreamWebhookCustomHeaderAuthMethodEnum {
+        /// `custom_header`
+        CustomHeader = "custom_header",
+    }
+}
+
+#[cfg(feature = "event_streams")]
+/// The `EventStreamWebhookDestination` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct EventStreamWebhookDestination {
+    /// The `configuration` field.
+    pub configuration: EventStreamWebhookConfiguration,
+    /// Always `webhook`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "event_streams")]
+impl<'de> Deserialize<'de> for EventStreamWebhookDestination {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl object::Object for EventStreamWebhookDestination {
+    const NAME: &'static str = "EventStreamWebhookDestination";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_configuration = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "webhook")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            configuration: object::missing(f_configuration, "configuration")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl fmt::Debug for EventStreamWebhookDestination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStreamWebhookDestination")
+            .field("configuration", &self.configuration)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "event_streams")]
+impl EventStreamWebhookDestination {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(configuration: impl Into<EventStreamWebhookConfiguration>) -> Self {
+        Self {
+            configuration: configuration.into(),
+            type_: "webhook".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `EventStreamWebhookDestinationTypeEnum`.
+    pub enum EventStreamWebhookDestinationTypeEnum {
+        /// `webhook`
+        Webhook = "webhook",
+    }
+}
+
+#[cfg(feature = "event_streams")]
 /// The `EventStreamWebhookResponseContent` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -59,23 +553,31 @@ impl object::Object for EventStreamWebhookResponseContent {
     const NAME: &'static str = "EventStreamWebhookResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_destination = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_created_at = None;
+        let mut f_destination = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "destination" => f_destination = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -83,13 +585,13 @@ impl object::Object for EventStreamWebhookResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            destination: f_destination,
-            id: f_id,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
-            updated_at: f_updated_at,
+            created_at: f_created_at.unwrap_or_default(),
+            destination: f_destination.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -178,32 +680,58 @@ impl object::Object for ExperimentListItem {
         let mut f_assignment_config = None;
         let mut f_authentication_flow = None;
         let mut f_created_at = None;
-        let mut f_description = Default::default();
-        let mut f_ended_at = Default::default();
+        let mut f_description = None;
+        let mut f_ended_at = None;
         let mut f_feature_flag_id = None;
         let mut f_id = None;
         let mut f_is_valid = None;
         let mut f_name = None;
-        let mut f_started_at = Default::default();
+        let mut f_started_at = None;
         let mut f_status = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allocation_strategy" => f_allocation_strategy = Some(de_map.next_value()?),
-                "allocations" => f_allocations = Some(de_map.next_value()?),
-                "assignment_config" => f_assignment_config = Some(de_map.next_value()?),
-                "authentication_flow" => f_authentication_flow = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "ended_at" => f_ended_at = de_map.next_value()?,
-                "feature_flag_id" => f_feature_flag_id = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "is_valid" => f_is_valid = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "started_at" => f_started_at = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "allocation_strategy" => object::once(
+                    &mut f_allocation_strategy,
+                    "allocation_strategy",
+                    de_map.next_value()?,
+                )?,
+                "allocations" => {
+                    object::once(&mut f_allocations, "allocations", de_map.next_value()?)?
+                }
+                "assignment_config" => object::once(
+                    &mut f_assignment_config,
+                    "assignment_config",
+                    de_map.next_value()?,
+                )?,
+                "authentication_flow" => object::once(
+                    &mut f_authentication_flow,
+                    "authentication_flow",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "ended_at" => object::once(&mut f_ended_at, "ended_at", de_map.next_value()?)?,
+                "feature_flag_id" => object::once(
+                    &mut f_feature_flag_id,
+                    "feature_flag_id",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "is_valid" => object::once(&mut f_is_valid, "is_valid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "started_at" => {
+                    object::once(&mut f_started_at, "started_at", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -216,13 +744,13 @@ impl object::Object for ExperimentListItem {
             assignment_config: object::missing(f_assignment_config, "assignment_config")?,
             authentication_flow: object::missing(f_authentication_flow, "authentication_flow")?,
             created_at: object::missing(f_created_at, "created_at")?,
-            description: f_description,
-            ended_at: f_ended_at,
+            description: f_description.unwrap_or_default(),
+            ended_at: f_ended_at.unwrap_or_default(),
             feature_flag_id: object::missing(f_feature_flag_id, "feature_flag_id")?,
             id: object::missing(f_id, "id")?,
             is_valid: object::missing(f_is_valid, "is_valid")?,
             name: object::missing(f_name, "name")?,
-            started_at: f_started_at,
+            started_at: f_started_at.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
@@ -318,8 +846,8 @@ impl object::Object for ExperimentValidationError {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = Some(de_map.next_value()?),
-                "message" => f_message = Some(de_map.next_value()?),
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -397,26 +925,56 @@ impl object::Object for ExpressConfiguration {
         let mut f_enable_client = None;
         let mut f_enable_organization = None;
         let mut f_initiate_login_uri_template = None;
-        let mut f_linked_clients = Default::default();
-        let mut f_oin_submission_id = Default::default();
+        let mut f_linked_clients = None;
+        let mut f_oin_submission_id = None;
         let mut f_okta_oin_client_id = None;
         let mut f_user_attribute_profile_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "admin_login_domain" => f_admin_login_domain = Some(de_map.next_value()?),
-                "connection_profile_id" => f_connection_profile_id = Some(de_map.next_value()?),
-                "enable_client" => f_enable_client = Some(de_map.next_value()?),
-                "enable_organization" => f_enable_organization = Some(de_map.next_value()?),
-                "initiate_login_uri_template" => {
-                    f_initiate_login_uri_template = Some(de_map.next_value()?)
+                "admin_login_domain" => object::once(
+                    &mut f_admin_login_domain,
+                    "admin_login_domain",
+                    de_map.next_value()?,
+                )?,
+                "connection_profile_id" => object::once(
+                    &mut f_connection_profile_id,
+                    "connection_profile_id",
+                    de_map.next_value()?,
+                )?,
+                "enable_client" => {
+                    object::once(&mut f_enable_client, "enable_client", de_map.next_value()?)?
                 }
-                "linked_clients" => f_linked_clients = de_map.next_value()?,
-                "oin_submission_id" => f_oin_submission_id = de_map.next_value()?,
-                "okta_oin_client_id" => f_okta_oin_client_id = Some(de_map.next_value()?),
-                "user_attribute_profile_id" => {
-                    f_user_attribute_profile_id = Some(de_map.next_value()?)
-                }
+                "enable_organization" => object::once(
+                    &mut f_enable_organization,
+                    "enable_organization",
+                    de_map.next_value()?,
+                )?,
+                "initiate_login_uri_template" => object::once(
+                    &mut f_initiate_login_uri_template,
+                    "initiate_login_uri_template",
+                    de_map.next_value()?,
+                )?,
+                "linked_clients" => object::once(
+                    &mut f_linked_clients,
+                    "linked_clients",
+                    de_map.next_value()?,
+                )?,
+                "oin_submission_id" => object::once(
+                    &mut f_oin_submission_id,
+                    "oin_submission_id",
+                    de_map.next_value()?,
+                )?,
+                "okta_oin_client_id" => object::once(
+                    &mut f_okta_oin_client_id,
+                    "okta_oin_client_id",
+                    de_map.next_value()?,
+                )?,
+                "user_attribute_profile_id" => object::once(
+                    &mut f_user_attribute_profile_id,
+                    "user_attribute_profile_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -435,8 +993,8 @@ impl object::Object for ExpressConfiguration {
                 f_initiate_login_uri_template,
                 "initiate_login_uri_template",
             )?,
-            linked_clients: f_linked_clients,
-            oin_submission_id: f_oin_submission_id,
+            linked_clients: f_linked_clients.unwrap_or_default(),
+            oin_submission_id: f_oin_submission_id.unwrap_or_default(),
             okta_oin_client_id: object::missing(f_okta_oin_client_id, "okta_oin_client_id")?,
             user_attribute_profile_id: object::missing(
                 f_user_attribute_profile_id,

@@ -65,24 +65,32 @@ impl object::Object for FeatureFlag {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_id = None;
         let mut f_name = None;
-        let mut f_parameters = Default::default();
+        let mut f_parameters = None;
         let mut f_status = None;
         let mut f_type_ = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "parameters" => f_parameters = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "parameters" => {
+                    object::once(&mut f_parameters, "parameters", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -91,10 +99,10 @@ impl object::Object for FeatureFlag {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
-            parameters: f_parameters,
+            parameters: f_parameters.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             type_: object::missing(f_type_, "type")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -153,15 +161,17 @@ impl object::Object for FeatureFlagConfigParam {
     const NAME: &'static str = "FeatureFlagConfigParam";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_type_ = None;
         let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -169,7 +179,7 @@ impl object::Object for FeatureFlagConfigParam {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             value: object::missing(f_value, "value")?,
             extra: f_extra,
@@ -289,11 +299,11 @@ impl object::Object for FedCmLogin {
     const NAME: &'static str = "FedCmLogin";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_google = Default::default();
+        let mut f_google = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "google" => f_google = de_map.next_value()?,
+                "google" => object::once(&mut f_google, "google", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -301,7 +311,7 @@ impl object::Object for FedCmLogin {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            google: f_google,
+            google: f_google.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -367,11 +377,13 @@ impl object::Object for FedCmLoginGoogle {
     const NAME: &'static str = "FedCmLoginGoogle";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_is_enabled = Default::default();
+        let mut f_is_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "is_enabled" => f_is_enabled = de_map.next_value()?,
+                "is_enabled" => {
+                    object::once(&mut f_is_enabled, "is_enabled", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -379,7 +391,7 @@ impl object::Object for FedCmLoginGoogle {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            is_enabled: f_is_enabled,
+            is_enabled: f_is_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -469,21 +481,27 @@ impl object::Object for FederatedConnectionTokenSet {
     const NAME: &'static str = "FederatedConnectionTokenSet";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection = Default::default();
-        let mut f_expires_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_issued_at = Default::default();
-        let mut f_last_used_at = Default::default();
-        let mut f_scope = Default::default();
+        let mut f_connection = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_issued_at = None;
+        let mut f_last_used_at = None;
+        let mut f_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = de_map.next_value()?,
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "issued_at" => f_issued_at = de_map.next_value()?,
-                "last_used_at" => f_last_used_at = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "issued_at" => object::once(&mut f_issued_at, "issued_at", de_map.next_value()?)?,
+                "last_used_at" => {
+                    object::once(&mut f_last_used_at, "last_used_at", de_map.next_value()?)?
+                }
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -491,12 +509,12 @@ impl object::Object for FederatedConnectionTokenSet {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection: f_connection,
-            expires_at: f_expires_at,
-            id: f_id,
-            issued_at: f_issued_at,
-            last_used_at: f_last_used_at,
-            scope: f_scope,
+            connection: f_connection.unwrap_or_default(),
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            issued_at: f_issued_at.unwrap_or_default(),
+            last_used_at: f_last_used_at.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -768,21 +786,29 @@ impl object::Object for FlowActionActivecampaignListContacts {
     const NAME: &'static str = "FlowActionActivecampaignListContacts";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -790,10 +816,10 @@ impl object::Object for FlowActionActivecampaignListContacts {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -915,21 +941,29 @@ impl object::Object for FlowActionActivecampaignUpsertContact {
     const NAME: &'static str = "FlowActionActivecampaignUpsertContact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "ACTIVECAMPAIGN")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -937,10 +971,10 @@ impl object::Object for FlowActionActivecampaignUpsertContact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1048,20 +1082,26 @@ impl object::Object for FlowActionActivecampaignUpsertContactParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_custom_fields = Default::default();
+        let mut f_custom_fields = None;
         let mut f_email = None;
-        let mut f_first_name = Default::default();
-        let mut f_last_name = Default::default();
-        let mut f_phone = Default::default();
+        let mut f_first_name = None;
+        let mut f_last_name = None;
+        let mut f_phone = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "custom_fields" => f_custom_fields = de_map.next_value()?,
-                "email" => f_email = Some(de_map.next_value()?),
-                "first_name" => f_first_name = de_map.next_value()?,
-                "last_name" => f_last_name = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "custom_fields" => {
+                    object::once(&mut f_custom_fields, "custom_fields", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "first_name" => {
+                    object::once(&mut f_first_name, "first_name", de_map.next_value()?)?
+                }
+                "last_name" => object::once(&mut f_last_name, "last_name", de_map.next_value()?)?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1070,11 +1110,11 @@ impl object::Object for FlowActionActivecampaignUpsertContactParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            custom_fields: f_custom_fields,
+            custom_fields: f_custom_fields.unwrap_or_default(),
             email: object::missing(f_email, "email")?,
-            first_name: f_first_name,
-            last_name: f_last_name,
-            phone: f_phone,
+            first_name: f_first_name.unwrap_or_default(),
+            last_name: f_last_name.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1235,21 +1275,29 @@ impl object::Object for FlowActionAirtableCreateRecord {
     const NAME: &'static str = "FlowActionAirtableCreateRecord";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AIRTABLE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1257,10 +1305,10 @@ impl object::Object for FlowActionAirtableCreateRecord {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1362,15 +1410,19 @@ impl object::Object for FlowActionAirtableCreateRecordParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_base_id = None;
         let mut f_connection_id = None;
-        let mut f_fields = Default::default();
+        let mut f_fields = None;
         let mut f_table_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "base_id" => f_base_id = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "fields" => f_fields = de_map.next_value()?,
-                "table_name" => f_table_name = Some(de_map.next_value()?),
+                "base_id" => object::once(&mut f_base_id, "base_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "table_name" => {
+                    object::once(&mut f_table_name, "table_name", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1380,7 +1432,7 @@ impl object::Object for FlowActionAirtableCreateRecordParams {
         Ok(Self {
             base_id: object::missing(f_base_id, "base_id")?,
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            fields: f_fields,
+            fields: f_fields.unwrap_or_default(),
             table_name: object::missing(f_table_name, "table_name")?,
             extra: f_extra,
         })
@@ -1481,21 +1533,29 @@ impl object::Object for FlowActionAirtableListRecords {
     const NAME: &'static str = "FlowActionAirtableListRecords";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AIRTABLE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1503,10 +1563,10 @@ impl object::Object for FlowActionAirtableListRecords {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1611,17 +1671,21 @@ impl object::Object for FlowActionAirtableListRecordsParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_base_id = None;
         let mut f_connection_id = None;
-        let mut f_query = Default::default();
+        let mut f_query = None;
         let mut f_table_name = None;
-        let mut f_view = Default::default();
+        let mut f_view = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "base_id" => f_base_id = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "query" => f_query = de_map.next_value()?,
-                "table_name" => f_table_name = Some(de_map.next_value()?),
-                "view" => f_view = de_map.next_value()?,
+                "base_id" => object::once(&mut f_base_id, "base_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "query" => object::once(&mut f_query, "query", de_map.next_value()?)?,
+                "table_name" => {
+                    object::once(&mut f_table_name, "table_name", de_map.next_value()?)?
+                }
+                "view" => object::once(&mut f_view, "view", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1631,9 +1695,9 @@ impl object::Object for FlowActionAirtableListRecordsParams {
         Ok(Self {
             base_id: object::missing(f_base_id, "base_id")?,
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            query: f_query,
+            query: f_query.unwrap_or_default(),
             table_name: object::missing(f_table_name, "table_name")?,
-            view: f_view,
+            view: f_view.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1740,21 +1804,29 @@ impl object::Object for FlowActionAirtableUpdateRecord {
     const NAME: &'static str = "FlowActionAirtableUpdateRecord";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AIRTABLE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AIRTABLE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1762,10 +1834,10 @@ impl object::Object for FlowActionAirtableUpdateRecord {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1869,17 +1941,21 @@ impl object::Object for FlowActionAirtableUpdateRecordParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_base_id = None;
         let mut f_connection_id = None;
-        let mut f_fields = Default::default();
+        let mut f_fields = None;
         let mut f_record_id = None;
         let mut f_table_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "base_id" => f_base_id = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "fields" => f_fields = de_map.next_value()?,
-                "record_id" => f_record_id = Some(de_map.next_value()?),
-                "table_name" => f_table_name = Some(de_map.next_value()?),
+                "base_id" => object::once(&mut f_base_id, "base_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "record_id" => object::once(&mut f_record_id, "record_id", de_map.next_value()?)?,
+                "table_name" => {
+                    object::once(&mut f_table_name, "table_name", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1889,7 +1965,7 @@ impl object::Object for FlowActionAirtableUpdateRecordParams {
         Ok(Self {
             base_id: object::missing(f_base_id, "base_id")?,
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            fields: f_fields,
+            fields: f_fields.unwrap_or_default(),
             record_id: object::missing(f_record_id, "record_id")?,
             table_name: object::missing(f_table_name, "table_name")?,
             extra: f_extra,
@@ -2037,21 +2113,29 @@ impl object::Object for FlowActionAuth0CreateUser {
     const NAME: &'static str = "FlowActionAuth0CreateUser";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2059,10 +2143,10 @@ impl object::Object for FlowActionAuth0CreateUser {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2159,8 +2243,10 @@ impl object::Object for FlowActionAuth0CreateUserParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "payload" => f_payload = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2255,21 +2341,29 @@ impl object::Object for FlowActionAuth0GetUser {
     const NAME: &'static str = "FlowActionAuth0GetUser";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2277,10 +2371,10 @@ impl object::Object for FlowActionAuth0GetUser {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2377,8 +2471,10 @@ impl object::Object for FlowActionAuth0GetUserParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2494,21 +2590,29 @@ impl object::Object for FlowActionAuth0SendEmail {
     const NAME: &'static str = "FlowActionAuth0SendEmail";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2516,10 +2620,10 @@ impl object::Object for FlowActionAuth0SendEmail {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2620,18 +2724,20 @@ impl object::Object for FlowActionAuth0SendEmailParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_body = None;
-        let mut f_custom_vars = Default::default();
-        let mut f_from = Default::default();
+        let mut f_custom_vars = None;
+        let mut f_from = None;
         let mut f_subject = None;
         let mut f_to = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = Some(de_map.next_value()?),
-                "custom_vars" => f_custom_vars = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "subject" => f_subject = Some(de_map.next_value()?),
-                "to" => f_to = Some(de_map.next_value()?),
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "custom_vars" => {
+                    object::once(&mut f_custom_vars, "custom_vars", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                "to" => object::once(&mut f_to, "to", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2640,8 +2746,8 @@ impl object::Object for FlowActionAuth0SendEmailParams {
         object::note_extra(&f_extra);
         Ok(Self {
             body: object::missing(f_body, "body")?,
-            custom_vars: f_custom_vars,
-            from: f_from,
+            custom_vars: f_custom_vars.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
             subject: object::missing(f_subject, "subject")?,
             to: object::missing(f_to, "to")?,
             extra: f_extra,
@@ -2695,103 +2801,3 @@ impl FlowActionAuth0SendEmailParams {
         self
     }
 }
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendEmailParamsFrom` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionAuth0SendEmailParamsFrom {
-    /// The `email` field.
-    pub email: String,
-    /// The `name` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionAuth0SendEmailParamsFrom {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionAuth0SendEmailParamsFrom {
-    const NAME: &'static str = "FlowActionAuth0SendEmailParamsFrom";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = None;
-        let mut f_name = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "email" => f_email = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            email: object::missing(f_email, "email")?,
-            name: f_name,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionAuth0SendEmailParamsFrom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionAuth0SendEmailParamsFrom")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionAuth0SendEmailParamsFrom {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(email: impl Into<String>) -> Self {
-        Self {
-            email: email.into(),
-            name: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendEmailParamsFromEmail` schema.
-pub type FlowActionAuth0SendEmailParamsFromEmail = String;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendEmailParamsTo` schema.
-pub type FlowActionAuth0SendEmailParamsTo = String;
-
-#[cfg(feature = "full")]
-/// The `FlowActionAuth0SendEmailType` schema.
-///
-/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
-pub type FlowActionAuth0SendEmailType = FlowActionAuth0GetUserType;

@@ -15,6 +15,551 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FormFieldSocial` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldSocial {
+    /// Always `FIELD`.
+    pub category: String,
+    /// The `config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldSocialConfig>,
+    /// The `hint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldSocial {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldSocial {
+    const NAME: &'static str = "FormFieldSocial";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_hint = None;
+        let mut f_id = None;
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldSocial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldSocial")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldSocial {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldSocialConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldSocialConfig` schema.
+///
+/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
+pub type FormFieldSocialConfig = ClientAddonOag;
+
+#[cfg(feature = "full")]
+/// The `FormFieldTel` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldTel {
+    /// Always `FIELD`.
+    pub category: String,
+    /// The `config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormFieldTelConfig>,
+    /// The `hint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldTel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldTel {
+    const NAME: &'static str = "FormFieldTel";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_hint = None;
+        let mut f_id = None;
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTel")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTel {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: None,
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormFieldTelConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldTelConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldTelConfig {
+    /// The `country_picker` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_picker: Option<bool>,
+    /// The `default_value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `max_length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<i64>,
+    /// The `min_length` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<i64>,
+    /// The `placeholder` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    /// The `strings` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strings: Option<FormFieldTelConfigStrings>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldTelConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldTelConfig {
+    const NAME: &'static str = "FormFieldTelConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_country_picker = None;
+        let mut f_default_value = None;
+        let mut f_max_length = None;
+        let mut f_min_length = None;
+        let mut f_placeholder = None;
+        let mut f_strings = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "country_picker" => object::once(
+                    &mut f_country_picker,
+                    "country_picker",
+                    de_map.next_value()?,
+                )?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "max_length" => {
+                    object::once(&mut f_max_length, "max_length", de_map.next_value()?)?
+                }
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
+                "strings" => object::once(&mut f_strings, "strings", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            country_picker: f_country_picker.unwrap_or_default(),
+            default_value: f_default_value.unwrap_or_default(),
+            max_length: f_max_length.unwrap_or_default(),
+            min_length: f_min_length.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
+            strings: f_strings.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTelConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTelConfig")
+            .field("country_picker", &self.country_picker)
+            .field("default_value", &self.default_value)
+            .field("max_length", &self.max_length)
+            .field("min_length", &self.min_length)
+            .field("placeholder", &self.placeholder)
+            .field("strings", &self.strings)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTelConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `country_picker`.
+    pub fn country_picker(mut self, value: impl Into<bool>) -> Self {
+        self.country_picker = Some(value.into());
+        self
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `max_length`.
+    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
+        self.max_length = Some(value.into());
+        self
+    }
+
+    /// Sets `min_length`.
+    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
+        self.min_length = Some(value.into());
+        self
+    }
+
+    /// Sets `placeholder`.
+    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
+        self.placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets `strings`.
+    pub fn strings(mut self, value: impl Into<FormFieldTelConfigStrings>) -> Self {
+        self.strings = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldTelConfigStrings` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldTelConfigStrings {
+    /// The `filter_placeholder` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_placeholder: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldTelConfigStrings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldTelConfigStrings {
+    const NAME: &'static str = "FormFieldTelConfigStrings";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filter_placeholder = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filter_placeholder" => object::once(
+                    &mut f_filter_placeholder,
+                    "filter_placeholder",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filter_placeholder: f_filter_placeholder.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldTelConfigStrings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldTelConfigStrings")
+            .field("filter_placeholder", &self.filter_placeholder)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldTelConfigStrings {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `filter_placeholder`.
+    pub fn filter_placeholder(mut self, value: impl Into<String>) -> Self {
+        self.filter_placeholder = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FormFieldText` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -59,22 +604,26 @@ impl object::Object for FormFieldText {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -83,12 +632,12 @@ impl object::Object for FormFieldText {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -203,19 +752,27 @@ impl object::Object for FormFieldTextConfig {
     const NAME: &'static str = "FormFieldTextConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_max_length = Default::default();
-        let mut f_min_length = Default::default();
-        let mut f_multiline = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_default_value = None;
+        let mut f_max_length = None;
+        let mut f_min_length = None;
+        let mut f_multiline = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "max_length" => f_max_length = de_map.next_value()?,
-                "min_length" => f_min_length = de_map.next_value()?,
-                "multiline" => f_multiline = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "max_length" => {
+                    object::once(&mut f_max_length, "max_length", de_map.next_value()?)?
+                }
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
+                "multiline" => object::once(&mut f_multiline, "multiline", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -223,11 +780,11 @@ impl object::Object for FormFieldTextConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            max_length: f_max_length,
-            min_length: f_min_length,
-            multiline: f_multiline,
-            placeholder: f_placeholder,
+            default_value: f_default_value.unwrap_or_default(),
+            max_length: f_max_length.unwrap_or_default(),
+            min_length: f_min_length.unwrap_or_default(),
+            multiline: f_multiline.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -482,22 +1039,26 @@ impl object::Object for FormFieldUrl {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -506,12 +1067,12 @@ impl object::Object for FormFieldUrl {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -619,13 +1180,17 @@ impl object::Object for FormFieldUrlConfig {
     const NAME: &'static str = "FormFieldUrlConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_default_value = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -633,8 +1198,8 @@ impl object::Object for FormFieldUrlConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            placeholder: f_placeholder,
+            default_value: f_default_value.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -712,17 +1277,19 @@ impl object::Object for FormFlow {
     const NAME: &'static str = "FormFlow";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
+        let mut f_alias = None;
         let mut f_config = None;
-        let mut f_coordinates = Default::default();
+        let mut f_coordinates = None;
         let mut f_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "config" => f_config = Some(de_map.next_value()?),
-                "coordinates" => f_coordinates = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "coordinates" => {
+                    object::once(&mut f_coordinates, "coordinates", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -730,9 +1297,9 @@ impl object::Object for FormFlow {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
+            alias: f_alias.unwrap_or_default(),
             config: object::missing(f_config, "config")?,
-            coordinates: f_coordinates,
+            coordinates: f_coordinates.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             extra: f_extra,
         })
@@ -815,12 +1382,12 @@ impl object::Object for FormFlowConfig {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_flow_id = None;
-        let mut f_next_node = Default::default();
+        let mut f_next_node = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "flow_id" => f_flow_id = Some(de_map.next_value()?),
-                "next_node" => f_next_node = de_map.next_value()?,
+                "flow_id" => object::once(&mut f_flow_id, "flow_id", de_map.next_value()?)?,
+                "next_node" => object::once(&mut f_next_node, "next_node", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -829,7 +1396,7 @@ impl object::Object for FormFlowConfig {
         object::note_extra(&f_extra);
         Ok(Self {
             flow_id: object::missing(f_flow_id, "flow_id")?,
-            next_node: f_next_node,
+            next_node: f_next_node.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -901,12 +1468,12 @@ impl object::Object for FormHiddenField {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_key = None;
-        let mut f_value = Default::default();
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "key" => f_key = Some(de_map.next_value()?),
-                "value" => f_value = de_map.next_value()?,
+                "key" => object::once(&mut f_key, "key", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -915,7 +1482,7 @@ impl object::Object for FormHiddenField {
         object::note_extra(&f_extra);
         Ok(Self {
             key: object::missing(f_key, "key")?,
-            value: f_value,
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -987,13 +1554,13 @@ impl object::Object for FormLanguages {
     const NAME: &'static str = "FormLanguages";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default = Default::default();
-        let mut f_primary = Default::default();
+        let mut f_default = None;
+        let mut f_primary = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default" => f_default = de_map.next_value()?,
-                "primary" => f_primary = de_map.next_value()?,
+                "default" => object::once(&mut f_default, "default", de_map.next_value()?)?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1001,8 +1568,8 @@ impl object::Object for FormLanguages {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default: f_default,
-            primary: f_primary,
+            default: f_default.unwrap_or_default(),
+            primary: f_primary.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1080,13 +1647,13 @@ impl object::Object for FormMessages {
     const NAME: &'static str = "FormMessages";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom = Default::default();
-        let mut f_errors = Default::default();
+        let mut f_custom = None;
+        let mut f_errors = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "custom" => f_custom = de_map.next_value()?,
-                "errors" => f_errors = de_map.next_value()?,
+                "custom" => object::once(&mut f_custom, "custom", de_map.next_value()?)?,
+                "errors" => object::once(&mut f_errors, "errors", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1094,8 +1661,8 @@ impl object::Object for FormMessages {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            custom: f_custom,
-            errors: f_errors,
+            custom: f_custom.unwrap_or_default(),
+            errors: f_errors.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1227,8 +1794,8 @@ impl object::Object for FormNodeCoordinates {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "x" => f_x = Some(de_map.next_value()?),
-                "y" => f_y = Some(de_map.next_value()?),
+                "x" => object::once(&mut f_x, "x", de_map.next_value()?)?,
+                "y" => object::once(&mut f_y, "y", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1391,17 +1958,19 @@ impl object::Object for FormRouter {
     const NAME: &'static str = "FormRouter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_config = Default::default();
-        let mut f_coordinates = Default::default();
+        let mut f_alias = None;
+        let mut f_config = None;
+        let mut f_coordinates = None;
         let mut f_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "config" => f_config = de_map.next_value()?,
-                "coordinates" => f_coordinates = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "coordinates" => {
+                    object::once(&mut f_coordinates, "coordinates", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1409,9 +1978,9 @@ impl object::Object for FormRouter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            config: f_config,
-            coordinates: f_coordinates,
+            alias: f_alias.unwrap_or_default(),
+            config: f_config.unwrap_or_default(),
+            coordinates: f_coordinates.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             extra: f_extra,
         })
@@ -1500,13 +2069,13 @@ impl object::Object for FormRouterConfig {
     const NAME: &'static str = "FormRouterConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_fallback = Default::default();
-        let mut f_rules = Default::default();
+        let mut f_fallback = None;
+        let mut f_rules = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "fallback" => f_fallback = de_map.next_value()?,
-                "rules" => f_rules = de_map.next_value()?,
+                "fallback" => object::once(&mut f_fallback, "fallback", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1514,8 +2083,8 @@ impl object::Object for FormRouterConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            fallback: f_fallback,
-            rules: f_rules,
+            fallback: f_fallback.unwrap_or_default(),
+            rules: f_rules.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1593,17 +2162,17 @@ impl object::Object for FormRouterRule {
     const NAME: &'static str = "FormRouterRule";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
+        let mut f_alias = None;
         let mut f_condition = None;
         let mut f_id = None;
-        let mut f_next_node = Default::default();
+        let mut f_next_node = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "condition" => f_condition = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "next_node" => f_next_node = de_map.next_value()?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "condition" => object::once(&mut f_condition, "condition", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "next_node" => object::once(&mut f_next_node, "next_node", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1611,10 +2180,10 @@ impl object::Object for FormRouterRule {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
+            alias: f_alias.unwrap_or_default(),
             condition: object::missing(f_condition, "condition")?,
             id: object::missing(f_id, "id")?,
-            next_node: f_next_node,
+            next_node: f_next_node.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1699,15 +2268,19 @@ impl object::Object for FormStartNode {
     const NAME: &'static str = "FormStartNode";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_coordinates = Default::default();
-        let mut f_hidden_fields = Default::default();
-        let mut f_next_node = Default::default();
+        let mut f_coordinates = None;
+        let mut f_hidden_fields = None;
+        let mut f_next_node = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "coordinates" => f_coordinates = de_map.next_value()?,
-                "hidden_fields" => f_hidden_fields = de_map.next_value()?,
-                "next_node" => f_next_node = de_map.next_value()?,
+                "coordinates" => {
+                    object::once(&mut f_coordinates, "coordinates", de_map.next_value()?)?
+                }
+                "hidden_fields" => {
+                    object::once(&mut f_hidden_fields, "hidden_fields", de_map.next_value()?)?
+                }
+                "next_node" => object::once(&mut f_next_node, "next_node", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1715,9 +2288,9 @@ impl object::Object for FormStartNode {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            coordinates: f_coordinates,
-            hidden_fields: f_hidden_fields,
-            next_node: f_next_node,
+            coordinates: f_coordinates.unwrap_or_default(),
+            hidden_fields: f_hidden_fields.unwrap_or_default(),
+            next_node: f_next_node.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1807,17 +2380,19 @@ impl object::Object for FormStep {
     const NAME: &'static str = "FormStep";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_config = Default::default();
-        let mut f_coordinates = Default::default();
+        let mut f_alias = None;
+        let mut f_config = None;
+        let mut f_coordinates = None;
         let mut f_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "config" => f_config = de_map.next_value()?,
-                "coordinates" => f_coordinates = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "coordinates" => {
+                    object::once(&mut f_coordinates, "coordinates", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1825,9 +2400,9 @@ impl object::Object for FormStep {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            config: f_config,
-            coordinates: f_coordinates,
+            alias: f_alias.unwrap_or_default(),
+            config: f_config.unwrap_or_default(),
+            coordinates: f_coordinates.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             extra: f_extra,
         })
@@ -1920,13 +2495,15 @@ impl object::Object for FormStepConfig {
     const NAME: &'static str = "FormStepConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_components = Default::default();
-        let mut f_next_node = Default::default();
+        let mut f_components = None;
+        let mut f_next_node = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "components" => f_components = de_map.next_value()?,
-                "next_node" => f_next_node = de_map.next_value()?,
+                "components" => {
+                    object::once(&mut f_components, "components", de_map.next_value()?)?
+                }
+                "next_node" => object::once(&mut f_next_node, "next_node", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1934,8 +2511,8 @@ impl object::Object for FormStepConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            components: f_components,
-            next_node: f_next_node,
+            components: f_components.unwrap_or_default(),
+            next_node: f_next_node.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2006,11 +2583,11 @@ impl object::Object for FormStyle {
     const NAME: &'static str = "FormStyle";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_css = Default::default();
+        let mut f_css = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "css" => f_css = de_map.next_value()?,
+                "css" => object::once(&mut f_css, "css", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2018,7 +2595,7 @@ impl object::Object for FormStyle {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            css: f_css,
+            css: f_css.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2097,20 +2674,28 @@ impl object::Object for FormSummary {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_embedded_at = Default::default();
+        let mut f_embedded_at = None;
         let mut f_id = None;
         let mut f_name = None;
-        let mut f_submitted_at = Default::default();
+        let mut f_submitted_at = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "embedded_at" => f_embedded_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "submitted_at" => f_submitted_at = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "embedded_at" => {
+                    object::once(&mut f_embedded_at, "embedded_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "submitted_at" => {
+                    object::once(&mut f_submitted_at, "submitted_at", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2119,10 +2704,10 @@ impl object::Object for FormSummary {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            embedded_at: f_embedded_at,
+            embedded_at: f_embedded_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
-            submitted_at: f_submitted_at,
+            submitted_at: f_submitted_at.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
         })
@@ -2240,21 +2825,25 @@ impl object::Object for FormWidgetAuth0VerifiableCredentials {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
         let mut f_config = None;
-        let mut f_hint = Default::default();
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "WIDGET")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "WIDGET")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2264,11 +2853,11 @@ impl object::Object for FormWidgetAuth0VerifiableCredentials {
         Ok(Self {
             category: object::missing(f_category, "category")?,
             config: object::missing(f_config, "config")?,
-            hint: f_hint,
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2381,19 +2970,29 @@ impl object::Object for FormWidgetAuth0VerifiableCredentialsConfig {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_access_token = None;
         let mut f_alternate_text = None;
-        let mut f_max_wait = Default::default();
-        let mut f_size = Default::default();
+        let mut f_max_wait = None;
+        let mut f_size = None;
         let mut f_url = None;
         let mut f_verification_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "access_token" => f_access_token = Some(de_map.next_value()?),
-                "alternate_text" => f_alternate_text = Some(de_map.next_value()?),
-                "max_wait" => f_max_wait = de_map.next_value()?,
-                "size" => f_size = de_map.next_value()?,
-                "url" => f_url = Some(de_map.next_value()?),
-                "verification_id" => f_verification_id = Some(de_map.next_value()?),
+                "access_token" => {
+                    object::once(&mut f_access_token, "access_token", de_map.next_value()?)?
+                }
+                "alternate_text" => object::once(
+                    &mut f_alternate_text,
+                    "alternate_text",
+                    de_map.next_value()?,
+                )?,
+                "max_wait" => object::once(&mut f_max_wait, "max_wait", de_map.next_value()?)?,
+                "size" => object::once(&mut f_size, "size", de_map.next_value()?)?,
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
+                "verification_id" => object::once(
+                    &mut f_verification_id,
+                    "verification_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2403,8 +3002,8 @@ impl object::Object for FormWidgetAuth0VerifiableCredentialsConfig {
         Ok(Self {
             access_token: object::missing(f_access_token, "access_token")?,
             alternate_text: object::missing(f_alternate_text, "alternate_text")?,
-            max_wait: f_max_wait,
-            size: f_size,
+            max_wait: f_max_wait.unwrap_or_default(),
+            size: f_size.unwrap_or_default(),
             url: object::missing(f_url, "url")?,
             verification_id: object::missing(f_verification_id, "verification_id")?,
             extra: f_extra,
@@ -2463,480 +3062,5 @@ impl FormWidgetAuth0VerifiableCredentialsConfig {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormWidgetGMapsAddress` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormWidgetGMapsAddress {
-    /// Always `WIDGET`.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormWidgetGMapsAddressConfig,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormWidgetGMapsAddress {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormWidgetGMapsAddress {
-    const NAME: &'static str = "FormWidgetGMapsAddress";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = None;
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "WIDGET")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: object::missing(f_config, "config")?,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetGMapsAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetGMapsAddress")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetGMapsAddress {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormWidgetGMapsAddressConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "WIDGET".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `FormWidgetGMapsAddressConfig` object.
-///
-/// Also named [`EmailProviderCredentialsSchemaZero`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormWidgetGMapsAddressConfig {
-    /// The `api_key` field.
-    pub api_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "emails")]
-impl<'de> Deserialize<'de> for FormWidgetGMapsAddressConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "emails")]
-impl object::Object for FormWidgetGMapsAddressConfig {
-    const NAME: &'static str = "FormWidgetGMapsAddressConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_key = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            api_key: object::missing(f_api_key, "api_key")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "emails")]
-impl fmt::Debug for FormWidgetGMapsAddressConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetGMapsAddressConfig")
-            .field("api_key", &REDACTED)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-impl FormWidgetGMapsAddressConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormWidgetRecaptcha` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormWidgetRecaptcha {
-    /// Always `WIDGET`.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormWidgetRecaptchaConfig,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormWidgetRecaptcha {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormWidgetRecaptcha {
-    const NAME: &'static str = "FormWidgetRecaptcha";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = None;
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "WIDGET")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: object::missing(f_config, "config")?,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetRecaptcha {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetRecaptcha")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetRecaptcha {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormWidgetRecaptchaConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "WIDGET".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormWidgetRecaptchaConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormWidgetRecaptchaConfig {
-    /// The `secret_key` field.
-    pub secret_key: String,
-    /// The `site_key` field.
-    pub site_key: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormWidgetRecaptchaConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormWidgetRecaptchaConfig {
-    const NAME: &'static str = "FormWidgetRecaptchaConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_secret_key = None;
-        let mut f_site_key = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "secret_key" => f_secret_key = Some(de_map.next_value()?),
-                "site_key" => f_site_key = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            secret_key: object::missing(f_secret_key, "secret_key")?,
-            site_key: object::missing(f_site_key, "site_key")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormWidgetRecaptchaConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormWidgetRecaptchaConfig")
-            .field("secret_key", &REDACTED)
-            .field("site_key", &self.site_key)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormWidgetRecaptchaConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(secret_key: impl Into<String>, site_key: impl Into<String>) -> Self {
-        Self {
-            secret_key: secret_key.into(),
-            site_key: site_key.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeAuth0VerifiableCredentialsConst`.
-    pub enum FormWidgetTypeAuth0VerifiableCredentialsConst {
-        /// `AUTH0_VERIFIABLE_CREDENTIALS`
-        Auth0VerifiableCredentials = "AUTH0_VERIFIABLE_CREDENTIALS",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeGMapsAddressConst`.
-    pub enum FormWidgetTypeGMapsAddressConst {
-        /// `GMAPS_ADDRESS`
-        GmapsAddress = "GMAPS_ADDRESS",
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormWidgetTypeRecaptchaConst`.
-    pub enum FormWidgetTypeRecaptchaConst {
-        /// `RECAPTCHA`
-        Recaptcha = "RECAPTCHA",
-    }
-}
-
-#[cfg(feature = "forms")]
-string_enum! {
-    /// The values of `FormsRequestParametersHydrateEnum`.
-    pub enum FormsRequestParametersHydrateEnum {
-        /// `flow_count`
-        FlowCount = "flow_count",
-        /// `links`
-        Links = "links",
     }
 }

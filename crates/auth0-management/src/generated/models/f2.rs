@@ -15,6 +15,106 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FlowActionAuth0SendEmailParamsFrom` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionAuth0SendEmailParamsFrom {
+    /// The `email` field.
+    pub email: String,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionAuth0SendEmailParamsFrom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionAuth0SendEmailParamsFrom {
+    const NAME: &'static str = "FlowActionAuth0SendEmailParamsFrom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_name = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: object::missing(f_email, "email")?,
+            name: f_name.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionAuth0SendEmailParamsFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionAuth0SendEmailParamsFrom")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionAuth0SendEmailParamsFrom {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            name: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendEmailParamsFromEmail` schema.
+pub type FlowActionAuth0SendEmailParamsFromEmail = String;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendEmailParamsTo` schema.
+pub type FlowActionAuth0SendEmailParamsTo = String;
+
+#[cfg(feature = "full")]
+/// The `FlowActionAuth0SendEmailType` schema.
+///
+/// The same type as [`FlowActionAuth0GetUserType`]: the API description gives both the same schema.
+pub type FlowActionAuth0SendEmailType = FlowActionAuth0GetUserType;
+
+#[cfg(feature = "full")]
 /// The `FlowActionAuth0SendRequest` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -55,21 +155,29 @@ impl object::Object for FlowActionAuth0SendRequest {
     const NAME: &'static str = "FlowActionAuth0SendRequest";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -77,10 +185,10 @@ impl object::Object for FlowActionAuth0SendRequest {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -185,20 +293,22 @@ impl object::Object for FlowActionAuth0SendRequestParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_headers = Default::default();
-        let mut f_method = Default::default();
-        let mut f_params = Default::default();
+        let mut f_headers = None;
+        let mut f_method = None;
+        let mut f_params = None;
         let mut f_pathname = None;
-        let mut f_payload = Default::default();
+        let mut f_payload = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "headers" => f_headers = de_map.next_value()?,
-                "method" => f_method = de_map.next_value()?,
-                "params" => f_params = de_map.next_value()?,
-                "pathname" => f_pathname = Some(de_map.next_value()?),
-                "payload" => f_payload = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "headers" => object::once(&mut f_headers, "headers", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "pathname" => object::once(&mut f_pathname, "pathname", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -207,11 +317,11 @@ impl object::Object for FlowActionAuth0SendRequestParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            headers: f_headers,
-            method: f_method,
-            params: f_params,
+            headers: f_headers.unwrap_or_default(),
+            method: f_method.unwrap_or_default(),
+            params: f_params.unwrap_or_default(),
             pathname: object::missing(f_pathname, "pathname")?,
-            payload: f_payload,
+            payload: f_payload.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -366,21 +476,29 @@ impl object::Object for FlowActionAuth0SendSms {
     const NAME: &'static str = "FlowActionAuth0SendSms";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -388,10 +506,10 @@ impl object::Object for FlowActionAuth0SendSms {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -491,17 +609,19 @@ impl object::Object for FlowActionAuth0SendSmsParams {
     const NAME: &'static str = "FlowActionAuth0SendSmsParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom_vars = Default::default();
-        let mut f_from = Default::default();
+        let mut f_custom_vars = None;
+        let mut f_from = None;
         let mut f_message = None;
         let mut f_to = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "custom_vars" => f_custom_vars = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "message" => f_message = Some(de_map.next_value()?),
-                "to" => f_to = Some(de_map.next_value()?),
+                "custom_vars" => {
+                    object::once(&mut f_custom_vars, "custom_vars", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "to" => object::once(&mut f_to, "to", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -509,8 +629,8 @@ impl object::Object for FlowActionAuth0SendSmsParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            custom_vars: f_custom_vars,
-            from: f_from,
+            custom_vars: f_custom_vars.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
             message: object::missing(f_message, "message")?,
             to: object::missing(f_to, "to")?,
             extra: f_extra,
@@ -614,21 +734,29 @@ impl object::Object for FlowActionAuth0UpdateUser {
     const NAME: &'static str = "FlowActionAuth0UpdateUser";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "AUTH0")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "AUTH0")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -636,10 +764,10 @@ impl object::Object for FlowActionAuth0UpdateUser {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -739,9 +867,11 @@ impl object::Object for FlowActionAuth0UpdateUserParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "changes" => f_changes = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "changes" => object::once(&mut f_changes, "changes", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -850,22 +980,34 @@ impl object::Object for FlowActionBigqueryInsertRows {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "INSERT_ROWS")?),
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BIGQUERY")?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "INSERT_ROWS")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "BIGQUERY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -874,10 +1016,10 @@ impl object::Object for FlowActionBigqueryInsertRows {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -989,16 +1131,20 @@ impl object::Object for FlowActionBigqueryInsertRowsParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_data = Default::default();
+        let mut f_data = None;
         let mut f_dataset_id = None;
         let mut f_table_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "data" => f_data = de_map.next_value()?,
-                "dataset_id" => f_dataset_id = Some(de_map.next_value()?),
-                "table_id" => f_table_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "data" => object::once(&mut f_data, "data", de_map.next_value()?)?,
+                "dataset_id" => {
+                    object::once(&mut f_dataset_id, "dataset_id", de_map.next_value()?)?
+                }
+                "table_id" => object::once(&mut f_table_id, "table_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1007,7 +1153,7 @@ impl object::Object for FlowActionBigqueryInsertRowsParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            data: f_data,
+            data: f_data.unwrap_or_default(),
             dataset_id: object::missing(f_dataset_id, "dataset_id")?,
             table_id: object::missing(f_table_id, "table_id")?,
             extra: f_extra,
@@ -1155,21 +1301,29 @@ impl object::Object for FlowActionClearbitFindCompany {
     const NAME: &'static str = "FlowActionClearbitFindCompany";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "CLEARBIT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1177,10 +1331,10 @@ impl object::Object for FlowActionClearbitFindCompany {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1280,8 +1434,10 @@ impl object::Object for FlowActionClearbitFindCompanyParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "domain" => f_domain = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1372,21 +1528,29 @@ impl object::Object for FlowActionClearbitFindPerson {
     const NAME: &'static str = "FlowActionClearbitFindPerson";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "CLEARBIT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "CLEARBIT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1394,10 +1558,10 @@ impl object::Object for FlowActionClearbitFindPerson {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1526,24 +1690,34 @@ impl object::Object for FlowActionEmailVerifyEmail {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "VERIFY_EMAIL")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "VERIFY_EMAIL")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "EMAIL")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "EMAIL")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1552,10 +1726,10 @@ impl object::Object for FlowActionEmailVerifyEmail {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1660,12 +1834,12 @@ impl object::Object for FlowActionEmailVerifyEmailParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_email = None;
-        let mut f_rules = Default::default();
+        let mut f_rules = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = Some(de_map.next_value()?),
-                "rules" => f_rules = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1674,7 +1848,7 @@ impl object::Object for FlowActionEmailVerifyEmailParams {
         object::note_extra(&f_extra);
         Ok(Self {
             email: object::missing(f_email, "email")?,
-            rules: f_rules,
+            rules: f_rules.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1758,21 +1932,35 @@ impl object::Object for FlowActionEmailVerifyEmailParamsRules {
     const NAME: &'static str = "FlowActionEmailVerifyEmailParamsRules";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_block_aliases = Default::default();
-        let mut f_block_disposable_emails = Default::default();
-        let mut f_block_free_emails = Default::default();
-        let mut f_blocklist = Default::default();
-        let mut f_require_mx_record = Default::default();
+        let mut f_allowlist = None;
+        let mut f_block_aliases = None;
+        let mut f_block_disposable_emails = None;
+        let mut f_block_free_emails = None;
+        let mut f_blocklist = None;
+        let mut f_require_mx_record = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "block_aliases" => f_block_aliases = de_map.next_value()?,
-                "block_disposable_emails" => f_block_disposable_emails = de_map.next_value()?,
-                "block_free_emails" => f_block_free_emails = de_map.next_value()?,
-                "blocklist" => f_blocklist = de_map.next_value()?,
-                "require_mx_record" => f_require_mx_record = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "block_aliases" => {
+                    object::once(&mut f_block_aliases, "block_aliases", de_map.next_value()?)?
+                }
+                "block_disposable_emails" => object::once(
+                    &mut f_block_disposable_emails,
+                    "block_disposable_emails",
+                    de_map.next_value()?,
+                )?,
+                "block_free_emails" => object::once(
+                    &mut f_block_free_emails,
+                    "block_free_emails",
+                    de_map.next_value()?,
+                )?,
+                "blocklist" => object::once(&mut f_blocklist, "blocklist", de_map.next_value()?)?,
+                "require_mx_record" => object::once(
+                    &mut f_require_mx_record,
+                    "require_mx_record",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1780,12 +1968,12 @@ impl object::Object for FlowActionEmailVerifyEmailParamsRules {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            block_aliases: f_block_aliases,
-            block_disposable_emails: f_block_disposable_emails,
-            block_free_emails: f_block_free_emails,
-            blocklist: f_blocklist,
-            require_mx_record: f_require_mx_record,
+            allowlist: f_allowlist.unwrap_or_default(),
+            block_aliases: f_block_aliases.unwrap_or_default(),
+            block_disposable_emails: f_block_disposable_emails.unwrap_or_default(),
+            block_free_emails: f_block_free_emails.unwrap_or_default(),
+            blocklist: f_blocklist.unwrap_or_default(),
+            require_mx_record: f_require_mx_record.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1946,21 +2134,29 @@ impl object::Object for FlowActionFlowBooleanCondition {
     const NAME: &'static str = "FlowActionFlowBooleanCondition";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1968,10 +2164,10 @@ impl object::Object for FlowActionFlowBooleanCondition {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2071,15 +2267,15 @@ impl object::Object for FlowActionFlowBooleanConditionParams {
     const NAME: &'static str = "FlowActionFlowBooleanConditionParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_else_ = Default::default();
+        let mut f_else_ = None;
         let mut f_if_ = None;
-        let mut f_then = Default::default();
+        let mut f_then = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "else" => f_else_ = de_map.next_value()?,
-                "if" => f_if_ = Some(de_map.next_value()?),
-                "then" => f_then = de_map.next_value()?,
+                "else" => object::once(&mut f_else_, "else", de_map.next_value()?)?,
+                "if" => object::once(&mut f_if_, "if", de_map.next_value()?)?,
+                "then" => object::once(&mut f_then, "then", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2087,9 +2283,9 @@ impl object::Object for FlowActionFlowBooleanConditionParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            else_: f_else_,
+            else_: f_else_.unwrap_or_default(),
             if_: object::missing(f_if_, "if")?,
-            then: f_then,
+            then: f_then.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2185,21 +2381,29 @@ impl object::Object for FlowActionFlowDelayFlow {
     const NAME: &'static str = "FlowActionFlowDelayFlow";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2207,10 +2411,10 @@ impl object::Object for FlowActionFlowDelayFlow {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2304,12 +2508,12 @@ impl object::Object for FlowActionFlowDelayFlowParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_number = None;
-        let mut f_units = Default::default();
+        let mut f_units = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "number" => f_number = Some(de_map.next_value()?),
-                "units" => f_units = de_map.next_value()?,
+                "number" => object::once(&mut f_number, "number", de_map.next_value()?)?,
+                "units" => object::once(&mut f_units, "units", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2318,7 +2522,7 @@ impl object::Object for FlowActionFlowDelayFlowParams {
         object::note_extra(&f_extra);
         Ok(Self {
             number: object::missing(f_number, "number")?,
-            units: f_units,
+            units: f_units.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2428,21 +2632,29 @@ impl object::Object for FlowActionFlowDoNothing {
     const NAME: &'static str = "FlowActionFlowDoNothing";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = Default::default();
+        let mut f_mask_output = None;
+        let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = de_map.next_value()?,
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2450,11 +2662,11 @@ impl object::Object for FlowActionFlowDoNothing {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: f_params,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: f_params.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -2575,21 +2787,29 @@ impl object::Object for FlowActionFlowErrorMessage {
     const NAME: &'static str = "FlowActionFlowErrorMessage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2597,10 +2817,10 @@ impl object::Object for FlowActionFlowErrorMessage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2627,217 +2847,6 @@ impl fmt::Debug for FlowActionFlowErrorMessage {
 impl FlowActionFlowErrorMessage {
     /// A value with the required fields set (constant fields filled in).
     pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowErrorMessageParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "FLOW".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "branding")]
-/// The `FlowActionFlowErrorMessageParams` object.
-///
-/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
-///
-/// Also named [`CreatePhoneTemplateTestNotificationResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowErrorMessageParams {
-    /// The `message` field.
-    pub message: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "branding")]
-impl<'de> Deserialize<'de> for FlowActionFlowErrorMessageParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "branding")]
-impl object::Object for FlowActionFlowErrorMessageParams {
-    const NAME: &'static str = "FlowActionFlowErrorMessageParams";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_message = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "message" => f_message = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            message: object::missing(f_message, "message")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "branding")]
-impl fmt::Debug for FlowActionFlowErrorMessageParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowErrorMessageParams")
-            .field("message", &self.message)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "branding")]
-impl FlowActionFlowErrorMessageParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowErrorMessageType` schema.
-///
-/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
-pub type FlowActionFlowErrorMessageType = FormNodeTypeFlowConst;
-
-#[cfg(feature = "full")]
-/// The `FlowActionFlowMapValue` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionFlowMapValue {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionFlowMapValueParams,
-    /// Always `FLOW`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionFlowMapValue {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionFlowMapValue {
-    const NAME: &'static str = "FlowActionFlowMapValue";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionFlowMapValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionFlowMapValue")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionFlowMapValue {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowMapValueParams>) -> Self {
         Self {
             alias: None,
             allow_failure: None,

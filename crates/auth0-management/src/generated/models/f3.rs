@@ -14,6 +14,225 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "branding")]
+/// The `FlowActionFlowErrorMessageParams` object.
+///
+/// The answer of `POST /branding/phone/templates/{id}/try` (`branding_phone_templates_test`).
+///
+/// Also named [`CreatePhoneTemplateTestNotificationResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowErrorMessageParams {
+    /// The `message` field.
+    pub message: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "branding")]
+impl<'de> Deserialize<'de> for FlowActionFlowErrorMessageParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "branding")]
+impl object::Object for FlowActionFlowErrorMessageParams {
+    const NAME: &'static str = "FlowActionFlowErrorMessageParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_message = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            message: object::missing(f_message, "message")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "branding")]
+impl fmt::Debug for FlowActionFlowErrorMessageParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowErrorMessageParams")
+            .field("message", &self.message)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "branding")]
+impl FlowActionFlowErrorMessageParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowErrorMessageType` schema.
+///
+/// The same type as [`FormNodeTypeFlowConst`]: the API description gives both the same schema.
+pub type FlowActionFlowErrorMessageType = FormNodeTypeFlowConst;
+
+#[cfg(feature = "full")]
+/// The `FlowActionFlowMapValue` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionFlowMapValue {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionFlowMapValueParams,
+    /// Always `FLOW`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionFlowMapValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionFlowMapValue {
+    const NAME: &'static str = "FlowActionFlowMapValue";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionFlowMapValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionFlowMapValue")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionFlowMapValue {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionFlowMapValueParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "FLOW".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
 #[cfg(feature = "full")]
 /// The `FlowActionFlowMapValueParams` object.
 ///
@@ -47,15 +266,15 @@ impl object::Object for FlowActionFlowMapValueParams {
     const NAME: &'static str = "FlowActionFlowMapValueParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cases = Default::default();
-        let mut f_fallback = Default::default();
+        let mut f_cases = None;
+        let mut f_fallback = None;
         let mut f_input = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "cases" => f_cases = de_map.next_value()?,
-                "fallback" => f_fallback = de_map.next_value()?,
-                "input" => f_input = Some(de_map.next_value()?),
+                "cases" => object::once(&mut f_cases, "cases", de_map.next_value()?)?,
+                "fallback" => object::once(&mut f_fallback, "fallback", de_map.next_value()?)?,
+                "input" => object::once(&mut f_input, "input", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -63,8 +282,8 @@ impl object::Object for FlowActionFlowMapValueParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            cases: f_cases,
-            fallback: f_fallback,
+            cases: f_cases.unwrap_or_default(),
+            fallback: f_fallback.unwrap_or_default(),
             input: object::missing(f_input, "input")?,
             extra: f_extra,
         })
@@ -277,21 +496,29 @@ impl object::Object for FlowActionFlowReturnJson {
     const NAME: &'static str = "FlowActionFlowReturnJson";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -299,10 +526,10 @@ impl object::Object for FlowActionFlowReturnJson {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -396,7 +623,7 @@ impl object::Object for FlowActionFlowReturnJsonParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "payload" => f_payload = Some(de_map.next_value()?),
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -538,21 +765,29 @@ impl object::Object for FlowActionFlowStoreVars {
     const NAME: &'static str = "FlowActionFlowStoreVars";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "FLOW")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "FLOW")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -560,10 +795,10 @@ impl object::Object for FlowActionFlowStoreVars {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -657,7 +892,7 @@ impl object::Object for FlowActionFlowStoreVarsParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "vars" => f_vars = Some(de_map.next_value()?),
+                "vars" => object::once(&mut f_vars, "vars", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -756,22 +991,34 @@ impl object::Object for FlowActionGoogleSheetsAddRow {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "ADD_ROW")?),
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "ADD_ROW")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "GOOGLE_SHEETS")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -780,10 +1027,10 @@ impl object::Object for FlowActionGoogleSheetsAddRow {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -896,16 +1143,22 @@ impl object::Object for FlowActionGoogleSheetsAddRowParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_sheet_id = Default::default();
+        let mut f_sheet_id = None;
         let mut f_spreadsheet_id = None;
-        let mut f_values = Default::default();
+        let mut f_values = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "sheet_id" => f_sheet_id = de_map.next_value()?,
-                "spreadsheet_id" => f_spreadsheet_id = Some(de_map.next_value()?),
-                "values" => f_values = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "sheet_id" => object::once(&mut f_sheet_id, "sheet_id", de_map.next_value()?)?,
+                "spreadsheet_id" => object::once(
+                    &mut f_spreadsheet_id,
+                    "spreadsheet_id",
+                    de_map.next_value()?,
+                )?,
+                "values" => object::once(&mut f_values, "values", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -914,9 +1167,9 @@ impl object::Object for FlowActionGoogleSheetsAddRowParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            sheet_id: f_sheet_id,
+            sheet_id: f_sheet_id.unwrap_or_default(),
             spreadsheet_id: object::missing(f_spreadsheet_id, "spreadsheet_id")?,
-            values: f_values,
+            values: f_values.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1034,24 +1287,34 @@ impl object::Object for FlowActionHttpSendRequest {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "SEND_REQUEST")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "SEND_REQUEST")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HTTP")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "HTTP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1060,10 +1323,10 @@ impl object::Object for FlowActionHttpSendRequest {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1185,25 +1448,29 @@ impl object::Object for FlowActionHttpSendRequestParams {
     const NAME: &'static str = "FlowActionHttpSendRequestParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_basic = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_content_type = Default::default();
-        let mut f_headers = Default::default();
-        let mut f_method = Default::default();
-        let mut f_params = Default::default();
-        let mut f_payload = Default::default();
+        let mut f_basic = None;
+        let mut f_connection_id = None;
+        let mut f_content_type = None;
+        let mut f_headers = None;
+        let mut f_method = None;
+        let mut f_params = None;
+        let mut f_payload = None;
         let mut f_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "basic" => f_basic = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "content_type" => f_content_type = de_map.next_value()?,
-                "headers" => f_headers = de_map.next_value()?,
-                "method" => f_method = de_map.next_value()?,
-                "params" => f_params = de_map.next_value()?,
-                "payload" => f_payload = de_map.next_value()?,
-                "url" => f_url = Some(de_map.next_value()?),
+                "basic" => object::once(&mut f_basic, "basic", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "content_type" => {
+                    object::once(&mut f_content_type, "content_type", de_map.next_value()?)?
+                }
+                "headers" => object::once(&mut f_headers, "headers", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1211,13 +1478,13 @@ impl object::Object for FlowActionHttpSendRequestParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            basic: f_basic,
-            connection_id: f_connection_id,
-            content_type: f_content_type,
-            headers: f_headers,
-            method: f_method,
-            params: f_params,
-            payload: f_payload,
+            basic: f_basic.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            content_type: f_content_type.unwrap_or_default(),
+            headers: f_headers.unwrap_or_default(),
+            method: f_method.unwrap_or_default(),
+            params: f_params.unwrap_or_default(),
+            payload: f_payload.unwrap_or_default(),
             url: object::missing(f_url, "url")?,
             extra: f_extra,
         })
@@ -1344,13 +1611,13 @@ impl object::Object for FlowActionHttpSendRequestParamsBasicAuth {
     const NAME: &'static str = "FlowActionHttpSendRequestParamsBasicAuth";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_password = Default::default();
-        let mut f_username = Default::default();
+        let mut f_password = None;
+        let mut f_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "password" => f_password = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
+                "password" => object::once(&mut f_password, "password", de_map.next_value()?)?,
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1358,8 +1625,8 @@ impl object::Object for FlowActionHttpSendRequestParamsBasicAuth {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            password: f_password,
-            username: f_username,
+            password: f_password.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1643,21 +1910,29 @@ impl object::Object for FlowActionHubspotEnrollContact {
     const NAME: &'static str = "FlowActionHubspotEnrollContact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1665,10 +1940,10 @@ impl object::Object for FlowActionHubspotEnrollContact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1771,9 +2046,13 @@ impl object::Object for FlowActionHubspotEnrollContactParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "email" => f_email = Some(de_map.next_value()?),
-                "workflow_id" => f_workflow_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "workflow_id" => {
+                    object::once(&mut f_workflow_id, "workflow_id", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1877,21 +2156,29 @@ impl object::Object for FlowActionHubspotGetContact {
     const NAME: &'static str = "FlowActionHubspotGetContact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1899,10 +2186,10 @@ impl object::Object for FlowActionHubspotGetContact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2004,8 +2291,10 @@ impl object::Object for FlowActionHubspotGetContactParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "email" => f_email = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2099,21 +2388,29 @@ impl object::Object for FlowActionHubspotUpsertContact {
     const NAME: &'static str = "FlowActionHubspotUpsertContact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "HUBSPOT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "HUBSPOT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2121,10 +2418,10 @@ impl object::Object for FlowActionHubspotUpsertContact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2224,13 +2521,17 @@ impl object::Object for FlowActionHubspotUpsertContactParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
         let mut f_email = None;
-        let mut f_properties = Default::default();
+        let mut f_properties = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "email" => f_email = Some(de_map.next_value()?),
-                "properties" => f_properties = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "properties" => {
+                    object::once(&mut f_properties, "properties", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2240,7 +2541,7 @@ impl object::Object for FlowActionHubspotUpsertContactParams {
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             email: object::missing(f_email, "email")?,
-            properties: f_properties,
+            properties: f_properties.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2317,12 +2618,12 @@ impl object::Object for FlowActionHubspotUpsertContactParamsProperty {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_property = None;
-        let mut f_value = Default::default();
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "property" => f_property = Some(de_map.next_value()?),
-                "value" => f_value = de_map.next_value()?,
+                "property" => object::once(&mut f_property, "property", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2331,7 +2632,7 @@ impl object::Object for FlowActionHubspotUpsertContactParamsProperty {
         object::note_extra(&f_extra);
         Ok(Self {
             property: object::missing(f_property, "property")?,
-            value: f_value,
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2462,21 +2763,29 @@ impl object::Object for FlowActionJsonCreateJson {
     const NAME: &'static str = "FlowActionJsonCreateJson";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JSON")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2484,10 +2793,10 @@ impl object::Object for FlowActionJsonCreateJson {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2547,297 +2856,5 @@ impl FlowActionJsonCreateJson {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonCreateJsonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonCreateJsonParams {
-    /// The `object` field.
-    pub object: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionJsonCreateJsonParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionJsonCreateJsonParams {
-    const NAME: &'static str = "FlowActionJsonCreateJsonParams";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_object = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "object" => f_object = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            object: object::missing(f_object, "object")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJsonCreateJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonCreateJsonParams")
-            .field("object", &Keys(&self.object))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonCreateJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(object: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            object: object.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonCreateJsonParamsObject` schema.
-pub type FlowActionJsonCreateJsonParamsObject = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonCreateJsonType` schema.
-///
-/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
-pub type FlowActionJsonCreateJsonType = FlowActionJsonParseJsonType;
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonParseJson` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonParseJson {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionJsonParseJsonParams,
-    /// Always `JSON`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionJsonParseJson {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionJsonParseJson {
-    const NAME: &'static str = "FlowActionJsonParseJson";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJsonParseJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonParseJson")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonParseJson {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonParseJsonParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "JSON".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionJsonParseJsonParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionJsonParseJsonParams {
-    /// The `json` field.
-    pub json: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionJsonParseJsonParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionJsonParseJsonParams {
-    const NAME: &'static str = "FlowActionJsonParseJsonParams";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_json = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "json" => f_json = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            json: object::missing(f_json, "json")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionJsonParseJsonParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionJsonParseJsonParams")
-            .field("json", &self.json)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionJsonParseJsonParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(json: impl Into<String>) -> Self {
-        Self {
-            json: json.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionJsonParseJsonType`.
-    pub enum FlowActionJsonParseJsonType {
-        /// `JSON`
-        Json = "JSON",
     }
 }

@@ -15,6 +15,306 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonCreateJsonParams {
+    /// The `object` field.
+    pub object: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonCreateJsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonCreateJsonParams {
+    const NAME: &'static str = "FlowActionJsonCreateJsonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_object = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            object: object::missing(f_object, "object")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonCreateJsonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonCreateJsonParams")
+            .field("object", &Keys(&self.object))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonCreateJsonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(object: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            object: object.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonParamsObject` schema.
+pub type FlowActionJsonCreateJsonParamsObject = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonCreateJsonType` schema.
+///
+/// The same type as [`FlowActionJsonParseJsonType`]: the API description gives both the same schema.
+pub type FlowActionJsonCreateJsonType = FlowActionJsonParseJsonType;
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonParseJson` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonParseJson {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionJsonParseJsonParams,
+    /// Always `JSON`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonParseJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonParseJson {
+    const NAME: &'static str = "FlowActionJsonParseJson";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JSON")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonParseJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonParseJson")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonParseJson {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionJsonParseJsonParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "JSON".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionJsonParseJsonParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionJsonParseJsonParams {
+    /// The `json` field.
+    pub json: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionJsonParseJsonParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionJsonParseJsonParams {
+    const NAME: &'static str = "FlowActionJsonParseJsonParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_json = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "json" => object::once(&mut f_json, "json", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            json: object::missing(f_json, "json")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionJsonParseJsonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionJsonParseJsonParams")
+            .field("json", &self.json)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionJsonParseJsonParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(json: impl Into<String>) -> Self {
+        Self {
+            json: json.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionJsonParseJsonType`.
+    pub enum FlowActionJsonParseJsonType {
+        /// `JSON`
+        Json = "JSON",
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FlowActionJsonSerializeJson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -55,21 +355,29 @@ impl object::Object for FlowActionJsonSerializeJson {
     const NAME: &'static str = "FlowActionJsonSerializeJson";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JSON")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JSON")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -77,10 +385,10 @@ impl object::Object for FlowActionJsonSerializeJson {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -252,21 +560,29 @@ impl object::Object for FlowActionJwtDecodeJwt {
     const NAME: &'static str = "FlowActionJwtDecodeJwt";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -274,10 +590,10 @@ impl object::Object for FlowActionJwtDecodeJwt {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -371,7 +687,7 @@ impl object::Object for FlowActionJwtDecodeJwtParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "token" => f_token = Some(de_map.next_value()?),
+                "token" => object::once(&mut f_token, "token", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -459,21 +775,29 @@ impl object::Object for FlowActionJwtSignJwt {
     const NAME: &'static str = "FlowActionJwtSignJwt";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -481,10 +805,10 @@ impl object::Object for FlowActionJwtSignJwt {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -589,21 +913,25 @@ impl object::Object for FlowActionJwtSignJwtParams {
     const NAME: &'static str = "FlowActionJwtSignJwtParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
+        let mut f_audience = None;
         let mut f_connection_id = None;
-        let mut f_expires_in = Default::default();
-        let mut f_issuer = Default::default();
-        let mut f_payload = Default::default();
-        let mut f_subject = Default::default();
+        let mut f_expires_in = None;
+        let mut f_issuer = None;
+        let mut f_payload = None;
+        let mut f_subject = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "expires_in" => f_expires_in = de_map.next_value()?,
-                "issuer" => f_issuer = de_map.next_value()?,
-                "payload" => f_payload = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "expires_in" => {
+                    object::once(&mut f_expires_in, "expires_in", de_map.next_value()?)?
+                }
+                "issuer" => object::once(&mut f_issuer, "issuer", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -611,12 +939,12 @@ impl object::Object for FlowActionJwtSignJwtParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
+            audience: f_audience.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            expires_in: f_expires_in,
-            issuer: f_issuer,
-            payload: f_payload,
-            subject: f_subject,
+            expires_in: f_expires_in.unwrap_or_default(),
+            issuer: f_issuer.unwrap_or_default(),
+            payload: f_payload.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -743,21 +1071,29 @@ impl object::Object for FlowActionJwtVerifyJwt {
     const NAME: &'static str = "FlowActionJwtVerifyJwt";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -765,10 +1101,10 @@ impl object::Object for FlowActionJwtVerifyJwt {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -866,17 +1202,19 @@ impl object::Object for FlowActionJwtVerifyJwtParams {
     const NAME: &'static str = "FlowActionJwtVerifyJwtParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
+        let mut f_audience = None;
         let mut f_connection_id = None;
-        let mut f_issuer = Default::default();
+        let mut f_issuer = None;
         let mut f_token = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "issuer" => f_issuer = de_map.next_value()?,
-                "token" => f_token = Some(de_map.next_value()?),
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "issuer" => object::once(&mut f_issuer, "issuer", de_map.next_value()?)?,
+                "token" => object::once(&mut f_token, "token", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -884,9 +1222,9 @@ impl object::Object for FlowActionJwtVerifyJwtParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
+            audience: f_audience.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            issuer: f_issuer,
+            issuer: f_issuer.unwrap_or_default(),
             token: object::missing(f_token, "token")?,
             extra: f_extra,
         })
@@ -992,24 +1330,34 @@ impl object::Object for FlowActionMailchimpUpsertMember {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "UPSERT_MEMBER")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "UPSERT_MEMBER")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "MAILCHIMP")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "MAILCHIMP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1018,10 +1366,10 @@ impl object::Object for FlowActionMailchimpUpsertMember {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1135,9 +1483,11 @@ impl object::Object for FlowActionMailchimpUpsertMemberParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "list_id" => f_list_id = Some(de_map.next_value()?),
-                "member" => f_member = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "list_id" => object::once(&mut f_list_id, "list_id", de_map.next_value()?)?,
+                "member" => object::once(&mut f_member, "member", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1221,14 +1571,20 @@ impl object::Object for FlowActionMailchimpUpsertMemberParamsMember {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_email_address = None;
-        let mut f_merge_fields = Default::default();
+        let mut f_merge_fields = None;
         let mut f_status_if_new = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email_address" => f_email_address = Some(de_map.next_value()?),
-                "merge_fields" => f_merge_fields = de_map.next_value()?,
-                "status_if_new" => f_status_if_new = Some(de_map.next_value()?),
+                "email_address" => {
+                    object::once(&mut f_email_address, "email_address", de_map.next_value()?)?
+                }
+                "merge_fields" => {
+                    object::once(&mut f_merge_fields, "merge_fields", de_map.next_value()?)?
+                }
+                "status_if_new" => {
+                    object::once(&mut f_status_if_new, "status_if_new", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1237,7 +1593,7 @@ impl object::Object for FlowActionMailchimpUpsertMemberParamsMember {
         object::note_extra(&f_extra);
         Ok(Self {
             email_address: object::missing(f_email_address, "email_address")?,
-            merge_fields: f_merge_fields,
+            merge_fields: f_merge_fields.unwrap_or_default(),
             status_if_new: object::missing(f_status_if_new, "status_if_new")?,
             extra: f_extra,
         })
@@ -1342,22 +1698,34 @@ impl object::Object for FlowActionMailjetSendEmail {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "SEND_EMAIL")?),
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "MAILJET")?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "SEND_EMAIL")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "MAILJET")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1366,10 +1734,10 @@ impl object::Object for FlowActionMailjetSendEmail {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1522,7 +1890,7 @@ impl object::Object for FlowActionMailjetSendEmailParamsContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "content" => f_content = Some(de_map.next_value()?),
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1594,12 +1962,14 @@ impl object::Object for FlowActionMailjetSendEmailParamsTemplateId {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_template_id = None;
-        let mut f_variables = Default::default();
+        let mut f_variables = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "template_id" => f_template_id = Some(de_map.next_value()?),
-                "variables" => f_variables = de_map.next_value()?,
+                "template_id" => {
+                    object::once(&mut f_template_id, "template_id", de_map.next_value()?)?
+                }
+                "variables" => object::once(&mut f_variables, "variables", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1608,7 +1978,7 @@ impl object::Object for FlowActionMailjetSendEmailParamsTemplateId {
         object::note_extra(&f_extra);
         Ok(Self {
             template_id: object::missing(f_template_id, "template_id")?,
-            variables: f_variables,
+            variables: f_variables.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1742,21 +2112,29 @@ impl object::Object for FlowActionOtpGenerateCode {
     const NAME: &'static str = "FlowActionOtpGenerateCode";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OTP")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "OTP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1764,10 +2142,10 @@ impl object::Object for FlowActionOtpGenerateCode {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1864,8 +2242,8 @@ impl object::Object for FlowActionOtpGenerateCodeParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "length" => f_length = Some(de_map.next_value()?),
-                "reference" => f_reference = Some(de_map.next_value()?),
+                "length" => object::once(&mut f_length, "length", de_map.next_value()?)?,
+                "reference" => object::once(&mut f_reference, "reference", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1956,21 +2334,29 @@ impl object::Object for FlowActionOtpVerifyCode {
     const NAME: &'static str = "FlowActionOtpVerifyCode";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OTP")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "OTP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1978,10 +2364,10 @@ impl object::Object for FlowActionOtpVerifyCode {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2078,8 +2464,8 @@ impl object::Object for FlowActionOtpVerifyCodeParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = Some(de_map.next_value()?),
-                "reference" => f_reference = Some(de_map.next_value()?),
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "reference" => object::once(&mut f_reference, "reference", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2269,21 +2655,29 @@ impl object::Object for FlowActionPipedriveAddDeal {
     const NAME: &'static str = "FlowActionPipedriveAddDeal";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2291,10 +2685,10 @@ impl object::Object for FlowActionPipedriveAddDeal {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2405,24 +2799,30 @@ impl object::Object for FlowActionPipedriveAddDealParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_fields = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_person_id = Default::default();
-        let mut f_stage_id = Default::default();
+        let mut f_fields = None;
+        let mut f_organization_id = None;
+        let mut f_person_id = None;
+        let mut f_stage_id = None;
         let mut f_title = None;
-        let mut f_user_id = Default::default();
-        let mut f_value = Default::default();
+        let mut f_user_id = None;
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "fields" => f_fields = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "person_id" => f_person_id = de_map.next_value()?,
-                "stage_id" => f_stage_id = de_map.next_value()?,
-                "title" => f_title = Some(de_map.next_value()?),
-                "user_id" => f_user_id = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "person_id" => object::once(&mut f_person_id, "person_id", de_map.next_value()?)?,
+                "stage_id" => object::once(&mut f_stage_id, "stage_id", de_map.next_value()?)?,
+                "title" => object::once(&mut f_title, "title", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2431,13 +2831,13 @@ impl object::Object for FlowActionPipedriveAddDealParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            fields: f_fields,
-            organization_id: f_organization_id,
-            person_id: f_person_id,
-            stage_id: f_stage_id,
+            fields: f_fields.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            person_id: f_person_id.unwrap_or_default(),
+            stage_id: f_stage_id.unwrap_or_default(),
             title: object::missing(f_title, "title")?,
-            user_id: f_user_id,
-            value: f_value,
+            user_id: f_user_id.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2532,288 +2932,3 @@ pub type FlowActionPipedriveAddDealParamsFields = Map<String, Value>;
 ///
 /// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
 pub type FlowActionPipedriveAddDealParamsOrganizationId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsPersonId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsStageId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddDealParamsUserId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionPipedriveAddDealType`.
-    pub enum FlowActionPipedriveAddDealType {
-        /// `PIPEDRIVE`
-        Pipedrive = "PIPEDRIVE",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganization` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddOrganization {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionPipedriveAddOrganizationParams,
-    /// Always `PIPEDRIVE`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganization {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionPipedriveAddOrganization {
-    const NAME: &'static str = "FlowActionPipedriveAddOrganization";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddOrganization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddOrganization")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddOrganization {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionPipedriveAddOrganizationParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "PIPEDRIVE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionPipedriveAddOrganizationParams {
-    /// The `connection_id` field.
-    pub connection_id: String,
-    /// The `fields` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Map<String, Value>>,
-    /// The `name` field.
-    pub name: String,
-    /// The `owner_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<FlowActionPipedriveAddOrganizationParamsOwnerId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganizationParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionPipedriveAddOrganizationParams {
-    const NAME: &'static str = "FlowActionPipedriveAddOrganizationParams";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = None;
-        let mut f_fields = Default::default();
-        let mut f_name = None;
-        let mut f_owner_id = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "fields" => f_fields = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "owner_id" => f_owner_id = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connection_id: object::missing(f_connection_id, "connection_id")?,
-            fields: f_fields,
-            name: object::missing(f_name, "name")?,
-            owner_id: f_owner_id,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionPipedriveAddOrganizationParams")
-            .field("connection_id", &self.connection_id)
-            .field("fields", &Keys(&self.fields))
-            .field("name", &self.name)
-            .field("owner_id", &self.owner_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionPipedriveAddOrganizationParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            connection_id: connection_id.into(),
-            fields: None,
-            name: name.into(),
-            owner_id: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `fields`.
-    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.fields = Some(value.into());
-        self
-    }
-
-    /// Sets `owner_id`.
-    pub fn owner_id(
-        mut self,
-        value: impl Into<FlowActionPipedriveAddOrganizationParamsOwnerId>,
-    ) -> Self {
-        self.owner_id = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
-pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
-///
-/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
-
-#[cfg(feature = "full")]
-/// The `FlowActionPipedriveAddOrganizationType` schema.
-///
-/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
-pub type FlowActionPipedriveAddOrganizationType = FlowActionPipedriveAddDealType;

@@ -15,6 +15,301 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsPersonId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsPersonId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsStageId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsStageId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddDealParamsUserId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddDealParamsUserId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionPipedriveAddDealType`.
+    pub enum FlowActionPipedriveAddDealType {
+        /// `PIPEDRIVE`
+        Pipedrive = "PIPEDRIVE",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganization` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddOrganization {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionPipedriveAddOrganizationParams,
+    /// Always `PIPEDRIVE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganization {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddOrganization {
+    const NAME: &'static str = "FlowActionPipedriveAddOrganization";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddOrganization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddOrganization")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddOrganization {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionPipedriveAddOrganizationParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "PIPEDRIVE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganizationParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionPipedriveAddOrganizationParams {
+    /// The `connection_id` field.
+    pub connection_id: String,
+    /// The `fields` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Map<String, Value>>,
+    /// The `name` field.
+    pub name: String,
+    /// The `owner_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<FlowActionPipedriveAddOrganizationParamsOwnerId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionPipedriveAddOrganizationParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionPipedriveAddOrganizationParams {
+    const NAME: &'static str = "FlowActionPipedriveAddOrganizationParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connection_id = None;
+        let mut f_fields = None;
+        let mut f_name = None;
+        let mut f_owner_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "owner_id" => object::once(&mut f_owner_id, "owner_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connection_id: object::missing(f_connection_id, "connection_id")?,
+            fields: f_fields.unwrap_or_default(),
+            name: object::missing(f_name, "name")?,
+            owner_id: f_owner_id.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionPipedriveAddOrganizationParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionPipedriveAddOrganizationParams")
+            .field("connection_id", &self.connection_id)
+            .field("fields", &Keys(&self.fields))
+            .field("name", &self.name)
+            .field("owner_id", &self.owner_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionPipedriveAddOrganizationParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(connection_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            connection_id: connection_id.into(),
+            fields: None,
+            name: name.into(),
+            owner_id: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `fields`.
+    pub fn fields(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.fields = Some(value.into());
+        self
+    }
+
+    /// Sets `owner_id`.
+    pub fn owner_id(
+        mut self,
+        value: impl Into<FlowActionPipedriveAddOrganizationParamsOwnerId>,
+    ) -> Self {
+        self.owner_id = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganizationParamsFields` schema.
+pub type FlowActionPipedriveAddOrganizationParamsFields = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganizationParamsOwnerId` schema.
+///
+/// The same type as [`FlowActionFlowMapValueParamsInput`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddOrganizationParamsOwnerId = FlowActionFlowMapValueParamsInput;
+
+#[cfg(feature = "full")]
+/// The `FlowActionPipedriveAddOrganizationType` schema.
+///
+/// The same type as [`FlowActionPipedriveAddDealType`]: the API description gives both the same schema.
+pub type FlowActionPipedriveAddOrganizationType = FlowActionPipedriveAddDealType;
+
+#[cfg(feature = "full")]
 /// The `FlowActionPipedriveAddPerson` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -55,21 +350,29 @@ impl object::Object for FlowActionPipedriveAddPerson {
     const NAME: &'static str = "FlowActionPipedriveAddPerson";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "PIPEDRIVE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "PIPEDRIVE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -77,10 +380,10 @@ impl object::Object for FlowActionPipedriveAddPerson {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -191,22 +494,28 @@ impl object::Object for FlowActionPipedriveAddPersonParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_email = Default::default();
-        let mut f_fields = Default::default();
+        let mut f_email = None;
+        let mut f_fields = None;
         let mut f_name = None;
-        let mut f_organization_id = Default::default();
-        let mut f_owner_id = Default::default();
-        let mut f_phone = Default::default();
+        let mut f_organization_id = None;
+        let mut f_owner_id = None;
+        let mut f_phone = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "email" => f_email = de_map.next_value()?,
-                "fields" => f_fields = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "owner_id" => f_owner_id = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "owner_id" => object::once(&mut f_owner_id, "owner_id", de_map.next_value()?)?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -215,12 +524,12 @@ impl object::Object for FlowActionPipedriveAddPersonParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            email: f_email,
-            fields: f_fields,
+            email: f_email.unwrap_or_default(),
+            fields: f_fields.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            organization_id: f_organization_id,
-            owner_id: f_owner_id,
-            phone: f_phone,
+            organization_id: f_organization_id.unwrap_or_default(),
+            owner_id: f_owner_id.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -404,21 +713,29 @@ impl object::Object for FlowActionSalesforceCreateLead {
     const NAME: &'static str = "FlowActionSalesforceCreateLead";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -426,10 +743,10 @@ impl object::Object for FlowActionSalesforceCreateLead {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -540,21 +857,25 @@ impl object::Object for FlowActionSalesforceCreateLeadParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_company = None;
         let mut f_connection_id = None;
-        let mut f_email = Default::default();
-        let mut f_first_name = Default::default();
+        let mut f_email = None;
+        let mut f_first_name = None;
         let mut f_last_name = None;
-        let mut f_payload = Default::default();
-        let mut f_phone = Default::default();
+        let mut f_payload = None;
+        let mut f_phone = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "company" => f_company = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "email" => f_email = de_map.next_value()?,
-                "first_name" => f_first_name = de_map.next_value()?,
-                "last_name" => f_last_name = Some(de_map.next_value()?),
-                "payload" => f_payload = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
+                "company" => object::once(&mut f_company, "company", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "first_name" => {
+                    object::once(&mut f_first_name, "first_name", de_map.next_value()?)?
+                }
+                "last_name" => object::once(&mut f_last_name, "last_name", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -564,11 +885,11 @@ impl object::Object for FlowActionSalesforceCreateLeadParams {
         Ok(Self {
             company: object::missing(f_company, "company")?,
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            email: f_email,
-            first_name: f_first_name,
+            email: f_email.unwrap_or_default(),
+            first_name: f_first_name.unwrap_or_default(),
             last_name: object::missing(f_last_name, "last_name")?,
-            payload: f_payload,
-            phone: f_phone,
+            payload: f_payload.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -692,21 +1013,29 @@ impl object::Object for FlowActionSalesforceGetLead {
     const NAME: &'static str = "FlowActionSalesforceGetLead";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -714,10 +1043,10 @@ impl object::Object for FlowActionSalesforceGetLead {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -817,8 +1146,10 @@ impl object::Object for FlowActionSalesforceGetLeadParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "lead_id" => f_lead_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "lead_id" => object::once(&mut f_lead_id, "lead_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -912,21 +1243,29 @@ impl object::Object for FlowActionSalesforceSearchLeads {
     const NAME: &'static str = "FlowActionSalesforceSearchLeads";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -934,10 +1273,10 @@ impl object::Object for FlowActionSalesforceSearchLeads {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1043,10 +1382,18 @@ impl object::Object for FlowActionSalesforceSearchLeadsParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "lead_fields" => f_lead_fields = Some(de_map.next_value()?),
-                "search_field" => f_search_field = Some(de_map.next_value()?),
-                "search_value" => f_search_value = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "lead_fields" => {
+                    object::once(&mut f_lead_fields, "lead_fields", de_map.next_value()?)?
+                }
+                "search_field" => {
+                    object::once(&mut f_search_field, "search_field", de_map.next_value()?)?
+                }
+                "search_value" => {
+                    object::once(&mut f_search_value, "search_value", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1163,21 +1510,29 @@ impl object::Object for FlowActionSalesforceUpdateLead {
     const NAME: &'static str = "FlowActionSalesforceUpdateLead";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SALESFORCE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SALESFORCE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1185,10 +1540,10 @@ impl object::Object for FlowActionSalesforceUpdateLead {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1288,13 +1643,15 @@ impl object::Object for FlowActionSalesforceUpdateLeadParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
         let mut f_lead_id = None;
-        let mut f_payload = Default::default();
+        let mut f_payload = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "lead_id" => f_lead_id = Some(de_map.next_value()?),
-                "payload" => f_payload = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "lead_id" => object::once(&mut f_lead_id, "lead_id", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1304,7 +1661,7 @@ impl object::Object for FlowActionSalesforceUpdateLeadParams {
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             lead_id: object::missing(f_lead_id, "lead_id")?,
-            payload: f_payload,
+            payload: f_payload.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1405,22 +1762,34 @@ impl object::Object for FlowActionSendgridSendEmail {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "SEND_EMAIL")?),
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SENDGRID")?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "SEND_EMAIL")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SENDGRID")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1429,10 +1798,10 @@ impl object::Object for FlowActionSendgridSendEmail {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1543,9 +1912,15 @@ impl object::Object for FlowActionSendgridSendEmailParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "from" => f_from = Some(de_map.next_value()?),
-                "personalizations" => f_personalizations = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "personalizations" => object::once(
+                    &mut f_personalizations,
+                    "personalizations",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1627,12 +2002,12 @@ impl object::Object for FlowActionSendgridSendEmailParamsPerson {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_email = None;
-        let mut f_name = Default::default();
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1641,7 +2016,7 @@ impl object::Object for FlowActionSendgridSendEmailParamsPerson {
         object::note_extra(&f_extra);
         Ok(Self {
             email: object::missing(f_email, "email")?,
-            name: f_name,
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1739,24 +2114,34 @@ impl object::Object for FlowActionSlackPostMessage {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "POST_MESSAGE")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "POST_MESSAGE")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "SLACK")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "SLACK")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1765,10 +2150,10 @@ impl object::Object for FlowActionSlackPostMessage {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1875,15 +2260,19 @@ impl object::Object for FlowActionSlackPostMessageParams {
     const NAME: &'static str = "FlowActionSlackPostMessageParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_attachments = Default::default();
+        let mut f_attachments = None;
         let mut f_connection_id = None;
-        let mut f_text = Default::default();
+        let mut f_text = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "attachments" => f_attachments = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "text" => f_text = de_map.next_value()?,
+                "attachments" => {
+                    object::once(&mut f_attachments, "attachments", de_map.next_value()?)?
+                }
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1891,9 +2280,9 @@ impl object::Object for FlowActionSlackPostMessageParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            attachments: f_attachments,
+            attachments: f_attachments.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            text: f_text,
+            text: f_text.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1982,17 +2371,17 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachment {
     const NAME: &'static str = "FlowActionSlackPostMessageParamsAttachment";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_color = Default::default();
-        let mut f_fields = Default::default();
-        let mut f_pretext = Default::default();
-        let mut f_text = Default::default();
+        let mut f_color = None;
+        let mut f_fields = None;
+        let mut f_pretext = None;
+        let mut f_text = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "color" => f_color = de_map.next_value()?,
-                "fields" => f_fields = de_map.next_value()?,
-                "pretext" => f_pretext = de_map.next_value()?,
-                "text" => f_text = de_map.next_value()?,
+                "color" => object::once(&mut f_color, "color", de_map.next_value()?)?,
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "pretext" => object::once(&mut f_pretext, "pretext", de_map.next_value()?)?,
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2000,10 +2389,10 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachment {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            color: f_color,
-            fields: f_fields,
-            pretext: f_pretext,
-            text: f_text,
+            color: f_color.unwrap_or_default(),
+            fields: f_fields.unwrap_or_default(),
+            pretext: f_pretext.unwrap_or_default(),
+            text: f_text.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2112,15 +2501,15 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachmentField {
     const NAME: &'static str = "FlowActionSlackPostMessageParamsAttachmentField";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_short = Default::default();
+        let mut f_short = None;
         let mut f_title = None;
-        let mut f_value = Default::default();
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "short" => f_short = de_map.next_value()?,
-                "title" => f_title = Some(de_map.next_value()?),
-                "value" => f_value = de_map.next_value()?,
+                "short" => object::once(&mut f_short, "short", de_map.next_value()?)?,
+                "title" => object::once(&mut f_title, "title", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2128,9 +2517,9 @@ impl object::Object for FlowActionSlackPostMessageParamsAttachmentField {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            short: f_short,
+            short: f_short.unwrap_or_default(),
             title: object::missing(f_title, "title")?,
-            value: f_value,
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2272,21 +2661,29 @@ impl object::Object for FlowActionStripeAddTaxId {
     const NAME: &'static str = "FlowActionStripeAddTaxId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2294,10 +2691,10 @@ impl object::Object for FlowActionStripeAddTaxId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2401,10 +2798,14 @@ impl object::Object for FlowActionStripeAddTaxIdParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "customer_id" => f_customer_id = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "customer_id" => {
+                    object::once(&mut f_customer_id, "customer_id", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2465,278 +2866,5 @@ string_enum! {
     pub enum FlowActionStripeAddTaxIdType {
         /// `STRIPE`
         Stripe = "STRIPE",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeAddress` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeAddress {
-    /// The `city` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// The `country` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// The `line1` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line1: Option<String>,
-    /// The `line2` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line2: Option<String>,
-    /// The `postalCode` field.
-    #[serde(rename = "postalCode", skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
-    /// The `state` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionStripeAddress {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionStripeAddress {
-    const NAME: &'static str = "FlowActionStripeAddress";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_city = Default::default();
-        let mut f_country = Default::default();
-        let mut f_line1 = Default::default();
-        let mut f_line2 = Default::default();
-        let mut f_postal_code = Default::default();
-        let mut f_state = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "city" => f_city = de_map.next_value()?,
-                "country" => f_country = de_map.next_value()?,
-                "line1" => f_line1 = de_map.next_value()?,
-                "line2" => f_line2 = de_map.next_value()?,
-                "postalCode" => f_postal_code = de_map.next_value()?,
-                "state" => f_state = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            city: f_city,
-            country: f_country,
-            line1: f_line1,
-            line2: f_line2,
-            postal_code: f_postal_code,
-            state: f_state,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeAddress")
-            .field("city", &self.city)
-            .field("country", &self.country)
-            .field("line1", &self.line1)
-            .field("line2", &self.line2)
-            .field("postal_code", &self.postal_code)
-            .field("state", &self.state)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeAddress {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `city`.
-    pub fn city(mut self, value: impl Into<String>) -> Self {
-        self.city = Some(value.into());
-        self
-    }
-
-    /// Sets `country`.
-    pub fn country(mut self, value: impl Into<String>) -> Self {
-        self.country = Some(value.into());
-        self
-    }
-
-    /// Sets `line1`.
-    pub fn line1(mut self, value: impl Into<String>) -> Self {
-        self.line1 = Some(value.into());
-        self
-    }
-
-    /// Sets `line2`.
-    pub fn line2(mut self, value: impl Into<String>) -> Self {
-        self.line2 = Some(value.into());
-        self
-    }
-
-    /// Sets `postalCode`.
-    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
-        self.postal_code = Some(value.into());
-        self
-    }
-
-    /// Sets `state`.
-    pub fn state(mut self, value: impl Into<String>) -> Self {
-        self.state = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionStripeCreateCustomer` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionStripeCreateCustomer {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionStripeCreateCustomerParams,
-    /// Always `STRIPE`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionStripeCreateCustomer {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionStripeCreateCustomer {
-    const NAME: &'static str = "FlowActionStripeCreateCustomer";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionStripeCreateCustomer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionStripeCreateCustomer")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionStripeCreateCustomer {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(
-        id: impl Into<String>,
-        params: impl Into<FlowActionStripeCreateCustomerParams>,
-    ) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "STRIPE".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

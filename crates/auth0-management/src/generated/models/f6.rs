@@ -15,6 +15,289 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FlowActionStripeAddress` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeAddress {
+    /// The `city` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// The `country` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// The `line1` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line1: Option<String>,
+    /// The `line2` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    /// The `postalCode` field.
+    #[serde(rename = "postalCode", skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// The `state` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeAddress {
+    const NAME: &'static str = "FlowActionStripeAddress";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_city = None;
+        let mut f_country = None;
+        let mut f_line1 = None;
+        let mut f_line2 = None;
+        let mut f_postal_code = None;
+        let mut f_state = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "city" => object::once(&mut f_city, "city", de_map.next_value()?)?,
+                "country" => object::once(&mut f_country, "country", de_map.next_value()?)?,
+                "line1" => object::once(&mut f_line1, "line1", de_map.next_value()?)?,
+                "line2" => object::once(&mut f_line2, "line2", de_map.next_value()?)?,
+                "postalCode" => {
+                    object::once(&mut f_postal_code, "postalCode", de_map.next_value()?)?
+                }
+                "state" => object::once(&mut f_state, "state", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            city: f_city.unwrap_or_default(),
+            country: f_country.unwrap_or_default(),
+            line1: f_line1.unwrap_or_default(),
+            line2: f_line2.unwrap_or_default(),
+            postal_code: f_postal_code.unwrap_or_default(),
+            state: f_state.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeAddress")
+            .field("city", &self.city)
+            .field("country", &self.country)
+            .field("line1", &self.line1)
+            .field("line2", &self.line2)
+            .field("postal_code", &self.postal_code)
+            .field("state", &self.state)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeAddress {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `city`.
+    pub fn city(mut self, value: impl Into<String>) -> Self {
+        self.city = Some(value.into());
+        self
+    }
+
+    /// Sets `country`.
+    pub fn country(mut self, value: impl Into<String>) -> Self {
+        self.country = Some(value.into());
+        self
+    }
+
+    /// Sets `line1`.
+    pub fn line1(mut self, value: impl Into<String>) -> Self {
+        self.line1 = Some(value.into());
+        self
+    }
+
+    /// Sets `line2`.
+    pub fn line2(mut self, value: impl Into<String>) -> Self {
+        self.line2 = Some(value.into());
+        self
+    }
+
+    /// Sets `postalCode`.
+    pub fn postal_code(mut self, value: impl Into<String>) -> Self {
+        self.postal_code = Some(value.into());
+        self
+    }
+
+    /// Sets `state`.
+    pub fn state(mut self, value: impl Into<String>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionStripeCreateCustomer` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionStripeCreateCustomer {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionStripeCreateCustomerParams,
+    /// Always `STRIPE`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionStripeCreateCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionStripeCreateCustomer {
+    const NAME: &'static str = "FlowActionStripeCreateCustomer";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionStripeCreateCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionStripeCreateCustomer")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionStripeCreateCustomer {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(
+        id: impl Into<String>,
+        params: impl Into<FlowActionStripeCreateCustomerParams>,
+    ) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "STRIPE".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FlowActionStripeCreateCustomerParams` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -65,27 +348,33 @@ impl object::Object for FlowActionStripeCreateCustomerParams {
     const NAME: &'static str = "FlowActionStripeCreateCustomerParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_address = Default::default();
+        let mut f_address = None;
         let mut f_connection_id = None;
-        let mut f_description = Default::default();
-        let mut f_email = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone = Default::default();
-        let mut f_tax_exempt = Default::default();
-        let mut f_tax_id = Default::default();
+        let mut f_description = None;
+        let mut f_email = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_phone = None;
+        let mut f_tax_exempt = None;
+        let mut f_tax_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "address" => f_address = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
-                "tax_exempt" => f_tax_exempt = de_map.next_value()?,
-                "tax_id" => f_tax_id = de_map.next_value()?,
+                "address" => object::once(&mut f_address, "address", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
+                "tax_exempt" => {
+                    object::once(&mut f_tax_exempt, "tax_exempt", de_map.next_value()?)?
+                }
+                "tax_id" => object::once(&mut f_tax_id, "tax_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -93,15 +382,15 @@ impl object::Object for FlowActionStripeCreateCustomerParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            address: f_address,
+            address: f_address.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            description: f_description,
-            email: f_email,
-            metadata: f_metadata,
-            name: f_name,
-            phone: f_phone,
-            tax_exempt: f_tax_exempt,
-            tax_id: f_tax_id,
+            description: f_description.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
+            tax_exempt: f_tax_exempt.unwrap_or_default(),
+            tax_id: f_tax_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -245,21 +534,29 @@ impl object::Object for FlowActionStripeCreatePortalSession {
     const NAME: &'static str = "FlowActionStripeCreatePortalSession";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -267,10 +564,10 @@ impl object::Object for FlowActionStripeCreatePortalSession {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -370,13 +667,19 @@ impl object::Object for FlowActionStripeCreatePortalSessionParams {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
         let mut f_customer_id = None;
-        let mut f_return_url = Default::default();
+        let mut f_return_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "customer_id" => f_customer_id = Some(de_map.next_value()?),
-                "return_url" => f_return_url = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "customer_id" => {
+                    object::once(&mut f_customer_id, "customer_id", de_map.next_value()?)?
+                }
+                "return_url" => {
+                    object::once(&mut f_return_url, "return_url", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -386,7 +689,7 @@ impl object::Object for FlowActionStripeCreatePortalSessionParams {
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
             customer_id: object::missing(f_customer_id, "customer_id")?,
-            return_url: f_return_url,
+            return_url: f_return_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -476,21 +779,29 @@ impl object::Object for FlowActionStripeDeleteTaxId {
     const NAME: &'static str = "FlowActionStripeDeleteTaxId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -498,10 +809,10 @@ impl object::Object for FlowActionStripeDeleteTaxId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -604,9 +915,13 @@ impl object::Object for FlowActionStripeDeleteTaxIdParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "customer_id" => f_customer_id = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "customer_id" => {
+                    object::once(&mut f_customer_id, "customer_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -704,21 +1019,29 @@ impl object::Object for FlowActionStripeFindCustomers {
     const NAME: &'static str = "FlowActionStripeFindCustomers";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -726,10 +1049,10 @@ impl object::Object for FlowActionStripeFindCustomers {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -848,21 +1171,29 @@ impl object::Object for FlowActionStripeGetCustomer {
     const NAME: &'static str = "FlowActionStripeGetCustomer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -870,10 +1201,10 @@ impl object::Object for FlowActionStripeGetCustomer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -973,8 +1304,10 @@ impl object::Object for FlowActionStripeGetCustomerParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1063,8 +1396,8 @@ impl object::Object for FlowActionStripeTaxId {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1149,21 +1482,29 @@ impl object::Object for FlowActionStripeUpdateCustomer {
     const NAME: &'static str = "FlowActionStripeUpdateCustomer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "STRIPE")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "STRIPE")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1171,10 +1512,10 @@ impl object::Object for FlowActionStripeUpdateCustomer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1290,27 +1631,33 @@ impl object::Object for FlowActionStripeUpdateCustomerParams {
     const NAME: &'static str = "FlowActionStripeUpdateCustomerParams";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_address = Default::default();
+        let mut f_address = None;
         let mut f_connection_id = None;
-        let mut f_description = Default::default();
-        let mut f_email = Default::default();
+        let mut f_description = None;
+        let mut f_email = None;
         let mut f_id = None;
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone = Default::default();
-        let mut f_tax_exempt = Default::default();
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_phone = None;
+        let mut f_tax_exempt = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "address" => f_address = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone" => f_phone = de_map.next_value()?,
-                "tax_exempt" => f_tax_exempt = de_map.next_value()?,
+                "address" => object::once(&mut f_address, "address", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone" => object::once(&mut f_phone, "phone", de_map.next_value()?)?,
+                "tax_exempt" => {
+                    object::once(&mut f_tax_exempt, "tax_exempt", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1318,15 +1665,15 @@ impl object::Object for FlowActionStripeUpdateCustomerParams {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            address: f_address,
+            address: f_address.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            description: f_description,
-            email: f_email,
+            description: f_description.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            metadata: f_metadata,
-            name: f_name,
-            phone: f_phone,
-            tax_exempt: f_tax_exempt,
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone: f_phone.unwrap_or_default(),
+            tax_exempt: f_tax_exempt.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1471,24 +1818,34 @@ impl object::Object for FlowActionTelegramSendMessage {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "SEND_MESSAGE")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "SEND_MESSAGE")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TELEGRAM")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "TELEGRAM")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1497,10 +1854,10 @@ impl object::Object for FlowActionTelegramSendMessage {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1614,9 +1971,11 @@ impl object::Object for FlowActionTelegramSendMessageParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "chat_id" => f_chat_id = Some(de_map.next_value()?),
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "text" => f_text = Some(de_map.next_value()?),
+                "chat_id" => object::once(&mut f_chat_id, "chat_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1760,21 +2119,29 @@ impl object::Object for FlowActionTwilioMakeCall {
     const NAME: &'static str = "FlowActionTwilioMakeCall";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TWILIO")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "TWILIO")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1782,10 +2149,10 @@ impl object::Object for FlowActionTwilioMakeCall {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -1888,10 +2255,12 @@ impl object::Object for FlowActionTwilioMakeCallParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "from" => f_from = Some(de_map.next_value()?),
-                "payload" => f_payload = Some(de_map.next_value()?),
-                "to" => f_to = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
+                "to" => object::once(&mut f_to, "to", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1993,21 +2362,29 @@ impl object::Object for FlowActionTwilioSendSms {
     const NAME: &'static str = "FlowActionTwilioSendSms";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TWILIO")?),
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "TWILIO")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2015,10 +2392,10 @@ impl object::Object for FlowActionTwilioSendSms {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2121,10 +2498,12 @@ impl object::Object for FlowActionTwilioSendSmsParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "from" => f_from = Some(de_map.next_value()?),
-                "message" => f_message = Some(de_map.next_value()?),
-                "to" => f_to = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "to" => object::once(&mut f_to, "to", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2236,24 +2615,34 @@ impl object::Object for FlowActionWhatsappSendMessage {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "SEND_MESSAGE")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "SEND_MESSAGE")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "WHATSAPP")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "WHATSAPP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2262,10 +2651,10 @@ impl object::Object for FlowActionWhatsappSendMessage {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2383,11 +2772,17 @@ impl object::Object for FlowActionWhatsappSendMessageParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "payload" => f_payload = Some(de_map.next_value()?),
-                "recipient_number" => f_recipient_number = Some(de_map.next_value()?),
-                "sender_id" => f_sender_id = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
+                "recipient_number" => object::once(
+                    &mut f_recipient_number,
+                    "recipient_number",
+                    de_map.next_value()?,
+                )?,
+                "sender_id" => object::once(&mut f_sender_id, "sender_id", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2530,344 +2925,5 @@ impl fmt::Debug for FlowActionXml {
             Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionXmlParseXml` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlParseXml {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionXmlParseXmlParams,
-    /// Always `XML`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionXmlParseXml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionXmlParseXml {
-    const NAME: &'static str = "FlowActionXmlParseXml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "XML")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlParseXml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXml")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionXmlParseXml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "XML".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionXmlParseXmlParams` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlParseXmlParams {
-    /// The `xml` field.
-    pub xml: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionXmlParseXmlParams {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionXmlParseXmlParams {
-    const NAME: &'static str = "FlowActionXmlParseXmlParams";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_xml = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "xml" => f_xml = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            xml: object::missing(f_xml, "xml")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlParseXmlParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlParseXmlParams")
-            .field("xml", &self.xml)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionXmlParseXmlParams {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(xml: impl Into<String>) -> Self {
-        Self {
-            xml: xml.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FlowActionXmlParseXmlType`.
-    pub enum FlowActionXmlParseXmlType {
-        /// `XML`
-        Xml = "XML",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FlowActionXmlSerializeXml` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FlowActionXmlSerializeXml {
-    /// The `alias` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<String>,
-    /// The `allow_failure` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_failure: Option<bool>,
-    /// The `id` field.
-    pub id: String,
-    /// The `mask_output` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mask_output: Option<bool>,
-    /// The `params` field.
-    pub params: FlowActionXmlSerializeXmlParams,
-    /// Always `XML`.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FlowActionXmlSerializeXml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FlowActionXmlSerializeXml {
-    const NAME: &'static str = "FlowActionXmlSerializeXml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
-        let mut f_id = None;
-        let mut f_mask_output = Default::default();
-        let mut f_params = None;
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "XML")?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            alias: f_alias,
-            allow_failure: f_allow_failure,
-            id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
-            params: object::missing(f_params, "params")?,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FlowActionXmlSerializeXml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FlowActionXmlSerializeXml")
-            .field("alias", &self.alias)
-            .field("allow_failure", &self.allow_failure)
-            .field("id", &self.id)
-            .field("mask_output", &self.mask_output)
-            .field("params", &self.params)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FlowActionXmlSerializeXml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
-        Self {
-            alias: None,
-            allow_failure: None,
-            id: id.into(),
-            mask_output: None,
-            params: params.into(),
-            type_: "XML".to_owned(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `alias`.
-    pub fn alias(mut self, value: impl Into<String>) -> Self {
-        self.alias = Some(value.into());
-        self
-    }
-
-    /// Sets `allow_failure`.
-    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
-        self.allow_failure = Some(value.into());
-        self
-    }
-
-    /// Sets `mask_output`.
-    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
-        self.mask_output = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

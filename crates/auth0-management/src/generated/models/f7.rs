@@ -15,6 +15,361 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FlowActionXmlParseXml` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlParseXml {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlParseXmlParams,
+    /// Always `XML`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionXmlParseXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlParseXml {
+    const NAME: &'static str = "FlowActionXmlParseXml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "XML")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlParseXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlParseXmlParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlParseXmlParams` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlParseXmlParams {
+    /// The `xml` field.
+    pub xml: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionXmlParseXmlParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlParseXmlParams {
+    const NAME: &'static str = "FlowActionXmlParseXmlParams";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_xml = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "xml" => object::once(&mut f_xml, "xml", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            xml: object::missing(f_xml, "xml")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlParseXmlParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlParseXmlParams")
+            .field("xml", &self.xml)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlParseXmlParams {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(xml: impl Into<String>) -> Self {
+        Self {
+            xml: xml.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FlowActionXmlParseXmlType`.
+    pub enum FlowActionXmlParseXmlType {
+        /// `XML`
+        Xml = "XML",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FlowActionXmlSerializeXml` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FlowActionXmlSerializeXml {
+    /// The `alias` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// The `allow_failure` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_failure: Option<bool>,
+    /// The `id` field.
+    pub id: String,
+    /// The `mask_output` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mask_output: Option<bool>,
+    /// The `params` field.
+    pub params: FlowActionXmlSerializeXmlParams,
+    /// Always `XML`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FlowActionXmlSerializeXml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FlowActionXmlSerializeXml {
+    const NAME: &'static str = "FlowActionXmlSerializeXml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
+        let mut f_id = None;
+        let mut f_mask_output = None;
+        let mut f_params = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "XML")?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            mask_output: f_mask_output.unwrap_or_default(),
+            params: object::missing(f_params, "params")?,
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FlowActionXmlSerializeXml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FlowActionXmlSerializeXml")
+            .field("alias", &self.alias)
+            .field("allow_failure", &self.allow_failure)
+            .field("id", &self.id)
+            .field("mask_output", &self.mask_output)
+            .field("params", &self.params)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FlowActionXmlSerializeXml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>, params: impl Into<FlowActionXmlSerializeXmlParams>) -> Self {
+        Self {
+            alias: None,
+            allow_failure: None,
+            id: id.into(),
+            mask_output: None,
+            params: params.into(),
+            type_: "XML".to_owned(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `alias`.
+    pub fn alias(mut self, value: impl Into<String>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+
+    /// Sets `allow_failure`.
+    pub fn allow_failure(mut self, value: impl Into<bool>) -> Self {
+        self.allow_failure = Some(value.into());
+        self
+    }
+
+    /// Sets `mask_output`.
+    pub fn mask_output(mut self, value: impl Into<bool>) -> Self {
+        self.mask_output = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FlowActionXmlSerializeXmlParams` object.
 ///
 /// Also named [`FlowActionJsonSerializeJsonParams`] (identical schemas).
@@ -47,7 +402,7 @@ impl object::Object for FlowActionXmlSerializeXmlParams {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "object" => f_object = Some(de_map.next_value()?),
+                "object" => object::once(&mut f_object, "object", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -152,24 +507,34 @@ impl object::Object for FlowActionZapierTriggerWebhook {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_alias = Default::default();
-        let mut f_allow_failure = Default::default();
+        let mut f_alias = None;
+        let mut f_allow_failure = None;
         let mut f_id = None;
-        let mut f_mask_output = Default::default();
+        let mut f_mask_output = None;
         let mut f_params = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => {
-                    f_action = Some(object::constant(de_map.next_value()?, "TRIGGER_WEBHOOK")?)
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "TRIGGER_WEBHOOK")?,
+                )?,
+                "alias" => object::once(&mut f_alias, "alias", de_map.next_value()?)?,
+                "allow_failure" => {
+                    object::once(&mut f_allow_failure, "allow_failure", de_map.next_value()?)?
                 }
-                "alias" => f_alias = de_map.next_value()?,
-                "allow_failure" => f_allow_failure = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "mask_output" => f_mask_output = de_map.next_value()?,
-                "params" => f_params = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "ZAPIER")?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "mask_output" => {
+                    object::once(&mut f_mask_output, "mask_output", de_map.next_value()?)?
+                }
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "ZAPIER")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -178,10 +543,10 @@ impl object::Object for FlowActionZapierTriggerWebhook {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            alias: f_alias,
-            allow_failure: f_allow_failure,
+            alias: f_alias.unwrap_or_default(),
+            allow_failure: f_allow_failure.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            mask_output: f_mask_output,
+            mask_output: f_mask_output.unwrap_or_default(),
             params: object::missing(f_params, "params")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -289,12 +654,14 @@ impl object::Object for FlowActionZapierTriggerWebhookParams {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connection_id = None;
-        let mut f_method = Default::default();
+        let mut f_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "method" => f_method = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -303,7 +670,7 @@ impl object::Object for FlowActionZapierTriggerWebhookParams {
         object::note_extra(&f_extra);
         Ok(Self {
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            method: f_method,
+            method: f_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -414,24 +781,32 @@ impl object::Object for FlowExecutionSummary {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_ended_at = Default::default();
+        let mut f_ended_at = None;
         let mut f_id = None;
-        let mut f_journey_id = Default::default();
-        let mut f_started_at = Default::default();
+        let mut f_journey_id = None;
+        let mut f_started_at = None;
         let mut f_status = None;
         let mut f_trace_id = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "ended_at" => f_ended_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "journey_id" => f_journey_id = de_map.next_value()?,
-                "started_at" => f_started_at = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "trace_id" => f_trace_id = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "ended_at" => object::once(&mut f_ended_at, "ended_at", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "journey_id" => {
+                    object::once(&mut f_journey_id, "journey_id", de_map.next_value()?)?
+                }
+                "started_at" => {
+                    object::once(&mut f_started_at, "started_at", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "trace_id" => object::once(&mut f_trace_id, "trace_id", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -440,10 +815,10 @@ impl object::Object for FlowExecutionSummary {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            ended_at: f_ended_at,
+            ended_at: f_ended_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            journey_id: f_journey_id,
-            started_at: f_started_at,
+            journey_id: f_journey_id.unwrap_or_default(),
+            started_at: f_started_at.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             trace_id: object::missing(f_trace_id, "trace_id")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -505,18 +880,24 @@ impl object::Object for FlowSummary {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_executed_at = Default::default();
+        let mut f_executed_at = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "executed_at" => f_executed_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "executed_at" => {
+                    object::once(&mut f_executed_at, "executed_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -525,7 +906,7 @@ impl object::Object for FlowSummary {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            executed_at: f_executed_at,
+            executed_at: f_executed_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -583,8 +964,12 @@ impl object::Object for FlowsVaultConnectioSetupApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -666,9 +1051,13 @@ impl object::Object for FlowsVaultConnectioSetupApiKeyWithBaseUrl {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                "base_url" => f_base_url = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "base_url" => object::once(&mut f_base_url, "base_url", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -752,17 +1141,23 @@ impl object::Object for FlowsVaultConnectioSetupBigqueryOauthJwt {
     const NAME: &'static str = "FlowsVaultConnectioSetupBigqueryOauthJwt";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_email = Default::default();
-        let mut f_private_key = Default::default();
-        let mut f_project_id = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_client_email = None;
+        let mut f_private_key = None;
+        let mut f_project_id = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_email" => f_client_email = de_map.next_value()?,
-                "private_key" => f_private_key = de_map.next_value()?,
-                "project_id" => f_project_id = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "client_email" => {
+                    object::once(&mut f_client_email, "client_email", de_map.next_value()?)?
+                }
+                "private_key" => {
+                    object::once(&mut f_private_key, "private_key", de_map.next_value()?)?
+                }
+                "project_id" => {
+                    object::once(&mut f_project_id, "project_id", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -770,10 +1165,10 @@ impl object::Object for FlowsVaultConnectioSetupBigqueryOauthJwt {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_email: f_client_email,
-            private_key: f_private_key,
-            project_id: f_project_id,
-            type_: f_type_,
+            client_email: f_client_email.unwrap_or_default(),
+            private_key: f_private_key.unwrap_or_default(),
+            project_id: f_project_id.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -865,8 +1260,12 @@ impl object::Object for FlowsVaultConnectioSetupHttpBearer {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "token" => f_token = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BEARER")?),
+                "token" => object::once(&mut f_token, "token", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "BEARER")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -945,8 +1344,12 @@ impl object::Object for FlowsVaultConnectioSetupJwt {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "algorithm" => f_algorithm = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "JWT")?),
+                "algorithm" => object::once(&mut f_algorithm, "algorithm", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "JWT")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1059,9 +1462,15 @@ impl object::Object for FlowsVaultConnectioSetupMailjetApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                "secret_key" => f_secret_key = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "secret_key" => {
+                    object::once(&mut f_secret_key, "secret_key", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1145,7 +1554,7 @@ impl object::Object for FlowsVaultConnectioSetupOauthApp {
     const NAME: &'static str = "FlowsVaultConnectioSetupOauthApp";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
+        let mut f_audience = None;
         let mut f_client_id = None;
         let mut f_client_secret = None;
         let mut f_domain = None;
@@ -1153,11 +1562,17 @@ impl object::Object for FlowsVaultConnectioSetupOauthApp {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "client_secret" => f_client_secret = Some(de_map.next_value()?),
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "OAUTH_APP")?),
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
+                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "OAUTH_APP")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1165,7 +1580,7 @@ impl object::Object for FlowsVaultConnectioSetupOauthApp {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
+            audience: f_audience.unwrap_or_default(),
             client_id: object::missing(f_client_id, "client_id")?,
             client_secret: object::missing(f_client_secret, "client_secret")?,
             domain: object::missing(f_domain, "domain")?,
@@ -1251,13 +1666,13 @@ impl object::Object for FlowsVaultConnectioSetupOauthCode {
     const NAME: &'static str = "FlowsVaultConnectioSetupOauthCode";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_code = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1265,8 +1680,8 @@ impl object::Object for FlowsVaultConnectioSetupOauthCode {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            type_: f_type_,
+            code: f_code.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1344,8 +1759,14 @@ impl object::Object for FlowsVaultConnectioSetupSecretApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "secret_key" => f_secret_key = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "secret_key" => {
+                    object::once(&mut f_secret_key, "secret_key", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1427,9 +1848,17 @@ impl object::Object for FlowsVaultConnectioSetupStripeKeyPair {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "private_key" => f_private_key = Some(de_map.next_value()?),
-                "public_key" => f_public_key = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "KEY_PAIR")?),
+                "private_key" => {
+                    object::once(&mut f_private_key, "private_key", de_map.next_value()?)?
+                }
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "KEY_PAIR")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1511,8 +1940,12 @@ impl object::Object for FlowsVaultConnectioSetupToken {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "token" => f_token = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "TOKEN")?),
+                "token" => object::once(&mut f_token, "token", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "TOKEN")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1594,9 +2027,15 @@ impl object::Object for FlowsVaultConnectioSetupTwilioApiKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "account_id" => f_account_id = Some(de_map.next_value()?),
-                "api_key" => f_api_key = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
+                "account_id" => {
+                    object::once(&mut f_account_id, "account_id", de_map.next_value()?)?
+                }
+                "api_key" => object::once(&mut f_api_key, "api_key", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1756,8 +2195,12 @@ impl object::Object for FlowsVaultConnectioSetupWebhook {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "WEBHOOK")?),
-                "url" => f_url = Some(de_map.next_value()?),
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "WEBHOOK")?,
+                )?,
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1972,10 +2415,14 @@ impl object::Object for FlowsVaultConnectionHttpApiKeySetup {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "in" => f_in_ = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "API_KEY")?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "in" => object::once(&mut f_in_, "in", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "API_KEY")?,
+                )?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2073,15 +2520,19 @@ impl object::Object for FlowsVaultConnectionHttpBasicAuthSetup {
     const NAME: &'static str = "FlowsVaultConnectionHttpBasicAuthSetup";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_password = Default::default();
+        let mut f_password = None;
         let mut f_type_ = None;
         let mut f_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "password" => f_password = de_map.next_value()?,
-                "type" => f_type_ = Some(object::constant(de_map.next_value()?, "BASIC_AUTH")?),
-                "username" => f_username = Some(de_map.next_value()?),
+                "password" => object::once(&mut f_password, "password", de_map.next_value()?)?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "BASIC_AUTH")?,
+                )?,
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2089,7 +2540,7 @@ impl object::Object for FlowsVaultConnectionHttpBasicAuthSetup {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            password: f_password,
+            password: f_password.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             username: object::missing(f_username, "username")?,
             extra: f_extra,
@@ -2177,28 +2628,33 @@ impl object::Object for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
     const NAME: &'static str = "FlowsVaultConnectionHttpOauthClientCredentialsSetup";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
+        let mut f_audience = None;
         let mut f_client_id = None;
         let mut f_client_secret = None;
-        let mut f_resource = Default::default();
-        let mut f_scope = Default::default();
+        let mut f_resource = None;
+        let mut f_scope = None;
         let mut f_token_endpoint = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "client_secret" => f_client_secret = Some(de_map.next_value()?),
-                "resource" => f_resource = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "token_endpoint" => f_token_endpoint = Some(de_map.next_value()?),
-                "type" => {
-                    f_type_ = Some(object::constant(
-                        de_map.next_value()?,
-                        "OAUTH_CLIENT_CREDENTIALS",
-                    )?)
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
+                "resource" => object::once(&mut f_resource, "resource", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "token_endpoint" => object::once(
+                    &mut f_token_endpoint,
+                    "token_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "type" => object::once(
+                    &mut f_type_,
+                    "type",
+                    object::constant(de_map.next_value()?, "OAUTH_CLIENT_CREDENTIALS")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2206,11 +2662,11 @@ impl object::Object for FlowsVaultConnectionHttpOauthClientCredentialsSetup {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
+            audience: f_audience.unwrap_or_default(),
             client_id: object::missing(f_client_id, "client_id")?,
             client_secret: object::missing(f_client_secret, "client_secret")?,
-            resource: f_resource,
-            scope: f_scope,
+            resource: f_resource.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
             token_endpoint: object::missing(f_token_endpoint, "token_endpoint")?,
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
@@ -2347,27 +2803,37 @@ impl object::Object for FlowsVaultConnectionSummary {
     const NAME: &'static str = "FlowsVaultConnectionSummary";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_account_name = Default::default();
+        let mut f_account_name = None;
         let mut f_app_id = None;
         let mut f_created_at = None;
         let mut f_fingerprint = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_ready = None;
-        let mut f_refreshed_at = Default::default();
+        let mut f_refreshed_at = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "account_name" => f_account_name = de_map.next_value()?,
-                "app_id" => f_app_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "ready" => f_ready = Some(de_map.next_value()?),
-                "refreshed_at" => f_refreshed_at = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "account_name" => {
+                    object::once(&mut f_account_name, "account_name", de_map.next_value()?)?
+                }
+                "app_id" => object::once(&mut f_app_id, "app_id", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "ready" => object::once(&mut f_ready, "ready", de_map.next_value()?)?,
+                "refreshed_at" => {
+                    object::once(&mut f_refreshed_at, "refreshed_at", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2375,14 +2841,14 @@ impl object::Object for FlowsVaultConnectionSummary {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            account_name: f_account_name,
+            account_name: f_account_name.unwrap_or_default(),
             app_id: object::missing(f_app_id, "app_id")?,
             created_at: object::missing(f_created_at, "created_at")?,
             fingerprint: object::missing(f_fingerprint, "fingerprint")?,
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             ready: object::missing(f_ready, "ready")?,
-            refreshed_at: f_refreshed_at,
+            refreshed_at: f_refreshed_at.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
         })
@@ -2404,489 +2870,5 @@ impl fmt::Debug for FlowsVaultConnectionSummary {
             .field("updated_at", &self.updated_at)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Forbidden
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ForbiddenSchema {
-    /// Always `Forbidden`.
-    pub error: String,
-    /// The `message` field.
-    pub message: String,
-    /// The `statusCode` field.
-    #[serde(rename = "statusCode")]
-    pub status_code: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for ForbiddenSchema {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for ForbiddenSchema {
-    const NAME: &'static str = "ForbiddenSchema";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_error = None;
-        let mut f_message = None;
-        let mut f_status_code = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "error" => f_error = Some(object::constant(de_map.next_value()?, "Forbidden")?),
-                "message" => f_message = Some(de_map.next_value()?),
-                "statusCode" => f_status_code = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            error: object::missing(f_error, "error")?,
-            message: object::missing(f_message, "message")?,
-            status_code: object::missing(f_status_code, "statusCode")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for ForbiddenSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ForbiddenSchema")
-            .field("error", &self.error)
-            .field("message", &self.message)
-            .field("status_code", &self.status_code)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `ForbiddenSchemaError`.
-    pub enum ForbiddenSchemaError {
-        /// `Forbidden`
-        Forbidden = "Forbidden",
-    }
-}
-
-#[cfg(feature = "full")]
-/// One of the shapes of `FormBlock`.
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum FormBlock {
-    /// The `Map<String, Value>` shape.
-    Object(Map<String, Value>),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlock {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Object(Map<String, Value>),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Object(v) => Self::Object(v),
-            Wire::Other(v) => {
-                other("FormBlock", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockDivider` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormBlockDivider {
-    /// Always `BLOCK`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockDividerConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlockDivider {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormBlockDivider {
-    const NAME: &'static str = "FormBlockDivider";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: f_config,
-            id: object::missing(f_id, "id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockDivider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockDivider")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockDivider {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockDividerConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockDividerConfig` schema.
-///
-/// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
-pub type FormBlockDividerConfig = FormFieldLegalConfig;
-
-#[cfg(feature = "full")]
-/// The `FormBlockHtml` object.
-///
-/// Also named [`FormBlockRichText`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormBlockHtml {
-    /// Always `BLOCK`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockHtmlConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlockHtml {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormBlockHtml {
-    const NAME: &'static str = "FormBlockHtml";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: f_config,
-            id: object::missing(f_id, "id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockHtml {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockHtml")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockHtml {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockHtmlConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockHtmlConfig` object.
-///
-/// Also named [`FormBlockRichTextConfig`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormBlockHtmlConfig {
-    /// The `content` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlockHtmlConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormBlockHtmlConfig {
-    const NAME: &'static str = "FormBlockHtmlConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_content = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "content" => f_content = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            content: f_content,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockHtmlConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockHtmlConfig")
-            .field("content", &self.content)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockHtmlConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `content`.
-    pub fn content(mut self, value: impl Into<String>) -> Self {
-        self.content = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormBlockImage` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormBlockImage {
-    /// Always `BLOCK`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormBlockImageConfig>,
-    /// The `id` field.
-    pub id: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormBlockImage {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormBlockImage {
-    const NAME: &'static str = "FormBlockImage";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_id = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: f_config,
-            id: object::missing(f_id, "id")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormBlockImage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormBlockImage")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("id", &self.id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormBlockImage {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "BLOCK".to_owned(),
-            config: None,
-            id: id.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormBlockImageConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
     }
 }

@@ -15,6 +15,508 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Forbidden
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ForbiddenSchema {
+    /// Always `Forbidden`.
+    pub error: String,
+    /// The `message` field.
+    pub message: String,
+    /// The `statusCode` field.
+    #[serde(rename = "statusCode")]
+    pub status_code: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for ForbiddenSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for ForbiddenSchema {
+    const NAME: &'static str = "ForbiddenSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_error = None;
+        let mut f_message = None;
+        let mut f_status_code = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "error" => object::once(
+                    &mut f_error,
+                    "error",
+                    object::constant(de_map.next_value()?, "Forbidden")?,
+                )?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "statusCode" => {
+                    object::once(&mut f_status_code, "statusCode", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            error: object::missing(f_error, "error")?,
+            message: object::missing(f_message, "message")?,
+            status_code: object::missing(f_status_code, "statusCode")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for ForbiddenSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForbiddenSchema")
+            .field("error", &self.error)
+            .field("message", &self.message)
+            .field("status_code", &self.status_code)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `ForbiddenSchemaError`.
+    pub enum ForbiddenSchemaError {
+        /// `Forbidden`
+        Forbidden = "Forbidden",
+    }
+}
+
+#[cfg(feature = "full")]
+/// One of the shapes of `FormBlock`.
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FormBlock {
+    /// The `Map<String, Value>` shape.
+    Object(Map<String, Value>),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Object(Map<String, Value>),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Object(v) => Self::Object(v),
+            Wire::Other(v) => {
+                other("FormBlock", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object(v) => f.debug_tuple("Object").field(&Keys(v)).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormBlockDivider` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormBlockDivider {
+    /// Always `BLOCK`.
+    pub category: String,
+    /// The `config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockDividerConfig>,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlockDivider {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockDivider {
+    const NAME: &'static str = "FormBlockDivider";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockDivider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormBlockDivider")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormBlockDivider {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "BLOCK".to_owned(),
+            config: None,
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockDividerConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormBlockDividerConfig` schema.
+///
+/// The same type as [`FormFieldLegalConfig`]: the API description gives both the same schema.
+pub type FormBlockDividerConfig = FormFieldLegalConfig;
+
+#[cfg(feature = "full")]
+/// The `FormBlockHtml` object.
+///
+/// Also named [`FormBlockRichText`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormBlockHtml {
+    /// Always `BLOCK`.
+    pub category: String,
+    /// The `config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockHtmlConfig>,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlockHtml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockHtml {
+    const NAME: &'static str = "FormBlockHtml";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockHtml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormBlockHtml")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormBlockHtml {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "BLOCK".to_owned(),
+            config: None,
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockHtmlConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormBlockHtmlConfig` object.
+///
+/// Also named [`FormBlockRichTextConfig`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormBlockHtmlConfig {
+    /// The `content` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlockHtmlConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockHtmlConfig {
+    const NAME: &'static str = "FormBlockHtmlConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_content = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            content: f_content.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockHtmlConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormBlockHtmlConfig")
+            .field("content", &self.content)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormBlockHtmlConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `content`.
+    pub fn content(mut self, value: impl Into<String>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormBlockImage` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormBlockImage {
+    /// Always `BLOCK`.
+    pub category: String,
+    /// The `config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<FormBlockImageConfig>,
+    /// The `id` field.
+    pub id: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormBlockImage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormBlockImage {
+    const NAME: &'static str = "FormBlockImage";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: f_config.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormBlockImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormBlockImage")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("id", &self.id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormBlockImage {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            category: "BLOCK".to_owned(),
+            config: None,
+            id: id.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: impl Into<FormBlockImageConfig>) -> Self {
+        self.config = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FormBlockImageConfig` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -47,15 +549,15 @@ impl object::Object for FormBlockImageConfig {
     const NAME: &'static str = "FormBlockImageConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_height = Default::default();
-        let mut f_position = Default::default();
+        let mut f_height = None;
+        let mut f_position = None;
         let mut f_src = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "height" => f_height = de_map.next_value()?,
-                "position" => f_position = de_map.next_value()?,
-                "src" => f_src = Some(de_map.next_value()?),
+                "height" => object::once(&mut f_height, "height", de_map.next_value()?)?,
+                "position" => object::once(&mut f_position, "position", de_map.next_value()?)?,
+                "src" => object::once(&mut f_src, "src", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -63,8 +565,8 @@ impl object::Object for FormBlockImageConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            height: f_height,
-            position: f_position,
+            height: f_height.unwrap_or_default(),
+            position: f_position.unwrap_or_default(),
             src: object::missing(f_src, "src")?,
             extra: f_extra,
         })
@@ -164,9 +666,13 @@ impl object::Object for FormBlockJumpButton {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -246,14 +752,14 @@ impl object::Object for FormBlockJumpButtonConfig {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_next_node = None;
-        let mut f_style = Default::default();
+        let mut f_style = None;
         let mut f_text = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next_node" => f_next_node = Some(de_map.next_value()?),
-                "style" => f_style = de_map.next_value()?,
-                "text" => f_text = Some(de_map.next_value()?),
+                "next_node" => object::once(&mut f_next_node, "next_node", de_map.next_value()?)?,
+                "style" => object::once(&mut f_style, "style", de_map.next_value()?)?,
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -262,7 +768,7 @@ impl object::Object for FormBlockJumpButtonConfig {
         object::note_extra(&f_extra);
         Ok(Self {
             next_node: object::missing(f_next_node, "next_node")?,
-            style: f_style,
+            style: f_style.unwrap_or_default(),
             text: object::missing(f_text, "text")?,
             extra: f_extra,
         })
@@ -334,11 +840,15 @@ impl object::Object for FormBlockJumpButtonConfigStyle {
     const NAME: &'static str = "FormBlockJumpButtonConfigStyle";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_background_color = Default::default();
+        let mut f_background_color = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "background_color" => f_background_color = de_map.next_value()?,
+                "background_color" => object::once(
+                    &mut f_background_color,
+                    "background_color",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -346,7 +856,7 @@ impl object::Object for FormBlockJumpButtonConfigStyle {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            background_color: f_background_color,
+            background_color: f_background_color.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -421,9 +931,13 @@ impl object::Object for FormBlockNextButton {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -503,7 +1017,7 @@ impl object::Object for FormBlockNextButtonConfig {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "text" => f_text = Some(de_map.next_value()?),
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -593,9 +1107,13 @@ impl object::Object for FormBlockResendButton {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "BLOCK")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "BLOCK")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -687,20 +1205,34 @@ impl object::Object for FormBlockResendButtonConfig {
         let mut f_active_text = None;
         let mut f_button_text = None;
         let mut f_flow_id = None;
-        let mut f_max_attempts = Default::default();
-        let mut f_text_alignment = Default::default();
+        let mut f_max_attempts = None;
+        let mut f_text_alignment = None;
         let mut f_waiting_text = None;
-        let mut f_waiting_time = Default::default();
+        let mut f_waiting_time = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active_text" => f_active_text = Some(de_map.next_value()?),
-                "button_text" => f_button_text = Some(de_map.next_value()?),
-                "flow_id" => f_flow_id = Some(de_map.next_value()?),
-                "max_attempts" => f_max_attempts = de_map.next_value()?,
-                "text_alignment" => f_text_alignment = de_map.next_value()?,
-                "waiting_text" => f_waiting_text = Some(de_map.next_value()?),
-                "waiting_time" => f_waiting_time = de_map.next_value()?,
+                "active_text" => {
+                    object::once(&mut f_active_text, "active_text", de_map.next_value()?)?
+                }
+                "button_text" => {
+                    object::once(&mut f_button_text, "button_text", de_map.next_value()?)?
+                }
+                "flow_id" => object::once(&mut f_flow_id, "flow_id", de_map.next_value()?)?,
+                "max_attempts" => {
+                    object::once(&mut f_max_attempts, "max_attempts", de_map.next_value()?)?
+                }
+                "text_alignment" => object::once(
+                    &mut f_text_alignment,
+                    "text_alignment",
+                    de_map.next_value()?,
+                )?,
+                "waiting_text" => {
+                    object::once(&mut f_waiting_text, "waiting_text", de_map.next_value()?)?
+                }
+                "waiting_time" => {
+                    object::once(&mut f_waiting_time, "waiting_time", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -711,10 +1243,10 @@ impl object::Object for FormBlockResendButtonConfig {
             active_text: object::missing(f_active_text, "active_text")?,
             button_text: object::missing(f_button_text, "button_text")?,
             flow_id: object::missing(f_flow_id, "flow_id")?,
-            max_attempts: f_max_attempts,
-            text_alignment: f_text_alignment,
+            max_attempts: f_max_attempts.unwrap_or_default(),
+            text_alignment: f_text_alignment.unwrap_or_default(),
             waiting_text: object::missing(f_waiting_text, "waiting_text")?,
-            waiting_time: f_waiting_time,
+            waiting_time: f_waiting_time.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -992,17 +1524,25 @@ impl object::Object for FormEndingNode {
     const NAME: &'static str = "FormEndingNode";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_after_submit = Default::default();
-        let mut f_coordinates = Default::default();
-        let mut f_redirection = Default::default();
-        let mut f_resume_flow = Default::default();
+        let mut f_after_submit = None;
+        let mut f_coordinates = None;
+        let mut f_redirection = None;
+        let mut f_resume_flow = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "after_submit" => f_after_submit = de_map.next_value()?,
-                "coordinates" => f_coordinates = de_map.next_value()?,
-                "redirection" => f_redirection = de_map.next_value()?,
-                "resume_flow" => f_resume_flow = de_map.next_value()?,
+                "after_submit" => {
+                    object::once(&mut f_after_submit, "after_submit", de_map.next_value()?)?
+                }
+                "coordinates" => {
+                    object::once(&mut f_coordinates, "coordinates", de_map.next_value()?)?
+                }
+                "redirection" => {
+                    object::once(&mut f_redirection, "redirection", de_map.next_value()?)?
+                }
+                "resume_flow" => {
+                    object::once(&mut f_resume_flow, "resume_flow", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1010,10 +1550,10 @@ impl object::Object for FormEndingNode {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            after_submit: f_after_submit,
-            coordinates: f_coordinates,
-            redirection: f_redirection,
-            resume_flow: f_resume_flow,
+            after_submit: f_after_submit.unwrap_or_default(),
+            coordinates: f_coordinates.unwrap_or_default(),
+            redirection: f_redirection.unwrap_or_default(),
+            resume_flow: f_resume_flow.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1098,11 +1638,11 @@ impl object::Object for FormEndingNodeAfterSubmit {
     const NAME: &'static str = "FormEndingNodeAfterSubmit";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_flow_id = Default::default();
+        let mut f_flow_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "flow_id" => f_flow_id = de_map.next_value()?,
+                "flow_id" => object::once(&mut f_flow_id, "flow_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1110,7 +1650,7 @@ impl object::Object for FormEndingNodeAfterSubmit {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            flow_id: f_flow_id,
+            flow_id: f_flow_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1189,13 +1729,13 @@ impl object::Object for FormEndingNodeRedirection {
     const NAME: &'static str = "FormEndingNodeRedirection";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_delay = Default::default();
+        let mut f_delay = None;
         let mut f_target = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "delay" => f_delay = de_map.next_value()?,
-                "target" => f_target = Some(de_map.next_value()?),
+                "delay" => object::once(&mut f_delay, "delay", de_map.next_value()?)?,
+                "target" => object::once(&mut f_target, "target", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1203,7 +1743,7 @@ impl object::Object for FormEndingNodeRedirection {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            delay: f_delay,
+            delay: f_delay.unwrap_or_default(),
             target: object::missing(f_target, "target")?,
             extra: f_extra,
         })
@@ -1337,21 +1877,25 @@ impl object::Object for FormFieldBoolean {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
         let mut f_config = None;
-        let mut f_hint = Default::default();
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1361,11 +1905,11 @@ impl object::Object for FormFieldBoolean {
         Ok(Self {
             category: object::missing(f_category, "category")?,
             config: object::missing(f_config, "config")?,
-            hint: f_hint,
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1465,13 +2009,15 @@ impl object::Object for FormFieldBooleanConfig {
     const NAME: &'static str = "FormFieldBooleanConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_options = Default::default();
+        let mut f_default_value = None;
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1479,8 +2025,8 @@ impl object::Object for FormFieldBooleanConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            options: f_options,
+            default_value: f_default_value.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1554,13 +2100,13 @@ impl object::Object for FormFieldBooleanConfigOptions {
     const NAME: &'static str = "FormFieldBooleanConfigOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_false_ = Default::default();
-        let mut f_true_ = Default::default();
+        let mut f_false_ = None;
+        let mut f_true_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "false" => f_false_ = de_map.next_value()?,
-                "true" => f_true_ = de_map.next_value()?,
+                "false" => object::once(&mut f_false_, "false", de_map.next_value()?)?,
+                "true" => object::once(&mut f_true_, "true", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1568,8 +2114,8 @@ impl object::Object for FormFieldBooleanConfigOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            false_: f_false_,
-            true_: f_true_,
+            false_: f_false_.unwrap_or_default(),
+            true_: f_true_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1657,22 +2203,26 @@ impl object::Object for FormFieldCards {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1681,12 +2231,12 @@ impl object::Object for FormFieldCards {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1798,17 +2348,21 @@ impl object::Object for FormFieldCardsConfig {
     const NAME: &'static str = "FormFieldCardsConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_hide_labels = Default::default();
-        let mut f_multiple = Default::default();
-        let mut f_options = Default::default();
+        let mut f_default_value = None;
+        let mut f_hide_labels = None;
+        let mut f_multiple = None;
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "hide_labels" => f_hide_labels = de_map.next_value()?,
-                "multiple" => f_multiple = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "hide_labels" => {
+                    object::once(&mut f_hide_labels, "hide_labels", de_map.next_value()?)?
+                }
+                "multiple" => object::once(&mut f_multiple, "multiple", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1816,10 +2370,10 @@ impl object::Object for FormFieldCardsConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            hide_labels: f_hide_labels,
-            multiple: f_multiple,
-            options: f_options,
+            default_value: f_default_value.unwrap_or_default(),
+            hide_labels: f_hide_labels.unwrap_or_default(),
+            multiple: f_multiple.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1913,9 +2467,9 @@ impl object::Object for FormFieldCardsConfigOption {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "image_url" => f_image_url = Some(de_map.next_value()?),
-                "label" => f_label = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "image_url" => object::once(&mut f_image_url, "image_url", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2011,22 +2565,26 @@ impl object::Object for FormFieldChoice {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2035,12 +2593,12 @@ impl object::Object for FormFieldChoice {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2152,17 +2710,21 @@ impl object::Object for FormFieldChoiceConfig {
     const NAME: &'static str = "FormFieldChoiceConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_other = Default::default();
-        let mut f_default_value = Default::default();
-        let mut f_multiple = Default::default();
-        let mut f_options = Default::default();
+        let mut f_allow_other = None;
+        let mut f_default_value = None;
+        let mut f_multiple = None;
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_other" => f_allow_other = de_map.next_value()?,
-                "default_value" => f_default_value = de_map.next_value()?,
-                "multiple" => f_multiple = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
+                "allow_other" => {
+                    object::once(&mut f_allow_other, "allow_other", de_map.next_value()?)?
+                }
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "multiple" => object::once(&mut f_multiple, "multiple", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2170,10 +2732,10 @@ impl object::Object for FormFieldChoiceConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_other: f_allow_other,
-            default_value: f_default_value,
-            multiple: f_multiple,
-            options: f_options,
+            allow_other: f_allow_other.unwrap_or_default(),
+            default_value: f_default_value.unwrap_or_default(),
+            multiple: f_multiple.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2264,15 +2826,17 @@ impl object::Object for FormFieldChoiceConfigAllowOther {
     const NAME: &'static str = "FormFieldChoiceConfigAllowOther";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_label = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_enabled = None;
+        let mut f_label = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "label" => f_label = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2280,9 +2844,9 @@ impl object::Object for FormFieldChoiceConfigAllowOther {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            label: f_label,
-            placeholder: f_placeholder,
+            enabled: f_enabled.unwrap_or_default(),
+            label: f_label.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2372,8 +2936,8 @@ impl object::Object for FormFieldChoiceConfigOption {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "label" => f_label = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2414,504 +2978,5 @@ impl FormFieldChoiceConfigOption {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustom` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldCustom {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldCustomConfig,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldCustom {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldCustom {
-    const NAME: &'static str = "FormFieldCustom";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = None;
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: object::missing(f_config, "config")?,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCustom {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustom")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCustom {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldCustomConfig {
-    /// The `code` field.
-    pub code: String,
-    /// The `css` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub css: Option<String>,
-    /// The `params` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub params: Option<BTreeMap<String, String>>,
-    /// The `schema` field.
-    pub schema: Map<String, Value>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldCustomConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldCustomConfig {
-    const NAME: &'static str = "FormFieldCustomConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = None;
-        let mut f_css = Default::default();
-        let mut f_params = Default::default();
-        let mut f_schema = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "code" => f_code = Some(de_map.next_value()?),
-                "css" => f_css = de_map.next_value()?,
-                "params" => f_params = de_map.next_value()?,
-                "schema" => f_schema = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            code: object::missing(f_code, "code")?,
-            css: f_css,
-            params: f_params,
-            schema: object::missing(f_schema, "schema")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldCustomConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldCustomConfig")
-            .field("code", &self.code)
-            .field("css", &self.css)
-            .field("params", &Keys(&self.params))
-            .field("schema", &Keys(&self.schema))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldCustomConfig {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
-        Self {
-            code: code.into(),
-            css: None,
-            params: None,
-            schema: schema.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `css`.
-    pub fn css(mut self, value: impl Into<String>) -> Self {
-        self.css = Some(value.into());
-        self
-    }
-
-    /// Sets `params`.
-    pub fn params(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
-        self.params = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfigParams` schema.
-pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldCustomConfigSchema` schema.
-pub type FormFieldCustomConfigSchema = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldDate` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldDate {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    pub config: FormFieldDateConfig,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldDate {
-    const NAME: &'static str = "FormFieldDate";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = None;
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: object::missing(f_config, "config")?,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDate")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDate {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(config: impl Into<FormFieldDateConfig>, id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: config.into(),
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldDateConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldDateConfig {
-    /// The `default_value` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `format` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<FormFieldDateConfigFormatEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldDateConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldDateConfig {
-    const NAME: &'static str = "FormFieldDateConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_format = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "format" => f_format = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            default_value: f_default_value,
-            format: f_format,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldDateConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldDateConfig")
-            .field("default_value", &self.default_value)
-            .field("format", &self.format)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldDateConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `format`.
-    pub fn format(mut self, value: impl Into<FormFieldDateConfigFormatEnum>) -> Self {
-        self.format = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `FormFieldDateConfigFormatEnum`.
-    pub enum FormFieldDateConfigFormatEnum {
-        /// `DATE`
-        Date = "DATE",
-        /// `TIME`
-        Time = "TIME",
     }
 }

@@ -15,6 +15,515 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// The `FormFieldCustom` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldCustom {
+    /// Always `FIELD`.
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldCustomConfig,
+    /// The `hint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldCustom {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldCustom {
+    const NAME: &'static str = "FormFieldCustom";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_hint = None;
+        let mut f_id = None;
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: object::missing(f_config, "config")?,
+            hint: f_hint.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldCustom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustom")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCustom {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(config: impl Into<FormFieldCustomConfig>, id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldCustomConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldCustomConfig {
+    /// The `code` field.
+    pub code: String,
+    /// The `css` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+    /// The `params` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, String>>,
+    /// The `schema` field.
+    pub schema: Map<String, Value>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldCustomConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldCustomConfig {
+    const NAME: &'static str = "FormFieldCustomConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_code = None;
+        let mut f_css = None;
+        let mut f_params = None;
+        let mut f_schema = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "css" => object::once(&mut f_css, "css", de_map.next_value()?)?,
+                "params" => object::once(&mut f_params, "params", de_map.next_value()?)?,
+                "schema" => object::once(&mut f_schema, "schema", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            code: object::missing(f_code, "code")?,
+            css: f_css.unwrap_or_default(),
+            params: f_params.unwrap_or_default(),
+            schema: object::missing(f_schema, "schema")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldCustomConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldCustomConfig")
+            .field("code", &self.code)
+            .field("css", &self.css)
+            .field("params", &Keys(&self.params))
+            .field("schema", &Keys(&self.schema))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldCustomConfig {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(code: impl Into<String>, schema: impl Into<Map<String, Value>>) -> Self {
+        Self {
+            code: code.into(),
+            css: None,
+            params: None,
+            schema: schema.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `css`.
+    pub fn css(mut self, value: impl Into<String>) -> Self {
+        self.css = Some(value.into());
+        self
+    }
+
+    /// Sets `params`.
+    pub fn params(mut self, value: impl Into<BTreeMap<String, String>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldCustomConfigParams` schema.
+pub type FormFieldCustomConfigParams = BTreeMap<String, String>;
+
+#[cfg(feature = "full")]
+/// The `FormFieldCustomConfigSchema` schema.
+pub type FormFieldCustomConfigSchema = Map<String, Value>;
+
+#[cfg(feature = "full")]
+/// The `FormFieldDate` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldDate {
+    /// Always `FIELD`.
+    pub category: String,
+    /// The `config` field.
+    pub config: FormFieldDateConfig,
+    /// The `hint` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The `id` field.
+    pub id: String,
+    /// The `label` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The `required` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    /// The `sensitive` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldDate {
+    const NAME: &'static str = "FormFieldDate";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_category = None;
+        let mut f_config = None;
+        let mut f_hint = None;
+        let mut f_id = None;
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            category: object::missing(f_category, "category")?,
+            config: object::missing(f_config, "config")?,
+            hint: f_hint.unwrap_or_default(),
+            id: object::missing(f_id, "id")?,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDate")
+            .field("category", &self.category)
+            .field("config", &self.config)
+            .field("hint", &self.hint)
+            .field("id", &self.id)
+            .field("label", &self.label)
+            .field("required", &self.required)
+            .field("sensitive", &self.sensitive)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldDate {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(config: impl Into<FormFieldDateConfig>, id: impl Into<String>) -> Self {
+        Self {
+            category: "FIELD".to_owned(),
+            config: config.into(),
+            hint: None,
+            id: id.into(),
+            label: None,
+            required: None,
+            sensitive: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `hint`.
+    pub fn hint(mut self, value: impl Into<String>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+
+    /// Sets `label`.
+    pub fn label(mut self, value: impl Into<String>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+
+    /// Sets `required`.
+    pub fn required(mut self, value: impl Into<bool>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+
+    /// Sets `sensitive`.
+    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
+        self.sensitive = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `FormFieldDateConfig` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FormFieldDateConfig {
+    /// The `default_value` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// The `format` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<FormFieldDateConfigFormatEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for FormFieldDateConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for FormFieldDateConfig {
+    const NAME: &'static str = "FormFieldDateConfig";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_default_value = None;
+        let mut f_format = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "format" => object::once(&mut f_format, "format", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            default_value: f_default_value.unwrap_or_default(),
+            format: f_format.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for FormFieldDateConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormFieldDateConfig")
+            .field("default_value", &self.default_value)
+            .field("format", &self.format)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+impl FormFieldDateConfig {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `default_value`.
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+
+    /// Sets `format`.
+    pub fn format(mut self, value: impl Into<FormFieldDateConfigFormatEnum>) -> Self {
+        self.format = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `FormFieldDateConfigFormatEnum`.
+    pub enum FormFieldDateConfigFormatEnum {
+        /// `DATE`
+        Date = "DATE",
+        /// `TIME`
+        Time = "TIME",
+    }
+}
+
+#[cfg(feature = "full")]
 /// The `FormFieldDropdown` object.
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -59,22 +568,26 @@ impl object::Object for FormFieldDropdown {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -83,12 +596,12 @@ impl object::Object for FormFieldDropdown {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -200,17 +713,21 @@ impl object::Object for FormFieldDropdownConfig {
     const NAME: &'static str = "FormFieldDropdownConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_multiple = Default::default();
-        let mut f_options = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_default_value = None;
+        let mut f_multiple = None;
+        let mut f_options = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "multiple" => f_multiple = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "multiple" => object::once(&mut f_multiple, "multiple", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -218,10 +735,10 @@ impl object::Object for FormFieldDropdownConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            multiple: f_multiple,
-            options: f_options,
-            placeholder: f_placeholder,
+            default_value: f_default_value.unwrap_or_default(),
+            multiple: f_multiple.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -341,22 +858,26 @@ impl object::Object for FormFieldFile {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -365,12 +886,12 @@ impl object::Object for FormFieldFile {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -488,21 +1009,25 @@ impl object::Object for FormFieldFileConfig {
     const NAME: &'static str = "FormFieldFileConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_categories = Default::default();
-        let mut f_extensions = Default::default();
-        let mut f_max_files = Default::default();
-        let mut f_max_size = Default::default();
-        let mut f_multiple = Default::default();
-        let mut f_storage = Default::default();
+        let mut f_categories = None;
+        let mut f_extensions = None;
+        let mut f_max_files = None;
+        let mut f_max_size = None;
+        let mut f_multiple = None;
+        let mut f_storage = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "categories" => f_categories = de_map.next_value()?,
-                "extensions" => f_extensions = de_map.next_value()?,
-                "maxFiles" => f_max_files = de_map.next_value()?,
-                "maxSize" => f_max_size = de_map.next_value()?,
-                "multiple" => f_multiple = de_map.next_value()?,
-                "storage" => f_storage = de_map.next_value()?,
+                "categories" => {
+                    object::once(&mut f_categories, "categories", de_map.next_value()?)?
+                }
+                "extensions" => {
+                    object::once(&mut f_extensions, "extensions", de_map.next_value()?)?
+                }
+                "maxFiles" => object::once(&mut f_max_files, "maxFiles", de_map.next_value()?)?,
+                "maxSize" => object::once(&mut f_max_size, "maxSize", de_map.next_value()?)?,
+                "multiple" => object::once(&mut f_multiple, "multiple", de_map.next_value()?)?,
+                "storage" => object::once(&mut f_storage, "storage", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -510,12 +1035,12 @@ impl object::Object for FormFieldFileConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            categories: f_categories,
-            extensions: f_extensions,
-            max_files: f_max_files,
-            max_size: f_max_size,
-            multiple: f_multiple,
-            storage: f_storage,
+            categories: f_categories.unwrap_or_default(),
+            extensions: f_extensions.unwrap_or_default(),
+            max_files: f_max_files.unwrap_or_default(),
+            max_size: f_max_size.unwrap_or_default(),
+            multiple: f_multiple.unwrap_or_default(),
+            storage: f_storage.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -635,7 +1160,7 @@ impl object::Object for FormFieldFileConfigStorage {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -732,22 +1257,26 @@ impl object::Object for FormFieldLegal {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -756,12 +1285,12 @@ impl object::Object for FormFieldLegal {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -866,11 +1395,11 @@ impl object::Object for FormFieldLegalConfig {
     const NAME: &'static str = "FormFieldLegalConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_text = Default::default();
+        let mut f_text = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "text" => f_text = de_map.next_value()?,
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -878,7 +1407,7 @@ impl object::Object for FormFieldLegalConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            text: f_text,
+            text: f_text.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -959,22 +1488,26 @@ impl object::Object for FormFieldNumber {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
+        let mut f_config = None;
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -983,12 +1516,12 @@ impl object::Object for FormFieldNumber {
         object::note_extra(&f_extra);
         Ok(Self {
             category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
+            config: f_config.unwrap_or_default(),
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1100,17 +1633,21 @@ impl object::Object for FormFieldNumberConfig {
     const NAME: &'static str = "FormFieldNumberConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_max_value = Default::default();
-        let mut f_min_value = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_default_value = None;
+        let mut f_max_value = None;
+        let mut f_min_value = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "max_value" => f_max_value = de_map.next_value()?,
-                "min_value" => f_min_value = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "max_value" => object::once(&mut f_max_value, "max_value", de_map.next_value()?)?,
+                "min_value" => object::once(&mut f_min_value, "min_value", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1118,10 +1655,10 @@ impl object::Object for FormFieldNumberConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            max_value: f_max_value,
-            min_value: f_min_value,
-            placeholder: f_placeholder,
+            default_value: f_default_value.unwrap_or_default(),
+            max_value: f_max_value.unwrap_or_default(),
+            min_value: f_min_value.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1223,21 +1760,25 @@ impl object::Object for FormFieldPassword {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
         let mut f_config = None;
-        let mut f_hint = Default::default();
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1247,11 +1788,11 @@ impl object::Object for FormFieldPassword {
         Ok(Self {
             category: object::missing(f_category, "category")?,
             config: object::missing(f_config, "config")?,
-            hint: f_hint,
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1366,23 +1907,35 @@ impl object::Object for FormFieldPasswordConfig {
     const NAME: &'static str = "FormFieldPasswordConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_complexity = Default::default();
-        let mut f_hash = Default::default();
-        let mut f_max_length = Default::default();
-        let mut f_min_length = Default::default();
-        let mut f_nist = Default::default();
-        let mut f_placeholder = Default::default();
-        let mut f_strength_meter = Default::default();
+        let mut f_complexity = None;
+        let mut f_hash = None;
+        let mut f_max_length = None;
+        let mut f_min_length = None;
+        let mut f_nist = None;
+        let mut f_placeholder = None;
+        let mut f_strength_meter = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "complexity" => f_complexity = de_map.next_value()?,
-                "hash" => f_hash = de_map.next_value()?,
-                "max_length" => f_max_length = de_map.next_value()?,
-                "min_length" => f_min_length = de_map.next_value()?,
-                "nist" => f_nist = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
-                "strength_meter" => f_strength_meter = de_map.next_value()?,
+                "complexity" => {
+                    object::once(&mut f_complexity, "complexity", de_map.next_value()?)?
+                }
+                "hash" => object::once(&mut f_hash, "hash", de_map.next_value()?)?,
+                "max_length" => {
+                    object::once(&mut f_max_length, "max_length", de_map.next_value()?)?
+                }
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
+                "nist" => object::once(&mut f_nist, "nist", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
+                "strength_meter" => object::once(
+                    &mut f_strength_meter,
+                    "strength_meter",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1390,13 +1943,13 @@ impl object::Object for FormFieldPasswordConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            complexity: f_complexity,
-            hash: f_hash,
-            max_length: f_max_length,
-            min_length: f_min_length,
-            nist: f_nist,
-            placeholder: f_placeholder,
-            strength_meter: f_strength_meter,
+            complexity: f_complexity.unwrap_or_default(),
+            hash: f_hash.unwrap_or_default(),
+            max_length: f_max_length.unwrap_or_default(),
+            min_length: f_min_length.unwrap_or_default(),
+            nist: f_nist.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
+            strength_meter: f_strength_meter.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1536,21 +2089,25 @@ impl object::Object for FormFieldPayment {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_category = None;
         let mut f_config = None;
-        let mut f_hint = Default::default();
+        let mut f_hint = None;
         let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
+        let mut f_label = None;
+        let mut f_required = None;
+        let mut f_sensitive = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = Some(de_map.next_value()?),
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
+                "category" => object::once(
+                    &mut f_category,
+                    "category",
+                    object::constant(de_map.next_value()?, "FIELD")?,
+                )?,
+                "config" => object::once(&mut f_config, "config", de_map.next_value()?)?,
+                "hint" => object::once(&mut f_hint, "hint", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "sensitive" => object::once(&mut f_sensitive, "sensitive", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1560,11 +2117,11 @@ impl object::Object for FormFieldPayment {
         Ok(Self {
             category: object::missing(f_category, "category")?,
             config: object::missing(f_config, "config")?,
-            hint: f_hint,
+            hint: f_hint.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
+            label: f_label.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            sensitive: f_sensitive.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1673,17 +2230,19 @@ impl object::Object for FormFieldPaymentConfig {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_charge = None;
         let mut f_credentials = None;
-        let mut f_customer = Default::default();
-        let mut f_fields = Default::default();
-        let mut f_provider = Default::default();
+        let mut f_customer = None;
+        let mut f_fields = None;
+        let mut f_provider = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "charge" => f_charge = Some(de_map.next_value()?),
-                "credentials" => f_credentials = Some(de_map.next_value()?),
-                "customer" => f_customer = de_map.next_value()?,
-                "fields" => f_fields = de_map.next_value()?,
-                "provider" => f_provider = de_map.next_value()?,
+                "charge" => object::once(&mut f_charge, "charge", de_map.next_value()?)?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "customer" => object::once(&mut f_customer, "customer", de_map.next_value()?)?,
+                "fields" => object::once(&mut f_fields, "fields", de_map.next_value()?)?,
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1693,9 +2252,9 @@ impl object::Object for FormFieldPaymentConfig {
         Ok(Self {
             charge: object::missing(f_charge, "charge")?,
             credentials: object::missing(f_credentials, "credentials")?,
-            customer: f_customer,
-            fields: f_fields,
-            provider: f_provider,
+            customer: f_customer.unwrap_or_default(),
+            fields: f_fields.unwrap_or_default(),
+            provider: f_provider.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1831,7 +2390,7 @@ impl object::Object for FormFieldPaymentConfigChargeOneOff {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "one_off" => f_one_off = Some(de_map.next_value()?),
+                "one_off" => object::once(&mut f_one_off, "one_off", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1931,8 +2490,8 @@ impl object::Object for FormFieldPaymentConfigChargeOneOffOneOff {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "amount" => f_amount = Some(de_map.next_value()?),
-                "currency" => f_currency = Some(de_map.next_value()?),
+                "amount" => object::once(&mut f_amount, "amount", de_map.next_value()?)?,
+                "currency" => object::once(&mut f_currency, "currency", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2016,7 +2575,9 @@ impl object::Object for FormFieldPaymentConfigChargeSubscription {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "subscription" => f_subscription = Some(de_map.next_value()?),
+                "subscription" => {
+                    object::once(&mut f_subscription, "subscription", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2109,8 +2670,12 @@ impl object::Object for FormFieldPaymentConfigCredentials {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "private_key" => f_private_key = Some(de_map.next_value()?),
-                "public_key" => f_public_key = Some(de_map.next_value()?),
+                "private_key" => {
+                    object::once(&mut f_private_key, "private_key", de_map.next_value()?)?
+                }
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2189,13 +2754,15 @@ impl object::Object for FormFieldPaymentConfigFieldProperties {
     const NAME: &'static str = "FormFieldPaymentConfigFieldProperties";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_label = Default::default();
-        let mut f_placeholder = Default::default();
+        let mut f_label = None;
+        let mut f_placeholder = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "label" => f_label = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2203,8 +2770,8 @@ impl object::Object for FormFieldPaymentConfigFieldProperties {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            label: f_label,
-            placeholder: f_placeholder,
+            label: f_label.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2284,17 +2851,27 @@ impl object::Object for FormFieldPaymentConfigFields {
     const NAME: &'static str = "FormFieldPaymentConfigFields";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_card_number = Default::default();
-        let mut f_expiration_date = Default::default();
-        let mut f_security_code = Default::default();
-        let mut f_trustmarks = Default::default();
+        let mut f_card_number = None;
+        let mut f_expiration_date = None;
+        let mut f_security_code = None;
+        let mut f_trustmarks = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "card_number" => f_card_number = de_map.next_value()?,
-                "expiration_date" => f_expiration_date = de_map.next_value()?,
-                "security_code" => f_security_code = de_map.next_value()?,
-                "trustmarks" => f_trustmarks = de_map.next_value()?,
+                "card_number" => {
+                    object::once(&mut f_card_number, "card_number", de_map.next_value()?)?
+                }
+                "expiration_date" => object::once(
+                    &mut f_expiration_date,
+                    "expiration_date",
+                    de_map.next_value()?,
+                )?,
+                "security_code" => {
+                    object::once(&mut f_security_code, "security_code", de_map.next_value()?)?
+                }
+                "trustmarks" => {
+                    object::once(&mut f_trustmarks, "trustmarks", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2302,10 +2879,10 @@ impl object::Object for FormFieldPaymentConfigFields {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            card_number: f_card_number,
-            expiration_date: f_expiration_date,
-            security_code: f_security_code,
-            trustmarks: f_trustmarks,
+            card_number: f_card_number.unwrap_or_default(),
+            expiration_date: f_expiration_date.unwrap_or_default(),
+            security_code: f_security_code.unwrap_or_default(),
+            trustmarks: f_trustmarks.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2377,524 +2954,3 @@ pub type FormFieldPaymentConfigProviderEnum = FlowActionStripeAddTaxIdType;
 #[cfg(feature = "full")]
 /// The `FormFieldPaymentConfigSubscription` schema.
 pub type FormFieldPaymentConfigSubscription = Map<String, Value>;
-
-#[cfg(feature = "full")]
-/// The `FormFieldSocial` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldSocial {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldSocialConfig>,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldSocial {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldSocial {
-    const NAME: &'static str = "FormFieldSocial";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldSocial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldSocial")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldSocial {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldSocialConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldSocialConfig` schema.
-///
-/// The same type as [`ClientAddonOag`]: the API description gives both the same schema.
-pub type FormFieldSocialConfig = ClientAddonOag;
-
-#[cfg(feature = "full")]
-/// The `FormFieldTel` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldTel {
-    /// Always `FIELD`.
-    pub category: String,
-    /// The `config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub config: Option<FormFieldTelConfig>,
-    /// The `hint` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    /// The `id` field.
-    pub id: String,
-    /// The `label` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The `required` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    /// The `sensitive` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sensitive: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldTel {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldTel {
-    const NAME: &'static str = "FormFieldTel";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_category = None;
-        let mut f_config = Default::default();
-        let mut f_hint = Default::default();
-        let mut f_id = None;
-        let mut f_label = Default::default();
-        let mut f_required = Default::default();
-        let mut f_sensitive = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "category" => f_category = Some(object::constant(de_map.next_value()?, "FIELD")?),
-                "config" => f_config = de_map.next_value()?,
-                "hint" => f_hint = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "label" => f_label = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "sensitive" => f_sensitive = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            category: object::missing(f_category, "category")?,
-            config: f_config,
-            hint: f_hint,
-            id: object::missing(f_id, "id")?,
-            label: f_label,
-            required: f_required,
-            sensitive: f_sensitive,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTel")
-            .field("category", &self.category)
-            .field("config", &self.config)
-            .field("hint", &self.hint)
-            .field("id", &self.id)
-            .field("label", &self.label)
-            .field("required", &self.required)
-            .field("sensitive", &self.sensitive)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldTel {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(id: impl Into<String>) -> Self {
-        Self {
-            category: "FIELD".to_owned(),
-            config: None,
-            hint: None,
-            id: id.into(),
-            label: None,
-            required: None,
-            sensitive: None,
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `config`.
-    pub fn config(mut self, value: impl Into<FormFieldTelConfig>) -> Self {
-        self.config = Some(value.into());
-        self
-    }
-
-    /// Sets `hint`.
-    pub fn hint(mut self, value: impl Into<String>) -> Self {
-        self.hint = Some(value.into());
-        self
-    }
-
-    /// Sets `label`.
-    pub fn label(mut self, value: impl Into<String>) -> Self {
-        self.label = Some(value.into());
-        self
-    }
-
-    /// Sets `required`.
-    pub fn required(mut self, value: impl Into<bool>) -> Self {
-        self.required = Some(value.into());
-        self
-    }
-
-    /// Sets `sensitive`.
-    pub fn sensitive(mut self, value: impl Into<bool>) -> Self {
-        self.sensitive = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldTelConfig` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfig {
-    /// The `country_picker` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_picker: Option<bool>,
-    /// The `default_value` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<String>,
-    /// The `max_length` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<i64>,
-    /// The `min_length` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<i64>,
-    /// The `placeholder` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub placeholder: Option<String>,
-    /// The `strings` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub strings: Option<FormFieldTelConfigStrings>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldTelConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldTelConfig {
-    const NAME: &'static str = "FormFieldTelConfig";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_country_picker = Default::default();
-        let mut f_default_value = Default::default();
-        let mut f_max_length = Default::default();
-        let mut f_min_length = Default::default();
-        let mut f_placeholder = Default::default();
-        let mut f_strings = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "country_picker" => f_country_picker = de_map.next_value()?,
-                "default_value" => f_default_value = de_map.next_value()?,
-                "max_length" => f_max_length = de_map.next_value()?,
-                "min_length" => f_min_length = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
-                "strings" => f_strings = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            country_picker: f_country_picker,
-            default_value: f_default_value,
-            max_length: f_max_length,
-            min_length: f_min_length,
-            placeholder: f_placeholder,
-            strings: f_strings,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTelConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfig")
-            .field("country_picker", &self.country_picker)
-            .field("default_value", &self.default_value)
-            .field("max_length", &self.max_length)
-            .field("min_length", &self.min_length)
-            .field("placeholder", &self.placeholder)
-            .field("strings", &self.strings)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldTelConfig {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `country_picker`.
-    pub fn country_picker(mut self, value: impl Into<bool>) -> Self {
-        self.country_picker = Some(value.into());
-        self
-    }
-
-    /// Sets `default_value`.
-    pub fn default_value(mut self, value: impl Into<String>) -> Self {
-        self.default_value = Some(value.into());
-        self
-    }
-
-    /// Sets `max_length`.
-    pub fn max_length(mut self, value: impl Into<i64>) -> Self {
-        self.max_length = Some(value.into());
-        self
-    }
-
-    /// Sets `min_length`.
-    pub fn min_length(mut self, value: impl Into<i64>) -> Self {
-        self.min_length = Some(value.into());
-        self
-    }
-
-    /// Sets `placeholder`.
-    pub fn placeholder(mut self, value: impl Into<String>) -> Self {
-        self.placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets `strings`.
-    pub fn strings(mut self, value: impl Into<FormFieldTelConfigStrings>) -> Self {
-        self.strings = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `FormFieldTelConfigStrings` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormFieldTelConfigStrings {
-    /// The `filter_placeholder` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filter_placeholder: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for FormFieldTelConfigStrings {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for FormFieldTelConfigStrings {
-    const NAME: &'static str = "FormFieldTelConfigStrings";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filter_placeholder = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filter_placeholder" => f_filter_placeholder = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filter_placeholder: f_filter_placeholder,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for FormFieldTelConfigStrings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FormFieldTelConfigStrings")
-            .field("filter_placeholder", &self.filter_placeholder)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-impl FormFieldTelConfigStrings {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `filter_placeholder`.
-    pub fn filter_placeholder(mut self, value: impl Into<String>) -> Self {
-        self.filter_placeholder = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}

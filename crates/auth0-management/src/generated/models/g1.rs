@@ -58,21 +58,27 @@ impl object::Object for GetActionExecutionResponseContent {
     const NAME: &'static str = "GetActionExecutionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_results = Default::default();
-        let mut f_status = Default::default();
-        let mut f_trigger_id = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_created_at = None;
+        let mut f_id = None;
+        let mut f_results = None;
+        let mut f_status = None;
+        let mut f_trigger_id = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "results" => f_results = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "trigger_id" => f_trigger_id = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "results" => object::once(&mut f_results, "results", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "trigger_id" => {
+                    object::once(&mut f_trigger_id, "trigger_id", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -80,12 +86,12 @@ impl object::Object for GetActionExecutionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            id: f_id,
-            results: f_results,
-            status: f_status,
-            trigger_id: f_trigger_id,
-            updated_at: f_updated_at,
+            created_at: f_created_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            results: f_results.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            trigger_id: f_trigger_id.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -144,17 +150,17 @@ impl object::Object for GetActionModuleActionsResponseContent {
     const NAME: &'static str = "GetActionModuleActionsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions = Default::default();
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
+        let mut f_actions = None;
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions" => f_actions = de_map.next_value()?,
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "actions" => object::once(&mut f_actions, "actions", de_map.next_value()?)?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -162,10 +168,10 @@ impl object::Object for GetActionModuleActionsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions: f_actions,
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
+            actions: f_actions.unwrap_or_default(),
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -248,33 +254,53 @@ impl object::Object for GetActionModuleResponseContent {
     const NAME: &'static str = "GetActionModuleResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions_using_module_total = Default::default();
-        let mut f_all_changes_published = Default::default();
-        let mut f_code = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_id = Default::default();
-        let mut f_latest_version = Default::default();
-        let mut f_latest_version_number = Default::default();
-        let mut f_name = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_actions_using_module_total = None;
+        let mut f_all_changes_published = None;
+        let mut f_code = None;
+        let mut f_created_at = None;
+        let mut f_dependencies = None;
+        let mut f_id = None;
+        let mut f_latest_version = None;
+        let mut f_latest_version_number = None;
+        let mut f_name = None;
+        let mut f_secrets = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions_using_module_total" => {
-                    f_actions_using_module_total = de_map.next_value()?
+                "actions_using_module_total" => object::once(
+                    &mut f_actions_using_module_total,
+                    "actions_using_module_total",
+                    de_map.next_value()?,
+                )?,
+                "all_changes_published" => object::once(
+                    &mut f_all_changes_published,
+                    "all_changes_published",
+                    de_map.next_value()?,
+                )?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "all_changes_published" => f_all_changes_published = de_map.next_value()?,
-                "code" => f_code = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "latest_version" => f_latest_version = de_map.next_value()?,
-                "latest_version_number" => f_latest_version_number = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "latest_version" => object::once(
+                    &mut f_latest_version,
+                    "latest_version",
+                    de_map.next_value()?,
+                )?,
+                "latest_version_number" => object::once(
+                    &mut f_latest_version_number,
+                    "latest_version_number",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -282,17 +308,17 @@ impl object::Object for GetActionModuleResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions_using_module_total: f_actions_using_module_total,
-            all_changes_published: f_all_changes_published,
-            code: f_code,
-            created_at: f_created_at,
-            dependencies: f_dependencies,
-            id: f_id,
-            latest_version: f_latest_version,
-            latest_version_number: f_latest_version_number,
-            name: f_name,
-            secrets: f_secrets,
-            updated_at: f_updated_at,
+            actions_using_module_total: f_actions_using_module_total.unwrap_or_default(),
+            all_changes_published: f_all_changes_published.unwrap_or_default(),
+            code: f_code.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            latest_version: f_latest_version.unwrap_or_default(),
+            latest_version_number: f_latest_version_number.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -367,17 +393,17 @@ impl object::Object for GetActionModuleVersionsResponseContent {
     const NAME: &'static str = "GetActionModuleVersionsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
-        let mut f_versions = Default::default();
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
+        let mut f_versions = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "versions" => f_versions = de_map.next_value()?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "versions" => object::once(&mut f_versions, "versions", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -385,10 +411,10 @@ impl object::Object for GetActionModuleVersionsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
-            versions: f_versions,
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            versions: f_versions.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -445,17 +471,17 @@ impl object::Object for GetActionModulesResponseContent {
     const NAME: &'static str = "GetActionModulesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_modules = Default::default();
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
+        let mut f_modules = None;
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "modules" => f_modules = de_map.next_value()?,
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "modules" => object::once(&mut f_modules, "modules", de_map.next_value()?)?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -463,10 +489,10 @@ impl object::Object for GetActionModulesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            modules: f_modules,
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
+            modules: f_modules.unwrap_or_default(),
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -566,25 +592,47 @@ impl object::Object for GetAttackProtectionCaptchaResponseContent {
     const NAME: &'static str = "GetAttackProtectionCaptchaResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active_provider_id = Default::default();
-        let mut f_arkose = Default::default();
-        let mut f_auth_challenge = Default::default();
-        let mut f_friendly_captcha = Default::default();
-        let mut f_hcaptcha = Default::default();
-        let mut f_recaptcha_enterprise = Default::default();
-        let mut f_recaptcha_v2 = Default::default();
-        let mut f_simple_captcha = Default::default();
+        let mut f_active_provider_id = None;
+        let mut f_arkose = None;
+        let mut f_auth_challenge = None;
+        let mut f_friendly_captcha = None;
+        let mut f_hcaptcha = None;
+        let mut f_recaptcha_enterprise = None;
+        let mut f_recaptcha_v2 = None;
+        let mut f_simple_captcha = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active_provider_id" => f_active_provider_id = de_map.next_value()?,
-                "arkose" => f_arkose = de_map.next_value()?,
-                "auth_challenge" => f_auth_challenge = de_map.next_value()?,
-                "friendly_captcha" => f_friendly_captcha = de_map.next_value()?,
-                "hcaptcha" => f_hcaptcha = de_map.next_value()?,
-                "recaptcha_enterprise" => f_recaptcha_enterprise = de_map.next_value()?,
-                "recaptcha_v2" => f_recaptcha_v2 = de_map.next_value()?,
-                "simple_captcha" => f_simple_captcha = de_map.next_value()?,
+                "active_provider_id" => object::once(
+                    &mut f_active_provider_id,
+                    "active_provider_id",
+                    de_map.next_value()?,
+                )?,
+                "arkose" => object::once(&mut f_arkose, "arkose", de_map.next_value()?)?,
+                "auth_challenge" => object::once(
+                    &mut f_auth_challenge,
+                    "auth_challenge",
+                    de_map.next_value()?,
+                )?,
+                "friendly_captcha" => object::once(
+                    &mut f_friendly_captcha,
+                    "friendly_captcha",
+                    de_map.next_value()?,
+                )?,
+                "hcaptcha" => object::once(&mut f_hcaptcha, "hcaptcha", de_map.next_value()?)?,
+                "recaptcha_enterprise" => object::once(
+                    &mut f_recaptcha_enterprise,
+                    "recaptcha_enterprise",
+                    de_map.next_value()?,
+                )?,
+                "recaptcha_v2" => {
+                    object::once(&mut f_recaptcha_v2, "recaptcha_v2", de_map.next_value()?)?
+                }
+                "simple_captcha" => object::once(
+                    &mut f_simple_captcha,
+                    "simple_captcha",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -592,14 +640,14 @@ impl object::Object for GetAttackProtectionCaptchaResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active_provider_id: f_active_provider_id,
-            arkose: f_arkose,
-            auth_challenge: f_auth_challenge,
-            friendly_captcha: f_friendly_captcha,
-            hcaptcha: f_hcaptcha,
-            recaptcha_enterprise: f_recaptcha_enterprise,
-            recaptcha_v2: f_recaptcha_v2,
-            simple_captcha: f_simple_captcha,
+            active_provider_id: f_active_provider_id.unwrap_or_default(),
+            arkose: f_arkose.unwrap_or_default(),
+            auth_challenge: f_auth_challenge.unwrap_or_default(),
+            friendly_captcha: f_friendly_captcha.unwrap_or_default(),
+            hcaptcha: f_hcaptcha.unwrap_or_default(),
+            recaptcha_enterprise: f_recaptcha_enterprise.unwrap_or_default(),
+            recaptcha_v2: f_recaptcha_v2.unwrap_or_default(),
+            simple_captcha: f_simple_captcha.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -669,18 +717,32 @@ impl object::Object for GetBotDetectionSettingsResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = Some(de_map.next_value()?),
-                "bot_detection_level" => f_bot_detection_level = Some(de_map.next_value()?),
-                "challenge_password_policy" => {
-                    f_challenge_password_policy = Some(de_map.next_value()?)
-                }
-                "challenge_password_reset_policy" => {
-                    f_challenge_password_reset_policy = Some(de_map.next_value()?)
-                }
-                "challenge_passwordless_policy" => {
-                    f_challenge_passwordless_policy = Some(de_map.next_value()?)
-                }
-                "monitoring_mode_enabled" => f_monitoring_mode_enabled = Some(de_map.next_value()?),
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "bot_detection_level" => object::once(
+                    &mut f_bot_detection_level,
+                    "bot_detection_level",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_policy" => object::once(
+                    &mut f_challenge_password_policy,
+                    "challenge_password_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_reset_policy" => object::once(
+                    &mut f_challenge_password_reset_policy,
+                    "challenge_password_reset_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_passwordless_policy" => object::once(
+                    &mut f_challenge_passwordless_policy,
+                    "challenge_passwordless_policy",
+                    de_map.next_value()?,
+                )?,
+                "monitoring_mode_enabled" => object::once(
+                    &mut f_monitoring_mode_enabled,
+                    "monitoring_mode_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -789,17 +851,19 @@ impl object::Object for GetBrandingResponseContent {
     const NAME: &'static str = "GetBrandingResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_colors = Default::default();
-        let mut f_favicon_url = Default::default();
-        let mut f_font = Default::default();
-        let mut f_logo_url = Default::default();
+        let mut f_colors = None;
+        let mut f_favicon_url = None;
+        let mut f_font = None;
+        let mut f_logo_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "colors" => f_colors = de_map.next_value()?,
-                "favicon_url" => f_favicon_url = de_map.next_value()?,
-                "font" => f_font = de_map.next_value()?,
-                "logo_url" => f_logo_url = de_map.next_value()?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "favicon_url" => {
+                    object::once(&mut f_favicon_url, "favicon_url", de_map.next_value()?)?
+                }
+                "font" => object::once(&mut f_font, "font", de_map.next_value()?)?,
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -807,10 +871,10 @@ impl object::Object for GetBrandingResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            colors: f_colors,
-            favicon_url: f_favicon_url,
-            font: f_font,
-            logo_url: f_logo_url,
+            colors: f_colors.unwrap_or_default(),
+            favicon_url: f_favicon_url.unwrap_or_default(),
+            font: f_font.unwrap_or_default(),
+            logo_url: f_logo_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -886,13 +950,19 @@ impl object::Object for GetBrandingThemeResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "borders" => f_borders = Some(de_map.next_value()?),
-                "colors" => f_colors = Some(de_map.next_value()?),
-                "displayName" => f_display_name = Some(de_map.next_value()?),
-                "fonts" => f_fonts = Some(de_map.next_value()?),
-                "page_background" => f_page_background = Some(de_map.next_value()?),
-                "themeId" => f_theme_id = Some(de_map.next_value()?),
-                "widget" => f_widget = Some(de_map.next_value()?),
+                "borders" => object::once(&mut f_borders, "borders", de_map.next_value()?)?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "displayName" => {
+                    object::once(&mut f_display_name, "displayName", de_map.next_value()?)?
+                }
+                "fonts" => object::once(&mut f_fonts, "fonts", de_map.next_value()?)?,
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "themeId" => object::once(&mut f_theme_id, "themeId", de_map.next_value()?)?,
+                "widget" => object::once(&mut f_widget, "widget", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -975,21 +1045,23 @@ impl object::Object for GetBreachedPasswordDetectionSettingsResponseContent {
     const NAME: &'static str = "GetBreachedPasswordDetectionSettingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_admin_notification_frequency = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_method = Default::default();
-        let mut f_shields = Default::default();
-        let mut f_stage = Default::default();
+        let mut f_admin_notification_frequency = None;
+        let mut f_enabled = None;
+        let mut f_method = None;
+        let mut f_shields = None;
+        let mut f_stage = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "admin_notification_frequency" => {
-                    f_admin_notification_frequency = de_map.next_value()?
-                }
-                "enabled" => f_enabled = de_map.next_value()?,
-                "method" => f_method = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
-                "stage" => f_stage = de_map.next_value()?,
+                "admin_notification_frequency" => object::once(
+                    &mut f_admin_notification_frequency,
+                    "admin_notification_frequency",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
+                "stage" => object::once(&mut f_stage, "stage", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -997,11 +1069,11 @@ impl object::Object for GetBreachedPasswordDetectionSettingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            admin_notification_frequency: f_admin_notification_frequency,
-            enabled: f_enabled,
-            method: f_method,
-            shields: f_shields,
-            stage: f_stage,
+            admin_notification_frequency: f_admin_notification_frequency.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            method: f_method.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
+            stage: f_stage.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1069,19 +1141,21 @@ impl object::Object for GetBruteForceSettingsResponseContent {
     const NAME: &'static str = "GetBruteForceSettingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_max_attempts = Default::default();
-        let mut f_mode = Default::default();
-        let mut f_shields = Default::default();
+        let mut f_allowlist = None;
+        let mut f_enabled = None;
+        let mut f_max_attempts = None;
+        let mut f_mode = None;
+        let mut f_shields = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "max_attempts" => f_max_attempts = de_map.next_value()?,
-                "mode" => f_mode = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "max_attempts" => {
+                    object::once(&mut f_max_attempts, "max_attempts", de_map.next_value()?)?
+                }
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1089,11 +1163,11 @@ impl object::Object for GetBruteForceSettingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            enabled: f_enabled,
-            max_attempts: f_max_attempts,
-            mode: f_mode,
-            shields: f_shields,
+            allowlist: f_allowlist.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            max_attempts: f_max_attempts.unwrap_or_default(),
+            mode: f_mode.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1169,12 +1243,12 @@ impl object::Object for GetConnectionEnabledClientsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_clients = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1183,7 +1257,7 @@ impl object::Object for GetConnectionEnabledClientsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             clients: object::missing(f_clients, "clients")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1285,37 +1359,61 @@ impl object::Object for GetConnectionResponseContent {
     const NAME: &'static str = "GetConnectionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_strategy = Default::default();
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_display_name = None;
+        let mut f_enabled_clients = None;
+        let mut f_id = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_options = None;
+        let mut f_realms = None;
+        let mut f_show_as_button = None;
+        let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
                 }
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                "strategy" => f_strategy = de_map.next_value()?,
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1323,19 +1421,19 @@ impl object::Object for GetConnectionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            display_name: f_display_name,
-            enabled_clients: f_enabled_clients,
-            id: f_id,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
-            name: f_name,
-            options: f_options,
-            realms: f_realms,
-            show_as_button: f_show_as_button,
-            strategy: f_strategy,
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            strategy: f_strategy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1406,11 +1504,11 @@ impl object::Object for GetCustomSigningKeysResponseContent {
     const NAME: &'static str = "GetCustomSigningKeysResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_keys = Default::default();
+        let mut f_keys = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "keys" => f_keys = de_map.next_value()?,
+                "keys" => object::once(&mut f_keys, "keys", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1418,7 +1516,7 @@ impl object::Object for GetCustomSigningKeysResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            keys: f_keys,
+            keys: f_keys.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1470,7 +1568,7 @@ impl object::Object for GetDefaultCanonicalDomainResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = Some(de_map.next_value()?),
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1582,11 +1680,11 @@ impl object::Object for GetDirectoryProvisioningDefaultMappingResponseContent {
     const NAME: &'static str = "GetDirectoryProvisioningDefaultMappingResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mapping = Default::default();
+        let mut f_mapping = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mapping" => f_mapping = de_map.next_value()?,
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1594,7 +1692,7 @@ impl object::Object for GetDirectoryProvisioningDefaultMappingResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            mapping: f_mapping,
+            mapping: f_mapping.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1663,19 +1761,25 @@ impl object::Object for GetEmailProviderResponseContent {
     const NAME: &'static str = "GetEmailProviderResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_credentials = Default::default();
-        let mut f_default_from_address = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_name = Default::default();
-        let mut f_settings = Default::default();
+        let mut f_credentials = None;
+        let mut f_default_from_address = None;
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_settings = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credentials" => f_credentials = de_map.next_value()?,
-                "default_from_address" => f_default_from_address = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "settings" => f_settings = de_map.next_value()?,
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "default_from_address" => object::once(
+                    &mut f_default_from_address,
+                    "default_from_address",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "settings" => object::once(&mut f_settings, "settings", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1683,11 +1787,11 @@ impl object::Object for GetEmailProviderResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            credentials: f_credentials,
-            default_from_address: f_default_from_address,
-            enabled: f_enabled,
-            name: f_name,
-            settings: f_settings,
+            credentials: f_credentials.unwrap_or_default(),
+            default_from_address: f_default_from_address.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            settings: f_settings.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1769,27 +1873,35 @@ impl object::Object for GetEmailTemplateResponseContent {
     const NAME: &'static str = "GetEmailTemplateResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_from = Default::default();
-        let mut f_include_email_in_redirect = Default::default();
-        let mut f_result_url = Default::default();
-        let mut f_subject = Default::default();
-        let mut f_syntax = Default::default();
-        let mut f_template = Default::default();
-        let mut f_url_lifetime_in_seconds = Default::default();
+        let mut f_body = None;
+        let mut f_enabled = None;
+        let mut f_from = None;
+        let mut f_include_email_in_redirect = None;
+        let mut f_result_url = None;
+        let mut f_subject = None;
+        let mut f_syntax = None;
+        let mut f_template = None;
+        let mut f_url_lifetime_in_seconds = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
-                "resultUrl" => f_result_url = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
-                "template" => f_template = de_map.next_value()?,
-                "urlLifetimeInSeconds" => f_url_lifetime_in_seconds = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "includeEmailInRedirect" => object::once(
+                    &mut f_include_email_in_redirect,
+                    "includeEmailInRedirect",
+                    de_map.next_value()?,
+                )?,
+                "resultUrl" => object::once(&mut f_result_url, "resultUrl", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
+                "urlLifetimeInSeconds" => object::once(
+                    &mut f_url_lifetime_in_seconds,
+                    "urlLifetimeInSeconds",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1797,15 +1909,15 @@ impl object::Object for GetEmailTemplateResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            enabled: f_enabled,
-            from: f_from,
-            include_email_in_redirect: f_include_email_in_redirect,
-            result_url: f_result_url,
-            subject: f_subject,
-            syntax: f_syntax,
-            template: f_template,
-            url_lifetime_in_seconds: f_url_lifetime_in_seconds,
+            body: f_body.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            include_email_in_redirect: f_include_email_in_redirect.unwrap_or_default(),
+            result_url: f_result_url.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
+            template: f_template.unwrap_or_default(),
+            url_lifetime_in_seconds: f_url_lifetime_in_seconds.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1927,26 +2039,34 @@ impl object::Object for GetFlowExecutionResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_debug = Default::default();
-        let mut f_ended_at = Default::default();
+        let mut f_debug = None;
+        let mut f_ended_at = None;
         let mut f_id = None;
-        let mut f_journey_id = Default::default();
-        let mut f_started_at = Default::default();
+        let mut f_journey_id = None;
+        let mut f_started_at = None;
         let mut f_status = None;
         let mut f_trace_id = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "debug" => f_debug = de_map.next_value()?,
-                "ended_at" => f_ended_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "journey_id" => f_journey_id = de_map.next_value()?,
-                "started_at" => f_started_at = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "trace_id" => f_trace_id = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "debug" => object::once(&mut f_debug, "debug", de_map.next_value()?)?,
+                "ended_at" => object::once(&mut f_ended_at, "ended_at", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "journey_id" => {
+                    object::once(&mut f_journey_id, "journey_id", de_map.next_value()?)?
+                }
+                "started_at" => {
+                    object::once(&mut f_started_at, "started_at", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "trace_id" => object::once(&mut f_trace_id, "trace_id", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1955,11 +2075,11 @@ impl object::Object for GetFlowExecutionResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            debug: f_debug,
-            ended_at: f_ended_at,
+            debug: f_debug.unwrap_or_default(),
+            ended_at: f_ended_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            journey_id: f_journey_id,
-            started_at: f_started_at,
+            journey_id: f_journey_id.unwrap_or_default(),
+            started_at: f_started_at.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
             trace_id: object::missing(f_trace_id, "trace_id")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -2041,21 +2161,27 @@ impl object::Object for GetFlowResponseContent {
     const NAME: &'static str = "GetFlowResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions = Default::default();
+        let mut f_actions = None;
         let mut f_created_at = None;
-        let mut f_executed_at = Default::default();
+        let mut f_executed_at = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions" => f_actions = de_map.next_value()?,
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "executed_at" => f_executed_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "actions" => object::once(&mut f_actions, "actions", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "executed_at" => {
+                    object::once(&mut f_executed_at, "executed_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2063,9 +2189,9 @@ impl object::Object for GetFlowResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions: f_actions,
+            actions: f_actions.unwrap_or_default(),
             created_at: object::missing(f_created_at, "created_at")?,
-            executed_at: f_executed_at,
+            executed_at: f_executed_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             updated_at: object::missing(f_updated_at, "updated_at")?,
@@ -2132,19 +2258,21 @@ impl object::Object for GetFlowsExecutionsResponseContentByKeys {
     const NAME: &'static str = "GetFlowsExecutionsResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_executions = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_executions = None;
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "executions" => f_executions = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "executions" => {
+                    object::once(&mut f_executions, "executions", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2152,11 +2280,11 @@ impl object::Object for GetFlowsExecutionsResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            executions: f_executions,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            executions: f_executions.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2325,29 +2453,41 @@ impl object::Object for GetFlowsVaultConnectionResponseContent {
     const NAME: &'static str = "GetFlowsVaultConnectionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_account_name = Default::default();
+        let mut f_account_name = None;
         let mut f_app_id = None;
         let mut f_created_at = None;
-        let mut f_environment = Default::default();
+        let mut f_environment = None;
         let mut f_fingerprint = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_ready = None;
-        let mut f_refreshed_at = Default::default();
+        let mut f_refreshed_at = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "account_name" => f_account_name = de_map.next_value()?,
-                "app_id" => f_app_id = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "environment" => f_environment = de_map.next_value()?,
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "ready" => f_ready = Some(de_map.next_value()?),
-                "refreshed_at" => f_refreshed_at = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "account_name" => {
+                    object::once(&mut f_account_name, "account_name", de_map.next_value()?)?
+                }
+                "app_id" => object::once(&mut f_app_id, "app_id", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "environment" => {
+                    object::once(&mut f_environment, "environment", de_map.next_value()?)?
+                }
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "ready" => object::once(&mut f_ready, "ready", de_map.next_value()?)?,
+                "refreshed_at" => {
+                    object::once(&mut f_refreshed_at, "refreshed_at", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2355,15 +2495,15 @@ impl object::Object for GetFlowsVaultConnectionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            account_name: f_account_name,
+            account_name: f_account_name.unwrap_or_default(),
             app_id: object::missing(f_app_id, "app_id")?,
             created_at: object::missing(f_created_at, "created_at")?,
-            environment: f_environment,
+            environment: f_environment.unwrap_or_default(),
             fingerprint: object::missing(f_fingerprint, "fingerprint")?,
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             ready: object::missing(f_ready, "ready")?,
-            refreshed_at: f_refreshed_at,
+            refreshed_at: f_refreshed_at.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
         })

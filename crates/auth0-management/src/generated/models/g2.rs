@@ -80,34 +80,44 @@ impl object::Object for GetFormResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_embedded_at = Default::default();
-        let mut f_ending = Default::default();
+        let mut f_embedded_at = None;
+        let mut f_ending = None;
         let mut f_id = None;
-        let mut f_languages = Default::default();
-        let mut f_messages = Default::default();
+        let mut f_languages = None;
+        let mut f_messages = None;
         let mut f_name = None;
-        let mut f_nodes = Default::default();
-        let mut f_start = Default::default();
-        let mut f_style = Default::default();
-        let mut f_submitted_at = Default::default();
-        let mut f_translations = Default::default();
+        let mut f_nodes = None;
+        let mut f_start = None;
+        let mut f_style = None;
+        let mut f_submitted_at = None;
+        let mut f_translations = None;
         let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "embedded_at" => f_embedded_at = de_map.next_value()?,
-                "ending" => f_ending = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "languages" => f_languages = de_map.next_value()?,
-                "messages" => f_messages = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "nodes" => f_nodes = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "style" => f_style = de_map.next_value()?,
-                "submitted_at" => f_submitted_at = de_map.next_value()?,
-                "translations" => f_translations = de_map.next_value()?,
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "embedded_at" => {
+                    object::once(&mut f_embedded_at, "embedded_at", de_map.next_value()?)?
+                }
+                "ending" => object::once(&mut f_ending, "ending", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "languages" => object::once(&mut f_languages, "languages", de_map.next_value()?)?,
+                "messages" => object::once(&mut f_messages, "messages", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nodes" => object::once(&mut f_nodes, "nodes", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "style" => object::once(&mut f_style, "style", de_map.next_value()?)?,
+                "submitted_at" => {
+                    object::once(&mut f_submitted_at, "submitted_at", de_map.next_value()?)?
+                }
+                "translations" => {
+                    object::once(&mut f_translations, "translations", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -116,17 +126,17 @@ impl object::Object for GetFormResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            embedded_at: f_embedded_at,
-            ending: f_ending,
+            embedded_at: f_embedded_at.unwrap_or_default(),
+            ending: f_ending.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            languages: f_languages,
-            messages: f_messages,
+            languages: f_languages.unwrap_or_default(),
+            messages: f_messages.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            nodes: f_nodes,
-            start: f_start,
-            style: f_style,
-            submitted_at: f_submitted_at,
-            translations: f_translations,
+            nodes: f_nodes.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            style: f_style.unwrap_or_default(),
+            submitted_at: f_submitted_at.unwrap_or_default(),
+            translations: f_translations.unwrap_or_default(),
             updated_at: object::missing(f_updated_at, "updated_at")?,
             extra: f_extra,
         })
@@ -187,12 +197,12 @@ impl object::Object for GetGroupMembersResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_members = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "members" => f_members = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "members" => object::once(&mut f_members, "members", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -201,7 +211,7 @@ impl object::Object for GetGroupMembersResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             members: object::missing(f_members, "members")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -260,9 +270,9 @@ impl object::Object for GetGroupResponseContent {
     const NAME: &'static str = "GetGroupResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
+        let mut f_connection_id = None;
         let mut f_created_at = None;
-        let mut f_external_id = Default::default();
+        let mut f_external_id = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_tenant_name = None;
@@ -270,13 +280,23 @@ impl object::Object for GetGroupResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "tenant_name" => f_tenant_name = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "tenant_name" => {
+                    object::once(&mut f_tenant_name, "tenant_name", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -284,9 +304,9 @@ impl object::Object for GetGroupResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
+            connection_id: f_connection_id.unwrap_or_default(),
             created_at: object::missing(f_created_at, "created_at")?,
-            external_id: f_external_id,
+            external_id: f_external_id.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             tenant_name: object::missing(f_tenant_name, "tenant_name")?,
@@ -358,23 +378,29 @@ impl object::Object for GetGuardianEnrollmentResponseContent {
     const NAME: &'static str = "GetGuardianEnrollmentResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enrolled_at = Default::default();
+        let mut f_enrolled_at = None;
         let mut f_id = None;
-        let mut f_identifier = Default::default();
-        let mut f_last_auth = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_status = Default::default();
+        let mut f_identifier = None;
+        let mut f_last_auth = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enrolled_at" => f_enrolled_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "identifier" => f_identifier = de_map.next_value()?,
-                "last_auth" => f_last_auth = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "enrolled_at" => {
+                    object::once(&mut f_enrolled_at, "enrolled_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "last_auth" => object::once(&mut f_last_auth, "last_auth", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -382,13 +408,13 @@ impl object::Object for GetGuardianEnrollmentResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enrolled_at: f_enrolled_at,
+            enrolled_at: f_enrolled_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            identifier: f_identifier,
-            last_auth: f_last_auth,
-            name: f_name,
-            phone_number: f_phone_number,
-            status: f_status,
+            identifier: f_identifier.unwrap_or_default(),
+            last_auth: f_last_auth.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -450,11 +476,13 @@ impl object::Object for GetGuardianFactorPhoneMessageTypesResponseContent {
     const NAME: &'static str = "GetGuardianFactorPhoneMessageTypesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_message_types = Default::default();
+        let mut f_message_types = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "message_types" => f_message_types = de_map.next_value()?,
+                "message_types" => {
+                    object::once(&mut f_message_types, "message_types", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -462,7 +490,7 @@ impl object::Object for GetGuardianFactorPhoneMessageTypesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            message_types: f_message_types,
+            message_types: f_message_types.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -530,15 +558,15 @@ impl object::Object for GetGuardianFactorsProviderApnsResponseContent {
     const NAME: &'static str = "GetGuardianFactorsProviderApnsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bundle_id = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_sandbox = Default::default();
+        let mut f_bundle_id = None;
+        let mut f_enabled = None;
+        let mut f_sandbox = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bundle_id" => f_bundle_id = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "sandbox" => f_sandbox = de_map.next_value()?,
+                "bundle_id" => object::once(&mut f_bundle_id, "bundle_id", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "sandbox" => object::once(&mut f_sandbox, "sandbox", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -546,9 +574,9 @@ impl object::Object for GetGuardianFactorsProviderApnsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bundle_id: f_bundle_id,
-            enabled: f_enabled,
-            sandbox: f_sandbox,
+            bundle_id: f_bundle_id.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            sandbox: f_sandbox.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -616,11 +644,11 @@ impl object::Object for GetGuardianFactorsProviderPushNotificationResponseConten
     const NAME: &'static str = "GetGuardianFactorsProviderPushNotificationResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_provider = Default::default();
+        let mut f_provider = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "provider" => f_provider = de_map.next_value()?,
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -628,7 +656,7 @@ impl object::Object for GetGuardianFactorsProviderPushNotificationResponseConten
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            provider: f_provider,
+            provider: f_provider.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -678,11 +706,11 @@ impl object::Object for GetGuardianFactorsProviderSmsResponseContent {
     const NAME: &'static str = "GetGuardianFactorsProviderSmsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_provider = Default::default();
+        let mut f_provider = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "provider" => f_provider = de_map.next_value()?,
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -690,7 +718,7 @@ impl object::Object for GetGuardianFactorsProviderSmsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            provider: f_provider,
+            provider: f_provider.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -762,23 +790,37 @@ impl object::Object for GetGuardianFactorsProviderSnsResponseContent {
     const NAME: &'static str = "GetGuardianFactorsProviderSnsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aws_access_key_id = Default::default();
-        let mut f_aws_region = Default::default();
-        let mut f_aws_secret_access_key = Default::default();
-        let mut f_sns_apns_platform_application_arn = Default::default();
-        let mut f_sns_gcm_platform_application_arn = Default::default();
+        let mut f_aws_access_key_id = None;
+        let mut f_aws_region = None;
+        let mut f_aws_secret_access_key = None;
+        let mut f_sns_apns_platform_application_arn = None;
+        let mut f_sns_gcm_platform_application_arn = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aws_access_key_id" => f_aws_access_key_id = de_map.next_value()?,
-                "aws_region" => f_aws_region = de_map.next_value()?,
-                "aws_secret_access_key" => f_aws_secret_access_key = de_map.next_value()?,
-                "sns_apns_platform_application_arn" => {
-                    f_sns_apns_platform_application_arn = de_map.next_value()?
+                "aws_access_key_id" => object::once(
+                    &mut f_aws_access_key_id,
+                    "aws_access_key_id",
+                    de_map.next_value()?,
+                )?,
+                "aws_region" => {
+                    object::once(&mut f_aws_region, "aws_region", de_map.next_value()?)?
                 }
-                "sns_gcm_platform_application_arn" => {
-                    f_sns_gcm_platform_application_arn = de_map.next_value()?
-                }
+                "aws_secret_access_key" => object::once(
+                    &mut f_aws_secret_access_key,
+                    "aws_secret_access_key",
+                    de_map.next_value()?,
+                )?,
+                "sns_apns_platform_application_arn" => object::once(
+                    &mut f_sns_apns_platform_application_arn,
+                    "sns_apns_platform_application_arn",
+                    de_map.next_value()?,
+                )?,
+                "sns_gcm_platform_application_arn" => object::once(
+                    &mut f_sns_gcm_platform_application_arn,
+                    "sns_gcm_platform_application_arn",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -786,11 +828,13 @@ impl object::Object for GetGuardianFactorsProviderSnsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aws_access_key_id: f_aws_access_key_id,
-            aws_region: f_aws_region,
-            aws_secret_access_key: f_aws_secret_access_key,
-            sns_apns_platform_application_arn: f_sns_apns_platform_application_arn,
-            sns_gcm_platform_application_arn: f_sns_gcm_platform_application_arn,
+            aws_access_key_id: f_aws_access_key_id.unwrap_or_default(),
+            aws_region: f_aws_region.unwrap_or_default(),
+            aws_secret_access_key: f_aws_secret_access_key.unwrap_or_default(),
+            sns_apns_platform_application_arn: f_sns_apns_platform_application_arn
+                .unwrap_or_default(),
+            sns_gcm_platform_application_arn: f_sns_gcm_platform_application_arn
+                .unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -938,13 +982,13 @@ impl object::Object for GetJobErrorResponseContent {
     const NAME: &'static str = "GetJobErrorResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_errors = Default::default();
-        let mut f_user = Default::default();
+        let mut f_errors = None;
+        let mut f_user = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "errors" => f_errors = de_map.next_value()?,
-                "user" => f_user = de_map.next_value()?,
+                "errors" => object::once(&mut f_errors, "errors", de_map.next_value()?)?,
+                "user" => object::once(&mut f_user, "user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -952,8 +996,8 @@ impl object::Object for GetJobErrorResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            errors: f_errors,
-            user: f_user,
+            errors: f_errors.unwrap_or_default(),
+            user: f_user.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1010,21 +1054,29 @@ impl object::Object for GetJobGenericErrorResponseContent {
     const NAME: &'static str = "GetJobGenericErrorResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
         let mut f_id = None;
         let mut f_status = None;
-        let mut f_status_details = Default::default();
+        let mut f_status_details = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "status_details" => f_status_details = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "status_details" => object::once(
+                    &mut f_status_details,
+                    "status_details",
+                    de_map.next_value()?,
+                )?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1032,11 +1084,11 @@ impl object::Object for GetJobGenericErrorResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            created_at: f_created_at,
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             status: object::missing(f_status, "status")?,
-            status_details: f_status_details,
+            status_details: f_status_details.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -1091,15 +1143,15 @@ impl object::Object for GetJobImportUserError {
     const NAME: &'static str = "GetJobImportUserError";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_message = Default::default();
-        let mut f_path = Default::default();
+        let mut f_code = None;
+        let mut f_message = None;
+        let mut f_path = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "message" => f_message = de_map.next_value()?,
-                "path" => f_path = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "path" => object::once(&mut f_path, "path", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1107,9 +1159,9 @@ impl object::Object for GetJobImportUserError {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            message: f_message,
-            path: f_path,
+            code: f_code.unwrap_or_default(),
+            message: f_message.unwrap_or_default(),
+            path: f_path.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1184,31 +1236,47 @@ impl object::Object for GetJobResponseContent {
     const NAME: &'static str = "GetJobResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_format = Default::default();
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_format = None;
         let mut f_id = None;
-        let mut f_location = Default::default();
-        let mut f_percentage_done = Default::default();
+        let mut f_location = None;
+        let mut f_percentage_done = None;
         let mut f_status = None;
-        let mut f_status_details = Default::default();
-        let mut f_summary = Default::default();
-        let mut f_time_left_seconds = Default::default();
+        let mut f_status_details = None;
+        let mut f_summary = None;
+        let mut f_time_left_seconds = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "format" => f_format = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "location" => f_location = de_map.next_value()?,
-                "percentage_done" => f_percentage_done = de_map.next_value()?,
-                "status" => f_status = Some(de_map.next_value()?),
-                "status_details" => f_status_details = de_map.next_value()?,
-                "summary" => f_summary = de_map.next_value()?,
-                "time_left_seconds" => f_time_left_seconds = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "format" => object::once(&mut f_format, "format", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "location" => object::once(&mut f_location, "location", de_map.next_value()?)?,
+                "percentage_done" => object::once(
+                    &mut f_percentage_done,
+                    "percentage_done",
+                    de_map.next_value()?,
+                )?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "status_details" => object::once(
+                    &mut f_status_details,
+                    "status_details",
+                    de_map.next_value()?,
+                )?,
+                "summary" => object::once(&mut f_summary, "summary", de_map.next_value()?)?,
+                "time_left_seconds" => object::once(
+                    &mut f_time_left_seconds,
+                    "time_left_seconds",
+                    de_map.next_value()?,
+                )?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1216,16 +1284,16 @@ impl object::Object for GetJobResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            created_at: f_created_at,
-            format: f_format,
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            format: f_format.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            location: f_location,
-            percentage_done: f_percentage_done,
+            location: f_location.unwrap_or_default(),
+            percentage_done: f_percentage_done.unwrap_or_default(),
             status: object::missing(f_status, "status")?,
-            status_details: f_status_details,
-            summary: f_summary,
-            time_left_seconds: f_time_left_seconds,
+            status_details: f_status_details.unwrap_or_default(),
+            summary: f_summary.unwrap_or_default(),
+            time_left_seconds: f_time_left_seconds.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -1288,17 +1356,17 @@ impl object::Object for GetJobSummary {
     const NAME: &'static str = "GetJobSummary";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_failed = Default::default();
-        let mut f_inserted = Default::default();
-        let mut f_total = Default::default();
-        let mut f_updated = Default::default();
+        let mut f_failed = None;
+        let mut f_inserted = None;
+        let mut f_total = None;
+        let mut f_updated = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "failed" => f_failed = de_map.next_value()?,
-                "inserted" => f_inserted = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "updated" => f_updated = de_map.next_value()?,
+                "failed" => object::once(&mut f_failed, "failed", de_map.next_value()?)?,
+                "inserted" => object::once(&mut f_inserted, "inserted", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "updated" => object::once(&mut f_updated, "updated", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1306,10 +1374,10 @@ impl object::Object for GetJobSummary {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            failed: f_failed,
-            inserted: f_inserted,
-            total: f_total,
-            updated: f_updated,
+            failed: f_failed.unwrap_or_default(),
+            inserted: f_inserted.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            updated: f_updated.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1452,7 +1520,7 @@ impl object::Object for GetPhoneProviderProtectionResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1532,13 +1600,17 @@ impl object::Object for GetRefreshTokensPaginatedResponseContent {
     const NAME: &'static str = "GetRefreshTokensPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_refresh_tokens = Default::default();
+        let mut f_next = None;
+        let mut f_refresh_tokens = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "refresh_tokens" => f_refresh_tokens = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "refresh_tokens" => object::once(
+                    &mut f_refresh_tokens,
+                    "refresh_tokens",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1546,8 +1618,8 @@ impl object::Object for GetRefreshTokensPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            refresh_tokens: f_refresh_tokens,
+            next: f_next.unwrap_or_default(),
+            refresh_tokens: f_refresh_tokens.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1607,7 +1679,9 @@ impl object::Object for GetRiskAssessmentsSettingsNewDeviceResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "remember_for" => f_remember_for = Some(de_map.next_value()?),
+                "remember_for" => {
+                    object::once(&mut f_remember_for, "remember_for", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1684,11 +1758,11 @@ impl object::Object for GetScimConfigurationDefaultMappingResponseContent {
     const NAME: &'static str = "GetScimConfigurationDefaultMappingResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mapping = Default::default();
+        let mut f_mapping = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mapping" => f_mapping = de_map.next_value()?,
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1696,7 +1770,7 @@ impl object::Object for GetScimConfigurationDefaultMappingResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            mapping: f_mapping,
+            mapping: f_mapping.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1786,19 +1860,27 @@ impl object::Object for GetSettingsResponseContent {
     const NAME: &'static str = "GetSettingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_identifier_first = Default::default();
-        let mut f_universal_login_experience = Default::default();
-        let mut f_webauthn_platform_first_factor = Default::default();
+        let mut f_identifier_first = None;
+        let mut f_universal_login_experience = None;
+        let mut f_webauthn_platform_first_factor = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "identifier_first" => f_identifier_first = de_map.next_value()?,
-                "universal_login_experience" => {
-                    f_universal_login_experience = de_map.next_value()?
-                }
-                "webauthn_platform_first_factor" => {
-                    f_webauthn_platform_first_factor = de_map.next_value()?
-                }
+                "identifier_first" => object::once(
+                    &mut f_identifier_first,
+                    "identifier_first",
+                    de_map.next_value()?,
+                )?,
+                "universal_login_experience" => object::once(
+                    &mut f_universal_login_experience,
+                    "universal_login_experience",
+                    de_map.next_value()?,
+                )?,
+                "webauthn_platform_first_factor" => object::once(
+                    &mut f_webauthn_platform_first_factor,
+                    "webauthn_platform_first_factor",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1806,9 +1888,9 @@ impl object::Object for GetSettingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            identifier_first: f_identifier_first,
-            universal_login_experience: f_universal_login_experience,
-            webauthn_platform_first_factor: f_webauthn_platform_first_factor,
+            identifier_first: f_identifier_first.unwrap_or_default(),
+            universal_login_experience: f_universal_login_experience.unwrap_or_default(),
+            webauthn_platform_first_factor: f_webauthn_platform_first_factor.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1872,11 +1954,15 @@ impl object::Object for GetSupplementalSignalsResponseContent {
     const NAME: &'static str = "GetSupplementalSignalsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_akamai_enabled = Default::default();
+        let mut f_akamai_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "akamai_enabled" => f_akamai_enabled = de_map.next_value()?,
+                "akamai_enabled" => object::once(
+                    &mut f_akamai_enabled,
+                    "akamai_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1884,7 +1970,7 @@ impl object::Object for GetSupplementalSignalsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            akamai_enabled: f_akamai_enabled,
+            akamai_enabled: f_akamai_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1942,17 +2028,17 @@ impl object::Object for GetSuspiciousIpThrottlingSettingsResponseContent {
     const NAME: &'static str = "GetSuspiciousIpThrottlingSettingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_shields = Default::default();
-        let mut f_stage = Default::default();
+        let mut f_allowlist = None;
+        let mut f_enabled = None;
+        let mut f_shields = None;
+        let mut f_stage = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
-                "stage" => f_stage = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
+                "stage" => object::once(&mut f_stage, "stage", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1960,10 +2046,10 @@ impl object::Object for GetSuspiciousIpThrottlingSettingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            enabled: f_enabled,
-            shields: f_shields,
-            stage: f_stage,
+            allowlist: f_allowlist.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
+            stage: f_stage.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1981,418 +2067,3 @@ impl fmt::Debug for GetSuspiciousIpThrottlingSettingsResponseContent {
             .finish()
     }
 }
-
-#[cfg(feature = "tenants")]
-/// The `GetTenantSettingsResponseContent` object.
-///
-/// The answer of `GET /tenants/settings` (`tenants_settings_get`).
-/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
-///
-/// Also named [`UpdateTenantSettingsResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct GetTenantSettingsResponseContent {
-    /// Supported ACR values
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acr_values_supported: Option<Vec<String>>,
-    /// Whether to accept an organization name instead of an ID on auth endpoints
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_organization_name_in_authentication_api: Option<bool>,
-    /// URLs that are valid to redirect to after logout from Auth0.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_logout_urls: Option<Vec<String>>,
-    /// Supports iss parameter in authorization responses
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authorization_response_iss_parameter_supported: Option<bool>,
-    /// The `change_password` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_password: Option<TenantSettingsPasswordPage>,
-    /// Whether the authorization server supports retrieving client metadata from a client_id URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id_metadata_document_supported: Option<bool>,
-    /// The `country_codes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_codes: Option<TenantSettingsCountryCodesResponse>,
-    /// Whether to enable flexible factors for MFA in the PostLogin action
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub customize_mfa_in_postlogin_action: Option<bool>,
-    /// Default audience for API authorization.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_audience: Option<String>,
-    /// Name of connection used for password grants at the `/token`endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_directory: Option<String>,
-    /// The default absolute redirection uri, must be https
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_redirection_uri: Option<String>,
-    /// The `default_token_quota` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_token_quota: Option<DefaultTokenQuota>,
-    /// The `device_flow` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_flow: Option<TenantSettingsDeviceFlow>,
-    /// The `dynamic_client_registration_security_mode` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dynamic_client_registration_security_mode:
-        Option<TenantSettingsDynamicClientRegistrationSecurityMode>,
-    /// Whether Auth0 Guide (AI-powered assistance) is enabled for this tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enable_ai_guide: Option<bool>,
-    /// Supported locales for the user interface.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enabled_locales: Option<Vec<SupportedLocales>>,
-    /// Number of hours an ephemeral (non-persistent) session will stay valid.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ephemeral_session_lifetime: Option<f64>,
-    /// The `error_page` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_page: Option<TenantSettingsErrorPage>,
-    /// The `flags` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flags: Option<TenantSettingsFlags>,
-    /// Friendly name for this tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub friendly_name: Option<String>,
-    /// The `guardian_mfa_page` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guardian_mfa_page: Option<TenantSettingsGuardianPage>,
-    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_ephemeral_session_lifetime: Option<f64>,
-    /// Number of hours for which a session can be inactive before the user must log in again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_session_lifetime: Option<f64>,
-    /// Whether session metadata is included in specific tenant logs (slo, oidc_backchannel_logout_failed, oidc_backchannel_logout_succeeded).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub include_session_metadata_in_tenant_logs: Option<bool>,
-    /// Selected sandbox version for rules and hooks extensibility.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub legacy_sandbox_version: Option<String>,
-    /// The `mtls` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mtls: Option<TenantSettingsMtls>,
-    /// The `oidc_logout` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oidc_logout: Option<TenantOidcLogoutSettings>,
-    /// Whether Phone Consolidated Experience is enabled for this tenant.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_consolidated_experience: Option<bool>,
-    /// URL of logo to be shown for this tenant (recommended size: 150x150)
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub picture_url: Option<String>,
-    /// Enables the use of Pushed Authorization Requests
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pushed_authorization_requests_supported: Option<bool>,
-    /// The `resource_parameter_profile` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_parameter_profile: Option<TenantSettingsResourceParameterProfile>,
-    /// Selected sandbox version for the extensibility environment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sandbox_version: Option<String>,
-    /// Available sandbox versions for the extensibility environment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sandbox_versions_available: Option<Vec<String>>,
-    /// The `security_headers` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub security_headers: Option<TenantSettingsNullableSecurityHeaders>,
-    /// The `session_cookie` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_cookie: Option<SessionCookieSchema>,
-    /// Number of hours a session will stay valid.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_lifetime: Option<f64>,
-    /// The `sessions` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<TenantSettingsSessions>,
-    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
-    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
-    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
-    /// End-user support email address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub support_email: Option<String>,
-    /// End-user support URL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub support_url: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "tenants")]
-impl<'de> Deserialize<'de> for GetTenantSettingsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl object::Object for GetTenantSettingsResponseContent {
-    const NAME: &'static str = "GetTenantSettingsResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_acr_values_supported = Default::default();
-        let mut f_allow_organization_name_in_authentication_api = Default::default();
-        let mut f_allowed_logout_urls = Default::default();
-        let mut f_authorization_response_iss_parameter_supported = Default::default();
-        let mut f_change_password = Default::default();
-        let mut f_client_id_metadata_document_supported = Default::default();
-        let mut f_country_codes = Default::default();
-        let mut f_customize_mfa_in_postlogin_action = Default::default();
-        let mut f_default_audience = Default::default();
-        let mut f_default_directory = Default::default();
-        let mut f_default_redirection_uri = Default::default();
-        let mut f_default_token_quota = Default::default();
-        let mut f_device_flow = Default::default();
-        let mut f_dynamic_client_registration_security_mode = Default::default();
-        let mut f_enable_ai_guide = Default::default();
-        let mut f_enabled_locales = Default::default();
-        let mut f_ephemeral_session_lifetime = Default::default();
-        let mut f_error_page = Default::default();
-        let mut f_flags = Default::default();
-        let mut f_friendly_name = Default::default();
-        let mut f_guardian_mfa_page = Default::default();
-        let mut f_idle_ephemeral_session_lifetime = Default::default();
-        let mut f_idle_session_lifetime = Default::default();
-        let mut f_include_session_metadata_in_tenant_logs = Default::default();
-        let mut f_legacy_sandbox_version = Default::default();
-        let mut f_mtls = Default::default();
-        let mut f_oidc_logout = Default::default();
-        let mut f_phone_consolidated_experience = Default::default();
-        let mut f_picture_url = Default::default();
-        let mut f_pushed_authorization_requests_supported = Default::default();
-        let mut f_resource_parameter_profile = Default::default();
-        let mut f_sandbox_version = Default::default();
-        let mut f_sandbox_versions_available = Default::default();
-        let mut f_security_headers = Default::default();
-        let mut f_session_cookie = Default::default();
-        let mut f_session_lifetime = Default::default();
-        let mut f_sessions = Default::default();
-        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
-        let mut f_support_email = Default::default();
-        let mut f_support_url = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "acr_values_supported" => f_acr_values_supported = de_map.next_value()?,
-                "allow_organization_name_in_authentication_api" => {
-                    f_allow_organization_name_in_authentication_api = de_map.next_value()?
-                }
-                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
-                "authorization_response_iss_parameter_supported" => {
-                    f_authorization_response_iss_parameter_supported = de_map.next_value()?
-                }
-                "change_password" => f_change_password = de_map.next_value()?,
-                "client_id_metadata_document_supported" => {
-                    f_client_id_metadata_document_supported = de_map.next_value()?
-                }
-                "country_codes" => f_country_codes = de_map.next_value()?,
-                "customize_mfa_in_postlogin_action" => {
-                    f_customize_mfa_in_postlogin_action = de_map.next_value()?
-                }
-                "default_audience" => f_default_audience = de_map.next_value()?,
-                "default_directory" => f_default_directory = de_map.next_value()?,
-                "default_redirection_uri" => f_default_redirection_uri = de_map.next_value()?,
-                "default_token_quota" => f_default_token_quota = de_map.next_value()?,
-                "device_flow" => f_device_flow = de_map.next_value()?,
-                "dynamic_client_registration_security_mode" => {
-                    f_dynamic_client_registration_security_mode = de_map.next_value()?
-                }
-                "enable_ai_guide" => f_enable_ai_guide = de_map.next_value()?,
-                "enabled_locales" => f_enabled_locales = de_map.next_value()?,
-                "ephemeral_session_lifetime" => {
-                    f_ephemeral_session_lifetime = de_map.next_value()?
-                }
-                "error_page" => f_error_page = de_map.next_value()?,
-                "flags" => f_flags = de_map.next_value()?,
-                "friendly_name" => f_friendly_name = de_map.next_value()?,
-                "guardian_mfa_page" => f_guardian_mfa_page = de_map.next_value()?,
-                "idle_ephemeral_session_lifetime" => {
-                    f_idle_ephemeral_session_lifetime = de_map.next_value()?
-                }
-                "idle_session_lifetime" => f_idle_session_lifetime = de_map.next_value()?,
-                "include_session_metadata_in_tenant_logs" => {
-                    f_include_session_metadata_in_tenant_logs = de_map.next_value()?
-                }
-                "legacy_sandbox_version" => f_legacy_sandbox_version = de_map.next_value()?,
-                "mtls" => f_mtls = de_map.next_value()?,
-                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
-                "phone_consolidated_experience" => {
-                    f_phone_consolidated_experience = de_map.next_value()?
-                }
-                "picture_url" => f_picture_url = de_map.next_value()?,
-                "pushed_authorization_requests_supported" => {
-                    f_pushed_authorization_requests_supported = de_map.next_value()?
-                }
-                "resource_parameter_profile" => {
-                    f_resource_parameter_profile = de_map.next_value()?
-                }
-                "sandbox_version" => f_sandbox_version = de_map.next_value()?,
-                "sandbox_versions_available" => {
-                    f_sandbox_versions_available = de_map.next_value()?
-                }
-                "security_headers" => f_security_headers = de_map.next_value()?,
-                "session_cookie" => f_session_cookie = de_map.next_value()?,
-                "session_lifetime" => f_session_lifetime = de_map.next_value()?,
-                "sessions" => f_sessions = de_map.next_value()?,
-                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
-                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
-                }
-                "support_email" => f_support_email = de_map.next_value()?,
-                "support_url" => f_support_url = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            acr_values_supported: f_acr_values_supported,
-            allow_organization_name_in_authentication_api:
-                f_allow_organization_name_in_authentication_api,
-            allowed_logout_urls: f_allowed_logout_urls,
-            authorization_response_iss_parameter_supported:
-                f_authorization_response_iss_parameter_supported,
-            change_password: f_change_password,
-            client_id_metadata_document_supported: f_client_id_metadata_document_supported,
-            country_codes: f_country_codes,
-            customize_mfa_in_postlogin_action: f_customize_mfa_in_postlogin_action,
-            default_audience: f_default_audience,
-            default_directory: f_default_directory,
-            default_redirection_uri: f_default_redirection_uri,
-            default_token_quota: f_default_token_quota,
-            device_flow: f_device_flow,
-            dynamic_client_registration_security_mode: f_dynamic_client_registration_security_mode,
-            enable_ai_guide: f_enable_ai_guide,
-            enabled_locales: f_enabled_locales,
-            ephemeral_session_lifetime: f_ephemeral_session_lifetime,
-            error_page: f_error_page,
-            flags: f_flags,
-            friendly_name: f_friendly_name,
-            guardian_mfa_page: f_guardian_mfa_page,
-            idle_ephemeral_session_lifetime: f_idle_ephemeral_session_lifetime,
-            idle_session_lifetime: f_idle_session_lifetime,
-            include_session_metadata_in_tenant_logs: f_include_session_metadata_in_tenant_logs,
-            legacy_sandbox_version: f_legacy_sandbox_version,
-            mtls: f_mtls,
-            oidc_logout: f_oidc_logout,
-            phone_consolidated_experience: f_phone_consolidated_experience,
-            picture_url: f_picture_url,
-            pushed_authorization_requests_supported: f_pushed_authorization_requests_supported,
-            resource_parameter_profile: f_resource_parameter_profile,
-            sandbox_version: f_sandbox_version,
-            sandbox_versions_available: f_sandbox_versions_available,
-            security_headers: f_security_headers,
-            session_cookie: f_session_cookie,
-            session_lifetime: f_session_lifetime,
-            sessions: f_sessions,
-            skip_non_verifiable_callback_uri_confirmation_prompt:
-                f_skip_non_verifiable_callback_uri_confirmation_prompt,
-            support_email: f_support_email,
-            support_url: f_support_url,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "tenants")]
-impl fmt::Debug for GetTenantSettingsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GetTenantSettingsResponseContent")
-            .field("acr_values_supported", &self.acr_values_supported)
-            .field(
-                "allow_organization_name_in_authentication_api",
-                &self.allow_organization_name_in_authentication_api,
-            )
-            .field("allowed_logout_urls", &self.allowed_logout_urls)
-            .field(
-                "authorization_response_iss_parameter_supported",
-                &self.authorization_response_iss_parameter_supported,
-            )
-            .field(
-                "change_password",
-                &self.change_password.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "client_id_metadata_document_supported",
-                &self.client_id_metadata_document_supported,
-            )
-            .field("country_codes", &self.country_codes)
-            .field(
-                "customize_mfa_in_postlogin_action",
-                &self.customize_mfa_in_postlogin_action,
-            )
-            .field("default_audience", &self.default_audience)
-            .field("default_directory", &self.default_directory)
-            .field("default_redirection_uri", &self.default_redirection_uri)
-            .field("default_token_quota", &self.default_token_quota)
-            .field("device_flow", &self.device_flow)
-            .field(
-                "dynamic_client_registration_security_mode",
-                &self.dynamic_client_registration_security_mode,
-            )
-            .field("enable_ai_guide", &self.enable_ai_guide)
-            .field("enabled_locales", &self.enabled_locales)
-            .field(
-                "ephemeral_session_lifetime",
-                &self.ephemeral_session_lifetime,
-            )
-            .field("error_page", &self.error_page)
-            .field("flags", &self.flags)
-            .field("friendly_name", &self.friendly_name)
-            .field("guardian_mfa_page", &self.guardian_mfa_page)
-            .field(
-                "idle_ephemeral_session_lifetime",
-                &self.idle_ephemeral_session_lifetime,
-            )
-            .field("idle_session_lifetime", &self.idle_session_lifetime)
-            .field(
-                "include_session_metadata_in_tenant_logs",
-                &self.include_session_metadata_in_tenant_logs,
-            )
-            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
-            .field("mtls", &self.mtls)
-            .field("oidc_logout", &self.oidc_logout)
-            .field(
-                "phone_consolidated_experience",
-                &self.phone_consolidated_experience,
-            )
-            .field("picture_url", &self.picture_url)
-            .field(
-                "pushed_authorization_requests_supported",
-                &self.pushed_authorization_requests_supported,
-            )
-            .field(
-                "resource_parameter_profile",
-                &self.resource_parameter_profile,
-            )
-            .field("sandbox_version", &self.sandbox_version)
-            .field(
-                "sandbox_versions_available",
-                &self.sandbox_versions_available,
-            )
-            .field("security_headers", &self.security_headers)
-            .field("session_cookie", &self.session_cookie)
-            .field("session_lifetime", &self.session_lifetime)
-            .field("sessions", &self.sessions)
-            .field(
-                "skip_non_verifiable_callback_uri_confirmation_prompt",
-                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
-            )
-            .field("support_email", &self.support_email)
-            .field("support_url", &self.support_url)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "token_exchange_profiles")]
-/// The `GetTokenExchangeProfileResponseContent` schema.
-///
-/// The answer of `GET /token-exchange-profiles/{id}` (`tokenExchangeProfiles_get`).
-///
-/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
-pub type GetTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;

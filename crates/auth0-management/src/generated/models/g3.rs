@@ -14,6 +14,532 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "tenants")]
+/// The `GetTenantSettingsResponseContent` object.
+///
+/// The answer of `GET /tenants/settings` (`tenants_settings_get`).
+/// The answer of `PATCH /tenants/settings` (`tenants_settings_update`).
+///
+/// Also named [`UpdateTenantSettingsResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GetTenantSettingsResponseContent {
+    /// Supported ACR values
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr_values_supported: Option<Vec<String>>,
+    /// Whether to accept an organization name instead of an ID on auth endpoints
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_organization_name_in_authentication_api: Option<bool>,
+    /// URLs that are valid to redirect to after logout from Auth0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    /// Supports iss parameter in authorization responses
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// The `change_password` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_password: Option<TenantSettingsPasswordPage>,
+    /// Whether the authorization server supports retrieving client metadata from a client_id URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id_metadata_document_supported: Option<bool>,
+    /// The `country_codes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_codes: Option<TenantSettingsCountryCodesResponse>,
+    /// Whether to enable flexible factors for MFA in the PostLogin action
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customize_mfa_in_postlogin_action: Option<bool>,
+    /// Default audience for API authorization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_audience: Option<String>,
+    /// Name of connection used for password grants at the `/token`endpoint. The following connection types are supported: LDAP, AD, Database Connections, Passwordless, Windows Azure Active Directory, ADFS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_directory: Option<String>,
+    /// The default absolute redirection uri, must be https
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_redirection_uri: Option<String>,
+    /// The `default_token_quota` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_token_quota: Option<DefaultTokenQuota>,
+    /// The `device_flow` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_flow: Option<TenantSettingsDeviceFlow>,
+    /// The `dynamic_client_registration_security_mode` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic_client_registration_security_mode:
+        Option<TenantSettingsDynamicClientRegistrationSecurityMode>,
+    /// Whether Auth0 Guide (AI-powered assistance) is enabled for this tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_ai_guide: Option<bool>,
+    /// Supported locales for the user interface.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_locales: Option<Vec<SupportedLocales>>,
+    /// Number of hours an ephemeral (non-persistent) session will stay valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ephemeral_session_lifetime: Option<f64>,
+    /// The `error_page` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_page: Option<TenantSettingsErrorPage>,
+    /// The `flags` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<TenantSettingsFlags>,
+    /// Friendly name for this tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// The `guardian_mfa_page` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardian_mfa_page: Option<TenantSettingsGuardianPage>,
+    /// Number of hours for which an ephemeral (non-persistent) session can be inactive before the user must log in again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_ephemeral_session_lifetime: Option<f64>,
+    /// Number of hours for which a session can be inactive before the user must log in again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_session_lifetime: Option<f64>,
+    /// Whether session metadata is included in specific tenant logs (slo, oidc_backchannel_logout_failed, oidc_backchannel_logout_succeeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_session_metadata_in_tenant_logs: Option<bool>,
+    /// Selected sandbox version for rules and hooks extensibility.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_sandbox_version: Option<String>,
+    /// The `mtls` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtls: Option<TenantSettingsMtls>,
+    /// The `oidc_logout` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_logout: Option<TenantOidcLogoutSettings>,
+    /// Whether Phone Consolidated Experience is enabled for this tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_consolidated_experience: Option<bool>,
+    /// URL of logo to be shown for this tenant (recommended size: 150x150)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture_url: Option<String>,
+    /// Enables the use of Pushed Authorization Requests
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_requests_supported: Option<bool>,
+    /// The `resource_parameter_profile` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_parameter_profile: Option<TenantSettingsResourceParameterProfile>,
+    /// Selected sandbox version for the extensibility environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_version: Option<String>,
+    /// Available sandbox versions for the extensibility environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_versions_available: Option<Vec<String>>,
+    /// The `security_headers` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_headers: Option<TenantSettingsNullableSecurityHeaders>,
+    /// The `session_cookie` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_cookie: Option<SessionCookieSchema>,
+    /// Number of hours a session will stay valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_lifetime: Option<f64>,
+    /// The `sessions` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<TenantSettingsSessions>,
+    /// Controls whether a confirmation prompt is shown during login flows when the redirect URI uses non-verifiable callback URIs (for example, a custom URI schema such as `myapp://`, or `localhost`).
+    /// If set to true, a confirmation prompt will not be shown. We recommend that this is set to false for improved protection from malicious apps.
+    /// See <https://auth0.com/docs/secure/security-guidance/measures-against-app-impersonation> for more information.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_non_verifiable_callback_uri_confirmation_prompt: Option<bool>,
+    /// End-user support email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_email: Option<String>,
+    /// End-user support URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "tenants")]
+impl<'de> Deserialize<'de> for GetTenantSettingsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl object::Object for GetTenantSettingsResponseContent {
+    const NAME: &'static str = "GetTenantSettingsResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_acr_values_supported = None;
+        let mut f_allow_organization_name_in_authentication_api = None;
+        let mut f_allowed_logout_urls = None;
+        let mut f_authorization_response_iss_parameter_supported = None;
+        let mut f_change_password = None;
+        let mut f_client_id_metadata_document_supported = None;
+        let mut f_country_codes = None;
+        let mut f_customize_mfa_in_postlogin_action = None;
+        let mut f_default_audience = None;
+        let mut f_default_directory = None;
+        let mut f_default_redirection_uri = None;
+        let mut f_default_token_quota = None;
+        let mut f_device_flow = None;
+        let mut f_dynamic_client_registration_security_mode = None;
+        let mut f_enable_ai_guide = None;
+        let mut f_enabled_locales = None;
+        let mut f_ephemeral_session_lifetime = None;
+        let mut f_error_page = None;
+        let mut f_flags = None;
+        let mut f_friendly_name = None;
+        let mut f_guardian_mfa_page = None;
+        let mut f_idle_ephemeral_session_lifetime = None;
+        let mut f_idle_session_lifetime = None;
+        let mut f_include_session_metadata_in_tenant_logs = None;
+        let mut f_legacy_sandbox_version = None;
+        let mut f_mtls = None;
+        let mut f_oidc_logout = None;
+        let mut f_phone_consolidated_experience = None;
+        let mut f_picture_url = None;
+        let mut f_pushed_authorization_requests_supported = None;
+        let mut f_resource_parameter_profile = None;
+        let mut f_sandbox_version = None;
+        let mut f_sandbox_versions_available = None;
+        let mut f_security_headers = None;
+        let mut f_session_cookie = None;
+        let mut f_session_lifetime = None;
+        let mut f_sessions = None;
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = None;
+        let mut f_support_email = None;
+        let mut f_support_url = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "acr_values_supported" => object::once(
+                    &mut f_acr_values_supported,
+                    "acr_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "allow_organization_name_in_authentication_api" => object::once(
+                    &mut f_allow_organization_name_in_authentication_api,
+                    "allow_organization_name_in_authentication_api",
+                    de_map.next_value()?,
+                )?,
+                "allowed_logout_urls" => object::once(
+                    &mut f_allowed_logout_urls,
+                    "allowed_logout_urls",
+                    de_map.next_value()?,
+                )?,
+                "authorization_response_iss_parameter_supported" => object::once(
+                    &mut f_authorization_response_iss_parameter_supported,
+                    "authorization_response_iss_parameter_supported",
+                    de_map.next_value()?,
+                )?,
+                "change_password" => object::once(
+                    &mut f_change_password,
+                    "change_password",
+                    de_map.next_value()?,
+                )?,
+                "client_id_metadata_document_supported" => object::once(
+                    &mut f_client_id_metadata_document_supported,
+                    "client_id_metadata_document_supported",
+                    de_map.next_value()?,
+                )?,
+                "country_codes" => {
+                    object::once(&mut f_country_codes, "country_codes", de_map.next_value()?)?
+                }
+                "customize_mfa_in_postlogin_action" => object::once(
+                    &mut f_customize_mfa_in_postlogin_action,
+                    "customize_mfa_in_postlogin_action",
+                    de_map.next_value()?,
+                )?,
+                "default_audience" => object::once(
+                    &mut f_default_audience,
+                    "default_audience",
+                    de_map.next_value()?,
+                )?,
+                "default_directory" => object::once(
+                    &mut f_default_directory,
+                    "default_directory",
+                    de_map.next_value()?,
+                )?,
+                "default_redirection_uri" => object::once(
+                    &mut f_default_redirection_uri,
+                    "default_redirection_uri",
+                    de_map.next_value()?,
+                )?,
+                "default_token_quota" => object::once(
+                    &mut f_default_token_quota,
+                    "default_token_quota",
+                    de_map.next_value()?,
+                )?,
+                "device_flow" => {
+                    object::once(&mut f_device_flow, "device_flow", de_map.next_value()?)?
+                }
+                "dynamic_client_registration_security_mode" => object::once(
+                    &mut f_dynamic_client_registration_security_mode,
+                    "dynamic_client_registration_security_mode",
+                    de_map.next_value()?,
+                )?,
+                "enable_ai_guide" => object::once(
+                    &mut f_enable_ai_guide,
+                    "enable_ai_guide",
+                    de_map.next_value()?,
+                )?,
+                "enabled_locales" => object::once(
+                    &mut f_enabled_locales,
+                    "enabled_locales",
+                    de_map.next_value()?,
+                )?,
+                "ephemeral_session_lifetime" => object::once(
+                    &mut f_ephemeral_session_lifetime,
+                    "ephemeral_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "error_page" => {
+                    object::once(&mut f_error_page, "error_page", de_map.next_value()?)?
+                }
+                "flags" => object::once(&mut f_flags, "flags", de_map.next_value()?)?,
+                "friendly_name" => {
+                    object::once(&mut f_friendly_name, "friendly_name", de_map.next_value()?)?
+                }
+                "guardian_mfa_page" => object::once(
+                    &mut f_guardian_mfa_page,
+                    "guardian_mfa_page",
+                    de_map.next_value()?,
+                )?,
+                "idle_ephemeral_session_lifetime" => object::once(
+                    &mut f_idle_ephemeral_session_lifetime,
+                    "idle_ephemeral_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "idle_session_lifetime" => object::once(
+                    &mut f_idle_session_lifetime,
+                    "idle_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "include_session_metadata_in_tenant_logs" => object::once(
+                    &mut f_include_session_metadata_in_tenant_logs,
+                    "include_session_metadata_in_tenant_logs",
+                    de_map.next_value()?,
+                )?,
+                "legacy_sandbox_version" => object::once(
+                    &mut f_legacy_sandbox_version,
+                    "legacy_sandbox_version",
+                    de_map.next_value()?,
+                )?,
+                "mtls" => object::once(&mut f_mtls, "mtls", de_map.next_value()?)?,
+                "oidc_logout" => {
+                    object::once(&mut f_oidc_logout, "oidc_logout", de_map.next_value()?)?
+                }
+                "phone_consolidated_experience" => object::once(
+                    &mut f_phone_consolidated_experience,
+                    "phone_consolidated_experience",
+                    de_map.next_value()?,
+                )?,
+                "picture_url" => {
+                    object::once(&mut f_picture_url, "picture_url", de_map.next_value()?)?
+                }
+                "pushed_authorization_requests_supported" => object::once(
+                    &mut f_pushed_authorization_requests_supported,
+                    "pushed_authorization_requests_supported",
+                    de_map.next_value()?,
+                )?,
+                "resource_parameter_profile" => object::once(
+                    &mut f_resource_parameter_profile,
+                    "resource_parameter_profile",
+                    de_map.next_value()?,
+                )?,
+                "sandbox_version" => object::once(
+                    &mut f_sandbox_version,
+                    "sandbox_version",
+                    de_map.next_value()?,
+                )?,
+                "sandbox_versions_available" => object::once(
+                    &mut f_sandbox_versions_available,
+                    "sandbox_versions_available",
+                    de_map.next_value()?,
+                )?,
+                "security_headers" => object::once(
+                    &mut f_security_headers,
+                    "security_headers",
+                    de_map.next_value()?,
+                )?,
+                "session_cookie" => object::once(
+                    &mut f_session_cookie,
+                    "session_cookie",
+                    de_map.next_value()?,
+                )?,
+                "session_lifetime" => object::once(
+                    &mut f_session_lifetime,
+                    "session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "sessions" => object::once(&mut f_sessions, "sessions", de_map.next_value()?)?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => object::once(
+                    &mut f_skip_non_verifiable_callback_uri_confirmation_prompt,
+                    "skip_non_verifiable_callback_uri_confirmation_prompt",
+                    de_map.next_value()?,
+                )?,
+                "support_email" => {
+                    object::once(&mut f_support_email, "support_email", de_map.next_value()?)?
+                }
+                "support_url" => {
+                    object::once(&mut f_support_url, "support_url", de_map.next_value()?)?
+                }
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            acr_values_supported: f_acr_values_supported.unwrap_or_default(),
+            allow_organization_name_in_authentication_api:
+                f_allow_organization_name_in_authentication_api.unwrap_or_default(),
+            allowed_logout_urls: f_allowed_logout_urls.unwrap_or_default(),
+            authorization_response_iss_parameter_supported:
+                f_authorization_response_iss_parameter_supported.unwrap_or_default(),
+            change_password: f_change_password.unwrap_or_default(),
+            client_id_metadata_document_supported: f_client_id_metadata_document_supported
+                .unwrap_or_default(),
+            country_codes: f_country_codes.unwrap_or_default(),
+            customize_mfa_in_postlogin_action: f_customize_mfa_in_postlogin_action
+                .unwrap_or_default(),
+            default_audience: f_default_audience.unwrap_or_default(),
+            default_directory: f_default_directory.unwrap_or_default(),
+            default_redirection_uri: f_default_redirection_uri.unwrap_or_default(),
+            default_token_quota: f_default_token_quota.unwrap_or_default(),
+            device_flow: f_device_flow.unwrap_or_default(),
+            dynamic_client_registration_security_mode: f_dynamic_client_registration_security_mode
+                .unwrap_or_default(),
+            enable_ai_guide: f_enable_ai_guide.unwrap_or_default(),
+            enabled_locales: f_enabled_locales.unwrap_or_default(),
+            ephemeral_session_lifetime: f_ephemeral_session_lifetime.unwrap_or_default(),
+            error_page: f_error_page.unwrap_or_default(),
+            flags: f_flags.unwrap_or_default(),
+            friendly_name: f_friendly_name.unwrap_or_default(),
+            guardian_mfa_page: f_guardian_mfa_page.unwrap_or_default(),
+            idle_ephemeral_session_lifetime: f_idle_ephemeral_session_lifetime.unwrap_or_default(),
+            idle_session_lifetime: f_idle_session_lifetime.unwrap_or_default(),
+            include_session_metadata_in_tenant_logs: f_include_session_metadata_in_tenant_logs
+                .unwrap_or_default(),
+            legacy_sandbox_version: f_legacy_sandbox_version.unwrap_or_default(),
+            mtls: f_mtls.unwrap_or_default(),
+            oidc_logout: f_oidc_logout.unwrap_or_default(),
+            phone_consolidated_experience: f_phone_consolidated_experience.unwrap_or_default(),
+            picture_url: f_picture_url.unwrap_or_default(),
+            pushed_authorization_requests_supported: f_pushed_authorization_requests_supported
+                .unwrap_or_default(),
+            resource_parameter_profile: f_resource_parameter_profile.unwrap_or_default(),
+            sandbox_version: f_sandbox_version.unwrap_or_default(),
+            sandbox_versions_available: f_sandbox_versions_available.unwrap_or_default(),
+            security_headers: f_security_headers.unwrap_or_default(),
+            session_cookie: f_session_cookie.unwrap_or_default(),
+            session_lifetime: f_session_lifetime.unwrap_or_default(),
+            sessions: f_sessions.unwrap_or_default(),
+            skip_non_verifiable_callback_uri_confirmation_prompt:
+                f_skip_non_verifiable_callback_uri_confirmation_prompt.unwrap_or_default(),
+            support_email: f_support_email.unwrap_or_default(),
+            support_url: f_support_url.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "tenants")]
+impl fmt::Debug for GetTenantSettingsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GetTenantSettingsResponseContent")
+            .field("acr_values_supported", &self.acr_values_supported)
+            .field(
+                "allow_organization_name_in_authentication_api",
+                &self.allow_organization_name_in_authentication_api,
+            )
+            .field("allowed_logout_urls", &self.allowed_logout_urls)
+            .field(
+                "authorization_response_iss_parameter_supported",
+                &self.authorization_response_iss_parameter_supported,
+            )
+            .field(
+                "change_password",
+                &self.change_password.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "client_id_metadata_document_supported",
+                &self.client_id_metadata_document_supported,
+            )
+            .field("country_codes", &self.country_codes)
+            .field(
+                "customize_mfa_in_postlogin_action",
+                &self.customize_mfa_in_postlogin_action,
+            )
+            .field("default_audience", &self.default_audience)
+            .field("default_directory", &self.default_directory)
+            .field("default_redirection_uri", &self.default_redirection_uri)
+            .field("default_token_quota", &self.default_token_quota)
+            .field("device_flow", &self.device_flow)
+            .field(
+                "dynamic_client_registration_security_mode",
+                &self.dynamic_client_registration_security_mode,
+            )
+            .field("enable_ai_guide", &self.enable_ai_guide)
+            .field("enabled_locales", &self.enabled_locales)
+            .field(
+                "ephemeral_session_lifetime",
+                &self.ephemeral_session_lifetime,
+            )
+            .field("error_page", &self.error_page)
+            .field("flags", &self.flags)
+            .field("friendly_name", &self.friendly_name)
+            .field("guardian_mfa_page", &self.guardian_mfa_page)
+            .field(
+                "idle_ephemeral_session_lifetime",
+                &self.idle_ephemeral_session_lifetime,
+            )
+            .field("idle_session_lifetime", &self.idle_session_lifetime)
+            .field(
+                "include_session_metadata_in_tenant_logs",
+                &self.include_session_metadata_in_tenant_logs,
+            )
+            .field("legacy_sandbox_version", &self.legacy_sandbox_version)
+            .field("mtls", &self.mtls)
+            .field("oidc_logout", &self.oidc_logout)
+            .field(
+                "phone_consolidated_experience",
+                &self.phone_consolidated_experience,
+            )
+            .field("picture_url", &self.picture_url)
+            .field(
+                "pushed_authorization_requests_supported",
+                &self.pushed_authorization_requests_supported,
+            )
+            .field(
+                "resource_parameter_profile",
+                &self.resource_parameter_profile,
+            )
+            .field("sandbox_version", &self.sandbox_version)
+            .field(
+                "sandbox_versions_available",
+                &self.sandbox_versions_available,
+            )
+            .field("security_headers", &self.security_headers)
+            .field("session_cookie", &self.session_cookie)
+            .field("session_lifetime", &self.session_lifetime)
+            .field("sessions", &self.sessions)
+            .field(
+                "skip_non_verifiable_callback_uri_confirmation_prompt",
+                &self.skip_non_verifiable_callback_uri_confirmation_prompt,
+            )
+            .field("support_email", &self.support_email)
+            .field("support_url", &self.support_url)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "token_exchange_profiles")]
+/// The `GetTokenExchangeProfileResponseContent` schema.
+///
+/// The answer of `GET /token-exchange-profiles/{id}` (`tokenExchangeProfiles_get`).
+///
+/// The same type as [`TokenExchangeProfileResponseContent`]: the API description gives both the same schema.
+pub type GetTokenExchangeProfileResponseContent = TokenExchangeProfileResponseContent;
+
 #[cfg(feature = "branding")]
 /// The `GetUniversalLoginTemplate` object.
 ///
@@ -41,11 +567,11 @@ impl object::Object for GetUniversalLoginTemplate {
     const NAME: &'static str = "GetUniversalLoginTemplate";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
+        let mut f_body = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -53,7 +579,7 @@ impl object::Object for GetUniversalLoginTemplate {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
+            body: f_body.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -184,18 +710,18 @@ impl object::Object for GetUserGroupsPaginatedResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_groups = None;
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -204,10 +730,10 @@ impl object::Object for GetUserGroupsPaginatedResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             groups: object::missing(f_groups, "groups")?,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -361,23 +887,33 @@ impl object::Object for Group {
     const NAME: &'static str = "Group";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_external_id = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_tenant_name = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_external_id = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_tenant_name = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "external_id" => f_external_id = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "tenant_name" => f_tenant_name = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "external_id" => {
+                    object::once(&mut f_external_id, "external_id", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "tenant_name" => {
+                    object::once(&mut f_tenant_name, "tenant_name", de_map.next_value()?)?
+                }
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -385,13 +921,13 @@ impl object::Object for Group {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            created_at: f_created_at,
-            external_id: f_external_id,
-            id: f_id,
-            name: f_name,
-            tenant_name: f_tenant_name,
-            updated_at: f_updated_at,
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            external_id: f_external_id.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            tenant_name: f_tenant_name.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -457,19 +993,25 @@ impl object::Object for GroupMember {
     const NAME: &'static str = "GroupMember";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_member_type = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_id = None;
+        let mut f_member_type = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "member_type" => f_member_type = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "member_type" => {
+                    object::once(&mut f_member_type, "member_type", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -477,11 +1019,11 @@ impl object::Object for GroupMember {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            created_at: f_created_at,
-            id: f_id,
-            member_type: f_member_type,
-            type_: f_type_,
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            member_type: f_member_type.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -609,14 +1151,16 @@ impl object::Object for GuardianFactor {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_enabled = None;
-        let mut f_name = Default::default();
-        let mut f_trial_expired = Default::default();
+        let mut f_name = None;
+        let mut f_trial_expired = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = Some(de_map.next_value()?),
-                "name" => f_name = de_map.next_value()?,
-                "trial_expired" => f_trial_expired = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "trial_expired" => {
+                    object::once(&mut f_trial_expired, "trial_expired", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -625,8 +1169,8 @@ impl object::Object for GuardianFactor {
         object::note_extra(&f_extra);
         Ok(Self {
             enabled: object::missing(f_enabled, "enabled")?,
-            name: f_name,
-            trial_expired: f_trial_expired,
+            name: f_name.unwrap_or_default(),
+            trial_expired: f_trial_expired.unwrap_or_default(),
             extra: f_extra,
         })
     }

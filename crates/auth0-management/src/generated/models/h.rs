@@ -62,21 +62,23 @@ impl object::Object for Hook {
     const NAME: &'static str = "Hook";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_dependencies = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_script = Default::default();
-        let mut f_trigger_id = Default::default();
+        let mut f_dependencies = None;
+        let mut f_enabled = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_script = None;
+        let mut f_trigger_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "script" => f_script = de_map.next_value()?,
-                "triggerId" => f_trigger_id = de_map.next_value()?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
+                "triggerId" => object::once(&mut f_trigger_id, "triggerId", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -84,12 +86,12 @@ impl object::Object for Hook {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            dependencies: f_dependencies,
-            enabled: f_enabled,
-            id: f_id,
-            name: f_name,
-            script: f_script,
-            trigger_id: f_trigger_id,
+            dependencies: f_dependencies.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            script: f_script.unwrap_or_default(),
+            trigger_id: f_trigger_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -162,13 +164,13 @@ impl object::Object for HttpCustomHeader {
     const NAME: &'static str = "HttpCustomHeader";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_header = Default::default();
-        let mut f_value = Default::default();
+        let mut f_header = None;
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "header" => f_header = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
+                "header" => object::once(&mut f_header, "header", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -176,8 +178,8 @@ impl object::Object for HttpCustomHeader {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            header: f_header,
-            value: f_value,
+            header: f_header.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }

@@ -46,15 +46,17 @@ impl object::Object for Identity {
     const NAME: &'static str = "Identity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
+        let mut f_connection_id = None;
         let mut f_provider = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "provider" => f_provider = Some(de_map.next_value()?),
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -62,7 +64,7 @@ impl object::Object for Identity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
+            connection_id: f_connection_id.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
@@ -271,7 +273,9 @@ impl object::Object for ImportEncryptionKeyRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "wrapped_key" => f_wrapped_key = Some(de_map.next_value()?),
+                "wrapped_key" => {
+                    object::once(&mut f_wrapped_key, "wrapped_key", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -397,39 +401,71 @@ impl object::Object for Integration {
     const NAME: &'static str = "Integration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_catalog_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_current_release = Default::default();
-        let mut f_description = Default::default();
-        let mut f_feature_type = Default::default();
-        let mut f_id = Default::default();
-        let mut f_logo = Default::default();
-        let mut f_name = Default::default();
-        let mut f_partner_id = Default::default();
-        let mut f_privacy_policy_url = Default::default();
-        let mut f_public_support_link = Default::default();
-        let mut f_short_description = Default::default();
-        let mut f_terms_of_use_url = Default::default();
-        let mut f_updated_at = Default::default();
-        let mut f_url_slug = Default::default();
+        let mut f_catalog_id = None;
+        let mut f_created_at = None;
+        let mut f_current_release = None;
+        let mut f_description = None;
+        let mut f_feature_type = None;
+        let mut f_id = None;
+        let mut f_logo = None;
+        let mut f_name = None;
+        let mut f_partner_id = None;
+        let mut f_privacy_policy_url = None;
+        let mut f_public_support_link = None;
+        let mut f_short_description = None;
+        let mut f_terms_of_use_url = None;
+        let mut f_updated_at = None;
+        let mut f_url_slug = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "catalog_id" => f_catalog_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "current_release" => f_current_release = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "feature_type" => f_feature_type = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "logo" => f_logo = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "partner_id" => f_partner_id = de_map.next_value()?,
-                "privacy_policy_url" => f_privacy_policy_url = de_map.next_value()?,
-                "public_support_link" => f_public_support_link = de_map.next_value()?,
-                "short_description" => f_short_description = de_map.next_value()?,
-                "terms_of_use_url" => f_terms_of_use_url = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
-                "url_slug" => f_url_slug = de_map.next_value()?,
+                "catalog_id" => {
+                    object::once(&mut f_catalog_id, "catalog_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "current_release" => object::once(
+                    &mut f_current_release,
+                    "current_release",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "feature_type" => {
+                    object::once(&mut f_feature_type, "feature_type", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "logo" => object::once(&mut f_logo, "logo", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "partner_id" => {
+                    object::once(&mut f_partner_id, "partner_id", de_map.next_value()?)?
+                }
+                "privacy_policy_url" => object::once(
+                    &mut f_privacy_policy_url,
+                    "privacy_policy_url",
+                    de_map.next_value()?,
+                )?,
+                "public_support_link" => object::once(
+                    &mut f_public_support_link,
+                    "public_support_link",
+                    de_map.next_value()?,
+                )?,
+                "short_description" => object::once(
+                    &mut f_short_description,
+                    "short_description",
+                    de_map.next_value()?,
+                )?,
+                "terms_of_use_url" => object::once(
+                    &mut f_terms_of_use_url,
+                    "terms_of_use_url",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "url_slug" => object::once(&mut f_url_slug, "url_slug", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -437,21 +473,21 @@ impl object::Object for Integration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            catalog_id: f_catalog_id,
-            created_at: f_created_at,
-            current_release: f_current_release,
-            description: f_description,
-            feature_type: f_feature_type,
-            id: f_id,
-            logo: f_logo,
-            name: f_name,
-            partner_id: f_partner_id,
-            privacy_policy_url: f_privacy_policy_url,
-            public_support_link: f_public_support_link,
-            short_description: f_short_description,
-            terms_of_use_url: f_terms_of_use_url,
-            updated_at: f_updated_at,
-            url_slug: f_url_slug,
+            catalog_id: f_catalog_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            current_release: f_current_release.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            feature_type: f_feature_type.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            logo: f_logo.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            partner_id: f_partner_id.unwrap_or_default(),
+            privacy_policy_url: f_privacy_policy_url.unwrap_or_default(),
+            public_support_link: f_public_support_link.unwrap_or_default(),
+            short_description: f_short_description.unwrap_or_default(),
+            terms_of_use_url: f_terms_of_use_url.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
+            url_slug: f_url_slug.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -540,19 +576,27 @@ impl object::Object for IntegrationRelease {
     const NAME: &'static str = "IntegrationRelease";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = Default::default();
-        let mut f_required_configuration = Default::default();
-        let mut f_required_secrets = Default::default();
-        let mut f_semver = Default::default();
-        let mut f_trigger = Default::default();
+        let mut f_id = None;
+        let mut f_required_configuration = None;
+        let mut f_required_secrets = None;
+        let mut f_semver = None;
+        let mut f_trigger = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = de_map.next_value()?,
-                "required_configuration" => f_required_configuration = de_map.next_value()?,
-                "required_secrets" => f_required_secrets = de_map.next_value()?,
-                "semver" => f_semver = de_map.next_value()?,
-                "trigger" => f_trigger = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "required_configuration" => object::once(
+                    &mut f_required_configuration,
+                    "required_configuration",
+                    de_map.next_value()?,
+                )?,
+                "required_secrets" => object::once(
+                    &mut f_required_secrets,
+                    "required_secrets",
+                    de_map.next_value()?,
+                )?,
+                "semver" => object::once(&mut f_semver, "semver", de_map.next_value()?)?,
+                "trigger" => object::once(&mut f_trigger, "trigger", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -560,11 +604,11 @@ impl object::Object for IntegrationRelease {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            id: f_id,
-            required_configuration: f_required_configuration,
-            required_secrets: f_required_secrets,
-            semver: f_semver,
-            trigger: f_trigger,
+            id: f_id.unwrap_or_default(),
+            required_configuration: f_required_configuration.unwrap_or_default(),
+            required_secrets: f_required_secrets.unwrap_or_default(),
+            semver: f_semver.unwrap_or_default(),
+            trigger: f_trigger.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -640,27 +684,33 @@ impl object::Object for IntegrationRequiredParam {
     const NAME: &'static str = "IntegrationRequiredParam";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_value = Default::default();
-        let mut f_description = Default::default();
-        let mut f_label = Default::default();
-        let mut f_name = Default::default();
-        let mut f_optional = Default::default();
-        let mut f_options = Default::default();
-        let mut f_placeholder = Default::default();
-        let mut f_required = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_default_value = None;
+        let mut f_description = None;
+        let mut f_label = None;
+        let mut f_name = None;
+        let mut f_optional = None;
+        let mut f_options = None;
+        let mut f_placeholder = None;
+        let mut f_required = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_value" => f_default_value = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "label" => f_label = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "optional" => f_optional = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
-                "placeholder" => f_placeholder = de_map.next_value()?,
-                "required" => f_required = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "default_value" => {
+                    object::once(&mut f_default_value, "default_value", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "optional" => object::once(&mut f_optional, "optional", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "placeholder" => {
+                    object::once(&mut f_placeholder, "placeholder", de_map.next_value()?)?
+                }
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -668,15 +718,15 @@ impl object::Object for IntegrationRequiredParam {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_value: f_default_value,
-            description: f_description,
-            label: f_label,
-            name: f_name,
-            optional: f_optional,
-            options: f_options,
-            placeholder: f_placeholder,
-            required: f_required,
-            type_: f_type_,
+            default_value: f_default_value.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            label: f_label.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            optional: f_optional.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            placeholder: f_placeholder.unwrap_or_default(),
+            required: f_required.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -730,13 +780,13 @@ impl object::Object for IntegrationRequiredParamOption {
     const NAME: &'static str = "IntegrationRequiredParamOption";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_label = Default::default();
-        let mut f_value = Default::default();
+        let mut f_label = None;
+        let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "label" => f_label = de_map.next_value()?,
-                "value" => f_value = de_map.next_value()?,
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -744,8 +794,8 @@ impl object::Object for IntegrationRequiredParamOption {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            label: f_label,
-            value: f_value,
+            label: f_label.unwrap_or_default(),
+            value: f_value.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -803,13 +853,13 @@ impl object::Object for IntegrationSemVer {
     const NAME: &'static str = "IntegrationSemVer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_major = Default::default();
-        let mut f_minor = Default::default();
+        let mut f_major = None;
+        let mut f_minor = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "major" => f_major = de_map.next_value()?,
-                "minor" => f_minor = de_map.next_value()?,
+                "major" => object::once(&mut f_major, "major", de_map.next_value()?)?,
+                "minor" => object::once(&mut f_minor, "minor", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -817,8 +867,8 @@ impl object::Object for IntegrationSemVer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            major: f_major,
-            minor: f_minor,
+            major: f_major.unwrap_or_default(),
+            minor: f_minor.unwrap_or_default(),
             extra: f_extra,
         })
     }

@@ -58,17 +58,17 @@ impl object::Object for ListActionBindingsPaginatedResponseContent {
     const NAME: &'static str = "ListActionBindingsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bindings = Default::default();
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
+        let mut f_bindings = None;
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bindings" => f_bindings = de_map.next_value()?,
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "bindings" => object::once(&mut f_bindings, "bindings", de_map.next_value()?)?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -76,10 +76,10 @@ impl object::Object for ListActionBindingsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bindings: f_bindings,
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
+            bindings: f_bindings.unwrap_or_default(),
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -127,11 +127,11 @@ impl object::Object for ListActionTriggersResponseContent {
     const NAME: &'static str = "ListActionTriggersResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_triggers = Default::default();
+        let mut f_triggers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "triggers" => f_triggers = de_map.next_value()?,
+                "triggers" => object::once(&mut f_triggers, "triggers", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -139,7 +139,7 @@ impl object::Object for ListActionTriggersResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            triggers: f_triggers,
+            triggers: f_triggers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -193,17 +193,17 @@ impl object::Object for ListActionVersionsPaginatedResponseContent {
     const NAME: &'static str = "ListActionVersionsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
-        let mut f_versions = Default::default();
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
+        let mut f_versions = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "versions" => f_versions = de_map.next_value()?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "versions" => object::once(&mut f_versions, "versions", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -211,10 +211,10 @@ impl object::Object for ListActionVersionsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
-            versions: f_versions,
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            versions: f_versions.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -271,17 +271,17 @@ impl object::Object for ListActionsPaginatedResponseContent {
     const NAME: &'static str = "ListActionsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions = Default::default();
-        let mut f_page = Default::default();
-        let mut f_per_page = Default::default();
-        let mut f_total = Default::default();
+        let mut f_actions = None;
+        let mut f_page = None;
+        let mut f_per_page = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions" => f_actions = de_map.next_value()?,
-                "page" => f_page = de_map.next_value()?,
-                "per_page" => f_per_page = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "actions" => object::once(&mut f_actions, "actions", de_map.next_value()?)?,
+                "page" => object::once(&mut f_page, "page", de_map.next_value()?)?,
+                "per_page" => object::once(&mut f_per_page, "per_page", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -289,10 +289,10 @@ impl object::Object for ListActionsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions: f_actions,
-            page: f_page,
-            per_page: f_per_page,
-            total: f_total,
+            actions: f_actions.unwrap_or_default(),
+            page: f_page.unwrap_or_default(),
+            per_page: f_per_page.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -347,17 +347,17 @@ impl object::Object for ListAculsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListAculsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_configs = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_configs = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configs" => f_configs = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "configs" => object::once(&mut f_configs, "configs", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -365,10 +365,10 @@ impl object::Object for ListAculsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            configs: f_configs,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            configs: f_configs.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -492,29 +492,43 @@ impl object::Object for ListAculsResponseContentItem {
     const NAME: &'static str = "ListAculsResponseContentItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context_configuration = Default::default();
-        let mut f_default_head_tags_disabled = Default::default();
-        let mut f_filters = Default::default();
-        let mut f_head_tags = Default::default();
-        let mut f_prompt = Default::default();
-        let mut f_rendering_mode = Default::default();
-        let mut f_screen = Default::default();
-        let mut f_tenant = Default::default();
-        let mut f_use_page_template = Default::default();
+        let mut f_context_configuration = None;
+        let mut f_default_head_tags_disabled = None;
+        let mut f_filters = None;
+        let mut f_head_tags = None;
+        let mut f_prompt = None;
+        let mut f_rendering_mode = None;
+        let mut f_screen = None;
+        let mut f_tenant = None;
+        let mut f_use_page_template = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context_configuration" => f_context_configuration = de_map.next_value()?,
-                "default_head_tags_disabled" => {
-                    f_default_head_tags_disabled = de_map.next_value()?
-                }
-                "filters" => f_filters = de_map.next_value()?,
-                "head_tags" => f_head_tags = de_map.next_value()?,
-                "prompt" => f_prompt = de_map.next_value()?,
-                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
-                "screen" => f_screen = de_map.next_value()?,
-                "tenant" => f_tenant = de_map.next_value()?,
-                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                "context_configuration" => object::once(
+                    &mut f_context_configuration,
+                    "context_configuration",
+                    de_map.next_value()?,
+                )?,
+                "default_head_tags_disabled" => object::once(
+                    &mut f_default_head_tags_disabled,
+                    "default_head_tags_disabled",
+                    de_map.next_value()?,
+                )?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "head_tags" => object::once(&mut f_head_tags, "head_tags", de_map.next_value()?)?,
+                "prompt" => object::once(&mut f_prompt, "prompt", de_map.next_value()?)?,
+                "rendering_mode" => object::once(
+                    &mut f_rendering_mode,
+                    "rendering_mode",
+                    de_map.next_value()?,
+                )?,
+                "screen" => object::once(&mut f_screen, "screen", de_map.next_value()?)?,
+                "tenant" => object::once(&mut f_tenant, "tenant", de_map.next_value()?)?,
+                "use_page_template" => object::once(
+                    &mut f_use_page_template,
+                    "use_page_template",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -522,15 +536,15 @@ impl object::Object for ListAculsResponseContentItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context_configuration: f_context_configuration,
-            default_head_tags_disabled: f_default_head_tags_disabled,
-            filters: f_filters,
-            head_tags: f_head_tags,
-            prompt: f_prompt,
-            rendering_mode: f_rendering_mode,
-            screen: f_screen,
-            tenant: f_tenant,
-            use_page_template: f_use_page_template,
+            context_configuration: f_context_configuration.unwrap_or_default(),
+            default_head_tags_disabled: f_default_head_tags_disabled.unwrap_or_default(),
+            filters: f_filters.unwrap_or_default(),
+            head_tags: f_head_tags.unwrap_or_default(),
+            prompt: f_prompt.unwrap_or_default(),
+            rendering_mode: f_rendering_mode.unwrap_or_default(),
+            screen: f_screen.unwrap_or_default(),
+            tenant: f_tenant.unwrap_or_default(),
+            use_page_template: f_use_page_template.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -586,11 +600,11 @@ impl object::Object for ListBrandingPhoneProvidersResponseContent {
     const NAME: &'static str = "ListBrandingPhoneProvidersResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_providers = Default::default();
+        let mut f_providers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "providers" => f_providers = de_map.next_value()?,
+                "providers" => object::once(&mut f_providers, "providers", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -598,7 +612,7 @@ impl object::Object for ListBrandingPhoneProvidersResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            providers: f_providers,
+            providers: f_providers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -646,12 +660,14 @@ impl object::Object for ListClientConnectionsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connections = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connections" => f_connections = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -660,7 +676,7 @@ impl object::Object for ListClientConnectionsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             connections: object::missing(f_connections, "connections")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -713,17 +729,19 @@ impl object::Object for ListClientGrantOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListClientGrantOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_grants = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_client_grants = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_grants" => f_client_grants = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "client_grants" => {
+                    object::once(&mut f_client_grants, "client_grants", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -731,10 +749,10 @@ impl object::Object for ListClientGrantOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_grants: f_client_grants,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            client_grants: f_client_grants.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -806,13 +824,15 @@ impl object::Object for ListClientGrantPaginatedResponseContent {
     const NAME: &'static str = "ListClientGrantPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_grants = Default::default();
-        let mut f_next = Default::default();
+        let mut f_client_grants = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_grants" => f_client_grants = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "client_grants" => {
+                    object::once(&mut f_client_grants, "client_grants", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -820,8 +840,8 @@ impl object::Object for ListClientGrantPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_grants: f_client_grants,
-            next: f_next,
+            client_grants: f_client_grants.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -881,19 +901,21 @@ impl object::Object for ListClientGrantResponseContentByKeys {
     const NAME: &'static str = "ListClientGrantResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_grants = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_client_grants = None;
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_grants" => f_client_grants = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "client_grants" => {
+                    object::once(&mut f_client_grants, "client_grants", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -901,11 +923,11 @@ impl object::Object for ListClientGrantResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_grants: f_client_grants,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            client_grants: f_client_grants.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1057,17 +1079,17 @@ impl object::Object for ListClientsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListClientsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clients = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_clients = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1075,10 +1097,10 @@ impl object::Object for ListClientsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clients: f_clients,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            clients: f_clients.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1128,13 +1150,13 @@ impl object::Object for ListClientsPaginatedResponseContent {
     const NAME: &'static str = "ListClientsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clients = Default::default();
-        let mut f_next = Default::default();
+        let mut f_clients = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1142,8 +1164,8 @@ impl object::Object for ListClientsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clients: f_clients,
-            next: f_next,
+            clients: f_clients.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1203,19 +1225,19 @@ impl object::Object for ListClientsResponseByKeys {
     const NAME: &'static str = "ListClientsResponseByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_clients = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_clients = None;
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "clients" => f_clients = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1223,11 +1245,11 @@ impl object::Object for ListClientsResponseByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            clients: f_clients,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            clients: f_clients.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1372,13 +1394,15 @@ impl object::Object for ListConnectionProfileTemplateResponseContent {
     const NAME: &'static str = "ListConnectionProfileTemplateResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_profile_templates = Default::default();
+        let mut f_connection_profile_templates = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_profile_templates" => {
-                    f_connection_profile_templates = de_map.next_value()?
-                }
+                "connection_profile_templates" => object::once(
+                    &mut f_connection_profile_templates,
+                    "connection_profile_templates",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1386,7 +1410,7 @@ impl object::Object for ListConnectionProfileTemplateResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_profile_templates: f_connection_profile_templates,
+            connection_profile_templates: f_connection_profile_templates.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1437,13 +1461,17 @@ impl object::Object for ListConnectionProfilesPaginatedResponseContent {
     const NAME: &'static str = "ListConnectionProfilesPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_profiles = Default::default();
-        let mut f_next = Default::default();
+        let mut f_connection_profiles = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_profiles" => f_connection_profiles = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "connection_profiles" => object::once(
+                    &mut f_connection_profiles,
+                    "connection_profiles",
+                    de_map.next_value()?,
+                )?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1451,8 +1479,8 @@ impl object::Object for ListConnectionProfilesPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_profiles: f_connection_profiles,
-            next: f_next,
+            connection_profiles: f_connection_profiles.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1499,13 +1527,15 @@ impl object::Object for ListConnectionsCheckpointPaginatedResponseContent {
     const NAME: &'static str = "ListConnectionsCheckpointPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connections = Default::default();
-        let mut f_next = Default::default();
+        let mut f_connections = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connections" => f_connections = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1513,8 +1543,8 @@ impl object::Object for ListConnectionsCheckpointPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connections: f_connections,
-            next: f_next,
+            connections: f_connections.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1567,17 +1597,19 @@ impl object::Object for ListConnectionsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListConnectionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connections = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_connections = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connections" => f_connections = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1585,10 +1617,10 @@ impl object::Object for ListConnectionsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connections: f_connections,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            connections: f_connections.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1650,19 +1682,21 @@ impl object::Object for ListConnectionsResponseContentByKeys {
     const NAME: &'static str = "ListConnectionsResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connections = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_connections = None;
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connections" => f_connections = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1670,11 +1704,11 @@ impl object::Object for ListConnectionsResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connections: f_connections,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            connections: f_connections.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1820,12 +1854,16 @@ impl object::Object for ListCustomDomainsPaginatedResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_custom_domains = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "custom_domains" => f_custom_domains = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "custom_domains" => object::once(
+                    &mut f_custom_domains,
+                    "custom_domains",
+                    de_map.next_value()?,
+                )?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1834,7 +1872,7 @@ impl object::Object for ListCustomDomainsPaginatedResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             custom_domains: object::missing(f_custom_domains, "custom_domains")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1937,17 +1975,21 @@ impl object::Object for ListDeviceCredentialsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListDeviceCredentialsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_device_credentials = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_device_credentials = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "device_credentials" => f_device_credentials = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "device_credentials" => object::once(
+                    &mut f_device_credentials,
+                    "device_credentials",
+                    de_map.next_value()?,
+                )?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1955,10 +1997,10 @@ impl object::Object for ListDeviceCredentialsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            device_credentials: f_device_credentials,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            device_credentials: f_device_credentials.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2059,12 +2101,16 @@ impl object::Object for ListDirectoryProvisioningsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_directory_provisionings = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "directory_provisionings" => f_directory_provisionings = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "directory_provisionings" => object::once(
+                    &mut f_directory_provisionings,
+                    "directory_provisionings",
+                    de_map.next_value()?,
+                )?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2076,7 +2122,7 @@ impl object::Object for ListDirectoryProvisioningsResponseContent {
                 f_directory_provisionings,
                 "directory_provisionings",
             )?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2129,17 +2175,17 @@ impl object::Object for ListEncryptionKeyOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListEncryptionKeyOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_keys = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_keys = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "keys" => f_keys = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "keys" => object::once(&mut f_keys, "keys", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2147,10 +2193,10 @@ impl object::Object for ListEncryptionKeyOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            keys: f_keys,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            keys: f_keys.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2251,13 +2297,15 @@ impl object::Object for ListEventStreamsResponseContent {
     const NAME: &'static str = "ListEventStreamsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_event_streams = Default::default();
-        let mut f_next = Default::default();
+        let mut f_event_streams = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "eventStreams" => f_event_streams = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "eventStreams" => {
+                    object::once(&mut f_event_streams, "eventStreams", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2265,8 +2313,8 @@ impl object::Object for ListEventStreamsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            event_streams: f_event_streams,
-            next: f_next,
+            event_streams: f_event_streams.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2315,12 +2363,14 @@ impl object::Object for ListExperimentsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_experiments = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "experiments" => f_experiments = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "experiments" => {
+                    object::once(&mut f_experiments, "experiments", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2329,7 +2379,7 @@ impl object::Object for ListExperimentsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             experiments: object::missing(f_experiments, "experiments")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2378,12 +2428,14 @@ impl object::Object for ListFeatureFlagsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_feature_flags = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "feature_flags" => f_feature_flags = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "feature_flags" => {
+                    object::once(&mut f_feature_flags, "feature_flags", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2392,7 +2444,7 @@ impl object::Object for ListFeatureFlagsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             feature_flags: object::missing(f_feature_flags, "feature_flags")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2445,17 +2497,19 @@ impl object::Object for ListFlowExecutionsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListFlowExecutionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_executions = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_executions = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "executions" => f_executions = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "executions" => {
+                    object::once(&mut f_executions, "executions", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2463,10 +2517,10 @@ impl object::Object for ListFlowExecutionsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            executions: f_executions,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            executions: f_executions.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2516,13 +2570,15 @@ impl object::Object for ListFlowExecutionsPaginatedResponseContent {
     const NAME: &'static str = "ListFlowExecutionsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_executions = Default::default();
-        let mut f_next = Default::default();
+        let mut f_executions = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "executions" => f_executions = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "executions" => {
+                    object::once(&mut f_executions, "executions", de_map.next_value()?)?
+                }
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2530,8 +2586,8 @@ impl object::Object for ListFlowExecutionsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            executions: f_executions,
-            next: f_next,
+            executions: f_executions.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2588,17 +2644,17 @@ impl object::Object for ListFlowsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListFlowsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_flows = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_flows = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "flows" => f_flows = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "flows" => object::once(&mut f_flows, "flows", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2606,10 +2662,10 @@ impl object::Object for ListFlowsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            flows: f_flows,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            flows: f_flows.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2684,81 +2740,5 @@ impl fmt::Debug for ListFlowsResponseContent {
             Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
             Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
         }
-    }
-}
-
-#[cfg(feature = "flows")]
-/// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
-    /// The `connections` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connections: Option<Vec<FlowsVaultConnectionSummary>>,
-    /// The `limit` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "flows")]
-impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "flows")]
-impl object::Object for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
-    const NAME: &'static str = "ListFlowsVaultConnectionsOffsetPaginatedResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connections = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "connections" => f_connections = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            connections: f_connections,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "flows")]
-impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListFlowsVaultConnectionsOffsetPaginatedResponseContent")
-            .field("connections", &self.connections)
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
     }
 }

@@ -15,6 +15,84 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "flows")]
+/// The `ListFlowsVaultConnectionsOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    /// The `connections` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<Vec<FlowsVaultConnectionSummary>>,
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "flows")]
+impl<'de> Deserialize<'de> for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "flows")]
+impl object::Object for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListFlowsVaultConnectionsOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_connections = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            connections: f_connections.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "flows")]
+impl fmt::Debug for ListFlowsVaultConnectionsOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListFlowsVaultConnectionsOffsetPaginatedResponseContent")
+            .field("connections", &self.connections)
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "flows")]
 /// One of the shapes of `ListFlowsVaultConnectionsResponseContent`.
 ///
 /// The answer of `GET /flows/vault/connections` (`flows_vault_connections_list`).
@@ -100,17 +178,17 @@ impl object::Object for ListFormsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListFormsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_forms = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_forms = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "forms" => f_forms = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "forms" => object::once(&mut f_forms, "forms", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -118,10 +196,10 @@ impl object::Object for ListFormsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            forms: f_forms,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            forms: f_forms.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -224,13 +302,13 @@ impl object::Object for ListGroupRolesResponseContent {
     const NAME: &'static str = "ListGroupRolesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_roles = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "roles" => f_roles = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -238,7 +316,7 @@ impl object::Object for ListGroupRolesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             roles: object::missing(f_roles, "roles")?,
             extra: f_extra,
         })
@@ -295,18 +373,18 @@ impl object::Object for ListGroupsPaginatedResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_groups = None;
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -315,10 +393,10 @@ impl object::Object for ListGroupsPaginatedResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             groups: object::missing(f_groups, "groups")?,
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -428,17 +506,17 @@ impl object::Object for ListHooksOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListHooksOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_hooks = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_hooks = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "hooks" => f_hooks = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "hooks" => object::once(&mut f_hooks, "hooks", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -446,10 +524,10 @@ impl object::Object for ListHooksOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            hooks: f_hooks,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            hooks: f_hooks.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -559,19 +637,19 @@ impl object::Object for ListLogOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListLogOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_length = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_logs = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_length = None;
+        let mut f_limit = None;
+        let mut f_logs = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "length" => f_length = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "logs" => f_logs = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "length" => object::once(&mut f_length, "length", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "logs" => object::once(&mut f_logs, "logs", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -579,11 +657,11 @@ impl object::Object for ListLogOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            length: f_length,
-            limit: f_limit,
-            logs: f_logs,
-            start: f_start,
-            total: f_total,
+            length: f_length.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            logs: f_logs.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -692,17 +770,19 @@ impl object::Object for ListNetworkAclsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListNetworkAclsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_network_acls = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_network_acls = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "network_acls" => f_network_acls = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "network_acls" => {
+                    object::once(&mut f_network_acls, "network_acls", de_map.next_value()?)?
+                }
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -710,10 +790,10 @@ impl object::Object for ListNetworkAclsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            network_acls: f_network_acls,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            network_acls: f_network_acls.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -818,17 +898,19 @@ impl object::Object for ListOrganizationAllConnectionsOffsetPaginatedResponseCon
     const NAME: &'static str = "ListOrganizationAllConnectionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connections = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_connections = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connections" => f_connections = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "connections" => {
+                    object::once(&mut f_connections, "connections", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -836,10 +918,10 @@ impl object::Object for ListOrganizationAllConnectionsOffsetPaginatedResponseCon
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connections: f_connections,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            connections: f_connections.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -944,17 +1026,19 @@ impl object::Object for ListOrganizationClientGrantsOffsetPaginatedResponseConte
     const NAME: &'static str = "ListOrganizationClientGrantsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_grants = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_client_grants = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_grants" => f_client_grants = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "client_grants" => {
+                    object::once(&mut f_client_grants, "client_grants", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -962,10 +1046,10 @@ impl object::Object for ListOrganizationClientGrantsOffsetPaginatedResponseConte
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_grants: f_client_grants,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            client_grants: f_client_grants.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1070,17 +1154,21 @@ impl object::Object for ListOrganizationConnectionsOffsetPaginatedResponseConten
     const NAME: &'static str = "ListOrganizationConnectionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled_connections = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_enabled_connections = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled_connections" => f_enabled_connections = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "enabled_connections" => object::once(
+                    &mut f_enabled_connections,
+                    "enabled_connections",
+                    de_map.next_value()?,
+                )?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1088,10 +1176,10 @@ impl object::Object for ListOrganizationConnectionsOffsetPaginatedResponseConten
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled_connections: f_enabled_connections,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            enabled_connections: f_enabled_connections.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1192,12 +1280,12 @@ impl object::Object for ListOrganizationDiscoveryDomainsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_domains = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domains" => f_domains = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "domains" => object::once(&mut f_domains, "domains", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1206,7 +1294,7 @@ impl object::Object for ListOrganizationDiscoveryDomainsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             domains: object::missing(f_domains, "domains")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1272,15 +1360,17 @@ impl object::Object for ListOrganizationInvitationsOffsetPaginatedResponseConten
     const NAME: &'static str = "ListOrganizationInvitationsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_invitations = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
+        let mut f_invitations = None;
+        let mut f_limit = None;
+        let mut f_start = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "invitations" => f_invitations = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
+                "invitations" => {
+                    object::once(&mut f_invitations, "invitations", de_map.next_value()?)?
+                }
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1288,9 +1378,9 @@ impl object::Object for ListOrganizationInvitationsOffsetPaginatedResponseConten
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            invitations: f_invitations,
-            limit: f_limit,
-            start: f_start,
+            invitations: f_invitations.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1426,17 +1516,17 @@ impl object::Object for ListOrganizationMembersOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListOrganizationMembersOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_members = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_members = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "members" => f_members = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "members" => object::once(&mut f_members, "members", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1444,10 +1534,10 @@ impl object::Object for ListOrganizationMembersOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            members: f_members,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            members: f_members.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1496,13 +1586,13 @@ impl object::Object for ListOrganizationMembersPaginatedResponseContent {
     const NAME: &'static str = "ListOrganizationMembersPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_members = Default::default();
-        let mut f_next = Default::default();
+        let mut f_members = None;
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "members" => f_members = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
+                "members" => object::once(&mut f_members, "members", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1510,8 +1600,8 @@ impl object::Object for ListOrganizationMembersPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            members: f_members,
-            next: f_next,
+            members: f_members.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1571,19 +1661,19 @@ impl object::Object for ListOrganizationMembersResponseContentByKeys {
     const NAME: &'static str = "ListOrganizationMembersResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_members = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_members = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "members" => f_members = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "members" => object::once(&mut f_members, "members", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1591,11 +1681,11 @@ impl object::Object for ListOrganizationMembersResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            members: f_members,
-            next: f_next,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            members: f_members.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1761,17 +1851,19 @@ impl object::Object for ListOrganizationsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListOrganizationsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_organizations = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_organizations = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "organizations" => f_organizations = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "organizations" => {
+                    object::once(&mut f_organizations, "organizations", de_map.next_value()?)?
+                }
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1779,10 +1871,10 @@ impl object::Object for ListOrganizationsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            organizations: f_organizations,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            organizations: f_organizations.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1837,13 +1929,15 @@ impl object::Object for ListOrganizationsPaginatedResponseContent {
     const NAME: &'static str = "ListOrganizationsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_organizations = Default::default();
+        let mut f_next = None;
+        let mut f_organizations = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "organizations" => f_organizations = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "organizations" => {
+                    object::once(&mut f_organizations, "organizations", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1851,8 +1945,8 @@ impl object::Object for ListOrganizationsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            organizations: f_organizations,
+            next: f_next.unwrap_or_default(),
+            organizations: f_organizations.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1915,19 +2009,21 @@ impl object::Object for ListOrganizationsResponseContentByKeys {
     const NAME: &'static str = "ListOrganizationsResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_organizations = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_organizations = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "organizations" => f_organizations = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "organizations" => {
+                    object::once(&mut f_organizations, "organizations", de_map.next_value()?)?
+                }
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1935,11 +2031,11 @@ impl object::Object for ListOrganizationsResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            next: f_next,
-            organizations: f_organizations,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            organizations: f_organizations.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2084,11 +2180,11 @@ impl object::Object for ListPhoneTemplatesResponseContent {
     const NAME: &'static str = "ListPhoneTemplatesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_templates = Default::default();
+        let mut f_templates = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "templates" => f_templates = de_map.next_value()?,
+                "templates" => object::once(&mut f_templates, "templates", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2096,7 +2192,7 @@ impl object::Object for ListPhoneTemplatesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            templates: f_templates,
+            templates: f_templates.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2144,13 +2240,17 @@ impl object::Object for ListRateLimitPoliciesPaginatedResponseContent {
     const NAME: &'static str = "ListRateLimitPoliciesPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_rate_limit_policies = Default::default();
+        let mut f_next = None;
+        let mut f_rate_limit_policies = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "rate_limit_policies" => f_rate_limit_policies = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "rate_limit_policies" => object::once(
+                    &mut f_rate_limit_policies,
+                    "rate_limit_policies",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2158,8 +2258,8 @@ impl object::Object for ListRateLimitPoliciesPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            rate_limit_policies: f_rate_limit_policies,
+            next: f_next.unwrap_or_default(),
+            rate_limit_policies: f_rate_limit_policies.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2208,13 +2308,13 @@ impl object::Object for ListRefreshTokensPaginatedResponseContent {
     const NAME: &'static str = "ListRefreshTokensPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_tokens = Default::default();
+        let mut f_next = None;
+        let mut f_tokens = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "tokens" => f_tokens = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "tokens" => object::once(&mut f_tokens, "tokens", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2222,8 +2322,8 @@ impl object::Object for ListRefreshTokensPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            tokens: f_tokens,
+            next: f_next.unwrap_or_default(),
+            tokens: f_tokens.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2276,17 +2376,21 @@ impl object::Object for ListResourceServerOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListResourceServerOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_resource_servers = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_resource_servers = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "resource_servers" => f_resource_servers = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "resource_servers" => object::once(
+                    &mut f_resource_servers,
+                    "resource_servers",
+                    de_map.next_value()?,
+                )?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2294,10 +2398,10 @@ impl object::Object for ListResourceServerOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            resource_servers: f_resource_servers,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            resource_servers: f_resource_servers.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2403,12 +2507,12 @@ impl object::Object for ListRoleGroupsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_groups = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2417,7 +2521,7 @@ impl object::Object for ListRoleGroupsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             groups: object::missing(f_groups, "groups")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2470,17 +2574,19 @@ impl object::Object for ListRolePermissionsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListRolePermissionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_permissions = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_permissions = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "permissions" => f_permissions = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "permissions" => {
+                    object::once(&mut f_permissions, "permissions", de_map.next_value()?)?
+                }
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2488,10 +2594,10 @@ impl object::Object for ListRolePermissionsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            permissions: f_permissions,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            permissions: f_permissions.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2505,194 +2611,6 @@ impl fmt::Debug for ListRolePermissionsOffsetPaginatedResponseContent {
             .field("permissions", &self.permissions)
             .field("start", &self.start)
             .field("total", &self.total)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "roles")]
-/// One of the shapes of `ListRolePermissionsResponseContent`.
-///
-/// The answer of `GET /roles/{id}/permissions` (`roles_permissions_list`).
-///
-/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
-#[derive(Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-#[non_exhaustive]
-pub enum ListRolePermissionsResponseContent {
-    /// The `Vec<PermissionsResponsePayload>` shape.
-    Array(Vec<PermissionsResponsePayload>),
-    /// The `ListRolePermissionsOffsetPaginatedResponseContent` shape.
-    Offset(ListRolePermissionsOffsetPaginatedResponseContent),
-    /// JSON this version cannot tell apart, kept as received.
-    Other(Value),
-}
-
-#[cfg(feature = "roles")]
-impl<'de> Deserialize<'de> for ListRolePermissionsResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Wire {
-            Array(Vec<PermissionsResponsePayload>),
-            Offset(ListRolePermissionsOffsetPaginatedResponseContent),
-            Other(Value),
-        }
-        Ok(match Wire::deserialize(deserializer)? {
-            Wire::Array(v) => Self::Array(v),
-            Wire::Offset(v) => Self::Offset(v),
-            Wire::Other(v) => {
-                other("ListRolePermissionsResponseContent", &v);
-                Self::Other(v)
-            }
-        })
-    }
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for ListRolePermissionsResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
-            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
-            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
-        }
-    }
-}
-
-#[cfg(feature = "roles")]
-/// The `ListRoleUsersOffsetPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ListRoleUsersOffsetPaginatedResponseContent {
-    /// The `limit` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<f64>,
-    /// The `start` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start: Option<f64>,
-    /// The `total` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<f64>,
-    /// The `users` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<Vec<RoleUser>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "roles")]
-impl<'de> Deserialize<'de> for ListRoleUsersOffsetPaginatedResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "roles")]
-impl object::Object for ListRoleUsersOffsetPaginatedResponseContent {
-    const NAME: &'static str = "ListRoleUsersOffsetPaginatedResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
-        let mut f_users = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "users" => f_users = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
-            users: f_users,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRoleUsersOffsetPaginatedResponseContent")
-            .field("limit", &self.limit)
-            .field("start", &self.start)
-            .field("total", &self.total)
-            .field("users", &self.users)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "roles")]
-/// The `ListRoleUsersPaginatedResponseContent` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ListRoleUsersPaginatedResponseContent {
-    /// The `next` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-    /// The `users` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<Vec<RoleUser>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "roles")]
-impl<'de> Deserialize<'de> for ListRoleUsersPaginatedResponseContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "roles")]
-impl object::Object for ListRoleUsersPaginatedResponseContent {
-    const NAME: &'static str = "ListRoleUsersPaginatedResponseContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_users = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "users" => f_users = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            next: f_next,
-            users: f_users,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "roles")]
-impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ListRoleUsersPaginatedResponseContent")
-            .field("next", &self.next)
-            .field("users", &self.users)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -15,6 +15,194 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "roles")]
+/// One of the shapes of `ListRolePermissionsResponseContent`.
+///
+/// The answer of `GET /roles/{id}/permissions` (`roles_permissions_list`).
+///
+/// Decoded by the fields each shape requires (and their constant values); JSON that fits none of them is kept in `Other`.
+#[derive(Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ListRolePermissionsResponseContent {
+    /// The `Vec<PermissionsResponsePayload>` shape.
+    Array(Vec<PermissionsResponsePayload>),
+    /// The `ListRolePermissionsOffsetPaginatedResponseContent` shape.
+    Offset(ListRolePermissionsOffsetPaginatedResponseContent),
+    /// JSON this version cannot tell apart, kept as received.
+    Other(Value),
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRolePermissionsResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Array(Vec<PermissionsResponsePayload>),
+            Offset(ListRolePermissionsOffsetPaginatedResponseContent),
+            Other(Value),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Array(v) => Self::Array(v),
+            Wire::Offset(v) => Self::Offset(v),
+            Wire::Other(v) => {
+                other("ListRolePermissionsResponseContent", &v);
+                Self::Other(v)
+            }
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for ListRolePermissionsResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+            Self::Offset(v) => f.debug_tuple("Offset").field(v).finish(),
+            Self::Other(v) => f.debug_tuple("Other").field(&Keys(v)).finish(),
+        }
+    }
+}
+
+#[cfg(feature = "roles")]
+/// The `ListRoleUsersOffsetPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListRoleUsersOffsetPaginatedResponseContent {
+    /// The `limit` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    /// The `start` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+    /// The `total` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<f64>,
+    /// The `users` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<RoleUser>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersOffsetPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRoleUsersOffsetPaginatedResponseContent {
+    const NAME: &'static str = "ListRoleUsersOffsetPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
+        let mut f_users = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            users: f_users.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for ListRoleUsersOffsetPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRoleUsersOffsetPaginatedResponseContent")
+            .field("limit", &self.limit)
+            .field("start", &self.start)
+            .field("total", &self.total)
+            .field("users", &self.users)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "roles")]
+/// The `ListRoleUsersPaginatedResponseContent` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ListRoleUsersPaginatedResponseContent {
+    /// The `next` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The `users` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<RoleUser>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "roles")]
+impl<'de> Deserialize<'de> for ListRoleUsersPaginatedResponseContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "roles")]
+impl object::Object for ListRoleUsersPaginatedResponseContent {
+    const NAME: &'static str = "ListRoleUsersPaginatedResponseContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_next = None;
+        let mut f_users = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            next: f_next.unwrap_or_default(),
+            users: f_users.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "roles")]
+impl fmt::Debug for ListRoleUsersPaginatedResponseContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ListRoleUsersPaginatedResponseContent")
+            .field("next", &self.next)
+            .field("users", &self.users)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "roles")]
 /// One of the shapes of `ListRoleUsersResponseContent`.
 ///
 /// The answer of `GET /roles/{id}/users` (`roles_users_list`).
@@ -57,19 +245,19 @@ impl object::Object for ListRoleUsersResponseContentByKeys {
     const NAME: &'static str = "ListRoleUsersResponseContentByKeys";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_next = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
-        let mut f_users = Default::default();
+        let mut f_limit = None;
+        let mut f_next = None;
+        let mut f_start = None;
+        let mut f_total = None;
+        let mut f_users = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "next" => f_next = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "users" => f_users = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -77,11 +265,11 @@ impl object::Object for ListRoleUsersResponseContentByKeys {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            next: f_next,
-            start: f_start,
-            total: f_total,
-            users: f_users,
+            limit: f_limit.unwrap_or_default(),
+            next: f_next.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            users: f_users.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -235,17 +423,17 @@ impl object::Object for ListRolesOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListRolesOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_roles = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_roles = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "roles" => f_roles = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -253,10 +441,10 @@ impl object::Object for ListRolesOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            roles: f_roles,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            roles: f_roles.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -365,17 +553,17 @@ impl object::Object for ListRulesOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListRulesOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_rules = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_rules = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "rules" => f_rules = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -383,10 +571,10 @@ impl object::Object for ListRulesOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            rules: f_rules,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            rules: f_rules.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -486,13 +674,17 @@ impl object::Object for ListScimConfigurationsResponseContent {
     const NAME: &'static str = "ListScimConfigurationsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_scim_configurations = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "scim_configurations" => f_scim_configurations = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "scim_configurations" => object::once(
+                    &mut f_scim_configurations,
+                    "scim_configurations",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -500,7 +692,7 @@ impl object::Object for ListScimConfigurationsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             scim_configurations: object::missing(f_scim_configurations, "scim_configurations")?,
             extra: f_extra,
         })
@@ -549,13 +741,13 @@ impl object::Object for ListSegmentsResponseContent {
     const NAME: &'static str = "ListSegmentsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_segments = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "segments" => f_segments = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "segments" => object::once(&mut f_segments, "segments", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -563,7 +755,7 @@ impl object::Object for ListSegmentsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             segments: object::missing(f_segments, "segments")?,
             extra: f_extra,
         })
@@ -621,17 +813,21 @@ impl object::Object for ListSelfServiceProfilesPaginatedResponseContent {
     const NAME: &'static str = "ListSelfServiceProfilesPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_self_service_profiles = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_self_service_profiles = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "self_service_profiles" => f_self_service_profiles = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "self_service_profiles" => object::once(
+                    &mut f_self_service_profiles,
+                    "self_service_profiles",
+                    de_map.next_value()?,
+                )?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -639,10 +835,10 @@ impl object::Object for ListSelfServiceProfilesPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            self_service_profiles: f_self_service_profiles,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            self_service_profiles: f_self_service_profiles.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -743,12 +939,12 @@ impl object::Object for ListSynchronizedGroupsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_groups = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -757,7 +953,7 @@ impl object::Object for ListSynchronizedGroupsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             groups: object::missing(f_groups, "groups")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -807,13 +1003,17 @@ impl object::Object for ListTokenExchangeProfileResponseContent {
     const NAME: &'static str = "ListTokenExchangeProfileResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_token_exchange_profiles = Default::default();
+        let mut f_next = None;
+        let mut f_token_exchange_profiles = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "token_exchange_profiles" => f_token_exchange_profiles = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "token_exchange_profiles" => object::once(
+                    &mut f_token_exchange_profiles,
+                    "token_exchange_profiles",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -821,8 +1021,8 @@ impl object::Object for ListTokenExchangeProfileResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            token_exchange_profiles: f_token_exchange_profiles,
+            next: f_next.unwrap_or_default(),
+            token_exchange_profiles: f_token_exchange_profiles.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -868,13 +1068,15 @@ impl object::Object for ListUserAttributeProfileTemplateResponseContent {
     const NAME: &'static str = "ListUserAttributeProfileTemplateResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_user_attribute_profile_templates = Default::default();
+        let mut f_user_attribute_profile_templates = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "user_attribute_profile_templates" => {
-                    f_user_attribute_profile_templates = de_map.next_value()?
-                }
+                "user_attribute_profile_templates" => object::once(
+                    &mut f_user_attribute_profile_templates,
+                    "user_attribute_profile_templates",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -882,7 +1084,8 @@ impl object::Object for ListUserAttributeProfileTemplateResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            user_attribute_profile_templates: f_user_attribute_profile_templates,
+            user_attribute_profile_templates: f_user_attribute_profile_templates
+                .unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -933,13 +1136,17 @@ impl object::Object for ListUserAttributeProfilesPaginatedResponseContent {
     const NAME: &'static str = "ListUserAttributeProfilesPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_user_attribute_profiles = Default::default();
+        let mut f_next = None;
+        let mut f_user_attribute_profiles = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "user_attribute_profiles" => f_user_attribute_profiles = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "user_attribute_profiles" => object::once(
+                    &mut f_user_attribute_profiles,
+                    "user_attribute_profiles",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -947,8 +1154,8 @@ impl object::Object for ListUserAttributeProfilesPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            user_attribute_profiles: f_user_attribute_profiles,
+            next: f_next.unwrap_or_default(),
+            user_attribute_profiles: f_user_attribute_profiles.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1001,17 +1208,21 @@ impl object::Object for ListUserAuthenticationMethodsOffsetPaginatedResponseCont
     const NAME: &'static str = "ListUserAuthenticationMethodsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authenticators = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_authenticators = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authenticators" => f_authenticators = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "authenticators" => object::once(
+                    &mut f_authenticators,
+                    "authenticators",
+                    de_map.next_value()?,
+                )?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1019,10 +1230,10 @@ impl object::Object for ListUserAuthenticationMethodsOffsetPaginatedResponseCont
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authenticators: f_authenticators,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            authenticators: f_authenticators.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1131,11 +1342,13 @@ impl object::Object for ListUserBlocksResponseContent {
     const NAME: &'static str = "ListUserBlocksResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_blocked_for = Default::default();
+        let mut f_blocked_for = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "blocked_for" => f_blocked_for = de_map.next_value()?,
+                "blocked_for" => {
+                    object::once(&mut f_blocked_for, "blocked_for", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1143,7 +1356,7 @@ impl object::Object for ListUserBlocksResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            blocked_for: f_blocked_for,
+            blocked_for: f_blocked_for.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1191,12 +1404,16 @@ impl object::Object for ListUserConnectedAccountsResponseContent {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_connected_accounts = None;
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connected_accounts" => f_connected_accounts = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1205,7 +1422,7 @@ impl object::Object for ListUserConnectedAccountsResponseContent {
         object::note_extra(&f_extra);
         Ok(Self {
             connected_accounts: object::missing(f_connected_accounts, "connected_accounts")?,
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1253,13 +1470,13 @@ impl object::Object for ListUserEffectivePermissionRoleSourcesResponseContent {
     const NAME: &'static str = "ListUserEffectivePermissionRoleSourcesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_roles = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "roles" => f_roles = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1267,7 +1484,7 @@ impl object::Object for ListUserEffectivePermissionRoleSourcesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             roles: object::missing(f_roles, "roles")?,
             extra: f_extra,
         })
@@ -1316,13 +1533,15 @@ impl object::Object for ListUserEffectivePermissionsResponseContent {
     const NAME: &'static str = "ListUserEffectivePermissionsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_permissions = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "permissions" => f_permissions = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "permissions" => {
+                    object::once(&mut f_permissions, "permissions", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1330,7 +1549,7 @@ impl object::Object for ListUserEffectivePermissionsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             permissions: object::missing(f_permissions, "permissions")?,
             extra: f_extra,
         })
@@ -1382,13 +1601,13 @@ impl object::Object for ListUserEffectiveRolesResponseContent {
     const NAME: &'static str = "ListUserEffectiveRolesResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
+        let mut f_next = None;
         let mut f_roles = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "roles" => f_roles = Some(de_map.next_value()?),
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1396,7 +1615,7 @@ impl object::Object for ListUserEffectiveRolesResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
+            next: f_next.unwrap_or_default(),
             roles: object::missing(f_roles, "roles")?,
             extra: f_extra,
         })
@@ -1450,17 +1669,17 @@ impl object::Object for ListUserGrantsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListUserGrantsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_grants = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_grants = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "grants" => f_grants = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "grants" => object::once(&mut f_grants, "grants", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1468,10 +1687,10 @@ impl object::Object for ListUserGrantsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            grants: f_grants,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
+            grants: f_grants.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1633,17 +1852,19 @@ impl object::Object for ListUserPermissionsOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListUserPermissionsOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_limit = Default::default();
-        let mut f_permissions = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
+        let mut f_limit = None;
+        let mut f_permissions = None;
+        let mut f_start = None;
+        let mut f_total = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "limit" => f_limit = de_map.next_value()?,
-                "permissions" => f_permissions = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "permissions" => {
+                    object::once(&mut f_permissions, "permissions", de_map.next_value()?)?
+                }
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1651,10 +1872,10 @@ impl object::Object for ListUserPermissionsOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            limit: f_limit,
-            permissions: f_permissions,
-            start: f_start,
-            total: f_total,
+            limit: f_limit.unwrap_or_default(),
+            permissions: f_permissions.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1777,13 +1998,13 @@ impl object::Object for ListUserSessionsPaginatedResponseContent {
     const NAME: &'static str = "ListUserSessionsPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_sessions = Default::default();
+        let mut f_next = None;
+        let mut f_sessions = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "sessions" => f_sessions = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "sessions" => object::once(&mut f_sessions, "sessions", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1791,8 +2012,8 @@ impl object::Object for ListUserSessionsPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            sessions: f_sessions,
+            next: f_next.unwrap_or_default(),
+            sessions: f_sessions.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1848,19 +2069,19 @@ impl object::Object for ListUsersOffsetPaginatedResponseContent {
     const NAME: &'static str = "ListUsersOffsetPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_length = Default::default();
-        let mut f_limit = Default::default();
-        let mut f_start = Default::default();
-        let mut f_total = Default::default();
-        let mut f_users = Default::default();
+        let mut f_length = None;
+        let mut f_limit = None;
+        let mut f_start = None;
+        let mut f_total = None;
+        let mut f_users = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "length" => f_length = de_map.next_value()?,
-                "limit" => f_limit = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "total" => f_total = de_map.next_value()?,
-                "users" => f_users = de_map.next_value()?,
+                "length" => object::once(&mut f_length, "length", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "total" => object::once(&mut f_total, "total", de_map.next_value()?)?,
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1868,11 +2089,11 @@ impl object::Object for ListUsersOffsetPaginatedResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            length: f_length,
-            limit: f_limit,
-            start: f_start,
-            total: f_total,
-            users: f_users,
+            length: f_length.unwrap_or_default(),
+            limit: f_limit.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            total: f_total.unwrap_or_default(),
+            users: f_users.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1974,7 +2195,9 @@ impl object::Object for ListVariationsResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "variations" => f_variations = Some(de_map.next_value()?),
+                "variations" => {
+                    object::once(&mut f_variations, "variations", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2031,13 +2254,13 @@ impl object::Object for ListVerifiableCredentialTemplatesPaginatedResponseConten
     const NAME: &'static str = "ListVerifiableCredentialTemplatesPaginatedResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_next = Default::default();
-        let mut f_templates = Default::default();
+        let mut f_next = None;
+        let mut f_templates = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "next" => f_next = de_map.next_value()?,
-                "templates" => f_templates = de_map.next_value()?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "templates" => object::once(&mut f_templates, "templates", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2045,8 +2268,8 @@ impl object::Object for ListVerifiableCredentialTemplatesPaginatedResponseConten
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            next: f_next,
-            templates: f_templates,
+            next: f_next.unwrap_or_default(),
+            templates: f_templates.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2154,51 +2377,69 @@ impl object::Object for Log {
     const NAME: &'static str = "Log";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_name = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_date = Default::default();
-        let mut f_description = Default::default();
-        let mut f_details = Default::default();
-        let mut f_hostname = Default::default();
-        let mut f_ip = Default::default();
-        let mut f_is_mobile = Default::default();
-        let mut f_location_info = Default::default();
-        let mut f_log_id = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_security_context = Default::default();
-        let mut f_strategy = Default::default();
-        let mut f_strategy_type = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_user_agent = Default::default();
-        let mut f_user_id = Default::default();
-        let mut f_user_name = Default::default();
+        let mut f_audience = None;
+        let mut f_client_id = None;
+        let mut f_client_name = None;
+        let mut f_connection = None;
+        let mut f_connection_id = None;
+        let mut f_date = None;
+        let mut f_description = None;
+        let mut f_details = None;
+        let mut f_hostname = None;
+        let mut f_ip = None;
+        let mut f_is_mobile = None;
+        let mut f_location_info = None;
+        let mut f_log_id = None;
+        let mut f_scope = None;
+        let mut f_security_context = None;
+        let mut f_strategy = None;
+        let mut f_strategy_type = None;
+        let mut f_type_ = None;
+        let mut f_user_agent = None;
+        let mut f_user_id = None;
+        let mut f_user_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_name" => f_client_name = de_map.next_value()?,
-                "connection" => f_connection = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "date" => f_date = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "details" => f_details = de_map.next_value()?,
-                "hostname" => f_hostname = de_map.next_value()?,
-                "ip" => f_ip = de_map.next_value()?,
-                "isMobile" => f_is_mobile = de_map.next_value()?,
-                "location_info" => f_location_info = de_map.next_value()?,
-                "log_id" => f_log_id = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "security_context" => f_security_context = de_map.next_value()?,
-                "strategy" => f_strategy = de_map.next_value()?,
-                "strategy_type" => f_strategy_type = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                "user_agent" => f_user_agent = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
-                "user_name" => f_user_name = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_name" => {
+                    object::once(&mut f_client_name, "client_name", de_map.next_value()?)?
+                }
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "date" => object::once(&mut f_date, "date", de_map.next_value()?)?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "details" => object::once(&mut f_details, "details", de_map.next_value()?)?,
+                "hostname" => object::once(&mut f_hostname, "hostname", de_map.next_value()?)?,
+                "ip" => object::once(&mut f_ip, "ip", de_map.next_value()?)?,
+                "isMobile" => object::once(&mut f_is_mobile, "isMobile", de_map.next_value()?)?,
+                "location_info" => {
+                    object::once(&mut f_location_info, "location_info", de_map.next_value()?)?
+                }
+                "log_id" => object::once(&mut f_log_id, "log_id", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "security_context" => object::once(
+                    &mut f_security_context,
+                    "security_context",
+                    de_map.next_value()?,
+                )?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
+                "strategy_type" => {
+                    object::once(&mut f_strategy_type, "strategy_type", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "user_name" => object::once(&mut f_user_name, "user_name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2206,27 +2447,27 @@ impl object::Object for Log {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
-            client_id: f_client_id,
-            client_name: f_client_name,
-            connection: f_connection,
-            connection_id: f_connection_id,
-            date: f_date,
-            description: f_description,
-            details: f_details,
-            hostname: f_hostname,
-            ip: f_ip,
-            is_mobile: f_is_mobile,
-            location_info: f_location_info,
-            log_id: f_log_id,
-            scope: f_scope,
-            security_context: f_security_context,
-            strategy: f_strategy,
-            strategy_type: f_strategy_type,
-            type_: f_type_,
-            user_agent: f_user_agent,
-            user_id: f_user_id,
-            user_name: f_user_name,
+            audience: f_audience.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_name: f_client_name.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            date: f_date.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            details: f_details.unwrap_or_default(),
+            hostname: f_hostname.unwrap_or_default(),
+            ip: f_ip.unwrap_or_default(),
+            is_mobile: f_is_mobile.unwrap_or_default(),
+            location_info: f_location_info.unwrap_or_default(),
+            log_id: f_log_id.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            security_context: f_security_context.unwrap_or_default(),
+            strategy: f_strategy.unwrap_or_default(),
+            strategy_type: f_strategy_type.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            user_agent: f_user_agent.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
+            user_name: f_user_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2319,290 +2560,3 @@ pub type LogDateObject = Map<String, Value>;
 #[cfg(feature = "full")]
 /// Additional useful details about this event (structure is dependent upon event type).
 pub type LogDetails = Map<String, Value>;
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// Information about the location that triggered this event based on the `ip`.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct LogLocationInfo {
-    /// Full city name in English.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub city_name: Option<String>,
-    /// Continent the country is located within. Can be `AF` (Africa), `AN` (Antarctica), `AS` (Asia), `EU` (Europe), `NA` (North America), `OC` (Oceania) or `SA` (South America).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub continent_code: Option<String>,
-    /// Two-letter Alpha-2 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_code: Option<String>,
-    /// Three-letter Alpha-3 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_code3: Option<String>,
-    /// Full country name in English.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub country_name: Option<String>,
-    /// Global latitude (horizontal) position.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latitude: Option<Value>,
-    /// Global longitude (vertical) position.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub longitude: Option<Value>,
-    /// Time zone name as found in the tz database (<https://www.iana.org/time-zones>).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl<'de> Deserialize<'de> for LogLocationInfo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl object::Object for LogLocationInfo {
-    const NAME: &'static str = "LogLocationInfo";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_city_name = Default::default();
-        let mut f_continent_code = Default::default();
-        let mut f_country_code = Default::default();
-        let mut f_country_code3 = Default::default();
-        let mut f_country_name = Default::default();
-        let mut f_latitude = Default::default();
-        let mut f_longitude = Default::default();
-        let mut f_time_zone = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "city_name" => f_city_name = de_map.next_value()?,
-                "continent_code" => f_continent_code = de_map.next_value()?,
-                "country_code" => f_country_code = de_map.next_value()?,
-                "country_code3" => f_country_code3 = de_map.next_value()?,
-                "country_name" => f_country_name = de_map.next_value()?,
-                "latitude" => f_latitude = de_map.next_value()?,
-                "longitude" => f_longitude = de_map.next_value()?,
-                "time_zone" => f_time_zone = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            city_name: f_city_name,
-            continent_code: f_continent_code,
-            country_code: f_country_code,
-            country_code3: f_country_code3,
-            country_name: f_country_name,
-            latitude: f_latitude,
-            longitude: f_longitude,
-            time_zone: f_time_zone,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for LogLocationInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogLocationInfo")
-            .field("city_name", &self.city_name)
-            .field("continent_code", &self.continent_code)
-            .field("country_code", &self.country_code)
-            .field("country_code3", &self.country_code3)
-            .field("country_name", &self.country_name)
-            .field("latitude", &Keys(&self.latitude))
-            .field("longitude", &Keys(&self.longitude))
-            .field("time_zone", &self.time_zone)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-/// Information about security-related signals.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct LogSecurityContext {
-    /// JA3 fingerprint value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<String>,
-    /// JA4 fingerprint value.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl<'de> Deserialize<'de> for LogSecurityContext {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl object::Object for LogSecurityContext {
-    const NAME: &'static str = "LogSecurityContext";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ja3 = Default::default();
-        let mut f_ja4 = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "ja3" => f_ja3 = de_map.next_value()?,
-                "ja4" => f_ja4 = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            ja3: f_ja3,
-            ja4: f_ja4,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(any(feature = "logs", feature = "users"))]
-impl fmt::Debug for LogSecurityContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogSecurityContext")
-            .field("ja3", &self.ja3)
-            .field("ja4", &self.ja4)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-string_enum! {
-    /// The values of `LogStreamDatadogEnum`.
-    pub enum LogStreamDatadogEnum {
-        /// `datadog`
-        Datadog = "datadog",
-    }
-}
-
-#[cfg(feature = "log_streams")]
-string_enum! {
-    /// Datadog region
-    pub enum LogStreamDatadogRegionEnum {
-        /// `us`
-        Us = "us",
-        /// `eu`
-        Eu = "eu",
-        /// `us3`
-        Us3 = "us3",
-        /// `us5`
-        Us5 = "us5",
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `LogStreamDatadogResponseSchema` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct LogStreamDatadogResponseSchema {
-    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<LogStreamFilter>>,
-    /// The id of the log stream
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// True for priority log streams, false for non-priority
-    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
-    pub is_priority: Option<bool>,
-    /// log stream name
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `pii_config` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pii_config: Option<LogStreamPiiConfig>,
-    /// The `sink` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sink: Option<LogStreamDatadogSink>,
-    /// The `status` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<LogStreamStatusEnum>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for LogStreamDatadogResponseSchema {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for LogStreamDatadogResponseSchema {
-    const NAME: &'static str = "LogStreamDatadogResponseSchema";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for LogStreamDatadogResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogStreamDatadogResponseSchema")
-            .field("filters", &self.filters)
-            .field("id", &self.id)
-            .field("is_priority", &self.is_priority)
-            .field("name", &self.name)
-            .field("pii_config", &self.pii_config)
-            .field("sink", &self.sink)
-            .field("status", &self.status)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

@@ -14,6 +14,307 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(any(feature = "logs", feature = "users"))]
+/// Information about the location that triggered this event based on the `ip`.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LogLocationInfo {
+    /// Full city name in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city_name: Option<String>,
+    /// Continent the country is located within. Can be `AF` (Africa), `AN` (Antarctica), `AS` (Asia), `EU` (Europe), `NA` (North America), `OC` (Oceania) or `SA` (South America).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continent_code: Option<String>,
+    /// Two-letter Alpha-2 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// Three-letter Alpha-3 ISO 3166-1 (<https://www.iso.org/iso-3166-country-codes.html>) country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code3: Option<String>,
+    /// Full country name in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
+    /// Global latitude (horizontal) position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<Value>,
+    /// Global longitude (vertical) position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<Value>,
+    /// Time zone name as found in the tz database (<https://www.iana.org/time-zones>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for LogLocationInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for LogLocationInfo {
+    const NAME: &'static str = "LogLocationInfo";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_city_name = None;
+        let mut f_continent_code = None;
+        let mut f_country_code = None;
+        let mut f_country_code3 = None;
+        let mut f_country_name = None;
+        let mut f_latitude = None;
+        let mut f_longitude = None;
+        let mut f_time_zone = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "city_name" => object::once(&mut f_city_name, "city_name", de_map.next_value()?)?,
+                "continent_code" => object::once(
+                    &mut f_continent_code,
+                    "continent_code",
+                    de_map.next_value()?,
+                )?,
+                "country_code" => {
+                    object::once(&mut f_country_code, "country_code", de_map.next_value()?)?
+                }
+                "country_code3" => {
+                    object::once(&mut f_country_code3, "country_code3", de_map.next_value()?)?
+                }
+                "country_name" => {
+                    object::once(&mut f_country_name, "country_name", de_map.next_value()?)?
+                }
+                "latitude" => object::once(&mut f_latitude, "latitude", de_map.next_value()?)?,
+                "longitude" => object::once(&mut f_longitude, "longitude", de_map.next_value()?)?,
+                "time_zone" => object::once(&mut f_time_zone, "time_zone", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            city_name: f_city_name.unwrap_or_default(),
+            continent_code: f_continent_code.unwrap_or_default(),
+            country_code: f_country_code.unwrap_or_default(),
+            country_code3: f_country_code3.unwrap_or_default(),
+            country_name: f_country_name.unwrap_or_default(),
+            latitude: f_latitude.unwrap_or_default(),
+            longitude: f_longitude.unwrap_or_default(),
+            time_zone: f_time_zone.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for LogLocationInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLocationInfo")
+            .field("city_name", &self.city_name)
+            .field("continent_code", &self.continent_code)
+            .field("country_code", &self.country_code)
+            .field("country_code3", &self.country_code3)
+            .field("country_name", &self.country_name)
+            .field("latitude", &Keys(&self.latitude))
+            .field("longitude", &Keys(&self.longitude))
+            .field("time_zone", &self.time_zone)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+/// Information about security-related signals.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LogSecurityContext {
+    /// JA3 fingerprint value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja3: Option<String>,
+    /// JA4 fingerprint value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl<'de> Deserialize<'de> for LogSecurityContext {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl object::Object for LogSecurityContext {
+    const NAME: &'static str = "LogSecurityContext";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_ja3 = None;
+        let mut f_ja4 = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "ja3" => object::once(&mut f_ja3, "ja3", de_map.next_value()?)?,
+                "ja4" => object::once(&mut f_ja4, "ja4", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            ja3: f_ja3.unwrap_or_default(),
+            ja4: f_ja4.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "logs", feature = "users"))]
+impl fmt::Debug for LogSecurityContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogSecurityContext")
+            .field("ja3", &self.ja3)
+            .field("ja4", &self.ja4)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+string_enum! {
+    /// The values of `LogStreamDatadogEnum`.
+    pub enum LogStreamDatadogEnum {
+        /// `datadog`
+        Datadog = "datadog",
+    }
+}
+
+#[cfg(feature = "log_streams")]
+string_enum! {
+    /// Datadog region
+    pub enum LogStreamDatadogRegionEnum {
+        /// `us`
+        Us = "us",
+        /// `eu`
+        Eu = "eu",
+        /// `us3`
+        Us3 = "us3",
+        /// `us5`
+        Us5 = "us5",
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `LogStreamDatadogResponseSchema` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct LogStreamDatadogResponseSchema {
+    /// Only logs events matching these filters will be delivered by the stream. If omitted or empty, all events will be delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<LogStreamFilter>>,
+    /// The id of the log stream
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// True for priority log streams, false for non-priority
+    #[serde(rename = "isPriority", skip_serializing_if = "Option::is_none")]
+    pub is_priority: Option<bool>,
+    /// log stream name
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `pii_config` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pii_config: Option<LogStreamPiiConfig>,
+    /// The `sink` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink: Option<LogStreamDatadogSink>,
+    /// The `status` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<LogStreamStatusEnum>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for LogStreamDatadogResponseSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for LogStreamDatadogResponseSchema {
+    const NAME: &'static str = "LogStreamDatadogResponseSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for LogStreamDatadogResponseSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogStreamDatadogResponseSchema")
+            .field("filters", &self.filters)
+            .field("id", &self.id)
+            .field("is_priority", &self.is_priority)
+            .field("name", &self.name)
+            .field("pii_config", &self.pii_config)
+            .field("sink", &self.sink)
+            .field("status", &self.status)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
 #[cfg(feature = "log_streams")]
 /// The `LogStreamDatadogSink` object.
 ///
@@ -50,8 +351,14 @@ impl object::Object for LogStreamDatadogSink {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "datadogApiKey" => f_datadog_api_key = Some(de_map.next_value()?),
-                "datadogRegion" => f_datadog_region = Some(de_map.next_value()?),
+                "datadogApiKey" => object::once(
+                    &mut f_datadog_api_key,
+                    "datadogApiKey",
+                    de_map.next_value()?,
+                )?,
+                "datadogRegion" => {
+                    object::once(&mut f_datadog_region, "datadogRegion", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -152,23 +459,27 @@ impl object::Object for LogStreamEventBridgeResponseSchema {
     const NAME: &'static str = "LogStreamEventBridgeResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -176,13 +487,13 @@ impl object::Object for LogStreamEventBridgeResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -242,14 +553,20 @@ impl object::Object for LogStreamEventBridgeSink {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_aws_account_id = None;
-        let mut f_aws_partner_event_source = Default::default();
+        let mut f_aws_partner_event_source = None;
         let mut f_aws_region = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "awsAccountId" => f_aws_account_id = Some(de_map.next_value()?),
-                "awsPartnerEventSource" => f_aws_partner_event_source = de_map.next_value()?,
-                "awsRegion" => f_aws_region = Some(de_map.next_value()?),
+                "awsAccountId" => {
+                    object::once(&mut f_aws_account_id, "awsAccountId", de_map.next_value()?)?
+                }
+                "awsPartnerEventSource" => object::once(
+                    &mut f_aws_partner_event_source,
+                    "awsPartnerEventSource",
+                    de_map.next_value()?,
+                )?,
+                "awsRegion" => object::once(&mut f_aws_region, "awsRegion", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -258,7 +575,7 @@ impl object::Object for LogStreamEventBridgeSink {
         object::note_extra(&f_extra);
         Ok(Self {
             aws_account_id: object::missing(f_aws_account_id, "awsAccountId")?,
-            aws_partner_event_source: f_aws_partner_event_source,
+            aws_partner_event_source: f_aws_partner_event_source.unwrap_or_default(),
             aws_region: object::missing(f_aws_region, "awsRegion")?,
             extra: f_extra,
         })
@@ -513,23 +830,27 @@ impl object::Object for LogStreamEventGridResponseSchema {
     const NAME: &'static str = "LogStreamEventGridResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -537,13 +858,13 @@ impl object::Object for LogStreamEventGridResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -602,17 +923,31 @@ impl object::Object for LogStreamEventGridSink {
     const NAME: &'static str = "LogStreamEventGridSink";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_azure_partner_topic = Default::default();
+        let mut f_azure_partner_topic = None;
         let mut f_azure_region = None;
         let mut f_azure_resource_group = None;
         let mut f_azure_subscription_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "azurePartnerTopic" => f_azure_partner_topic = de_map.next_value()?,
-                "azureRegion" => f_azure_region = Some(de_map.next_value()?),
-                "azureResourceGroup" => f_azure_resource_group = Some(de_map.next_value()?),
-                "azureSubscriptionId" => f_azure_subscription_id = Some(de_map.next_value()?),
+                "azurePartnerTopic" => object::once(
+                    &mut f_azure_partner_topic,
+                    "azurePartnerTopic",
+                    de_map.next_value()?,
+                )?,
+                "azureRegion" => {
+                    object::once(&mut f_azure_region, "azureRegion", de_map.next_value()?)?
+                }
+                "azureResourceGroup" => object::once(
+                    &mut f_azure_resource_group,
+                    "azureResourceGroup",
+                    de_map.next_value()?,
+                )?,
+                "azureSubscriptionId" => object::once(
+                    &mut f_azure_subscription_id,
+                    "azureSubscriptionId",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -620,7 +955,7 @@ impl object::Object for LogStreamEventGridSink {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            azure_partner_topic: f_azure_partner_topic,
+            azure_partner_topic: f_azure_partner_topic.unwrap_or_default(),
             azure_region: object::missing(f_azure_region, "azureRegion")?,
             azure_resource_group: object::missing(f_azure_resource_group, "azureResourceGroup")?,
             azure_subscription_id: object::missing(f_azure_subscription_id, "azureSubscriptionId")?,
@@ -703,13 +1038,13 @@ impl object::Object for LogStreamFilter {
     const NAME: &'static str = "LogStreamFilter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_name = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -717,8 +1052,8 @@ impl object::Object for LogStreamFilter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            type_: f_type_,
+            name: f_name.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -884,23 +1219,27 @@ impl object::Object for LogStreamHttpResponseSchema {
     const NAME: &'static str = "LogStreamHttpResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -908,13 +1247,13 @@ impl object::Object for LogStreamHttpResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -976,19 +1315,37 @@ impl object::Object for LogStreamHttpSink {
     const NAME: &'static str = "LogStreamHttpSink";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_http_authorization = Default::default();
-        let mut f_http_content_format = Default::default();
-        let mut f_http_content_type = Default::default();
-        let mut f_http_custom_headers = Default::default();
+        let mut f_http_authorization = None;
+        let mut f_http_content_format = None;
+        let mut f_http_content_type = None;
+        let mut f_http_custom_headers = None;
         let mut f_http_endpoint = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "httpAuthorization" => f_http_authorization = de_map.next_value()?,
-                "httpContentFormat" => f_http_content_format = de_map.next_value()?,
-                "httpContentType" => f_http_content_type = de_map.next_value()?,
-                "httpCustomHeaders" => f_http_custom_headers = de_map.next_value()?,
-                "httpEndpoint" => f_http_endpoint = Some(de_map.next_value()?),
+                "httpAuthorization" => object::once(
+                    &mut f_http_authorization,
+                    "httpAuthorization",
+                    de_map.next_value()?,
+                )?,
+                "httpContentFormat" => object::once(
+                    &mut f_http_content_format,
+                    "httpContentFormat",
+                    de_map.next_value()?,
+                )?,
+                "httpContentType" => object::once(
+                    &mut f_http_content_type,
+                    "httpContentType",
+                    de_map.next_value()?,
+                )?,
+                "httpCustomHeaders" => object::once(
+                    &mut f_http_custom_headers,
+                    "httpCustomHeaders",
+                    de_map.next_value()?,
+                )?,
+                "httpEndpoint" => {
+                    object::once(&mut f_http_endpoint, "httpEndpoint", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -996,10 +1353,10 @@ impl object::Object for LogStreamHttpSink {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            http_authorization: f_http_authorization,
-            http_content_format: f_http_content_format,
-            http_content_type: f_http_content_type,
-            http_custom_headers: f_http_custom_headers,
+            http_authorization: f_http_authorization.unwrap_or_default(),
+            http_content_format: f_http_content_format.unwrap_or_default(),
+            http_content_type: f_http_content_type.unwrap_or_default(),
+            http_custom_headers: f_http_custom_headers.unwrap_or_default(),
             http_endpoint: object::missing(f_http_endpoint, "httpEndpoint")?,
             extra: f_extra,
         })
@@ -1130,23 +1487,27 @@ impl object::Object for LogStreamMixpanelResponseSchema {
     const NAME: &'static str = "LogStreamMixpanelResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1154,13 +1515,13 @@ impl object::Object for LogStreamMixpanelResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1226,14 +1587,26 @@ impl object::Object for LogStreamMixpanelSink {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mixpanelProjectId" => f_mixpanel_project_id = Some(de_map.next_value()?),
-                "mixpanelRegion" => f_mixpanel_region = Some(de_map.next_value()?),
-                "mixpanelServiceAccountPassword" => {
-                    f_mixpanel_service_account_password = Some(de_map.next_value()?)
-                }
-                "mixpanelServiceAccountUsername" => {
-                    f_mixpanel_service_account_username = Some(de_map.next_value()?)
-                }
+                "mixpanelProjectId" => object::once(
+                    &mut f_mixpanel_project_id,
+                    "mixpanelProjectId",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelRegion" => object::once(
+                    &mut f_mixpanel_region,
+                    "mixpanelRegion",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelServiceAccountPassword" => object::once(
+                    &mut f_mixpanel_service_account_password,
+                    "mixpanelServiceAccountPassword",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelServiceAccountUsername" => object::once(
+                    &mut f_mixpanel_service_account_username,
+                    "mixpanelServiceAccountUsername",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1339,19 +1712,31 @@ impl object::Object for LogStreamMixpanelSinkPatch {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_mixpanel_project_id = None;
         let mut f_mixpanel_region = None;
-        let mut f_mixpanel_service_account_password = Default::default();
+        let mut f_mixpanel_service_account_password = None;
         let mut f_mixpanel_service_account_username = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mixpanelProjectId" => f_mixpanel_project_id = Some(de_map.next_value()?),
-                "mixpanelRegion" => f_mixpanel_region = Some(de_map.next_value()?),
-                "mixpanelServiceAccountPassword" => {
-                    f_mixpanel_service_account_password = de_map.next_value()?
-                }
-                "mixpanelServiceAccountUsername" => {
-                    f_mixpanel_service_account_username = Some(de_map.next_value()?)
-                }
+                "mixpanelProjectId" => object::once(
+                    &mut f_mixpanel_project_id,
+                    "mixpanelProjectId",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelRegion" => object::once(
+                    &mut f_mixpanel_region,
+                    "mixpanelRegion",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelServiceAccountPassword" => object::once(
+                    &mut f_mixpanel_service_account_password,
+                    "mixpanelServiceAccountPassword",
+                    de_map.next_value()?,
+                )?,
+                "mixpanelServiceAccountUsername" => object::once(
+                    &mut f_mixpanel_service_account_username,
+                    "mixpanelServiceAccountUsername",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1361,7 +1746,8 @@ impl object::Object for LogStreamMixpanelSinkPatch {
         Ok(Self {
             mixpanel_project_id: object::missing(f_mixpanel_project_id, "mixpanelProjectId")?,
             mixpanel_region: object::missing(f_mixpanel_region, "mixpanelRegion")?,
-            mixpanel_service_account_password: f_mixpanel_service_account_password,
+            mixpanel_service_account_password: f_mixpanel_service_account_password
+                .unwrap_or_default(),
             mixpanel_service_account_username: object::missing(
                 f_mixpanel_service_account_username,
                 "mixpanelServiceAccountUsername",
@@ -1465,15 +1851,17 @@ impl object::Object for LogStreamPiiConfig {
     const NAME: &'static str = "LogStreamPiiConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm = Default::default();
+        let mut f_algorithm = None;
         let mut f_log_fields = None;
-        let mut f_method = Default::default();
+        let mut f_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "algorithm" => f_algorithm = de_map.next_value()?,
-                "log_fields" => f_log_fields = Some(de_map.next_value()?),
-                "method" => f_method = de_map.next_value()?,
+                "algorithm" => object::once(&mut f_algorithm, "algorithm", de_map.next_value()?)?,
+                "log_fields" => {
+                    object::once(&mut f_log_fields, "log_fields", de_map.next_value()?)?
+                }
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1481,9 +1869,9 @@ impl object::Object for LogStreamPiiConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            algorithm: f_algorithm,
+            algorithm: f_algorithm.unwrap_or_default(),
             log_fields: object::missing(f_log_fields, "log_fields")?,
-            method: f_method,
+            method: f_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1665,23 +2053,27 @@ impl object::Object for LogStreamSegmentResponseSchema {
     const NAME: &'static str = "LogStreamSegmentResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1689,13 +2081,13 @@ impl object::Object for LogStreamSegmentResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1745,11 +2137,15 @@ impl object::Object for LogStreamSegmentSink {
     const NAME: &'static str = "LogStreamSegmentSink";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_segment_write_key = Default::default();
+        let mut f_segment_write_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "segmentWriteKey" => f_segment_write_key = de_map.next_value()?,
+                "segmentWriteKey" => object::once(
+                    &mut f_segment_write_key,
+                    "segmentWriteKey",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1757,7 +2153,7 @@ impl object::Object for LogStreamSegmentSink {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            segment_write_key: f_segment_write_key,
+            segment_write_key: f_segment_write_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1828,7 +2224,11 @@ impl object::Object for LogStreamSegmentSinkWriteKey {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "segmentWriteKey" => f_segment_write_key = Some(de_map.next_value()?),
+                "segmentWriteKey" => object::once(
+                    &mut f_segment_write_key,
+                    "segmentWriteKey",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1991,23 +2391,27 @@ impl object::Object for LogStreamSplunkResponseSchema {
     const NAME: &'static str = "LogStreamSplunkResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2015,13 +2419,13 @@ impl object::Object for LogStreamSplunkResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2087,10 +2491,18 @@ impl object::Object for LogStreamSplunkSink {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "splunkDomain" => f_splunk_domain = Some(de_map.next_value()?),
-                "splunkPort" => f_splunk_port = Some(de_map.next_value()?),
-                "splunkSecure" => f_splunk_secure = Some(de_map.next_value()?),
-                "splunkToken" => f_splunk_token = Some(de_map.next_value()?),
+                "splunkDomain" => {
+                    object::once(&mut f_splunk_domain, "splunkDomain", de_map.next_value()?)?
+                }
+                "splunkPort" => {
+                    object::once(&mut f_splunk_port, "splunkPort", de_map.next_value()?)?
+                }
+                "splunkSecure" => {
+                    object::once(&mut f_splunk_secure, "splunkSecure", de_map.next_value()?)?
+                }
+                "splunkToken" => {
+                    object::once(&mut f_splunk_token, "splunkToken", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2212,23 +2624,27 @@ impl object::Object for LogStreamSumoResponseSchema {
     const NAME: &'static str = "LogStreamSumoResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_id = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_id = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2236,13 +2652,13 @@ impl object::Object for LogStreamSumoResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            id: f_id,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2296,7 +2712,11 @@ impl object::Object for LogStreamSumoSink {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "sumoSourceAddress" => f_sumo_source_address = Some(de_map.next_value()?),
+                "sumoSourceAddress" => object::once(
+                    &mut f_sumo_source_address,
+                    "sumoSourceAddress",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -102,55 +102,115 @@ impl object::Object for MdlPresentationProperties {
     const NAME: &'static str = "MdlPresentationProperties";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_age_birth_year = Default::default();
-        let mut f_age_in_years = Default::default();
-        let mut f_birth_date = Default::default();
-        let mut f_driving_privileges = Default::default();
-        let mut f_expiry_date = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_family_name_national_character = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_given_name_national_character = Default::default();
-        let mut f_issue_date = Default::default();
-        let mut f_issuing_authority = Default::default();
-        let mut f_issuing_country = Default::default();
-        let mut f_issuing_jurisdiction = Default::default();
-        let mut f_nationality = Default::default();
-        let mut f_portrait = Default::default();
-        let mut f_portrait_capture_date = Default::default();
-        let mut f_resident_address = Default::default();
-        let mut f_resident_city = Default::default();
-        let mut f_resident_country = Default::default();
-        let mut f_resident_postal_code = Default::default();
-        let mut f_resident_state = Default::default();
+        let mut f_age_birth_year = None;
+        let mut f_age_in_years = None;
+        let mut f_birth_date = None;
+        let mut f_driving_privileges = None;
+        let mut f_expiry_date = None;
+        let mut f_family_name = None;
+        let mut f_family_name_national_character = None;
+        let mut f_given_name = None;
+        let mut f_given_name_national_character = None;
+        let mut f_issue_date = None;
+        let mut f_issuing_authority = None;
+        let mut f_issuing_country = None;
+        let mut f_issuing_jurisdiction = None;
+        let mut f_nationality = None;
+        let mut f_portrait = None;
+        let mut f_portrait_capture_date = None;
+        let mut f_resident_address = None;
+        let mut f_resident_city = None;
+        let mut f_resident_country = None;
+        let mut f_resident_postal_code = None;
+        let mut f_resident_state = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "age_birth_year" => f_age_birth_year = de_map.next_value()?,
-                "age_in_years" => f_age_in_years = de_map.next_value()?,
-                "birth_date" => f_birth_date = de_map.next_value()?,
-                "driving_privileges" => f_driving_privileges = de_map.next_value()?,
-                "expiry_date" => f_expiry_date = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "family_name_national_character" => {
-                    f_family_name_national_character = de_map.next_value()?
+                "age_birth_year" => object::once(
+                    &mut f_age_birth_year,
+                    "age_birth_year",
+                    de_map.next_value()?,
+                )?,
+                "age_in_years" => {
+                    object::once(&mut f_age_in_years, "age_in_years", de_map.next_value()?)?
                 }
-                "given_name" => f_given_name = de_map.next_value()?,
-                "given_name_national_character" => {
-                    f_given_name_national_character = de_map.next_value()?
+                "birth_date" => {
+                    object::once(&mut f_birth_date, "birth_date", de_map.next_value()?)?
                 }
-                "issue_date" => f_issue_date = de_map.next_value()?,
-                "issuing_authority" => f_issuing_authority = de_map.next_value()?,
-                "issuing_country" => f_issuing_country = de_map.next_value()?,
-                "issuing_jurisdiction" => f_issuing_jurisdiction = de_map.next_value()?,
-                "nationality" => f_nationality = de_map.next_value()?,
-                "portrait" => f_portrait = de_map.next_value()?,
-                "portrait_capture_date" => f_portrait_capture_date = de_map.next_value()?,
-                "resident_address" => f_resident_address = de_map.next_value()?,
-                "resident_city" => f_resident_city = de_map.next_value()?,
-                "resident_country" => f_resident_country = de_map.next_value()?,
-                "resident_postal_code" => f_resident_postal_code = de_map.next_value()?,
-                "resident_state" => f_resident_state = de_map.next_value()?,
+                "driving_privileges" => object::once(
+                    &mut f_driving_privileges,
+                    "driving_privileges",
+                    de_map.next_value()?,
+                )?,
+                "expiry_date" => {
+                    object::once(&mut f_expiry_date, "expiry_date", de_map.next_value()?)?
+                }
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "family_name_national_character" => object::once(
+                    &mut f_family_name_national_character,
+                    "family_name_national_character",
+                    de_map.next_value()?,
+                )?,
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "given_name_national_character" => object::once(
+                    &mut f_given_name_national_character,
+                    "given_name_national_character",
+                    de_map.next_value()?,
+                )?,
+                "issue_date" => {
+                    object::once(&mut f_issue_date, "issue_date", de_map.next_value()?)?
+                }
+                "issuing_authority" => object::once(
+                    &mut f_issuing_authority,
+                    "issuing_authority",
+                    de_map.next_value()?,
+                )?,
+                "issuing_country" => object::once(
+                    &mut f_issuing_country,
+                    "issuing_country",
+                    de_map.next_value()?,
+                )?,
+                "issuing_jurisdiction" => object::once(
+                    &mut f_issuing_jurisdiction,
+                    "issuing_jurisdiction",
+                    de_map.next_value()?,
+                )?,
+                "nationality" => {
+                    object::once(&mut f_nationality, "nationality", de_map.next_value()?)?
+                }
+                "portrait" => object::once(&mut f_portrait, "portrait", de_map.next_value()?)?,
+                "portrait_capture_date" => object::once(
+                    &mut f_portrait_capture_date,
+                    "portrait_capture_date",
+                    de_map.next_value()?,
+                )?,
+                "resident_address" => object::once(
+                    &mut f_resident_address,
+                    "resident_address",
+                    de_map.next_value()?,
+                )?,
+                "resident_city" => {
+                    object::once(&mut f_resident_city, "resident_city", de_map.next_value()?)?
+                }
+                "resident_country" => object::once(
+                    &mut f_resident_country,
+                    "resident_country",
+                    de_map.next_value()?,
+                )?,
+                "resident_postal_code" => object::once(
+                    &mut f_resident_postal_code,
+                    "resident_postal_code",
+                    de_map.next_value()?,
+                )?,
+                "resident_state" => object::once(
+                    &mut f_resident_state,
+                    "resident_state",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -158,27 +218,27 @@ impl object::Object for MdlPresentationProperties {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            age_birth_year: f_age_birth_year,
-            age_in_years: f_age_in_years,
-            birth_date: f_birth_date,
-            driving_privileges: f_driving_privileges,
-            expiry_date: f_expiry_date,
-            family_name: f_family_name,
-            family_name_national_character: f_family_name_national_character,
-            given_name: f_given_name,
-            given_name_national_character: f_given_name_national_character,
-            issue_date: f_issue_date,
-            issuing_authority: f_issuing_authority,
-            issuing_country: f_issuing_country,
-            issuing_jurisdiction: f_issuing_jurisdiction,
-            nationality: f_nationality,
-            portrait: f_portrait,
-            portrait_capture_date: f_portrait_capture_date,
-            resident_address: f_resident_address,
-            resident_city: f_resident_city,
-            resident_country: f_resident_country,
-            resident_postal_code: f_resident_postal_code,
-            resident_state: f_resident_state,
+            age_birth_year: f_age_birth_year.unwrap_or_default(),
+            age_in_years: f_age_in_years.unwrap_or_default(),
+            birth_date: f_birth_date.unwrap_or_default(),
+            driving_privileges: f_driving_privileges.unwrap_or_default(),
+            expiry_date: f_expiry_date.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            family_name_national_character: f_family_name_national_character.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            given_name_national_character: f_given_name_national_character.unwrap_or_default(),
+            issue_date: f_issue_date.unwrap_or_default(),
+            issuing_authority: f_issuing_authority.unwrap_or_default(),
+            issuing_country: f_issuing_country.unwrap_or_default(),
+            issuing_jurisdiction: f_issuing_jurisdiction.unwrap_or_default(),
+            nationality: f_nationality.unwrap_or_default(),
+            portrait: f_portrait.unwrap_or_default(),
+            portrait_capture_date: f_portrait_capture_date.unwrap_or_default(),
+            resident_address: f_resident_address.unwrap_or_default(),
+            resident_city: f_resident_city.unwrap_or_default(),
+            resident_country: f_resident_country.unwrap_or_default(),
+            resident_postal_code: f_resident_postal_code.unwrap_or_default(),
+            resident_state: f_resident_state.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -392,7 +452,11 @@ impl object::Object for MdlPresentationRequest {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "org.iso.18013.5.1.mDL" => f_org_iso_18013_5_1_m_dl = Some(de_map.next_value()?),
+                "org.iso.18013.5.1.mDL" => object::once(
+                    &mut f_org_iso_18013_5_1_m_dl,
+                    "org.iso.18013.5.1.mDL",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -468,7 +532,11 @@ impl object::Object for MdlPresentationRequestProperties {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "org.iso.18013.5.1" => f_org_iso_18013_5_1 = Some(de_map.next_value()?),
+                "org.iso.18013.5.1" => object::once(
+                    &mut f_org_iso_18013_5_1,
+                    "org.iso.18013.5.1",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -50,15 +50,15 @@ impl object::Object for NativeSocialLogin {
     const NAME: &'static str = "NativeSocialLogin";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_apple = Default::default();
-        let mut f_facebook = Default::default();
-        let mut f_google = Default::default();
+        let mut f_apple = None;
+        let mut f_facebook = None;
+        let mut f_google = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "apple" => f_apple = de_map.next_value()?,
-                "facebook" => f_facebook = de_map.next_value()?,
-                "google" => f_google = de_map.next_value()?,
+                "apple" => object::once(&mut f_apple, "apple", de_map.next_value()?)?,
+                "facebook" => object::once(&mut f_facebook, "facebook", de_map.next_value()?)?,
+                "google" => object::once(&mut f_google, "google", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -66,9 +66,9 @@ impl object::Object for NativeSocialLogin {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            apple: f_apple,
-            facebook: f_facebook,
-            google: f_google,
+            apple: f_apple.unwrap_or_default(),
+            facebook: f_facebook.unwrap_or_default(),
+            google: f_google.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -148,11 +148,11 @@ impl object::Object for NativeSocialLoginApple {
     const NAME: &'static str = "NativeSocialLoginApple";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
+        let mut f_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -160,7 +160,7 @@ impl object::Object for NativeSocialLoginApple {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
+            enabled: f_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -272,19 +272,21 @@ impl object::Object for NetworkAclAction {
     const NAME: &'static str = "NetworkAclAction";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow = Default::default();
-        let mut f_block = Default::default();
-        let mut f_log = Default::default();
-        let mut f_redirect = Default::default();
-        let mut f_redirect_uri = Default::default();
+        let mut f_allow = None;
+        let mut f_block = None;
+        let mut f_log = None;
+        let mut f_redirect = None;
+        let mut f_redirect_uri = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow" => f_allow = de_map.next_value()?,
-                "block" => f_block = de_map.next_value()?,
-                "log" => f_log = de_map.next_value()?,
-                "redirect" => f_redirect = de_map.next_value()?,
-                "redirect_uri" => f_redirect_uri = de_map.next_value()?,
+                "allow" => object::once(&mut f_allow, "allow", de_map.next_value()?)?,
+                "block" => object::once(&mut f_block, "block", de_map.next_value()?)?,
+                "log" => object::once(&mut f_log, "log", de_map.next_value()?)?,
+                "redirect" => object::once(&mut f_redirect, "redirect", de_map.next_value()?)?,
+                "redirect_uri" => {
+                    object::once(&mut f_redirect_uri, "redirect_uri", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -292,11 +294,11 @@ impl object::Object for NetworkAclAction {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow: f_allow,
-            block: f_block,
-            log: f_log,
-            redirect: f_redirect,
-            redirect_uri: f_redirect_uri,
+            allow: f_allow.unwrap_or_default(),
+            block: f_block.unwrap_or_default(),
+            log: f_log.unwrap_or_default(),
+            redirect: f_redirect.unwrap_or_default(),
+            redirect_uri: f_redirect_uri.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -434,31 +436,61 @@ impl object::Object for NetworkAclMatch {
     const NAME: &'static str = "NetworkAclMatch";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_asns = Default::default();
-        let mut f_connecting_ipv4_cidrs = Default::default();
-        let mut f_connecting_ipv6_cidrs = Default::default();
-        let mut f_geo_country_codes = Default::default();
-        let mut f_geo_subdivision_codes = Default::default();
-        let mut f_hostnames = Default::default();
-        let mut f_ipv4_cidrs = Default::default();
-        let mut f_ipv6_cidrs = Default::default();
-        let mut f_ja3_fingerprints = Default::default();
-        let mut f_ja4_fingerprints = Default::default();
-        let mut f_user_agents = Default::default();
+        let mut f_asns = None;
+        let mut f_connecting_ipv4_cidrs = None;
+        let mut f_connecting_ipv6_cidrs = None;
+        let mut f_geo_country_codes = None;
+        let mut f_geo_subdivision_codes = None;
+        let mut f_hostnames = None;
+        let mut f_ipv4_cidrs = None;
+        let mut f_ipv6_cidrs = None;
+        let mut f_ja3_fingerprints = None;
+        let mut f_ja4_fingerprints = None;
+        let mut f_user_agents = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "asns" => f_asns = de_map.next_value()?,
-                "connecting_ipv4_cidrs" => f_connecting_ipv4_cidrs = de_map.next_value()?,
-                "connecting_ipv6_cidrs" => f_connecting_ipv6_cidrs = de_map.next_value()?,
-                "geo_country_codes" => f_geo_country_codes = de_map.next_value()?,
-                "geo_subdivision_codes" => f_geo_subdivision_codes = de_map.next_value()?,
-                "hostnames" => f_hostnames = de_map.next_value()?,
-                "ipv4_cidrs" => f_ipv4_cidrs = de_map.next_value()?,
-                "ipv6_cidrs" => f_ipv6_cidrs = de_map.next_value()?,
-                "ja3_fingerprints" => f_ja3_fingerprints = de_map.next_value()?,
-                "ja4_fingerprints" => f_ja4_fingerprints = de_map.next_value()?,
-                "user_agents" => f_user_agents = de_map.next_value()?,
+                "asns" => object::once(&mut f_asns, "asns", de_map.next_value()?)?,
+                "connecting_ipv4_cidrs" => object::once(
+                    &mut f_connecting_ipv4_cidrs,
+                    "connecting_ipv4_cidrs",
+                    de_map.next_value()?,
+                )?,
+                "connecting_ipv6_cidrs" => object::once(
+                    &mut f_connecting_ipv6_cidrs,
+                    "connecting_ipv6_cidrs",
+                    de_map.next_value()?,
+                )?,
+                "geo_country_codes" => object::once(
+                    &mut f_geo_country_codes,
+                    "geo_country_codes",
+                    de_map.next_value()?,
+                )?,
+                "geo_subdivision_codes" => object::once(
+                    &mut f_geo_subdivision_codes,
+                    "geo_subdivision_codes",
+                    de_map.next_value()?,
+                )?,
+                "hostnames" => object::once(&mut f_hostnames, "hostnames", de_map.next_value()?)?,
+                "ipv4_cidrs" => {
+                    object::once(&mut f_ipv4_cidrs, "ipv4_cidrs", de_map.next_value()?)?
+                }
+                "ipv6_cidrs" => {
+                    object::once(&mut f_ipv6_cidrs, "ipv6_cidrs", de_map.next_value()?)?
+                }
+                "ja3_fingerprints" => object::once(
+                    &mut f_ja3_fingerprints,
+                    "ja3_fingerprints",
+                    de_map.next_value()?,
+                )?,
+                "ja4_fingerprints" => object::once(
+                    &mut f_ja4_fingerprints,
+                    "ja4_fingerprints",
+                    de_map.next_value()?,
+                )?,
+                "user_agents" => {
+                    object::once(&mut f_user_agents, "user_agents", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -466,17 +498,17 @@ impl object::Object for NetworkAclMatch {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            asns: f_asns,
-            connecting_ipv4_cidrs: f_connecting_ipv4_cidrs,
-            connecting_ipv6_cidrs: f_connecting_ipv6_cidrs,
-            geo_country_codes: f_geo_country_codes,
-            geo_subdivision_codes: f_geo_subdivision_codes,
-            hostnames: f_hostnames,
-            ipv4_cidrs: f_ipv4_cidrs,
-            ipv6_cidrs: f_ipv6_cidrs,
-            ja3_fingerprints: f_ja3_fingerprints,
-            ja4_fingerprints: f_ja4_fingerprints,
-            user_agents: f_user_agents,
+            asns: f_asns.unwrap_or_default(),
+            connecting_ipv4_cidrs: f_connecting_ipv4_cidrs.unwrap_or_default(),
+            connecting_ipv6_cidrs: f_connecting_ipv6_cidrs.unwrap_or_default(),
+            geo_country_codes: f_geo_country_codes.unwrap_or_default(),
+            geo_subdivision_codes: f_geo_subdivision_codes.unwrap_or_default(),
+            hostnames: f_hostnames.unwrap_or_default(),
+            ipv4_cidrs: f_ipv4_cidrs.unwrap_or_default(),
+            ipv6_cidrs: f_ipv6_cidrs.unwrap_or_default(),
+            ja3_fingerprints: f_ja3_fingerprints.unwrap_or_default(),
+            ja4_fingerprints: f_ja4_fingerprints.unwrap_or_default(),
+            user_agents: f_user_agents.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -634,16 +666,16 @@ impl object::Object for NetworkAclRule {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_action = None;
-        let mut f_match_ = Default::default();
-        let mut f_not_match = Default::default();
+        let mut f_match_ = None;
+        let mut f_not_match = None;
         let mut f_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(de_map.next_value()?),
-                "match" => f_match_ = de_map.next_value()?,
-                "not_match" => f_not_match = de_map.next_value()?,
-                "scope" => f_scope = Some(de_map.next_value()?),
+                "action" => object::once(&mut f_action, "action", de_map.next_value()?)?,
+                "match" => object::once(&mut f_match_, "match", de_map.next_value()?)?,
+                "not_match" => object::once(&mut f_not_match, "not_match", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -652,8 +684,8 @@ impl object::Object for NetworkAclRule {
         object::note_extra(&f_extra);
         Ok(Self {
             action: object::missing(f_action, "action")?,
-            match_: f_match_,
-            not_match: f_not_match,
+            match_: f_match_.unwrap_or_default(),
+            not_match: f_not_match.unwrap_or_default(),
             scope: object::missing(f_scope, "scope")?,
             extra: f_extra,
         })
@@ -782,23 +814,29 @@ impl object::Object for NetworkAclsResponseContent {
     const NAME: &'static str = "NetworkAclsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_description = Default::default();
-        let mut f_id = Default::default();
-        let mut f_priority = Default::default();
-        let mut f_rule = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_active = None;
+        let mut f_created_at = None;
+        let mut f_description = None;
+        let mut f_id = None;
+        let mut f_priority = None;
+        let mut f_rule = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "priority" => f_priority = de_map.next_value()?,
-                "rule" => f_rule = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "priority" => object::once(&mut f_priority, "priority", de_map.next_value()?)?,
+                "rule" => object::once(&mut f_rule, "rule", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -806,13 +844,13 @@ impl object::Object for NetworkAclsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active: f_active,
-            created_at: f_created_at,
-            description: f_description,
-            id: f_id,
-            priority: f_priority,
-            rule: f_rule,
-            updated_at: f_updated_at,
+            active: f_active.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            priority: f_priority.unwrap_or_default(),
+            rule: f_rule.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }

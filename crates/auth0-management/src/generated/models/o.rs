@@ -565,21 +565,25 @@ impl object::Object for Organization {
     const NAME: &'static str = "Organization";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_branding = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_token_quota = Default::default();
+        let mut f_branding = None;
+        let mut f_display_name = None;
+        let mut f_id = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_token_quota = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "branding" => f_branding = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -587,12 +591,12 @@ impl object::Object for Organization {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            branding: f_branding,
-            display_name: f_display_name,
-            id: f_id,
-            metadata: f_metadata,
-            name: f_name,
-            token_quota: f_token_quota,
+            branding: f_branding.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -691,29 +695,51 @@ impl object::Object for OrganizationAllConnectionPost {
     const NAME: &'static str = "OrganizationAllConnectionPost";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
-        let mut f_connection = Default::default();
+        let mut f_assign_membership_on_login = None;
+        let mut f_connection = None;
         let mut f_connection_id = None;
-        let mut f_is_enabled = Default::default();
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_organization_access_level = Default::default();
-        let mut f_organization_connection_name = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_is_enabled = None;
+        let mut f_is_signup_enabled = None;
+        let mut f_organization_access_level = None;
+        let mut f_organization_connection_name = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
                 }
-                "connection" => f_connection = de_map.next_value()?,
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "is_enabled" => f_is_enabled = de_map.next_value()?,
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "organization_access_level" => f_organization_access_level = de_map.next_value()?,
-                "organization_connection_name" => {
-                    f_organization_connection_name = de_map.next_value()?
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
                 }
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "is_enabled" => {
+                    object::once(&mut f_is_enabled, "is_enabled", de_map.next_value()?)?
+                }
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "organization_access_level" => object::once(
+                    &mut f_organization_access_level,
+                    "organization_access_level",
+                    de_map.next_value()?,
+                )?,
+                "organization_connection_name" => object::once(
+                    &mut f_organization_connection_name,
+                    "organization_connection_name",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -721,14 +747,14 @@ impl object::Object for OrganizationAllConnectionPost {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
-            connection: f_connection,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
             connection_id: object::missing(f_connection_id, "connection_id")?,
-            is_enabled: f_is_enabled,
-            is_signup_enabled: f_is_signup_enabled,
-            organization_access_level: f_organization_access_level,
-            organization_connection_name: f_organization_connection_name,
-            show_as_button: f_show_as_button,
+            is_enabled: f_is_enabled.unwrap_or_default(),
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            organization_access_level: f_organization_access_level.unwrap_or_default(),
+            organization_connection_name: f_organization_connection_name.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -800,13 +826,13 @@ impl object::Object for OrganizationBranding {
     const NAME: &'static str = "OrganizationBranding";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_colors = Default::default();
-        let mut f_logo_url = Default::default();
+        let mut f_colors = None;
+        let mut f_logo_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "colors" => f_colors = de_map.next_value()?,
-                "logo_url" => f_logo_url = de_map.next_value()?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -814,8 +840,8 @@ impl object::Object for OrganizationBranding {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            colors: f_colors,
-            logo_url: f_logo_url,
+            colors: f_colors.unwrap_or_default(),
+            logo_url: f_logo_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -912,8 +938,12 @@ impl object::Object for OrganizationBrandingColors {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "page_background" => f_page_background = Some(de_map.next_value()?),
-                "primary" => f_primary = Some(de_map.next_value()?),
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1011,21 +1041,29 @@ impl object::Object for OrganizationClientGrant {
     const NAME: &'static str = "OrganizationClientGrant";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_any_organization = Default::default();
-        let mut f_audience = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_id = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_scope = Default::default();
+        let mut f_allow_any_organization = None;
+        let mut f_audience = None;
+        let mut f_client_id = None;
+        let mut f_id = None;
+        let mut f_organization_usage = None;
+        let mut f_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
-                "audience" => f_audience = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
+                "allow_any_organization" => object::once(
+                    &mut f_allow_any_organization,
+                    "allow_any_organization",
+                    de_map.next_value()?,
+                )?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1033,12 +1071,12 @@ impl object::Object for OrganizationClientGrant {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_any_organization: f_allow_any_organization,
-            audience: f_audience,
-            client_id: f_client_id,
-            id: f_id,
-            organization_usage: f_organization_usage,
-            scope: f_scope,
+            allow_any_organization: f_allow_any_organization.unwrap_or_default(),
+            audience: f_audience.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1104,21 +1142,35 @@ impl object::Object for OrganizationConnection {
     const NAME: &'static str = "OrganizationConnection";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_assign_membership_on_login = None;
+        let mut f_connection = None;
+        let mut f_connection_id = None;
+        let mut f_is_signup_enabled = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
                 }
-                "connection" => f_connection = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1126,11 +1178,11 @@ impl object::Object for OrganizationConnection {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
-            connection: f_connection,
-            connection_id: f_connection_id,
-            is_signup_enabled: f_is_signup_enabled,
-            show_as_button: f_show_as_button,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1183,13 +1235,13 @@ impl object::Object for OrganizationConnectionInformation {
     const NAME: &'static str = "OrganizationConnectionInformation";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_strategy = Default::default();
+        let mut f_name = None;
+        let mut f_strategy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "strategy" => f_strategy = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1197,8 +1249,8 @@ impl object::Object for OrganizationConnectionInformation {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            strategy: f_strategy,
+            name: f_name.unwrap_or_default(),
+            strategy: f_strategy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1262,20 +1314,30 @@ impl object::Object for OrganizationDiscoveryDomain {
         let mut f_domain = None;
         let mut f_id = None;
         let mut f_status = None;
-        let mut f_use_for_organization_discovery = Default::default();
+        let mut f_use_for_organization_discovery = None;
         let mut f_verification_host = None;
         let mut f_verification_txt = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "use_for_organization_discovery" => {
-                    f_use_for_organization_discovery = de_map.next_value()?
-                }
-                "verification_host" => f_verification_host = Some(de_map.next_value()?),
-                "verification_txt" => f_verification_txt = Some(de_map.next_value()?),
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "use_for_organization_discovery" => object::once(
+                    &mut f_use_for_organization_discovery,
+                    "use_for_organization_discovery",
+                    de_map.next_value()?,
+                )?,
+                "verification_host" => object::once(
+                    &mut f_verification_host,
+                    "verification_host",
+                    de_map.next_value()?,
+                )?,
+                "verification_txt" => object::once(
+                    &mut f_verification_txt,
+                    "verification_txt",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1286,7 +1348,7 @@ impl object::Object for OrganizationDiscoveryDomain {
             domain: object::missing(f_domain, "domain")?,
             id: object::missing(f_id, "id")?,
             status: object::missing(f_status, "status")?,
-            use_for_organization_discovery: f_use_for_organization_discovery,
+            use_for_organization_discovery: f_use_for_organization_discovery.unwrap_or_default(),
             verification_host: object::missing(f_verification_host, "verification_host")?,
             verification_txt: object::missing(f_verification_txt, "verification_txt")?,
             extra: f_extra,
@@ -1397,35 +1459,53 @@ impl object::Object for OrganizationInvitation {
     const NAME: &'static str = "OrganizationInvitation";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_connection_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_expires_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_invitation_url = Default::default();
-        let mut f_invitee = Default::default();
-        let mut f_inviter = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_roles = Default::default();
-        let mut f_ticket_id = Default::default();
-        let mut f_user_metadata = Default::default();
+        let mut f_app_metadata = None;
+        let mut f_client_id = None;
+        let mut f_connection_id = None;
+        let mut f_created_at = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_invitation_url = None;
+        let mut f_invitee = None;
+        let mut f_inviter = None;
+        let mut f_organization_id = None;
+        let mut f_roles = None;
+        let mut f_ticket_id = None;
+        let mut f_user_metadata = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "invitation_url" => f_invitation_url = de_map.next_value()?,
-                "invitee" => f_invitee = de_map.next_value()?,
-                "inviter" => f_inviter = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "roles" => f_roles = de_map.next_value()?,
-                "ticket_id" => f_ticket_id = de_map.next_value()?,
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "invitation_url" => object::once(
+                    &mut f_invitation_url,
+                    "invitation_url",
+                    de_map.next_value()?,
+                )?,
+                "invitee" => object::once(&mut f_invitee, "invitee", de_map.next_value()?)?,
+                "inviter" => object::once(&mut f_inviter, "inviter", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
+                "ticket_id" => object::once(&mut f_ticket_id, "ticket_id", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1433,19 +1513,19 @@ impl object::Object for OrganizationInvitation {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_metadata: f_app_metadata,
-            client_id: f_client_id,
-            connection_id: f_connection_id,
-            created_at: f_created_at,
-            expires_at: f_expires_at,
-            id: f_id,
-            invitation_url: f_invitation_url,
-            invitee: f_invitee,
-            inviter: f_inviter,
-            organization_id: f_organization_id,
-            roles: f_roles,
-            ticket_id: f_ticket_id,
-            user_metadata: f_user_metadata,
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            connection_id: f_connection_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            invitation_url: f_invitation_url.unwrap_or_default(),
+            invitee: f_invitee.unwrap_or_default(),
+            inviter: f_inviter.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            roles: f_roles.unwrap_or_default(),
+            ticket_id: f_ticket_id.unwrap_or_default(),
+            user_metadata: f_user_metadata.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1504,7 +1584,7 @@ impl object::Object for OrganizationInvitationInvitee {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = Some(de_map.next_value()?),
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1576,7 +1656,7 @@ impl object::Object for OrganizationInvitationInviter {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = Some(de_map.next_value()?),
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1656,19 +1736,19 @@ impl object::Object for OrganizationMember {
     const NAME: &'static str = "OrganizationMember";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_name = Default::default();
-        let mut f_picture = Default::default();
-        let mut f_roles = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_email = None;
+        let mut f_name = None;
+        let mut f_picture = None;
+        let mut f_roles = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "roles" => f_roles = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1676,11 +1756,11 @@ impl object::Object for OrganizationMember {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            email: f_email,
-            name: f_name,
-            picture: f_picture,
-            roles: f_roles,
-            user_id: f_user_id,
+            email: f_email.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
+            roles: f_roles.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1742,13 +1822,13 @@ impl object::Object for OrganizationMemberRole {
     const NAME: &'static str = "OrganizationMemberRole";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
+        let mut f_id = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1756,8 +1836,8 @@ impl object::Object for OrganizationMemberRole {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            id: f_id,
-            name: f_name,
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1847,7 +1927,7 @@ impl object::Object for OrganizationsMembersCreateRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "members" => f_members = Some(de_map.next_value()?),
+                "members" => object::once(&mut f_members, "members", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -70,13 +70,13 @@ impl object::Object for PartialPhoneTemplateContent {
     const NAME: &'static str = "PartialPhoneTemplateContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_from = Default::default();
+        let mut f_body = None;
+        let mut f_from = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -84,8 +84,8 @@ impl object::Object for PartialPhoneTemplateContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            from: f_from,
+            body: f_body.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -218,11 +218,13 @@ impl object::Object for PatchClientCredentialRequestContent {
     const NAME: &'static str = "PatchClientCredentialRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_expires_at = Default::default();
+        let mut f_expires_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "expires_at" => f_expires_at = de_map.next_value()?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -230,7 +232,7 @@ impl object::Object for PatchClientCredentialRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            expires_at: f_expires_at,
+            expires_at: f_expires_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -314,7 +316,7 @@ impl object::Object for PatchPhoneProviderProtectionRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -441,7 +443,11 @@ impl object::Object for PatchSupplementalSignalsRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "akamai_enabled" => f_akamai_enabled = Some(de_map.next_value()?),
+                "akamai_enabled" => object::once(
+                    &mut f_akamai_enabled,
+                    "akamai_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -524,10 +530,16 @@ impl object::Object for PermissionRequestPayload {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "permission_name" => f_permission_name = Some(de_map.next_value()?),
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = Some(de_map.next_value()?)
-                }
+                "permission_name" => object::once(
+                    &mut f_permission_name,
+                    "permission_name",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -616,19 +628,31 @@ impl object::Object for PermissionsResponsePayload {
     const NAME: &'static str = "PermissionsResponsePayload";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_permission_name = Default::default();
-        let mut f_resource_server_identifier = Default::default();
-        let mut f_resource_server_name = Default::default();
+        let mut f_description = None;
+        let mut f_permission_name = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_resource_server_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "permission_name" => f_permission_name = de_map.next_value()?,
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = de_map.next_value()?
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "resource_server_name" => f_resource_server_name = de_map.next_value()?,
+                "permission_name" => object::once(
+                    &mut f_permission_name,
+                    "permission_name",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_name" => object::once(
+                    &mut f_resource_server_name,
+                    "resource_server_name",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -636,10 +660,10 @@ impl object::Object for PermissionsResponsePayload {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            permission_name: f_permission_name,
-            resource_server_identifier: f_resource_server_identifier,
-            resource_server_name: f_resource_server_name,
+            description: f_description.unwrap_or_default(),
+            permission_name: f_permission_name.unwrap_or_default(),
+            resource_server_identifier: f_resource_server_identifier.unwrap_or_default(),
+            resource_server_name: f_resource_server_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -695,15 +719,21 @@ impl object::Object for PhoneAttribute {
     const NAME: &'static str = "PhoneAttribute";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_identifier = Default::default();
-        let mut f_profile_required = Default::default();
-        let mut f_signup = Default::default();
+        let mut f_identifier = None;
+        let mut f_profile_required = None;
+        let mut f_signup = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "identifier" => f_identifier = de_map.next_value()?,
-                "profile_required" => f_profile_required = de_map.next_value()?,
-                "signup" => f_signup = de_map.next_value()?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "profile_required" => object::once(
+                    &mut f_profile_required,
+                    "profile_required",
+                    de_map.next_value()?,
+                )?,
+                "signup" => object::once(&mut f_signup, "signup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -711,9 +741,9 @@ impl object::Object for PhoneAttribute {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            identifier: f_identifier,
-            profile_required: f_profile_required,
-            signup: f_signup,
+            identifier: f_identifier.unwrap_or_default(),
+            profile_required: f_profile_required.unwrap_or_default(),
+            signup: f_signup.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -794,13 +824,17 @@ impl object::Object for PhoneAttributeIdentifier {
     const NAME: &'static str = "PhoneAttributeIdentifier";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_default_method = Default::default();
+        let mut f_active = None;
+        let mut f_default_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "default_method" => f_default_method = de_map.next_value()?,
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "default_method" => object::once(
+                    &mut f_default_method,
+                    "default_method",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -808,8 +842,8 @@ impl object::Object for PhoneAttributeIdentifier {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active: f_active,
-            default_method: f_default_method,
+            active: f_active.unwrap_or_default(),
+            default_method: f_default_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1046,25 +1080,31 @@ impl object::Object for PhoneProviderSchemaMasked {
     const NAME: &'static str = "PhoneProviderSchemaMasked";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_channel = Default::default();
-        let mut f_configuration = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_disabled = Default::default();
-        let mut f_id = Default::default();
+        let mut f_channel = None;
+        let mut f_configuration = None;
+        let mut f_created_at = None;
+        let mut f_disabled = None;
+        let mut f_id = None;
         let mut f_name = None;
-        let mut f_tenant = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_tenant = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "channel" => f_channel = de_map.next_value()?,
-                "configuration" => f_configuration = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "disabled" => f_disabled = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "tenant" => f_tenant = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "channel" => object::once(&mut f_channel, "channel", de_map.next_value()?)?,
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "tenant" => object::once(&mut f_tenant, "tenant", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1072,14 +1112,14 @@ impl object::Object for PhoneProviderSchemaMasked {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            channel: f_channel,
-            configuration: f_configuration,
-            created_at: f_created_at,
-            disabled: f_disabled,
-            id: f_id,
+            channel: f_channel.unwrap_or_default(),
+            configuration: f_configuration.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            disabled: f_disabled.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            tenant: f_tenant,
-            updated_at: f_updated_at,
+            tenant: f_tenant.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1152,23 +1192,25 @@ impl object::Object for PhoneTemplate {
     const NAME: &'static str = "PhoneTemplate";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_channel = Default::default();
+        let mut f_channel = None;
         let mut f_content = None;
-        let mut f_customizable = Default::default();
+        let mut f_customizable = None;
         let mut f_disabled = None;
-        let mut f_id = Default::default();
-        let mut f_tenant = Default::default();
+        let mut f_id = None;
+        let mut f_tenant = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "channel" => f_channel = de_map.next_value()?,
-                "content" => f_content = Some(de_map.next_value()?),
-                "customizable" => f_customizable = de_map.next_value()?,
-                "disabled" => f_disabled = Some(de_map.next_value()?),
-                "id" => f_id = de_map.next_value()?,
-                "tenant" => f_tenant = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "channel" => object::once(&mut f_channel, "channel", de_map.next_value()?)?,
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
+                "customizable" => {
+                    object::once(&mut f_customizable, "customizable", de_map.next_value()?)?
+                }
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "tenant" => object::once(&mut f_tenant, "tenant", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1176,12 +1218,12 @@ impl object::Object for PhoneTemplate {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            channel: f_channel,
+            channel: f_channel.unwrap_or_default(),
             content: object::missing(f_content, "content")?,
-            customizable: f_customizable,
+            customizable: f_customizable.unwrap_or_default(),
             disabled: object::missing(f_disabled, "disabled")?,
-            id: f_id,
-            tenant: f_tenant,
+            id: f_id.unwrap_or_default(),
+            tenant: f_tenant.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -1235,13 +1277,13 @@ impl object::Object for PhoneTemplateBody {
     const NAME: &'static str = "PhoneTemplateBody";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_text = Default::default();
-        let mut f_voice = Default::default();
+        let mut f_text = None;
+        let mut f_voice = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "text" => f_text = de_map.next_value()?,
-                "voice" => f_voice = de_map.next_value()?,
+                "text" => object::once(&mut f_text, "text", de_map.next_value()?)?,
+                "voice" => object::once(&mut f_voice, "voice", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1249,8 +1291,8 @@ impl object::Object for PhoneTemplateBody {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            text: f_text,
-            voice: f_voice,
+            text: f_text.unwrap_or_default(),
+            voice: f_voice.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1327,15 +1369,15 @@ impl object::Object for PhoneTemplateContent {
     const NAME: &'static str = "PhoneTemplateContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_from = Default::default();
-        let mut f_syntax = Default::default();
+        let mut f_body = None;
+        let mut f_from = None;
+        let mut f_syntax = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1343,9 +1385,9 @@ impl object::Object for PhoneTemplateContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            from: f_from,
-            syntax: f_syntax,
+            body: f_body.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1462,25 +1504,37 @@ impl object::Object for PostClientCredentialRequestContent {
     const NAME: &'static str = "PostClientCredentialRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alg = Default::default();
+        let mut f_alg = None;
         let mut f_credential_type = None;
-        let mut f_expires_at = Default::default();
-        let mut f_kid = Default::default();
-        let mut f_name = Default::default();
-        let mut f_parse_expiry_from_cert = Default::default();
-        let mut f_pem = Default::default();
-        let mut f_subject_dn = Default::default();
+        let mut f_expires_at = None;
+        let mut f_kid = None;
+        let mut f_name = None;
+        let mut f_parse_expiry_from_cert = None;
+        let mut f_pem = None;
+        let mut f_subject_dn = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = de_map.next_value()?,
-                "credential_type" => f_credential_type = Some(de_map.next_value()?),
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "kid" => f_kid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "parse_expiry_from_cert" => f_parse_expiry_from_cert = de_map.next_value()?,
-                "pem" => f_pem = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    de_map.next_value()?,
+                )?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "parse_expiry_from_cert" => object::once(
+                    &mut f_parse_expiry_from_cert,
+                    "parse_expiry_from_cert",
+                    de_map.next_value()?,
+                )?,
+                "pem" => object::once(&mut f_pem, "pem", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1488,14 +1542,14 @@ impl object::Object for PostClientCredentialRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alg: f_alg,
+            alg: f_alg.unwrap_or_default(),
             credential_type: object::missing(f_credential_type, "credential_type")?,
-            expires_at: f_expires_at,
-            kid: f_kid,
-            name: f_name,
-            parse_expiry_from_cert: f_parse_expiry_from_cert,
-            pem: f_pem,
-            subject_dn: f_subject_dn,
+            expires_at: f_expires_at.unwrap_or_default(),
+            kid: f_kid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            parse_expiry_from_cert: f_parse_expiry_from_cert.unwrap_or_default(),
+            pem: f_pem.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1646,11 +1700,13 @@ impl object::Object for PostConnectionKeysRequestContent {
     const NAME: &'static str = "PostConnectionKeysRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_signing_alg = Default::default();
+        let mut f_signing_alg = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "signing_alg" => f_signing_alg = de_map.next_value()?,
+                "signing_alg" => {
+                    object::once(&mut f_signing_alg, "signing_alg", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1658,7 +1714,7 @@ impl object::Object for PostConnectionKeysRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            signing_alg: f_signing_alg,
+            signing_alg: f_signing_alg.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1751,31 +1807,39 @@ impl object::Object for PostConnectionsKeysResponseContentItem {
     const NAME: &'static str = "PostConnectionsKeysResponseContentItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm = Default::default();
+        let mut f_algorithm = None;
         let mut f_cert = None;
-        let mut f_current = Default::default();
-        let mut f_current_since = Default::default();
+        let mut f_current = None;
+        let mut f_current_since = None;
         let mut f_fingerprint = None;
-        let mut f_key_use = Default::default();
+        let mut f_key_use = None;
         let mut f_kid = None;
-        let mut f_next = Default::default();
-        let mut f_pkcs = Default::default();
-        let mut f_subject_dn = Default::default();
+        let mut f_next = None;
+        let mut f_pkcs = None;
+        let mut f_subject_dn = None;
         let mut f_thumbprint = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "algorithm" => f_algorithm = de_map.next_value()?,
-                "cert" => f_cert = Some(de_map.next_value()?),
-                "current" => f_current = de_map.next_value()?,
-                "current_since" => f_current_since = de_map.next_value()?,
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "key_use" => f_key_use = de_map.next_value()?,
-                "kid" => f_kid = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
-                "pkcs" => f_pkcs = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
-                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                "algorithm" => object::once(&mut f_algorithm, "algorithm", de_map.next_value()?)?,
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "current" => object::once(&mut f_current, "current", de_map.next_value()?)?,
+                "current_since" => {
+                    object::once(&mut f_current_since, "current_since", de_map.next_value()?)?
+                }
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "key_use" => object::once(&mut f_key_use, "key_use", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "pkcs" => object::once(&mut f_pkcs, "pkcs", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
+                }
+                "thumbprint" => {
+                    object::once(&mut f_thumbprint, "thumbprint", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1783,16 +1847,16 @@ impl object::Object for PostConnectionsKeysResponseContentItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            algorithm: f_algorithm,
+            algorithm: f_algorithm.unwrap_or_default(),
             cert: object::missing(f_cert, "cert")?,
-            current: f_current,
-            current_since: f_current_since,
+            current: f_current.unwrap_or_default(),
+            current_since: f_current_since.unwrap_or_default(),
             fingerprint: object::missing(f_fingerprint, "fingerprint")?,
-            key_use: f_key_use,
+            key_use: f_key_use.unwrap_or_default(),
             kid: object::missing(f_kid, "kid")?,
-            next: f_next,
-            pkcs: f_pkcs,
-            subject_dn: f_subject_dn,
+            next: f_next.unwrap_or_default(),
+            pkcs: f_pkcs.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
             thumbprint: object::missing(f_thumbprint, "thumbprint")?,
             extra: f_extra,
         })
@@ -1876,17 +1940,21 @@ impl object::Object for PreviewCimdMetadataResponseContent {
     const NAME: &'static str = "PreviewCimdMetadataResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_errors = Default::default();
-        let mut f_mapped_fields = Default::default();
-        let mut f_validation = Default::default();
+        let mut f_client_id = None;
+        let mut f_errors = None;
+        let mut f_mapped_fields = None;
+        let mut f_validation = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "errors" => f_errors = de_map.next_value()?,
-                "mapped_fields" => f_mapped_fields = de_map.next_value()?,
-                "validation" => f_validation = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "errors" => object::once(&mut f_errors, "errors", de_map.next_value()?)?,
+                "mapped_fields" => {
+                    object::once(&mut f_mapped_fields, "mapped_fields", de_map.next_value()?)?
+                }
+                "validation" => {
+                    object::once(&mut f_validation, "validation", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1894,10 +1962,10 @@ impl object::Object for PreviewCimdMetadataResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            errors: f_errors,
-            mapped_fields: f_mapped_fields,
-            validation: f_validation,
+            client_id: f_client_id.unwrap_or_default(),
+            errors: f_errors.unwrap_or_default(),
+            mapped_fields: f_mapped_fields.unwrap_or_default(),
+            validation: f_validation.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2047,25 +2115,33 @@ impl object::Object for PublicKeyCredential {
     const NAME: &'static str = "PublicKeyCredential";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_alg = Default::default();
+        let mut f_alg = None;
         let mut f_credential_type = None;
-        let mut f_expires_at = Default::default();
-        let mut f_kid = Default::default();
-        let mut f_name = Default::default();
-        let mut f_parse_expiry_from_cert = Default::default();
+        let mut f_expires_at = None;
+        let mut f_kid = None;
+        let mut f_name = None;
+        let mut f_parse_expiry_from_cert = None;
         let mut f_pem = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = de_map.next_value()?,
-                "credential_type" => {
-                    f_credential_type = Some(object::constant(de_map.next_value()?, "public_key")?)
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    object::constant(de_map.next_value()?, "public_key")?,
+                )?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
                 }
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "kid" => f_kid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "parse_expiry_from_cert" => f_parse_expiry_from_cert = de_map.next_value()?,
-                "pem" => f_pem = Some(de_map.next_value()?),
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "parse_expiry_from_cert" => object::once(
+                    &mut f_parse_expiry_from_cert,
+                    "parse_expiry_from_cert",
+                    de_map.next_value()?,
+                )?,
+                "pem" => object::once(&mut f_pem, "pem", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2073,12 +2149,12 @@ impl object::Object for PublicKeyCredential {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            alg: f_alg,
+            alg: f_alg.unwrap_or_default(),
             credential_type: object::missing(f_credential_type, "credential_type")?,
-            expires_at: f_expires_at,
-            kid: f_kid,
-            name: f_name,
-            parse_expiry_from_cert: f_parse_expiry_from_cert,
+            expires_at: f_expires_at.unwrap_or_default(),
+            kid: f_kid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            parse_expiry_from_cert: f_parse_expiry_from_cert.unwrap_or_default(),
             pem: object::missing(f_pem, "pem")?,
             extra: f_extra,
         })

@@ -63,25 +63,38 @@ impl object::Object for RateLimitPolicy {
         let mut f_configuration = None;
         let mut f_consumer = None;
         let mut f_consumer_selector = None;
-        let mut f_created_at = Default::default();
+        let mut f_created_at = None;
         let mut f_id = None;
         let mut f_resource = None;
-        let mut f_updated_at = Default::default();
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
-                "consumer" => f_consumer = Some(object::constant(de_map.next_value()?, "client")?),
-                "consumer_selector" => f_consumer_selector = Some(de_map.next_value()?),
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "resource" => {
-                    f_resource = Some(object::constant(
-                        de_map.next_value()?,
-                        "oauth_authentication_api",
-                    )?)
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
                 }
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "consumer" => object::once(
+                    &mut f_consumer,
+                    "consumer",
+                    object::constant(de_map.next_value()?, "client")?,
+                )?,
+                "consumer_selector" => object::once(
+                    &mut f_consumer_selector,
+                    "consumer_selector",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "resource" => object::once(
+                    &mut f_resource,
+                    "resource",
+                    object::constant(de_map.next_value()?, "oauth_authentication_api")?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -92,10 +105,10 @@ impl object::Object for RateLimitPolicy {
             configuration: object::missing(f_configuration, "configuration")?,
             consumer: object::missing(f_consumer, "consumer")?,
             consumer_selector: object::missing(f_consumer_selector, "consumer_selector")?,
-            created_at: f_created_at,
+            created_at: f_created_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             resource: object::missing(f_resource, "resource")?,
-            updated_at: f_updated_at,
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -211,9 +224,15 @@ impl object::Object for RateLimitPolicyConfigurationAction {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "redirect")?),
-                "limit" => f_limit = Some(de_map.next_value()?),
-                "redirect_uri" => f_redirect_uri = Some(de_map.next_value()?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "redirect")?,
+                )?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
+                "redirect_uri" => {
+                    object::once(&mut f_redirect_uri, "redirect_uri", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -305,8 +324,8 @@ impl object::Object for RateLimitPolicyConfigurationOne {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(de_map.next_value()?),
-                "limit" => f_limit = Some(de_map.next_value()?),
+                "action" => object::once(&mut f_action, "action", de_map.next_value()?)?,
+                "limit" => object::once(&mut f_limit, "limit", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -397,7 +416,11 @@ impl object::Object for RateLimitPolicyConfigurationZero {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action" => f_action = Some(object::constant(de_map.next_value()?, "allow")?),
+                "action" => object::once(
+                    &mut f_action,
+                    "action",
+                    object::constant(de_map.next_value()?, "allow")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -566,21 +589,33 @@ impl object::Object for RefreshTokenDevice {
     const NAME: &'static str = "RefreshTokenDevice";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_initial_asn = Default::default();
-        let mut f_initial_ip = Default::default();
-        let mut f_initial_user_agent = Default::default();
-        let mut f_last_asn = Default::default();
-        let mut f_last_ip = Default::default();
-        let mut f_last_user_agent = Default::default();
+        let mut f_initial_asn = None;
+        let mut f_initial_ip = None;
+        let mut f_initial_user_agent = None;
+        let mut f_last_asn = None;
+        let mut f_last_ip = None;
+        let mut f_last_user_agent = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "initial_asn" => f_initial_asn = de_map.next_value()?,
-                "initial_ip" => f_initial_ip = de_map.next_value()?,
-                "initial_user_agent" => f_initial_user_agent = de_map.next_value()?,
-                "last_asn" => f_last_asn = de_map.next_value()?,
-                "last_ip" => f_last_ip = de_map.next_value()?,
-                "last_user_agent" => f_last_user_agent = de_map.next_value()?,
+                "initial_asn" => {
+                    object::once(&mut f_initial_asn, "initial_asn", de_map.next_value()?)?
+                }
+                "initial_ip" => {
+                    object::once(&mut f_initial_ip, "initial_ip", de_map.next_value()?)?
+                }
+                "initial_user_agent" => object::once(
+                    &mut f_initial_user_agent,
+                    "initial_user_agent",
+                    de_map.next_value()?,
+                )?,
+                "last_asn" => object::once(&mut f_last_asn, "last_asn", de_map.next_value()?)?,
+                "last_ip" => object::once(&mut f_last_ip, "last_ip", de_map.next_value()?)?,
+                "last_user_agent" => object::once(
+                    &mut f_last_user_agent,
+                    "last_user_agent",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -588,12 +623,12 @@ impl object::Object for RefreshTokenDevice {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            initial_asn: f_initial_asn,
-            initial_ip: f_initial_ip,
-            initial_user_agent: f_initial_user_agent,
-            last_asn: f_last_asn,
-            last_ip: f_last_ip,
-            last_user_agent: f_last_user_agent,
+            initial_asn: f_initial_asn.unwrap_or_default(),
+            initial_ip: f_initial_ip.unwrap_or_default(),
+            initial_user_agent: f_initial_user_agent.unwrap_or_default(),
+            last_asn: f_last_asn.unwrap_or_default(),
+            last_ip: f_last_ip.unwrap_or_default(),
+            last_user_agent: f_last_user_agent.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -659,13 +694,13 @@ impl object::Object for RefreshTokenResourceServer {
     const NAME: &'static str = "RefreshTokenResourceServer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
-        let mut f_scopes = Default::default();
+        let mut f_audience = None;
+        let mut f_scopes = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -673,8 +708,8 @@ impl object::Object for RefreshTokenResourceServer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
-            scopes: f_scopes,
+            audience: f_audience.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -756,33 +791,55 @@ impl object::Object for RefreshTokenResponseContent {
     const NAME: &'static str = "RefreshTokenResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_device = Default::default();
-        let mut f_expires_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_idle_expires_at = Default::default();
-        let mut f_last_exchanged_at = Default::default();
-        let mut f_refresh_token_metadata = Default::default();
-        let mut f_resource_servers = Default::default();
-        let mut f_rotating = Default::default();
-        let mut f_session_id = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_client_id = None;
+        let mut f_created_at = None;
+        let mut f_device = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_idle_expires_at = None;
+        let mut f_last_exchanged_at = None;
+        let mut f_refresh_token_metadata = None;
+        let mut f_resource_servers = None;
+        let mut f_rotating = None;
+        let mut f_session_id = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "device" => f_device = de_map.next_value()?,
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "idle_expires_at" => f_idle_expires_at = de_map.next_value()?,
-                "last_exchanged_at" => f_last_exchanged_at = de_map.next_value()?,
-                "refresh_token_metadata" => f_refresh_token_metadata = de_map.next_value()?,
-                "resource_servers" => f_resource_servers = de_map.next_value()?,
-                "rotating" => f_rotating = de_map.next_value()?,
-                "session_id" => f_session_id = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "device" => object::once(&mut f_device, "device", de_map.next_value()?)?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "idle_expires_at" => object::once(
+                    &mut f_idle_expires_at,
+                    "idle_expires_at",
+                    de_map.next_value()?,
+                )?,
+                "last_exchanged_at" => object::once(
+                    &mut f_last_exchanged_at,
+                    "last_exchanged_at",
+                    de_map.next_value()?,
+                )?,
+                "refresh_token_metadata" => object::once(
+                    &mut f_refresh_token_metadata,
+                    "refresh_token_metadata",
+                    de_map.next_value()?,
+                )?,
+                "resource_servers" => object::once(
+                    &mut f_resource_servers,
+                    "resource_servers",
+                    de_map.next_value()?,
+                )?,
+                "rotating" => object::once(&mut f_rotating, "rotating", de_map.next_value()?)?,
+                "session_id" => {
+                    object::once(&mut f_session_id, "session_id", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -790,18 +847,18 @@ impl object::Object for RefreshTokenResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            created_at: f_created_at,
-            device: f_device,
-            expires_at: f_expires_at,
-            id: f_id,
-            idle_expires_at: f_idle_expires_at,
-            last_exchanged_at: f_last_exchanged_at,
-            refresh_token_metadata: f_refresh_token_metadata,
-            resource_servers: f_resource_servers,
-            rotating: f_rotating,
-            session_id: f_session_id,
-            user_id: f_user_id,
+            client_id: f_client_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            device: f_device.unwrap_or_default(),
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            idle_expires_at: f_idle_expires_at.unwrap_or_default(),
+            last_exchanged_at: f_last_exchanged_at.unwrap_or_default(),
+            refresh_token_metadata: f_refresh_token_metadata.unwrap_or_default(),
+            resource_servers: f_resource_servers.unwrap_or_default(),
+            rotating: f_rotating.unwrap_or_default(),
+            session_id: f_session_id.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -885,17 +942,17 @@ impl object::Object for RefreshTokensRevokeRequestContent {
     const NAME: &'static str = "RefreshTokensRevokeRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_ids = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_audience = None;
+        let mut f_client_id = None;
+        let mut f_ids = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "ids" => f_ids = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "ids" => object::once(&mut f_ids, "ids", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -903,10 +960,10 @@ impl object::Object for RefreshTokensRevokeRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
-            client_id: f_client_id,
-            ids: f_ids,
-            user_id: f_user_id,
+            audience: f_audience.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            ids: f_ids.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -992,11 +1049,13 @@ impl object::Object for RegenerateUsersRecoveryCodeResponseContent {
     const NAME: &'static str = "RegenerateUsersRecoveryCodeResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_recovery_code = Default::default();
+        let mut f_recovery_code = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "recovery_code" => f_recovery_code = de_map.next_value()?,
+                "recovery_code" => {
+                    object::once(&mut f_recovery_code, "recovery_code", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1004,7 +1063,7 @@ impl object::Object for RegenerateUsersRecoveryCodeResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            recovery_code: f_recovery_code,
+            recovery_code: f_recovery_code.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1059,7 +1118,11 @@ impl object::Object for RegisterCimdClientRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "external_client_id" => f_external_client_id = Some(de_map.next_value()?),
+                "external_client_id" => object::once(
+                    &mut f_external_client_id,
+                    "external_client_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1138,9 +1201,13 @@ impl object::Object for RegisterCimdClientResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "mapped_fields" => f_mapped_fields = Some(de_map.next_value()?),
-                "validation" => f_validation = Some(de_map.next_value()?),
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "mapped_fields" => {
+                    object::once(&mut f_mapped_fields, "mapped_fields", de_map.next_value()?)?
+                }
+                "validation" => {
+                    object::once(&mut f_validation, "validation", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1276,59 +1343,115 @@ impl object::Object for ResourceServer {
     const NAME: &'static str = "ResourceServer";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_offline_access = Default::default();
-        let mut f_allow_online_access = Default::default();
-        let mut f_allow_online_access_with_ephemeral_sessions = Default::default();
-        let mut f_authorization_details = Default::default();
-        let mut f_authorization_policy = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_consent_policy = Default::default();
-        let mut f_enforce_policies = Default::default();
-        let mut f_id = Default::default();
-        let mut f_identifier = Default::default();
-        let mut f_is_system = Default::default();
-        let mut f_name = Default::default();
-        let mut f_proof_of_possession = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_signing_alg = Default::default();
-        let mut f_signing_secret = Default::default();
-        let mut f_skip_consent_for_verifiable_first_party_clients = Default::default();
-        let mut f_subject_type_authorization = Default::default();
-        let mut f_token_dialect = Default::default();
-        let mut f_token_encryption = Default::default();
-        let mut f_token_lifetime = Default::default();
-        let mut f_token_lifetime_for_web = Default::default();
+        let mut f_allow_offline_access = None;
+        let mut f_allow_online_access = None;
+        let mut f_allow_online_access_with_ephemeral_sessions = None;
+        let mut f_authorization_details = None;
+        let mut f_authorization_policy = None;
+        let mut f_client_id = None;
+        let mut f_consent_policy = None;
+        let mut f_enforce_policies = None;
+        let mut f_id = None;
+        let mut f_identifier = None;
+        let mut f_is_system = None;
+        let mut f_name = None;
+        let mut f_proof_of_possession = None;
+        let mut f_scopes = None;
+        let mut f_signing_alg = None;
+        let mut f_signing_secret = None;
+        let mut f_skip_consent_for_verifiable_first_party_clients = None;
+        let mut f_subject_type_authorization = None;
+        let mut f_token_dialect = None;
+        let mut f_token_encryption = None;
+        let mut f_token_lifetime = None;
+        let mut f_token_lifetime_for_web = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_offline_access" => f_allow_offline_access = de_map.next_value()?,
-                "allow_online_access" => f_allow_online_access = de_map.next_value()?,
-                "allow_online_access_with_ephemeral_sessions" => {
-                    f_allow_online_access_with_ephemeral_sessions = de_map.next_value()?
+                "allow_offline_access" => object::once(
+                    &mut f_allow_offline_access,
+                    "allow_offline_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access" => object::once(
+                    &mut f_allow_online_access,
+                    "allow_online_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access_with_ephemeral_sessions" => object::once(
+                    &mut f_allow_online_access_with_ephemeral_sessions,
+                    "allow_online_access_with_ephemeral_sessions",
+                    de_map.next_value()?,
+                )?,
+                "authorization_details" => object::once(
+                    &mut f_authorization_details,
+                    "authorization_details",
+                    de_map.next_value()?,
+                )?,
+                "authorization_policy" => object::once(
+                    &mut f_authorization_policy,
+                    "authorization_policy",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "consent_policy" => object::once(
+                    &mut f_consent_policy,
+                    "consent_policy",
+                    de_map.next_value()?,
+                )?,
+                "enforce_policies" => object::once(
+                    &mut f_enforce_policies,
+                    "enforce_policies",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
                 }
-                "authorization_details" => f_authorization_details = de_map.next_value()?,
-                "authorization_policy" => f_authorization_policy = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "consent_policy" => f_consent_policy = de_map.next_value()?,
-                "enforce_policies" => f_enforce_policies = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "identifier" => f_identifier = de_map.next_value()?,
-                "is_system" => f_is_system = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "proof_of_possession" => f_proof_of_possession = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "signing_alg" => f_signing_alg = de_map.next_value()?,
-                "signing_secret" => f_signing_secret = de_map.next_value()?,
-                "skip_consent_for_verifiable_first_party_clients" => {
-                    f_skip_consent_for_verifiable_first_party_clients = de_map.next_value()?
+                "is_system" => object::once(&mut f_is_system, "is_system", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "proof_of_possession" => object::once(
+                    &mut f_proof_of_possession,
+                    "proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "signing_alg" => {
+                    object::once(&mut f_signing_alg, "signing_alg", de_map.next_value()?)?
                 }
-                "subject_type_authorization" => {
-                    f_subject_type_authorization = de_map.next_value()?
+                "signing_secret" => object::once(
+                    &mut f_signing_secret,
+                    "signing_secret",
+                    de_map.next_value()?,
+                )?,
+                "skip_consent_for_verifiable_first_party_clients" => object::once(
+                    &mut f_skip_consent_for_verifiable_first_party_clients,
+                    "skip_consent_for_verifiable_first_party_clients",
+                    de_map.next_value()?,
+                )?,
+                "subject_type_authorization" => object::once(
+                    &mut f_subject_type_authorization,
+                    "subject_type_authorization",
+                    de_map.next_value()?,
+                )?,
+                "token_dialect" => {
+                    object::once(&mut f_token_dialect, "token_dialect", de_map.next_value()?)?
                 }
-                "token_dialect" => f_token_dialect = de_map.next_value()?,
-                "token_encryption" => f_token_encryption = de_map.next_value()?,
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
-                "token_lifetime_for_web" => f_token_lifetime_for_web = de_map.next_value()?,
+                "token_encryption" => object::once(
+                    &mut f_token_encryption,
+                    "token_encryption",
+                    de_map.next_value()?,
+                )?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "token_lifetime_for_web" => object::once(
+                    &mut f_token_lifetime_for_web,
+                    "token_lifetime_for_web",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1336,30 +1459,30 @@ impl object::Object for ResourceServer {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_offline_access: f_allow_offline_access,
-            allow_online_access: f_allow_online_access,
+            allow_offline_access: f_allow_offline_access.unwrap_or_default(),
+            allow_online_access: f_allow_online_access.unwrap_or_default(),
             allow_online_access_with_ephemeral_sessions:
-                f_allow_online_access_with_ephemeral_sessions,
-            authorization_details: f_authorization_details,
-            authorization_policy: f_authorization_policy,
-            client_id: f_client_id,
-            consent_policy: f_consent_policy,
-            enforce_policies: f_enforce_policies,
-            id: f_id,
-            identifier: f_identifier,
-            is_system: f_is_system,
-            name: f_name,
-            proof_of_possession: f_proof_of_possession,
-            scopes: f_scopes,
-            signing_alg: f_signing_alg,
-            signing_secret: f_signing_secret,
+                f_allow_online_access_with_ephemeral_sessions.unwrap_or_default(),
+            authorization_details: f_authorization_details.unwrap_or_default(),
+            authorization_policy: f_authorization_policy.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            consent_policy: f_consent_policy.unwrap_or_default(),
+            enforce_policies: f_enforce_policies.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            identifier: f_identifier.unwrap_or_default(),
+            is_system: f_is_system.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            proof_of_possession: f_proof_of_possession.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            signing_alg: f_signing_alg.unwrap_or_default(),
+            signing_secret: f_signing_secret.unwrap_or_default(),
             skip_consent_for_verifiable_first_party_clients:
-                f_skip_consent_for_verifiable_first_party_clients,
-            subject_type_authorization: f_subject_type_authorization,
-            token_dialect: f_token_dialect,
-            token_encryption: f_token_encryption,
-            token_lifetime: f_token_lifetime,
-            token_lifetime_for_web: f_token_lifetime_for_web,
+                f_skip_consent_for_verifiable_first_party_clients.unwrap_or_default(),
+            subject_type_authorization: f_subject_type_authorization.unwrap_or_default(),
+            token_dialect: f_token_dialect.unwrap_or_default(),
+            token_encryption: f_token_encryption.unwrap_or_default(),
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
+            token_lifetime_for_web: f_token_lifetime_for_web.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1439,7 +1562,7 @@ impl object::Object for ResourceServerAuthorizationPolicy {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "policy_id" => f_policy_id = Some(de_map.next_value()?),
+                "policy_id" => object::once(&mut f_policy_id, "policy_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1523,13 +1646,15 @@ impl object::Object for ResourceServerProofOfPossession {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_mechanism = None;
         let mut f_required = None;
-        let mut f_required_for = Default::default();
+        let mut f_required_for = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mechanism" => f_mechanism = Some(de_map.next_value()?),
-                "required" => f_required = Some(de_map.next_value()?),
-                "required_for" => f_required_for = de_map.next_value()?,
+                "mechanism" => object::once(&mut f_mechanism, "mechanism", de_map.next_value()?)?,
+                "required" => object::once(&mut f_required, "required", de_map.next_value()?)?,
+                "required_for" => {
+                    object::once(&mut f_required_for, "required_for", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1539,7 +1664,7 @@ impl object::Object for ResourceServerProofOfPossession {
         Ok(Self {
             mechanism: object::missing(f_mechanism, "mechanism")?,
             required: object::missing(f_required, "required")?,
-            required_for: f_required_for,
+            required_for: f_required_for.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1640,13 +1765,15 @@ impl object::Object for ResourceServerScope {
     const NAME: &'static str = "ResourceServerScope";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_value = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "value" => f_value = Some(de_map.next_value()?),
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1654,7 +1781,7 @@ impl object::Object for ResourceServerScope {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             value: object::missing(f_value, "value")?,
             extra: f_extra,
         })
@@ -1727,13 +1854,13 @@ impl object::Object for ResourceServerSubjectTypeAuthorization {
     const NAME: &'static str = "ResourceServerSubjectTypeAuthorization";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client = Default::default();
-        let mut f_user = Default::default();
+        let mut f_client = None;
+        let mut f_user = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client" => f_client = de_map.next_value()?,
-                "user" => f_user = de_map.next_value()?,
+                "client" => object::once(&mut f_client, "client", de_map.next_value()?)?,
+                "user" => object::once(&mut f_user, "user", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1741,8 +1868,8 @@ impl object::Object for ResourceServerSubjectTypeAuthorization {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client: f_client,
-            user: f_user,
+            client: f_client.unwrap_or_default(),
+            user: f_user.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1816,11 +1943,11 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationClient {
     const NAME: &'static str = "ResourceServerSubjectTypeAuthorizationClient";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_policy = Default::default();
+        let mut f_policy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "policy" => f_policy = de_map.next_value()?,
+                "policy" => object::once(&mut f_policy, "policy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1828,7 +1955,7 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationClient {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            policy: f_policy,
+            policy: f_policy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1906,11 +2033,11 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationUser {
     const NAME: &'static str = "ResourceServerSubjectTypeAuthorizationUser";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_policy = Default::default();
+        let mut f_policy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "policy" => f_policy = de_map.next_value()?,
+                "policy" => object::once(&mut f_policy, "policy", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1918,7 +2045,7 @@ impl object::Object for ResourceServerSubjectTypeAuthorizationUser {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            policy: f_policy,
+            policy: f_policy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2025,13 +2152,16 @@ impl object::Object for ResourceServerTokenEncryption {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "encryption_key" => f_encryption_key = Some(de_map.next_value()?),
-                "format" => {
-                    f_format = Some(object::constant(
-                        de_map.next_value()?,
-                        "compact-nested-jwe",
-                    )?)
-                }
+                "encryption_key" => object::once(
+                    &mut f_encryption_key,
+                    "encryption_key",
+                    de_map.next_value()?,
+                )?,
+                "format" => object::once(
+                    &mut f_format,
+                    "format",
+                    object::constant(de_map.next_value()?, "compact-nested-jwe")?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2133,16 +2263,16 @@ impl object::Object for ResourceServerTokenEncryptionKey {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_alg = None;
-        let mut f_kid = Default::default();
-        let mut f_name = Default::default();
+        let mut f_kid = None;
+        let mut f_name = None;
         let mut f_pem = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "alg" => f_alg = Some(de_map.next_value()?),
-                "kid" => f_kid = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pem" => f_pem = Some(de_map.next_value()?),
+                "alg" => object::once(&mut f_alg, "alg", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pem" => object::once(&mut f_pem, "pem", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2151,8 +2281,8 @@ impl object::Object for ResourceServerTokenEncryptionKey {
         object::note_extra(&f_extra);
         Ok(Self {
             alg: object::missing(f_alg, "alg")?,
-            kid: f_kid,
-            name: f_name,
+            kid: f_kid.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             pem: object::missing(f_pem, "pem")?,
             extra: f_extra,
         })
@@ -2273,15 +2403,17 @@ impl object::Object for Role {
     const NAME: &'static str = "Role";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
+        let mut f_description = None;
+        let mut f_id = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2289,9 +2421,9 @@ impl object::Object for Role {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            id: f_id,
-            name: f_name,
+            description: f_description.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2350,17 +2482,17 @@ impl object::Object for RoleUser {
     const NAME: &'static str = "RoleUser";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_name = Default::default();
-        let mut f_picture = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_email = None;
+        let mut f_name = None;
+        let mut f_picture = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2368,10 +2500,10 @@ impl object::Object for RoleUser {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            email: f_email,
-            name: f_name,
-            picture: f_picture,
-            user_id: f_user_id,
+            email: f_email.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2426,7 +2558,7 @@ impl object::Object for RolesGroupsCreateRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "groups" => f_groups = Some(de_map.next_value()?),
+                "groups" => object::once(&mut f_groups, "groups", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2513,7 +2645,9 @@ impl object::Object for RolesPermissionsAddRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "permissions" => f_permissions = Some(de_map.next_value()?),
+                "permissions" => {
+                    object::once(&mut f_permissions, "permissions", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2595,7 +2729,7 @@ impl object::Object for RolesUsersAssignRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "users" => f_users = Some(de_map.next_value()?),
+                "users" => object::once(&mut f_users, "users", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2669,7 +2803,11 @@ impl object::Object for RollbackActionModuleRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "module_version_id" => f_module_version_id = Some(de_map.next_value()?),
+                "module_version_id" => object::once(
+                    &mut f_module_version_id,
+                    "module_version_id",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2789,27 +2927,33 @@ impl object::Object for RotateConnectionsKeysResponseContent {
     const NAME: &'static str = "RotateConnectionsKeysResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_algorithm = Default::default();
+        let mut f_algorithm = None;
         let mut f_cert = None;
         let mut f_fingerprint = None;
-        let mut f_key_use = Default::default();
+        let mut f_key_use = None;
         let mut f_kid = None;
-        let mut f_next = Default::default();
-        let mut f_pkcs = Default::default();
-        let mut f_subject_dn = Default::default();
+        let mut f_next = None;
+        let mut f_pkcs = None;
+        let mut f_subject_dn = None;
         let mut f_thumbprint = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "algorithm" => f_algorithm = de_map.next_value()?,
-                "cert" => f_cert = Some(de_map.next_value()?),
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "key_use" => f_key_use = de_map.next_value()?,
-                "kid" => f_kid = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
-                "pkcs" => f_pkcs = de_map.next_value()?,
-                "subject_dn" => f_subject_dn = de_map.next_value()?,
-                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                "algorithm" => object::once(&mut f_algorithm, "algorithm", de_map.next_value()?)?,
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "key_use" => object::once(&mut f_key_use, "key_use", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "pkcs" => object::once(&mut f_pkcs, "pkcs", de_map.next_value()?)?,
+                "subject_dn" => {
+                    object::once(&mut f_subject_dn, "subject_dn", de_map.next_value()?)?
+                }
+                "thumbprint" => {
+                    object::once(&mut f_thumbprint, "thumbprint", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2817,14 +2961,14 @@ impl object::Object for RotateConnectionsKeysResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            algorithm: f_algorithm,
+            algorithm: f_algorithm.unwrap_or_default(),
             cert: object::missing(f_cert, "cert")?,
             fingerprint: object::missing(f_fingerprint, "fingerprint")?,
-            key_use: f_key_use,
+            key_use: f_key_use.unwrap_or_default(),
             kid: object::missing(f_kid, "kid")?,
-            next: f_next,
-            pkcs: f_pkcs,
-            subject_dn: f_subject_dn,
+            next: f_next.unwrap_or_default(),
+            pkcs: f_pkcs.unwrap_or_default(),
+            subject_dn: f_subject_dn.unwrap_or_default(),
             thumbprint: object::missing(f_thumbprint, "thumbprint")?,
             extra: f_extra,
         })
@@ -2887,8 +3031,8 @@ impl object::Object for RotateSigningKeysResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "cert" => f_cert = Some(de_map.next_value()?),
-                "kid" => f_kid = Some(de_map.next_value()?),
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2962,21 +3106,21 @@ impl object::Object for Rule {
     const NAME: &'static str = "Rule";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_order = Default::default();
-        let mut f_script = Default::default();
-        let mut f_stage = Default::default();
+        let mut f_enabled = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_order = None;
+        let mut f_script = None;
+        let mut f_stage = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "order" => f_order = de_map.next_value()?,
-                "script" => f_script = de_map.next_value()?,
-                "stage" => f_stage = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "order" => object::once(&mut f_order, "order", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
+                "stage" => object::once(&mut f_stage, "stage", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2984,12 +3128,12 @@ impl object::Object for Rule {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            id: f_id,
-            name: f_name,
-            order: f_order,
-            script: f_script,
-            stage: f_stage,
+            enabled: f_enabled.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            order: f_order.unwrap_or_default(),
+            script: f_script.unwrap_or_default(),
+            stage: f_stage.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -3037,11 +3181,11 @@ impl object::Object for RulesConfig {
     const NAME: &'static str = "RulesConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_key = Default::default();
+        let mut f_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "key" => f_key = de_map.next_value()?,
+                "key" => object::once(&mut f_key, "key", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -3049,7 +3193,7 @@ impl object::Object for RulesConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            key: f_key,
+            key: f_key.unwrap_or_default(),
             extra: f_extra,
         })
     }

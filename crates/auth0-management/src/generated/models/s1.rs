@@ -71,14 +71,30 @@ impl object::Object for ScimConfiguration {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = Some(de_map.next_value()?),
-                "connection_name" => f_connection_name = Some(de_map.next_value()?),
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "mapping" => f_mapping = Some(de_map.next_value()?),
-                "strategy" => f_strategy = Some(de_map.next_value()?),
-                "tenant_name" => f_tenant_name = Some(de_map.next_value()?),
-                "updated_on" => f_updated_on = Some(de_map.next_value()?),
-                "user_id_attribute" => f_user_id_attribute = Some(de_map.next_value()?),
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "connection_name" => object::once(
+                    &mut f_connection_name,
+                    "connection_name",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "strategy" => object::once(&mut f_strategy, "strategy", de_map.next_value()?)?,
+                "tenant_name" => {
+                    object::once(&mut f_tenant_name, "tenant_name", de_map.next_value()?)?
+                }
+                "updated_on" => {
+                    object::once(&mut f_updated_on, "updated_on", de_map.next_value()?)?
+                }
+                "user_id_attribute" => object::once(
+                    &mut f_user_id_attribute,
+                    "user_id_attribute",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -147,13 +163,13 @@ impl object::Object for ScimMappingItem {
     const NAME: &'static str = "ScimMappingItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_auth0 = Default::default();
-        let mut f_scim = Default::default();
+        let mut f_auth0 = None;
+        let mut f_scim = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth0" => f_auth0 = de_map.next_value()?,
-                "scim" => f_scim = de_map.next_value()?,
+                "auth0" => object::once(&mut f_auth0, "auth0", de_map.next_value()?)?,
+                "scim" => object::once(&mut f_scim, "scim", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -161,8 +177,8 @@ impl object::Object for ScimMappingItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            auth0: f_auth0,
-            scim: f_scim,
+            auth0: f_auth0.unwrap_or_default(),
+            scim: f_scim.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -244,19 +260,25 @@ impl object::Object for ScimTokenItem {
     const NAME: &'static str = "ScimTokenItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_last_used_at = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_token_id = Default::default();
-        let mut f_valid_until = Default::default();
+        let mut f_created_at = None;
+        let mut f_last_used_at = None;
+        let mut f_scopes = None;
+        let mut f_token_id = None;
+        let mut f_valid_until = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "last_used_at" => f_last_used_at = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "token_id" => f_token_id = de_map.next_value()?,
-                "valid_until" => f_valid_until = de_map.next_value()?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "last_used_at" => {
+                    object::once(&mut f_last_used_at, "last_used_at", de_map.next_value()?)?
+                }
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "token_id" => object::once(&mut f_token_id, "token_id", de_map.next_value()?)?,
+                "valid_until" => {
+                    object::once(&mut f_valid_until, "valid_until", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -264,11 +286,11 @@ impl object::Object for ScimTokenItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            last_used_at: f_last_used_at,
-            scopes: f_scopes,
-            token_id: f_token_id,
-            valid_until: f_valid_until,
+            created_at: f_created_at.unwrap_or_default(),
+            last_used_at: f_last_used_at.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            token_id: f_token_id.unwrap_or_default(),
+            valid_until: f_valid_until.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -535,7 +557,7 @@ impl object::Object for Segment {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_id = None;
         let mut f_name = None;
         let mut f_rules = None;
@@ -544,13 +566,19 @@ impl object::Object for Segment {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "rules" => f_rules = Some(de_map.next_value()?),
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -559,7 +587,7 @@ impl object::Object for Segment {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
             rules: object::missing(f_rules, "rules")?,
@@ -617,7 +645,7 @@ impl object::Object for SegmentContainsExpression {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "contains" => f_contains = Some(de_map.next_value()?),
+                "contains" => object::once(&mut f_contains, "contains", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -689,7 +717,7 @@ impl object::Object for SegmentEndsWithExpression {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ends_with" => f_ends_with = Some(de_map.next_value()?),
+                "ends_with" => object::once(&mut f_ends_with, "ends_with", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -761,7 +789,7 @@ impl object::Object for SegmentExistsExpression {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "exists" => f_exists = Some(de_map.next_value()?),
+                "exists" => object::once(&mut f_exists, "exists", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -862,31 +890,45 @@ impl object::Object for SegmentMatchConditions {
     const NAME: &'static str = "SegmentMatchConditions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_browser = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_connection_type = Default::default();
-        let mut f_country = Default::default();
-        let mut f_device_type = Default::default();
-        let mut f_domain = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_platform = Default::default();
-        let mut f_region = Default::default();
-        let mut f_user_agent = Default::default();
+        let mut f_browser = None;
+        let mut f_client_id = None;
+        let mut f_connection = None;
+        let mut f_connection_type = None;
+        let mut f_country = None;
+        let mut f_device_type = None;
+        let mut f_domain = None;
+        let mut f_organization_id = None;
+        let mut f_platform = None;
+        let mut f_region = None;
+        let mut f_user_agent = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "browser" => f_browser = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "connection" => f_connection = de_map.next_value()?,
-                "connection_type" => f_connection_type = de_map.next_value()?,
-                "country" => f_country = de_map.next_value()?,
-                "device_type" => f_device_type = de_map.next_value()?,
-                "domain" => f_domain = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "platform" => f_platform = de_map.next_value()?,
-                "region" => f_region = de_map.next_value()?,
-                "user_agent" => f_user_agent = de_map.next_value()?,
+                "browser" => object::once(&mut f_browser, "browser", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "connection_type" => object::once(
+                    &mut f_connection_type,
+                    "connection_type",
+                    de_map.next_value()?,
+                )?,
+                "country" => object::once(&mut f_country, "country", de_map.next_value()?)?,
+                "device_type" => {
+                    object::once(&mut f_device_type, "device_type", de_map.next_value()?)?
+                }
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "platform" => object::once(&mut f_platform, "platform", de_map.next_value()?)?,
+                "region" => object::once(&mut f_region, "region", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -894,17 +936,17 @@ impl object::Object for SegmentMatchConditions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            browser: f_browser,
-            client_id: f_client_id,
-            connection: f_connection,
-            connection_type: f_connection_type,
-            country: f_country,
-            device_type: f_device_type,
-            domain: f_domain,
-            organization_id: f_organization_id,
-            platform: f_platform,
-            region: f_region,
-            user_agent: f_user_agent,
+            browser: f_browser.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            connection_type: f_connection_type.unwrap_or_default(),
+            country: f_country.unwrap_or_default(),
+            device_type: f_device_type.unwrap_or_default(),
+            domain: f_domain.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            platform: f_platform.unwrap_or_default(),
+            region: f_region.unwrap_or_default(),
+            user_agent: f_user_agent.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1110,13 +1152,13 @@ impl object::Object for SegmentRule {
     const NAME: &'static str = "SegmentRule";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_match_ = Default::default();
-        let mut f_not_match = Default::default();
+        let mut f_match_ = None;
+        let mut f_not_match = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "match" => f_match_ = de_map.next_value()?,
-                "not_match" => f_not_match = de_map.next_value()?,
+                "match" => object::once(&mut f_match_, "match", de_map.next_value()?)?,
+                "not_match" => object::once(&mut f_not_match, "not_match", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1124,8 +1166,8 @@ impl object::Object for SegmentRule {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            match_: f_match_,
-            not_match: f_not_match,
+            match_: f_match_.unwrap_or_default(),
+            not_match: f_not_match.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1199,7 +1241,9 @@ impl object::Object for SegmentStartsWithExpression {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "starts_with" => f_starts_with = Some(de_map.next_value()?),
+                "starts_with" => {
+                    object::once(&mut f_starts_with, "starts_with", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1314,27 +1358,45 @@ impl object::Object for SelfServiceProfile {
     const NAME: &'static str = "SelfServiceProfile";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowed_strategies = Default::default();
-        let mut f_branding = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_description = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_updated_at = Default::default();
-        let mut f_user_attribute_profile_id = Default::default();
-        let mut f_user_attributes = Default::default();
+        let mut f_allowed_strategies = None;
+        let mut f_branding = None;
+        let mut f_created_at = None;
+        let mut f_description = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_updated_at = None;
+        let mut f_user_attribute_profile_id = None;
+        let mut f_user_attributes = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowed_strategies" => f_allowed_strategies = de_map.next_value()?,
-                "branding" => f_branding = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
-                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
+                "allowed_strategies" => object::once(
+                    &mut f_allowed_strategies,
+                    "allowed_strategies",
+                    de_map.next_value()?,
+                )?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "user_attribute_profile_id" => object::once(
+                    &mut f_user_attribute_profile_id,
+                    "user_attribute_profile_id",
+                    de_map.next_value()?,
+                )?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1342,15 +1404,15 @@ impl object::Object for SelfServiceProfile {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowed_strategies: f_allowed_strategies,
-            branding: f_branding,
-            created_at: f_created_at,
-            description: f_description,
-            id: f_id,
-            name: f_name,
-            updated_at: f_updated_at,
-            user_attribute_profile_id: f_user_attribute_profile_id,
-            user_attributes: f_user_attributes,
+            allowed_strategies: f_allowed_strategies.unwrap_or_default(),
+            branding: f_branding.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
+            user_attribute_profile_id: f_user_attribute_profile_id.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1436,7 +1498,7 @@ impl object::Object for SelfServiceProfileBrandingColors {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "primary" => f_primary = Some(de_map.next_value()?),
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1508,13 +1570,13 @@ impl object::Object for SelfServiceProfileBrandingProperties {
     const NAME: &'static str = "SelfServiceProfileBrandingProperties";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_colors = Default::default();
-        let mut f_logo_url = Default::default();
+        let mut f_colors = None;
+        let mut f_logo_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "colors" => f_colors = de_map.next_value()?,
-                "logo_url" => f_logo_url = de_map.next_value()?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1522,8 +1584,8 @@ impl object::Object for SelfServiceProfileBrandingProperties {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            colors: f_colors,
-            logo_url: f_logo_url,
+            colors: f_colors.unwrap_or_default(),
+            logo_url: f_logo_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1630,21 +1692,31 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionConfig {
     const NAME: &'static str = "SelfServiceProfileSsoTicketConnectionConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
+        let mut f_display_name = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
         let mut f_name = None;
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = Some(de_map.next_value()?),
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1652,12 +1724,12 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            display_name: f_display_name,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
+            display_name: f_display_name.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
             name: object::missing(f_name, "name")?,
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1767,15 +1839,21 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionOptions {
     const NAME: &'static str = "SelfServiceProfileSsoTicketConnectionOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_domain_aliases = Default::default();
-        let mut f_icon_url = Default::default();
-        let mut f_idpinitiated = Default::default();
+        let mut f_domain_aliases = None;
+        let mut f_icon_url = None;
+        let mut f_idpinitiated = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain_aliases" => f_domain_aliases = de_map.next_value()?,
-                "icon_url" => f_icon_url = de_map.next_value()?,
-                "idpinitiated" => f_idpinitiated = de_map.next_value()?,
+                "domain_aliases" => object::once(
+                    &mut f_domain_aliases,
+                    "domain_aliases",
+                    de_map.next_value()?,
+                )?,
+                "icon_url" => object::once(&mut f_icon_url, "icon_url", de_map.next_value()?)?,
+                "idpinitiated" => {
+                    object::once(&mut f_idpinitiated, "idpinitiated", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1783,9 +1861,9 @@ impl object::Object for SelfServiceProfileSsoTicketConnectionOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            domain_aliases: f_domain_aliases,
-            icon_url: f_icon_url,
-            idpinitiated: f_idpinitiated,
+            domain_aliases: f_domain_aliases.unwrap_or_default(),
+            icon_url: f_icon_url.unwrap_or_default(),
+            idpinitiated: f_idpinitiated.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1869,12 +1947,20 @@ impl object::Object for SelfServiceProfileSsoTicketDomainAliasesConfig {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_domain_verification = None;
-        let mut f_pending_domains = Default::default();
+        let mut f_pending_domains = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain_verification" => f_domain_verification = Some(de_map.next_value()?),
-                "pending_domains" => f_pending_domains = de_map.next_value()?,
+                "domain_verification" => object::once(
+                    &mut f_domain_verification,
+                    "domain_verification",
+                    de_map.next_value()?,
+                )?,
+                "pending_domains" => object::once(
+                    &mut f_pending_domains,
+                    "pending_domains",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1883,7 +1969,7 @@ impl object::Object for SelfServiceProfileSsoTicketDomainAliasesConfig {
         object::note_extra(&f_extra);
         Ok(Self {
             domain_verification: object::missing(f_domain_verification, "domain_verification")?,
-            pending_domains: f_pending_domains,
+            pending_domains: f_pending_domains.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1967,15 +2053,21 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledFeatures {
     const NAME: &'static str = "SelfServiceProfileSsoTicketEnabledFeatures";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_domain_verification = Default::default();
-        let mut f_provisioning = Default::default();
-        let mut f_sso = Default::default();
+        let mut f_domain_verification = None;
+        let mut f_provisioning = None;
+        let mut f_sso = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain_verification" => f_domain_verification = de_map.next_value()?,
-                "provisioning" => f_provisioning = de_map.next_value()?,
-                "sso" => f_sso = de_map.next_value()?,
+                "domain_verification" => object::once(
+                    &mut f_domain_verification,
+                    "domain_verification",
+                    de_map.next_value()?,
+                )?,
+                "provisioning" => {
+                    object::once(&mut f_provisioning, "provisioning", de_map.next_value()?)?
+                }
+                "sso" => object::once(&mut f_sso, "sso", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1983,9 +2075,9 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledFeatures {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            domain_verification: f_domain_verification,
-            provisioning: f_provisioning,
-            sso: f_sso,
+            domain_verification: f_domain_verification.unwrap_or_default(),
+            provisioning: f_provisioning.unwrap_or_default(),
+            sso: f_sso.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2068,17 +2160,27 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledOrganization {
     const NAME: &'static str = "SelfServiceProfileSsoTicketEnabledOrganization";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
+        let mut f_assign_membership_on_login = None;
         let mut f_organization_id = None;
-        let mut f_show_as_button = Default::default();
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
-                }
-                "organization_id" => f_organization_id = Some(de_map.next_value()?),
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2086,9 +2188,9 @@ impl object::Object for SelfServiceProfileSsoTicketEnabledOrganization {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
             organization_id: object::missing(f_organization_id, "organization_id")?,
-            show_as_button: f_show_as_button,
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2171,7 +2273,9 @@ impl object::Object for SelfServiceProfileSsoTicketGoogleWorkspaceConfig {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "sync_users" => f_sync_users = Some(de_map.next_value()?),
+                "sync_users" => {
+                    object::once(&mut f_sync_users, "sync_users", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2262,17 +2366,25 @@ impl object::Object for SelfServiceProfileSsoTicketIdpInitiatedOptions {
     const NAME: &'static str = "SelfServiceProfileSsoTicketIdpInitiatedOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_authorizequery = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_client_protocol = Default::default();
-        let mut f_enabled = Default::default();
+        let mut f_client_authorizequery = None;
+        let mut f_client_id = None;
+        let mut f_client_protocol = None;
+        let mut f_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_authorizequery" => f_client_authorizequery = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "client_protocol" => f_client_protocol = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
+                "client_authorizequery" => object::once(
+                    &mut f_client_authorizequery,
+                    "client_authorizequery",
+                    de_map.next_value()?,
+                )?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "client_protocol" => object::once(
+                    &mut f_client_protocol,
+                    "client_protocol",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2280,10 +2392,10 @@ impl object::Object for SelfServiceProfileSsoTicketIdpInitiatedOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_authorizequery: f_client_authorizequery,
-            client_id: f_client_id,
-            client_protocol: f_client_protocol,
-            enabled: f_enabled,
+            client_authorizequery: f_client_authorizequery.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            client_protocol: f_client_protocol.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2377,15 +2489,23 @@ impl object::Object for SelfServiceProfileSsoTicketProvisioningConfig {
     const NAME: &'static str = "SelfServiceProfileSsoTicketProvisioningConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_google_workspace = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_token_lifetime = Default::default();
+        let mut f_google_workspace = None;
+        let mut f_scopes = None;
+        let mut f_token_lifetime = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "google_workspace" => f_google_workspace = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                "google_workspace" => object::once(
+                    &mut f_google_workspace,
+                    "google_workspace",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2393,9 +2513,9 @@ impl object::Object for SelfServiceProfileSsoTicketProvisioningConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            google_workspace: f_google_workspace,
-            scopes: f_scopes,
-            token_lifetime: f_token_lifetime,
+            google_workspace: f_google_workspace.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2515,9 +2635,13 @@ impl object::Object for SelfServiceProfileUserAttribute {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = Some(de_map.next_value()?),
-                "is_optional" => f_is_optional = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "is_optional" => {
+                    object::once(&mut f_is_optional, "is_optional", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2571,72 +2695,3 @@ impl SelfServiceProfileUserAttribute {
 #[cfg(feature = "full")]
 /// List of attributes to be mapped that will be shown to the user during the Self-Service Enterprise Configuration flow.
 pub type SelfServiceProfileUserAttributes = Vec<SelfServiceProfileUserAttribute>;
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-/// Authentication signal details
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct SessionAuthenticationSignal {
-    /// One of: "federated", "passkey", "pwd", "sms", "email", "mfa", "mock" or a custom method denoted by a URL
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `timestamp` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<SessionDate>,
-    /// A specific MFA factor. Only present when "name" is set to "mfa"
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl<'de> Deserialize<'de> for SessionAuthenticationSignal {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl object::Object for SessionAuthenticationSignal {
-    const NAME: &'static str = "SessionAuthenticationSignal";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_timestamp = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "timestamp" => f_timestamp = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            name: f_name,
-            timestamp: f_timestamp,
-            type_: f_type_,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(any(feature = "sessions", feature = "users"))]
-impl fmt::Debug for SessionAuthenticationSignal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionAuthenticationSignal")
-            .field("name", &self.name)
-            .field("timestamp", &self.timestamp)
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}

@@ -15,6 +15,75 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(any(feature = "sessions", feature = "users"))]
+/// Authentication signal details
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SessionAuthenticationSignal {
+    /// One of: "federated", "passkey", "pwd", "sms", "email", "mfa", "mock" or a custom method denoted by a URL
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `timestamp` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<SessionDate>,
+    /// A specific MFA factor. Only present when "name" is set to "mfa"
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl<'de> Deserialize<'de> for SessionAuthenticationSignal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl object::Object for SessionAuthenticationSignal {
+    const NAME: &'static str = "SessionAuthenticationSignal";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_name = None;
+        let mut f_timestamp = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "timestamp" => object::once(&mut f_timestamp, "timestamp", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            name: f_name.unwrap_or_default(),
+            timestamp: f_timestamp.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
+impl fmt::Debug for SessionAuthenticationSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionAuthenticationSignal")
+            .field("name", &self.name)
+            .field("timestamp", &self.timestamp)
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(any(feature = "sessions", feature = "users"))]
 /// Details about authentication signals obtained during the login flow
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -41,11 +110,11 @@ impl object::Object for SessionAuthenticationSignals {
     const NAME: &'static str = "SessionAuthenticationSignals";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_methods = Default::default();
+        let mut f_methods = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "methods" => f_methods = de_map.next_value()?,
+                "methods" => object::once(&mut f_methods, "methods", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -53,7 +122,7 @@ impl object::Object for SessionAuthenticationSignals {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            methods: f_methods,
+            methods: f_methods.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -96,11 +165,11 @@ impl object::Object for SessionClientMetadata {
     const NAME: &'static str = "SessionClientMetadata";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
+        let mut f_client_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -108,7 +177,7 @@ impl object::Object for SessionClientMetadata {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
+            client_id: f_client_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -151,11 +220,11 @@ impl object::Object for SessionCookieMetadata {
     const NAME: &'static str = "SessionCookieMetadata";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mode = Default::default();
+        let mut f_mode = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mode" => f_mode = de_map.next_value()?,
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -163,7 +232,7 @@ impl object::Object for SessionCookieMetadata {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            mode: f_mode,
+            mode: f_mode.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -232,7 +301,7 @@ impl object::Object for SessionCookieSchema {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mode" => f_mode = Some(de_map.next_value()?),
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -363,21 +432,33 @@ impl object::Object for SessionDeviceMetadata {
     const NAME: &'static str = "SessionDeviceMetadata";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_initial_asn = Default::default();
-        let mut f_initial_ip = Default::default();
-        let mut f_initial_user_agent = Default::default();
-        let mut f_last_asn = Default::default();
-        let mut f_last_ip = Default::default();
-        let mut f_last_user_agent = Default::default();
+        let mut f_initial_asn = None;
+        let mut f_initial_ip = None;
+        let mut f_initial_user_agent = None;
+        let mut f_last_asn = None;
+        let mut f_last_ip = None;
+        let mut f_last_user_agent = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "initial_asn" => f_initial_asn = de_map.next_value()?,
-                "initial_ip" => f_initial_ip = de_map.next_value()?,
-                "initial_user_agent" => f_initial_user_agent = de_map.next_value()?,
-                "last_asn" => f_last_asn = de_map.next_value()?,
-                "last_ip" => f_last_ip = de_map.next_value()?,
-                "last_user_agent" => f_last_user_agent = de_map.next_value()?,
+                "initial_asn" => {
+                    object::once(&mut f_initial_asn, "initial_asn", de_map.next_value()?)?
+                }
+                "initial_ip" => {
+                    object::once(&mut f_initial_ip, "initial_ip", de_map.next_value()?)?
+                }
+                "initial_user_agent" => object::once(
+                    &mut f_initial_user_agent,
+                    "initial_user_agent",
+                    de_map.next_value()?,
+                )?,
+                "last_asn" => object::once(&mut f_last_asn, "last_asn", de_map.next_value()?)?,
+                "last_ip" => object::once(&mut f_last_ip, "last_ip", de_map.next_value()?)?,
+                "last_user_agent" => object::once(
+                    &mut f_last_user_agent,
+                    "last_user_agent",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -385,12 +466,12 @@ impl object::Object for SessionDeviceMetadata {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            initial_asn: f_initial_asn,
-            initial_ip: f_initial_ip,
-            initial_user_agent: f_initial_user_agent,
-            last_asn: f_last_asn,
-            last_ip: f_last_ip,
-            last_user_agent: f_last_user_agent,
+            initial_asn: f_initial_asn.unwrap_or_default(),
+            initial_ip: f_initial_ip.unwrap_or_default(),
+            initial_user_agent: f_initial_user_agent.unwrap_or_default(),
+            last_asn: f_last_asn.unwrap_or_default(),
+            last_ip: f_last_ip.unwrap_or_default(),
+            last_user_agent: f_last_user_agent.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -487,35 +568,61 @@ impl object::Object for SessionResponseContent {
     const NAME: &'static str = "SessionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authenticated_at = Default::default();
-        let mut f_authentication = Default::default();
-        let mut f_clients = Default::default();
-        let mut f_cookie = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_device = Default::default();
-        let mut f_expires_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_idle_expires_at = Default::default();
-        let mut f_last_interacted_at = Default::default();
-        let mut f_session_metadata = Default::default();
-        let mut f_updated_at = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_authenticated_at = None;
+        let mut f_authentication = None;
+        let mut f_clients = None;
+        let mut f_cookie = None;
+        let mut f_created_at = None;
+        let mut f_device = None;
+        let mut f_expires_at = None;
+        let mut f_id = None;
+        let mut f_idle_expires_at = None;
+        let mut f_last_interacted_at = None;
+        let mut f_session_metadata = None;
+        let mut f_updated_at = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authenticated_at" => f_authenticated_at = de_map.next_value()?,
-                "authentication" => f_authentication = de_map.next_value()?,
-                "clients" => f_clients = de_map.next_value()?,
-                "cookie" => f_cookie = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "device" => f_device = de_map.next_value()?,
-                "expires_at" => f_expires_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "idle_expires_at" => f_idle_expires_at = de_map.next_value()?,
-                "last_interacted_at" => f_last_interacted_at = de_map.next_value()?,
-                "session_metadata" => f_session_metadata = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "authenticated_at" => object::once(
+                    &mut f_authenticated_at,
+                    "authenticated_at",
+                    de_map.next_value()?,
+                )?,
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "clients" => object::once(&mut f_clients, "clients", de_map.next_value()?)?,
+                "cookie" => object::once(&mut f_cookie, "cookie", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "device" => object::once(&mut f_device, "device", de_map.next_value()?)?,
+                "expires_at" => {
+                    object::once(&mut f_expires_at, "expires_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "idle_expires_at" => object::once(
+                    &mut f_idle_expires_at,
+                    "idle_expires_at",
+                    de_map.next_value()?,
+                )?,
+                "last_interacted_at" => object::once(
+                    &mut f_last_interacted_at,
+                    "last_interacted_at",
+                    de_map.next_value()?,
+                )?,
+                "session_metadata" => object::once(
+                    &mut f_session_metadata,
+                    "session_metadata",
+                    de_map.next_value()?,
+                )?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -523,19 +630,19 @@ impl object::Object for SessionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authenticated_at: f_authenticated_at,
-            authentication: f_authentication,
-            clients: f_clients,
-            cookie: f_cookie,
-            created_at: f_created_at,
-            device: f_device,
-            expires_at: f_expires_at,
-            id: f_id,
-            idle_expires_at: f_idle_expires_at,
-            last_interacted_at: f_last_interacted_at,
-            session_metadata: f_session_metadata,
-            updated_at: f_updated_at,
-            user_id: f_user_id,
+            authenticated_at: f_authenticated_at.unwrap_or_default(),
+            authentication: f_authentication.unwrap_or_default(),
+            clients: f_clients.unwrap_or_default(),
+            cookie: f_cookie.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            device: f_device.unwrap_or_default(),
+            expires_at: f_expires_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            idle_expires_at: f_idle_expires_at.unwrap_or_default(),
+            last_interacted_at: f_last_interacted_at.unwrap_or_default(),
+            session_metadata: f_session_metadata.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -596,7 +703,7 @@ impl object::Object for SetCustomSigningKeysRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "keys" => f_keys = Some(de_map.next_value()?),
+                "keys" => object::once(&mut f_keys, "keys", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -709,27 +816,35 @@ impl object::Object for SetEmailTemplateRequestContent {
     const NAME: &'static str = "SetEmailTemplateRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_from = Default::default();
-        let mut f_include_email_in_redirect = Default::default();
-        let mut f_result_url = Default::default();
-        let mut f_subject = Default::default();
-        let mut f_syntax = Default::default();
+        let mut f_body = None;
+        let mut f_enabled = None;
+        let mut f_from = None;
+        let mut f_include_email_in_redirect = None;
+        let mut f_result_url = None;
+        let mut f_subject = None;
+        let mut f_syntax = None;
         let mut f_template = None;
-        let mut f_url_lifetime_in_seconds = Default::default();
+        let mut f_url_lifetime_in_seconds = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
-                "resultUrl" => f_result_url = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
-                "template" => f_template = Some(de_map.next_value()?),
-                "urlLifetimeInSeconds" => f_url_lifetime_in_seconds = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "includeEmailInRedirect" => object::once(
+                    &mut f_include_email_in_redirect,
+                    "includeEmailInRedirect",
+                    de_map.next_value()?,
+                )?,
+                "resultUrl" => object::once(&mut f_result_url, "resultUrl", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
+                "urlLifetimeInSeconds" => object::once(
+                    &mut f_url_lifetime_in_seconds,
+                    "urlLifetimeInSeconds",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -737,15 +852,15 @@ impl object::Object for SetEmailTemplateRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            enabled: f_enabled,
-            from: f_from,
-            include_email_in_redirect: f_include_email_in_redirect,
-            result_url: f_result_url,
-            subject: f_subject,
-            syntax: f_syntax,
+            body: f_body.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            include_email_in_redirect: f_include_email_in_redirect.unwrap_or_default(),
+            result_url: f_result_url.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
             template: object::missing(f_template, "template")?,
-            url_lifetime_in_seconds: f_url_lifetime_in_seconds,
+            url_lifetime_in_seconds: f_url_lifetime_in_seconds.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -891,15 +1006,15 @@ impl object::Object for SetGuardianFactorDuoSettingsRequestContent {
     const NAME: &'static str = "SetGuardianFactorDuoSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_host = Default::default();
-        let mut f_ikey = Default::default();
-        let mut f_skey = Default::default();
+        let mut f_host = None;
+        let mut f_ikey = None;
+        let mut f_skey = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "host" => f_host = de_map.next_value()?,
-                "ikey" => f_ikey = de_map.next_value()?,
-                "skey" => f_skey = de_map.next_value()?,
+                "host" => object::once(&mut f_host, "host", de_map.next_value()?)?,
+                "ikey" => object::once(&mut f_ikey, "ikey", de_map.next_value()?)?,
+                "skey" => object::once(&mut f_skey, "skey", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -907,9 +1022,9 @@ impl object::Object for SetGuardianFactorDuoSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            host: f_host,
-            ikey: f_ikey,
-            skey: f_skey,
+            host: f_host.unwrap_or_default(),
+            ikey: f_ikey.unwrap_or_default(),
+            skey: f_skey.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1000,7 +1115,9 @@ impl object::Object for SetGuardianFactorPhoneMessageTypesRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "message_types" => f_message_types = Some(de_map.next_value()?),
+                "message_types" => {
+                    object::once(&mut f_message_types, "message_types", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1106,7 +1223,7 @@ impl object::Object for SetGuardianFactorRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = Some(de_map.next_value()?),
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1196,8 +1313,16 @@ impl object::Object for SetGuardianFactorSmsTemplatesRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enrollment_message" => f_enrollment_message = Some(de_map.next_value()?),
-                "verification_message" => f_verification_message = Some(de_map.next_value()?),
+                "enrollment_message" => object::once(
+                    &mut f_enrollment_message,
+                    "enrollment_message",
+                    de_map.next_value()?,
+                )?,
+                "verification_message" => object::once(
+                    &mut f_verification_message,
+                    "verification_message",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1324,15 +1449,15 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsRequestCon
     const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationApnsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bundle_id = Default::default();
-        let mut f_p12 = Default::default();
-        let mut f_sandbox = Default::default();
+        let mut f_bundle_id = None;
+        let mut f_p12 = None;
+        let mut f_sandbox = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bundle_id" => f_bundle_id = de_map.next_value()?,
-                "p12" => f_p12 = de_map.next_value()?,
-                "sandbox" => f_sandbox = de_map.next_value()?,
+                "bundle_id" => object::once(&mut f_bundle_id, "bundle_id", de_map.next_value()?)?,
+                "p12" => object::once(&mut f_p12, "p12", de_map.next_value()?)?,
+                "sandbox" => object::once(&mut f_sandbox, "sandbox", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1340,9 +1465,9 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsRequestCon
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bundle_id: f_bundle_id,
-            p12: f_p12,
-            sandbox: f_sandbox,
+            bundle_id: f_bundle_id.unwrap_or_default(),
+            p12: f_p12.unwrap_or_default(),
+            sandbox: f_sandbox.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1427,13 +1552,13 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsResponseCo
     const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationApnsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bundle_id = Default::default();
-        let mut f_sandbox = Default::default();
+        let mut f_bundle_id = None;
+        let mut f_sandbox = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bundle_id" => f_bundle_id = de_map.next_value()?,
-                "sandbox" => f_sandbox = de_map.next_value()?,
+                "bundle_id" => object::once(&mut f_bundle_id, "bundle_id", de_map.next_value()?)?,
+                "sandbox" => object::once(&mut f_sandbox, "sandbox", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1441,8 +1566,8 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationApnsResponseCo
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bundle_id: f_bundle_id,
-            sandbox: f_sandbox,
+            bundle_id: f_bundle_id.unwrap_or_default(),
+            sandbox: f_sandbox.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1489,11 +1614,13 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmRequestCont
     const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationFcmRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_server_key = Default::default();
+        let mut f_server_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "server_key" => f_server_key = de_map.next_value()?,
+                "server_key" => {
+                    object::once(&mut f_server_key, "server_key", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1501,7 +1628,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmRequestCont
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            server_key: f_server_key,
+            server_key: f_server_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1571,11 +1698,15 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmv1RequestCo
     const NAME: &'static str = "SetGuardianFactorsProviderPushNotificationFcmv1RequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_server_credentials = Default::default();
+        let mut f_server_credentials = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "server_credentials" => f_server_credentials = de_map.next_value()?,
+                "server_credentials" => object::once(
+                    &mut f_server_credentials,
+                    "server_credentials",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1583,7 +1714,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationFcmv1RequestCo
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            server_credentials: f_server_credentials,
+            server_credentials: f_server_credentials.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1659,7 +1790,7 @@ impl object::Object for SetGuardianFactorsProviderPushNotificationRequestContent
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "provider" => f_provider = Some(de_map.next_value()?),
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1765,7 +1896,7 @@ impl object::Object for SetGuardianFactorsProviderSmsRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "provider" => f_provider = Some(de_map.next_value()?),
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1859,17 +1990,23 @@ impl object::Object for SetGuardianFactorsProviderSmsTwilioRequestContent {
     const NAME: &'static str = "SetGuardianFactorsProviderSmsTwilioRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_auth_token = Default::default();
-        let mut f_from = Default::default();
-        let mut f_messaging_service_sid = Default::default();
-        let mut f_sid = Default::default();
+        let mut f_auth_token = None;
+        let mut f_from = None;
+        let mut f_messaging_service_sid = None;
+        let mut f_sid = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth_token" => f_auth_token = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "messaging_service_sid" => f_messaging_service_sid = de_map.next_value()?,
-                "sid" => f_sid = de_map.next_value()?,
+                "auth_token" => {
+                    object::once(&mut f_auth_token, "auth_token", de_map.next_value()?)?
+                }
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "messaging_service_sid" => object::once(
+                    &mut f_messaging_service_sid,
+                    "messaging_service_sid",
+                    de_map.next_value()?,
+                )?,
+                "sid" => object::once(&mut f_sid, "sid", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1877,10 +2014,10 @@ impl object::Object for SetGuardianFactorsProviderSmsTwilioRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            auth_token: f_auth_token,
-            from: f_from,
-            messaging_service_sid: f_messaging_service_sid,
-            sid: f_sid,
+            auth_token: f_auth_token.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            messaging_service_sid: f_messaging_service_sid.unwrap_or_default(),
+            sid: f_sid.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1995,15 +2132,17 @@ impl object::Object for SetNetworkAclsRequestContent {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_active = None;
         let mut f_description = None;
-        let mut f_priority = Default::default();
+        let mut f_priority = None;
         let mut f_rule = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = Some(de_map.next_value()?),
-                "description" => f_description = Some(de_map.next_value()?),
-                "priority" => f_priority = de_map.next_value()?,
-                "rule" => f_rule = Some(de_map.next_value()?),
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "priority" => object::once(&mut f_priority, "priority", de_map.next_value()?)?,
+                "rule" => object::once(&mut f_rule, "rule", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2013,7 +2152,7 @@ impl object::Object for SetNetworkAclsRequestContent {
         Ok(Self {
             active: object::missing(f_active, "active")?,
             description: object::missing(f_description, "description")?,
-            priority: f_priority,
+            priority: f_priority.unwrap_or_default(),
             rule: object::missing(f_rule, "rule")?,
             extra: f_extra,
         })
@@ -2108,7 +2247,7 @@ impl object::Object for SetRulesConfigRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "value" => f_value = Some(de_map.next_value()?),
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2184,8 +2323,8 @@ impl object::Object for SetRulesConfigResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "key" => f_key = Some(de_map.next_value()?),
-                "value" => f_value = Some(de_map.next_value()?),
+                "key" => object::once(&mut f_key, "key", de_map.next_value()?)?,
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2282,37 +2421,55 @@ impl object::Object for SetUserAuthenticationMethodResponseContent {
     const NAME: &'static str = "SetUserAuthenticationMethodResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aaguid = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_email = Default::default();
-        let mut f_id = Default::default();
-        let mut f_key_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_public_key = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_totp_secret = Default::default();
+        let mut f_aaguid = None;
+        let mut f_authentication_methods = None;
+        let mut f_created_at = None;
+        let mut f_email = None;
+        let mut f_id = None;
+        let mut f_key_id = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_public_key = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_totp_secret = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aaguid" => f_aaguid = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "key_id" => f_key_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
+                "aaguid" => object::once(&mut f_aaguid, "aaguid", de_map.next_value()?)?,
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "public_key" => f_public_key = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "totp_secret" => f_totp_secret = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "key_id" => object::once(&mut f_key_id, "key_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "totp_secret" => {
+                    object::once(&mut f_totp_secret, "totp_secret", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2320,18 +2477,18 @@ impl object::Object for SetUserAuthenticationMethodResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aaguid: f_aaguid,
-            authentication_methods: f_authentication_methods,
-            created_at: f_created_at,
-            email: f_email,
-            id: f_id,
-            key_id: f_key_id,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            public_key: f_public_key,
-            relying_party_identifier: f_relying_party_identifier,
-            totp_secret: f_totp_secret,
+            aaguid: f_aaguid.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            key_id: f_key_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            totp_secret: f_totp_secret.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -2360,179 +2517,5 @@ impl fmt::Debug for SetUserAuthenticationMethodResponseContent {
             .field("type_", &self.type_)
             .field("extra", &Keys(&self.extra))
             .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `SetUserAuthenticationMethods` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct SetUserAuthenticationMethods {
-    /// Applies to email authentication methods only. The email address used to send verification messages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// AA human-readable label to identify the authentication method.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// The `preferred_authentication_method` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
-    /// Applies to totp authentication methods only. The base32 encoded secret for TOTP generation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totp_secret: Option<String>,
-    /// The `type` field.
-    #[serde(rename = "type")]
-    pub type_: AuthenticationTypeEnum,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for SetUserAuthenticationMethods {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for SetUserAuthenticationMethods {
-    const NAME: &'static str = "SetUserAuthenticationMethods";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_totp_secret = Default::default();
-        let mut f_type_ = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
-                }
-                "totp_secret" => f_totp_secret = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            email: f_email,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            totp_secret: f_totp_secret,
-            type_: object::missing(f_type_, "type")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for SetUserAuthenticationMethods {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetUserAuthenticationMethods")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field(
-                "preferred_authentication_method",
-                &self.preferred_authentication_method,
-            )
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
-            .field("type_", &self.type_)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-impl SetUserAuthenticationMethods {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(type_: impl Into<AuthenticationTypeEnum>) -> Self {
-        Self {
-            email: None,
-            name: None,
-            phone_number: None,
-            preferred_authentication_method: None,
-            totp_secret: None,
-            type_: type_.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `email`.
-    pub fn email(mut self, value: impl Into<String>) -> Self {
-        self.email = Some(value.into());
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-
-    /// Sets `phone_number`.
-    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
-        self.phone_number = Some(value.into());
-        self
-    }
-
-    /// Sets `preferred_authentication_method`.
-    pub fn preferred_authentication_method(
-        mut self,
-        value: impl Into<PreferredAuthenticationMethodEnum>,
-    ) -> Self {
-        self.preferred_authentication_method = Some(value.into());
-        self
-    }
-
-    /// Sets `totp_secret`.
-    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
-        self.totp_secret = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `SetUserAuthenticationMethodsRequestContent` schema.
-pub type SetUserAuthenticationMethodsRequestContent = Vec<SetUserAuthenticationMethods>;
-
-#[cfg(feature = "full")]
-/// An object containing custom dictionaries for a group of screens.
-pub type SetsCustomTextsByLanguageRequestContent = Map<String, Value>;
-
-#[cfg(any(feature = "clients", feature = "resource_servers"))]
-string_enum! {
-    /// Algorithm used to sign JWTs. Can be `HS256` (default) or `RS256`. `PS256` available via addon.
-    pub enum SigningAlgorithmEnum {
-        /// `HS256`
-        Hs256 = "HS256",
-        /// `RS256`
-        Rs256 = "RS256",
-        /// `RS512`
-        Rs512 = "RS512",
-        /// `PS256`
-        Ps256 = "PS256",
     }
 }

@@ -14,6 +14,186 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "users")]
+/// The `SetUserAuthenticationMethods` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SetUserAuthenticationMethods {
+    /// Applies to email authentication methods only. The email address used to send verification messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// AA human-readable label to identify the authentication method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Applies to phone authentication methods only. The destination phone number used to send verification codes via text and voice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The `preferred_authentication_method` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_authentication_method: Option<PreferredAuthenticationMethodEnum>,
+    /// Applies to totp authentication methods only. The base32 encoded secret for TOTP generation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    /// The `type` field.
+    #[serde(rename = "type")]
+    pub type_: AuthenticationTypeEnum,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for SetUserAuthenticationMethods {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for SetUserAuthenticationMethods {
+    const NAME: &'static str = "SetUserAuthenticationMethods";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_totp_secret = None;
+        let mut f_type_ = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "totp_secret" => {
+                    object::once(&mut f_totp_secret, "totp_secret", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            totp_secret: f_totp_secret.unwrap_or_default(),
+            type_: object::missing(f_type_, "type")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for SetUserAuthenticationMethods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetUserAuthenticationMethods")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field(
+                "preferred_authentication_method",
+                &self.preferred_authentication_method,
+            )
+            .field("totp_secret", &self.totp_secret.as_ref().map(|_| REDACTED))
+            .field("type_", &self.type_)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+impl SetUserAuthenticationMethods {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(type_: impl Into<AuthenticationTypeEnum>) -> Self {
+        Self {
+            email: None,
+            name: None,
+            phone_number: None,
+            preferred_authentication_method: None,
+            totp_secret: None,
+            type_: type_.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `email`.
+    pub fn email(mut self, value: impl Into<String>) -> Self {
+        self.email = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `phone_number`.
+    pub fn phone_number(mut self, value: impl Into<String>) -> Self {
+        self.phone_number = Some(value.into());
+        self
+    }
+
+    /// Sets `preferred_authentication_method`.
+    pub fn preferred_authentication_method(
+        mut self,
+        value: impl Into<PreferredAuthenticationMethodEnum>,
+    ) -> Self {
+        self.preferred_authentication_method = Some(value.into());
+        self
+    }
+
+    /// Sets `totp_secret`.
+    pub fn totp_secret(mut self, value: impl Into<String>) -> Self {
+        self.totp_secret = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `SetUserAuthenticationMethodsRequestContent` schema.
+pub type SetUserAuthenticationMethodsRequestContent = Vec<SetUserAuthenticationMethods>;
+
+#[cfg(feature = "full")]
+/// An object containing custom dictionaries for a group of screens.
+pub type SetsCustomTextsByLanguageRequestContent = Map<String, Value>;
+
+#[cfg(any(feature = "clients", feature = "resource_servers"))]
+string_enum! {
+    /// Algorithm used to sign JWTs. Can be `HS256` (default) or `RS256`. `PS256` available via addon.
+    pub enum SigningAlgorithmEnum {
+        /// `HS256`
+        Hs256 = "HS256",
+        /// `RS256`
+        Rs256 = "RS256",
+        /// `RS512`
+        Rs512 = "RS512",
+        /// `PS256`
+        Ps256 = "PS256",
+    }
+}
+
 #[cfg(feature = "keys")]
 /// The `SigningKeys` object.
 ///
@@ -75,32 +255,42 @@ impl object::Object for SigningKeys {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_cert = None;
-        let mut f_current = Default::default();
-        let mut f_current_since = Default::default();
-        let mut f_current_until = Default::default();
+        let mut f_current = None;
+        let mut f_current_since = None;
+        let mut f_current_until = None;
         let mut f_fingerprint = None;
         let mut f_kid = None;
-        let mut f_next = Default::default();
-        let mut f_pkcs7 = Default::default();
-        let mut f_previous = Default::default();
-        let mut f_revoked = Default::default();
-        let mut f_revoked_at = Default::default();
+        let mut f_next = None;
+        let mut f_pkcs7 = None;
+        let mut f_previous = None;
+        let mut f_revoked = None;
+        let mut f_revoked_at = None;
         let mut f_thumbprint = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "cert" => f_cert = Some(de_map.next_value()?),
-                "current" => f_current = de_map.next_value()?,
-                "current_since" => f_current_since = de_map.next_value()?,
-                "current_until" => f_current_until = de_map.next_value()?,
-                "fingerprint" => f_fingerprint = Some(de_map.next_value()?),
-                "kid" => f_kid = Some(de_map.next_value()?),
-                "next" => f_next = de_map.next_value()?,
-                "pkcs7" => f_pkcs7 = de_map.next_value()?,
-                "previous" => f_previous = de_map.next_value()?,
-                "revoked" => f_revoked = de_map.next_value()?,
-                "revoked_at" => f_revoked_at = de_map.next_value()?,
-                "thumbprint" => f_thumbprint = Some(de_map.next_value()?),
+                "cert" => object::once(&mut f_cert, "cert", de_map.next_value()?)?,
+                "current" => object::once(&mut f_current, "current", de_map.next_value()?)?,
+                "current_since" => {
+                    object::once(&mut f_current_since, "current_since", de_map.next_value()?)?
+                }
+                "current_until" => {
+                    object::once(&mut f_current_until, "current_until", de_map.next_value()?)?
+                }
+                "fingerprint" => {
+                    object::once(&mut f_fingerprint, "fingerprint", de_map.next_value()?)?
+                }
+                "kid" => object::once(&mut f_kid, "kid", de_map.next_value()?)?,
+                "next" => object::once(&mut f_next, "next", de_map.next_value()?)?,
+                "pkcs7" => object::once(&mut f_pkcs7, "pkcs7", de_map.next_value()?)?,
+                "previous" => object::once(&mut f_previous, "previous", de_map.next_value()?)?,
+                "revoked" => object::once(&mut f_revoked, "revoked", de_map.next_value()?)?,
+                "revoked_at" => {
+                    object::once(&mut f_revoked_at, "revoked_at", de_map.next_value()?)?
+                }
+                "thumbprint" => {
+                    object::once(&mut f_thumbprint, "thumbprint", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -109,16 +299,16 @@ impl object::Object for SigningKeys {
         object::note_extra(&f_extra);
         Ok(Self {
             cert: object::missing(f_cert, "cert")?,
-            current: f_current,
-            current_since: f_current_since,
-            current_until: f_current_until,
+            current: f_current.unwrap_or_default(),
+            current_since: f_current_since.unwrap_or_default(),
+            current_until: f_current_until.unwrap_or_default(),
             fingerprint: object::missing(f_fingerprint, "fingerprint")?,
             kid: object::missing(f_kid, "kid")?,
-            next: f_next,
-            pkcs7: f_pkcs7,
-            previous: f_previous,
-            revoked: f_revoked,
-            revoked_at: f_revoked_at,
+            next: f_next.unwrap_or_default(),
+            pkcs7: f_pkcs7.unwrap_or_default(),
+            previous: f_previous.unwrap_or_default(),
+            revoked: f_revoked.unwrap_or_default(),
+            revoked_at: f_revoked_at.unwrap_or_default(),
             thumbprint: object::missing(f_thumbprint, "thumbprint")?,
             extra: f_extra,
         })
@@ -222,11 +412,11 @@ impl object::Object for SignupSchema {
     const NAME: &'static str = "SignupSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_status = Default::default();
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "status" => f_status = de_map.next_value()?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -234,7 +424,7 @@ impl object::Object for SignupSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            status: f_status,
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -313,11 +503,11 @@ impl object::Object for SignupVerification {
     const NAME: &'static str = "SignupVerification";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
+        let mut f_active = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -325,7 +515,7 @@ impl object::Object for SignupVerification {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active: f_active,
+            active: f_active.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -392,13 +582,15 @@ impl object::Object for SignupVerified {
     const NAME: &'static str = "SignupVerified";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_status = Default::default();
-        let mut f_verification = Default::default();
+        let mut f_status = None;
+        let mut f_verification = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "status" => f_status = de_map.next_value()?,
-                "verification" => f_verification = de_map.next_value()?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "verification" => {
+                    object::once(&mut f_verification, "verification", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -406,8 +598,8 @@ impl object::Object for SignupVerified {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            status: f_status,
-            verification: f_verification,
+            status: f_status.unwrap_or_default(),
+            verification: f_verification.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -671,13 +863,15 @@ impl object::Object for SuspiciousIpThrottlingPreLoginStage {
     const NAME: &'static str = "SuspiciousIpThrottlingPreLoginStage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_max_attempts = Default::default();
-        let mut f_rate = Default::default();
+        let mut f_max_attempts = None;
+        let mut f_rate = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "max_attempts" => f_max_attempts = de_map.next_value()?,
-                "rate" => f_rate = de_map.next_value()?,
+                "max_attempts" => {
+                    object::once(&mut f_max_attempts, "max_attempts", de_map.next_value()?)?
+                }
+                "rate" => object::once(&mut f_rate, "rate", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -685,8 +879,8 @@ impl object::Object for SuspiciousIpThrottlingPreLoginStage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            max_attempts: f_max_attempts,
-            rate: f_rate,
+            max_attempts: f_max_attempts.unwrap_or_default(),
+            rate: f_rate.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -780,13 +974,17 @@ impl object::Object for SuspiciousIpThrottlingStage {
     const NAME: &'static str = "SuspiciousIpThrottlingStage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_pre_login = Default::default();
-        let mut f_pre_user_registration = Default::default();
+        let mut f_pre_login = None;
+        let mut f_pre_user_registration = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "pre-login" => f_pre_login = de_map.next_value()?,
-                "pre-user-registration" => f_pre_user_registration = de_map.next_value()?,
+                "pre-login" => object::once(&mut f_pre_login, "pre-login", de_map.next_value()?)?,
+                "pre-user-registration" => object::once(
+                    &mut f_pre_user_registration,
+                    "pre-user-registration",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -794,8 +992,8 @@ impl object::Object for SuspiciousIpThrottlingStage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            pre_login: f_pre_login,
-            pre_user_registration: f_pre_user_registration,
+            pre_login: f_pre_login.unwrap_or_default(),
+            pre_user_registration: f_pre_user_registration.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -885,7 +1083,7 @@ impl object::Object for SynchronizedGroupPayload {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = Some(de_map.next_value()?),
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -42,13 +42,15 @@ impl object::Object for TenantOidcLogoutSettings {
     const NAME: &'static str = "TenantOidcLogoutSettings";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_rp_logout_end_session_endpoint_discovery = Default::default();
+        let mut f_rp_logout_end_session_endpoint_discovery = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "rp_logout_end_session_endpoint_discovery" => {
-                    f_rp_logout_end_session_endpoint_discovery = de_map.next_value()?
-                }
+                "rp_logout_end_session_endpoint_discovery" => object::once(
+                    &mut f_rp_logout_end_session_endpoint_discovery,
+                    "rp_logout_end_session_endpoint_discovery",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -56,7 +58,8 @@ impl object::Object for TenantOidcLogoutSettings {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            rp_logout_end_session_endpoint_discovery: f_rp_logout_end_session_endpoint_discovery,
+            rp_logout_end_session_endpoint_discovery: f_rp_logout_end_session_endpoint_discovery
+                .unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -128,13 +131,13 @@ impl object::Object for TenantSettingsCountryCodes {
     const NAME: &'static str = "TenantSettingsCountryCodes";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_list = Default::default();
-        let mut f_mode = Default::default();
+        let mut f_list = None;
+        let mut f_mode = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "list" => f_list = de_map.next_value()?,
-                "mode" => f_mode = de_map.next_value()?,
+                "list" => object::once(&mut f_list, "list", de_map.next_value()?)?,
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -142,8 +145,8 @@ impl object::Object for TenantSettingsCountryCodes {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            list: f_list,
-            mode: f_mode,
+            list: f_list.unwrap_or_default(),
+            mode: f_mode.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -240,13 +243,13 @@ impl object::Object for TenantSettingsDeviceFlow {
     const NAME: &'static str = "TenantSettingsDeviceFlow";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_charset = Default::default();
-        let mut f_mask = Default::default();
+        let mut f_charset = None;
+        let mut f_mask = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "charset" => f_charset = de_map.next_value()?,
-                "mask" => f_mask = de_map.next_value()?,
+                "charset" => object::once(&mut f_charset, "charset", de_map.next_value()?)?,
+                "mask" => object::once(&mut f_mask, "mask", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -254,8 +257,8 @@ impl object::Object for TenantSettingsDeviceFlow {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            charset: f_charset,
-            mask: f_mask,
+            charset: f_charset.unwrap_or_default(),
+            mask: f_mask.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -349,15 +352,17 @@ impl object::Object for TenantSettingsErrorPage {
     const NAME: &'static str = "TenantSettingsErrorPage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_html = Default::default();
-        let mut f_show_log_link = Default::default();
-        let mut f_url = Default::default();
+        let mut f_html = None;
+        let mut f_show_log_link = None;
+        let mut f_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "html" => f_html = de_map.next_value()?,
-                "show_log_link" => f_show_log_link = de_map.next_value()?,
-                "url" => f_url = de_map.next_value()?,
+                "html" => object::once(&mut f_html, "html", de_map.next_value()?)?,
+                "show_log_link" => {
+                    object::once(&mut f_show_log_link, "show_log_link", de_map.next_value()?)?
+                }
+                "url" => object::once(&mut f_url, "url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -365,9 +370,9 @@ impl object::Object for TenantSettingsErrorPage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            html: f_html,
-            show_log_link: f_show_log_link,
-            url: f_url,
+            html: f_html.unwrap_or_default(),
+            show_log_link: f_show_log_link.unwrap_or_default(),
+            url: f_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -529,99 +534,179 @@ impl object::Object for TenantSettingsFlags {
     const NAME: &'static str = "TenantSettingsFlags";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_changing_enable_sso = Default::default();
-        let mut f_allow_legacy_delegation_grant_types = Default::default();
-        let mut f_allow_legacy_ro_grant_types = Default::default();
-        let mut f_allow_legacy_tokeninfo_endpoint = Default::default();
-        let mut f_change_pwd_flow_v1 = Default::default();
-        let mut f_custom_domains_provisioning = Default::default();
-        let mut f_dashboard_insights_view = Default::default();
-        let mut f_dashboard_log_streams_next = Default::default();
-        let mut f_disable_clickjack_protection_headers = Default::default();
-        let mut f_disable_fields_map_fix = Default::default();
-        let mut f_disable_impersonation = Default::default();
-        let mut f_disable_management_api_sms_obfuscation = Default::default();
-        let mut f_enable_adfs_waad_email_verification = Default::default();
-        let mut f_enable_apis_section = Default::default();
-        let mut f_enable_client_connections = Default::default();
-        let mut f_enable_dynamic_client_registration = Default::default();
-        let mut f_enable_idtoken_api2 = Default::default();
-        let mut f_enable_legacy_profile = Default::default();
-        let mut f_enable_pipeline2 = Default::default();
-        let mut f_enable_public_signup_user_exists_error = Default::default();
-        let mut f_enable_sso = Default::default();
-        let mut f_enforce_client_authentication_on_passwordless_start = Default::default();
-        let mut f_genai_trial = Default::default();
-        let mut f_improved_signup_bot_detection_in_classic = Default::default();
-        let mut f_mfa_show_factor_list_on_enrollment = Default::default();
-        let mut f_no_disclose_enterprise_connections = Default::default();
-        let mut f_remove_alg_from_jwks = Default::default();
-        let mut f_revoke_refresh_token_grant = Default::default();
-        let mut f_trust_azure_adfs_email_verified_connection_property = Default::default();
+        let mut f_allow_changing_enable_sso = None;
+        let mut f_allow_legacy_delegation_grant_types = None;
+        let mut f_allow_legacy_ro_grant_types = None;
+        let mut f_allow_legacy_tokeninfo_endpoint = None;
+        let mut f_change_pwd_flow_v1 = None;
+        let mut f_custom_domains_provisioning = None;
+        let mut f_dashboard_insights_view = None;
+        let mut f_dashboard_log_streams_next = None;
+        let mut f_disable_clickjack_protection_headers = None;
+        let mut f_disable_fields_map_fix = None;
+        let mut f_disable_impersonation = None;
+        let mut f_disable_management_api_sms_obfuscation = None;
+        let mut f_enable_adfs_waad_email_verification = None;
+        let mut f_enable_apis_section = None;
+        let mut f_enable_client_connections = None;
+        let mut f_enable_dynamic_client_registration = None;
+        let mut f_enable_idtoken_api2 = None;
+        let mut f_enable_legacy_profile = None;
+        let mut f_enable_pipeline2 = None;
+        let mut f_enable_public_signup_user_exists_error = None;
+        let mut f_enable_sso = None;
+        let mut f_enforce_client_authentication_on_passwordless_start = None;
+        let mut f_genai_trial = None;
+        let mut f_improved_signup_bot_detection_in_classic = None;
+        let mut f_mfa_show_factor_list_on_enrollment = None;
+        let mut f_no_disclose_enterprise_connections = None;
+        let mut f_remove_alg_from_jwks = None;
+        let mut f_revoke_refresh_token_grant = None;
+        let mut f_trust_azure_adfs_email_verified_connection_property = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_changing_enable_sso" => f_allow_changing_enable_sso = de_map.next_value()?,
-                "allow_legacy_delegation_grant_types" => {
-                    f_allow_legacy_delegation_grant_types = de_map.next_value()?
+                "allow_changing_enable_sso" => object::once(
+                    &mut f_allow_changing_enable_sso,
+                    "allow_changing_enable_sso",
+                    de_map.next_value()?,
+                )?,
+                "allow_legacy_delegation_grant_types" => object::once(
+                    &mut f_allow_legacy_delegation_grant_types,
+                    "allow_legacy_delegation_grant_types",
+                    de_map.next_value()?,
+                )?,
+                "allow_legacy_ro_grant_types" => object::once(
+                    &mut f_allow_legacy_ro_grant_types,
+                    "allow_legacy_ro_grant_types",
+                    de_map.next_value()?,
+                )?,
+                "allow_legacy_tokeninfo_endpoint" => object::once(
+                    &mut f_allow_legacy_tokeninfo_endpoint,
+                    "allow_legacy_tokeninfo_endpoint",
+                    de_map.next_value()?,
+                )?,
+                "change_pwd_flow_v1" => object::once(
+                    &mut f_change_pwd_flow_v1,
+                    "change_pwd_flow_v1",
+                    de_map.next_value()?,
+                )?,
+                "custom_domains_provisioning" => object::once(
+                    &mut f_custom_domains_provisioning,
+                    "custom_domains_provisioning",
+                    de_map.next_value()?,
+                )?,
+                "dashboard_insights_view" => object::once(
+                    &mut f_dashboard_insights_view,
+                    "dashboard_insights_view",
+                    de_map.next_value()?,
+                )?,
+                "dashboard_log_streams_next" => object::once(
+                    &mut f_dashboard_log_streams_next,
+                    "dashboard_log_streams_next",
+                    de_map.next_value()?,
+                )?,
+                "disable_clickjack_protection_headers" => object::once(
+                    &mut f_disable_clickjack_protection_headers,
+                    "disable_clickjack_protection_headers",
+                    de_map.next_value()?,
+                )?,
+                "disable_fields_map_fix" => object::once(
+                    &mut f_disable_fields_map_fix,
+                    "disable_fields_map_fix",
+                    de_map.next_value()?,
+                )?,
+                "disable_impersonation" => object::once(
+                    &mut f_disable_impersonation,
+                    "disable_impersonation",
+                    de_map.next_value()?,
+                )?,
+                "disable_management_api_sms_obfuscation" => object::once(
+                    &mut f_disable_management_api_sms_obfuscation,
+                    "disable_management_api_sms_obfuscation",
+                    de_map.next_value()?,
+                )?,
+                "enable_adfs_waad_email_verification" => object::once(
+                    &mut f_enable_adfs_waad_email_verification,
+                    "enable_adfs_waad_email_verification",
+                    de_map.next_value()?,
+                )?,
+                "enable_apis_section" => object::once(
+                    &mut f_enable_apis_section,
+                    "enable_apis_section",
+                    de_map.next_value()?,
+                )?,
+                "enable_client_connections" => object::once(
+                    &mut f_enable_client_connections,
+                    "enable_client_connections",
+                    de_map.next_value()?,
+                )?,
+                "enable_dynamic_client_registration" => object::once(
+                    &mut f_enable_dynamic_client_registration,
+                    "enable_dynamic_client_registration",
+                    de_map.next_value()?,
+                )?,
+                "enable_idtoken_api2" => object::once(
+                    &mut f_enable_idtoken_api2,
+                    "enable_idtoken_api2",
+                    de_map.next_value()?,
+                )?,
+                "enable_legacy_profile" => object::once(
+                    &mut f_enable_legacy_profile,
+                    "enable_legacy_profile",
+                    de_map.next_value()?,
+                )?,
+                "enable_pipeline2" => object::once(
+                    &mut f_enable_pipeline2,
+                    "enable_pipeline2",
+                    de_map.next_value()?,
+                )?,
+                "enable_public_signup_user_exists_error" => object::once(
+                    &mut f_enable_public_signup_user_exists_error,
+                    "enable_public_signup_user_exists_error",
+                    de_map.next_value()?,
+                )?,
+                "enable_sso" => {
+                    object::once(&mut f_enable_sso, "enable_sso", de_map.next_value()?)?
                 }
-                "allow_legacy_ro_grant_types" => {
-                    f_allow_legacy_ro_grant_types = de_map.next_value()?
+                "enforce_client_authentication_on_passwordless_start" => object::once(
+                    &mut f_enforce_client_authentication_on_passwordless_start,
+                    "enforce_client_authentication_on_passwordless_start",
+                    de_map.next_value()?,
+                )?,
+                "genai_trial" => {
+                    object::once(&mut f_genai_trial, "genai_trial", de_map.next_value()?)?
                 }
-                "allow_legacy_tokeninfo_endpoint" => {
-                    f_allow_legacy_tokeninfo_endpoint = de_map.next_value()?
-                }
-                "change_pwd_flow_v1" => f_change_pwd_flow_v1 = de_map.next_value()?,
-                "custom_domains_provisioning" => {
-                    f_custom_domains_provisioning = de_map.next_value()?
-                }
-                "dashboard_insights_view" => f_dashboard_insights_view = de_map.next_value()?,
-                "dashboard_log_streams_next" => {
-                    f_dashboard_log_streams_next = de_map.next_value()?
-                }
-                "disable_clickjack_protection_headers" => {
-                    f_disable_clickjack_protection_headers = de_map.next_value()?
-                }
-                "disable_fields_map_fix" => f_disable_fields_map_fix = de_map.next_value()?,
-                "disable_impersonation" => f_disable_impersonation = de_map.next_value()?,
-                "disable_management_api_sms_obfuscation" => {
-                    f_disable_management_api_sms_obfuscation = de_map.next_value()?
-                }
-                "enable_adfs_waad_email_verification" => {
-                    f_enable_adfs_waad_email_verification = de_map.next_value()?
-                }
-                "enable_apis_section" => f_enable_apis_section = de_map.next_value()?,
-                "enable_client_connections" => f_enable_client_connections = de_map.next_value()?,
-                "enable_dynamic_client_registration" => {
-                    f_enable_dynamic_client_registration = de_map.next_value()?
-                }
-                "enable_idtoken_api2" => f_enable_idtoken_api2 = de_map.next_value()?,
-                "enable_legacy_profile" => f_enable_legacy_profile = de_map.next_value()?,
-                "enable_pipeline2" => f_enable_pipeline2 = de_map.next_value()?,
-                "enable_public_signup_user_exists_error" => {
-                    f_enable_public_signup_user_exists_error = de_map.next_value()?
-                }
-                "enable_sso" => f_enable_sso = de_map.next_value()?,
-                "enforce_client_authentication_on_passwordless_start" => {
-                    f_enforce_client_authentication_on_passwordless_start = de_map.next_value()?
-                }
-                "genai_trial" => f_genai_trial = de_map.next_value()?,
-                "improved_signup_bot_detection_in_classic" => {
-                    f_improved_signup_bot_detection_in_classic = de_map.next_value()?
-                }
-                "mfa_show_factor_list_on_enrollment" => {
-                    f_mfa_show_factor_list_on_enrollment = de_map.next_value()?
-                }
-                "no_disclose_enterprise_connections" => {
-                    f_no_disclose_enterprise_connections = de_map.next_value()?
-                }
-                "remove_alg_from_jwks" => f_remove_alg_from_jwks = de_map.next_value()?,
-                "revoke_refresh_token_grant" => {
-                    f_revoke_refresh_token_grant = de_map.next_value()?
-                }
-                "trust_azure_adfs_email_verified_connection_property" => {
-                    f_trust_azure_adfs_email_verified_connection_property = de_map.next_value()?
-                }
+                "improved_signup_bot_detection_in_classic" => object::once(
+                    &mut f_improved_signup_bot_detection_in_classic,
+                    "improved_signup_bot_detection_in_classic",
+                    de_map.next_value()?,
+                )?,
+                "mfa_show_factor_list_on_enrollment" => object::once(
+                    &mut f_mfa_show_factor_list_on_enrollment,
+                    "mfa_show_factor_list_on_enrollment",
+                    de_map.next_value()?,
+                )?,
+                "no_disclose_enterprise_connections" => object::once(
+                    &mut f_no_disclose_enterprise_connections,
+                    "no_disclose_enterprise_connections",
+                    de_map.next_value()?,
+                )?,
+                "remove_alg_from_jwks" => object::once(
+                    &mut f_remove_alg_from_jwks,
+                    "remove_alg_from_jwks",
+                    de_map.next_value()?,
+                )?,
+                "revoke_refresh_token_grant" => object::once(
+                    &mut f_revoke_refresh_token_grant,
+                    "revoke_refresh_token_grant",
+                    de_map.next_value()?,
+                )?,
+                "trust_azure_adfs_email_verified_connection_property" => object::once(
+                    &mut f_trust_azure_adfs_email_verified_connection_property,
+                    "trust_azure_adfs_email_verified_connection_property",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -629,37 +714,46 @@ impl object::Object for TenantSettingsFlags {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_changing_enable_sso: f_allow_changing_enable_sso,
-            allow_legacy_delegation_grant_types: f_allow_legacy_delegation_grant_types,
-            allow_legacy_ro_grant_types: f_allow_legacy_ro_grant_types,
-            allow_legacy_tokeninfo_endpoint: f_allow_legacy_tokeninfo_endpoint,
-            change_pwd_flow_v1: f_change_pwd_flow_v1,
-            custom_domains_provisioning: f_custom_domains_provisioning,
-            dashboard_insights_view: f_dashboard_insights_view,
-            dashboard_log_streams_next: f_dashboard_log_streams_next,
-            disable_clickjack_protection_headers: f_disable_clickjack_protection_headers,
-            disable_fields_map_fix: f_disable_fields_map_fix,
-            disable_impersonation: f_disable_impersonation,
-            disable_management_api_sms_obfuscation: f_disable_management_api_sms_obfuscation,
-            enable_adfs_waad_email_verification: f_enable_adfs_waad_email_verification,
-            enable_apis_section: f_enable_apis_section,
-            enable_client_connections: f_enable_client_connections,
-            enable_dynamic_client_registration: f_enable_dynamic_client_registration,
-            enable_idtoken_api2: f_enable_idtoken_api2,
-            enable_legacy_profile: f_enable_legacy_profile,
-            enable_pipeline2: f_enable_pipeline2,
-            enable_public_signup_user_exists_error: f_enable_public_signup_user_exists_error,
-            enable_sso: f_enable_sso,
+            allow_changing_enable_sso: f_allow_changing_enable_sso.unwrap_or_default(),
+            allow_legacy_delegation_grant_types: f_allow_legacy_delegation_grant_types
+                .unwrap_or_default(),
+            allow_legacy_ro_grant_types: f_allow_legacy_ro_grant_types.unwrap_or_default(),
+            allow_legacy_tokeninfo_endpoint: f_allow_legacy_tokeninfo_endpoint.unwrap_or_default(),
+            change_pwd_flow_v1: f_change_pwd_flow_v1.unwrap_or_default(),
+            custom_domains_provisioning: f_custom_domains_provisioning.unwrap_or_default(),
+            dashboard_insights_view: f_dashboard_insights_view.unwrap_or_default(),
+            dashboard_log_streams_next: f_dashboard_log_streams_next.unwrap_or_default(),
+            disable_clickjack_protection_headers: f_disable_clickjack_protection_headers
+                .unwrap_or_default(),
+            disable_fields_map_fix: f_disable_fields_map_fix.unwrap_or_default(),
+            disable_impersonation: f_disable_impersonation.unwrap_or_default(),
+            disable_management_api_sms_obfuscation: f_disable_management_api_sms_obfuscation
+                .unwrap_or_default(),
+            enable_adfs_waad_email_verification: f_enable_adfs_waad_email_verification
+                .unwrap_or_default(),
+            enable_apis_section: f_enable_apis_section.unwrap_or_default(),
+            enable_client_connections: f_enable_client_connections.unwrap_or_default(),
+            enable_dynamic_client_registration: f_enable_dynamic_client_registration
+                .unwrap_or_default(),
+            enable_idtoken_api2: f_enable_idtoken_api2.unwrap_or_default(),
+            enable_legacy_profile: f_enable_legacy_profile.unwrap_or_default(),
+            enable_pipeline2: f_enable_pipeline2.unwrap_or_default(),
+            enable_public_signup_user_exists_error: f_enable_public_signup_user_exists_error
+                .unwrap_or_default(),
+            enable_sso: f_enable_sso.unwrap_or_default(),
             enforce_client_authentication_on_passwordless_start:
-                f_enforce_client_authentication_on_passwordless_start,
-            genai_trial: f_genai_trial,
-            improved_signup_bot_detection_in_classic: f_improved_signup_bot_detection_in_classic,
-            mfa_show_factor_list_on_enrollment: f_mfa_show_factor_list_on_enrollment,
-            no_disclose_enterprise_connections: f_no_disclose_enterprise_connections,
-            remove_alg_from_jwks: f_remove_alg_from_jwks,
-            revoke_refresh_token_grant: f_revoke_refresh_token_grant,
+                f_enforce_client_authentication_on_passwordless_start.unwrap_or_default(),
+            genai_trial: f_genai_trial.unwrap_or_default(),
+            improved_signup_bot_detection_in_classic: f_improved_signup_bot_detection_in_classic
+                .unwrap_or_default(),
+            mfa_show_factor_list_on_enrollment: f_mfa_show_factor_list_on_enrollment
+                .unwrap_or_default(),
+            no_disclose_enterprise_connections: f_no_disclose_enterprise_connections
+                .unwrap_or_default(),
+            remove_alg_from_jwks: f_remove_alg_from_jwks.unwrap_or_default(),
+            revoke_refresh_token_grant: f_revoke_refresh_token_grant.unwrap_or_default(),
             trust_azure_adfs_email_verified_connection_property:
-                f_trust_azure_adfs_email_verified_connection_property,
+                f_trust_azure_adfs_email_verified_connection_property.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -978,13 +1072,13 @@ impl object::Object for TenantSettingsGuardianPage {
     const NAME: &'static str = "TenantSettingsGuardianPage";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_html = Default::default();
+        let mut f_enabled = None;
+        let mut f_html = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "html" => f_html = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "html" => object::once(&mut f_html, "html", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -992,8 +1086,8 @@ impl object::Object for TenantSettingsGuardianPage {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            html: f_html,
+            enabled: f_enabled.unwrap_or_default(),
+            html: f_html.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1064,11 +1158,15 @@ impl object::Object for TenantSettingsMtls {
     const NAME: &'static str = "TenantSettingsMtls";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enable_endpoint_aliases = Default::default();
+        let mut f_enable_endpoint_aliases = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enable_endpoint_aliases" => f_enable_endpoint_aliases = de_map.next_value()?,
+                "enable_endpoint_aliases" => object::once(
+                    &mut f_enable_endpoint_aliases,
+                    "enable_endpoint_aliases",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1076,7 +1174,7 @@ impl object::Object for TenantSettingsMtls {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enable_endpoint_aliases: f_enable_endpoint_aliases,
+            enable_endpoint_aliases: f_enable_endpoint_aliases.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1143,13 +1241,21 @@ impl object::Object for TenantSettingsNullableSecurityHeaders {
     const NAME: &'static str = "TenantSettingsNullableSecurityHeaders";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_content_security_policy = Default::default();
-        let mut f_x_xss_protection = Default::default();
+        let mut f_content_security_policy = None;
+        let mut f_x_xss_protection = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "content_security_policy" => f_content_security_policy = de_map.next_value()?,
-                "x_xss_protection" => f_x_xss_protection = de_map.next_value()?,
+                "content_security_policy" => object::once(
+                    &mut f_content_security_policy,
+                    "content_security_policy",
+                    de_map.next_value()?,
+                )?,
+                "x_xss_protection" => object::once(
+                    &mut f_x_xss_protection,
+                    "x_xss_protection",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1157,8 +1263,8 @@ impl object::Object for TenantSettingsNullableSecurityHeaders {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            content_security_policy: f_content_security_policy,
-            x_xss_protection: f_x_xss_protection,
+            content_security_policy: f_content_security_policy.unwrap_or_default(),
+            x_xss_protection: f_x_xss_protection.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1249,13 +1355,15 @@ impl object::Object for TenantSettingsSessions {
     const NAME: &'static str = "TenantSettingsSessions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_oidc_logout_prompt_enabled = Default::default();
+        let mut f_oidc_logout_prompt_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "oidc_logout_prompt_enabled" => {
-                    f_oidc_logout_prompt_enabled = de_map.next_value()?
-                }
+                "oidc_logout_prompt_enabled" => object::once(
+                    &mut f_oidc_logout_prompt_enabled,
+                    "oidc_logout_prompt_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1263,7 +1371,7 @@ impl object::Object for TenantSettingsSessions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            oidc_logout_prompt_enabled: f_oidc_logout_prompt_enabled,
+            oidc_logout_prompt_enabled: f_oidc_logout_prompt_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1345,7 +1453,7 @@ impl object::Object for TestActionRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "payload" => f_payload = Some(de_map.next_value()?),
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1415,11 +1523,11 @@ impl object::Object for TestActionResponseContent {
     const NAME: &'static str = "TestActionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_payload = Default::default();
+        let mut f_payload = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "payload" => f_payload = de_map.next_value()?,
+                "payload" => object::once(&mut f_payload, "payload", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1427,7 +1535,7 @@ impl object::Object for TestActionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            payload: f_payload,
+            payload: f_payload.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1478,13 +1586,13 @@ impl object::Object for TestCustomDomainResponseContent {
     const NAME: &'static str = "TestCustomDomainResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_message = Default::default();
+        let mut f_message = None;
         let mut f_success = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "message" => f_message = de_map.next_value()?,
-                "success" => f_success = Some(de_map.next_value()?),
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "success" => object::once(&mut f_success, "success", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1492,7 +1600,7 @@ impl object::Object for TestCustomDomainResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            message: f_message,
+            message: f_message.unwrap_or_default(),
             success: object::missing(f_success, "success")?,
             extra: f_extra,
         })
@@ -1564,23 +1672,31 @@ impl object::Object for TokenExchangeProfileResponseContent {
     const NAME: &'static str = "TokenExchangeProfileResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_action_id = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_subject_token_type = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_updated_at = Default::default();
+        let mut f_action_id = None;
+        let mut f_created_at = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_subject_token_type = None;
+        let mut f_type_ = None;
+        let mut f_updated_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "action_id" => f_action_id = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "subject_token_type" => f_subject_token_type = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
+                "action_id" => object::once(&mut f_action_id, "action_id", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "subject_token_type" => object::once(
+                    &mut f_subject_token_type,
+                    "subject_token_type",
+                    de_map.next_value()?,
+                )?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1588,13 +1704,13 @@ impl object::Object for TokenExchangeProfileResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            action_id: f_action_id,
-            created_at: f_created_at,
-            id: f_id,
-            name: f_name,
-            subject_token_type: f_subject_token_type,
-            type_: f_type_,
-            updated_at: f_updated_at,
+            action_id: f_action_id.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            subject_token_type: f_subject_token_type.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1658,13 +1774,17 @@ impl object::Object for TokenExchangeProfilesUpdateRequestContent {
     const NAME: &'static str = "TokenExchangeProfilesUpdateRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_subject_token_type = Default::default();
+        let mut f_name = None;
+        let mut f_subject_token_type = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "subject_token_type" => f_subject_token_type = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "subject_token_type" => object::once(
+                    &mut f_subject_token_type,
+                    "subject_token_type",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1672,8 +1792,8 @@ impl object::Object for TokenExchangeProfilesUpdateRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            subject_token_type: f_subject_token_type,
+            name: f_name.unwrap_or_default(),
+            subject_token_type: f_subject_token_type.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1779,7 +1899,11 @@ impl object::Object for TokenQuota {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_credentials" => f_client_credentials = Some(de_map.next_value()?),
+                "client_credentials" => object::once(
+                    &mut f_client_credentials,
+                    "client_credentials",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1884,15 +2008,15 @@ impl object::Object for TokenQuotaClientCredentials {
     const NAME: &'static str = "TokenQuotaClientCredentials";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enforce = Default::default();
-        let mut f_per_day = Default::default();
-        let mut f_per_hour = Default::default();
+        let mut f_enforce = None;
+        let mut f_per_day = None;
+        let mut f_per_hour = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enforce" => f_enforce = de_map.next_value()?,
-                "per_day" => f_per_day = de_map.next_value()?,
-                "per_hour" => f_per_hour = de_map.next_value()?,
+                "enforce" => object::once(&mut f_enforce, "enforce", de_map.next_value()?)?,
+                "per_day" => object::once(&mut f_per_day, "per_day", de_map.next_value()?)?,
+                "per_hour" => object::once(&mut f_per_hour, "per_hour", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1900,9 +2024,9 @@ impl object::Object for TokenQuotaClientCredentials {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enforce: f_enforce,
-            per_day: f_per_day,
-            per_hour: f_per_hour,
+            enforce: f_enforce.unwrap_or_default(),
+            per_day: f_per_day.unwrap_or_default(),
+            per_hour: f_per_hour.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2011,11 +2135,15 @@ impl object::Object for TooManyRequestsSchema {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error" => {
-                    f_error = Some(object::constant(de_map.next_value()?, "Too Many Requests")?)
+                "error" => object::once(
+                    &mut f_error,
+                    "error",
+                    object::constant(de_map.next_value()?, "Too Many Requests")?,
+                )?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "statusCode" => {
+                    object::once(&mut f_status_code, "statusCode", de_map.next_value()?)?
                 }
-                "message" => f_message = Some(de_map.next_value()?),
-                "statusCode" => f_status_code = Some(de_map.next_value()?),
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2087,17 +2215,23 @@ impl object::Object for TwilioProviderConfiguration {
     const NAME: &'static str = "TwilioProviderConfiguration";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_default_from = Default::default();
+        let mut f_default_from = None;
         let mut f_delivery_methods = None;
-        let mut f_mssid = Default::default();
+        let mut f_mssid = None;
         let mut f_sid = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "default_from" => f_default_from = de_map.next_value()?,
-                "delivery_methods" => f_delivery_methods = Some(de_map.next_value()?),
-                "mssid" => f_mssid = de_map.next_value()?,
-                "sid" => f_sid = Some(de_map.next_value()?),
+                "default_from" => {
+                    object::once(&mut f_default_from, "default_from", de_map.next_value()?)?
+                }
+                "delivery_methods" => object::once(
+                    &mut f_delivery_methods,
+                    "delivery_methods",
+                    de_map.next_value()?,
+                )?,
+                "mssid" => object::once(&mut f_mssid, "mssid", de_map.next_value()?)?,
+                "sid" => object::once(&mut f_sid, "sid", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2105,9 +2239,9 @@ impl object::Object for TwilioProviderConfiguration {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            default_from: f_default_from,
+            default_from: f_default_from.unwrap_or_default(),
             delivery_methods: object::missing(f_delivery_methods, "delivery_methods")?,
-            mssid: f_mssid,
+            mssid: f_mssid.unwrap_or_default(),
             sid: object::missing(f_sid, "sid")?,
             extra: f_extra,
         })
@@ -2193,7 +2327,9 @@ impl object::Object for TwilioProviderCredentials {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth_token" => f_auth_token = Some(de_map.next_value()?),
+                "auth_token" => {
+                    object::once(&mut f_auth_token, "auth_token", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

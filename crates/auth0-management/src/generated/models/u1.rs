@@ -51,9 +51,15 @@ impl object::Object for UnauthorizedSchema {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "error" => f_error = Some(object::constant(de_map.next_value()?, "Unauthorized")?),
-                "message" => f_message = Some(de_map.next_value()?),
-                "statusCode" => f_status_code = Some(de_map.next_value()?),
+                "error" => object::once(
+                    &mut f_error,
+                    "error",
+                    object::constant(de_map.next_value()?, "Unauthorized")?,
+                )?,
+                "message" => object::once(&mut f_message, "message", de_map.next_value()?)?,
+                "statusCode" => {
+                    object::once(&mut f_status_code, "statusCode", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -135,11 +141,11 @@ impl object::Object for UpdateActionBindingsRequestContent {
     const NAME: &'static str = "UpdateActionBindingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bindings = Default::default();
+        let mut f_bindings = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bindings" => f_bindings = de_map.next_value()?,
+                "bindings" => object::once(&mut f_bindings, "bindings", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -147,7 +153,7 @@ impl object::Object for UpdateActionBindingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bindings: f_bindings,
+            bindings: f_bindings.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -218,11 +224,11 @@ impl object::Object for UpdateActionBindingsResponseContent {
     const NAME: &'static str = "UpdateActionBindingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bindings = Default::default();
+        let mut f_bindings = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bindings" => f_bindings = de_map.next_value()?,
+                "bindings" => object::once(&mut f_bindings, "bindings", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -230,7 +236,7 @@ impl object::Object for UpdateActionBindingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bindings: f_bindings,
+            bindings: f_bindings.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -282,15 +288,17 @@ impl object::Object for UpdateActionModuleRequestContent {
     const NAME: &'static str = "UpdateActionModuleRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_secrets = Default::default();
+        let mut f_code = None;
+        let mut f_dependencies = None;
+        let mut f_secrets = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -298,9 +306,9 @@ impl object::Object for UpdateActionModuleRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            dependencies: f_dependencies,
-            secrets: f_secrets,
+            code: f_code.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -424,23 +432,29 @@ impl object::Object for UpdateActionRequestContent {
     const NAME: &'static str = "UpdateActionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_code = Default::default();
-        let mut f_dependencies = Default::default();
-        let mut f_modules = Default::default();
-        let mut f_name = Default::default();
-        let mut f_runtime = Default::default();
-        let mut f_secrets = Default::default();
-        let mut f_supported_triggers = Default::default();
+        let mut f_code = None;
+        let mut f_dependencies = None;
+        let mut f_modules = None;
+        let mut f_name = None;
+        let mut f_runtime = None;
+        let mut f_secrets = None;
+        let mut f_supported_triggers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "code" => f_code = de_map.next_value()?,
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "modules" => f_modules = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "runtime" => f_runtime = de_map.next_value()?,
-                "secrets" => f_secrets = de_map.next_value()?,
-                "supported_triggers" => f_supported_triggers = de_map.next_value()?,
+                "code" => object::once(&mut f_code, "code", de_map.next_value()?)?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "modules" => object::once(&mut f_modules, "modules", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "runtime" => object::once(&mut f_runtime, "runtime", de_map.next_value()?)?,
+                "secrets" => object::once(&mut f_secrets, "secrets", de_map.next_value()?)?,
+                "supported_triggers" => object::once(
+                    &mut f_supported_triggers,
+                    "supported_triggers",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -448,13 +462,13 @@ impl object::Object for UpdateActionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            code: f_code,
-            dependencies: f_dependencies,
-            modules: f_modules,
-            name: f_name,
-            runtime: f_runtime,
-            secrets: f_secrets,
-            supported_triggers: f_supported_triggers,
+            code: f_code.unwrap_or_default(),
+            dependencies: f_dependencies.unwrap_or_default(),
+            modules: f_modules.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            runtime: f_runtime.unwrap_or_default(),
+            secrets: f_secrets.unwrap_or_default(),
+            supported_triggers: f_supported_triggers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -627,23 +641,37 @@ impl object::Object for UpdateAculRequestContent {
     const NAME: &'static str = "UpdateAculRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context_configuration = Default::default();
-        let mut f_default_head_tags_disabled = Default::default();
-        let mut f_filters = Default::default();
-        let mut f_head_tags = Default::default();
-        let mut f_rendering_mode = Default::default();
-        let mut f_use_page_template = Default::default();
+        let mut f_context_configuration = None;
+        let mut f_default_head_tags_disabled = None;
+        let mut f_filters = None;
+        let mut f_head_tags = None;
+        let mut f_rendering_mode = None;
+        let mut f_use_page_template = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context_configuration" => f_context_configuration = de_map.next_value()?,
-                "default_head_tags_disabled" => {
-                    f_default_head_tags_disabled = de_map.next_value()?
-                }
-                "filters" => f_filters = de_map.next_value()?,
-                "head_tags" => f_head_tags = de_map.next_value()?,
-                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
-                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                "context_configuration" => object::once(
+                    &mut f_context_configuration,
+                    "context_configuration",
+                    de_map.next_value()?,
+                )?,
+                "default_head_tags_disabled" => object::once(
+                    &mut f_default_head_tags_disabled,
+                    "default_head_tags_disabled",
+                    de_map.next_value()?,
+                )?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "head_tags" => object::once(&mut f_head_tags, "head_tags", de_map.next_value()?)?,
+                "rendering_mode" => object::once(
+                    &mut f_rendering_mode,
+                    "rendering_mode",
+                    de_map.next_value()?,
+                )?,
+                "use_page_template" => object::once(
+                    &mut f_use_page_template,
+                    "use_page_template",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -651,12 +679,12 @@ impl object::Object for UpdateAculRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context_configuration: f_context_configuration,
-            default_head_tags_disabled: f_default_head_tags_disabled,
-            filters: f_filters,
-            head_tags: f_head_tags,
-            rendering_mode: f_rendering_mode,
-            use_page_template: f_use_page_template,
+            context_configuration: f_context_configuration.unwrap_or_default(),
+            default_head_tags_disabled: f_default_head_tags_disabled.unwrap_or_default(),
+            filters: f_filters.unwrap_or_default(),
+            head_tags: f_head_tags.unwrap_or_default(),
+            rendering_mode: f_rendering_mode.unwrap_or_default(),
+            use_page_template: f_use_page_template.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -813,23 +841,37 @@ impl object::Object for UpdateAculResponseContent {
     const NAME: &'static str = "UpdateAculResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_context_configuration = Default::default();
-        let mut f_default_head_tags_disabled = Default::default();
-        let mut f_filters = Default::default();
-        let mut f_head_tags = Default::default();
-        let mut f_rendering_mode = Default::default();
-        let mut f_use_page_template = Default::default();
+        let mut f_context_configuration = None;
+        let mut f_default_head_tags_disabled = None;
+        let mut f_filters = None;
+        let mut f_head_tags = None;
+        let mut f_rendering_mode = None;
+        let mut f_use_page_template = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "context_configuration" => f_context_configuration = de_map.next_value()?,
-                "default_head_tags_disabled" => {
-                    f_default_head_tags_disabled = de_map.next_value()?
-                }
-                "filters" => f_filters = de_map.next_value()?,
-                "head_tags" => f_head_tags = de_map.next_value()?,
-                "rendering_mode" => f_rendering_mode = de_map.next_value()?,
-                "use_page_template" => f_use_page_template = de_map.next_value()?,
+                "context_configuration" => object::once(
+                    &mut f_context_configuration,
+                    "context_configuration",
+                    de_map.next_value()?,
+                )?,
+                "default_head_tags_disabled" => object::once(
+                    &mut f_default_head_tags_disabled,
+                    "default_head_tags_disabled",
+                    de_map.next_value()?,
+                )?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "head_tags" => object::once(&mut f_head_tags, "head_tags", de_map.next_value()?)?,
+                "rendering_mode" => object::once(
+                    &mut f_rendering_mode,
+                    "rendering_mode",
+                    de_map.next_value()?,
+                )?,
+                "use_page_template" => object::once(
+                    &mut f_use_page_template,
+                    "use_page_template",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -837,12 +879,12 @@ impl object::Object for UpdateAculResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            context_configuration: f_context_configuration,
-            default_head_tags_disabled: f_default_head_tags_disabled,
-            filters: f_filters,
-            head_tags: f_head_tags,
-            rendering_mode: f_rendering_mode,
-            use_page_template: f_use_page_template,
+            context_configuration: f_context_configuration.unwrap_or_default(),
+            default_head_tags_disabled: f_default_head_tags_disabled.unwrap_or_default(),
+            filters: f_filters.unwrap_or_default(),
+            head_tags: f_head_tags.unwrap_or_default(),
+            rendering_mode: f_rendering_mode.unwrap_or_default(),
+            use_page_template: f_use_page_template.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -917,25 +959,47 @@ impl object::Object for UpdateAttackProtectionCaptchaRequestContent {
     const NAME: &'static str = "UpdateAttackProtectionCaptchaRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active_provider_id = Default::default();
-        let mut f_arkose = Default::default();
-        let mut f_auth_challenge = Default::default();
-        let mut f_friendly_captcha = Default::default();
-        let mut f_hcaptcha = Default::default();
-        let mut f_recaptcha_enterprise = Default::default();
-        let mut f_recaptcha_v2 = Default::default();
-        let mut f_simple_captcha = Default::default();
+        let mut f_active_provider_id = None;
+        let mut f_arkose = None;
+        let mut f_auth_challenge = None;
+        let mut f_friendly_captcha = None;
+        let mut f_hcaptcha = None;
+        let mut f_recaptcha_enterprise = None;
+        let mut f_recaptcha_v2 = None;
+        let mut f_simple_captcha = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "active_provider_id" => f_active_provider_id = de_map.next_value()?,
-                "arkose" => f_arkose = de_map.next_value()?,
-                "auth_challenge" => f_auth_challenge = de_map.next_value()?,
-                "friendly_captcha" => f_friendly_captcha = de_map.next_value()?,
-                "hcaptcha" => f_hcaptcha = de_map.next_value()?,
-                "recaptcha_enterprise" => f_recaptcha_enterprise = de_map.next_value()?,
-                "recaptcha_v2" => f_recaptcha_v2 = de_map.next_value()?,
-                "simple_captcha" => f_simple_captcha = de_map.next_value()?,
+                "active_provider_id" => object::once(
+                    &mut f_active_provider_id,
+                    "active_provider_id",
+                    de_map.next_value()?,
+                )?,
+                "arkose" => object::once(&mut f_arkose, "arkose", de_map.next_value()?)?,
+                "auth_challenge" => object::once(
+                    &mut f_auth_challenge,
+                    "auth_challenge",
+                    de_map.next_value()?,
+                )?,
+                "friendly_captcha" => object::once(
+                    &mut f_friendly_captcha,
+                    "friendly_captcha",
+                    de_map.next_value()?,
+                )?,
+                "hcaptcha" => object::once(&mut f_hcaptcha, "hcaptcha", de_map.next_value()?)?,
+                "recaptcha_enterprise" => object::once(
+                    &mut f_recaptcha_enterprise,
+                    "recaptcha_enterprise",
+                    de_map.next_value()?,
+                )?,
+                "recaptcha_v2" => {
+                    object::once(&mut f_recaptcha_v2, "recaptcha_v2", de_map.next_value()?)?
+                }
+                "simple_captcha" => object::once(
+                    &mut f_simple_captcha,
+                    "simple_captcha",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -943,14 +1007,14 @@ impl object::Object for UpdateAttackProtectionCaptchaRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            active_provider_id: f_active_provider_id,
-            arkose: f_arkose,
-            auth_challenge: f_auth_challenge,
-            friendly_captcha: f_friendly_captcha,
-            hcaptcha: f_hcaptcha,
-            recaptcha_enterprise: f_recaptcha_enterprise,
-            recaptcha_v2: f_recaptcha_v2,
-            simple_captcha: f_simple_captcha,
+            active_provider_id: f_active_provider_id.unwrap_or_default(),
+            arkose: f_arkose.unwrap_or_default(),
+            auth_challenge: f_auth_challenge.unwrap_or_default(),
+            friendly_captcha: f_friendly_captcha.unwrap_or_default(),
+            hcaptcha: f_hcaptcha.unwrap_or_default(),
+            recaptcha_enterprise: f_recaptcha_enterprise.unwrap_or_default(),
+            recaptcha_v2: f_recaptcha_v2.unwrap_or_default(),
+            simple_captcha: f_simple_captcha.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1151,25 +1215,41 @@ impl object::Object for UpdateBotDetectionSettingsRequestContent {
     const NAME: &'static str = "UpdateBotDetectionSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_bot_detection_level = Default::default();
-        let mut f_challenge_password_policy = Default::default();
-        let mut f_challenge_password_reset_policy = Default::default();
-        let mut f_challenge_passwordless_policy = Default::default();
-        let mut f_monitoring_mode_enabled = Default::default();
+        let mut f_allowlist = None;
+        let mut f_bot_detection_level = None;
+        let mut f_challenge_password_policy = None;
+        let mut f_challenge_password_reset_policy = None;
+        let mut f_challenge_passwordless_policy = None;
+        let mut f_monitoring_mode_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "bot_detection_level" => f_bot_detection_level = de_map.next_value()?,
-                "challenge_password_policy" => f_challenge_password_policy = de_map.next_value()?,
-                "challenge_password_reset_policy" => {
-                    f_challenge_password_reset_policy = de_map.next_value()?
-                }
-                "challenge_passwordless_policy" => {
-                    f_challenge_passwordless_policy = de_map.next_value()?
-                }
-                "monitoring_mode_enabled" => f_monitoring_mode_enabled = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "bot_detection_level" => object::once(
+                    &mut f_bot_detection_level,
+                    "bot_detection_level",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_policy" => object::once(
+                    &mut f_challenge_password_policy,
+                    "challenge_password_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_reset_policy" => object::once(
+                    &mut f_challenge_password_reset_policy,
+                    "challenge_password_reset_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_passwordless_policy" => object::once(
+                    &mut f_challenge_passwordless_policy,
+                    "challenge_passwordless_policy",
+                    de_map.next_value()?,
+                )?,
+                "monitoring_mode_enabled" => object::once(
+                    &mut f_monitoring_mode_enabled,
+                    "monitoring_mode_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1177,12 +1257,12 @@ impl object::Object for UpdateBotDetectionSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            bot_detection_level: f_bot_detection_level,
-            challenge_password_policy: f_challenge_password_policy,
-            challenge_password_reset_policy: f_challenge_password_reset_policy,
-            challenge_passwordless_policy: f_challenge_passwordless_policy,
-            monitoring_mode_enabled: f_monitoring_mode_enabled,
+            allowlist: f_allowlist.unwrap_or_default(),
+            bot_detection_level: f_bot_detection_level.unwrap_or_default(),
+            challenge_password_policy: f_challenge_password_policy.unwrap_or_default(),
+            challenge_password_reset_policy: f_challenge_password_reset_policy.unwrap_or_default(),
+            challenge_passwordless_policy: f_challenge_passwordless_policy.unwrap_or_default(),
+            monitoring_mode_enabled: f_monitoring_mode_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1348,25 +1428,41 @@ impl object::Object for UpdateBotDetectionSettingsResponseContent {
     const NAME: &'static str = "UpdateBotDetectionSettingsResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_bot_detection_level = Default::default();
-        let mut f_challenge_password_policy = Default::default();
-        let mut f_challenge_password_reset_policy = Default::default();
-        let mut f_challenge_passwordless_policy = Default::default();
-        let mut f_monitoring_mode_enabled = Default::default();
+        let mut f_allowlist = None;
+        let mut f_bot_detection_level = None;
+        let mut f_challenge_password_policy = None;
+        let mut f_challenge_password_reset_policy = None;
+        let mut f_challenge_passwordless_policy = None;
+        let mut f_monitoring_mode_enabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "bot_detection_level" => f_bot_detection_level = de_map.next_value()?,
-                "challenge_password_policy" => f_challenge_password_policy = de_map.next_value()?,
-                "challenge_password_reset_policy" => {
-                    f_challenge_password_reset_policy = de_map.next_value()?
-                }
-                "challenge_passwordless_policy" => {
-                    f_challenge_passwordless_policy = de_map.next_value()?
-                }
-                "monitoring_mode_enabled" => f_monitoring_mode_enabled = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "bot_detection_level" => object::once(
+                    &mut f_bot_detection_level,
+                    "bot_detection_level",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_policy" => object::once(
+                    &mut f_challenge_password_policy,
+                    "challenge_password_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_password_reset_policy" => object::once(
+                    &mut f_challenge_password_reset_policy,
+                    "challenge_password_reset_policy",
+                    de_map.next_value()?,
+                )?,
+                "challenge_passwordless_policy" => object::once(
+                    &mut f_challenge_passwordless_policy,
+                    "challenge_passwordless_policy",
+                    de_map.next_value()?,
+                )?,
+                "monitoring_mode_enabled" => object::once(
+                    &mut f_monitoring_mode_enabled,
+                    "monitoring_mode_enabled",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1374,12 +1470,12 @@ impl object::Object for UpdateBotDetectionSettingsResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            bot_detection_level: f_bot_detection_level,
-            challenge_password_policy: f_challenge_password_policy,
-            challenge_password_reset_policy: f_challenge_password_reset_policy,
-            challenge_passwordless_policy: f_challenge_passwordless_policy,
-            monitoring_mode_enabled: f_monitoring_mode_enabled,
+            allowlist: f_allowlist.unwrap_or_default(),
+            bot_detection_level: f_bot_detection_level.unwrap_or_default(),
+            challenge_password_policy: f_challenge_password_policy.unwrap_or_default(),
+            challenge_password_reset_policy: f_challenge_password_reset_policy.unwrap_or_default(),
+            challenge_passwordless_policy: f_challenge_passwordless_policy.unwrap_or_default(),
+            monitoring_mode_enabled: f_monitoring_mode_enabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1473,17 +1569,21 @@ impl object::Object for UpdateBrandingPhoneProviderRequestContent {
     const NAME: &'static str = "UpdateBrandingPhoneProviderRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_configuration = Default::default();
-        let mut f_credentials = Default::default();
-        let mut f_disabled = Default::default();
-        let mut f_name = Default::default();
+        let mut f_configuration = None;
+        let mut f_credentials = None;
+        let mut f_disabled = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = de_map.next_value()?,
-                "credentials" => f_credentials = de_map.next_value()?,
-                "disabled" => f_disabled = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1491,10 +1591,10 @@ impl object::Object for UpdateBrandingPhoneProviderRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            configuration: f_configuration,
-            credentials: f_credentials,
-            disabled: f_disabled,
-            name: f_name,
+            configuration: f_configuration.unwrap_or_default(),
+            credentials: f_credentials.unwrap_or_default(),
+            disabled: f_disabled.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1622,17 +1722,19 @@ impl object::Object for UpdateBrandingRequestContent {
     const NAME: &'static str = "UpdateBrandingRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_colors = Default::default();
-        let mut f_favicon_url = Default::default();
-        let mut f_font = Default::default();
-        let mut f_logo_url = Default::default();
+        let mut f_colors = None;
+        let mut f_favicon_url = None;
+        let mut f_font = None;
+        let mut f_logo_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "colors" => f_colors = de_map.next_value()?,
-                "favicon_url" => f_favicon_url = de_map.next_value()?,
-                "font" => f_font = de_map.next_value()?,
-                "logo_url" => f_logo_url = de_map.next_value()?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "favicon_url" => {
+                    object::once(&mut f_favicon_url, "favicon_url", de_map.next_value()?)?
+                }
+                "font" => object::once(&mut f_font, "font", de_map.next_value()?)?,
+                "logo_url" => object::once(&mut f_logo_url, "logo_url", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1640,10 +1742,10 @@ impl object::Object for UpdateBrandingRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            colors: f_colors,
-            favicon_url: f_favicon_url,
-            font: f_font,
-            logo_url: f_logo_url,
+            colors: f_colors.unwrap_or_default(),
+            favicon_url: f_favicon_url.unwrap_or_default(),
+            font: f_font.unwrap_or_default(),
+            logo_url: f_logo_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1774,19 +1876,25 @@ impl object::Object for UpdateBrandingThemeRequestContent {
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_borders = None;
         let mut f_colors = None;
-        let mut f_display_name = Default::default();
+        let mut f_display_name = None;
         let mut f_fonts = None;
         let mut f_page_background = None;
         let mut f_widget = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "borders" => f_borders = Some(de_map.next_value()?),
-                "colors" => f_colors = Some(de_map.next_value()?),
-                "displayName" => f_display_name = de_map.next_value()?,
-                "fonts" => f_fonts = Some(de_map.next_value()?),
-                "page_background" => f_page_background = Some(de_map.next_value()?),
-                "widget" => f_widget = Some(de_map.next_value()?),
+                "borders" => object::once(&mut f_borders, "borders", de_map.next_value()?)?,
+                "colors" => object::once(&mut f_colors, "colors", de_map.next_value()?)?,
+                "displayName" => {
+                    object::once(&mut f_display_name, "displayName", de_map.next_value()?)?
+                }
+                "fonts" => object::once(&mut f_fonts, "fonts", de_map.next_value()?)?,
+                "page_background" => object::once(
+                    &mut f_page_background,
+                    "page_background",
+                    de_map.next_value()?,
+                )?,
+                "widget" => object::once(&mut f_widget, "widget", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1796,7 +1904,7 @@ impl object::Object for UpdateBrandingThemeRequestContent {
         Ok(Self {
             borders: object::missing(f_borders, "borders")?,
             colors: object::missing(f_colors, "colors")?,
-            display_name: f_display_name,
+            display_name: f_display_name.unwrap_or_default(),
             fonts: object::missing(f_fonts, "fonts")?,
             page_background: object::missing(f_page_background, "page_background")?,
             widget: object::missing(f_widget, "widget")?,
@@ -1913,21 +2021,23 @@ impl object::Object for UpdateBreachedPasswordDetectionSettingsRequestContent {
     const NAME: &'static str = "UpdateBreachedPasswordDetectionSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_admin_notification_frequency = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_method = Default::default();
-        let mut f_shields = Default::default();
-        let mut f_stage = Default::default();
+        let mut f_admin_notification_frequency = None;
+        let mut f_enabled = None;
+        let mut f_method = None;
+        let mut f_shields = None;
+        let mut f_stage = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "admin_notification_frequency" => {
-                    f_admin_notification_frequency = de_map.next_value()?
-                }
-                "enabled" => f_enabled = de_map.next_value()?,
-                "method" => f_method = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
-                "stage" => f_stage = de_map.next_value()?,
+                "admin_notification_frequency" => object::once(
+                    &mut f_admin_notification_frequency,
+                    "admin_notification_frequency",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "method" => object::once(&mut f_method, "method", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
+                "stage" => object::once(&mut f_stage, "stage", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1935,11 +2045,11 @@ impl object::Object for UpdateBreachedPasswordDetectionSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            admin_notification_frequency: f_admin_notification_frequency,
-            enabled: f_enabled,
-            method: f_method,
-            shields: f_shields,
-            stage: f_stage,
+            admin_notification_frequency: f_admin_notification_frequency.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            method: f_method.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
+            stage: f_stage.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2091,19 +2201,21 @@ impl object::Object for UpdateBruteForceSettingsRequestContent {
     const NAME: &'static str = "UpdateBruteForceSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_max_attempts = Default::default();
-        let mut f_mode = Default::default();
-        let mut f_shields = Default::default();
+        let mut f_allowlist = None;
+        let mut f_enabled = None;
+        let mut f_max_attempts = None;
+        let mut f_mode = None;
+        let mut f_shields = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "max_attempts" => f_max_attempts = de_map.next_value()?,
-                "mode" => f_mode = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "max_attempts" => {
+                    object::once(&mut f_max_attempts, "max_attempts", de_map.next_value()?)?
+                }
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2111,11 +2223,11 @@ impl object::Object for UpdateBruteForceSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowlist: f_allowlist,
-            enabled: f_enabled,
-            max_attempts: f_max_attempts,
-            mode: f_mode,
-            shields: f_shields,
+            allowlist: f_allowlist.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            max_attempts: f_max_attempts.unwrap_or_default(),
+            mode: f_mode.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2259,21 +2371,35 @@ impl object::Object for UpdateClientGrantRequestContent {
     const NAME: &'static str = "UpdateClientGrantRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_all_scopes = Default::default();
-        let mut f_allow_any_organization = Default::default();
-        let mut f_authorization_details_types = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_scope = Default::default();
+        let mut f_allow_all_scopes = None;
+        let mut f_allow_any_organization = None;
+        let mut f_authorization_details_types = None;
+        let mut f_organization_usage = None;
+        let mut f_scope = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_all_scopes" => f_allow_all_scopes = de_map.next_value()?,
-                "allow_any_organization" => f_allow_any_organization = de_map.next_value()?,
-                "authorization_details_types" => {
-                    f_authorization_details_types = de_map.next_value()?
-                }
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
+                "allow_all_scopes" => object::once(
+                    &mut f_allow_all_scopes,
+                    "allow_all_scopes",
+                    de_map.next_value()?,
+                )?,
+                "allow_any_organization" => object::once(
+                    &mut f_allow_any_organization,
+                    "allow_any_organization",
+                    de_map.next_value()?,
+                )?,
+                "authorization_details_types" => object::once(
+                    &mut f_authorization_details_types,
+                    "authorization_details_types",
+                    de_map.next_value()?,
+                )?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2281,11 +2407,11 @@ impl object::Object for UpdateClientGrantRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_all_scopes: f_allow_all_scopes,
-            allow_any_organization: f_allow_any_organization,
-            authorization_details_types: f_authorization_details_types,
-            organization_usage: f_organization_usage,
-            scope: f_scope,
+            allow_all_scopes: f_allow_all_scopes.unwrap_or_default(),
+            allow_any_organization: f_allow_any_organization.unwrap_or_default(),
+            authorization_details_types: f_authorization_details_types.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
             extra: f_extra,
         })
     }

@@ -208,143 +208,291 @@ impl object::Object for UpdateClientRequestContent {
     const NAME: &'static str = "UpdateClientRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_addons = Default::default();
-        let mut f_allowed_clients = Default::default();
-        let mut f_allowed_logout_urls = Default::default();
-        let mut f_allowed_origins = Default::default();
-        let mut f_app_type = Default::default();
-        let mut f_async_approval_notification_channels = Default::default();
-        let mut f_callbacks = Default::default();
-        let mut f_client_aliases = Default::default();
-        let mut f_client_authentication_methods = Default::default();
-        let mut f_client_metadata = Default::default();
-        let mut f_client_secret = Default::default();
-        let mut f_compliance_level = Default::default();
-        let mut f_cross_origin_authentication = Default::default();
-        let mut f_cross_origin_loc = Default::default();
-        let mut f_custom_login_page = Default::default();
-        let mut f_custom_login_page_on = Default::default();
-        let mut f_custom_login_page_preview = Default::default();
-        let mut f_default_organization = Default::default();
-        let mut f_description = Default::default();
-        let mut f_encryption_key = Default::default();
-        let mut f_express_configuration = Default::default();
-        let mut f_fedcm_login = Default::default();
-        let mut f_form_template = Default::default();
-        let mut f_grant_types = Default::default();
-        let mut f_initiate_login_uri = Default::default();
-        let mut f_is_first_party = Default::default();
-        let mut f_is_token_endpoint_ip_header_trusted = Default::default();
-        let mut f_jwt_configuration = Default::default();
-        let mut f_logo_uri = Default::default();
-        let mut f_mobile = Default::default();
-        let mut f_my_organization_configuration = Default::default();
-        let mut f_name = Default::default();
-        let mut f_native_social_login = Default::default();
-        let mut f_oidc_backchannel_logout = Default::default();
-        let mut f_oidc_conformant = Default::default();
-        let mut f_oidc_logout = Default::default();
-        let mut f_organization_discovery_methods = Default::default();
-        let mut f_organization_require_behavior = Default::default();
-        let mut f_organization_usage = Default::default();
-        let mut f_par_request_expiry = Default::default();
-        let mut f_redirection_policy = Default::default();
-        let mut f_refresh_token = Default::default();
-        let mut f_require_proof_of_possession = Default::default();
-        let mut f_require_pushed_authorization_requests = Default::default();
-        let mut f_session_transfer = Default::default();
-        let mut f_signed_request_object = Default::default();
-        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
-        let mut f_sso = Default::default();
-        let mut f_sso_disabled = Default::default();
-        let mut f_third_party_security_mode = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
-        let mut f_token_exchange = Default::default();
-        let mut f_token_quota = Default::default();
-        let mut f_token_vault_privileged_access = Default::default();
-        let mut f_web_origins = Default::default();
+        let mut f_addons = None;
+        let mut f_allowed_clients = None;
+        let mut f_allowed_logout_urls = None;
+        let mut f_allowed_origins = None;
+        let mut f_app_type = None;
+        let mut f_async_approval_notification_channels = None;
+        let mut f_callbacks = None;
+        let mut f_client_aliases = None;
+        let mut f_client_authentication_methods = None;
+        let mut f_client_metadata = None;
+        let mut f_client_secret = None;
+        let mut f_compliance_level = None;
+        let mut f_cross_origin_authentication = None;
+        let mut f_cross_origin_loc = None;
+        let mut f_custom_login_page = None;
+        let mut f_custom_login_page_on = None;
+        let mut f_custom_login_page_preview = None;
+        let mut f_default_organization = None;
+        let mut f_description = None;
+        let mut f_encryption_key = None;
+        let mut f_express_configuration = None;
+        let mut f_fedcm_login = None;
+        let mut f_form_template = None;
+        let mut f_grant_types = None;
+        let mut f_initiate_login_uri = None;
+        let mut f_is_first_party = None;
+        let mut f_is_token_endpoint_ip_header_trusted = None;
+        let mut f_jwt_configuration = None;
+        let mut f_logo_uri = None;
+        let mut f_mobile = None;
+        let mut f_my_organization_configuration = None;
+        let mut f_name = None;
+        let mut f_native_social_login = None;
+        let mut f_oidc_backchannel_logout = None;
+        let mut f_oidc_conformant = None;
+        let mut f_oidc_logout = None;
+        let mut f_organization_discovery_methods = None;
+        let mut f_organization_require_behavior = None;
+        let mut f_organization_usage = None;
+        let mut f_par_request_expiry = None;
+        let mut f_redirection_policy = None;
+        let mut f_refresh_token = None;
+        let mut f_require_proof_of_possession = None;
+        let mut f_require_pushed_authorization_requests = None;
+        let mut f_session_transfer = None;
+        let mut f_signed_request_object = None;
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = None;
+        let mut f_sso = None;
+        let mut f_sso_disabled = None;
+        let mut f_third_party_security_mode = None;
+        let mut f_token_endpoint_auth_method = None;
+        let mut f_token_exchange = None;
+        let mut f_token_quota = None;
+        let mut f_token_vault_privileged_access = None;
+        let mut f_web_origins = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "addons" => f_addons = de_map.next_value()?,
-                "allowed_clients" => f_allowed_clients = de_map.next_value()?,
-                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
-                "allowed_origins" => f_allowed_origins = de_map.next_value()?,
-                "app_type" => f_app_type = de_map.next_value()?,
-                "async_approval_notification_channels" => {
-                    f_async_approval_notification_channels = de_map.next_value()?
+                "addons" => object::once(&mut f_addons, "addons", de_map.next_value()?)?,
+                "allowed_clients" => object::once(
+                    &mut f_allowed_clients,
+                    "allowed_clients",
+                    de_map.next_value()?,
+                )?,
+                "allowed_logout_urls" => object::once(
+                    &mut f_allowed_logout_urls,
+                    "allowed_logout_urls",
+                    de_map.next_value()?,
+                )?,
+                "allowed_origins" => object::once(
+                    &mut f_allowed_origins,
+                    "allowed_origins",
+                    de_map.next_value()?,
+                )?,
+                "app_type" => object::once(&mut f_app_type, "app_type", de_map.next_value()?)?,
+                "async_approval_notification_channels" => object::once(
+                    &mut f_async_approval_notification_channels,
+                    "async_approval_notification_channels",
+                    de_map.next_value()?,
+                )?,
+                "callbacks" => object::once(&mut f_callbacks, "callbacks", de_map.next_value()?)?,
+                "client_aliases" => object::once(
+                    &mut f_client_aliases,
+                    "client_aliases",
+                    de_map.next_value()?,
+                )?,
+                "client_authentication_methods" => object::once(
+                    &mut f_client_authentication_methods,
+                    "client_authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "client_metadata" => object::once(
+                    &mut f_client_metadata,
+                    "client_metadata",
+                    de_map.next_value()?,
+                )?,
+                "client_secret" => {
+                    object::once(&mut f_client_secret, "client_secret", de_map.next_value()?)?
                 }
-                "callbacks" => f_callbacks = de_map.next_value()?,
-                "client_aliases" => f_client_aliases = de_map.next_value()?,
-                "client_authentication_methods" => {
-                    f_client_authentication_methods = de_map.next_value()?
+                "compliance_level" => object::once(
+                    &mut f_compliance_level,
+                    "compliance_level",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_authentication" => object::once(
+                    &mut f_cross_origin_authentication,
+                    "cross_origin_authentication",
+                    de_map.next_value()?,
+                )?,
+                "cross_origin_loc" => object::once(
+                    &mut f_cross_origin_loc,
+                    "cross_origin_loc",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page" => object::once(
+                    &mut f_custom_login_page,
+                    "custom_login_page",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_on" => object::once(
+                    &mut f_custom_login_page_on,
+                    "custom_login_page_on",
+                    de_map.next_value()?,
+                )?,
+                "custom_login_page_preview" => object::once(
+                    &mut f_custom_login_page_preview,
+                    "custom_login_page_preview",
+                    de_map.next_value()?,
+                )?,
+                "default_organization" => object::once(
+                    &mut f_default_organization,
+                    "default_organization",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "client_metadata" => f_client_metadata = de_map.next_value()?,
-                "client_secret" => f_client_secret = de_map.next_value()?,
-                "compliance_level" => f_compliance_level = de_map.next_value()?,
-                "cross_origin_authentication" => {
-                    f_cross_origin_authentication = de_map.next_value()?
+                "encryption_key" => object::once(
+                    &mut f_encryption_key,
+                    "encryption_key",
+                    de_map.next_value()?,
+                )?,
+                "express_configuration" => object::once(
+                    &mut f_express_configuration,
+                    "express_configuration",
+                    de_map.next_value()?,
+                )?,
+                "fedcm_login" => {
+                    object::once(&mut f_fedcm_login, "fedcm_login", de_map.next_value()?)?
                 }
-                "cross_origin_loc" => f_cross_origin_loc = de_map.next_value()?,
-                "custom_login_page" => f_custom_login_page = de_map.next_value()?,
-                "custom_login_page_on" => f_custom_login_page_on = de_map.next_value()?,
-                "custom_login_page_preview" => f_custom_login_page_preview = de_map.next_value()?,
-                "default_organization" => f_default_organization = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "encryption_key" => f_encryption_key = de_map.next_value()?,
-                "express_configuration" => f_express_configuration = de_map.next_value()?,
-                "fedcm_login" => f_fedcm_login = de_map.next_value()?,
-                "form_template" => f_form_template = de_map.next_value()?,
-                "grant_types" => f_grant_types = de_map.next_value()?,
-                "initiate_login_uri" => f_initiate_login_uri = de_map.next_value()?,
-                "is_first_party" => f_is_first_party = de_map.next_value()?,
-                "is_token_endpoint_ip_header_trusted" => {
-                    f_is_token_endpoint_ip_header_trusted = de_map.next_value()?
+                "form_template" => {
+                    object::once(&mut f_form_template, "form_template", de_map.next_value()?)?
                 }
-                "jwt_configuration" => f_jwt_configuration = de_map.next_value()?,
-                "logo_uri" => f_logo_uri = de_map.next_value()?,
-                "mobile" => f_mobile = de_map.next_value()?,
-                "my_organization_configuration" => {
-                    f_my_organization_configuration = de_map.next_value()?
+                "grant_types" => {
+                    object::once(&mut f_grant_types, "grant_types", de_map.next_value()?)?
                 }
-                "name" => f_name = de_map.next_value()?,
-                "native_social_login" => f_native_social_login = de_map.next_value()?,
-                "oidc_backchannel_logout" => f_oidc_backchannel_logout = de_map.next_value()?,
-                "oidc_conformant" => f_oidc_conformant = de_map.next_value()?,
-                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
-                "organization_discovery_methods" => {
-                    f_organization_discovery_methods = de_map.next_value()?
+                "initiate_login_uri" => object::once(
+                    &mut f_initiate_login_uri,
+                    "initiate_login_uri",
+                    de_map.next_value()?,
+                )?,
+                "is_first_party" => object::once(
+                    &mut f_is_first_party,
+                    "is_first_party",
+                    de_map.next_value()?,
+                )?,
+                "is_token_endpoint_ip_header_trusted" => object::once(
+                    &mut f_is_token_endpoint_ip_header_trusted,
+                    "is_token_endpoint_ip_header_trusted",
+                    de_map.next_value()?,
+                )?,
+                "jwt_configuration" => object::once(
+                    &mut f_jwt_configuration,
+                    "jwt_configuration",
+                    de_map.next_value()?,
+                )?,
+                "logo_uri" => object::once(&mut f_logo_uri, "logo_uri", de_map.next_value()?)?,
+                "mobile" => object::once(&mut f_mobile, "mobile", de_map.next_value()?)?,
+                "my_organization_configuration" => object::once(
+                    &mut f_my_organization_configuration,
+                    "my_organization_configuration",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "native_social_login" => object::once(
+                    &mut f_native_social_login,
+                    "native_social_login",
+                    de_map.next_value()?,
+                )?,
+                "oidc_backchannel_logout" => object::once(
+                    &mut f_oidc_backchannel_logout,
+                    "oidc_backchannel_logout",
+                    de_map.next_value()?,
+                )?,
+                "oidc_conformant" => object::once(
+                    &mut f_oidc_conformant,
+                    "oidc_conformant",
+                    de_map.next_value()?,
+                )?,
+                "oidc_logout" => {
+                    object::once(&mut f_oidc_logout, "oidc_logout", de_map.next_value()?)?
                 }
-                "organization_require_behavior" => {
-                    f_organization_require_behavior = de_map.next_value()?
+                "organization_discovery_methods" => object::once(
+                    &mut f_organization_discovery_methods,
+                    "organization_discovery_methods",
+                    de_map.next_value()?,
+                )?,
+                "organization_require_behavior" => object::once(
+                    &mut f_organization_require_behavior,
+                    "organization_require_behavior",
+                    de_map.next_value()?,
+                )?,
+                "organization_usage" => object::once(
+                    &mut f_organization_usage,
+                    "organization_usage",
+                    de_map.next_value()?,
+                )?,
+                "par_request_expiry" => object::once(
+                    &mut f_par_request_expiry,
+                    "par_request_expiry",
+                    de_map.next_value()?,
+                )?,
+                "redirection_policy" => object::once(
+                    &mut f_redirection_policy,
+                    "redirection_policy",
+                    de_map.next_value()?,
+                )?,
+                "refresh_token" => {
+                    object::once(&mut f_refresh_token, "refresh_token", de_map.next_value()?)?
                 }
-                "organization_usage" => f_organization_usage = de_map.next_value()?,
-                "par_request_expiry" => f_par_request_expiry = de_map.next_value()?,
-                "redirection_policy" => f_redirection_policy = de_map.next_value()?,
-                "refresh_token" => f_refresh_token = de_map.next_value()?,
-                "require_proof_of_possession" => {
-                    f_require_proof_of_possession = de_map.next_value()?
+                "require_proof_of_possession" => object::once(
+                    &mut f_require_proof_of_possession,
+                    "require_proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "require_pushed_authorization_requests" => object::once(
+                    &mut f_require_pushed_authorization_requests,
+                    "require_pushed_authorization_requests",
+                    de_map.next_value()?,
+                )?,
+                "session_transfer" => object::once(
+                    &mut f_session_transfer,
+                    "session_transfer",
+                    de_map.next_value()?,
+                )?,
+                "signed_request_object" => object::once(
+                    &mut f_signed_request_object,
+                    "signed_request_object",
+                    de_map.next_value()?,
+                )?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => object::once(
+                    &mut f_skip_non_verifiable_callback_uri_confirmation_prompt,
+                    "skip_non_verifiable_callback_uri_confirmation_prompt",
+                    de_map.next_value()?,
+                )?,
+                "sso" => object::once(&mut f_sso, "sso", de_map.next_value()?)?,
+                "sso_disabled" => {
+                    object::once(&mut f_sso_disabled, "sso_disabled", de_map.next_value()?)?
                 }
-                "require_pushed_authorization_requests" => {
-                    f_require_pushed_authorization_requests = de_map.next_value()?
+                "third_party_security_mode" => object::once(
+                    &mut f_third_party_security_mode,
+                    "third_party_security_mode",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
+                "token_exchange" => object::once(
+                    &mut f_token_exchange,
+                    "token_exchange",
+                    de_map.next_value()?,
+                )?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
                 }
-                "session_transfer" => f_session_transfer = de_map.next_value()?,
-                "signed_request_object" => f_signed_request_object = de_map.next_value()?,
-                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
-                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
+                "token_vault_privileged_access" => object::once(
+                    &mut f_token_vault_privileged_access,
+                    "token_vault_privileged_access",
+                    de_map.next_value()?,
+                )?,
+                "web_origins" => {
+                    object::once(&mut f_web_origins, "web_origins", de_map.next_value()?)?
                 }
-                "sso" => f_sso = de_map.next_value()?,
-                "sso_disabled" => f_sso_disabled = de_map.next_value()?,
-                "third_party_security_mode" => f_third_party_security_mode = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
-                }
-                "token_exchange" => f_token_exchange = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
-                "token_vault_privileged_access" => {
-                    f_token_vault_privileged_access = de_map.next_value()?
-                }
-                "web_origins" => f_web_origins = de_map.next_value()?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -352,62 +500,65 @@ impl object::Object for UpdateClientRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            addons: f_addons,
-            allowed_clients: f_allowed_clients,
-            allowed_logout_urls: f_allowed_logout_urls,
-            allowed_origins: f_allowed_origins,
-            app_type: f_app_type,
-            async_approval_notification_channels: f_async_approval_notification_channels,
-            callbacks: f_callbacks,
-            client_aliases: f_client_aliases,
-            client_authentication_methods: f_client_authentication_methods,
-            client_metadata: f_client_metadata,
-            client_secret: f_client_secret,
-            compliance_level: f_compliance_level,
-            cross_origin_authentication: f_cross_origin_authentication,
-            cross_origin_loc: f_cross_origin_loc,
-            custom_login_page: f_custom_login_page,
-            custom_login_page_on: f_custom_login_page_on,
-            custom_login_page_preview: f_custom_login_page_preview,
-            default_organization: f_default_organization,
-            description: f_description,
-            encryption_key: f_encryption_key,
-            express_configuration: f_express_configuration,
-            fedcm_login: f_fedcm_login,
-            form_template: f_form_template,
-            grant_types: f_grant_types,
-            initiate_login_uri: f_initiate_login_uri,
-            is_first_party: f_is_first_party,
-            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted,
-            jwt_configuration: f_jwt_configuration,
-            logo_uri: f_logo_uri,
-            mobile: f_mobile,
-            my_organization_configuration: f_my_organization_configuration,
-            name: f_name,
-            native_social_login: f_native_social_login,
-            oidc_backchannel_logout: f_oidc_backchannel_logout,
-            oidc_conformant: f_oidc_conformant,
-            oidc_logout: f_oidc_logout,
-            organization_discovery_methods: f_organization_discovery_methods,
-            organization_require_behavior: f_organization_require_behavior,
-            organization_usage: f_organization_usage,
-            par_request_expiry: f_par_request_expiry,
-            redirection_policy: f_redirection_policy,
-            refresh_token: f_refresh_token,
-            require_proof_of_possession: f_require_proof_of_possession,
-            require_pushed_authorization_requests: f_require_pushed_authorization_requests,
-            session_transfer: f_session_transfer,
-            signed_request_object: f_signed_request_object,
+            addons: f_addons.unwrap_or_default(),
+            allowed_clients: f_allowed_clients.unwrap_or_default(),
+            allowed_logout_urls: f_allowed_logout_urls.unwrap_or_default(),
+            allowed_origins: f_allowed_origins.unwrap_or_default(),
+            app_type: f_app_type.unwrap_or_default(),
+            async_approval_notification_channels: f_async_approval_notification_channels
+                .unwrap_or_default(),
+            callbacks: f_callbacks.unwrap_or_default(),
+            client_aliases: f_client_aliases.unwrap_or_default(),
+            client_authentication_methods: f_client_authentication_methods.unwrap_or_default(),
+            client_metadata: f_client_metadata.unwrap_or_default(),
+            client_secret: f_client_secret.unwrap_or_default(),
+            compliance_level: f_compliance_level.unwrap_or_default(),
+            cross_origin_authentication: f_cross_origin_authentication.unwrap_or_default(),
+            cross_origin_loc: f_cross_origin_loc.unwrap_or_default(),
+            custom_login_page: f_custom_login_page.unwrap_or_default(),
+            custom_login_page_on: f_custom_login_page_on.unwrap_or_default(),
+            custom_login_page_preview: f_custom_login_page_preview.unwrap_or_default(),
+            default_organization: f_default_organization.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            encryption_key: f_encryption_key.unwrap_or_default(),
+            express_configuration: f_express_configuration.unwrap_or_default(),
+            fedcm_login: f_fedcm_login.unwrap_or_default(),
+            form_template: f_form_template.unwrap_or_default(),
+            grant_types: f_grant_types.unwrap_or_default(),
+            initiate_login_uri: f_initiate_login_uri.unwrap_or_default(),
+            is_first_party: f_is_first_party.unwrap_or_default(),
+            is_token_endpoint_ip_header_trusted: f_is_token_endpoint_ip_header_trusted
+                .unwrap_or_default(),
+            jwt_configuration: f_jwt_configuration.unwrap_or_default(),
+            logo_uri: f_logo_uri.unwrap_or_default(),
+            mobile: f_mobile.unwrap_or_default(),
+            my_organization_configuration: f_my_organization_configuration.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            native_social_login: f_native_social_login.unwrap_or_default(),
+            oidc_backchannel_logout: f_oidc_backchannel_logout.unwrap_or_default(),
+            oidc_conformant: f_oidc_conformant.unwrap_or_default(),
+            oidc_logout: f_oidc_logout.unwrap_or_default(),
+            organization_discovery_methods: f_organization_discovery_methods.unwrap_or_default(),
+            organization_require_behavior: f_organization_require_behavior.unwrap_or_default(),
+            organization_usage: f_organization_usage.unwrap_or_default(),
+            par_request_expiry: f_par_request_expiry.unwrap_or_default(),
+            redirection_policy: f_redirection_policy.unwrap_or_default(),
+            refresh_token: f_refresh_token.unwrap_or_default(),
+            require_proof_of_possession: f_require_proof_of_possession.unwrap_or_default(),
+            require_pushed_authorization_requests: f_require_pushed_authorization_requests
+                .unwrap_or_default(),
+            session_transfer: f_session_transfer.unwrap_or_default(),
+            signed_request_object: f_signed_request_object.unwrap_or_default(),
             skip_non_verifiable_callback_uri_confirmation_prompt:
-                f_skip_non_verifiable_callback_uri_confirmation_prompt,
-            sso: f_sso,
-            sso_disabled: f_sso_disabled,
-            third_party_security_mode: f_third_party_security_mode,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
-            token_exchange: f_token_exchange,
-            token_quota: f_token_quota,
-            token_vault_privileged_access: f_token_vault_privileged_access,
-            web_origins: f_web_origins,
+                f_skip_non_verifiable_callback_uri_confirmation_prompt.unwrap_or_default(),
+            sso: f_sso.unwrap_or_default(),
+            sso_disabled: f_sso_disabled.unwrap_or_default(),
+            third_party_security_mode: f_third_party_security_mode.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
+            token_exchange: f_token_exchange.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
+            token_vault_privileged_access: f_token_vault_privileged_access.unwrap_or_default(),
+            web_origins: f_web_origins.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1387,105 +1538,215 @@ impl object::Object for UpdateConnectionOptions {
     const NAME: &'static str = "UpdateConnectionOptions";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_api_enable_groups = Default::default();
-        let mut f_api_enable_users = Default::default();
-        let mut f_assertion_decryption_settings = Default::default();
-        let mut f_attributes = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_basic_profile = Default::default();
-        let mut f_configuration = Default::default();
-        let mut f_custom_scripts = Default::default();
-        let mut f_disable_self_service_change_password = Default::default();
-        let mut f_dpop_signing_alg = Default::default();
-        let mut f_enable_script_context = Default::default();
-        let mut f_enabled_database_customization = Default::default();
-        let mut f_ext_admin = Default::default();
-        let mut f_ext_agreed_terms = Default::default();
-        let mut f_ext_assigned_plans = Default::default();
-        let mut f_ext_groups = Default::default();
-        let mut f_ext_is_suspended = Default::default();
-        let mut f_ext_profile = Default::default();
-        let mut f_federated_connections_access_tokens = Default::default();
-        let mut f_gateway_authentication = Default::default();
-        let mut f_id_token_session_expiry_supported = Default::default();
-        let mut f_id_token_signed_response_algs = Default::default();
-        let mut f_import_mode = Default::default();
-        let mut f_non_persistent_attrs = Default::default();
-        let mut f_passkey_options = Default::default();
-        let mut f_password_policy = Default::default();
-        let mut f_password_complexity_options = Default::default();
-        let mut f_password_dictionary = Default::default();
-        let mut f_password_history = Default::default();
-        let mut f_password_no_personal_info = Default::default();
-        let mut f_password_options = Default::default();
-        let mut f_precedence = Default::default();
-        let mut f_set_user_root_attributes = Default::default();
-        let mut f_token_endpoint_auth_method = Default::default();
-        let mut f_token_endpoint_auth_signing_alg = Default::default();
-        let mut f_token_endpoint_jwtca_aud_format = Default::default();
-        let mut f_upstream_params = Default::default();
-        let mut f_validation = Default::default();
+        let mut f_api_enable_groups = None;
+        let mut f_api_enable_users = None;
+        let mut f_assertion_decryption_settings = None;
+        let mut f_attributes = None;
+        let mut f_authentication_methods = None;
+        let mut f_basic_profile = None;
+        let mut f_configuration = None;
+        let mut f_custom_scripts = None;
+        let mut f_disable_self_service_change_password = None;
+        let mut f_dpop_signing_alg = None;
+        let mut f_enable_script_context = None;
+        let mut f_enabled_database_customization = None;
+        let mut f_ext_admin = None;
+        let mut f_ext_agreed_terms = None;
+        let mut f_ext_assigned_plans = None;
+        let mut f_ext_groups = None;
+        let mut f_ext_is_suspended = None;
+        let mut f_ext_profile = None;
+        let mut f_federated_connections_access_tokens = None;
+        let mut f_gateway_authentication = None;
+        let mut f_id_token_session_expiry_supported = None;
+        let mut f_id_token_signed_response_algs = None;
+        let mut f_import_mode = None;
+        let mut f_non_persistent_attrs = None;
+        let mut f_passkey_options = None;
+        let mut f_password_policy = None;
+        let mut f_password_complexity_options = None;
+        let mut f_password_dictionary = None;
+        let mut f_password_history = None;
+        let mut f_password_no_personal_info = None;
+        let mut f_password_options = None;
+        let mut f_precedence = None;
+        let mut f_set_user_root_attributes = None;
+        let mut f_token_endpoint_auth_method = None;
+        let mut f_token_endpoint_auth_signing_alg = None;
+        let mut f_token_endpoint_jwtca_aud_format = None;
+        let mut f_upstream_params = None;
+        let mut f_validation = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "api_enable_groups" => f_api_enable_groups = de_map.next_value()?,
-                "api_enable_users" => f_api_enable_users = de_map.next_value()?,
-                "assertion_decryption_settings" => {
-                    f_assertion_decryption_settings = de_map.next_value()?
+                "api_enable_groups" => object::once(
+                    &mut f_api_enable_groups,
+                    "api_enable_groups",
+                    de_map.next_value()?,
+                )?,
+                "api_enable_users" => object::once(
+                    &mut f_api_enable_users,
+                    "api_enable_users",
+                    de_map.next_value()?,
+                )?,
+                "assertion_decryption_settings" => object::once(
+                    &mut f_assertion_decryption_settings,
+                    "assertion_decryption_settings",
+                    de_map.next_value()?,
+                )?,
+                "attributes" => {
+                    object::once(&mut f_attributes, "attributes", de_map.next_value()?)?
                 }
-                "attributes" => f_attributes = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "basic_profile" => f_basic_profile = de_map.next_value()?,
-                "configuration" => f_configuration = de_map.next_value()?,
-                "customScripts" => f_custom_scripts = de_map.next_value()?,
-                "disable_self_service_change_password" => {
-                    f_disable_self_service_change_password = de_map.next_value()?
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "basic_profile" => {
+                    object::once(&mut f_basic_profile, "basic_profile", de_map.next_value()?)?
                 }
-                "dpop_signing_alg" => f_dpop_signing_alg = de_map.next_value()?,
-                "enable_script_context" => f_enable_script_context = de_map.next_value()?,
-                "enabledDatabaseCustomization" => {
-                    f_enabled_database_customization = de_map.next_value()?
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
                 }
-                "ext_admin" => f_ext_admin = de_map.next_value()?,
-                "ext_agreed_terms" => f_ext_agreed_terms = de_map.next_value()?,
-                "ext_assigned_plans" => f_ext_assigned_plans = de_map.next_value()?,
-                "ext_groups" => f_ext_groups = de_map.next_value()?,
-                "ext_is_suspended" => f_ext_is_suspended = de_map.next_value()?,
-                "ext_profile" => f_ext_profile = de_map.next_value()?,
-                "federated_connections_access_tokens" => {
-                    f_federated_connections_access_tokens = de_map.next_value()?
+                "customScripts" => {
+                    object::once(&mut f_custom_scripts, "customScripts", de_map.next_value()?)?
                 }
-                "gateway_authentication" => f_gateway_authentication = de_map.next_value()?,
-                "id_token_session_expiry_supported" => {
-                    f_id_token_session_expiry_supported = de_map.next_value()?
+                "disable_self_service_change_password" => object::once(
+                    &mut f_disable_self_service_change_password,
+                    "disable_self_service_change_password",
+                    de_map.next_value()?,
+                )?,
+                "dpop_signing_alg" => object::once(
+                    &mut f_dpop_signing_alg,
+                    "dpop_signing_alg",
+                    de_map.next_value()?,
+                )?,
+                "enable_script_context" => object::once(
+                    &mut f_enable_script_context,
+                    "enable_script_context",
+                    de_map.next_value()?,
+                )?,
+                "enabledDatabaseCustomization" => object::once(
+                    &mut f_enabled_database_customization,
+                    "enabledDatabaseCustomization",
+                    de_map.next_value()?,
+                )?,
+                "ext_admin" => object::once(&mut f_ext_admin, "ext_admin", de_map.next_value()?)?,
+                "ext_agreed_terms" => object::once(
+                    &mut f_ext_agreed_terms,
+                    "ext_agreed_terms",
+                    de_map.next_value()?,
+                )?,
+                "ext_assigned_plans" => object::once(
+                    &mut f_ext_assigned_plans,
+                    "ext_assigned_plans",
+                    de_map.next_value()?,
+                )?,
+                "ext_groups" => {
+                    object::once(&mut f_ext_groups, "ext_groups", de_map.next_value()?)?
                 }
-                "id_token_signed_response_algs" => {
-                    f_id_token_signed_response_algs = de_map.next_value()?
+                "ext_is_suspended" => object::once(
+                    &mut f_ext_is_suspended,
+                    "ext_is_suspended",
+                    de_map.next_value()?,
+                )?,
+                "ext_profile" => {
+                    object::once(&mut f_ext_profile, "ext_profile", de_map.next_value()?)?
                 }
-                "import_mode" => f_import_mode = de_map.next_value()?,
-                "non_persistent_attrs" => f_non_persistent_attrs = de_map.next_value()?,
-                "passkey_options" => f_passkey_options = de_map.next_value()?,
-                "passwordPolicy" => f_password_policy = de_map.next_value()?,
-                "password_complexity_options" => {
-                    f_password_complexity_options = de_map.next_value()?
+                "federated_connections_access_tokens" => object::once(
+                    &mut f_federated_connections_access_tokens,
+                    "federated_connections_access_tokens",
+                    de_map.next_value()?,
+                )?,
+                "gateway_authentication" => object::once(
+                    &mut f_gateway_authentication,
+                    "gateway_authentication",
+                    de_map.next_value()?,
+                )?,
+                "id_token_session_expiry_supported" => object::once(
+                    &mut f_id_token_session_expiry_supported,
+                    "id_token_session_expiry_supported",
+                    de_map.next_value()?,
+                )?,
+                "id_token_signed_response_algs" => object::once(
+                    &mut f_id_token_signed_response_algs,
+                    "id_token_signed_response_algs",
+                    de_map.next_value()?,
+                )?,
+                "import_mode" => {
+                    object::once(&mut f_import_mode, "import_mode", de_map.next_value()?)?
                 }
-                "password_dictionary" => f_password_dictionary = de_map.next_value()?,
-                "password_history" => f_password_history = de_map.next_value()?,
-                "password_no_personal_info" => f_password_no_personal_info = de_map.next_value()?,
-                "password_options" => f_password_options = de_map.next_value()?,
-                "precedence" => f_precedence = de_map.next_value()?,
-                "set_user_root_attributes" => f_set_user_root_attributes = de_map.next_value()?,
-                "token_endpoint_auth_method" => {
-                    f_token_endpoint_auth_method = de_map.next_value()?
+                "non_persistent_attrs" => object::once(
+                    &mut f_non_persistent_attrs,
+                    "non_persistent_attrs",
+                    de_map.next_value()?,
+                )?,
+                "passkey_options" => object::once(
+                    &mut f_passkey_options,
+                    "passkey_options",
+                    de_map.next_value()?,
+                )?,
+                "passwordPolicy" => object::once(
+                    &mut f_password_policy,
+                    "passwordPolicy",
+                    de_map.next_value()?,
+                )?,
+                "password_complexity_options" => object::once(
+                    &mut f_password_complexity_options,
+                    "password_complexity_options",
+                    de_map.next_value()?,
+                )?,
+                "password_dictionary" => object::once(
+                    &mut f_password_dictionary,
+                    "password_dictionary",
+                    de_map.next_value()?,
+                )?,
+                "password_history" => object::once(
+                    &mut f_password_history,
+                    "password_history",
+                    de_map.next_value()?,
+                )?,
+                "password_no_personal_info" => object::once(
+                    &mut f_password_no_personal_info,
+                    "password_no_personal_info",
+                    de_map.next_value()?,
+                )?,
+                "password_options" => object::once(
+                    &mut f_password_options,
+                    "password_options",
+                    de_map.next_value()?,
+                )?,
+                "precedence" => {
+                    object::once(&mut f_precedence, "precedence", de_map.next_value()?)?
                 }
-                "token_endpoint_auth_signing_alg" => {
-                    f_token_endpoint_auth_signing_alg = de_map.next_value()?
+                "set_user_root_attributes" => object::once(
+                    &mut f_set_user_root_attributes,
+                    "set_user_root_attributes",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_method" => object::once(
+                    &mut f_token_endpoint_auth_method,
+                    "token_endpoint_auth_method",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_auth_signing_alg" => object::once(
+                    &mut f_token_endpoint_auth_signing_alg,
+                    "token_endpoint_auth_signing_alg",
+                    de_map.next_value()?,
+                )?,
+                "token_endpoint_jwtca_aud_format" => object::once(
+                    &mut f_token_endpoint_jwtca_aud_format,
+                    "token_endpoint_jwtca_aud_format",
+                    de_map.next_value()?,
+                )?,
+                "upstream_params" => object::once(
+                    &mut f_upstream_params,
+                    "upstream_params",
+                    de_map.next_value()?,
+                )?,
+                "validation" => {
+                    object::once(&mut f_validation, "validation", de_map.next_value()?)?
                 }
-                "token_endpoint_jwtca_aud_format" => {
-                    f_token_endpoint_jwtca_aud_format = de_map.next_value()?
-                }
-                "upstream_params" => f_upstream_params = de_map.next_value()?,
-                "validation" => f_validation = de_map.next_value()?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1493,44 +1754,47 @@ impl object::Object for UpdateConnectionOptions {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            api_enable_groups: f_api_enable_groups,
-            api_enable_users: f_api_enable_users,
-            assertion_decryption_settings: f_assertion_decryption_settings,
-            attributes: f_attributes,
-            authentication_methods: f_authentication_methods,
-            basic_profile: f_basic_profile,
-            configuration: f_configuration,
-            custom_scripts: f_custom_scripts,
-            disable_self_service_change_password: f_disable_self_service_change_password,
-            dpop_signing_alg: f_dpop_signing_alg,
-            enable_script_context: f_enable_script_context,
-            enabled_database_customization: f_enabled_database_customization,
-            ext_admin: f_ext_admin,
-            ext_agreed_terms: f_ext_agreed_terms,
-            ext_assigned_plans: f_ext_assigned_plans,
-            ext_groups: f_ext_groups,
-            ext_is_suspended: f_ext_is_suspended,
-            ext_profile: f_ext_profile,
-            federated_connections_access_tokens: f_federated_connections_access_tokens,
-            gateway_authentication: f_gateway_authentication,
-            id_token_session_expiry_supported: f_id_token_session_expiry_supported,
-            id_token_signed_response_algs: f_id_token_signed_response_algs,
-            import_mode: f_import_mode,
-            non_persistent_attrs: f_non_persistent_attrs,
-            passkey_options: f_passkey_options,
-            password_policy: f_password_policy,
-            password_complexity_options: f_password_complexity_options,
-            password_dictionary: f_password_dictionary,
-            password_history: f_password_history,
-            password_no_personal_info: f_password_no_personal_info,
-            password_options: f_password_options,
-            precedence: f_precedence,
-            set_user_root_attributes: f_set_user_root_attributes,
-            token_endpoint_auth_method: f_token_endpoint_auth_method,
-            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg,
-            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format,
-            upstream_params: f_upstream_params,
-            validation: f_validation,
+            api_enable_groups: f_api_enable_groups.unwrap_or_default(),
+            api_enable_users: f_api_enable_users.unwrap_or_default(),
+            assertion_decryption_settings: f_assertion_decryption_settings.unwrap_or_default(),
+            attributes: f_attributes.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            basic_profile: f_basic_profile.unwrap_or_default(),
+            configuration: f_configuration.unwrap_or_default(),
+            custom_scripts: f_custom_scripts.unwrap_or_default(),
+            disable_self_service_change_password: f_disable_self_service_change_password
+                .unwrap_or_default(),
+            dpop_signing_alg: f_dpop_signing_alg.unwrap_or_default(),
+            enable_script_context: f_enable_script_context.unwrap_or_default(),
+            enabled_database_customization: f_enabled_database_customization.unwrap_or_default(),
+            ext_admin: f_ext_admin.unwrap_or_default(),
+            ext_agreed_terms: f_ext_agreed_terms.unwrap_or_default(),
+            ext_assigned_plans: f_ext_assigned_plans.unwrap_or_default(),
+            ext_groups: f_ext_groups.unwrap_or_default(),
+            ext_is_suspended: f_ext_is_suspended.unwrap_or_default(),
+            ext_profile: f_ext_profile.unwrap_or_default(),
+            federated_connections_access_tokens: f_federated_connections_access_tokens
+                .unwrap_or_default(),
+            gateway_authentication: f_gateway_authentication.unwrap_or_default(),
+            id_token_session_expiry_supported: f_id_token_session_expiry_supported
+                .unwrap_or_default(),
+            id_token_signed_response_algs: f_id_token_signed_response_algs.unwrap_or_default(),
+            import_mode: f_import_mode.unwrap_or_default(),
+            non_persistent_attrs: f_non_persistent_attrs.unwrap_or_default(),
+            passkey_options: f_passkey_options.unwrap_or_default(),
+            password_policy: f_password_policy.unwrap_or_default(),
+            password_complexity_options: f_password_complexity_options.unwrap_or_default(),
+            password_dictionary: f_password_dictionary.unwrap_or_default(),
+            password_history: f_password_history.unwrap_or_default(),
+            password_no_personal_info: f_password_no_personal_info.unwrap_or_default(),
+            password_options: f_password_options.unwrap_or_default(),
+            precedence: f_precedence.unwrap_or_default(),
+            set_user_root_attributes: f_set_user_root_attributes.unwrap_or_default(),
+            token_endpoint_auth_method: f_token_endpoint_auth_method.unwrap_or_default(),
+            token_endpoint_auth_signing_alg: f_token_endpoint_auth_signing_alg.unwrap_or_default(),
+            token_endpoint_jwtca_aud_format: f_token_endpoint_jwtca_aud_format.unwrap_or_default(),
+            upstream_params: f_upstream_params.unwrap_or_default(),
+            validation: f_validation.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1942,23 +2206,39 @@ impl object::Object for UpdateConnectionProfileRequestContent {
     const NAME: &'static str = "UpdateConnectionProfileRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_config = Default::default();
-        let mut f_connection_name_prefix_template = Default::default();
-        let mut f_enabled_features = Default::default();
-        let mut f_name = Default::default();
-        let mut f_organization = Default::default();
-        let mut f_strategy_overrides = Default::default();
+        let mut f_connection_config = None;
+        let mut f_connection_name_prefix_template = None;
+        let mut f_enabled_features = None;
+        let mut f_name = None;
+        let mut f_organization = None;
+        let mut f_strategy_overrides = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_config" => f_connection_config = de_map.next_value()?,
-                "connection_name_prefix_template" => {
-                    f_connection_name_prefix_template = de_map.next_value()?
+                "connection_config" => object::once(
+                    &mut f_connection_config,
+                    "connection_config",
+                    de_map.next_value()?,
+                )?,
+                "connection_name_prefix_template" => object::once(
+                    &mut f_connection_name_prefix_template,
+                    "connection_name_prefix_template",
+                    de_map.next_value()?,
+                )?,
+                "enabled_features" => object::once(
+                    &mut f_enabled_features,
+                    "enabled_features",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "organization" => {
+                    object::once(&mut f_organization, "organization", de_map.next_value()?)?
                 }
-                "enabled_features" => f_enabled_features = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "organization" => f_organization = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1966,12 +2246,12 @@ impl object::Object for UpdateConnectionProfileRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_config: f_connection_config,
-            connection_name_prefix_template: f_connection_name_prefix_template,
-            enabled_features: f_enabled_features,
-            name: f_name,
-            organization: f_organization,
-            strategy_overrides: f_strategy_overrides,
+            connection_config: f_connection_config.unwrap_or_default(),
+            connection_name_prefix_template: f_connection_name_prefix_template.unwrap_or_default(),
+            enabled_features: f_enabled_features.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            organization: f_organization.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2149,31 +2429,55 @@ impl object::Object for UpdateConnectionRequestContent {
     const NAME: &'static str = "UpdateConnectionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_enabled_clients = Default::default();
-        let mut f_is_domain_connection = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_display_name = None;
+        let mut f_enabled_clients = None;
+        let mut f_is_domain_connection = None;
+        let mut f_metadata = None;
+        let mut f_options = None;
+        let mut f_realms = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
                 }
-                "display_name" => f_display_name = de_map.next_value()?,
-                "enabled_clients" => f_enabled_clients = de_map.next_value()?,
-                "is_domain_connection" => f_is_domain_connection = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "enabled_clients" => object::once(
+                    &mut f_enabled_clients,
+                    "enabled_clients",
+                    de_map.next_value()?,
+                )?,
+                "is_domain_connection" => object::once(
+                    &mut f_is_domain_connection,
+                    "is_domain_connection",
+                    de_map.next_value()?,
+                )?,
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2181,16 +2485,16 @@ impl object::Object for UpdateConnectionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            display_name: f_display_name,
-            enabled_clients: f_enabled_clients,
-            is_domain_connection: f_is_domain_connection,
-            metadata: f_metadata,
-            options: f_options,
-            realms: f_realms,
-            show_as_button: f_show_as_button,
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            enabled_clients: f_enabled_clients.unwrap_or_default(),
+            is_domain_connection: f_is_domain_connection.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2355,177 +2659,5 @@ impl UpdateConnectionRequestContent {
     pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
         self.extra.insert(field.into(), value.into());
         self
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=ad
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAd {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAd>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAd {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for UpdateConnectionRequestContentAd {
-    const NAME: &'static str = "UpdateConnectionRequestContentAd";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAd")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=adfs
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAdfs {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAdfs>,
-    /// The `show_as_button` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub show_as_button: Option<bool>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAdfs {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for UpdateConnectionRequestContentAdfs {
-    const NAME: &'static str = "UpdateConnectionRequestContentAdfs";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAdfs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAdfs")
-            .field("options", &self.options)
-            .field("show_as_button", &self.show_as_button)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// Update a connection with strategy=amazon
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateConnectionRequestContentAmazon {
-    /// The `options` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<ConnectionOptionsAmazon>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "full")]
-impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAmazon {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "full")]
-impl object::Object for UpdateConnectionRequestContentAmazon {
-    const NAME: &'static str = "UpdateConnectionRequestContentAmazon";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            options: f_options,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "full")]
-impl fmt::Debug for UpdateConnectionRequestContentAmazon {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateConnectionRequestContentAmazon")
-            .field("options", &self.options)
-            .field("extra", &Keys(&self.extra))
-            .finish()
     }
 }

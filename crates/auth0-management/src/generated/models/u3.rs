@@ -15,6 +15,182 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "full")]
+/// Update a connection with strategy=ad
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAd {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAd>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAd {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAd {
+    const NAME: &'static str = "UpdateConnectionRequestContentAd";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAd")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=adfs
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAdfs {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAdfs>,
+    /// The `show_as_button` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_as_button: Option<bool>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAdfs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAdfs {
+    const NAME: &'static str = "UpdateConnectionRequestContentAdfs";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_show_as_button = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAdfs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAdfs")
+            .field("options", &self.options)
+            .field("show_as_button", &self.show_as_button)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// Update a connection with strategy=amazon
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateConnectionRequestContentAmazon {
+    /// The `options` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<ConnectionOptionsAmazon>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "full")]
+impl<'de> Deserialize<'de> for UpdateConnectionRequestContentAmazon {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "full")]
+impl object::Object for UpdateConnectionRequestContentAmazon {
+    const NAME: &'static str = "UpdateConnectionRequestContentAmazon";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_options = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            options: f_options.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "full")]
+impl fmt::Debug for UpdateConnectionRequestContentAmazon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateConnectionRequestContentAmazon")
+            .field("options", &self.options)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
 /// Update a connection with strategy=apple
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -41,11 +217,11 @@ impl object::Object for UpdateConnectionRequestContentApple {
     const NAME: &'static str = "UpdateConnectionRequestContentApple";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -53,7 +229,7 @@ impl object::Object for UpdateConnectionRequestContentApple {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -99,13 +275,13 @@ impl object::Object for UpdateConnectionRequestContentAuth0 {
     const NAME: &'static str = "UpdateConnectionRequestContentAuth0";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_realms = Default::default();
+        let mut f_options = None;
+        let mut f_realms = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "realms" => f_realms = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "realms" => object::once(&mut f_realms, "realms", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -113,8 +289,8 @@ impl object::Object for UpdateConnectionRequestContentAuth0 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            realms: f_realms,
+            options: f_options.unwrap_or_default(),
+            realms: f_realms.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -158,11 +334,11 @@ impl object::Object for UpdateConnectionRequestContentAuth0Oidc {
     const NAME: &'static str = "UpdateConnectionRequestContentAuth0Oidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -170,7 +346,7 @@ impl object::Object for UpdateConnectionRequestContentAuth0Oidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -216,13 +392,17 @@ impl object::Object for UpdateConnectionRequestContentAzureAd {
     const NAME: &'static str = "UpdateConnectionRequestContentAzureAd";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -230,8 +410,8 @@ impl object::Object for UpdateConnectionRequestContentAzureAd {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -281,11 +461,11 @@ impl object::Object for UpdateConnectionRequestContentBitbucket {
     const NAME: &'static str = "UpdateConnectionRequestContentBitbucket";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -293,7 +473,7 @@ impl object::Object for UpdateConnectionRequestContentBitbucket {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -342,11 +522,11 @@ impl object::Object for UpdateConnectionRequestContentBox {
     const NAME: &'static str = "UpdateConnectionRequestContentBox";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -354,7 +534,7 @@ impl object::Object for UpdateConnectionRequestContentBox {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -397,11 +577,11 @@ impl object::Object for UpdateConnectionRequestContentCustom {
     const NAME: &'static str = "UpdateConnectionRequestContentCustom";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -409,7 +589,7 @@ impl object::Object for UpdateConnectionRequestContentCustom {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -470,11 +650,11 @@ impl object::Object for UpdateConnectionRequestContentEmail {
     const NAME: &'static str = "UpdateConnectionRequestContentEmail";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -482,7 +662,7 @@ impl object::Object for UpdateConnectionRequestContentEmail {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -527,11 +707,11 @@ impl object::Object for UpdateConnectionRequestContentEvernote {
     const NAME: &'static str = "UpdateConnectionRequestContentEvernote";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -539,7 +719,7 @@ impl object::Object for UpdateConnectionRequestContentEvernote {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -588,11 +768,11 @@ impl object::Object for UpdateConnectionRequestContentExact {
     const NAME: &'static str = "UpdateConnectionRequestContentExact";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -600,7 +780,7 @@ impl object::Object for UpdateConnectionRequestContentExact {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -643,11 +823,11 @@ impl object::Object for UpdateConnectionRequestContentFacebook {
     const NAME: &'static str = "UpdateConnectionRequestContentFacebook";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -655,7 +835,7 @@ impl object::Object for UpdateConnectionRequestContentFacebook {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -704,11 +884,11 @@ impl object::Object for UpdateConnectionRequestContentGitHub {
     const NAME: &'static str = "UpdateConnectionRequestContentGitHub";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -716,7 +896,7 @@ impl object::Object for UpdateConnectionRequestContentGitHub {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -762,13 +942,17 @@ impl object::Object for UpdateConnectionRequestContentGoogleApps {
     const NAME: &'static str = "UpdateConnectionRequestContentGoogleApps";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -776,8 +960,8 @@ impl object::Object for UpdateConnectionRequestContentGoogleApps {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -821,11 +1005,11 @@ impl object::Object for UpdateConnectionRequestContentGoogleOAuth2 {
     const NAME: &'static str = "UpdateConnectionRequestContentGoogleOAuth2";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -833,7 +1017,7 @@ impl object::Object for UpdateConnectionRequestContentGoogleOAuth2 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -885,13 +1069,17 @@ impl object::Object for UpdateConnectionRequestContentIp {
     const NAME: &'static str = "UpdateConnectionRequestContentIp";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -899,8 +1087,8 @@ impl object::Object for UpdateConnectionRequestContentIp {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -944,11 +1132,11 @@ impl object::Object for UpdateConnectionRequestContentLine {
     const NAME: &'static str = "UpdateConnectionRequestContentLine";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -956,7 +1144,7 @@ impl object::Object for UpdateConnectionRequestContentLine {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -999,11 +1187,11 @@ impl object::Object for UpdateConnectionRequestContentLinkedin {
     const NAME: &'static str = "UpdateConnectionRequestContentLinkedin";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1011,7 +1199,7 @@ impl object::Object for UpdateConnectionRequestContentLinkedin {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1054,11 +1242,11 @@ impl object::Object for UpdateConnectionRequestContentOAuth1 {
     const NAME: &'static str = "UpdateConnectionRequestContentOAuth1";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1066,7 +1254,7 @@ impl object::Object for UpdateConnectionRequestContentOAuth1 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1109,11 +1297,11 @@ impl object::Object for UpdateConnectionRequestContentOAuth2 {
     const NAME: &'static str = "UpdateConnectionRequestContentOAuth2";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1121,7 +1309,7 @@ impl object::Object for UpdateConnectionRequestContentOAuth2 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1167,13 +1355,17 @@ impl object::Object for UpdateConnectionRequestContentOffice365 {
     const NAME: &'static str = "UpdateConnectionRequestContentOffice365";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1181,8 +1373,8 @@ impl object::Object for UpdateConnectionRequestContentOffice365 {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1238,21 +1430,35 @@ impl object::Object for UpdateConnectionRequestContentOidc {
     const NAME: &'static str = "UpdateConnectionRequestContentOidc";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_authentication = Default::default();
-        let mut f_connected_accounts = Default::default();
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_authentication = None;
+        let mut f_connected_accounts = None;
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "authentication" => f_authentication = de_map.next_value()?,
-                "connected_accounts" => f_connected_accounts = de_map.next_value()?,
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "authentication" => object::once(
+                    &mut f_authentication,
+                    "authentication",
+                    de_map.next_value()?,
+                )?,
+                "connected_accounts" => object::once(
+                    &mut f_connected_accounts,
+                    "connected_accounts",
+                    de_map.next_value()?,
+                )?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1260,11 +1466,11 @@ impl object::Object for UpdateConnectionRequestContentOidc {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            authentication: f_authentication,
-            connected_accounts: f_connected_accounts,
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
+            authentication: f_authentication.unwrap_or_default(),
+            connected_accounts: f_connected_accounts.unwrap_or_default(),
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1320,17 +1526,23 @@ impl object::Object for UpdateConnectionRequestContentOkta {
     const NAME: &'static str = "UpdateConnectionRequestContentOkta";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_cross_app_access_requesting_app = Default::default();
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_cross_app_access_requesting_app = None;
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "cross_app_access_requesting_app" => {
-                    f_cross_app_access_requesting_app = de_map.next_value()?
-                }
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "cross_app_access_requesting_app" => object::once(
+                    &mut f_cross_app_access_requesting_app,
+                    "cross_app_access_requesting_app",
+                    de_map.next_value()?,
+                )?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1338,9 +1550,9 @@ impl object::Object for UpdateConnectionRequestContentOkta {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            cross_app_access_requesting_app: f_cross_app_access_requesting_app,
-            options: f_options,
-            show_as_button: f_show_as_button,
+            cross_app_access_requesting_app: f_cross_app_access_requesting_app.unwrap_or_default(),
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1390,11 +1602,11 @@ impl object::Object for UpdateConnectionRequestContentPaypal {
     const NAME: &'static str = "UpdateConnectionRequestContentPaypal";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1402,7 +1614,7 @@ impl object::Object for UpdateConnectionRequestContentPaypal {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1454,13 +1666,17 @@ impl object::Object for UpdateConnectionRequestContentPingFederate {
     const NAME: &'static str = "UpdateConnectionRequestContentPingFederate";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1468,8 +1684,8 @@ impl object::Object for UpdateConnectionRequestContentPingFederate {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1521,11 +1737,11 @@ impl object::Object for UpdateConnectionRequestContentSalesforce {
     const NAME: &'static str = "UpdateConnectionRequestContentSalesforce";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1533,7 +1749,7 @@ impl object::Object for UpdateConnectionRequestContentSalesforce {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1576,11 +1792,11 @@ impl object::Object for UpdateConnectionRequestContentSalesforceCommunity {
     const NAME: &'static str = "UpdateConnectionRequestContentSalesforceCommunity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1588,7 +1804,7 @@ impl object::Object for UpdateConnectionRequestContentSalesforceCommunity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1640,13 +1856,17 @@ impl object::Object for UpdateConnectionRequestContentSaml {
     const NAME: &'static str = "UpdateConnectionRequestContentSaml";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1654,8 +1874,8 @@ impl object::Object for UpdateConnectionRequestContentSaml {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1702,13 +1922,17 @@ impl object::Object for UpdateConnectionRequestContentSharepoint {
     const NAME: &'static str = "UpdateConnectionRequestContentSharepoint";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_options = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1716,8 +1940,8 @@ impl object::Object for UpdateConnectionRequestContentSharepoint {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
-            show_as_button: f_show_as_button,
+            options: f_options.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1763,11 +1987,11 @@ impl object::Object for UpdateConnectionRequestContentShop {
     const NAME: &'static str = "UpdateConnectionRequestContentShop";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1775,7 +1999,7 @@ impl object::Object for UpdateConnectionRequestContentShop {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1824,11 +2048,11 @@ impl object::Object for UpdateConnectionRequestContentSms {
     const NAME: &'static str = "UpdateConnectionRequestContentSms";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1836,7 +2060,7 @@ impl object::Object for UpdateConnectionRequestContentSms {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1891,11 +2115,11 @@ impl object::Object for UpdateConnectionRequestContentTwitter {
     const NAME: &'static str = "UpdateConnectionRequestContentTwitter";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1903,7 +2127,7 @@ impl object::Object for UpdateConnectionRequestContentTwitter {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1964,11 +2188,11 @@ impl object::Object for UpdateConnectionRequestContentWindowsLive {
     const NAME: &'static str = "UpdateConnectionRequestContentWindowsLive";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_options = Default::default();
+        let mut f_options = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "options" => f_options = de_map.next_value()?,
+                "options" => object::once(&mut f_options, "options", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1976,7 +2200,7 @@ impl object::Object for UpdateConnectionRequestContentWindowsLive {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            options: f_options,
+            options: f_options.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2057,17 +2281,31 @@ impl object::Object for UpdateCustomDomainRequestContent {
     const NAME: &'static str = "UpdateCustomDomainRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_custom_client_ip_header = Default::default();
-        let mut f_domain_metadata = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_tls_policy = Default::default();
+        let mut f_custom_client_ip_header = None;
+        let mut f_domain_metadata = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_tls_policy = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
-                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "tls_policy" => f_tls_policy = de_map.next_value()?,
+                "custom_client_ip_header" => object::once(
+                    &mut f_custom_client_ip_header,
+                    "custom_client_ip_header",
+                    de_map.next_value()?,
+                )?,
+                "domain_metadata" => object::once(
+                    &mut f_domain_metadata,
+                    "domain_metadata",
+                    de_map.next_value()?,
+                )?,
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "tls_policy" => {
+                    object::once(&mut f_tls_policy, "tls_policy", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2075,10 +2313,10 @@ impl object::Object for UpdateCustomDomainRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            custom_client_ip_header: f_custom_client_ip_header,
-            domain_metadata: f_domain_metadata,
-            relying_party_identifier: f_relying_party_identifier,
-            tls_policy: f_tls_policy,
+            custom_client_ip_header: f_custom_client_ip_header.unwrap_or_default(),
+            domain_metadata: f_domain_metadata.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            tls_policy: f_tls_policy.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2215,7 +2453,7 @@ impl object::Object for UpdateDefaultDomainRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "domain" => f_domain = Some(de_map.next_value()?),
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2300,15 +2538,23 @@ impl object::Object for UpdateDirectoryProvisioningRequestContent {
     const NAME: &'static str = "UpdateDirectoryProvisioningRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_mapping = Default::default();
-        let mut f_synchronize_automatically = Default::default();
-        let mut f_synchronize_groups = Default::default();
+        let mut f_mapping = None;
+        let mut f_synchronize_automatically = None;
+        let mut f_synchronize_groups = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mapping" => f_mapping = de_map.next_value()?,
-                "synchronize_automatically" => f_synchronize_automatically = de_map.next_value()?,
-                "synchronize_groups" => f_synchronize_groups = de_map.next_value()?,
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "synchronize_automatically" => object::once(
+                    &mut f_synchronize_automatically,
+                    "synchronize_automatically",
+                    de_map.next_value()?,
+                )?,
+                "synchronize_groups" => object::once(
+                    &mut f_synchronize_groups,
+                    "synchronize_groups",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2316,9 +2562,9 @@ impl object::Object for UpdateDirectoryProvisioningRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            mapping: f_mapping,
-            synchronize_automatically: f_synchronize_automatically,
-            synchronize_groups: f_synchronize_groups,
+            mapping: f_mapping.unwrap_or_default(),
+            synchronize_automatically: f_synchronize_automatically.unwrap_or_default(),
+            synchronize_groups: f_synchronize_groups.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2393,171 +2639,3 @@ impl UpdateDirectoryProvisioningRequestContent {
 ///
 /// The same type as [`DirectoryProvisioning`]: the API description gives both the same schema.
 pub type UpdateDirectoryProvisioningResponseContent = DirectoryProvisioning;
-
-#[cfg(feature = "emails")]
-/// The `UpdateEmailProviderRequestContent` object.
-///
-/// The body of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateEmailProviderRequestContent {
-    /// The `credentials` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub credentials: Patch<EmailProviderCredentialsSchema>,
-    /// Email address to use as "from" when no other address specified.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub default_from_address: Patch<String>,
-    /// Whether the provider is enabled (true) or disabled (false).
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// The `name` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub name: Patch<EmailProviderNameEnum>,
-    /// The `settings` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub settings: Patch<Map<String, Value>>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "emails")]
-impl<'de> Deserialize<'de> for UpdateEmailProviderRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "emails")]
-impl object::Object for UpdateEmailProviderRequestContent {
-    const NAME: &'static str = "UpdateEmailProviderRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_credentials = Default::default();
-        let mut f_default_from_address = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_name = Default::default();
-        let mut f_settings = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "credentials" => f_credentials = de_map.next_value()?,
-                "default_from_address" => f_default_from_address = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "settings" => f_settings = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            credentials: f_credentials,
-            default_from_address: f_default_from_address,
-            enabled: f_enabled,
-            name: f_name,
-            settings: f_settings,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "emails")]
-impl fmt::Debug for UpdateEmailProviderRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateEmailProviderRequestContent")
-            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
-            .field("default_from_address", &self.default_from_address)
-            .field("enabled", &self.enabled)
-            .field("name", &self.name)
-            .field("settings", &Keys(&self.settings))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "emails")]
-impl UpdateEmailProviderRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `credentials`.
-    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
-        self.credentials = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"credentials": null`: clears the field.
-    pub fn clear_credentials(mut self) -> Self {
-        self.credentials = Patch::Null;
-        self
-    }
-
-    /// Sets `default_from_address`.
-    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
-        self.default_from_address = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"default_from_address": null`: clears the field.
-    pub fn clear_default_from_address(mut self) -> Self {
-        self.default_from_address = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled": null`: clears the field.
-    pub fn clear_enabled(mut self) -> Self {
-        self.enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `name`.
-    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
-        self.name = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"name": null`: clears the field.
-    pub fn clear_name(mut self) -> Self {
-        self.name = Patch::Null;
-        self
-    }
-
-    /// Sets `settings`.
-    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
-        self.settings = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"settings": null`: clears the field.
-    pub fn clear_settings(mut self) -> Self {
-        self.settings = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "emails")]
-/// The `UpdateEmailProviderResponseContent` schema.
-///
-/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
-///
-/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
-pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;

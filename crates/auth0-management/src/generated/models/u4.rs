@@ -14,6 +14,180 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "emails")]
+/// The `UpdateEmailProviderRequestContent` object.
+///
+/// The body of `PATCH /emails/provider` (`emails_provider_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateEmailProviderRequestContent {
+    /// The `credentials` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub credentials: Patch<EmailProviderCredentialsSchema>,
+    /// Email address to use as "from" when no other address specified.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub default_from_address: Patch<String>,
+    /// Whether the provider is enabled (true) or disabled (false).
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub name: Patch<EmailProviderNameEnum>,
+    /// The `settings` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub settings: Patch<Map<String, Value>>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "emails")]
+impl<'de> Deserialize<'de> for UpdateEmailProviderRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "emails")]
+impl object::Object for UpdateEmailProviderRequestContent {
+    const NAME: &'static str = "UpdateEmailProviderRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_credentials = None;
+        let mut f_default_from_address = None;
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_settings = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "credentials" => {
+                    object::once(&mut f_credentials, "credentials", de_map.next_value()?)?
+                }
+                "default_from_address" => object::once(
+                    &mut f_default_from_address,
+                    "default_from_address",
+                    de_map.next_value()?,
+                )?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "settings" => object::once(&mut f_settings, "settings", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            credentials: f_credentials.unwrap_or_default(),
+            default_from_address: f_default_from_address.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            settings: f_settings.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "emails")]
+impl fmt::Debug for UpdateEmailProviderRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateEmailProviderRequestContent")
+            .field("credentials", &self.credentials.as_ref().map(|_| REDACTED))
+            .field("default_from_address", &self.default_from_address)
+            .field("enabled", &self.enabled)
+            .field("name", &self.name)
+            .field("settings", &Keys(&self.settings))
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "emails")]
+impl UpdateEmailProviderRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `credentials`.
+    pub fn credentials(mut self, value: impl Into<EmailProviderCredentialsSchema>) -> Self {
+        self.credentials = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"credentials": null`: clears the field.
+    pub fn clear_credentials(mut self) -> Self {
+        self.credentials = Patch::Null;
+        self
+    }
+
+    /// Sets `default_from_address`.
+    pub fn default_from_address(mut self, value: impl Into<String>) -> Self {
+        self.default_from_address = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"default_from_address": null`: clears the field.
+    pub fn clear_default_from_address(mut self) -> Self {
+        self.default_from_address = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<EmailProviderNameEnum>) -> Self {
+        self.name = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"name": null`: clears the field.
+    pub fn clear_name(mut self) -> Self {
+        self.name = Patch::Null;
+        self
+    }
+
+    /// Sets `settings`.
+    pub fn settings(mut self, value: impl Into<Map<String, Value>>) -> Self {
+        self.settings = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"settings": null`: clears the field.
+    pub fn clear_settings(mut self) -> Self {
+        self.settings = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "emails")]
+/// The `UpdateEmailProviderResponseContent` schema.
+///
+/// The answer of `PATCH /emails/provider` (`emails_provider_update`).
+///
+/// The same type as [`GetEmailProviderResponseContent`]: the API description gives both the same schema.
+pub type UpdateEmailProviderResponseContent = GetEmailProviderResponseContent;
+
 #[cfg(feature = "email_templates")]
 /// The `UpdateEmailTemplateRequestContent` object.
 ///
@@ -74,27 +248,35 @@ impl object::Object for UpdateEmailTemplateRequestContent {
     const NAME: &'static str = "UpdateEmailTemplateRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_body = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_from = Default::default();
-        let mut f_include_email_in_redirect = Default::default();
-        let mut f_result_url = Default::default();
-        let mut f_subject = Default::default();
-        let mut f_syntax = Default::default();
-        let mut f_template = Default::default();
-        let mut f_url_lifetime_in_seconds = Default::default();
+        let mut f_body = None;
+        let mut f_enabled = None;
+        let mut f_from = None;
+        let mut f_include_email_in_redirect = None;
+        let mut f_result_url = None;
+        let mut f_subject = None;
+        let mut f_syntax = None;
+        let mut f_template = None;
+        let mut f_url_lifetime_in_seconds = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "body" => f_body = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "from" => f_from = de_map.next_value()?,
-                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
-                "resultUrl" => f_result_url = de_map.next_value()?,
-                "subject" => f_subject = de_map.next_value()?,
-                "syntax" => f_syntax = de_map.next_value()?,
-                "template" => f_template = de_map.next_value()?,
-                "urlLifetimeInSeconds" => f_url_lifetime_in_seconds = de_map.next_value()?,
+                "body" => object::once(&mut f_body, "body", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "from" => object::once(&mut f_from, "from", de_map.next_value()?)?,
+                "includeEmailInRedirect" => object::once(
+                    &mut f_include_email_in_redirect,
+                    "includeEmailInRedirect",
+                    de_map.next_value()?,
+                )?,
+                "resultUrl" => object::once(&mut f_result_url, "resultUrl", de_map.next_value()?)?,
+                "subject" => object::once(&mut f_subject, "subject", de_map.next_value()?)?,
+                "syntax" => object::once(&mut f_syntax, "syntax", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
+                "urlLifetimeInSeconds" => object::once(
+                    &mut f_url_lifetime_in_seconds,
+                    "urlLifetimeInSeconds",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -102,15 +284,15 @@ impl object::Object for UpdateEmailTemplateRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            body: f_body,
-            enabled: f_enabled,
-            from: f_from,
-            include_email_in_redirect: f_include_email_in_redirect,
-            result_url: f_result_url,
-            subject: f_subject,
-            syntax: f_syntax,
-            template: f_template,
-            url_lifetime_in_seconds: f_url_lifetime_in_seconds,
+            body: f_body.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            from: f_from.unwrap_or_default(),
+            include_email_in_redirect: f_include_email_in_redirect.unwrap_or_default(),
+            result_url: f_result_url.unwrap_or_default(),
+            subject: f_subject.unwrap_or_default(),
+            syntax: f_syntax.unwrap_or_default(),
+            template: f_template.unwrap_or_default(),
+            url_lifetime_in_seconds: f_url_lifetime_in_seconds.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -303,8 +485,8 @@ impl object::Object for UpdateEnabledClientConnectionsRequestContentItem {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -387,17 +569,21 @@ impl object::Object for UpdateEventStreamRequestContent {
     const NAME: &'static str = "UpdateEventStreamRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_destination = Default::default();
-        let mut f_name = Default::default();
-        let mut f_status = Default::default();
-        let mut f_subscriptions = Default::default();
+        let mut f_destination = None;
+        let mut f_name = None;
+        let mut f_status = None;
+        let mut f_subscriptions = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "destination" => f_destination = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "subscriptions" => f_subscriptions = de_map.next_value()?,
+                "destination" => {
+                    object::once(&mut f_destination, "destination", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "subscriptions" => {
+                    object::once(&mut f_subscriptions, "subscriptions", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -405,10 +591,10 @@ impl object::Object for UpdateEventStreamRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            destination: f_destination,
-            name: f_name,
-            status: f_status,
-            subscriptions: f_subscriptions,
+            destination: f_destination.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            subscriptions: f_subscriptions.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -536,17 +722,25 @@ impl object::Object for UpdateExperimentRequestContent {
     const NAME: &'static str = "UpdateExperimentRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allocations = Default::default();
-        let mut f_assignment_config = Default::default();
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
+        let mut f_allocations = None;
+        let mut f_assignment_config = None;
+        let mut f_description = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allocations" => f_allocations = de_map.next_value()?,
-                "assignment_config" => f_assignment_config = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "allocations" => {
+                    object::once(&mut f_allocations, "allocations", de_map.next_value()?)?
+                }
+                "assignment_config" => object::once(
+                    &mut f_assignment_config,
+                    "assignment_config",
+                    de_map.next_value()?,
+                )?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -554,10 +748,10 @@ impl object::Object for UpdateExperimentRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allocations: f_allocations,
-            assignment_config: f_assignment_config,
-            description: f_description,
-            name: f_name,
+            allocations: f_allocations.unwrap_or_default(),
+            assignment_config: f_assignment_config.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -679,7 +873,7 @@ impl object::Object for UpdateExperimentStatusRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "status" => f_status = Some(de_map.next_value()?),
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -768,15 +962,19 @@ impl object::Object for UpdateFeatureFlagRequestContent {
     const NAME: &'static str = "UpdateFeatureFlagRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
-        let mut f_parameters = Default::default();
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_parameters = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "parameters" => f_parameters = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "parameters" => {
+                    object::once(&mut f_parameters, "parameters", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -784,9 +982,9 @@ impl object::Object for UpdateFeatureFlagRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            name: f_name,
-            parameters: f_parameters,
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            parameters: f_parameters.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -898,7 +1096,7 @@ impl object::Object for UpdateFeatureFlagStatusRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "status" => f_status = Some(de_map.next_value()?),
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -980,13 +1178,13 @@ impl object::Object for UpdateFlowRequestContent {
     const NAME: &'static str = "UpdateFlowRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_actions = Default::default();
-        let mut f_name = Default::default();
+        let mut f_actions = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "actions" => f_actions = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "actions" => object::once(&mut f_actions, "actions", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -994,8 +1192,8 @@ impl object::Object for UpdateFlowRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            actions: f_actions,
-            name: f_name,
+            actions: f_actions.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1091,13 +1289,13 @@ impl object::Object for UpdateFlowsVaultConnectionRequestContent {
     const NAME: &'static str = "UpdateFlowsVaultConnectionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_setup = Default::default();
+        let mut f_name = None;
+        let mut f_setup = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "setup" => f_setup = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "setup" => object::once(&mut f_setup, "setup", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1105,8 +1303,8 @@ impl object::Object for UpdateFlowsVaultConnectionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            setup: f_setup,
+            name: f_name.unwrap_or_default(),
+            setup: f_setup.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1354,25 +1552,27 @@ impl object::Object for UpdateFormRequestContent {
     const NAME: &'static str = "UpdateFormRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ending = Default::default();
-        let mut f_languages = Default::default();
-        let mut f_messages = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nodes = Default::default();
-        let mut f_start = Default::default();
-        let mut f_style = Default::default();
-        let mut f_translations = Default::default();
+        let mut f_ending = None;
+        let mut f_languages = None;
+        let mut f_messages = None;
+        let mut f_name = None;
+        let mut f_nodes = None;
+        let mut f_start = None;
+        let mut f_style = None;
+        let mut f_translations = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ending" => f_ending = de_map.next_value()?,
-                "languages" => f_languages = de_map.next_value()?,
-                "messages" => f_messages = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nodes" => f_nodes = de_map.next_value()?,
-                "start" => f_start = de_map.next_value()?,
-                "style" => f_style = de_map.next_value()?,
-                "translations" => f_translations = de_map.next_value()?,
+                "ending" => object::once(&mut f_ending, "ending", de_map.next_value()?)?,
+                "languages" => object::once(&mut f_languages, "languages", de_map.next_value()?)?,
+                "messages" => object::once(&mut f_messages, "messages", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nodes" => object::once(&mut f_nodes, "nodes", de_map.next_value()?)?,
+                "start" => object::once(&mut f_start, "start", de_map.next_value()?)?,
+                "style" => object::once(&mut f_style, "style", de_map.next_value()?)?,
+                "translations" => {
+                    object::once(&mut f_translations, "translations", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1380,14 +1580,14 @@ impl object::Object for UpdateFormRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            ending: f_ending,
-            languages: f_languages,
-            messages: f_messages,
-            name: f_name,
-            nodes: f_nodes,
-            start: f_start,
-            style: f_style,
-            translations: f_translations,
+            ending: f_ending.unwrap_or_default(),
+            languages: f_languages.unwrap_or_default(),
+            messages: f_messages.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nodes: f_nodes.unwrap_or_default(),
+            start: f_start.unwrap_or_default(),
+            style: f_style.unwrap_or_default(),
+            translations: f_translations.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1564,15 +1764,15 @@ impl object::Object for UpdateGuardianFactorDuoSettingsRequestContent {
     const NAME: &'static str = "UpdateGuardianFactorDuoSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_host = Default::default();
-        let mut f_ikey = Default::default();
-        let mut f_skey = Default::default();
+        let mut f_host = None;
+        let mut f_ikey = None;
+        let mut f_skey = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "host" => f_host = de_map.next_value()?,
-                "ikey" => f_ikey = de_map.next_value()?,
-                "skey" => f_skey = de_map.next_value()?,
+                "host" => object::once(&mut f_host, "host", de_map.next_value()?)?,
+                "ikey" => object::once(&mut f_ikey, "ikey", de_map.next_value()?)?,
+                "skey" => object::once(&mut f_skey, "skey", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1580,9 +1780,9 @@ impl object::Object for UpdateGuardianFactorDuoSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            host: f_host,
-            ikey: f_ikey,
-            skey: f_skey,
+            host: f_host.unwrap_or_default(),
+            ikey: f_ikey.unwrap_or_default(),
+            skey: f_skey.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1695,15 +1895,15 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationApnsRequest
     const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationApnsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_bundle_id = Default::default();
-        let mut f_p12 = Default::default();
-        let mut f_sandbox = Default::default();
+        let mut f_bundle_id = None;
+        let mut f_p12 = None;
+        let mut f_sandbox = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "bundle_id" => f_bundle_id = de_map.next_value()?,
-                "p12" => f_p12 = de_map.next_value()?,
-                "sandbox" => f_sandbox = de_map.next_value()?,
+                "bundle_id" => object::once(&mut f_bundle_id, "bundle_id", de_map.next_value()?)?,
+                "p12" => object::once(&mut f_p12, "p12", de_map.next_value()?)?,
+                "sandbox" => object::once(&mut f_sandbox, "sandbox", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1711,9 +1911,9 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationApnsRequest
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            bundle_id: f_bundle_id,
-            p12: f_p12,
-            sandbox: f_sandbox,
+            bundle_id: f_bundle_id.unwrap_or_default(),
+            p12: f_p12.unwrap_or_default(),
+            sandbox: f_sandbox.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1820,11 +2020,13 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmRequestC
     const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationFcmRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_server_key = Default::default();
+        let mut f_server_key = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "server_key" => f_server_key = de_map.next_value()?,
+                "server_key" => {
+                    object::once(&mut f_server_key, "server_key", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1832,7 +2034,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmRequestC
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            server_key: f_server_key,
+            server_key: f_server_key.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1908,11 +2110,15 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmv1Reques
     const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationFcmv1RequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_server_credentials = Default::default();
+        let mut f_server_credentials = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "server_credentials" => f_server_credentials = de_map.next_value()?,
+                "server_credentials" => object::once(
+                    &mut f_server_credentials,
+                    "server_credentials",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1920,7 +2126,7 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationFcmv1Reques
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            server_credentials: f_server_credentials,
+            server_credentials: f_server_credentials.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2011,23 +2217,37 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationSnsRequestC
     const NAME: &'static str = "UpdateGuardianFactorsProviderPushNotificationSnsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aws_access_key_id = Default::default();
-        let mut f_aws_region = Default::default();
-        let mut f_aws_secret_access_key = Default::default();
-        let mut f_sns_apns_platform_application_arn = Default::default();
-        let mut f_sns_gcm_platform_application_arn = Default::default();
+        let mut f_aws_access_key_id = None;
+        let mut f_aws_region = None;
+        let mut f_aws_secret_access_key = None;
+        let mut f_sns_apns_platform_application_arn = None;
+        let mut f_sns_gcm_platform_application_arn = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aws_access_key_id" => f_aws_access_key_id = de_map.next_value()?,
-                "aws_region" => f_aws_region = de_map.next_value()?,
-                "aws_secret_access_key" => f_aws_secret_access_key = de_map.next_value()?,
-                "sns_apns_platform_application_arn" => {
-                    f_sns_apns_platform_application_arn = de_map.next_value()?
+                "aws_access_key_id" => object::once(
+                    &mut f_aws_access_key_id,
+                    "aws_access_key_id",
+                    de_map.next_value()?,
+                )?,
+                "aws_region" => {
+                    object::once(&mut f_aws_region, "aws_region", de_map.next_value()?)?
                 }
-                "sns_gcm_platform_application_arn" => {
-                    f_sns_gcm_platform_application_arn = de_map.next_value()?
-                }
+                "aws_secret_access_key" => object::once(
+                    &mut f_aws_secret_access_key,
+                    "aws_secret_access_key",
+                    de_map.next_value()?,
+                )?,
+                "sns_apns_platform_application_arn" => object::once(
+                    &mut f_sns_apns_platform_application_arn,
+                    "sns_apns_platform_application_arn",
+                    de_map.next_value()?,
+                )?,
+                "sns_gcm_platform_application_arn" => object::once(
+                    &mut f_sns_gcm_platform_application_arn,
+                    "sns_gcm_platform_application_arn",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2035,11 +2255,13 @@ impl object::Object for UpdateGuardianFactorsProviderPushNotificationSnsRequestC
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aws_access_key_id: f_aws_access_key_id,
-            aws_region: f_aws_region,
-            aws_secret_access_key: f_aws_secret_access_key,
-            sns_apns_platform_application_arn: f_sns_apns_platform_application_arn,
-            sns_gcm_platform_application_arn: f_sns_gcm_platform_application_arn,
+            aws_access_key_id: f_aws_access_key_id.unwrap_or_default(),
+            aws_region: f_aws_region.unwrap_or_default(),
+            aws_secret_access_key: f_aws_secret_access_key.unwrap_or_default(),
+            sns_apns_platform_application_arn: f_sns_apns_platform_application_arn
+                .unwrap_or_default(),
+            sns_gcm_platform_application_arn: f_sns_gcm_platform_application_arn
+                .unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2187,17 +2409,19 @@ impl object::Object for UpdateHookRequestContent {
     const NAME: &'static str = "UpdateHookRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_dependencies = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_name = Default::default();
-        let mut f_script = Default::default();
+        let mut f_dependencies = None;
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_script = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "dependencies" => f_dependencies = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "script" => f_script = de_map.next_value()?,
+                "dependencies" => {
+                    object::once(&mut f_dependencies, "dependencies", de_map.next_value()?)?
+                }
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2205,10 +2429,10 @@ impl object::Object for UpdateHookRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            dependencies: f_dependencies,
-            enabled: f_enabled,
-            name: f_name,
-            script: f_script,
+            dependencies: f_dependencies.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            script: f_script.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2382,21 +2606,25 @@ impl object::Object for UpdateLogStreamRequestContent {
     const NAME: &'static str = "UpdateLogStreamRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_filters = Default::default();
-        let mut f_is_priority = Default::default();
-        let mut f_name = Default::default();
-        let mut f_pii_config = Default::default();
-        let mut f_sink = Default::default();
-        let mut f_status = Default::default();
+        let mut f_filters = None;
+        let mut f_is_priority = None;
+        let mut f_name = None;
+        let mut f_pii_config = None;
+        let mut f_sink = None;
+        let mut f_status = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "filters" => f_filters = de_map.next_value()?,
-                "isPriority" => f_is_priority = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "pii_config" => f_pii_config = de_map.next_value()?,
-                "sink" => f_sink = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
+                "filters" => object::once(&mut f_filters, "filters", de_map.next_value()?)?,
+                "isPriority" => {
+                    object::once(&mut f_is_priority, "isPriority", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pii_config" => {
+                    object::once(&mut f_pii_config, "pii_config", de_map.next_value()?)?
+                }
+                "sink" => object::once(&mut f_sink, "sink", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2404,12 +2632,12 @@ impl object::Object for UpdateLogStreamRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            filters: f_filters,
-            is_priority: f_is_priority,
-            name: f_name,
-            pii_config: f_pii_config,
-            sink: f_sink,
-            status: f_status,
+            filters: f_filters.unwrap_or_default(),
+            is_priority: f_is_priority.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            pii_config: f_pii_config.unwrap_or_default(),
+            sink: f_sink.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2523,152 +2751,3 @@ impl UpdateLogStreamRequestContent {
 ///
 /// The same type as [`LogStreamResponseSchema`]: the API description gives both the same schema.
 pub type UpdateLogStreamResponseContent = LogStreamResponseSchema;
-
-#[cfg(feature = "network_acls")]
-/// The `UpdateNetworkAclRequestContent` object.
-///
-/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateNetworkAclRequestContent {
-    /// Indicates whether or not this access control list is actively being used
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub active: Patch<bool>,
-    /// The `description` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub description: Patch<String>,
-    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub priority: Patch<f64>,
-    /// The `rule` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub rule: Patch<NetworkAclRule>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "network_acls")]
-impl<'de> Deserialize<'de> for UpdateNetworkAclRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "network_acls")]
-impl object::Object for UpdateNetworkAclRequestContent {
-    const NAME: &'static str = "UpdateNetworkAclRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_active = Default::default();
-        let mut f_description = Default::default();
-        let mut f_priority = Default::default();
-        let mut f_rule = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "active" => f_active = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "priority" => f_priority = de_map.next_value()?,
-                "rule" => f_rule = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            active: f_active,
-            description: f_description,
-            priority: f_priority,
-            rule: f_rule,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "network_acls")]
-impl fmt::Debug for UpdateNetworkAclRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateNetworkAclRequestContent")
-            .field("active", &self.active)
-            .field("description", &self.description)
-            .field("priority", &self.priority)
-            .field("rule", &self.rule)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "network_acls")]
-impl UpdateNetworkAclRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `active`.
-    pub fn active(mut self, value: impl Into<bool>) -> Self {
-        self.active = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"active": null`: clears the field.
-    pub fn clear_active(mut self) -> Self {
-        self.active = Patch::Null;
-        self
-    }
-
-    /// Sets `description`.
-    pub fn description(mut self, value: impl Into<String>) -> Self {
-        self.description = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"description": null`: clears the field.
-    pub fn clear_description(mut self) -> Self {
-        self.description = Patch::Null;
-        self
-    }
-
-    /// Sets `priority`.
-    pub fn priority(mut self, value: impl Into<f64>) -> Self {
-        self.priority = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"priority": null`: clears the field.
-    pub fn clear_priority(mut self) -> Self {
-        self.priority = Patch::Null;
-        self
-    }
-
-    /// Sets `rule`.
-    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
-        self.rule = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"rule": null`: clears the field.
-    pub fn clear_rule(mut self) -> Self {
-        self.rule = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "network_acls")]
-/// The `UpdateNetworkAclResponseContent` schema.
-///
-/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
-///
-/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
-pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;

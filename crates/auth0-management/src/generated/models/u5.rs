@@ -14,6 +14,157 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "network_acls")]
+/// The `UpdateNetworkAclRequestContent` object.
+///
+/// The body of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateNetworkAclRequestContent {
+    /// Indicates whether or not this access control list is actively being used
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub active: Patch<bool>,
+    /// The `description` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub description: Patch<String>,
+    /// Indicates the order in which the ACL will be evaluated relative to other ACL rules.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub priority: Patch<f64>,
+    /// The `rule` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub rule: Patch<NetworkAclRule>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "network_acls")]
+impl<'de> Deserialize<'de> for UpdateNetworkAclRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl object::Object for UpdateNetworkAclRequestContent {
+    const NAME: &'static str = "UpdateNetworkAclRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_active = None;
+        let mut f_description = None;
+        let mut f_priority = None;
+        let mut f_rule = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "active" => object::once(&mut f_active, "active", de_map.next_value()?)?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "priority" => object::once(&mut f_priority, "priority", de_map.next_value()?)?,
+                "rule" => object::once(&mut f_rule, "rule", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            active: f_active.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            priority: f_priority.unwrap_or_default(),
+            rule: f_rule.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl fmt::Debug for UpdateNetworkAclRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateNetworkAclRequestContent")
+            .field("active", &self.active)
+            .field("description", &self.description)
+            .field("priority", &self.priority)
+            .field("rule", &self.rule)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "network_acls")]
+impl UpdateNetworkAclRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: impl Into<bool>) -> Self {
+        self.active = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"active": null`: clears the field.
+    pub fn clear_active(mut self) -> Self {
+        self.active = Patch::Null;
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"description": null`: clears the field.
+    pub fn clear_description(mut self) -> Self {
+        self.description = Patch::Null;
+        self
+    }
+
+    /// Sets `priority`.
+    pub fn priority(mut self, value: impl Into<f64>) -> Self {
+        self.priority = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"priority": null`: clears the field.
+    pub fn clear_priority(mut self) -> Self {
+        self.priority = Patch::Null;
+        self
+    }
+
+    /// Sets `rule`.
+    pub fn rule(mut self, value: impl Into<NetworkAclRule>) -> Self {
+        self.rule = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"rule": null`: clears the field.
+    pub fn clear_rule(mut self) -> Self {
+        self.rule = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "network_acls")]
+/// The `UpdateNetworkAclResponseContent` schema.
+///
+/// The answer of `PATCH /network-acls/{id}` (`networkACLs_update`).
+///
+/// The same type as [`NetworkAclsResponseContent`]: the API description gives both the same schema.
+pub type UpdateNetworkAclResponseContent = NetworkAclsResponseContent;
+
 #[cfg(feature = "organizations")]
 /// The `UpdateOrganizationAllConnectionRequestContent` object.
 ///
@@ -59,25 +210,43 @@ impl object::Object for UpdateOrganizationAllConnectionRequestContent {
     const NAME: &'static str = "UpdateOrganizationAllConnectionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
-        let mut f_is_enabled = Default::default();
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_organization_access_level = Default::default();
-        let mut f_organization_connection_name = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_assign_membership_on_login = None;
+        let mut f_is_enabled = None;
+        let mut f_is_signup_enabled = None;
+        let mut f_organization_access_level = None;
+        let mut f_organization_connection_name = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "is_enabled" => {
+                    object::once(&mut f_is_enabled, "is_enabled", de_map.next_value()?)?
                 }
-                "is_enabled" => f_is_enabled = de_map.next_value()?,
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "organization_access_level" => f_organization_access_level = de_map.next_value()?,
-                "organization_connection_name" => {
-                    f_organization_connection_name = de_map.next_value()?
-                }
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "organization_access_level" => object::once(
+                    &mut f_organization_access_level,
+                    "organization_access_level",
+                    de_map.next_value()?,
+                )?,
+                "organization_connection_name" => object::once(
+                    &mut f_organization_connection_name,
+                    "organization_connection_name",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -85,12 +254,12 @@ impl object::Object for UpdateOrganizationAllConnectionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
-            is_enabled: f_is_enabled,
-            is_signup_enabled: f_is_signup_enabled,
-            organization_access_level: f_organization_access_level,
-            organization_connection_name: f_organization_connection_name,
-            show_as_button: f_show_as_button,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
+            is_enabled: f_is_enabled.unwrap_or_default(),
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            organization_access_level: f_organization_access_level.unwrap_or_default(),
+            organization_connection_name: f_organization_connection_name.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -250,17 +419,27 @@ impl object::Object for UpdateOrganizationConnectionRequestContent {
     const NAME: &'static str = "UpdateOrganizationConnectionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_assign_membership_on_login = Default::default();
-        let mut f_is_signup_enabled = Default::default();
-        let mut f_show_as_button = Default::default();
+        let mut f_assign_membership_on_login = None;
+        let mut f_is_signup_enabled = None;
+        let mut f_show_as_button = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assign_membership_on_login" => {
-                    f_assign_membership_on_login = de_map.next_value()?
-                }
-                "is_signup_enabled" => f_is_signup_enabled = de_map.next_value()?,
-                "show_as_button" => f_show_as_button = de_map.next_value()?,
+                "assign_membership_on_login" => object::once(
+                    &mut f_assign_membership_on_login,
+                    "assign_membership_on_login",
+                    de_map.next_value()?,
+                )?,
+                "is_signup_enabled" => object::once(
+                    &mut f_is_signup_enabled,
+                    "is_signup_enabled",
+                    de_map.next_value()?,
+                )?,
+                "show_as_button" => object::once(
+                    &mut f_show_as_button,
+                    "show_as_button",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -268,9 +447,9 @@ impl object::Object for UpdateOrganizationConnectionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            assign_membership_on_login: f_assign_membership_on_login,
-            is_signup_enabled: f_is_signup_enabled,
-            show_as_button: f_show_as_button,
+            assign_membership_on_login: f_assign_membership_on_login.unwrap_or_default(),
+            is_signup_enabled: f_is_signup_enabled.unwrap_or_default(),
+            show_as_button: f_show_as_button.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -382,15 +561,17 @@ impl object::Object for UpdateOrganizationDiscoveryDomainRequestContent {
     const NAME: &'static str = "UpdateOrganizationDiscoveryDomainRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_status = Default::default();
-        let mut f_use_for_organization_discovery = Default::default();
+        let mut f_status = None;
+        let mut f_use_for_organization_discovery = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "status" => f_status = de_map.next_value()?,
-                "use_for_organization_discovery" => {
-                    f_use_for_organization_discovery = de_map.next_value()?
-                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "use_for_organization_discovery" => object::once(
+                    &mut f_use_for_organization_discovery,
+                    "use_for_organization_discovery",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -398,8 +579,8 @@ impl object::Object for UpdateOrganizationDiscoveryDomainRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            status: f_status,
-            use_for_organization_discovery: f_use_for_organization_discovery,
+            status: f_status.unwrap_or_default(),
+            use_for_organization_discovery: f_use_for_organization_discovery.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -507,19 +688,23 @@ impl object::Object for UpdateOrganizationRequestContent {
     const NAME: &'static str = "UpdateOrganizationRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_branding = Default::default();
-        let mut f_display_name = Default::default();
-        let mut f_metadata = Default::default();
-        let mut f_name = Default::default();
-        let mut f_token_quota = Default::default();
+        let mut f_branding = None;
+        let mut f_display_name = None;
+        let mut f_metadata = None;
+        let mut f_name = None;
+        let mut f_token_quota = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "branding" => f_branding = de_map.next_value()?,
-                "display_name" => f_display_name = de_map.next_value()?,
-                "metadata" => f_metadata = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "token_quota" => f_token_quota = de_map.next_value()?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "metadata" => object::once(&mut f_metadata, "metadata", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "token_quota" => {
+                    object::once(&mut f_token_quota, "token_quota", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -527,11 +712,11 @@ impl object::Object for UpdateOrganizationRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            branding: f_branding,
-            display_name: f_display_name,
-            metadata: f_metadata,
-            name: f_name,
-            token_quota: f_token_quota,
+            branding: f_branding.unwrap_or_default(),
+            display_name: f_display_name.unwrap_or_default(),
+            metadata: f_metadata.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            token_quota: f_token_quota.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -666,13 +851,13 @@ impl object::Object for UpdatePhoneTemplateRequestContent {
     const NAME: &'static str = "UpdatePhoneTemplateRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_content = Default::default();
-        let mut f_disabled = Default::default();
+        let mut f_content = None;
+        let mut f_disabled = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "content" => f_content = de_map.next_value()?,
-                "disabled" => f_disabled = de_map.next_value()?,
+                "content" => object::once(&mut f_content, "content", de_map.next_value()?)?,
+                "disabled" => object::once(&mut f_disabled, "disabled", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -680,8 +865,8 @@ impl object::Object for UpdatePhoneTemplateRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            content: f_content,
-            disabled: f_disabled,
+            content: f_content.unwrap_or_default(),
+            disabled: f_disabled.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -777,7 +962,9 @@ impl object::Object for UpdateRateLimitPolicyRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "configuration" => f_configuration = Some(de_map.next_value()?),
+                "configuration" => {
+                    object::once(&mut f_configuration, "configuration", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -856,11 +1043,15 @@ impl object::Object for UpdateRefreshTokenRequestContent {
     const NAME: &'static str = "UpdateRefreshTokenRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_refresh_token_metadata = Default::default();
+        let mut f_refresh_token_metadata = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "refresh_token_metadata" => f_refresh_token_metadata = de_map.next_value()?,
+                "refresh_token_metadata" => object::once(
+                    &mut f_refresh_token_metadata,
+                    "refresh_token_metadata",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -868,7 +1059,7 @@ impl object::Object for UpdateRefreshTokenRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            refresh_token_metadata: f_refresh_token_metadata,
+            refresh_token_metadata: f_refresh_token_metadata.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -999,49 +1190,99 @@ impl object::Object for UpdateResourceServerRequestContent {
     const NAME: &'static str = "UpdateResourceServerRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allow_offline_access = Default::default();
-        let mut f_allow_online_access = Default::default();
-        let mut f_allow_online_access_with_ephemeral_sessions = Default::default();
-        let mut f_authorization_details = Default::default();
-        let mut f_authorization_policy = Default::default();
-        let mut f_consent_policy = Default::default();
-        let mut f_enforce_policies = Default::default();
-        let mut f_name = Default::default();
-        let mut f_proof_of_possession = Default::default();
-        let mut f_scopes = Default::default();
-        let mut f_signing_alg = Default::default();
-        let mut f_signing_secret = Default::default();
-        let mut f_skip_consent_for_verifiable_first_party_clients = Default::default();
-        let mut f_subject_type_authorization = Default::default();
-        let mut f_token_dialect = Default::default();
-        let mut f_token_encryption = Default::default();
-        let mut f_token_lifetime = Default::default();
+        let mut f_allow_offline_access = None;
+        let mut f_allow_online_access = None;
+        let mut f_allow_online_access_with_ephemeral_sessions = None;
+        let mut f_authorization_details = None;
+        let mut f_authorization_policy = None;
+        let mut f_consent_policy = None;
+        let mut f_enforce_policies = None;
+        let mut f_name = None;
+        let mut f_proof_of_possession = None;
+        let mut f_scopes = None;
+        let mut f_signing_alg = None;
+        let mut f_signing_secret = None;
+        let mut f_skip_consent_for_verifiable_first_party_clients = None;
+        let mut f_subject_type_authorization = None;
+        let mut f_token_dialect = None;
+        let mut f_token_encryption = None;
+        let mut f_token_lifetime = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allow_offline_access" => f_allow_offline_access = de_map.next_value()?,
-                "allow_online_access" => f_allow_online_access = de_map.next_value()?,
-                "allow_online_access_with_ephemeral_sessions" => {
-                    f_allow_online_access_with_ephemeral_sessions = de_map.next_value()?
+                "allow_offline_access" => object::once(
+                    &mut f_allow_offline_access,
+                    "allow_offline_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access" => object::once(
+                    &mut f_allow_online_access,
+                    "allow_online_access",
+                    de_map.next_value()?,
+                )?,
+                "allow_online_access_with_ephemeral_sessions" => object::once(
+                    &mut f_allow_online_access_with_ephemeral_sessions,
+                    "allow_online_access_with_ephemeral_sessions",
+                    de_map.next_value()?,
+                )?,
+                "authorization_details" => object::once(
+                    &mut f_authorization_details,
+                    "authorization_details",
+                    de_map.next_value()?,
+                )?,
+                "authorization_policy" => object::once(
+                    &mut f_authorization_policy,
+                    "authorization_policy",
+                    de_map.next_value()?,
+                )?,
+                "consent_policy" => object::once(
+                    &mut f_consent_policy,
+                    "consent_policy",
+                    de_map.next_value()?,
+                )?,
+                "enforce_policies" => object::once(
+                    &mut f_enforce_policies,
+                    "enforce_policies",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "proof_of_possession" => object::once(
+                    &mut f_proof_of_possession,
+                    "proof_of_possession",
+                    de_map.next_value()?,
+                )?,
+                "scopes" => object::once(&mut f_scopes, "scopes", de_map.next_value()?)?,
+                "signing_alg" => {
+                    object::once(&mut f_signing_alg, "signing_alg", de_map.next_value()?)?
                 }
-                "authorization_details" => f_authorization_details = de_map.next_value()?,
-                "authorization_policy" => f_authorization_policy = de_map.next_value()?,
-                "consent_policy" => f_consent_policy = de_map.next_value()?,
-                "enforce_policies" => f_enforce_policies = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "proof_of_possession" => f_proof_of_possession = de_map.next_value()?,
-                "scopes" => f_scopes = de_map.next_value()?,
-                "signing_alg" => f_signing_alg = de_map.next_value()?,
-                "signing_secret" => f_signing_secret = de_map.next_value()?,
-                "skip_consent_for_verifiable_first_party_clients" => {
-                    f_skip_consent_for_verifiable_first_party_clients = de_map.next_value()?
+                "signing_secret" => object::once(
+                    &mut f_signing_secret,
+                    "signing_secret",
+                    de_map.next_value()?,
+                )?,
+                "skip_consent_for_verifiable_first_party_clients" => object::once(
+                    &mut f_skip_consent_for_verifiable_first_party_clients,
+                    "skip_consent_for_verifiable_first_party_clients",
+                    de_map.next_value()?,
+                )?,
+                "subject_type_authorization" => object::once(
+                    &mut f_subject_type_authorization,
+                    "subject_type_authorization",
+                    de_map.next_value()?,
+                )?,
+                "token_dialect" => {
+                    object::once(&mut f_token_dialect, "token_dialect", de_map.next_value()?)?
                 }
-                "subject_type_authorization" => {
-                    f_subject_type_authorization = de_map.next_value()?
-                }
-                "token_dialect" => f_token_dialect = de_map.next_value()?,
-                "token_encryption" => f_token_encryption = de_map.next_value()?,
-                "token_lifetime" => f_token_lifetime = de_map.next_value()?,
+                "token_encryption" => object::once(
+                    &mut f_token_encryption,
+                    "token_encryption",
+                    de_map.next_value()?,
+                )?,
+                "token_lifetime" => object::once(
+                    &mut f_token_lifetime,
+                    "token_lifetime",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1049,25 +1290,25 @@ impl object::Object for UpdateResourceServerRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allow_offline_access: f_allow_offline_access,
-            allow_online_access: f_allow_online_access,
+            allow_offline_access: f_allow_offline_access.unwrap_or_default(),
+            allow_online_access: f_allow_online_access.unwrap_or_default(),
             allow_online_access_with_ephemeral_sessions:
-                f_allow_online_access_with_ephemeral_sessions,
-            authorization_details: f_authorization_details,
-            authorization_policy: f_authorization_policy,
-            consent_policy: f_consent_policy,
-            enforce_policies: f_enforce_policies,
-            name: f_name,
-            proof_of_possession: f_proof_of_possession,
-            scopes: f_scopes,
-            signing_alg: f_signing_alg,
-            signing_secret: f_signing_secret,
+                f_allow_online_access_with_ephemeral_sessions.unwrap_or_default(),
+            authorization_details: f_authorization_details.unwrap_or_default(),
+            authorization_policy: f_authorization_policy.unwrap_or_default(),
+            consent_policy: f_consent_policy.unwrap_or_default(),
+            enforce_policies: f_enforce_policies.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            proof_of_possession: f_proof_of_possession.unwrap_or_default(),
+            scopes: f_scopes.unwrap_or_default(),
+            signing_alg: f_signing_alg.unwrap_or_default(),
+            signing_secret: f_signing_secret.unwrap_or_default(),
             skip_consent_for_verifiable_first_party_clients:
-                f_skip_consent_for_verifiable_first_party_clients,
-            subject_type_authorization: f_subject_type_authorization,
-            token_dialect: f_token_dialect,
-            token_encryption: f_token_encryption,
-            token_lifetime: f_token_lifetime,
+                f_skip_consent_for_verifiable_first_party_clients.unwrap_or_default(),
+            subject_type_authorization: f_subject_type_authorization.unwrap_or_default(),
+            token_dialect: f_token_dialect.unwrap_or_default(),
+            token_encryption: f_token_encryption.unwrap_or_default(),
+            token_lifetime: f_token_lifetime.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1382,7 +1623,9 @@ impl object::Object for UpdateRiskAssessmentsSettingsNewDeviceRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "remember_for" => f_remember_for = Some(de_map.next_value()?),
+                "remember_for" => {
+                    object::once(&mut f_remember_for, "remember_for", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1465,7 +1708,7 @@ impl object::Object for UpdateRiskAssessmentsSettingsRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = Some(de_map.next_value()?),
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1547,13 +1790,15 @@ impl object::Object for UpdateRoleRequestContent {
     const NAME: &'static str = "UpdateRoleRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
+        let mut f_description = None;
+        let mut f_name = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1561,8 +1806,8 @@ impl object::Object for UpdateRoleRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            name: f_name,
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1664,17 +1909,17 @@ impl object::Object for UpdateRuleRequestContent {
     const NAME: &'static str = "UpdateRuleRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_name = Default::default();
-        let mut f_order = Default::default();
-        let mut f_script = Default::default();
+        let mut f_enabled = None;
+        let mut f_name = None;
+        let mut f_order = None;
+        let mut f_script = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "order" => f_order = de_map.next_value()?,
-                "script" => f_script = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "order" => object::once(&mut f_order, "order", de_map.next_value()?)?,
+                "script" => object::once(&mut f_script, "script", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1682,10 +1927,10 @@ impl object::Object for UpdateRuleRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            name: f_name,
-            order: f_order,
-            script: f_script,
+            enabled: f_enabled.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            order: f_order.unwrap_or_default(),
+            script: f_script.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1810,8 +2055,12 @@ impl object::Object for UpdateScimConfigurationRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "mapping" => f_mapping = Some(de_map.next_value()?),
-                "user_id_attribute" => f_user_id_attribute = Some(de_map.next_value()?),
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                "user_id_attribute" => object::once(
+                    &mut f_user_id_attribute,
+                    "user_id_attribute",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1902,15 +2151,17 @@ impl object::Object for UpdateSegmentRequestContent {
     const NAME: &'static str = "UpdateSegmentRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
-        let mut f_rules = Default::default();
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_rules = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "rules" => f_rules = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "rules" => object::once(&mut f_rules, "rules", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1918,9 +2169,9 @@ impl object::Object for UpdateSegmentRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            name: f_name,
-            rules: f_rules,
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            rules: f_rules.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2041,21 +2292,35 @@ impl object::Object for UpdateSelfServiceProfileRequestContent {
     const NAME: &'static str = "UpdateSelfServiceProfileRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowed_strategies = Default::default();
-        let mut f_branding = Default::default();
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
-        let mut f_user_attribute_profile_id = Default::default();
-        let mut f_user_attributes = Default::default();
+        let mut f_allowed_strategies = None;
+        let mut f_branding = None;
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_user_attribute_profile_id = None;
+        let mut f_user_attributes = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowed_strategies" => f_allowed_strategies = de_map.next_value()?,
-                "branding" => f_branding = de_map.next_value()?,
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "user_attribute_profile_id" => f_user_attribute_profile_id = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
+                "allowed_strategies" => object::once(
+                    &mut f_allowed_strategies,
+                    "allowed_strategies",
+                    de_map.next_value()?,
+                )?,
+                "branding" => object::once(&mut f_branding, "branding", de_map.next_value()?)?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attribute_profile_id" => object::once(
+                    &mut f_user_attribute_profile_id,
+                    "user_attribute_profile_id",
+                    de_map.next_value()?,
+                )?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2063,12 +2328,12 @@ impl object::Object for UpdateSelfServiceProfileRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowed_strategies: f_allowed_strategies,
-            branding: f_branding,
-            description: f_description,
-            name: f_name,
-            user_attribute_profile_id: f_user_attribute_profile_id,
-            user_attributes: f_user_attributes,
+            allowed_strategies: f_allowed_strategies.unwrap_or_default(),
+            branding: f_branding.unwrap_or_default(),
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            user_attribute_profile_id: f_user_attribute_profile_id.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2219,11 +2484,15 @@ impl object::Object for UpdateSessionRequestContent {
     const NAME: &'static str = "UpdateSessionRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_session_metadata = Default::default();
+        let mut f_session_metadata = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "session_metadata" => f_session_metadata = de_map.next_value()?,
+                "session_metadata" => object::once(
+                    &mut f_session_metadata,
+                    "session_metadata",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2231,7 +2500,7 @@ impl object::Object for UpdateSessionRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            session_metadata: f_session_metadata,
+            session_metadata: f_session_metadata.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2317,19 +2586,27 @@ impl object::Object for UpdateSettingsRequestContent {
     const NAME: &'static str = "UpdateSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_identifier_first = Default::default();
-        let mut f_universal_login_experience = Default::default();
-        let mut f_webauthn_platform_first_factor = Default::default();
+        let mut f_identifier_first = None;
+        let mut f_universal_login_experience = None;
+        let mut f_webauthn_platform_first_factor = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "identifier_first" => f_identifier_first = de_map.next_value()?,
-                "universal_login_experience" => {
-                    f_universal_login_experience = de_map.next_value()?
-                }
-                "webauthn_platform_first_factor" => {
-                    f_webauthn_platform_first_factor = de_map.next_value()?
-                }
+                "identifier_first" => object::once(
+                    &mut f_identifier_first,
+                    "identifier_first",
+                    de_map.next_value()?,
+                )?,
+                "universal_login_experience" => object::once(
+                    &mut f_universal_login_experience,
+                    "universal_login_experience",
+                    de_map.next_value()?,
+                )?,
+                "webauthn_platform_first_factor" => object::once(
+                    &mut f_webauthn_platform_first_factor,
+                    "webauthn_platform_first_factor",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2337,9 +2614,9 @@ impl object::Object for UpdateSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            identifier_first: f_identifier_first,
-            universal_login_experience: f_universal_login_experience,
-            webauthn_platform_first_factor: f_webauthn_platform_first_factor,
+            identifier_first: f_identifier_first.unwrap_or_default(),
+            universal_login_experience: f_universal_login_experience.unwrap_or_default(),
+            webauthn_platform_first_factor: f_webauthn_platform_first_factor.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2423,154 +2700,3 @@ impl UpdateSettingsRequestContent {
 ///
 /// The same type as [`GetSettingsResponseContent`]: the API description gives both the same schema.
 pub type UpdateSettingsResponseContent = GetSettingsResponseContent;
-
-#[cfg(feature = "attack_protection")]
-/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
-///
-/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new()` and the setters.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    /// The `allowlist` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub allowlist: Patch<Vec<String>>,
-    /// Whether or not suspicious IP throttling attack protections are active.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub enabled: Patch<bool>,
-    /// Action to take when a suspicious IP throttling threshold is violated.
-    /// Possible values: `block`, `admin_notification`.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub shields: Patch<Vec<SuspiciousIpThrottlingShieldsEnum>>,
-    /// The `stage` field.
-    #[serde(skip_serializing_if = "Patch::is_absent")]
-    pub stage: Patch<SuspiciousIpThrottlingStage>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "attack_protection")]
-impl<'de> Deserialize<'de> for UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl object::Object for UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    const NAME: &'static str = "UpdateSuspiciousIpThrottlingSettingsRequestContent";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowlist = Default::default();
-        let mut f_enabled = Default::default();
-        let mut f_shields = Default::default();
-        let mut f_stage = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "allowlist" => f_allowlist = de_map.next_value()?,
-                "enabled" => f_enabled = de_map.next_value()?,
-                "shields" => f_shields = de_map.next_value()?,
-                "stage" => f_stage = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            allowlist: f_allowlist,
-            enabled: f_enabled,
-            shields: f_shields,
-            stage: f_stage,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
-            .field("allowlist", &self.allowlist)
-            .field("enabled", &self.enabled)
-            .field("shields", &self.shields)
-            .field("stage", &self.stage)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
-    /// An empty value; set fields with the setters.
-    pub fn new() -> Self {
-        <Self as Default>::default()
-    }
-
-    /// Sets `allowlist`.
-    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
-        self.allowlist = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"allowlist": null`: clears the field.
-    pub fn clear_allowlist(mut self) -> Self {
-        self.allowlist = Patch::Null;
-        self
-    }
-
-    /// Sets `enabled`.
-    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
-        self.enabled = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"enabled": null`: clears the field.
-    pub fn clear_enabled(mut self) -> Self {
-        self.enabled = Patch::Null;
-        self
-    }
-
-    /// Sets `shields`.
-    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
-        self.shields = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"shields": null`: clears the field.
-    pub fn clear_shields(mut self) -> Self {
-        self.shields = Patch::Null;
-        self
-    }
-
-    /// Sets `stage`.
-    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
-        self.stage = Patch::Value(value.into());
-        self
-    }
-
-    /// Sends `"stage": null`: clears the field.
-    pub fn clear_stage(mut self) -> Self {
-        self.stage = Patch::Null;
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "attack_protection")]
-/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
-///
-/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
-///
-/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
-pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
-    GetSuspiciousIpThrottlingSettingsResponseContent;

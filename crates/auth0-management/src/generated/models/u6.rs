@@ -14,6 +14,157 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "attack_protection")]
+/// The `UpdateSuspiciousIpThrottlingSettingsRequestContent` object.
+///
+/// The body of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new()` and the setters.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// The `allowlist` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub allowlist: Patch<Vec<String>>,
+    /// Whether or not suspicious IP throttling attack protections are active.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub enabled: Patch<bool>,
+    /// Action to take when a suspicious IP throttling threshold is violated.
+    /// Possible values: `block`, `admin_notification`.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub shields: Patch<Vec<SuspiciousIpThrottlingShieldsEnum>>,
+    /// The `stage` field.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    pub stage: Patch<SuspiciousIpThrottlingStage>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "attack_protection")]
+impl<'de> Deserialize<'de> for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl object::Object for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    const NAME: &'static str = "UpdateSuspiciousIpThrottlingSettingsRequestContent";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_allowlist = None;
+        let mut f_enabled = None;
+        let mut f_shields = None;
+        let mut f_stage = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "allowlist" => object::once(&mut f_allowlist, "allowlist", de_map.next_value()?)?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "shields" => object::once(&mut f_shields, "shields", de_map.next_value()?)?,
+                "stage" => object::once(&mut f_stage, "stage", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            allowlist: f_allowlist.unwrap_or_default(),
+            enabled: f_enabled.unwrap_or_default(),
+            shields: f_shields.unwrap_or_default(),
+            stage: f_stage.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl fmt::Debug for UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateSuspiciousIpThrottlingSettingsRequestContent")
+            .field("allowlist", &self.allowlist)
+            .field("enabled", &self.enabled)
+            .field("shields", &self.shields)
+            .field("stage", &self.stage)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+impl UpdateSuspiciousIpThrottlingSettingsRequestContent {
+    /// An empty value; set fields with the setters.
+    pub fn new() -> Self {
+        <Self as Default>::default()
+    }
+
+    /// Sets `allowlist`.
+    pub fn allowlist(mut self, value: impl Into<Vec<String>>) -> Self {
+        self.allowlist = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"allowlist": null`: clears the field.
+    pub fn clear_allowlist(mut self) -> Self {
+        self.allowlist = Patch::Null;
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: impl Into<bool>) -> Self {
+        self.enabled = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"enabled": null`: clears the field.
+    pub fn clear_enabled(mut self) -> Self {
+        self.enabled = Patch::Null;
+        self
+    }
+
+    /// Sets `shields`.
+    pub fn shields(mut self, value: impl Into<Vec<SuspiciousIpThrottlingShieldsEnum>>) -> Self {
+        self.shields = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"shields": null`: clears the field.
+    pub fn clear_shields(mut self) -> Self {
+        self.shields = Patch::Null;
+        self
+    }
+
+    /// Sets `stage`.
+    pub fn stage(mut self, value: impl Into<SuspiciousIpThrottlingStage>) -> Self {
+        self.stage = Patch::Value(value.into());
+        self
+    }
+
+    /// Sends `"stage": null`: clears the field.
+    pub fn clear_stage(mut self) -> Self {
+        self.stage = Patch::Null;
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "attack_protection")]
+/// The `UpdateSuspiciousIpThrottlingSettingsResponseContent` schema.
+///
+/// The answer of `PATCH /attack-protection/suspicious-ip-throttling` (`attackProtection_suspiciousIPThrottling_update`).
+///
+/// The same type as [`GetSuspiciousIpThrottlingSettingsResponseContent`]: the API description gives both the same schema.
+pub type UpdateSuspiciousIpThrottlingSettingsResponseContent =
+    GetSuspiciousIpThrottlingSettingsResponseContent;
+
 #[cfg(feature = "tenants")]
 /// The `UpdateTenantSettingsRequestContent` object.
 ///
@@ -173,127 +324,239 @@ impl object::Object for UpdateTenantSettingsRequestContent {
     const NAME: &'static str = "UpdateTenantSettingsRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_acr_values_supported = Default::default();
-        let mut f_allow_organization_name_in_authentication_api = Default::default();
-        let mut f_allowed_logout_urls = Default::default();
-        let mut f_authorization_response_iss_parameter_supported = Default::default();
-        let mut f_change_password = Default::default();
-        let mut f_client_id_metadata_document_supported = Default::default();
-        let mut f_country_codes = Default::default();
-        let mut f_customize_mfa_in_postlogin_action = Default::default();
-        let mut f_default_audience = Default::default();
-        let mut f_default_directory = Default::default();
-        let mut f_default_redirection_uri = Default::default();
-        let mut f_default_token_quota = Default::default();
-        let mut f_device_flow = Default::default();
-        let mut f_dynamic_client_registration_security_mode = Default::default();
-        let mut f_enable_ai_guide = Default::default();
-        let mut f_enabled_locales = Default::default();
-        let mut f_ephemeral_session_lifetime = Default::default();
-        let mut f_ephemeral_session_lifetime_in_minutes = Default::default();
-        let mut f_error_page = Default::default();
-        let mut f_flags = Default::default();
-        let mut f_friendly_name = Default::default();
-        let mut f_guardian_mfa_page = Default::default();
-        let mut f_idle_ephemeral_session_lifetime = Default::default();
-        let mut f_idle_ephemeral_session_lifetime_in_minutes = Default::default();
-        let mut f_idle_session_lifetime = Default::default();
-        let mut f_idle_session_lifetime_in_minutes = Default::default();
-        let mut f_include_session_metadata_in_tenant_logs = Default::default();
-        let mut f_legacy_sandbox_version = Default::default();
-        let mut f_mtls = Default::default();
-        let mut f_oidc_logout = Default::default();
-        let mut f_phone_consolidated_experience = Default::default();
-        let mut f_picture_url = Default::default();
-        let mut f_pushed_authorization_requests_supported = Default::default();
-        let mut f_resource_parameter_profile = Default::default();
-        let mut f_sandbox_version = Default::default();
-        let mut f_security_headers = Default::default();
-        let mut f_session_cookie = Default::default();
-        let mut f_session_lifetime = Default::default();
-        let mut f_session_lifetime_in_minutes = Default::default();
-        let mut f_sessions = Default::default();
-        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = Default::default();
-        let mut f_support_email = Default::default();
-        let mut f_support_url = Default::default();
+        let mut f_acr_values_supported = None;
+        let mut f_allow_organization_name_in_authentication_api = None;
+        let mut f_allowed_logout_urls = None;
+        let mut f_authorization_response_iss_parameter_supported = None;
+        let mut f_change_password = None;
+        let mut f_client_id_metadata_document_supported = None;
+        let mut f_country_codes = None;
+        let mut f_customize_mfa_in_postlogin_action = None;
+        let mut f_default_audience = None;
+        let mut f_default_directory = None;
+        let mut f_default_redirection_uri = None;
+        let mut f_default_token_quota = None;
+        let mut f_device_flow = None;
+        let mut f_dynamic_client_registration_security_mode = None;
+        let mut f_enable_ai_guide = None;
+        let mut f_enabled_locales = None;
+        let mut f_ephemeral_session_lifetime = None;
+        let mut f_ephemeral_session_lifetime_in_minutes = None;
+        let mut f_error_page = None;
+        let mut f_flags = None;
+        let mut f_friendly_name = None;
+        let mut f_guardian_mfa_page = None;
+        let mut f_idle_ephemeral_session_lifetime = None;
+        let mut f_idle_ephemeral_session_lifetime_in_minutes = None;
+        let mut f_idle_session_lifetime = None;
+        let mut f_idle_session_lifetime_in_minutes = None;
+        let mut f_include_session_metadata_in_tenant_logs = None;
+        let mut f_legacy_sandbox_version = None;
+        let mut f_mtls = None;
+        let mut f_oidc_logout = None;
+        let mut f_phone_consolidated_experience = None;
+        let mut f_picture_url = None;
+        let mut f_pushed_authorization_requests_supported = None;
+        let mut f_resource_parameter_profile = None;
+        let mut f_sandbox_version = None;
+        let mut f_security_headers = None;
+        let mut f_session_cookie = None;
+        let mut f_session_lifetime = None;
+        let mut f_session_lifetime_in_minutes = None;
+        let mut f_sessions = None;
+        let mut f_skip_non_verifiable_callback_uri_confirmation_prompt = None;
+        let mut f_support_email = None;
+        let mut f_support_url = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "acr_values_supported" => f_acr_values_supported = de_map.next_value()?,
-                "allow_organization_name_in_authentication_api" => {
-                    f_allow_organization_name_in_authentication_api = de_map.next_value()?
+                "acr_values_supported" => object::once(
+                    &mut f_acr_values_supported,
+                    "acr_values_supported",
+                    de_map.next_value()?,
+                )?,
+                "allow_organization_name_in_authentication_api" => object::once(
+                    &mut f_allow_organization_name_in_authentication_api,
+                    "allow_organization_name_in_authentication_api",
+                    de_map.next_value()?,
+                )?,
+                "allowed_logout_urls" => object::once(
+                    &mut f_allowed_logout_urls,
+                    "allowed_logout_urls",
+                    de_map.next_value()?,
+                )?,
+                "authorization_response_iss_parameter_supported" => object::once(
+                    &mut f_authorization_response_iss_parameter_supported,
+                    "authorization_response_iss_parameter_supported",
+                    de_map.next_value()?,
+                )?,
+                "change_password" => object::once(
+                    &mut f_change_password,
+                    "change_password",
+                    de_map.next_value()?,
+                )?,
+                "client_id_metadata_document_supported" => object::once(
+                    &mut f_client_id_metadata_document_supported,
+                    "client_id_metadata_document_supported",
+                    de_map.next_value()?,
+                )?,
+                "country_codes" => {
+                    object::once(&mut f_country_codes, "country_codes", de_map.next_value()?)?
                 }
-                "allowed_logout_urls" => f_allowed_logout_urls = de_map.next_value()?,
-                "authorization_response_iss_parameter_supported" => {
-                    f_authorization_response_iss_parameter_supported = de_map.next_value()?
+                "customize_mfa_in_postlogin_action" => object::once(
+                    &mut f_customize_mfa_in_postlogin_action,
+                    "customize_mfa_in_postlogin_action",
+                    de_map.next_value()?,
+                )?,
+                "default_audience" => object::once(
+                    &mut f_default_audience,
+                    "default_audience",
+                    de_map.next_value()?,
+                )?,
+                "default_directory" => object::once(
+                    &mut f_default_directory,
+                    "default_directory",
+                    de_map.next_value()?,
+                )?,
+                "default_redirection_uri" => object::once(
+                    &mut f_default_redirection_uri,
+                    "default_redirection_uri",
+                    de_map.next_value()?,
+                )?,
+                "default_token_quota" => object::once(
+                    &mut f_default_token_quota,
+                    "default_token_quota",
+                    de_map.next_value()?,
+                )?,
+                "device_flow" => {
+                    object::once(&mut f_device_flow, "device_flow", de_map.next_value()?)?
                 }
-                "change_password" => f_change_password = de_map.next_value()?,
-                "client_id_metadata_document_supported" => {
-                    f_client_id_metadata_document_supported = de_map.next_value()?
+                "dynamic_client_registration_security_mode" => object::once(
+                    &mut f_dynamic_client_registration_security_mode,
+                    "dynamic_client_registration_security_mode",
+                    de_map.next_value()?,
+                )?,
+                "enable_ai_guide" => object::once(
+                    &mut f_enable_ai_guide,
+                    "enable_ai_guide",
+                    de_map.next_value()?,
+                )?,
+                "enabled_locales" => object::once(
+                    &mut f_enabled_locales,
+                    "enabled_locales",
+                    de_map.next_value()?,
+                )?,
+                "ephemeral_session_lifetime" => object::once(
+                    &mut f_ephemeral_session_lifetime,
+                    "ephemeral_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "ephemeral_session_lifetime_in_minutes" => object::once(
+                    &mut f_ephemeral_session_lifetime_in_minutes,
+                    "ephemeral_session_lifetime_in_minutes",
+                    de_map.next_value()?,
+                )?,
+                "error_page" => {
+                    object::once(&mut f_error_page, "error_page", de_map.next_value()?)?
                 }
-                "country_codes" => f_country_codes = de_map.next_value()?,
-                "customize_mfa_in_postlogin_action" => {
-                    f_customize_mfa_in_postlogin_action = de_map.next_value()?
+                "flags" => object::once(&mut f_flags, "flags", de_map.next_value()?)?,
+                "friendly_name" => {
+                    object::once(&mut f_friendly_name, "friendly_name", de_map.next_value()?)?
                 }
-                "default_audience" => f_default_audience = de_map.next_value()?,
-                "default_directory" => f_default_directory = de_map.next_value()?,
-                "default_redirection_uri" => f_default_redirection_uri = de_map.next_value()?,
-                "default_token_quota" => f_default_token_quota = de_map.next_value()?,
-                "device_flow" => f_device_flow = de_map.next_value()?,
-                "dynamic_client_registration_security_mode" => {
-                    f_dynamic_client_registration_security_mode = de_map.next_value()?
+                "guardian_mfa_page" => object::once(
+                    &mut f_guardian_mfa_page,
+                    "guardian_mfa_page",
+                    de_map.next_value()?,
+                )?,
+                "idle_ephemeral_session_lifetime" => object::once(
+                    &mut f_idle_ephemeral_session_lifetime,
+                    "idle_ephemeral_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "idle_ephemeral_session_lifetime_in_minutes" => object::once(
+                    &mut f_idle_ephemeral_session_lifetime_in_minutes,
+                    "idle_ephemeral_session_lifetime_in_minutes",
+                    de_map.next_value()?,
+                )?,
+                "idle_session_lifetime" => object::once(
+                    &mut f_idle_session_lifetime,
+                    "idle_session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "idle_session_lifetime_in_minutes" => object::once(
+                    &mut f_idle_session_lifetime_in_minutes,
+                    "idle_session_lifetime_in_minutes",
+                    de_map.next_value()?,
+                )?,
+                "include_session_metadata_in_tenant_logs" => object::once(
+                    &mut f_include_session_metadata_in_tenant_logs,
+                    "include_session_metadata_in_tenant_logs",
+                    de_map.next_value()?,
+                )?,
+                "legacy_sandbox_version" => object::once(
+                    &mut f_legacy_sandbox_version,
+                    "legacy_sandbox_version",
+                    de_map.next_value()?,
+                )?,
+                "mtls" => object::once(&mut f_mtls, "mtls", de_map.next_value()?)?,
+                "oidc_logout" => {
+                    object::once(&mut f_oidc_logout, "oidc_logout", de_map.next_value()?)?
                 }
-                "enable_ai_guide" => f_enable_ai_guide = de_map.next_value()?,
-                "enabled_locales" => f_enabled_locales = de_map.next_value()?,
-                "ephemeral_session_lifetime" => {
-                    f_ephemeral_session_lifetime = de_map.next_value()?
+                "phone_consolidated_experience" => object::once(
+                    &mut f_phone_consolidated_experience,
+                    "phone_consolidated_experience",
+                    de_map.next_value()?,
+                )?,
+                "picture_url" => {
+                    object::once(&mut f_picture_url, "picture_url", de_map.next_value()?)?
                 }
-                "ephemeral_session_lifetime_in_minutes" => {
-                    f_ephemeral_session_lifetime_in_minutes = de_map.next_value()?
+                "pushed_authorization_requests_supported" => object::once(
+                    &mut f_pushed_authorization_requests_supported,
+                    "pushed_authorization_requests_supported",
+                    de_map.next_value()?,
+                )?,
+                "resource_parameter_profile" => object::once(
+                    &mut f_resource_parameter_profile,
+                    "resource_parameter_profile",
+                    de_map.next_value()?,
+                )?,
+                "sandbox_version" => object::once(
+                    &mut f_sandbox_version,
+                    "sandbox_version",
+                    de_map.next_value()?,
+                )?,
+                "security_headers" => object::once(
+                    &mut f_security_headers,
+                    "security_headers",
+                    de_map.next_value()?,
+                )?,
+                "session_cookie" => object::once(
+                    &mut f_session_cookie,
+                    "session_cookie",
+                    de_map.next_value()?,
+                )?,
+                "session_lifetime" => object::once(
+                    &mut f_session_lifetime,
+                    "session_lifetime",
+                    de_map.next_value()?,
+                )?,
+                "session_lifetime_in_minutes" => object::once(
+                    &mut f_session_lifetime_in_minutes,
+                    "session_lifetime_in_minutes",
+                    de_map.next_value()?,
+                )?,
+                "sessions" => object::once(&mut f_sessions, "sessions", de_map.next_value()?)?,
+                "skip_non_verifiable_callback_uri_confirmation_prompt" => object::once(
+                    &mut f_skip_non_verifiable_callback_uri_confirmation_prompt,
+                    "skip_non_verifiable_callback_uri_confirmation_prompt",
+                    de_map.next_value()?,
+                )?,
+                "support_email" => {
+                    object::once(&mut f_support_email, "support_email", de_map.next_value()?)?
                 }
-                "error_page" => f_error_page = de_map.next_value()?,
-                "flags" => f_flags = de_map.next_value()?,
-                "friendly_name" => f_friendly_name = de_map.next_value()?,
-                "guardian_mfa_page" => f_guardian_mfa_page = de_map.next_value()?,
-                "idle_ephemeral_session_lifetime" => {
-                    f_idle_ephemeral_session_lifetime = de_map.next_value()?
+                "support_url" => {
+                    object::once(&mut f_support_url, "support_url", de_map.next_value()?)?
                 }
-                "idle_ephemeral_session_lifetime_in_minutes" => {
-                    f_idle_ephemeral_session_lifetime_in_minutes = de_map.next_value()?
-                }
-                "idle_session_lifetime" => f_idle_session_lifetime = de_map.next_value()?,
-                "idle_session_lifetime_in_minutes" => {
-                    f_idle_session_lifetime_in_minutes = de_map.next_value()?
-                }
-                "include_session_metadata_in_tenant_logs" => {
-                    f_include_session_metadata_in_tenant_logs = de_map.next_value()?
-                }
-                "legacy_sandbox_version" => f_legacy_sandbox_version = de_map.next_value()?,
-                "mtls" => f_mtls = de_map.next_value()?,
-                "oidc_logout" => f_oidc_logout = de_map.next_value()?,
-                "phone_consolidated_experience" => {
-                    f_phone_consolidated_experience = de_map.next_value()?
-                }
-                "picture_url" => f_picture_url = de_map.next_value()?,
-                "pushed_authorization_requests_supported" => {
-                    f_pushed_authorization_requests_supported = de_map.next_value()?
-                }
-                "resource_parameter_profile" => {
-                    f_resource_parameter_profile = de_map.next_value()?
-                }
-                "sandbox_version" => f_sandbox_version = de_map.next_value()?,
-                "security_headers" => f_security_headers = de_map.next_value()?,
-                "session_cookie" => f_session_cookie = de_map.next_value()?,
-                "session_lifetime" => f_session_lifetime = de_map.next_value()?,
-                "session_lifetime_in_minutes" => {
-                    f_session_lifetime_in_minutes = de_map.next_value()?
-                }
-                "sessions" => f_sessions = de_map.next_value()?,
-                "skip_non_verifiable_callback_uri_confirmation_prompt" => {
-                    f_skip_non_verifiable_callback_uri_confirmation_prompt = de_map.next_value()?
-                }
-                "support_email" => f_support_email = de_map.next_value()?,
-                "support_url" => f_support_url = de_map.next_value()?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -301,53 +564,60 @@ impl object::Object for UpdateTenantSettingsRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            acr_values_supported: f_acr_values_supported,
+            acr_values_supported: f_acr_values_supported.unwrap_or_default(),
             allow_organization_name_in_authentication_api:
-                f_allow_organization_name_in_authentication_api,
-            allowed_logout_urls: f_allowed_logout_urls,
+                f_allow_organization_name_in_authentication_api.unwrap_or_default(),
+            allowed_logout_urls: f_allowed_logout_urls.unwrap_or_default(),
             authorization_response_iss_parameter_supported:
-                f_authorization_response_iss_parameter_supported,
-            change_password: f_change_password,
-            client_id_metadata_document_supported: f_client_id_metadata_document_supported,
-            country_codes: f_country_codes,
-            customize_mfa_in_postlogin_action: f_customize_mfa_in_postlogin_action,
-            default_audience: f_default_audience,
-            default_directory: f_default_directory,
-            default_redirection_uri: f_default_redirection_uri,
-            default_token_quota: f_default_token_quota,
-            device_flow: f_device_flow,
-            dynamic_client_registration_security_mode: f_dynamic_client_registration_security_mode,
-            enable_ai_guide: f_enable_ai_guide,
-            enabled_locales: f_enabled_locales,
-            ephemeral_session_lifetime: f_ephemeral_session_lifetime,
-            ephemeral_session_lifetime_in_minutes: f_ephemeral_session_lifetime_in_minutes,
-            error_page: f_error_page,
-            flags: f_flags,
-            friendly_name: f_friendly_name,
-            guardian_mfa_page: f_guardian_mfa_page,
-            idle_ephemeral_session_lifetime: f_idle_ephemeral_session_lifetime,
+                f_authorization_response_iss_parameter_supported.unwrap_or_default(),
+            change_password: f_change_password.unwrap_or_default(),
+            client_id_metadata_document_supported: f_client_id_metadata_document_supported
+                .unwrap_or_default(),
+            country_codes: f_country_codes.unwrap_or_default(),
+            customize_mfa_in_postlogin_action: f_customize_mfa_in_postlogin_action
+                .unwrap_or_default(),
+            default_audience: f_default_audience.unwrap_or_default(),
+            default_directory: f_default_directory.unwrap_or_default(),
+            default_redirection_uri: f_default_redirection_uri.unwrap_or_default(),
+            default_token_quota: f_default_token_quota.unwrap_or_default(),
+            device_flow: f_device_flow.unwrap_or_default(),
+            dynamic_client_registration_security_mode: f_dynamic_client_registration_security_mode
+                .unwrap_or_default(),
+            enable_ai_guide: f_enable_ai_guide.unwrap_or_default(),
+            enabled_locales: f_enabled_locales.unwrap_or_default(),
+            ephemeral_session_lifetime: f_ephemeral_session_lifetime.unwrap_or_default(),
+            ephemeral_session_lifetime_in_minutes: f_ephemeral_session_lifetime_in_minutes
+                .unwrap_or_default(),
+            error_page: f_error_page.unwrap_or_default(),
+            flags: f_flags.unwrap_or_default(),
+            friendly_name: f_friendly_name.unwrap_or_default(),
+            guardian_mfa_page: f_guardian_mfa_page.unwrap_or_default(),
+            idle_ephemeral_session_lifetime: f_idle_ephemeral_session_lifetime.unwrap_or_default(),
             idle_ephemeral_session_lifetime_in_minutes:
-                f_idle_ephemeral_session_lifetime_in_minutes,
-            idle_session_lifetime: f_idle_session_lifetime,
-            idle_session_lifetime_in_minutes: f_idle_session_lifetime_in_minutes,
-            include_session_metadata_in_tenant_logs: f_include_session_metadata_in_tenant_logs,
-            legacy_sandbox_version: f_legacy_sandbox_version,
-            mtls: f_mtls,
-            oidc_logout: f_oidc_logout,
-            phone_consolidated_experience: f_phone_consolidated_experience,
-            picture_url: f_picture_url,
-            pushed_authorization_requests_supported: f_pushed_authorization_requests_supported,
-            resource_parameter_profile: f_resource_parameter_profile,
-            sandbox_version: f_sandbox_version,
-            security_headers: f_security_headers,
-            session_cookie: f_session_cookie,
-            session_lifetime: f_session_lifetime,
-            session_lifetime_in_minutes: f_session_lifetime_in_minutes,
-            sessions: f_sessions,
+                f_idle_ephemeral_session_lifetime_in_minutes.unwrap_or_default(),
+            idle_session_lifetime: f_idle_session_lifetime.unwrap_or_default(),
+            idle_session_lifetime_in_minutes: f_idle_session_lifetime_in_minutes
+                .unwrap_or_default(),
+            include_session_metadata_in_tenant_logs: f_include_session_metadata_in_tenant_logs
+                .unwrap_or_default(),
+            legacy_sandbox_version: f_legacy_sandbox_version.unwrap_or_default(),
+            mtls: f_mtls.unwrap_or_default(),
+            oidc_logout: f_oidc_logout.unwrap_or_default(),
+            phone_consolidated_experience: f_phone_consolidated_experience.unwrap_or_default(),
+            picture_url: f_picture_url.unwrap_or_default(),
+            pushed_authorization_requests_supported: f_pushed_authorization_requests_supported
+                .unwrap_or_default(),
+            resource_parameter_profile: f_resource_parameter_profile.unwrap_or_default(),
+            sandbox_version: f_sandbox_version.unwrap_or_default(),
+            security_headers: f_security_headers.unwrap_or_default(),
+            session_cookie: f_session_cookie.unwrap_or_default(),
+            session_lifetime: f_session_lifetime.unwrap_or_default(),
+            session_lifetime_in_minutes: f_session_lifetime_in_minutes.unwrap_or_default(),
+            sessions: f_sessions.unwrap_or_default(),
             skip_non_verifiable_callback_uri_confirmation_prompt:
-                f_skip_non_verifiable_callback_uri_confirmation_prompt,
-            support_email: f_support_email,
-            support_url: f_support_url,
+                f_skip_non_verifiable_callback_uri_confirmation_prompt.unwrap_or_default(),
+            support_email: f_support_email.unwrap_or_default(),
+            support_url: f_support_url.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1099,7 +1369,7 @@ impl object::Object for UpdateUniversalLoginTemplateRequestContentTemplate {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "template" => f_template = Some(de_map.next_value()?),
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1177,15 +1447,19 @@ impl object::Object for UpdateUserAttributeProfileRequestContent {
     const NAME: &'static str = "UpdateUserAttributeProfileRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_user_attributes = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_name = None;
+        let mut f_user_attributes = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1193,9 +1467,9 @@ impl object::Object for UpdateUserAttributeProfileRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            user_attributes: f_user_attributes,
-            user_id: f_user_id,
+            name: f_name.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1307,15 +1581,17 @@ impl object::Object for UpdateUserAuthenticationMethodRequestContent {
     const NAME: &'static str = "UpdateUserAuthenticationMethodRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
+        let mut f_name = None;
+        let mut f_preferred_authentication_method = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
-                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1323,8 +1599,8 @@ impl object::Object for UpdateUserAuthenticationMethodRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            preferred_authentication_method: f_preferred_authentication_method,
+            name: f_name.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1453,39 +1729,57 @@ impl object::Object for UpdateUserAuthenticationMethodResponseContent {
     const NAME: &'static str = "UpdateUserAuthenticationMethodResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aaguid = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_confirmed = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_email = Default::default();
-        let mut f_id = Default::default();
-        let mut f_key_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_public_key = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_totp_secret = Default::default();
+        let mut f_aaguid = None;
+        let mut f_authentication_methods = None;
+        let mut f_confirmed = None;
+        let mut f_created_at = None;
+        let mut f_email = None;
+        let mut f_id = None;
+        let mut f_key_id = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_public_key = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_totp_secret = None;
         let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aaguid" => f_aaguid = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "confirmed" => f_confirmed = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "key_id" => f_key_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
+                "aaguid" => object::once(&mut f_aaguid, "aaguid", de_map.next_value()?)?,
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "confirmed" => object::once(&mut f_confirmed, "confirmed", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "public_key" => f_public_key = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "totp_secret" => f_totp_secret = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "key_id" => object::once(&mut f_key_id, "key_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "totp_secret" => {
+                    object::once(&mut f_totp_secret, "totp_secret", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1493,19 +1787,19 @@ impl object::Object for UpdateUserAuthenticationMethodResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aaguid: f_aaguid,
-            authentication_methods: f_authentication_methods,
-            confirmed: f_confirmed,
-            created_at: f_created_at,
-            email: f_email,
-            id: f_id,
-            key_id: f_key_id,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            public_key: f_public_key,
-            relying_party_identifier: f_relying_party_identifier,
-            totp_secret: f_totp_secret,
+            aaguid: f_aaguid.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            confirmed: f_confirmed.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            key_id: f_key_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            totp_secret: f_totp_secret.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
             extra: f_extra,
         })
@@ -1619,45 +1913,71 @@ impl object::Object for UpdateUserRequestContent {
     const NAME: &'static str = "UpdateUserRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_blocked = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nickname = Default::default();
-        let mut f_password = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_picture = Default::default();
-        let mut f_user_metadata = Default::default();
-        let mut f_username = Default::default();
-        let mut f_verify_email = Default::default();
-        let mut f_verify_phone_number = Default::default();
+        let mut f_app_metadata = None;
+        let mut f_blocked = None;
+        let mut f_client_id = None;
+        let mut f_connection = None;
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
+        let mut f_name = None;
+        let mut f_nickname = None;
+        let mut f_password = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_picture = None;
+        let mut f_user_metadata = None;
+        let mut f_username = None;
+        let mut f_verify_email = None;
+        let mut f_verify_phone_number = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "blocked" => f_blocked = de_map.next_value()?,
-                "client_id" => f_client_id = de_map.next_value()?,
-                "connection" => f_connection = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nickname" => f_nickname = de_map.next_value()?,
-                "password" => f_password = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
-                "verify_email" => f_verify_email = de_map.next_value()?,
-                "verify_phone_number" => f_verify_phone_number = de_map.next_value()?,
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "blocked" => object::once(&mut f_blocked, "blocked", de_map.next_value()?)?,
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nickname" => object::once(&mut f_nickname, "nickname", de_map.next_value()?)?,
+                "password" => object::once(&mut f_password, "password", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                "verify_email" => {
+                    object::once(&mut f_verify_email, "verify_email", de_map.next_value()?)?
+                }
+                "verify_phone_number" => object::once(
+                    &mut f_verify_phone_number,
+                    "verify_phone_number",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1665,24 +1985,24 @@ impl object::Object for UpdateUserRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            app_metadata: f_app_metadata,
-            blocked: f_blocked,
-            client_id: f_client_id,
-            connection: f_connection,
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
-            name: f_name,
-            nickname: f_nickname,
-            password: f_password,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            picture: f_picture,
-            user_metadata: f_user_metadata,
-            username: f_username,
-            verify_email: f_verify_email,
-            verify_phone_number: f_verify_phone_number,
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            blocked: f_blocked.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nickname: f_nickname.unwrap_or_default(),
+            password: f_password.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
+            user_metadata: f_user_metadata.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
+            verify_email: f_verify_email.unwrap_or_default(),
+            verify_phone_number: f_verify_phone_number.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1999,15 +2319,17 @@ impl object::Object for UpdateVariationRequestContent {
     const NAME: &'static str = "UpdateVariationRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_name = Default::default();
-        let mut f_overrides = Default::default();
+        let mut f_description = None;
+        let mut f_name = None;
+        let mut f_overrides = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "overrides" => f_overrides = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "overrides" => object::once(&mut f_overrides, "overrides", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2015,9 +2337,9 @@ impl object::Object for UpdateVariationRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            name: f_name,
-            overrides: f_overrides,
+            description: f_description.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            overrides: f_overrides.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2141,23 +2463,27 @@ impl object::Object for UpdateVerifiableCredentialTemplateRequestContent {
     const NAME: &'static str = "UpdateVerifiableCredentialTemplateRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_dialect = Default::default();
-        let mut f_name = Default::default();
-        let mut f_presentation = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_version = Default::default();
-        let mut f_well_known_trusted_issuers = Default::default();
+        let mut f_dialect = None;
+        let mut f_name = None;
+        let mut f_presentation = None;
+        let mut f_type_ = None;
+        let mut f_version = None;
+        let mut f_well_known_trusted_issuers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "dialect" => f_dialect = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "presentation" => f_presentation = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                "version" => f_version = de_map.next_value()?,
-                "well_known_trusted_issuers" => {
-                    f_well_known_trusted_issuers = de_map.next_value()?
+                "dialect" => object::once(&mut f_dialect, "dialect", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "presentation" => {
+                    object::once(&mut f_presentation, "presentation", de_map.next_value()?)?
                 }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "version" => object::once(&mut f_version, "version", de_map.next_value()?)?,
+                "well_known_trusted_issuers" => object::once(
+                    &mut f_well_known_trusted_issuers,
+                    "well_known_trusted_issuers",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2165,12 +2491,12 @@ impl object::Object for UpdateVerifiableCredentialTemplateRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            dialect: f_dialect,
-            name: f_name,
-            presentation: f_presentation,
-            type_: f_type_,
-            version: f_version,
-            well_known_trusted_issuers: f_well_known_trusted_issuers,
+            dialect: f_dialect.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            presentation: f_presentation.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            version: f_version.unwrap_or_default(),
+            well_known_trusted_issuers: f_well_known_trusted_issuers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2291,188 +2617,3 @@ pub type UpdateVerifiableCredentialTemplateResponseContent = VerifiableCredentia
 #[cfg(feature = "full")]
 /// User metadata to which this user has read-only access.
 pub type UserAppMetadataSchema = Map<String, Value>;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// The `UserAttributeProfile` object.
-///
-/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
-/// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
-/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
-///
-/// Also named [`CreateUserAttributeProfileResponseContent`], [`GetUserAttributeProfileResponseContent`], [`UpdateUserAttributeProfileResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfile {
-    /// The `id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The `name` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The `user_attributes` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_attributes:
-        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
-    /// The `user_id` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<UserAttributeProfileUserId>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl<'de> Deserialize<'de> for UserAttributeProfile {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl object::Object for UserAttributeProfile {
-    const NAME: &'static str = "UserAttributeProfile";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_user_attributes = Default::default();
-        let mut f_user_id = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            id: f_id,
-            name: f_name,
-            user_attributes: f_user_attributes,
-            user_id: f_user_id,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfile")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("user_attributes", &Keys(&self.user_attributes))
-            .field("user_id", &self.user_id)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "full")]
-/// User Attribute Profile identifier.
-pub type UserAttributeProfileId = String;
-
-#[cfg(feature = "full")]
-/// The name of the user attribute profile.
-pub type UserAttributeProfileName = String;
-
-#[cfg(feature = "user_attribute_profiles")]
-/// OIDC mapping for this attribute
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-/// Build it with `new(…)` (the required fields) and the setters.
-#[derive(Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UserAttributeProfileOidcMapping {
-    /// Display name for the OIDC mapping
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// OIDC mapping field
-    pub mapping: String,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl<'de> Deserialize<'de> for UserAttributeProfileOidcMapping {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl object::Object for UserAttributeProfileOidcMapping {
-    const NAME: &'static str = "UserAttributeProfileOidcMapping";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_mapping = None;
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "mapping" => f_mapping = Some(de_map.next_value()?),
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            display_name: f_display_name,
-            mapping: object::missing(f_mapping, "mapping")?,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl fmt::Debug for UserAttributeProfileOidcMapping {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserAttributeProfileOidcMapping")
-            .field("display_name", &self.display_name)
-            .field("mapping", &self.mapping)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "user_attribute_profiles")]
-impl UserAttributeProfileOidcMapping {
-    /// A value with the required fields set (constant fields filled in).
-    pub fn new(mapping: impl Into<String>) -> Self {
-        Self {
-            display_name: None,
-            mapping: mapping.into(),
-            extra: Map::new(),
-        }
-    }
-
-    /// Sets `display_name`.
-    pub fn display_name(mut self, value: impl Into<String>) -> Self {
-        self.display_name = Some(value.into());
-        self
-    }
-
-    /// Sets a field this version does not model.
-    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(field.into(), value.into());
-        self
-    }
-}
-
-#[cfg(feature = "full")]
-/// The `UserAttributeProfilePatchUserId` schema.
-pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
-
-#[cfg(feature = "full")]
-/// SAML mapping override for this strategy
-pub type UserAttributeProfileSamlMapping = Vec<String>;

@@ -15,6 +15,197 @@ use crate::object;
 use crate::patch::Patch;
 
 #[cfg(feature = "user_attribute_profiles")]
+/// The `UserAttributeProfile` object.
+///
+/// The answer of `POST /user-attribute-profiles` (`userAttributeProfiles_create`).
+/// The answer of `GET /user-attribute-profiles/{id}` (`userAttributeProfiles_get`).
+/// The answer of `PATCH /user-attribute-profiles/{id}` (`userAttributeProfiles_update`).
+///
+/// Also named [`CreateUserAttributeProfileResponseContent`], [`GetUserAttributeProfileResponseContent`], [`UpdateUserAttributeProfileResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfile {
+    /// The `id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `name` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `user_attributes` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_attributes:
+        Option<BTreeMap<String, UserAttributeProfileUserAttributeAdditionalProperties>>,
+    /// The `user_id` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserAttributeProfileUserId>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl<'de> Deserialize<'de> for UserAttributeProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl object::Object for UserAttributeProfile {
+    const NAME: &'static str = "UserAttributeProfile";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_user_attributes = None;
+        let mut f_user_id = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for UserAttributeProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfile")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("user_attributes", &Keys(&self.user_attributes))
+            .field("user_id", &self.user_id)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "full")]
+/// User Attribute Profile identifier.
+pub type UserAttributeProfileId = String;
+
+#[cfg(feature = "full")]
+/// The name of the user attribute profile.
+pub type UserAttributeProfileName = String;
+
+#[cfg(feature = "user_attribute_profiles")]
+/// OIDC mapping for this attribute
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+/// Build it with `new(…)` (the required fields) and the setters.
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserAttributeProfileOidcMapping {
+    /// Display name for the OIDC mapping
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// OIDC mapping field
+    pub mapping: String,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl<'de> Deserialize<'de> for UserAttributeProfileOidcMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl object::Object for UserAttributeProfileOidcMapping {
+    const NAME: &'static str = "UserAttributeProfileOidcMapping";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_display_name = None;
+        let mut f_mapping = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "mapping" => object::once(&mut f_mapping, "mapping", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            display_name: f_display_name.unwrap_or_default(),
+            mapping: object::missing(f_mapping, "mapping")?,
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl fmt::Debug for UserAttributeProfileOidcMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserAttributeProfileOidcMapping")
+            .field("display_name", &self.display_name)
+            .field("mapping", &self.mapping)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "user_attribute_profiles")]
+impl UserAttributeProfileOidcMapping {
+    /// A value with the required fields set (constant fields filled in).
+    pub fn new(mapping: impl Into<String>) -> Self {
+        Self {
+            display_name: None,
+            mapping: mapping.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Sets `display_name`.
+    pub fn display_name(mut self, value: impl Into<String>) -> Self {
+        self.display_name = Some(value.into());
+        self
+    }
+
+    /// Sets a field this version does not model.
+    pub fn set(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra.insert(field.into(), value.into());
+        self
+    }
+}
+
+#[cfg(feature = "full")]
+/// The `UserAttributeProfilePatchUserId` schema.
+pub type UserAttributeProfilePatchUserId = UserAttributeProfileUserId;
+
+#[cfg(feature = "full")]
+/// SAML mapping override for this strategy
+pub type UserAttributeProfileSamlMapping = Vec<String>;
+
+#[cfg(feature = "user_attribute_profiles")]
 /// Strategy-specific overrides for this attribute
 ///
 /// Fields this version does not model are kept in `extra` and sent back as they are.
@@ -63,25 +254,29 @@ impl object::Object for UserAttributeProfileStrategyOverrides {
     const NAME: &'static str = "UserAttributeProfileStrategyOverrides";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ad = Default::default();
-        let mut f_adfs = Default::default();
-        let mut f_google_apps = Default::default();
-        let mut f_oidc = Default::default();
-        let mut f_okta = Default::default();
-        let mut f_pingfederate = Default::default();
-        let mut f_samlp = Default::default();
-        let mut f_waad = Default::default();
+        let mut f_ad = None;
+        let mut f_adfs = None;
+        let mut f_google_apps = None;
+        let mut f_oidc = None;
+        let mut f_okta = None;
+        let mut f_pingfederate = None;
+        let mut f_samlp = None;
+        let mut f_waad = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ad" => f_ad = de_map.next_value()?,
-                "adfs" => f_adfs = de_map.next_value()?,
-                "google-apps" => f_google_apps = de_map.next_value()?,
-                "oidc" => f_oidc = de_map.next_value()?,
-                "okta" => f_okta = de_map.next_value()?,
-                "pingfederate" => f_pingfederate = de_map.next_value()?,
-                "samlp" => f_samlp = de_map.next_value()?,
-                "waad" => f_waad = de_map.next_value()?,
+                "ad" => object::once(&mut f_ad, "ad", de_map.next_value()?)?,
+                "adfs" => object::once(&mut f_adfs, "adfs", de_map.next_value()?)?,
+                "google-apps" => {
+                    object::once(&mut f_google_apps, "google-apps", de_map.next_value()?)?
+                }
+                "oidc" => object::once(&mut f_oidc, "oidc", de_map.next_value()?)?,
+                "okta" => object::once(&mut f_okta, "okta", de_map.next_value()?)?,
+                "pingfederate" => {
+                    object::once(&mut f_pingfederate, "pingfederate", de_map.next_value()?)?
+                }
+                "samlp" => object::once(&mut f_samlp, "samlp", de_map.next_value()?)?,
+                "waad" => object::once(&mut f_waad, "waad", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -89,14 +284,14 @@ impl object::Object for UserAttributeProfileStrategyOverrides {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            ad: f_ad,
-            adfs: f_adfs,
-            google_apps: f_google_apps,
-            oidc: f_oidc,
-            okta: f_okta,
-            pingfederate: f_pingfederate,
-            samlp: f_samlp,
-            waad: f_waad,
+            ad: f_ad.unwrap_or_default(),
+            adfs: f_adfs.unwrap_or_default(),
+            google_apps: f_google_apps.unwrap_or_default(),
+            oidc: f_oidc.unwrap_or_default(),
+            okta: f_okta.unwrap_or_default(),
+            pingfederate: f_pingfederate.unwrap_or_default(),
+            samlp: f_samlp.unwrap_or_default(),
+            waad: f_waad.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -221,15 +416,21 @@ impl object::Object for UserAttributeProfileStrategyOverridesMapping {
     const NAME: &'static str = "UserAttributeProfileStrategyOverridesMapping";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_oidc_mapping = Default::default();
-        let mut f_saml_mapping = Default::default();
-        let mut f_scim_mapping = Default::default();
+        let mut f_oidc_mapping = None;
+        let mut f_saml_mapping = None;
+        let mut f_scim_mapping = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "oidc_mapping" => f_oidc_mapping = de_map.next_value()?,
-                "saml_mapping" => f_saml_mapping = de_map.next_value()?,
-                "scim_mapping" => f_scim_mapping = de_map.next_value()?,
+                "oidc_mapping" => {
+                    object::once(&mut f_oidc_mapping, "oidc_mapping", de_map.next_value()?)?
+                }
+                "saml_mapping" => {
+                    object::once(&mut f_saml_mapping, "saml_mapping", de_map.next_value()?)?
+                }
+                "scim_mapping" => {
+                    object::once(&mut f_scim_mapping, "scim_mapping", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -237,9 +438,9 @@ impl object::Object for UserAttributeProfileStrategyOverridesMapping {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            oidc_mapping: f_oidc_mapping,
-            saml_mapping: f_saml_mapping,
-            scim_mapping: f_scim_mapping,
+            oidc_mapping: f_oidc_mapping.unwrap_or_default(),
+            saml_mapping: f_saml_mapping.unwrap_or_default(),
+            scim_mapping: f_scim_mapping.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -338,25 +539,29 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserId {
     const NAME: &'static str = "UserAttributeProfileStrategyOverridesUserId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_ad = Default::default();
-        let mut f_adfs = Default::default();
-        let mut f_google_apps = Default::default();
-        let mut f_oidc = Default::default();
-        let mut f_okta = Default::default();
-        let mut f_pingfederate = Default::default();
-        let mut f_samlp = Default::default();
-        let mut f_waad = Default::default();
+        let mut f_ad = None;
+        let mut f_adfs = None;
+        let mut f_google_apps = None;
+        let mut f_oidc = None;
+        let mut f_okta = None;
+        let mut f_pingfederate = None;
+        let mut f_samlp = None;
+        let mut f_waad = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ad" => f_ad = de_map.next_value()?,
-                "adfs" => f_adfs = de_map.next_value()?,
-                "google-apps" => f_google_apps = de_map.next_value()?,
-                "oidc" => f_oidc = de_map.next_value()?,
-                "okta" => f_okta = de_map.next_value()?,
-                "pingfederate" => f_pingfederate = de_map.next_value()?,
-                "samlp" => f_samlp = de_map.next_value()?,
-                "waad" => f_waad = de_map.next_value()?,
+                "ad" => object::once(&mut f_ad, "ad", de_map.next_value()?)?,
+                "adfs" => object::once(&mut f_adfs, "adfs", de_map.next_value()?)?,
+                "google-apps" => {
+                    object::once(&mut f_google_apps, "google-apps", de_map.next_value()?)?
+                }
+                "oidc" => object::once(&mut f_oidc, "oidc", de_map.next_value()?)?,
+                "okta" => object::once(&mut f_okta, "okta", de_map.next_value()?)?,
+                "pingfederate" => {
+                    object::once(&mut f_pingfederate, "pingfederate", de_map.next_value()?)?
+                }
+                "samlp" => object::once(&mut f_samlp, "samlp", de_map.next_value()?)?,
+                "waad" => object::once(&mut f_waad, "waad", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -364,14 +569,14 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            ad: f_ad,
-            adfs: f_adfs,
-            google_apps: f_google_apps,
-            oidc: f_oidc,
-            okta: f_okta,
-            pingfederate: f_pingfederate,
-            samlp: f_samlp,
-            waad: f_waad,
+            ad: f_ad.unwrap_or_default(),
+            adfs: f_adfs.unwrap_or_default(),
+            google_apps: f_google_apps.unwrap_or_default(),
+            oidc: f_oidc.unwrap_or_default(),
+            okta: f_okta.unwrap_or_default(),
+            pingfederate: f_pingfederate.unwrap_or_default(),
+            samlp: f_samlp.unwrap_or_default(),
+            waad: f_waad.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -514,15 +719,21 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserIdMapping {
     const NAME: &'static str = "UserAttributeProfileStrategyOverridesUserIdMapping";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_oidc_mapping = Default::default();
-        let mut f_saml_mapping = Default::default();
-        let mut f_scim_mapping = Default::default();
+        let mut f_oidc_mapping = None;
+        let mut f_saml_mapping = None;
+        let mut f_scim_mapping = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "oidc_mapping" => f_oidc_mapping = de_map.next_value()?,
-                "saml_mapping" => f_saml_mapping = de_map.next_value()?,
-                "scim_mapping" => f_scim_mapping = de_map.next_value()?,
+                "oidc_mapping" => {
+                    object::once(&mut f_oidc_mapping, "oidc_mapping", de_map.next_value()?)?
+                }
+                "saml_mapping" => {
+                    object::once(&mut f_saml_mapping, "saml_mapping", de_map.next_value()?)?
+                }
+                "scim_mapping" => {
+                    object::once(&mut f_scim_mapping, "scim_mapping", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -530,9 +741,9 @@ impl object::Object for UserAttributeProfileStrategyOverridesUserIdMapping {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            oidc_mapping: f_oidc_mapping,
-            saml_mapping: f_saml_mapping,
-            scim_mapping: f_scim_mapping,
+            oidc_mapping: f_oidc_mapping.unwrap_or_default(),
+            saml_mapping: f_saml_mapping.unwrap_or_default(),
+            scim_mapping: f_scim_mapping.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -619,15 +830,19 @@ impl object::Object for UserAttributeProfileTemplate {
     const NAME: &'static str = "UserAttributeProfileTemplate";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_name = Default::default();
-        let mut f_user_attributes = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_name = None;
+        let mut f_user_attributes = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "name" => f_name = de_map.next_value()?,
-                "user_attributes" => f_user_attributes = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "user_attributes" => object::once(
+                    &mut f_user_attributes,
+                    "user_attributes",
+                    de_map.next_value()?,
+                )?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -635,9 +850,9 @@ impl object::Object for UserAttributeProfileTemplate {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            name: f_name,
-            user_attributes: f_user_attributes,
-            user_id: f_user_id,
+            name: f_name.unwrap_or_default(),
+            user_attributes: f_user_attributes.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -692,15 +907,17 @@ impl object::Object for UserAttributeProfileTemplateItem {
     const NAME: &'static str = "UserAttributeProfileTemplateItem";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_display_name = Default::default();
-        let mut f_id = Default::default();
-        let mut f_template = Default::default();
+        let mut f_display_name = None;
+        let mut f_id = None;
+        let mut f_template = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "display_name" => f_display_name = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "template" => f_template = de_map.next_value()?,
+                "display_name" => {
+                    object::once(&mut f_display_name, "display_name", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "template" => object::once(&mut f_template, "template", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -708,9 +925,9 @@ impl object::Object for UserAttributeProfileTemplateItem {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            display_name: f_display_name,
-            id: f_id,
-            template: f_template,
+            display_name: f_display_name.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            template: f_template.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -776,22 +993,40 @@ impl object::Object for UserAttributeProfileUserAttributeAdditionalProperties {
         let mut f_auth0_mapping = None;
         let mut f_description = None;
         let mut f_label = None;
-        let mut f_oidc_mapping = Default::default();
+        let mut f_oidc_mapping = None;
         let mut f_profile_required = None;
-        let mut f_saml_mapping = Default::default();
-        let mut f_scim_mapping = Default::default();
-        let mut f_strategy_overrides = Default::default();
+        let mut f_saml_mapping = None;
+        let mut f_scim_mapping = None;
+        let mut f_strategy_overrides = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth0_mapping" => f_auth0_mapping = Some(de_map.next_value()?),
-                "description" => f_description = Some(de_map.next_value()?),
-                "label" => f_label = Some(de_map.next_value()?),
-                "oidc_mapping" => f_oidc_mapping = de_map.next_value()?,
-                "profile_required" => f_profile_required = Some(de_map.next_value()?),
-                "saml_mapping" => f_saml_mapping = de_map.next_value()?,
-                "scim_mapping" => f_scim_mapping = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                "auth0_mapping" => {
+                    object::once(&mut f_auth0_mapping, "auth0_mapping", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "label" => object::once(&mut f_label, "label", de_map.next_value()?)?,
+                "oidc_mapping" => {
+                    object::once(&mut f_oidc_mapping, "oidc_mapping", de_map.next_value()?)?
+                }
+                "profile_required" => object::once(
+                    &mut f_profile_required,
+                    "profile_required",
+                    de_map.next_value()?,
+                )?,
+                "saml_mapping" => {
+                    object::once(&mut f_saml_mapping, "saml_mapping", de_map.next_value()?)?
+                }
+                "scim_mapping" => {
+                    object::once(&mut f_scim_mapping, "scim_mapping", de_map.next_value()?)?
+                }
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -802,11 +1037,11 @@ impl object::Object for UserAttributeProfileUserAttributeAdditionalProperties {
             auth0_mapping: object::missing(f_auth0_mapping, "auth0_mapping")?,
             description: object::missing(f_description, "description")?,
             label: object::missing(f_label, "label")?,
-            oidc_mapping: f_oidc_mapping,
+            oidc_mapping: f_oidc_mapping.unwrap_or_default(),
             profile_required: object::missing(f_profile_required, "profile_required")?,
-            saml_mapping: f_saml_mapping,
-            scim_mapping: f_scim_mapping,
-            strategy_overrides: f_strategy_overrides,
+            saml_mapping: f_saml_mapping.unwrap_or_default(),
+            scim_mapping: f_scim_mapping.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -927,17 +1162,27 @@ impl object::Object for UserAttributeProfileUserId {
     const NAME: &'static str = "UserAttributeProfileUserId";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_oidc_mapping = Default::default();
-        let mut f_saml_mapping = Default::default();
-        let mut f_scim_mapping = Default::default();
-        let mut f_strategy_overrides = Default::default();
+        let mut f_oidc_mapping = None;
+        let mut f_saml_mapping = None;
+        let mut f_scim_mapping = None;
+        let mut f_strategy_overrides = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "oidc_mapping" => f_oidc_mapping = de_map.next_value()?,
-                "saml_mapping" => f_saml_mapping = de_map.next_value()?,
-                "scim_mapping" => f_scim_mapping = de_map.next_value()?,
-                "strategy_overrides" => f_strategy_overrides = de_map.next_value()?,
+                "oidc_mapping" => {
+                    object::once(&mut f_oidc_mapping, "oidc_mapping", de_map.next_value()?)?
+                }
+                "saml_mapping" => {
+                    object::once(&mut f_saml_mapping, "saml_mapping", de_map.next_value()?)?
+                }
+                "scim_mapping" => {
+                    object::once(&mut f_scim_mapping, "scim_mapping", de_map.next_value()?)?
+                }
+                "strategy_overrides" => object::once(
+                    &mut f_strategy_overrides,
+                    "strategy_overrides",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -945,10 +1190,10 @@ impl object::Object for UserAttributeProfileUserId {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            oidc_mapping: f_oidc_mapping,
-            saml_mapping: f_saml_mapping,
-            scim_mapping: f_scim_mapping,
-            strategy_overrides: f_strategy_overrides,
+            oidc_mapping: f_oidc_mapping.unwrap_or_default(),
+            saml_mapping: f_saml_mapping.unwrap_or_default(),
+            scim_mapping: f_scim_mapping.unwrap_or_default(),
+            strategy_overrides: f_strategy_overrides.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1129,55 +1374,93 @@ impl object::Object for UserAuthenticationMethod {
     const NAME: &'static str = "UserAuthenticationMethod";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_aaguid = Default::default();
-        let mut f_authentication_methods = Default::default();
-        let mut f_confirmed = Default::default();
+        let mut f_aaguid = None;
+        let mut f_authentication_methods = None;
+        let mut f_confirmed = None;
         let mut f_created_at = None;
-        let mut f_credential_backed_up = Default::default();
-        let mut f_credential_device_type = Default::default();
-        let mut f_email = Default::default();
-        let mut f_enrolled_at = Default::default();
+        let mut f_credential_backed_up = None;
+        let mut f_credential_device_type = None;
+        let mut f_email = None;
+        let mut f_enrolled_at = None;
         let mut f_id = None;
-        let mut f_identity_user_id = Default::default();
-        let mut f_key_id = Default::default();
-        let mut f_last_auth_at = Default::default();
-        let mut f_link_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_preferred_authentication_method = Default::default();
-        let mut f_public_key = Default::default();
-        let mut f_relying_party_identifier = Default::default();
-        let mut f_transports = Default::default();
+        let mut f_identity_user_id = None;
+        let mut f_key_id = None;
+        let mut f_last_auth_at = None;
+        let mut f_link_id = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_preferred_authentication_method = None;
+        let mut f_public_key = None;
+        let mut f_relying_party_identifier = None;
+        let mut f_transports = None;
         let mut f_type_ = None;
-        let mut f_user_agent = Default::default();
-        let mut f_user_handle = Default::default();
+        let mut f_user_agent = None;
+        let mut f_user_handle = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "aaguid" => f_aaguid = de_map.next_value()?,
-                "authentication_methods" => f_authentication_methods = de_map.next_value()?,
-                "confirmed" => f_confirmed = de_map.next_value()?,
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "credential_backed_up" => f_credential_backed_up = de_map.next_value()?,
-                "credential_device_type" => f_credential_device_type = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "enrolled_at" => f_enrolled_at = de_map.next_value()?,
-                "id" => f_id = Some(de_map.next_value()?),
-                "identity_user_id" => f_identity_user_id = de_map.next_value()?,
-                "key_id" => f_key_id = de_map.next_value()?,
-                "last_auth_at" => f_last_auth_at = de_map.next_value()?,
-                "link_id" => f_link_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "preferred_authentication_method" => {
-                    f_preferred_authentication_method = de_map.next_value()?
+                "aaguid" => object::once(&mut f_aaguid, "aaguid", de_map.next_value()?)?,
+                "authentication_methods" => object::once(
+                    &mut f_authentication_methods,
+                    "authentication_methods",
+                    de_map.next_value()?,
+                )?,
+                "confirmed" => object::once(&mut f_confirmed, "confirmed", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "public_key" => f_public_key = de_map.next_value()?,
-                "relying_party_identifier" => f_relying_party_identifier = de_map.next_value()?,
-                "transports" => f_transports = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "user_agent" => f_user_agent = de_map.next_value()?,
-                "user_handle" => f_user_handle = de_map.next_value()?,
+                "credential_backed_up" => object::once(
+                    &mut f_credential_backed_up,
+                    "credential_backed_up",
+                    de_map.next_value()?,
+                )?,
+                "credential_device_type" => object::once(
+                    &mut f_credential_device_type,
+                    "credential_device_type",
+                    de_map.next_value()?,
+                )?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "enrolled_at" => {
+                    object::once(&mut f_enrolled_at, "enrolled_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "identity_user_id" => object::once(
+                    &mut f_identity_user_id,
+                    "identity_user_id",
+                    de_map.next_value()?,
+                )?,
+                "key_id" => object::once(&mut f_key_id, "key_id", de_map.next_value()?)?,
+                "last_auth_at" => {
+                    object::once(&mut f_last_auth_at, "last_auth_at", de_map.next_value()?)?
+                }
+                "link_id" => object::once(&mut f_link_id, "link_id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "preferred_authentication_method" => object::once(
+                    &mut f_preferred_authentication_method,
+                    "preferred_authentication_method",
+                    de_map.next_value()?,
+                )?,
+                "public_key" => {
+                    object::once(&mut f_public_key, "public_key", de_map.next_value()?)?
+                }
+                "relying_party_identifier" => object::once(
+                    &mut f_relying_party_identifier,
+                    "relying_party_identifier",
+                    de_map.next_value()?,
+                )?,
+                "transports" => {
+                    object::once(&mut f_transports, "transports", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "user_agent" => {
+                    object::once(&mut f_user_agent, "user_agent", de_map.next_value()?)?
+                }
+                "user_handle" => {
+                    object::once(&mut f_user_handle, "user_handle", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1185,28 +1468,28 @@ impl object::Object for UserAuthenticationMethod {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            aaguid: f_aaguid,
-            authentication_methods: f_authentication_methods,
-            confirmed: f_confirmed,
+            aaguid: f_aaguid.unwrap_or_default(),
+            authentication_methods: f_authentication_methods.unwrap_or_default(),
+            confirmed: f_confirmed.unwrap_or_default(),
             created_at: object::missing(f_created_at, "created_at")?,
-            credential_backed_up: f_credential_backed_up,
-            credential_device_type: f_credential_device_type,
-            email: f_email,
-            enrolled_at: f_enrolled_at,
+            credential_backed_up: f_credential_backed_up.unwrap_or_default(),
+            credential_device_type: f_credential_device_type.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            enrolled_at: f_enrolled_at.unwrap_or_default(),
             id: object::missing(f_id, "id")?,
-            identity_user_id: f_identity_user_id,
-            key_id: f_key_id,
-            last_auth_at: f_last_auth_at,
-            link_id: f_link_id,
-            name: f_name,
-            phone_number: f_phone_number,
-            preferred_authentication_method: f_preferred_authentication_method,
-            public_key: f_public_key,
-            relying_party_identifier: f_relying_party_identifier,
-            transports: f_transports,
+            identity_user_id: f_identity_user_id.unwrap_or_default(),
+            key_id: f_key_id.unwrap_or_default(),
+            last_auth_at: f_last_auth_at.unwrap_or_default(),
+            link_id: f_link_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            preferred_authentication_method: f_preferred_authentication_method.unwrap_or_default(),
+            public_key: f_public_key.unwrap_or_default(),
+            relying_party_identifier: f_relying_party_identifier.unwrap_or_default(),
+            transports: f_transports.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
-            user_agent: f_user_agent,
-            user_handle: f_user_handle,
+            user_agent: f_user_agent.unwrap_or_default(),
+            user_handle: f_user_handle.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1276,13 +1559,13 @@ impl object::Object for UserAuthenticationMethodProperties {
     const NAME: &'static str = "UserAuthenticationMethodProperties";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_id = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_id = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "id" => f_id = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1290,8 +1573,8 @@ impl object::Object for UserAuthenticationMethodProperties {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            id: f_id,
-            type_: f_type_,
+            id: f_id.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1356,15 +1639,19 @@ impl object::Object for UserBlockIdentifier {
     const NAME: &'static str = "UserBlockIdentifier";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection = Default::default();
-        let mut f_identifier = Default::default();
-        let mut f_ip = Default::default();
+        let mut f_connection = None;
+        let mut f_identifier = None;
+        let mut f_ip = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection" => f_connection = de_map.next_value()?,
-                "identifier" => f_identifier = de_map.next_value()?,
-                "ip" => f_ip = de_map.next_value()?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "ip" => object::once(&mut f_ip, "ip", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1372,9 +1659,9 @@ impl object::Object for UserBlockIdentifier {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection: f_connection,
-            identifier: f_identifier,
-            ip: f_ip,
+            connection: f_connection.unwrap_or_default(),
+            identifier: f_identifier.unwrap_or_default(),
+            ip: f_ip.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1431,21 +1718,33 @@ impl object::Object for UserEffectivePermissionResponseContent {
     const NAME: &'static str = "UserEffectivePermissionResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_permission_name = Default::default();
-        let mut f_resource_server_identifier = Default::default();
-        let mut f_resource_server_name = Default::default();
-        let mut f_sources = Default::default();
+        let mut f_description = None;
+        let mut f_permission_name = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_resource_server_name = None;
+        let mut f_sources = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "permission_name" => f_permission_name = de_map.next_value()?,
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = de_map.next_value()?
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "resource_server_name" => f_resource_server_name = de_map.next_value()?,
-                "sources" => f_sources = de_map.next_value()?,
+                "permission_name" => object::once(
+                    &mut f_permission_name,
+                    "permission_name",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_name" => object::once(
+                    &mut f_resource_server_name,
+                    "resource_server_name",
+                    de_map.next_value()?,
+                )?,
+                "sources" => object::once(&mut f_sources, "sources", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1453,11 +1752,11 @@ impl object::Object for UserEffectivePermissionResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            permission_name: f_permission_name,
-            resource_server_identifier: f_resource_server_identifier,
-            resource_server_name: f_resource_server_name,
-            sources: f_sources,
+            description: f_description.unwrap_or_default(),
+            permission_name: f_permission_name.unwrap_or_default(),
+            resource_server_identifier: f_resource_server_identifier.unwrap_or_default(),
+            resource_server_name: f_resource_server_name.unwrap_or_default(),
+            sources: f_sources.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1522,17 +1821,19 @@ impl object::Object for UserEffectivePermissionRoleSourceResponseContent {
     const NAME: &'static str = "UserEffectivePermissionRoleSourceResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_sources = Default::default();
+        let mut f_description = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_sources = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "sources" => f_sources = de_map.next_value()?,
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "sources" => object::once(&mut f_sources, "sources", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1540,10 +1841,10 @@ impl object::Object for UserEffectivePermissionRoleSourceResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            id: f_id,
-            name: f_name,
-            sources: f_sources,
+            description: f_description.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            sources: f_sources.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1614,10 +1915,12 @@ impl object::Object for UserEffectiveRole {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "sources" => f_sources = Some(de_map.next_value()?),
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "sources" => object::once(&mut f_sources, "sources", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1720,19 +2023,19 @@ impl object::Object for UserGrant {
     const NAME: &'static str = "UserGrant";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_audience = Default::default();
-        let mut f_client_id = Default::default();
-        let mut f_id = Default::default();
-        let mut f_scope = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_audience = None;
+        let mut f_client_id = None;
+        let mut f_id = None;
+        let mut f_scope = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "audience" => f_audience = de_map.next_value()?,
-                "clientID" => f_client_id = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "scope" => f_scope = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "audience" => object::once(&mut f_audience, "audience", de_map.next_value()?)?,
+                "clientID" => object::once(&mut f_client_id, "clientID", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "scope" => object::once(&mut f_scope, "scope", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1740,11 +2043,11 @@ impl object::Object for UserGrant {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            audience: f_audience,
-            client_id: f_client_id,
-            id: f_id,
-            scope: f_scope,
-            user_id: f_user_id,
+            audience: f_audience.unwrap_or_default(),
+            client_id: f_client_id.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            scope: f_scope.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1791,11 +2094,15 @@ impl object::Object for UserGroupsResponseSchema {
     const NAME: &'static str = "UserGroupsResponseSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_membership_created_at = Default::default();
+        let mut f_membership_created_at = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "membership_created_at" => f_membership_created_at = de_map.next_value()?,
+                "membership_created_at" => object::once(
+                    &mut f_membership_created_at,
+                    "membership_created_at",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1803,7 +2110,7 @@ impl object::Object for UserGroupsResponseSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            membership_created_at: f_membership_created_at,
+            membership_created_at: f_membership_created_at.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -1916,25 +2223,37 @@ impl object::Object for UserIdentity {
     const NAME: &'static str = "UserIdentity";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_access_token = Default::default();
-        let mut f_access_token_secret = Default::default();
+        let mut f_access_token = None;
+        let mut f_access_token_secret = None;
         let mut f_connection = None;
-        let mut f_is_social = Default::default();
-        let mut f_profile_data = Default::default();
+        let mut f_is_social = None;
+        let mut f_profile_data = None;
         let mut f_provider = None;
-        let mut f_refresh_token = Default::default();
+        let mut f_refresh_token = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "access_token" => f_access_token = de_map.next_value()?,
-                "access_token_secret" => f_access_token_secret = de_map.next_value()?,
-                "connection" => f_connection = Some(de_map.next_value()?),
-                "isSocial" => f_is_social = de_map.next_value()?,
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = Some(de_map.next_value()?),
-                "refresh_token" => f_refresh_token = de_map.next_value()?,
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "access_token" => {
+                    object::once(&mut f_access_token, "access_token", de_map.next_value()?)?
+                }
+                "access_token_secret" => object::once(
+                    &mut f_access_token_secret,
+                    "access_token_secret",
+                    de_map.next_value()?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "refresh_token" => {
+                    object::once(&mut f_refresh_token, "refresh_token", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -1942,13 +2261,13 @@ impl object::Object for UserIdentity {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            access_token: f_access_token,
-            access_token_secret: f_access_token_secret,
+            access_token: f_access_token.unwrap_or_default(),
+            access_token_secret: f_access_token_secret.unwrap_or_default(),
             connection: object::missing(f_connection, "connection")?,
-            is_social: f_is_social,
-            profile_data: f_profile_data,
+            is_social: f_is_social.unwrap_or_default(),
+            profile_data: f_profile_data.unwrap_or_default(),
             provider: object::missing(f_provider, "provider")?,
-            refresh_token: f_refresh_token,
+            refresh_token: f_refresh_token.unwrap_or_default(),
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
         })
@@ -2035,25 +2354,37 @@ impl object::Object for UserIdentitySchema {
     const NAME: &'static str = "UserIdentitySchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_access_token = Default::default();
-        let mut f_access_token_secret = Default::default();
-        let mut f_connection = Default::default();
-        let mut f_is_social = Default::default();
-        let mut f_profile_data = Default::default();
-        let mut f_provider = Default::default();
-        let mut f_refresh_token = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_access_token = None;
+        let mut f_access_token_secret = None;
+        let mut f_connection = None;
+        let mut f_is_social = None;
+        let mut f_profile_data = None;
+        let mut f_provider = None;
+        let mut f_refresh_token = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "access_token" => f_access_token = de_map.next_value()?,
-                "access_token_secret" => f_access_token_secret = de_map.next_value()?,
-                "connection" => f_connection = de_map.next_value()?,
-                "isSocial" => f_is_social = de_map.next_value()?,
-                "profileData" => f_profile_data = de_map.next_value()?,
-                "provider" => f_provider = de_map.next_value()?,
-                "refresh_token" => f_refresh_token = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "access_token" => {
+                    object::once(&mut f_access_token, "access_token", de_map.next_value()?)?
+                }
+                "access_token_secret" => object::once(
+                    &mut f_access_token_secret,
+                    "access_token_secret",
+                    de_map.next_value()?,
+                )?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
+                "isSocial" => object::once(&mut f_is_social, "isSocial", de_map.next_value()?)?,
+                "profileData" => {
+                    object::once(&mut f_profile_data, "profileData", de_map.next_value()?)?
+                }
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "refresh_token" => {
+                    object::once(&mut f_refresh_token, "refresh_token", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2061,14 +2392,14 @@ impl object::Object for UserIdentitySchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            access_token: f_access_token,
-            access_token_secret: f_access_token_secret,
-            connection: f_connection,
-            is_social: f_is_social,
-            profile_data: f_profile_data,
-            provider: f_provider,
-            refresh_token: f_refresh_token,
-            user_id: f_user_id,
+            access_token: f_access_token.unwrap_or_default(),
+            access_token_secret: f_access_token_secret.unwrap_or_default(),
+            connection: f_connection.unwrap_or_default(),
+            is_social: f_is_social.unwrap_or_default(),
+            profile_data: f_profile_data.unwrap_or_default(),
+            provider: f_provider.unwrap_or_default(),
+            refresh_token: f_refresh_token.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2172,21 +2503,33 @@ impl object::Object for UserPermissionSchema {
     const NAME: &'static str = "UserPermissionSchema";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_description = Default::default();
-        let mut f_permission_name = Default::default();
-        let mut f_resource_server_identifier = Default::default();
-        let mut f_resource_server_name = Default::default();
-        let mut f_sources = Default::default();
+        let mut f_description = None;
+        let mut f_permission_name = None;
+        let mut f_resource_server_identifier = None;
+        let mut f_resource_server_name = None;
+        let mut f_sources = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "description" => f_description = de_map.next_value()?,
-                "permission_name" => f_permission_name = de_map.next_value()?,
-                "resource_server_identifier" => {
-                    f_resource_server_identifier = de_map.next_value()?
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
                 }
-                "resource_server_name" => f_resource_server_name = de_map.next_value()?,
-                "sources" => f_sources = de_map.next_value()?,
+                "permission_name" => object::once(
+                    &mut f_permission_name,
+                    "permission_name",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_identifier" => object::once(
+                    &mut f_resource_server_identifier,
+                    "resource_server_identifier",
+                    de_map.next_value()?,
+                )?,
+                "resource_server_name" => object::once(
+                    &mut f_resource_server_name,
+                    "resource_server_name",
+                    de_map.next_value()?,
+                )?,
+                "sources" => object::once(&mut f_sources, "sources", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -2194,11 +2537,11 @@ impl object::Object for UserPermissionSchema {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            description: f_description,
-            permission_name: f_permission_name,
-            resource_server_identifier: f_resource_server_identifier,
-            resource_server_name: f_resource_server_name,
-            sources: f_sources,
+            description: f_description.unwrap_or_default(),
+            permission_name: f_permission_name.unwrap_or_default(),
+            resource_server_identifier: f_resource_server_identifier.unwrap_or_default(),
+            resource_server_name: f_resource_server_name.unwrap_or_default(),
+            sources: f_sources.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -2216,325 +2559,6 @@ impl fmt::Debug for UserPermissionSchema {
             )
             .field("resource_server_name", &self.resource_server_name)
             .field("sources", &Keys(&self.sources))
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserProfileData` object.
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UserProfileData {
-    /// Email address of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Name of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Phone number for this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number is verified (true) or unverified (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// Username of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for UserProfileData {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for UserProfileData {
-    const NAME: &'static str = "UserProfileData";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_username = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
-            name: f_name,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            username: f_username,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserProfileData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserProfileData")
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("name", &self.name)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("username", &self.username)
-            .field("extra", &Keys(&self.extra))
-            .finish()
-    }
-}
-
-#[cfg(feature = "users")]
-/// The `UserResponseSchema` object.
-///
-/// The answer of `POST /users` (`users_create`).
-/// The answer of `GET /users/{id}` (`users_get`).
-/// The answer of `PATCH /users/{id}` (`users_update`).
-///
-/// Also named [`CreateUserResponseContent`], [`GetUserResponseContent`], [`UpdateUserResponseContent`] (identical schemas).
-///
-/// Fields this version does not model are kept in `extra` and sent back as they are.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UserResponseSchema {
-    /// The `app_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_metadata: Option<Map<String, Value>>,
-    /// Whether this user was blocked by an administrator (true) or is not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blocked: Option<bool>,
-    /// Date and time when this user was created.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Email address of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// Whether this email address is verified (true) or unverified (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// Family name/last name/surname of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Given name/first name/forename of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// Array of user identity objects when accounts are linked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identities: Option<Vec<UserIdentitySchema>>,
-    /// Last IP address from which this user logged in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_ip: Option<String>,
-    /// Last date and time this user logged in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_login: Option<String>,
-    /// Last date and time this user had their password reset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_password_reset: Option<String>,
-    /// Total number of logins this user has performed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub logins_count: Option<i64>,
-    /// List of multi-factor authentication providers with which this user has enrolled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub multifactor: Option<Vec<String>>,
-    /// Last date and time this user's multi-factor authentication providers were updated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub multifactor_last_modified: Option<String>,
-    /// Name of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Preferred nickname or alias of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// Phone number for this user. Follows the E.164 recommendation (<https://en.wikipedia.org/wiki/E.164>).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_number: Option<String>,
-    /// Whether this phone number has been verified (true) or not (false).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone_verified: Option<bool>,
-    /// URL to picture, photo, or avatar of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Date and time when this user was last updated/modified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// ID of the user which can be used when interacting with other APIs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The `user_metadata` field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_metadata: Option<Map<String, Value>>,
-    /// Username of this user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// Fields this version does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-#[cfg(feature = "users")]
-impl<'de> Deserialize<'de> for UserResponseSchema {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        object::decode(deserializer)
-    }
-}
-
-#[cfg(feature = "users")]
-impl object::Object for UserResponseSchema {
-    const NAME: &'static str = "UserResponseSchema";
-
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_app_metadata = Default::default();
-        let mut f_blocked = Default::default();
-        let mut f_created_at = Default::default();
-        let mut f_email = Default::default();
-        let mut f_email_verified = Default::default();
-        let mut f_family_name = Default::default();
-        let mut f_given_name = Default::default();
-        let mut f_identities = Default::default();
-        let mut f_last_ip = Default::default();
-        let mut f_last_login = Default::default();
-        let mut f_last_password_reset = Default::default();
-        let mut f_logins_count = Default::default();
-        let mut f_multifactor = Default::default();
-        let mut f_multifactor_last_modified = Default::default();
-        let mut f_name = Default::default();
-        let mut f_nickname = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_phone_verified = Default::default();
-        let mut f_picture = Default::default();
-        let mut f_updated_at = Default::default();
-        let mut f_user_id = Default::default();
-        let mut f_user_metadata = Default::default();
-        let mut f_username = Default::default();
-        let mut f_extra = Map::new();
-        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
-            match de_key.as_str() {
-                "app_metadata" => f_app_metadata = de_map.next_value()?,
-                "blocked" => f_blocked = de_map.next_value()?,
-                "created_at" => f_created_at = de_map.next_value()?,
-                "email" => f_email = de_map.next_value()?,
-                "email_verified" => f_email_verified = de_map.next_value()?,
-                "family_name" => f_family_name = de_map.next_value()?,
-                "given_name" => f_given_name = de_map.next_value()?,
-                "identities" => f_identities = de_map.next_value()?,
-                "last_ip" => f_last_ip = de_map.next_value()?,
-                "last_login" => f_last_login = de_map.next_value()?,
-                "last_password_reset" => f_last_password_reset = de_map.next_value()?,
-                "logins_count" => f_logins_count = de_map.next_value()?,
-                "multifactor" => f_multifactor = de_map.next_value()?,
-                "multifactor_last_modified" => f_multifactor_last_modified = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "nickname" => f_nickname = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "phone_verified" => f_phone_verified = de_map.next_value()?,
-                "picture" => f_picture = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
-                "user_metadata" => f_user_metadata = de_map.next_value()?,
-                "username" => f_username = de_map.next_value()?,
-                _ => {
-                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
-                }
-            }
-        }
-        object::note_extra(&f_extra);
-        Ok(Self {
-            app_metadata: f_app_metadata,
-            blocked: f_blocked,
-            created_at: f_created_at,
-            email: f_email,
-            email_verified: f_email_verified,
-            family_name: f_family_name,
-            given_name: f_given_name,
-            identities: f_identities,
-            last_ip: f_last_ip,
-            last_login: f_last_login,
-            last_password_reset: f_last_password_reset,
-            logins_count: f_logins_count,
-            multifactor: f_multifactor,
-            multifactor_last_modified: f_multifactor_last_modified,
-            name: f_name,
-            nickname: f_nickname,
-            phone_number: f_phone_number,
-            phone_verified: f_phone_verified,
-            picture: f_picture,
-            updated_at: f_updated_at,
-            user_id: f_user_id,
-            user_metadata: f_user_metadata,
-            username: f_username,
-            extra: f_extra,
-        })
-    }
-}
-
-#[cfg(feature = "users")]
-impl fmt::Debug for UserResponseSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserResponseSchema")
-            .field("app_metadata", &Keys(&self.app_metadata))
-            .field("blocked", &self.blocked)
-            .field("created_at", &self.created_at)
-            .field("email", &self.email)
-            .field("email_verified", &self.email_verified)
-            .field("family_name", &self.family_name)
-            .field("given_name", &self.given_name)
-            .field("identities", &self.identities)
-            .field("last_ip", &self.last_ip)
-            .field("last_login", &self.last_login)
-            .field("last_password_reset", &self.last_password_reset)
-            .field("logins_count", &self.logins_count)
-            .field("multifactor", &self.multifactor)
-            .field("multifactor_last_modified", &self.multifactor_last_modified)
-            .field("name", &self.name)
-            .field("nickname", &self.nickname)
-            .field("phone_number", &self.phone_number)
-            .field("phone_verified", &self.phone_verified)
-            .field("picture", &self.picture)
-            .field("updated_at", &self.updated_at)
-            .field("user_id", &self.user_id)
-            .field("user_metadata", &Keys(&self.user_metadata))
-            .field("username", &self.username)
             .field("extra", &Keys(&self.extra))
             .finish()
     }

@@ -14,6 +14,377 @@ use crate::model_support::{Keys, REDACTED, other, string_enum};
 use crate::object;
 use crate::patch::Patch;
 
+#[cfg(feature = "users")]
+/// The `UserProfileData` object.
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserProfileData {
+    /// Email address of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Name of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Phone number for this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// Username of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for UserProfileData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for UserProfileData {
+    const NAME: &'static str = "UserProfileData";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for UserProfileData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserProfileData")
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
+#[cfg(feature = "users")]
+/// The `UserResponseSchema` object.
+///
+/// The answer of `POST /users` (`users_create`).
+/// The answer of `GET /users/{id}` (`users_get`).
+/// The answer of `PATCH /users/{id}` (`users_update`).
+///
+/// Also named [`CreateUserResponseContent`], [`GetUserResponseContent`], [`UpdateUserResponseContent`] (identical schemas).
+///
+/// Fields this version does not model are kept in `extra` and sent back as they are.
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct UserResponseSchema {
+    /// The `app_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<Map<String, Value>>,
+    /// Whether this user was blocked by an administrator (true) or is not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+    /// Date and time when this user was created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Email address of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether this email address is verified (true) or unverified (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Family name/last name/surname of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given name/first name/forename of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Array of user identity objects when accounts are linked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Vec<UserIdentitySchema>>,
+    /// Last IP address from which this user logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_ip: Option<String>,
+    /// Last date and time this user logged in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_login: Option<String>,
+    /// Last date and time this user had their password reset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_password_reset: Option<String>,
+    /// Total number of logins this user has performed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logins_count: Option<i64>,
+    /// List of multi-factor authentication providers with which this user has enrolled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multifactor: Option<Vec<String>>,
+    /// Last date and time this user's multi-factor authentication providers were updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multifactor_last_modified: Option<String>,
+    /// Name of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Preferred nickname or alias of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Phone number for this user. Follows the E.164 recommendation (<https://en.wikipedia.org/wiki/E.164>).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether this phone number has been verified (true) or not (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_verified: Option<bool>,
+    /// URL to picture, photo, or avatar of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    /// Date and time when this user was last updated/modified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// ID of the user which can be used when interacting with other APIs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The `user_metadata` field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_metadata: Option<Map<String, Value>>,
+    /// Username of this user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Fields this version does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(feature = "users")]
+impl<'de> Deserialize<'de> for UserResponseSchema {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object::decode(deserializer)
+    }
+}
+
+#[cfg(feature = "users")]
+impl object::Object for UserResponseSchema {
+    const NAME: &'static str = "UserResponseSchema";
+
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
+        let mut f_app_metadata = None;
+        let mut f_blocked = None;
+        let mut f_created_at = None;
+        let mut f_email = None;
+        let mut f_email_verified = None;
+        let mut f_family_name = None;
+        let mut f_given_name = None;
+        let mut f_identities = None;
+        let mut f_last_ip = None;
+        let mut f_last_login = None;
+        let mut f_last_password_reset = None;
+        let mut f_logins_count = None;
+        let mut f_multifactor = None;
+        let mut f_multifactor_last_modified = None;
+        let mut f_name = None;
+        let mut f_nickname = None;
+        let mut f_phone_number = None;
+        let mut f_phone_verified = None;
+        let mut f_picture = None;
+        let mut f_updated_at = None;
+        let mut f_user_id = None;
+        let mut f_user_metadata = None;
+        let mut f_username = None;
+        let mut f_extra = Map::new();
+        while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
+            match de_key.as_str() {
+                "app_metadata" => {
+                    object::once(&mut f_app_metadata, "app_metadata", de_map.next_value()?)?
+                }
+                "blocked" => object::once(&mut f_blocked, "blocked", de_map.next_value()?)?,
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "email_verified" => object::once(
+                    &mut f_email_verified,
+                    "email_verified",
+                    de_map.next_value()?,
+                )?,
+                "family_name" => {
+                    object::once(&mut f_family_name, "family_name", de_map.next_value()?)?
+                }
+                "given_name" => {
+                    object::once(&mut f_given_name, "given_name", de_map.next_value()?)?
+                }
+                "identities" => {
+                    object::once(&mut f_identities, "identities", de_map.next_value()?)?
+                }
+                "last_ip" => object::once(&mut f_last_ip, "last_ip", de_map.next_value()?)?,
+                "last_login" => {
+                    object::once(&mut f_last_login, "last_login", de_map.next_value()?)?
+                }
+                "last_password_reset" => object::once(
+                    &mut f_last_password_reset,
+                    "last_password_reset",
+                    de_map.next_value()?,
+                )?,
+                "logins_count" => {
+                    object::once(&mut f_logins_count, "logins_count", de_map.next_value()?)?
+                }
+                "multifactor" => {
+                    object::once(&mut f_multifactor, "multifactor", de_map.next_value()?)?
+                }
+                "multifactor_last_modified" => object::once(
+                    &mut f_multifactor_last_modified,
+                    "multifactor_last_modified",
+                    de_map.next_value()?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "nickname" => object::once(&mut f_nickname, "nickname", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "phone_verified" => object::once(
+                    &mut f_phone_verified,
+                    "phone_verified",
+                    de_map.next_value()?,
+                )?,
+                "picture" => object::once(&mut f_picture, "picture", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
+                "user_metadata" => {
+                    object::once(&mut f_user_metadata, "user_metadata", de_map.next_value()?)?
+                }
+                "username" => object::once(&mut f_username, "username", de_map.next_value()?)?,
+                _ => {
+                    f_extra.insert(de_key.into_string(), de_map.next_value()?);
+                }
+            }
+        }
+        object::note_extra(&f_extra);
+        Ok(Self {
+            app_metadata: f_app_metadata.unwrap_or_default(),
+            blocked: f_blocked.unwrap_or_default(),
+            created_at: f_created_at.unwrap_or_default(),
+            email: f_email.unwrap_or_default(),
+            email_verified: f_email_verified.unwrap_or_default(),
+            family_name: f_family_name.unwrap_or_default(),
+            given_name: f_given_name.unwrap_or_default(),
+            identities: f_identities.unwrap_or_default(),
+            last_ip: f_last_ip.unwrap_or_default(),
+            last_login: f_last_login.unwrap_or_default(),
+            last_password_reset: f_last_password_reset.unwrap_or_default(),
+            logins_count: f_logins_count.unwrap_or_default(),
+            multifactor: f_multifactor.unwrap_or_default(),
+            multifactor_last_modified: f_multifactor_last_modified.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            nickname: f_nickname.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            phone_verified: f_phone_verified.unwrap_or_default(),
+            picture: f_picture.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
+            user_metadata: f_user_metadata.unwrap_or_default(),
+            username: f_username.unwrap_or_default(),
+            extra: f_extra,
+        })
+    }
+}
+
+#[cfg(feature = "users")]
+impl fmt::Debug for UserResponseSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserResponseSchema")
+            .field("app_metadata", &Keys(&self.app_metadata))
+            .field("blocked", &self.blocked)
+            .field("created_at", &self.created_at)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("family_name", &self.family_name)
+            .field("given_name", &self.given_name)
+            .field("identities", &self.identities)
+            .field("last_ip", &self.last_ip)
+            .field("last_login", &self.last_login)
+            .field("last_password_reset", &self.last_password_reset)
+            .field("logins_count", &self.logins_count)
+            .field("multifactor", &self.multifactor)
+            .field("multifactor_last_modified", &self.multifactor_last_modified)
+            .field("name", &self.name)
+            .field("nickname", &self.nickname)
+            .field("phone_number", &self.phone_number)
+            .field("phone_verified", &self.phone_verified)
+            .field("picture", &self.picture)
+            .field("updated_at", &self.updated_at)
+            .field("user_id", &self.user_id)
+            .field("user_metadata", &Keys(&self.user_metadata))
+            .field("username", &self.username)
+            .field("extra", &Keys(&self.extra))
+            .finish()
+    }
+}
+
 #[cfg(feature = "connections")]
 /// The `UsernameAllowedTypes` object.
 ///
@@ -45,13 +416,15 @@ impl object::Object for UsernameAllowedTypes {
     const NAME: &'static str = "UsernameAllowedTypes";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_email = Default::default();
-        let mut f_phone_number = Default::default();
+        let mut f_email = None;
+        let mut f_phone_number = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "email" => f_email = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
+                "email" => object::once(&mut f_email, "email", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -59,8 +432,8 @@ impl object::Object for UsernameAllowedTypes {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            email: f_email,
-            phone_number: f_phone_number,
+            email: f_email.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -140,17 +513,25 @@ impl object::Object for UsernameAttribute {
     const NAME: &'static str = "UsernameAttribute";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_identifier = Default::default();
-        let mut f_profile_required = Default::default();
-        let mut f_signup = Default::default();
-        let mut f_validation = Default::default();
+        let mut f_identifier = None;
+        let mut f_profile_required = None;
+        let mut f_signup = None;
+        let mut f_validation = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "identifier" => f_identifier = de_map.next_value()?,
-                "profile_required" => f_profile_required = de_map.next_value()?,
-                "signup" => f_signup = de_map.next_value()?,
-                "validation" => f_validation = de_map.next_value()?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "profile_required" => object::once(
+                    &mut f_profile_required,
+                    "profile_required",
+                    de_map.next_value()?,
+                )?,
+                "signup" => object::once(&mut f_signup, "signup", de_map.next_value()?)?,
+                "validation" => {
+                    object::once(&mut f_validation, "validation", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -158,10 +539,10 @@ impl object::Object for UsernameAttribute {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            identifier: f_identifier,
-            profile_required: f_profile_required,
-            signup: f_signup,
-            validation: f_validation,
+            identifier: f_identifier.unwrap_or_default(),
+            profile_required: f_profile_required.unwrap_or_default(),
+            signup: f_signup.unwrap_or_default(),
+            validation: f_validation.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -258,15 +639,21 @@ impl object::Object for UsernameValidation {
     const NAME: &'static str = "UsernameValidation";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_allowed_types = Default::default();
-        let mut f_max_length = Default::default();
-        let mut f_min_length = Default::default();
+        let mut f_allowed_types = None;
+        let mut f_max_length = None;
+        let mut f_min_length = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "allowed_types" => f_allowed_types = de_map.next_value()?,
-                "max_length" => f_max_length = de_map.next_value()?,
-                "min_length" => f_min_length = de_map.next_value()?,
+                "allowed_types" => {
+                    object::once(&mut f_allowed_types, "allowed_types", de_map.next_value()?)?
+                }
+                "max_length" => {
+                    object::once(&mut f_max_length, "max_length", de_map.next_value()?)?
+                }
+                "min_length" => {
+                    object::once(&mut f_min_length, "min_length", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -274,9 +661,9 @@ impl object::Object for UsernameValidation {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            allowed_types: f_allowed_types,
-            max_length: f_max_length,
-            min_length: f_min_length,
+            allowed_types: f_allowed_types.unwrap_or_default(),
+            max_length: f_max_length.unwrap_or_default(),
+            min_length: f_min_length.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -377,27 +764,35 @@ impl object::Object for UsersEnrollment {
     const NAME: &'static str = "UsersEnrollment";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_auth_method = Default::default();
-        let mut f_enrolled_at = Default::default();
-        let mut f_id = Default::default();
-        let mut f_identifier = Default::default();
-        let mut f_last_auth = Default::default();
-        let mut f_name = Default::default();
-        let mut f_phone_number = Default::default();
-        let mut f_status = Default::default();
-        let mut f_type_ = Default::default();
+        let mut f_auth_method = None;
+        let mut f_enrolled_at = None;
+        let mut f_id = None;
+        let mut f_identifier = None;
+        let mut f_last_auth = None;
+        let mut f_name = None;
+        let mut f_phone_number = None;
+        let mut f_status = None;
+        let mut f_type_ = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "auth_method" => f_auth_method = de_map.next_value()?,
-                "enrolled_at" => f_enrolled_at = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "identifier" => f_identifier = de_map.next_value()?,
-                "last_auth" => f_last_auth = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "phone_number" => f_phone_number = de_map.next_value()?,
-                "status" => f_status = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
+                "auth_method" => {
+                    object::once(&mut f_auth_method, "auth_method", de_map.next_value()?)?
+                }
+                "enrolled_at" => {
+                    object::once(&mut f_enrolled_at, "enrolled_at", de_map.next_value()?)?
+                }
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "identifier" => {
+                    object::once(&mut f_identifier, "identifier", de_map.next_value()?)?
+                }
+                "last_auth" => object::once(&mut f_last_auth, "last_auth", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "phone_number" => {
+                    object::once(&mut f_phone_number, "phone_number", de_map.next_value()?)?
+                }
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -405,15 +800,15 @@ impl object::Object for UsersEnrollment {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            auth_method: f_auth_method,
-            enrolled_at: f_enrolled_at,
-            id: f_id,
-            identifier: f_identifier,
-            last_auth: f_last_auth,
-            name: f_name,
-            phone_number: f_phone_number,
-            status: f_status,
-            type_: f_type_,
+            auth_method: f_auth_method.unwrap_or_default(),
+            enrolled_at: f_enrolled_at.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            identifier: f_identifier.unwrap_or_default(),
+            last_auth: f_last_auth.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            phone_number: f_phone_number.unwrap_or_default(),
+            status: f_status.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -476,17 +871,19 @@ impl object::Object for UsersIdentitiesLinkRequestContent {
     const NAME: &'static str = "UsersIdentitiesLinkRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_connection_id = Default::default();
-        let mut f_link_with = Default::default();
-        let mut f_provider = Default::default();
-        let mut f_user_id = Default::default();
+        let mut f_connection_id = None;
+        let mut f_link_with = None;
+        let mut f_provider = None;
+        let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "connection_id" => f_connection_id = de_map.next_value()?,
-                "link_with" => f_link_with = de_map.next_value()?,
-                "provider" => f_provider = de_map.next_value()?,
-                "user_id" => f_user_id = de_map.next_value()?,
+                "connection_id" => {
+                    object::once(&mut f_connection_id, "connection_id", de_map.next_value()?)?
+                }
+                "link_with" => object::once(&mut f_link_with, "link_with", de_map.next_value()?)?,
+                "provider" => object::once(&mut f_provider, "provider", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -494,10 +891,10 @@ impl object::Object for UsersIdentitiesLinkRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            connection_id: f_connection_id,
-            link_with: f_link_with,
-            provider: f_provider,
-            user_id: f_user_id,
+            connection_id: f_connection_id.unwrap_or_default(),
+            link_with: f_link_with.unwrap_or_default(),
+            provider: f_provider.unwrap_or_default(),
+            user_id: f_user_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -603,13 +1000,19 @@ impl object::Object for UsersRevokeAccessRequestContent {
     const NAME: &'static str = "UsersRevokeAccessRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_preserve_refresh_tokens = Default::default();
-        let mut f_session_id = Default::default();
+        let mut f_preserve_refresh_tokens = None;
+        let mut f_session_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "preserve_refresh_tokens" => f_preserve_refresh_tokens = de_map.next_value()?,
-                "session_id" => f_session_id = de_map.next_value()?,
+                "preserve_refresh_tokens" => object::once(
+                    &mut f_preserve_refresh_tokens,
+                    "preserve_refresh_tokens",
+                    de_map.next_value()?,
+                )?,
+                "session_id" => {
+                    object::once(&mut f_session_id, "session_id", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -617,8 +1020,8 @@ impl object::Object for UsersRevokeAccessRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            preserve_refresh_tokens: f_preserve_refresh_tokens,
-            session_id: f_session_id,
+            preserve_refresh_tokens: f_preserve_refresh_tokens.unwrap_or_default(),
+            session_id: f_session_id.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -697,8 +1100,10 @@ impl object::Object for UsersRiskAssessmentsClearRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "assessors" => f_assessors = Some(de_map.next_value()?),
-                "connection" => f_connection = Some(de_map.next_value()?),
+                "assessors" => object::once(&mut f_assessors, "assessors", de_map.next_value()?)?,
+                "connection" => {
+                    object::once(&mut f_connection, "connection", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -783,7 +1188,7 @@ impl object::Object for UsersRolesAssignRequestContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "roles" => f_roles = Some(de_map.next_value()?),
+                "roles" => object::once(&mut f_roles, "roles", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -49,8 +49,8 @@ impl object::Object for ValidateExperimentResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "errors" => f_errors = Some(de_map.next_value()?),
-                "is_valid" => f_is_valid = Some(de_map.next_value()?),
+                "errors" => object::once(&mut f_errors, "errors", de_map.next_value()?)?,
+                "is_valid" => object::once(&mut f_is_valid, "is_valid", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -122,7 +122,7 @@ impl object::Object for Variation {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_created_at = None;
-        let mut f_description = Default::default();
+        let mut f_description = None;
         let mut f_feature_flag_id = None;
         let mut f_id = None;
         let mut f_name = None;
@@ -131,13 +131,23 @@ impl object::Object for Variation {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = Some(de_map.next_value()?),
-                "description" => f_description = de_map.next_value()?,
-                "feature_flag_id" => f_feature_flag_id = Some(de_map.next_value()?),
-                "id" => f_id = Some(de_map.next_value()?),
-                "name" => f_name = Some(de_map.next_value()?),
-                "overrides" => f_overrides = Some(de_map.next_value()?),
-                "updated_at" => f_updated_at = Some(de_map.next_value()?),
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
+                }
+                "description" => {
+                    object::once(&mut f_description, "description", de_map.next_value()?)?
+                }
+                "feature_flag_id" => object::once(
+                    &mut f_feature_flag_id,
+                    "feature_flag_id",
+                    de_map.next_value()?,
+                )?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "overrides" => object::once(&mut f_overrides, "overrides", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -146,7 +156,7 @@ impl object::Object for Variation {
         object::note_extra(&f_extra);
         Ok(Self {
             created_at: object::missing(f_created_at, "created_at")?,
-            description: f_description,
+            description: f_description.unwrap_or_default(),
             feature_flag_id: object::missing(f_feature_flag_id, "feature_flag_id")?,
             id: object::missing(f_id, "id")?,
             name: object::missing(f_name, "name")?,
@@ -206,7 +216,7 @@ impl object::Object for VariationOverrideValue {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "value" => f_value = Some(de_map.next_value()?),
+                "value" => object::once(&mut f_value, "value", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -308,31 +318,41 @@ impl object::Object for VerifiableCredentialTemplateResponse {
     const NAME: &'static str = "VerifiableCredentialTemplateResponse";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_created_at = Default::default();
-        let mut f_custom_certificate_authority = Default::default();
-        let mut f_dialect = Default::default();
-        let mut f_id = Default::default();
-        let mut f_name = Default::default();
-        let mut f_presentation = Default::default();
-        let mut f_type_ = Default::default();
-        let mut f_updated_at = Default::default();
-        let mut f_well_known_trusted_issuers = Default::default();
+        let mut f_created_at = None;
+        let mut f_custom_certificate_authority = None;
+        let mut f_dialect = None;
+        let mut f_id = None;
+        let mut f_name = None;
+        let mut f_presentation = None;
+        let mut f_type_ = None;
+        let mut f_updated_at = None;
+        let mut f_well_known_trusted_issuers = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "created_at" => f_created_at = de_map.next_value()?,
-                "custom_certificate_authority" => {
-                    f_custom_certificate_authority = de_map.next_value()?
+                "created_at" => {
+                    object::once(&mut f_created_at, "created_at", de_map.next_value()?)?
                 }
-                "dialect" => f_dialect = de_map.next_value()?,
-                "id" => f_id = de_map.next_value()?,
-                "name" => f_name = de_map.next_value()?,
-                "presentation" => f_presentation = de_map.next_value()?,
-                "type" => f_type_ = de_map.next_value()?,
-                "updated_at" => f_updated_at = de_map.next_value()?,
-                "well_known_trusted_issuers" => {
-                    f_well_known_trusted_issuers = de_map.next_value()?
+                "custom_certificate_authority" => object::once(
+                    &mut f_custom_certificate_authority,
+                    "custom_certificate_authority",
+                    de_map.next_value()?,
+                )?,
+                "dialect" => object::once(&mut f_dialect, "dialect", de_map.next_value()?)?,
+                "id" => object::once(&mut f_id, "id", de_map.next_value()?)?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "presentation" => {
+                    object::once(&mut f_presentation, "presentation", de_map.next_value()?)?
                 }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "updated_at" => {
+                    object::once(&mut f_updated_at, "updated_at", de_map.next_value()?)?
+                }
+                "well_known_trusted_issuers" => object::once(
+                    &mut f_well_known_trusted_issuers,
+                    "well_known_trusted_issuers",
+                    de_map.next_value()?,
+                )?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -340,15 +360,15 @@ impl object::Object for VerifiableCredentialTemplateResponse {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            created_at: f_created_at,
-            custom_certificate_authority: f_custom_certificate_authority,
-            dialect: f_dialect,
-            id: f_id,
-            name: f_name,
-            presentation: f_presentation,
-            type_: f_type_,
-            updated_at: f_updated_at,
-            well_known_trusted_issuers: f_well_known_trusted_issuers,
+            created_at: f_created_at.unwrap_or_default(),
+            custom_certificate_authority: f_custom_certificate_authority.unwrap_or_default(),
+            dialect: f_dialect.unwrap_or_default(),
+            id: f_id.unwrap_or_default(),
+            name: f_name.unwrap_or_default(),
+            presentation: f_presentation.unwrap_or_default(),
+            type_: f_type_.unwrap_or_default(),
+            updated_at: f_updated_at.unwrap_or_default(),
+            well_known_trusted_issuers: f_well_known_trusted_issuers.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -447,33 +467,57 @@ impl object::Object for VerifyCustomDomainResponseContent {
     const NAME: &'static str = "VerifyCustomDomainResponseContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_certificate = Default::default();
-        let mut f_cname_api_key = Default::default();
-        let mut f_custom_client_ip_header = Default::default();
+        let mut f_certificate = None;
+        let mut f_cname_api_key = None;
+        let mut f_custom_client_ip_header = None;
         let mut f_custom_domain_id = None;
         let mut f_domain = None;
-        let mut f_domain_metadata = Default::default();
-        let mut f_origin_domain_name = Default::default();
+        let mut f_domain_metadata = None;
+        let mut f_origin_domain_name = None;
         let mut f_primary = None;
         let mut f_status = None;
-        let mut f_tls_policy = Default::default();
+        let mut f_tls_policy = None;
         let mut f_type_ = None;
-        let mut f_verification = Default::default();
+        let mut f_verification = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "certificate" => f_certificate = de_map.next_value()?,
-                "cname_api_key" => f_cname_api_key = de_map.next_value()?,
-                "custom_client_ip_header" => f_custom_client_ip_header = de_map.next_value()?,
-                "custom_domain_id" => f_custom_domain_id = Some(de_map.next_value()?),
-                "domain" => f_domain = Some(de_map.next_value()?),
-                "domain_metadata" => f_domain_metadata = de_map.next_value()?,
-                "origin_domain_name" => f_origin_domain_name = de_map.next_value()?,
-                "primary" => f_primary = Some(de_map.next_value()?),
-                "status" => f_status = Some(de_map.next_value()?),
-                "tls_policy" => f_tls_policy = de_map.next_value()?,
-                "type" => f_type_ = Some(de_map.next_value()?),
-                "verification" => f_verification = de_map.next_value()?,
+                "certificate" => {
+                    object::once(&mut f_certificate, "certificate", de_map.next_value()?)?
+                }
+                "cname_api_key" => {
+                    object::once(&mut f_cname_api_key, "cname_api_key", de_map.next_value()?)?
+                }
+                "custom_client_ip_header" => object::once(
+                    &mut f_custom_client_ip_header,
+                    "custom_client_ip_header",
+                    de_map.next_value()?,
+                )?,
+                "custom_domain_id" => object::once(
+                    &mut f_custom_domain_id,
+                    "custom_domain_id",
+                    de_map.next_value()?,
+                )?,
+                "domain" => object::once(&mut f_domain, "domain", de_map.next_value()?)?,
+                "domain_metadata" => object::once(
+                    &mut f_domain_metadata,
+                    "domain_metadata",
+                    de_map.next_value()?,
+                )?,
+                "origin_domain_name" => object::once(
+                    &mut f_origin_domain_name,
+                    "origin_domain_name",
+                    de_map.next_value()?,
+                )?,
+                "primary" => object::once(&mut f_primary, "primary", de_map.next_value()?)?,
+                "status" => object::once(&mut f_status, "status", de_map.next_value()?)?,
+                "tls_policy" => {
+                    object::once(&mut f_tls_policy, "tls_policy", de_map.next_value()?)?
+                }
+                "type" => object::once(&mut f_type_, "type", de_map.next_value()?)?,
+                "verification" => {
+                    object::once(&mut f_verification, "verification", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -481,18 +525,18 @@ impl object::Object for VerifyCustomDomainResponseContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            certificate: f_certificate,
-            cname_api_key: f_cname_api_key,
-            custom_client_ip_header: f_custom_client_ip_header,
+            certificate: f_certificate.unwrap_or_default(),
+            cname_api_key: f_cname_api_key.unwrap_or_default(),
+            custom_client_ip_header: f_custom_client_ip_header.unwrap_or_default(),
             custom_domain_id: object::missing(f_custom_domain_id, "custom_domain_id")?,
             domain: object::missing(f_domain, "domain")?,
-            domain_metadata: f_domain_metadata,
-            origin_domain_name: f_origin_domain_name,
+            domain_metadata: f_domain_metadata.unwrap_or_default(),
+            origin_domain_name: f_origin_domain_name.unwrap_or_default(),
             primary: object::missing(f_primary, "primary")?,
             status: object::missing(f_status, "status")?,
-            tls_policy: f_tls_policy,
+            tls_policy: f_tls_policy.unwrap_or_default(),
             type_: object::missing(f_type_, "type")?,
-            verification: f_verification,
+            verification: f_verification.unwrap_or_default(),
             extra: f_extra,
         })
     }
@@ -572,23 +616,33 @@ impl object::Object for VerifyEmailTicketRequestContent {
     const NAME: &'static str = "VerifyEmailTicketRequestContent";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_client_id = Default::default();
-        let mut f_identity = Default::default();
-        let mut f_include_email_in_redirect = Default::default();
-        let mut f_organization_id = Default::default();
-        let mut f_result_url = Default::default();
-        let mut f_ttl_sec = Default::default();
+        let mut f_client_id = None;
+        let mut f_identity = None;
+        let mut f_include_email_in_redirect = None;
+        let mut f_organization_id = None;
+        let mut f_result_url = None;
+        let mut f_ttl_sec = None;
         let mut f_user_id = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "client_id" => f_client_id = de_map.next_value()?,
-                "identity" => f_identity = de_map.next_value()?,
-                "includeEmailInRedirect" => f_include_email_in_redirect = de_map.next_value()?,
-                "organization_id" => f_organization_id = de_map.next_value()?,
-                "result_url" => f_result_url = de_map.next_value()?,
-                "ttl_sec" => f_ttl_sec = de_map.next_value()?,
-                "user_id" => f_user_id = Some(de_map.next_value()?),
+                "client_id" => object::once(&mut f_client_id, "client_id", de_map.next_value()?)?,
+                "identity" => object::once(&mut f_identity, "identity", de_map.next_value()?)?,
+                "includeEmailInRedirect" => object::once(
+                    &mut f_include_email_in_redirect,
+                    "includeEmailInRedirect",
+                    de_map.next_value()?,
+                )?,
+                "organization_id" => object::once(
+                    &mut f_organization_id,
+                    "organization_id",
+                    de_map.next_value()?,
+                )?,
+                "result_url" => {
+                    object::once(&mut f_result_url, "result_url", de_map.next_value()?)?
+                }
+                "ttl_sec" => object::once(&mut f_ttl_sec, "ttl_sec", de_map.next_value()?)?,
+                "user_id" => object::once(&mut f_user_id, "user_id", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -596,12 +650,12 @@ impl object::Object for VerifyEmailTicketRequestContent {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            client_id: f_client_id,
-            identity: f_identity,
-            include_email_in_redirect: f_include_email_in_redirect,
-            organization_id: f_organization_id,
-            result_url: f_result_url,
-            ttl_sec: f_ttl_sec,
+            client_id: f_client_id.unwrap_or_default(),
+            identity: f_identity.unwrap_or_default(),
+            include_email_in_redirect: f_include_email_in_redirect.unwrap_or_default(),
+            organization_id: f_organization_id.unwrap_or_default(),
+            result_url: f_result_url.unwrap_or_default(),
+            ttl_sec: f_ttl_sec.unwrap_or_default(),
             user_id: object::missing(f_user_id, "user_id")?,
             extra: f_extra,
         })
@@ -718,7 +772,7 @@ impl object::Object for VerifyEmailTicketResponseContent {
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "ticket" => f_ticket = Some(de_map.next_value()?),
+                "ticket" => object::once(&mut f_ticket, "ticket", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }

@@ -47,16 +47,18 @@ impl object::Object for X509CertificateCredential {
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
         let mut f_credential_type = None;
-        let mut f_name = Default::default();
+        let mut f_name = None;
         let mut f_pem = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "credential_type" => {
-                    f_credential_type = Some(object::constant(de_map.next_value()?, "x509_cert")?)
-                }
-                "name" => f_name = de_map.next_value()?,
-                "pem" => f_pem = Some(de_map.next_value()?),
+                "credential_type" => object::once(
+                    &mut f_credential_type,
+                    "credential_type",
+                    object::constant(de_map.next_value()?, "x509_cert")?,
+                )?,
+                "name" => object::once(&mut f_name, "name", de_map.next_value()?)?,
+                "pem" => object::once(&mut f_pem, "pem", de_map.next_value()?)?,
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -65,7 +67,7 @@ impl object::Object for X509CertificateCredential {
         object::note_extra(&f_extra);
         Ok(Self {
             credential_type: object::missing(f_credential_type, "credential_type")?,
-            name: f_name,
+            name: f_name.unwrap_or_default(),
             pem: object::missing(f_pem, "pem")?,
             extra: f_extra,
         })
@@ -152,15 +154,17 @@ impl object::Object for XssProtectionConfig {
     const NAME: &'static str = "XssProtectionConfig";
 
     fn from_map<'de, A: serde::de::MapAccess<'de>>(mut de_map: A) -> Result<Self, A::Error> {
-        let mut f_enabled = Default::default();
-        let mut f_mode = Default::default();
-        let mut f_report_uri = Default::default();
+        let mut f_enabled = None;
+        let mut f_mode = None;
+        let mut f_report_uri = None;
         let mut f_extra = Map::new();
         while let Some(de_key) = de_map.next_key::<object::Key<'de>>()? {
             match de_key.as_str() {
-                "enabled" => f_enabled = de_map.next_value()?,
-                "mode" => f_mode = de_map.next_value()?,
-                "report_uri" => f_report_uri = de_map.next_value()?,
+                "enabled" => object::once(&mut f_enabled, "enabled", de_map.next_value()?)?,
+                "mode" => object::once(&mut f_mode, "mode", de_map.next_value()?)?,
+                "report_uri" => {
+                    object::once(&mut f_report_uri, "report_uri", de_map.next_value()?)?
+                }
                 _ => {
                     f_extra.insert(de_key.into_string(), de_map.next_value()?);
                 }
@@ -168,9 +172,9 @@ impl object::Object for XssProtectionConfig {
         }
         object::note_extra(&f_extra);
         Ok(Self {
-            enabled: f_enabled,
-            mode: f_mode,
-            report_uri: f_report_uri,
+            enabled: f_enabled.unwrap_or_default(),
+            mode: f_mode.unwrap_or_default(),
+            report_uri: f_report_uri.unwrap_or_default(),
             extra: f_extra,
         })
     }
