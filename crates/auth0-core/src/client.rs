@@ -473,7 +473,7 @@ where
                         Ok(response)
                     }
                     Err(e) => {
-                        let error = Error::from_service_error(e.into());
+                        let error = Error::from_service_error(e);
                         Err(match authority {
                             Some(authority) => error.for_host(authority.as_str()),
                             None => error,

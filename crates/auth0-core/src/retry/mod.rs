@@ -808,7 +808,9 @@ mod tests {
     async fn built_in_limits_match_the_layers() {
         const MAX: Duration = Duration::MAX;
         const HANG: u64 = 3_600_000;
-        let cases: &[(&[(u64, u16)], Method, Duration, Duration)] = &[
+        // (answers as (delay ms, status), method, deadline, attempt timeout)
+        type Case = (&'static [(u64, u16)], Method, Duration, Duration);
+        let cases: &[Case] = &[
             (&[(10, 200)], Method::GET, secs(90), secs(30)),
             (&[(HANG, 200), (10, 200)], Method::GET, secs(90), secs(5)),
             (&[(HANG, 200)], Method::GET, secs(12), secs(5)),
