@@ -32,12 +32,18 @@
 //! name a target the SDK misses: ≥ 0.95× bare at 1 task, ≥ 0.92× at 8 tasks,
 //! ahead of reqwest.
 //!
+//! Before the rounds, each contender's heap allocations per call (1 task,
+//! counted on the client's thread by a counting global allocator; the
+//! server's thread is not counted) are printed as `ALLOCS` lines.
+//!
 //! Knobs: `BENCH_REQUESTS` per task and round (default 2000),
 //! `BENCH_ROUNDS` (default 7), `BENCH_ONLY=sdk|bare|reqwest` (one
 //! contender, for a profiler), `BENCH_ROUTE=list|get` (one route).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -57,6 +63,45 @@ use tokio::net::TcpListener;
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2JlbmNoLyIsImF1ZCI6Imh0dHBzOi8vYmVuY2gvYXBpL3YyLyJ9.c2lnbmF0dXJl";
 const CONNECTION_ID: &str = "con_ErZf9LpXQDE0cNBr";
+
+/// The system allocator, counting the allocations made on the current
+/// thread (a `const` thread-local `Cell`: no allocation, no destructor).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; the counter is a
+// plain thread-local cell.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on to `System`.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -382,6 +427,18 @@ fn main() {
             Ok("get") => vec![Route::Get],
             _ => vec![Route::List, Route::Get],
         };
+        for &route in &routes {
+            // Allocations (and reallocations) per call, warm, 1 task.
+            let calls = 200;
+            for c in &contenders {
+                measure(c, route, 1, calls).await;
+                let before = allocations();
+                measure(c, route, 1, calls).await;
+                let per_call = (allocations() - before) as f64 / calls as f64;
+                let label = if route == Route::List { "list" } else { "get" };
+                println!("ALLOCS {label} {:<8} {per_call:.1} allocations per call", c.name());
+            }
+        }
         for route in routes {
             for tasks in [1usize, 8] {
                 let per_task = (per_task_total / tasks).max(1);

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -19,8 +19,6 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tower::ServiceExt as _;
-use tower::util::Oneshot;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -30,7 +28,7 @@ use crate::response::ApiResponse;
 use crate::retry::RebuildRequest;
 use crate::secrets::Secrets;
 use crate::stack::{DefaultService, default_stack, default_stack_over};
-use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService};
+use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService, PolledAfterCompletion};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
@@ -56,6 +54,11 @@ const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www
 pub struct Auth0Client<S = DefaultService> {
     config: Arc<ClientConfig>,
     service: S,
+    /// A clone of `service` that calls reuse: taken by a call, given back
+    /// once the call has started, so a call costs no clone of the stack
+    /// (a boxed stack's clone is an allocation). Calls that overlap the
+    /// taking clone `service` instead.
+    idle: Arc<Mutex<Option<S>>>,
 }
 
 impl<S: Clone> Clone for Auth0Client<S> {
@@ -63,6 +66,7 @@ impl<S: Clone> Clone for Auth0Client<S> {
         Self {
             config: Arc::clone(&self.config),
             service: self.service.clone(),
+            idle: Arc::clone(&self.idle),
         }
     }
 }
@@ -135,17 +139,33 @@ impl<S: HttpService> Auth0Client<S> {
     /// the stack, and the retry layer adds every rebuilt body and sensitive header to it.
     ///
     /// The returned future holds the request once and the stack's future,
-    /// nothing else: it is the state every SDK call carries.
+    /// nothing else: it is the state every SDK call carries. Nothing is
+    /// sent before it is polled; it drives an instance of the service to
+    /// readiness and calls it (reusing one instance across calls instead of
+    /// cloning the stack for each).
     pub fn send(
         &self,
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, Error>> + Send + use<S> {
         match self.prepare(request) {
-            Ok((request, secrets, authority)) => SendFuture::Calling {
-                call: self.service.clone().oneshot(request),
-                secrets: Some(secrets),
-                authority,
-            },
+            Ok((request, secrets, authority)) => {
+                // A poisoned lock still holds a whole `Option<S>`.
+                let reused = self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                let service = reused.unwrap_or_else(|| self.service.clone());
+                SendFuture::Calling {
+                    call: Call::Readying {
+                        service: Some(service),
+                        request: Some(request),
+                        idle: Arc::clone(&self.idle),
+                    },
+                    secrets: Some(secrets),
+                    authority,
+                }
+            }
             Err(error) => SendFuture::Failed { error: Some(error) },
         }
     }
@@ -318,7 +338,15 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~%7C");
 /// ```
 pub fn percent_encode_into(out: &mut String, text: &str) {
-    out.extend(utf8_percent_encode(text, NOT_UNRESERVED));
+    // Most ids and names need no escape at all: one copy, no iterator.
+    if text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    {
+        out.push_str(text);
+    } else {
+        out.extend(utf8_percent_encode(text, NOT_UNRESERVED));
+    }
 }
 
 /// Encodes fields as `application/x-www-form-urlencoded` (WHATWG URL
@@ -347,10 +375,72 @@ pin_project! {
         Failed { error: Option<Error> },
         Calling {
             #[pin]
-            call: Oneshot<S, HttpRequest>,
+            call: Call<S>,
             secrets: Option<Secrets>,
             authority: Option<Authority>,
         },
+    }
+}
+
+pin_project! {
+    /// One call of the service: driven to readiness, called, and given
+    /// back to the client's idle slot (what `ServiceExt::oneshot` does,
+    /// without giving the instance up).
+    #[project = CallProj]
+    enum Call<S: Service<HttpRequest>> {
+        Readying {
+            service: Option<S>,
+            request: Option<HttpRequest>,
+            idle: Arc<Mutex<Option<S>>>,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+    }
+}
+
+impl<S> Future for Call<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                CallProj::Readying {
+                    service,
+                    request,
+                    idle,
+                } => {
+                    let Some(svc) = service.as_mut() else {
+                        return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
+                    };
+                    if let Err(e) = ready!(svc.poll_ready(cx)) {
+                        // A failed instance is not reused.
+                        service.take();
+                        return Poll::Ready(Err(e.into()));
+                    }
+                    let (Some(mut svc), Some(req)) = (service.take(), request.take()) else {
+                        return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
+                    };
+                    let future = svc.call(req);
+                    // Given back for the next call (which drives it to
+                    // readiness again), unless another call did so first.
+                    let mut slot = idle.lock().unwrap_or_else(PoisonError::into_inner);
+                    if slot.is_none() {
+                        *slot = Some(svc);
+                    }
+                    drop(slot);
+                    self.set(Call::Calling { future });
+                }
+                CallProj::Calling { future } => {
+                    return future.poll(cx).map_err(Into::into);
+                }
+            }
+        }
     }
 }
 
@@ -383,7 +473,7 @@ where
                         Ok(response)
                     }
                     Err(e) => {
-                        let error = Error::from_service_error(e.into());
+                        let error = Error::from_service_error(e);
                         Err(match authority {
                             Some(authority) => error.for_host(authority.as_str()),
                             None => error,
@@ -476,6 +566,7 @@ impl<S> ClientBuilder<S> {
         Ok(Auth0Client {
             config: Arc::new(self.config),
             service: self.service?,
+            idle: Arc::new(Mutex::new(None)),
         })
     }
 }

@@ -4,7 +4,7 @@
 //! and `x-ratelimit-reset` (UNIX epoch seconds at which the bucket refills),
 //! and sometimes `Retry-After` (seconds or an HTTP date).
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 /// Header carrying the request limit of the current window.
 pub const X_RATELIMIT_LIMIT: &str = "x-ratelimit-limit";
@@ -36,13 +36,19 @@ pub struct RateLimitInfo {
     pub reset: Option<u64>,
 }
 
+// Looked up as `HeaderName`s: a `&str` key is parsed and validated again
+// on every lookup (this runs for every answer).
+const LIMIT: HeaderName = HeaderName::from_static(X_RATELIMIT_LIMIT);
+const REMAINING: HeaderName = HeaderName::from_static(X_RATELIMIT_REMAINING);
+const RESET: HeaderName = HeaderName::from_static(X_RATELIMIT_RESET);
+
 impl RateLimitInfo {
     /// Reads the three `x-ratelimit-*` headers; absent or malformed ones are `None`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         Self {
-            limit: header_u64(headers, X_RATELIMIT_LIMIT),
-            remaining: header_u64(headers, X_RATELIMIT_REMAINING),
-            reset: header_u64(headers, X_RATELIMIT_RESET),
+            limit: header_u64(headers, &LIMIT),
+            remaining: header_u64(headers, &REMAINING),
+            reset: header_u64(headers, &RESET),
         }
     }
 
@@ -52,6 +58,58 @@ impl RateLimitInfo {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse::<u64>().ok()
+/// The header's value as a decimal `u64` (ASCII whitespace around it
+/// allowed, as `str::trim` would, and a leading `+` as `u64::from_str`
+/// takes it); `None` when absent, not a number, or too large.
+fn header_u64(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
+    let bytes = headers.get(name)?.as_bytes().trim_ascii();
+    let digits = bytes.strip_prefix(b"+").unwrap_or(bytes);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(value: &str) -> Option<u64> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            X_RATELIMIT_REMAINING,
+            http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+        );
+        RateLimitInfo::from_headers(&headers).remaining
+    }
+
+    #[test]
+    fn values_read_as_u64_from_str_would() {
+        for value in [
+            "0",
+            "42",
+            " 42\t",
+            "+7",
+            "007",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            " ",
+            "+",
+            "-1",
+            "1.5",
+            "1e3",
+            "4 2",
+            "٣",
+        ] {
+            assert_eq!(read(value), value.trim().parse::<u64>().ok(), "{value:?}");
+        }
+        assert_eq!(
+            RateLimitInfo::from_headers(&HeaderMap::new()),
+            RateLimitInfo::default()
+        );
+    }
 }

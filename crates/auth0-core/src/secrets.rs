@@ -57,7 +57,10 @@ struct Inner {
     bodies: Vec<Bytes>,
     /// Sensitive header values sent, likewise expanded when first needed
     /// (a clone of a `HeaderValue` shares its bytes: recording the bearer
-    /// token of every request copies no text).
+    /// token of every request copies no text). The first one is kept
+    /// inline: most requests send one (`Authorization`), and then the set
+    /// allocates nothing more than itself.
+    first_header: Option<HeaderValue>,
     headers: Vec<HeaderValue>,
 }
 
@@ -89,7 +92,10 @@ impl fmt::Debug for Secrets {
         let inner = self.lock();
         f.debug_struct("Secrets")
             .field("values", &inner.values.len())
-            .field("headers", &inner.headers.len())
+            .field(
+                "headers",
+                &(inner.headers.len() + usize::from(inner.first_header.is_some())),
+            )
             .field("bodies", &inner.bodies.len())
             .finish()
     }
@@ -137,10 +143,12 @@ impl Secrets {
                 "authorization" | "proxy-authorization" | "cookie"
             );
             if named || value.is_sensitive() {
-                inner
-                    .get_or_insert_with(|| self.lock())
-                    .headers
-                    .push(value.clone());
+                let inner = inner.get_or_insert_with(|| self.lock());
+                if inner.first_header.is_none() {
+                    inner.first_header = Some(value.clone());
+                } else {
+                    inner.headers.push(value.clone());
+                }
             }
         }
     }
@@ -149,8 +157,9 @@ impl Secrets {
     /// is replaced whole).
     fn values(&self) -> Vec<String> {
         let mut inner = self.lock();
+        let first = inner.first_header.take();
         let headers = std::mem::take(&mut inner.headers);
-        for value in &headers {
+        for value in first.iter().chain(&headers) {
             let Ok(text) = value.to_str() else { continue };
             let credential = text.split_once(' ').map(|(_, c)| c.trim());
             for value in std::iter::once(text).chain(credential) {

@@ -12,6 +12,13 @@
 //!       → HttpTransport          pooled hyper + rustls, body size cap
 //! ```
 //!
+//! Without a rate limiter nothing sits between the deadline, the retry
+//! layer and the attempt timeout, so the retry layer enforces both limits
+//! itself ([`RetryLayer::deadline`], [`RetryLayer::attempt_timeout`]): the
+//! same limits and errors on one timer per call instead of two. The
+//! telemetry headers, the same on every attempt, are then added once above
+//! the retry layer (`Trace → Telemetry → Retry → HttpTransport`).
+//!
 //! Every layer is public, so a different arrangement can be assembled by
 //! hand and given to [`crate::client::ClientBuilder::from_service`].
 
@@ -52,13 +59,38 @@ pub fn default_stack_over<T>(config: &ClientConfig, transport: T) -> DefaultServ
 where
     T: HttpService + Sync,
 {
-    let stack = ServiceBuilder::new()
-        .layer(TraceLayer::new().record_path(config.trace_url_path()))
-        .option_layer(config.deadline().map(DeadlineLayer::new))
-        .layer(RetryLayer::new(config.retry_policy().clone()))
-        .option_layer(config.rate_limiter().cloned().map(RateLimitLayer::new))
-        .layer(TimeoutLayer::new(config.attempt_timeout()))
-        .layer(TelemetryLayer::from_config(config))
-        .service(transport);
-    BoxCloneSyncService::new(stack)
+    let trace = TraceLayer::new().record_path(config.trace_url_path());
+    let retry = RetryLayer::new(config.retry_policy().clone());
+    let telemetry = TelemetryLayer::from_config(config);
+    match config.rate_limiter() {
+        // Deadline and attempt timeout on the retry layer's one timer; the
+        // telemetry headers (the same on every attempt) are added once,
+        // before the retry layer copies the request.
+        None => {
+            let retry = retry.attempt_timeout(config.attempt_timeout());
+            let retry = match config.deadline() {
+                Some(deadline) => retry.deadline(deadline),
+                None => retry,
+            };
+            BoxCloneSyncService::new(
+                ServiceBuilder::new()
+                    .layer(trace)
+                    .layer(telemetry)
+                    .layer(retry)
+                    .service(transport),
+            )
+        }
+        // The limiter's waits count toward the deadline, not toward an
+        // attempt: the limits stay layers around it.
+        Some(limiter) => BoxCloneSyncService::new(
+            ServiceBuilder::new()
+                .layer(trace)
+                .option_layer(config.deadline().map(DeadlineLayer::new))
+                .layer(retry)
+                .layer(RateLimitLayer::new(limiter.clone()))
+                .layer(TimeoutLayer::new(config.attempt_timeout()))
+                .layer(telemetry)
+                .service(transport),
+        ),
+    }
 }

@@ -35,13 +35,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument as _;
 use tracing::field::Empty;
+use tracing::instrument::Instrumented;
 
 use crate::headers::RateLimitInfo;
 use crate::timeout::{Elapsed, TimeoutKind};
@@ -193,11 +195,10 @@ impl<S> Service<HttpRequest> for Trace<S>
 where
     S: Service<HttpRequest, Response = HttpResponse>,
     S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
 {
     type Response = HttpResponse;
     type Error = BoxError;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -218,16 +219,12 @@ where
         };
         let record_to = span.clone();
         ResponseFuture {
-            inner: Box::pin(
-                async move {
-                    let outcome = future.await.map_err(Into::into);
-                    if let Some(stats) = &stats {
-                        finish(&record_to, stats, &outcome);
-                    }
-                    outcome
-                }
-                .instrument(span),
-            ),
+            inner: Finish {
+                future,
+                stats,
+                span: record_to,
+            }
+            .instrument(span),
         }
     }
 }
@@ -363,21 +360,58 @@ fn error_type(error: &(dyn std::error::Error + 'static)) -> &'static str {
     "transport"
 }
 
-/// The future returned by [`Trace`].
-pub struct ResponseFuture {
-    inner: Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>,
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<HttpResponse, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+pin_project! {
+    /// The future returned by [`Trace`]: the inner call inside the
+    /// `auth0.request` span, its outcome recorded on the span at the end.
+    /// A plain struct over the inner future (no allocation per call).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: Instrumented<Finish<F>>,
     }
 }
 
-impl fmt::Debug for ResponseFuture {
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<HttpResponse, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+pin_project! {
+    /// The inner call, then its outcome recorded on the span (when a
+    /// subscriber listens).
+    struct Finish<F> {
+        #[pin]
+        future: F,
+        stats: Option<CallStats>,
+        span: tracing::Span,
+    }
+}
+
+impl<F, E> Future for Finish<F>
+where
+    F: Future<Output = Result<HttpResponse, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = ready!(this.future.poll(cx)).map_err(Into::into);
+        if let Some(stats) = this.stats.as_ref() {
+            finish(this.span, stats, &outcome);
+        }
+        Poll::Ready(outcome)
     }
 }

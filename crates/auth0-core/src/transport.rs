@@ -17,14 +17,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::Uri;
 use http::uri::{Authority, Scheme};
 use http_body::Body as _;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -40,7 +40,7 @@ use crate::config::{ClientConfig, ProxyConfig, is_loopback};
 use crate::error::ConfigError;
 use crate::streaming::StreamBody;
 use crate::timeout::{Elapsed, TimeoutKind};
-use crate::types::{BoxError, HttpRequest, HttpResponse};
+use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 
 /// Request extension: a response-body limit for this one request, in bytes.
 ///
@@ -266,7 +266,7 @@ impl HttpTransport {
 impl Service<HttpRequest> for HttpTransport {
     type Response = HttpResponse;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+    type Future = ResponseFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // The pool has no back-pressure of its own: it opens connections as
@@ -287,7 +287,9 @@ impl Service<HttpRequest> for HttpTransport {
                     || is_loopback(req.uri().host().unwrap_or_default())))
         {
             let host = req.uri().host().unwrap_or_default().to_owned();
-            return Box::pin(async move { Err(TransportError::InsecureScheme { host }.into()) });
+            return ResponseFuture {
+                state: Sending::Refused(Some(TransportError::InsecureScheme { host })),
+            };
         }
         let max_body = match req.extensions().get::<BodyLimitOverride>() {
             Some(limit) => limit.0,
@@ -297,37 +299,120 @@ impl Service<HttpRequest> for HttpTransport {
                 .map_or(self.max_body, |limit| limit.0.min(self.max_body)),
         };
         let stream = req.extensions().get::<StreamBody>().is_some();
-        let stream_idle = self.stream_idle;
         let (parts, body) = req.into_parts();
-        let future = self
+        let response = self
             .client
             .request(http::Request::from_parts(parts, Full::new(body)));
-        Box::pin(async move {
-            let response = future.await.map_err(|e| -> BoxError {
-                if let Some(tls) = find_tls_error(&e) {
-                    // Surface the rustls error at the top of the chain (it
-                    // is buried in nested io::Errors, whose `source()` skips
-                    // it) so callers and the retry policy can see it.
-                    Box::new(TransportError::Tls {
-                        source: Box::new(tls),
-                    })
-                } else if e.is_connect() {
-                    Box::new(TransportError::Connect {
-                        source: Box::new(e),
-                    })
-                } else {
-                    Box::new(TransportError::Request {
-                        source: Box::new(e),
-                    })
+        ResponseFuture {
+            state: Sending::Headers {
+                response,
+                max_body,
+                stream: stream.then_some(self.stream_idle),
+            },
+        }
+    }
+}
+
+/// The future of [`HttpTransport`]: the response head, then the body read
+/// under the cap (or handed over unread, [`StreamBody`]). A state machine
+/// over hyper's own future: nothing allocated per call.
+pub struct ResponseFuture {
+    state: Sending,
+}
+
+enum Sending {
+    Refused(Option<TransportError>),
+    Headers {
+        response: hyper_util::client::legacy::ResponseFuture,
+        max_body: usize,
+        // The idle timeout of a streamed body, when the request asked for
+        // one.
+        stream: Option<Duration>,
+    },
+    Body(ReadBody),
+    Done,
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let state = &mut self.state;
+        loop {
+            match state {
+                Sending::Refused(error) => {
+                    let error = error.take();
+                    *state = Sending::Done;
+                    return Poll::Ready(Err(match error {
+                        Some(e) => Box::new(e),
+                        None => Box::new(PolledAfterCompletion),
+                    }));
                 }
-            })?;
-            if stream && response.status().is_success() {
-                return crate::streaming::hand_over(response, max_body, stream_idle)
-                    .map_err(|e| Box::new(e) as BoxError);
+                Sending::Headers {
+                    response,
+                    max_body,
+                    stream,
+                } => {
+                    let outcome = ready!(Pin::new(response).poll(cx));
+                    let (max_body, stream) = (*max_body, *stream);
+                    let response = match outcome {
+                        Ok(response) => response,
+                        Err(e) => {
+                            *state = Sending::Done;
+                            return Poll::Ready(Err(request_error(e)));
+                        }
+                    };
+                    match stream {
+                        Some(idle) if response.status().is_success() => {
+                            *state = Sending::Done;
+                            return Poll::Ready(
+                                crate::streaming::hand_over(response, max_body, idle)
+                                    .map_err(|e| Box::new(e) as BoxError),
+                            );
+                        }
+                        _ => match ReadBody::new(response, max_body) {
+                            Ok(read) => *state = Sending::Body(read),
+                            Err(e) => {
+                                *state = Sending::Done;
+                                return Poll::Ready(Err(Box::new(e)));
+                            }
+                        },
+                    }
+                }
+                Sending::Body(read) => {
+                    let outcome = ready!(read.poll_read(cx));
+                    *state = Sending::Done;
+                    return Poll::Ready(outcome.map_err(|e| Box::new(e) as BoxError));
+                }
+                Sending::Done => return Poll::Ready(Err(Box::new(PolledAfterCompletion))),
             }
-            read_body(response, max_body)
-                .await
-                .map_err(|e| Box::new(e) as BoxError)
+        }
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+/// hyper's failure to send a request or read its head, as a typed
+/// [`TransportError`].
+fn request_error(e: hyper_util::client::legacy::Error) -> BoxError {
+    if let Some(tls) = find_tls_error(&e) {
+        // Surface the rustls error at the top of the chain (it is buried in
+        // nested io::Errors, whose `source()` skips it) so callers and the
+        // retry policy can see it.
+        Box::new(TransportError::Tls {
+            source: Box::new(tls),
+        })
+    } else if e.is_connect() {
+        Box::new(TransportError::Connect {
+            source: Box::new(e),
+        })
+    } else {
+        Box::new(TransportError::Request {
+            source: Box::new(e),
         })
     }
 }
@@ -417,53 +502,76 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// A `Content-Length` over the cap fails before anything is read; a body
 /// without one fails as soon as the cap is crossed, so memory stays bounded
 /// by the cap whatever the server sends.
-pub(crate) async fn read_body(
-    response: http::Response<Incoming>,
+struct ReadBody {
+    parts: Option<http::response::Parts>,
+    body: Incoming,
     max_body: usize,
-) -> Result<HttpResponse, TransportError> {
-    let (parts, mut body) = response.into_parts();
-    let too_large = || TransportError::BodyTooLarge { limit: max_body };
-    let declared = body.size_hint().exact();
-    if declared.is_some_and(|len| len > max_body as u64) {
-        return Err(too_large());
+    declared: Option<u64>,
+    // Most bodies arrive in one frame: kept as-is, copied only when a
+    // second data frame arrives.
+    first: Option<Bytes>,
+    rest: Option<BytesMut>,
+    total: usize,
+}
+
+impl ReadBody {
+    fn new(response: http::Response<Incoming>, max_body: usize) -> Result<Self, TransportError> {
+        let (parts, body) = response.into_parts();
+        let declared = body.size_hint().exact();
+        if declared.is_some_and(|len| len > max_body as u64) {
+            return Err(TransportError::BodyTooLarge { limit: max_body });
+        }
+        Ok(Self {
+            parts: Some(parts),
+            body,
+            max_body,
+            declared,
+            first: None,
+            rest: None,
+            total: 0,
+        })
     }
 
-    // Most bodies arrive in one frame: keep it as-is, copying only when a
-    // second data frame arrives.
-    let mut first: Option<Bytes> = None;
-    let mut rest: Option<BytesMut> = None;
-    let mut total: usize = 0;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| TransportError::Body {
-            source: Box::new(e),
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers carry nothing the SDK uses
-        };
-        total = total.saturating_add(data.len());
-        if total > max_body {
-            return Err(too_large());
-        }
-        match (&mut first, &mut rest) {
-            (None, _) => first = Some(data),
-            (Some(head), None) => {
-                let capacity = declared
-                    .map_or(total.saturating_mul(2), |d| d as usize)
-                    .min(max_body);
-                let mut buf = BytesMut::with_capacity(capacity.max(total));
-                buf.extend_from_slice(head);
-                buf.extend_from_slice(&data);
-                rest = Some(buf);
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<HttpResponse, TransportError>> {
+        let too_large = |limit| TransportError::BodyTooLarge { limit };
+        while let Some(frame) = ready!(Pin::new(&mut self.body).poll_frame(cx)) {
+            let frame = frame.map_err(|e| TransportError::Body {
+                source: Box::new(e),
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers carry nothing the SDK uses
+            };
+            self.total = self.total.saturating_add(data.len());
+            if self.total > self.max_body {
+                return Poll::Ready(Err(too_large(self.max_body)));
             }
-            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+            match (&mut self.first, &mut self.rest) {
+                (None, _) => self.first = Some(data),
+                (Some(head), None) => {
+                    let capacity = self
+                        .declared
+                        .map_or(self.total.saturating_mul(2), |d| d as usize)
+                        .min(self.max_body);
+                    let mut buf = BytesMut::with_capacity(capacity.max(self.total));
+                    buf.extend_from_slice(head);
+                    buf.extend_from_slice(&data);
+                    self.rest = Some(buf);
+                }
+                (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+            }
         }
+        let bytes = match (self.first.take(), self.rest.take()) {
+            (_, Some(buf)) => buf.freeze(),
+            (Some(head), None) => head,
+            (None, None) => Bytes::new(),
+        };
+        Poll::Ready(match self.parts.take() {
+            Some(parts) => Ok(http::Response::from_parts(parts, bytes)),
+            None => Err(TransportError::Body {
+                source: Box::new(PolledAfterCompletion),
+            }),
+        })
     }
-    let bytes = match (first, rest) {
-        (_, Some(buf)) => buf.freeze(),
-        (Some(head), None) => head,
-        (None, None) => Bytes::new(),
-    };
-    Ok(http::Response::from_parts(parts, bytes))
 }
 
 /// Opens TCP connections, directly or through a `CONNECT` tunnel, and

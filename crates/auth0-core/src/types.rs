@@ -48,3 +48,9 @@ where
     S::Future: Send + 'static,
 {
 }
+
+/// A hand-written future of the stack polled again after it returned its
+/// answer (a bug of the caller; reported as an error, never a panic).
+#[derive(Debug, thiserror::Error)]
+#[error("a future of the HTTP stack was polled after it completed")]
+pub(crate) struct PolledAfterCompletion;

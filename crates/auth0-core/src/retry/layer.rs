@@ -2,8 +2,10 @@
 
 use tower_layer::Layer;
 
+use std::time::Duration;
+
 use super::policy::RetryPolicy;
-use super::service::Retry;
+use super::service::{Retry, TimeLimits};
 
 /// Wraps a service in [`Retry`] with a [`RetryPolicy`].
 ///
@@ -46,12 +48,62 @@ use super::service::Retry;
 #[derive(Debug, Clone)]
 pub struct RetryLayer {
     policy: RetryPolicy,
+    limits: TimeLimits,
 }
 
 impl RetryLayer {
     /// A layer retrying as `policy` allows.
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { policy }
+        Self {
+            policy,
+            limits: TimeLimits::default(),
+        }
+    }
+
+    /// Also limits each whole call, retries and waits included, to
+    /// `deadline`: the same limit and error (`Elapsed { kind: Deadline }`)
+    /// as a [`DeadlineLayer`](crate::timeout::DeadlineLayer) wrapping this
+    /// layer, on the timer the service already keeps for its waits (no
+    /// second timer per call).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth0_core::retry::{RetryLayer, RetryPolicy};
+    /// use auth0_core::timeout::{Elapsed, TimeoutKind};
+    /// use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+    /// use tower::{service_fn, ServiceBuilder, ServiceExt};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    /// # rt.block_on(async {
+    /// // An API that answers after a minute, attempts limited to 5 s, the call to 12 s.
+    /// let slow = service_fn(|_req: HttpRequest| async {
+    ///     tokio::time::sleep(Duration::from_secs(60)).await;
+    ///     Ok::<_, BoxError>(HttpResponse::new(bytes::Bytes::new()))
+    /// });
+    /// let svc = ServiceBuilder::new()
+    ///     .layer(
+    ///         RetryLayer::new(RetryPolicy::default())
+    ///             .deadline(Duration::from_secs(12))
+    ///             .attempt_timeout(Duration::from_secs(5)),
+    ///     )
+    ///     .service(slow);
+    /// let err = svc.oneshot(HttpRequest::new(bytes::Bytes::new())).await.unwrap_err();
+    /// let elapsed = Elapsed::find(err.as_ref()).unwrap();
+    /// assert_eq!(elapsed.kind(), TimeoutKind::Deadline);
+    /// # });
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.limits.deadline = Some(deadline);
+        self
+    }
+
+    /// Also limits each attempt to `timeout`: the same limit and error
+    /// (`Elapsed { kind: Attempt }`, retried for idempotent requests) as a
+    /// [`TimeoutLayer`](crate::timeout::TimeoutLayer) just inside this
+    /// layer, on the same one timer as [`deadline`](Self::deadline).
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.attempt = Some(timeout);
+        self
     }
 
     /// The policy in use.
@@ -64,6 +116,6 @@ impl<S> Layer<S> for RetryLayer {
     type Service = Retry<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Retry::new(inner, self.policy.clone())
+        Retry::new(inner, self.policy.clone()).with_limits(self.limits)
     }
 }

@@ -753,4 +753,133 @@ mod tests {
         assert_eq!(start.elapsed(), secs(10));
         assert_eq!(mock.offsets(start), [secs(0), secs(4), secs(8)]);
     }
+
+    /// A scripted API for the time-limit comparison: call `n` answers
+    /// `answers[n]` (the last one repeats) after its delay.
+    fn timed(
+        answers: &'static [(u64, u16)],
+    ) -> (
+        impl Service<HttpRequest, Response = HttpResponse, Error = BoxError, Future: Send>
+        + Clone
+        + Send
+        + 'static,
+        Arc<Mutex<Vec<Instant>>>,
+    ) {
+        let calls: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let seen = calls.clone();
+        let svc = service_fn(move |_req: HttpRequest| {
+            let n = {
+                let mut c = seen.lock().unwrap();
+                c.push(Instant::now());
+                c.len() - 1
+            };
+            let (delay_ms, code) = answers[n.min(answers.len() - 1)];
+            async move {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                status(code, &[("retry-after", "4")])
+            }
+        });
+        (svc, calls)
+    }
+
+    /// What a call came to: the answer or the error, when each attempt
+    /// started and how long the call took.
+    async fn outcome<S>(svc: S, method: Method, calls: &Mutex<Vec<Instant>>) -> String
+    where
+        S: Service<HttpRequest, Response = HttpResponse, Error = BoxError>,
+    {
+        let start = Instant::now();
+        let result = svc.oneshot(request(method)).await;
+        let offsets: Vec<_> = calls.lock().unwrap().iter().map(|t| *t - start).collect();
+        let result = match result {
+            Ok(res) => format!("{} after {} attempt(s)", res.status(), attempts(&res)),
+            Err(e) => format!("{:?}", Elapsed::find(e.as_ref())),
+        };
+        format!(
+            "{result}; attempts at {offsets:?}; done at {:?}",
+            start.elapsed()
+        )
+    }
+
+    /// `RetryLayer::deadline` + `attempt_timeout` (one timer) give what a
+    /// `DeadlineLayer` outside and a `TimeoutLayer` inside the retry layer
+    /// give: the same answers and errors, at the same (virtual) times.
+    #[tokio::test(start_paused = true)]
+    async fn built_in_limits_match_the_layers() {
+        const MAX: Duration = Duration::MAX;
+        const HANG: u64 = 3_600_000;
+        // (answers as (delay ms, status), method, deadline, attempt timeout)
+        type Case = (&'static [(u64, u16)], Method, Duration, Duration);
+        let cases: &[Case] = &[
+            (&[(10, 200)], Method::GET, secs(90), secs(30)),
+            (&[(HANG, 200), (10, 200)], Method::GET, secs(90), secs(5)),
+            (&[(HANG, 200)], Method::GET, secs(12), secs(5)),
+            (&[(HANG, 200)], Method::POST, secs(12), secs(5)),
+            (&[(10, 429)], Method::POST, secs(10), secs(5)),
+            (
+                &[(10, 503), (10, 503), (10, 200)],
+                Method::GET,
+                secs(90),
+                secs(5),
+            ),
+            (&[(5_000, 200)], Method::GET, secs(90), secs(5)),
+            (&[(5_000, 200)], Method::GET, secs(5), secs(30)),
+            (&[(HANG, 200)], Method::GET, secs(3), secs(5)),
+            (&[(HANG, 200)], Method::GET, secs(5), secs(5)),
+            (&[(1_000, 200)], Method::GET, MAX, MAX),
+            (&[(1, 200)], Method::GET, secs(90), Duration::ZERO),
+            (&[(1, 200)], Method::POST, secs(90), Duration::ZERO),
+            (&[(4_000, 503)], Method::GET, secs(9), secs(5)),
+        ];
+        for (i, (answers, method, deadline, attempt)) in cases.iter().enumerate() {
+            let (api, calls) = timed(answers);
+            let layered = ServiceBuilder::new()
+                .layer(DeadlineLayer::new(*deadline))
+                .layer(RetryLayer::new(policy().build().unwrap()))
+                .layer(TimeoutLayer::new(*attempt))
+                .service(api.clone());
+            let expected = outcome(layered, method.clone(), &calls).await;
+            calls.lock().unwrap().clear();
+            let built_in = RetryLayer::new(policy().build().unwrap())
+                .deadline(*deadline)
+                .attempt_timeout(*attempt)
+                .layer(api);
+            let got = outcome(built_in, method.clone(), &calls).await;
+            assert_eq!(got, expected, "case {i}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn built_in_deadline_covers_a_service_that_never_gets_ready() {
+        #[derive(Clone)]
+        struct NeverReady;
+        impl Service<HttpRequest> for NeverReady {
+            type Response = HttpResponse;
+            type Error = BoxError;
+            type Future = std::future::Ready<Result<HttpResponse, BoxError>>;
+            fn poll_ready(
+                &mut self,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<Result<(), BoxError>> {
+                std::task::Poll::Pending
+            }
+            fn call(&mut self, _req: HttpRequest) -> Self::Future {
+                std::future::ready(status(503, &[]))
+            }
+        }
+        // The first attempt is made by the caller's ready instance; the
+        // retry then waits for readiness that never comes, until the deadline.
+        let start = Instant::now();
+        let err = RetryLayer::new(policy().build().unwrap())
+            .deadline(secs(7))
+            .layer(NeverReady)
+            .call(request(Method::GET))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            Elapsed::find(err.as_ref()).unwrap().kind,
+            TimeoutKind::Deadline
+        );
+        assert_eq!(start.elapsed(), secs(7));
+    }
 }

@@ -3,18 +3,20 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-use tower::ServiceExt;
+use pin_project_lite::pin_project;
+use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
 use super::policy::RetryPolicy;
 use super::rebuild::{RebuildRequest, RetryAttempt};
 use super::{Attempts, NoRateLimitRetry, RetryNonIdempotent};
 use crate::secrets::Secrets;
-use crate::timeout::Elapsed;
+use crate::timeout::{Elapsed, TimeoutKind};
 use crate::trace::CallStats;
-use crate::types::{BoxError, HttpRequest, HttpResponse};
+use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 
 /// Retries calls of the inner service as its [`RetryPolicy`] allows.
 /// Built by [`RetryLayer`](super::RetryLayer).
@@ -22,23 +24,60 @@ use crate::types::{BoxError, HttpRequest, HttpResponse};
 /// Each attempt sends a clone of the original request (method, URI,
 /// version, headers, buffered body and extensions), with the parts a
 /// [`RebuildRequest`] extension builds afresh for it; waits between attempts
-/// use [`tokio::time::sleep`]. The final response carries
-/// [`Attempts`] in its extensions.
+/// use a [`tokio::time::Sleep`]. The first attempt is made when the service
+/// is called. The final response carries [`Attempts`] in its extensions.
+///
+/// With [`RetryLayer::deadline`](super::RetryLayer::deadline) and
+/// [`RetryLayer::attempt_timeout`](super::RetryLayer::attempt_timeout) the
+/// service also enforces the limits a [`DeadlineLayer`](crate::timeout::DeadlineLayer)
+/// outside it and a [`TimeoutLayer`](crate::timeout::TimeoutLayer) inside it
+/// would, with the same errors, on one timer per call (the default stack
+/// does this when no client-side rate limiter sits between the two).
 #[derive(Debug, Clone)]
 pub struct Retry<S> {
     inner: S,
     policy: RetryPolicy,
+    limits: TimeLimits,
+}
+
+/// The time limits a [`Retry`] service enforces itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct TimeLimits {
+    /// The whole call, waits included → `Elapsed { kind: Deadline }`.
+    pub(super) deadline: Option<Duration>,
+    /// Each attempt → `Elapsed { kind: Attempt }`, retried like a
+    /// [`TimeoutLayer`](crate::timeout::TimeoutLayer)'s.
+    pub(super) attempt: Option<Duration>,
 }
 
 impl<S> Retry<S> {
     /// Wraps `inner` with `policy`.
     pub fn new(inner: S, policy: RetryPolicy) -> Self {
-        Self { inner, policy }
+        Self {
+            inner,
+            policy,
+            limits: TimeLimits::default(),
+        }
+    }
+
+    pub(super) fn with_limits(mut self, limits: TimeLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The policy in use.
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
+    }
+
+    /// The overall deadline this service enforces itself, if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.limits.deadline
+    }
+
+    /// The per-attempt timeout this service enforces itself, if any.
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.limits.attempt
     }
 
     /// The wrapped service.
@@ -54,13 +93,12 @@ impl<S> Retry<S> {
 
 impl<S> Service<HttpRequest> for Retry<S>
 where
-    S: Service<HttpRequest, Response = HttpResponse> + Clone + Send + 'static,
+    S: Service<HttpRequest, Response = HttpResponse> + Clone,
     S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
 {
     type Response = HttpResponse;
     type Error = BoxError;
-    type Future = ResponseFuture;
+    type Future = ResponseFuture<S>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -71,114 +109,306 @@ where
         // a fresh clone stays behind for the next call.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture {
-            inner: Box::pin(run(inner, self.policy.clone(), req)),
-        }
+        ResponseFuture::start(inner, self.policy.clone(), self.limits, req)
     }
 }
 
-/// The future returned by [`Retry`]: all attempts and the waits between them.
-pub struct ResponseFuture {
-    inner: Pin<Box<dyn Future<Output = Result<HttpResponse, BoxError>> + Send + 'static>>,
-}
-
-impl Future for ResponseFuture {
-    type Output = Result<HttpResponse, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
+pin_project! {
+    /// The future returned by [`Retry`]: all attempts and the waits
+    /// between them. A state machine over the inner service's future with
+    /// at most one timer, which serves the deadline, the attempt timeout
+    /// and the waits between attempts in turn (nothing is allocated per
+    /// call).
+    pub struct ResponseFuture<S: Service<HttpRequest>> {
+        #[pin]
+        state: State<S::Future>,
+        // Armed for the earliest of: the end of this attempt, the end of
+        // the wait, the call's deadline. `None` while nothing is timed.
+        #[pin]
+        timer: Option<Sleep>,
+        svc: S,
+        policy: RetryPolicy,
+        limits: TimeLimits,
+        // The request every further attempt is copied from; `None` once
+        // the last possible attempt took it.
+        template: Option<HttpRequest>,
+        opted_in: bool,
+        caller_handles_429: bool,
+        rebuild: Option<RebuildRequest>,
+        stats: Option<CallStats>,
+        started: Instant,
+        // `started + deadline`, when there is a deadline.
+        deadline_at: Option<Instant>,
+        retries: u32,
+        // The headers of the last response, for a rebuild hook (`DPoP-Nonce`).
+        previous: Option<http::HeaderMap>,
     }
 }
 
-impl fmt::Debug for ResponseFuture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        // An attempt in flight.
+        Calling { #[pin] future: F },
+        // Waiting before the next attempt (until the timer fires).
+        Waiting,
+        // Driving the service to readiness for the next attempt.
+        Readying,
+        // The answer was returned.
+        Done,
     }
 }
 
-async fn run<S>(
-    mut svc: S,
-    policy: RetryPolicy,
-    mut template: HttpRequest,
-) -> Result<HttpResponse, BoxError>
+/// `at + d`, or tokio's "far future" (30 years on) when that overflows, so
+/// any `Duration` is accepted.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
+}
+
+/// The earlier of `a` and an optional `b`.
+fn earliest(a: Instant, b: Option<Instant>) -> Instant {
+    b.map_or(a, |b| a.min(b))
+}
+
+impl<S> ResponseFuture<S>
 where
     S: Service<HttpRequest, Response = HttpResponse>,
     S::Error: Into<BoxError>,
 {
-    if let Some(budget) = policy.budget() {
-        budget.deposit();
-    }
-    let method = template.method().clone();
-    let opted_in = template.extensions().get::<RetryNonIdempotent>().is_some();
-    let caller_handles_429 = template.extensions().get::<NoRateLimitRetry>().is_some();
-    let rebuild = template.extensions().get::<RebuildRequest>().cloned();
-    let stats = template.extensions().get::<CallStats>().cloned();
-    let started = tokio::time::Instant::now();
-    let mut retries: u32 = 0;
-    // The headers of the last response, for a rebuild hook (`DPoP-Nonce`).
-    let mut previous: Option<http::HeaderMap> = None;
-    loop {
-        let more_allowed = retries < policy.max_retries();
-        // The last possible attempt takes the original instead of a copy.
-        let mut req = if more_allowed {
-            template.clone()
-        } else {
-            std::mem::take(&mut template)
-        };
-        if let (Some(rebuild), true) = (&rebuild, retries > 0) {
-            // A request that must not be replayed (a single-use client
-            // assertion, RFC 7523 §3; a DPoP proof, RFC 9449 §11.1): build
-            // this attempt's own parts.
-            let attempt = RetryAttempt::new(retries + 1, previous.as_ref());
-            rebuild_parts(&mut req, rebuild, &attempt)?;
+    fn start(mut svc: S, policy: RetryPolicy, limits: TimeLimits, req: HttpRequest) -> Self {
+        if let Some(budget) = policy.budget() {
+            budget.deposit();
         }
-        if retries > 0 {
-            svc.ready().await.map_err(Into::into)?;
-        }
+        let extensions = req.extensions();
+        let opted_in = extensions.get::<RetryNonIdempotent>().is_some();
+        let caller_handles_429 = extensions.get::<NoRateLimitRetry>().is_some();
+        let rebuild = extensions.get::<RebuildRequest>().cloned();
+        let stats = extensions.get::<CallStats>().cloned();
+        let started = Instant::now();
+        let deadline_at = limits.deadline.map(|d| later(started, d));
+        let timer = attempt_end(&limits, started, deadline_at).map(tokio::time::sleep_until);
+        let mut template = Some(req);
+        // The first attempt is made at once, on the instance driven to
+        // readiness by the caller.
+        let first = take_attempt(&mut template, policy.max_retries() > 0);
         if let Some(stats) = &stats {
             stats.attempt();
         }
-        let outcome = svc.call(req).await.map_err(Into::into);
-        let attempts = retries + 1;
-        let rate_limited =
-            matches!(&outcome, Ok(res) if res.status() == http::StatusCode::TOO_MANY_REQUESTS);
-        if !more_allowed || (caller_handles_429 && rate_limited) {
-            return finish(outcome, attempts, started);
+        let future = svc.call(first);
+        Self {
+            state: State::Calling { future },
+            timer,
+            svc,
+            policy,
+            limits,
+            template,
+            opted_in,
+            caller_handles_429,
+            rebuild,
+            stats,
+            started,
+            deadline_at,
+            retries: 0,
+            previous: None,
         }
-        let Some(decision) = policy.decide(&method, opted_in, &outcome, retries) else {
-            return finish(outcome, attempts, started);
+    }
+}
+
+/// When an attempt starting `now` must end: its own limit or the call's
+/// deadline, whichever comes first; `None` when neither is set.
+fn attempt_end(limits: &TimeLimits, now: Instant, deadline_at: Option<Instant>) -> Option<Instant> {
+    match limits.attempt {
+        Some(attempt) => Some(earliest(later(now, attempt), deadline_at)),
+        None => deadline_at,
+    }
+}
+
+/// The request for the next attempt: a copy of the template while more
+/// attempts may follow, the template itself for the last one.
+fn take_attempt(template: &mut Option<HttpRequest>, more_allowed: bool) -> HttpRequest {
+    match (more_allowed, template.as_ref()) {
+        (true, Some(req)) => req.clone(),
+        _ => template.take().unwrap_or_default(),
+    }
+}
+
+/// Points `timer` at `at` (a new timer the first time, then the same one
+/// reset), or disarms it.
+fn arm(mut timer: Pin<&mut Option<Sleep>>, at: Option<Instant>) {
+    match (timer.as_mut().as_pin_mut(), at) {
+        (Some(sleep), Some(at)) => sleep.reset(at),
+        (None, Some(at)) => timer.set(Some(tokio::time::sleep_until(at))),
+        (_, None) => timer.set(None),
+    }
+}
+
+/// Polls the timer: `Ready(at)` with the instant it was set for once it
+/// fired, `Pending` while it runs or when there is none.
+fn poll_timer(timer: Pin<&mut Option<Sleep>>, cx: &mut Context<'_>) -> Poll<Instant> {
+    match timer.as_pin_mut() {
+        Some(mut sleep) => {
+            ready!(sleep.as_mut().poll(cx));
+            Poll::Ready(sleep.deadline())
+        }
+        None => Poll::Pending,
+    }
+}
+
+impl<S> Future for ResponseFuture<S>
+where
+    S: Service<HttpRequest, Response = HttpResponse>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<HttpResponse, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        // The call's deadline, as a `DeadlineLayer` would report it.
+        let deadline_error = |limits: &TimeLimits| -> BoxError {
+            Box::new(Elapsed::new(
+                TimeoutKind::Deadline,
+                limits.deadline.unwrap_or_default(),
+            ))
         };
-        if let Some(budget) = policy.budget() {
-            if !budget.try_withdraw() {
-                tracing::debug!(
-                    target: "auth0",
-                    attempts,
-                    reason = %decision.reason,
-                    "retry budget exhausted; not retrying"
-                );
-                return finish(outcome, attempts, started);
+        loop {
+            let outcome = match this.state.as_mut().project() {
+                StateProj::Calling { future } => {
+                    // The answer first: one ready at the same instant as a
+                    // limit wins.
+                    match future.poll(cx) {
+                        Poll::Ready(outcome) => outcome.map_err(Into::into),
+                        Poll::Pending => {
+                            let fired = ready!(poll_timer(this.timer.as_mut(), cx));
+                            if this.deadline_at.is_some_and(|d| fired >= d) {
+                                this.state.set(State::Done);
+                                return Poll::Ready(Err(deadline_error(this.limits)));
+                            }
+                            // The attempt's own limit: the attempt is
+                            // dropped and its timeout goes to the policy
+                            // like any other failure.
+                            this.state.set(State::Done);
+                            Err(Box::new(Elapsed::new(
+                                TimeoutKind::Attempt,
+                                this.limits.attempt.unwrap_or_default(),
+                            )) as BoxError)
+                        }
+                    }
+                }
+                StateProj::Waiting => {
+                    let fired = ready!(poll_timer(this.timer.as_mut(), cx));
+                    if this.deadline_at.is_some_and(|d| fired >= d) {
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(deadline_error(this.limits)));
+                    }
+                    *this.retries += 1;
+                    // Only the deadline runs while the service gets ready.
+                    arm(this.timer.as_mut(), *this.deadline_at);
+                    this.state.set(State::Readying);
+                    continue;
+                }
+                StateProj::Readying => {
+                    match this.svc.poll_ready(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(e)) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(e.into()));
+                        }
+                        Poll::Pending => {
+                            ready!(poll_timer(this.timer.as_mut(), cx));
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(deadline_error(this.limits)));
+                        }
+                    }
+                    let retries = *this.retries;
+                    let more_allowed = retries < this.policy.max_retries();
+                    let mut req = take_attempt(this.template, more_allowed);
+                    if let Some(rebuild) = this.rebuild.as_ref() {
+                        // A request that must not be replayed (a single-use
+                        // client assertion, RFC 7523 §3; a DPoP proof, RFC
+                        // 9449 §11.1): build this attempt's own parts.
+                        let attempt = RetryAttempt::new(retries + 1, this.previous.as_ref());
+                        if let Err(e) = rebuild_parts(&mut req, rebuild, &attempt) {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(e));
+                        }
+                    }
+                    if let Some(stats) = this.stats.as_ref() {
+                        stats.attempt();
+                    }
+                    if this.limits.attempt.is_some() {
+                        let end = attempt_end(this.limits, Instant::now(), *this.deadline_at);
+                        arm(this.timer.as_mut(), end);
+                    }
+                    let future = this.svc.call(req);
+                    this.state.set(State::Calling { future });
+                    continue;
+                }
+                StateProj::Done => {
+                    return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
+                }
+            };
+            // An attempt ended with `outcome`: answer, or wait and go again.
+            let retries = *this.retries;
+            let attempts = retries + 1;
+            let more_allowed = retries < this.policy.max_retries();
+            let rate_limited =
+                matches!(&outcome, Ok(res) if res.status() == http::StatusCode::TOO_MANY_REQUESTS);
+            let decision = match (more_allowed, this.template.as_ref()) {
+                (true, Some(template)) if !(*this.caller_handles_429 && rate_limited) => this
+                    .policy
+                    .decide(template.method(), *this.opted_in, &outcome, retries),
+                _ => None,
+            };
+            let Some(decision) = decision else {
+                this.state.set(State::Done);
+                return Poll::Ready(finish(outcome, attempts, *this.started));
+            };
+            if let Some(budget) = this.policy.budget() {
+                if !budget.try_withdraw() {
+                    tracing::debug!(
+                        target: "auth0",
+                        attempts,
+                        reason = %decision.reason,
+                        "retry budget exhausted; not retrying"
+                    );
+                    this.state.set(State::Done);
+                    return Poll::Ready(finish(outcome, attempts, *this.started));
+                }
             }
+            // Inside the call's `auth0.request` span (trace.rs), which names
+            // the method and the path template; the path itself may hold ids.
+            tracing::debug!(
+                target: "auth0",
+                attempt = attempts,
+                reason = %decision.reason,
+                wait_ms = u64::try_from(decision.wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying request"
+            );
+            if let Some(stats) = this.stats.as_ref() {
+                stats.retry_wait(decision.wait);
+            }
+            // Release the failed response (and any pooled connection) before
+            // waiting; its headers stay for the next attempt's rebuild.
+            this.state.set(State::Waiting);
+            *this.previous = match outcome {
+                Ok(mut res) if this.rebuild.is_some() => Some(std::mem::take(res.headers_mut())),
+                _ => None,
+            };
+            let wait_end = later(Instant::now(), decision.wait);
+            arm(
+                this.timer.as_mut(),
+                Some(earliest(wait_end, *this.deadline_at)),
+            );
         }
-        // Inside the call's `auth0.request` span (trace.rs), which names
-        // the method and the path template; the path itself may hold ids.
-        tracing::debug!(
-            target: "auth0",
-            attempt = attempts,
-            reason = %decision.reason,
-            wait_ms = u64::try_from(decision.wait.as_millis()).unwrap_or(u64::MAX),
-            "retrying request"
-        );
-        if let Some(stats) = &stats {
-            stats.retry_wait(decision.wait);
-        }
-        // Release the failed response (and any pooled connection) before
-        // waiting; its headers stay for the next attempt's rebuild.
-        previous = match outcome {
-            Ok(mut res) if rebuild.is_some() => Some(std::mem::take(res.headers_mut())),
-            _ => None,
-        };
-        tokio::time::sleep(decision.wait).await;
-        retries += 1;
+    }
+}
+
+impl<S: Service<HttpRequest>> fmt::Debug for ResponseFuture<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("retries", &self.retries)
+            .finish_non_exhaustive()
     }
 }
 
