@@ -620,7 +620,7 @@ fn main() {
     }
     println!();
     println!(
-        "verified-token cache hit (`validate` with the default cache, warm, same tokens): {}",
+        "verified-token cache hit (`validate` with the cache on, warm, same tokens): {}",
         hits.iter()
             .map(|(alg, ns, allocs)| format!("{} {ns:.0} ns ({allocs:.1} allocations)", alg.name()))
             .collect::<Vec<_>>()
