@@ -20,8 +20,9 @@
 //! Heap allocations per call are counted (a counting global allocator,
 //! outside the timed rounds) and printed next to the rates.
 //! Run: `cargo bench --manifest-path benches/Cargo.toml --bench jwt` (with
-//! auth0-jwt's opt-in aws-lc RSA backend, the bench crate's default feature),
-//! add `--no-default-features` for auth0-jwt's default build (ring RSA).
+//! auth0-jwt's opt-in aws-lc RSA and ed25519-dalek EdDSA backends, the bench
+//! crate's default features), add `--no-default-features` for auth0-jwt's
+//! default build (ring verifies everything).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -36,6 +37,7 @@ use auth0_benches::{
 };
 use auth0_jwt::access_token::AccessTokenValidator;
 use auth0_jwt::alg::Algorithm;
+use auth0_jwt::cache::CacheConfig;
 use auth0_jwt::key::{EcCurve, KeySet, VerifyingKey};
 use auth0_jwt::verifier::StaticKeys;
 use serde::Deserialize;
@@ -109,6 +111,8 @@ struct Case {
     tokens: Vec<String>,
     splits: Vec<Split>,
     validator: AccessTokenValidator,
+    /// The same validator with its verified-token cache on.
+    cached: AccessTokenValidator,
     ring_verify: Box<dyn Fn(&Split) -> bool>,
     /// The prepared-key floor (see the module docs) and what it is.
     floor_verify: Box<dyn Fn(&Split) -> bool>,
@@ -279,14 +283,16 @@ fn case(keys: &Keys, alg: Alg) -> Case {
     let splits = tokens.iter().map(|t| split(t)).collect();
     let mut set = KeySet::new();
     set.insert(auth0_key(keys, alg));
-    let validator = AccessTokenValidator::builder()
-        .key_source(StaticKeys::new(set))
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .algorithms([auth0_alg(alg)])
-        .no_cache()
-        .build()
-        .unwrap();
+    let builder = || {
+        AccessTokenValidator::builder()
+            .key_source(StaticKeys::new(set.clone()))
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .algorithms([auth0_alg(alg)])
+    };
+    let validator = builder().no_cache().build().unwrap();
+    // Explicitly: the default leaves it off for HMAC algorithms.
+    let cached = builder().cache(CacheConfig::default()).build().unwrap();
     let (jwt_key, jwt_alg) = jwt_key(keys, alg);
     let mut jwt_validation = jsonwebtoken::Validation::new(jwt_alg);
     jwt_validation.set_issuer(&[ISSUER]);
@@ -305,6 +311,7 @@ fn case(keys: &Keys, alg: Alg) -> Case {
         tokens,
         splits,
         validator,
+        cached,
         ring_verify: ring_verifier(keys, alg),
         floor_verify,
         floor_name,
@@ -318,6 +325,21 @@ fn case(keys: &Keys, alg: Alg) -> Case {
 impl Case {
     fn auth0(&self, i: usize) -> bool {
         block_on(self.validator.validate(&self.tokens[i % TOKENS_PER_ALG])).is_ok()
+    }
+
+    /// A verified-token cache hit (after `warm_cache`).
+    fn auth0_hit(&self, i: usize) -> bool {
+        block_on(self.cached.validate(&self.tokens[i % TOKENS_PER_ALG])).is_ok()
+    }
+
+    fn warm_cache(&self) {
+        for i in 0..TOKENS_PER_ALG {
+            assert!(self.auth0_hit(i));
+        }
+        for token in &self.tokens {
+            // Answered from the cache, so `validate` takes the hit path.
+            assert!(self.cached.validate_cached(token).is_some_and(|r| r.is_ok()));
+        }
     }
 
     fn auth0_as(&self, i: usize) -> bool {
@@ -434,15 +456,21 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
     let keys = Keys::new();
     let aws_lc = cfg!(feature = "aws-lc-rs");
+    let dalek = cfg!(feature = "ed25519-dalek");
     println!(
         "jwt bench: verify + validate per second of thread CPU time, one thread, cache off, {ROUNDS} interleaved rounds (median)"
     );
     println!(
-        "auth0-jwt backends: RSA {}, EdDSA ed25519-dalek, ECDSA and HMAC ring",
+        "auth0-jwt backends: RSA {}, EdDSA {}, ECDSA and HMAC ring",
         if aws_lc {
             "aws-lc, key parsed once (opt-in feature aws-lc-rs ON)"
         } else {
             "ring, key set up per call (auth0-jwt's default: feature aws-lc-rs OFF)"
+        },
+        if dalek {
+            "ed25519-dalek, point decoded once (opt-in feature ed25519-dalek ON)"
+        } else {
+            "ring, key decoded per call (auth0-jwt's default: feature ed25519-dalek OFF)"
         }
     );
     println!(
@@ -450,19 +478,35 @@ fn main() {
          validate_as reads the claims into the same struct jsonwebtoken gets"
     );
     let mut failures = Vec::new();
-    // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's path only.
-    if let Ok(name) = std::env::var("JWT_BENCH_PROFILE") {
+    // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's `validate`
+    // only (`JWT_BENCH_PROFILE=HS256:as` `validate_as`, `…:hit` a cache hit).
+    if let Ok(spec) = std::env::var("JWT_BENCH_PROFILE") {
+        let (name, mode) = spec.split_once(':').unwrap_or((&spec, "validate"));
         let alg = Alg::ALL
             .into_iter()
             .find(|a| a.name() == name)
             .expect("unknown alg");
         let case = case(&keys, alg);
         case.check();
-        let rate = measure(calibrate(&|i| case.auth0(i)) * 50, &|i| case.auth0(i));
-        println!("{name} auth0-jwt: {}", fmt_rate(rate));
+        case.warm_cache();
+        let f: &dyn Fn(usize) -> bool = match mode {
+            "validate" => &|i| case.auth0(i),
+            "as" => &|i| case.auth0_as(i),
+            "hit" => &|i| case.auth0_hit(i),
+            other => panic!("unknown mode {other}: validate, as or hit"),
+        };
+        // `JWT_BENCH_ITERS=N`: a fixed count, for `perf stat` (instructions
+        // per call do not depend on the machine's load).
+        let iters = std::env::var("JWT_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| calibrate(f) * 50);
+        let rate = measure(iters, f);
+        println!("{name} auth0-jwt {mode}: {}", fmt_rate(rate));
         return;
     }
     let mut table = Vec::new();
+    let mut hits = Vec::new();
     for alg in Alg::ALL {
         let case = case(&keys, alg);
         case.check();
@@ -494,11 +538,25 @@ fn main() {
             }
         }
         let m: Vec<f64> = samples.into_iter().map(median).collect();
+        // The verified-token cache's hit path (what a gateway pays for a
+        // token it has seen), measured after the interleaved rounds.
+        case.warm_cache();
+        let hit = |i| case.auth0_hit(i);
+        let hit_iters = calibrate(&hit);
+        let hit_rate = median((0..ROUNDS).map(|_| measure(hit_iters, &hit)).collect());
+        let hit_ns = 1e9 / hit_rate;
+        hits.push((alg, hit_ns, allocations_per_call(&hit)));
+        if hit_ns > 150.0 {
+            failures.push(format!(
+                "{} verified-token cache hit = {hit_ns:.0} ns > 150 ns",
+                alg.name()
+            ));
+        }
         let (f, a, a_as, j, r, rc) = (m[0], m[1], m[2], m[3], m[4], m[5]);
         let backend = match alg {
             Alg::RS256 if aws_lc => "aws-lc",
-            Alg::RS256 | Alg::ES256 | Alg::HS256 => "ring",
-            Alg::EdDSA => "ed25519-dalek",
+            Alg::EdDSA if dalek => "ed25519-dalek",
+            Alg::RS256 | Alg::ES256 | Alg::HS256 | Alg::EdDSA => "ring",
         };
         table.push((alg, backend, case.floor_name, f, a, a_as, j, r, rc, allocs));
         let (c_a, c_as) = (cost(f, a), cost(f, a_as));
@@ -562,8 +620,16 @@ fn main() {
     }
     println!();
     println!(
+        "verified-token cache hit (`validate` with the cache on, warm, same tokens): {}",
+        hits.iter()
+            .map(|(alg, ns, allocs)| format!("{} {ns:.0} ns ({allocs:.1} allocations)", alg.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!();
+    println!(
         "targets: validate and validate_as <= 1.03x floor for RS256 (aws-lc build) and ES256, HS256 validate <= 2.0x \
-         and validate_as <= 2.4x floor; RS256 >= 0.90x raw ring; HS256 >= 2x jsonwebtoken; every alg \
+         and validate_as <= 2.4x floor; verified-token cache hit <= 150 ns; RS256 >= 0.90x raw ring; HS256 >= 2x jsonwebtoken; every alg \
          >= 1x jsonwebtoken (judged against the aws-lc backend; the rust_crypto column is context)"
     );
     if failures.is_empty() {

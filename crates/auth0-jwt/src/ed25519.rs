@@ -1,13 +1,14 @@
 //! Ed25519 public keys in verified form, on one of two backends.
 //!
-//! - With the default feature `ed25519-dalek`, the key's point is decompressed
+//! - With the opt-in feature `ed25519-dalek`, the key's point is decompressed
 //!   and checked once, when the key is built, and every signature is verified
 //!   by `ed25519-dalek` against the prepared point. That is the fastest Ed25519
 //!   verification available to safe Rust on x86_64 and aarch64 (AVX2 is picked
 //!   at run time), ahead of both ring and aws-lc, and it does not decode the key
 //!   again for each token.
-//! - Without it, `ring` verifies (it decodes the 32 key bytes on every call and
-//!   can only tell a bad key from a bad signature by failing).
+//! - Without it (the default), `ring` verifies (it decodes the 32 key bytes
+//!   on every call and can only tell a bad key from a bad signature by
+//!   failing).
 //!
 //! Both backends accept exactly the same signatures: RFC 8032 verification
 //! without the cofactor (`[S]B = R + [k]A`, compared on R's 32-byte

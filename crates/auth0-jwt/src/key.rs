@@ -3,8 +3,8 @@
 //! A [`VerifyingKey`] is built from a JWK, a PEM (SPKI `PUBLIC KEY` or PKCS#1
 //! `RSA PUBLIC KEY`), raw components, or an HMAC secret. All decoding and validation
 //! happens at build time (RSA size and exponent, EC point on the curve, Ed25519 point
-//! decoded with the default `ed25519-dalek` feature, …); verifying a token only hands
-//! the prepared material to `ring` (or, with the default features, EdDSA to
+//! decoded with the opt-in `ed25519-dalek` feature, …); verifying a token only hands
+//! the prepared material to `ring` (or, with the opt-in features, EdDSA to
 //! `ed25519-dalek` and RSA to aws-lc with the key parsed once).
 //!
 //! The algorithm is decided by the key and the verifier's configuration, never by the
@@ -196,7 +196,7 @@ pub enum KeyError {
     #[error("Ed25519 public key must be 32 bytes")]
     InvalidEd25519Key,
     /// 32 bytes that do not encode a point of the Ed25519 curve: a corrupted or
-    /// mis-encoded `x` (JWK) or key. Detected when the key is built with the default
+    /// mis-encoded `x` (JWK) or key. Detected when the key is built with the opt-in
     /// `ed25519-dalek` feature; ring-only builds accept the key and then refuse every
     /// signature with [`KeyError::InvalidSignature`].
     #[error("Ed25519 public key is not a point on the curve")]
@@ -534,7 +534,7 @@ impl VerifyingKey {
 
     /// An Ed25519 public key (32 bytes, RFC 8032 encoding).
     ///
-    /// With the default `ed25519-dalek` feature the point is decoded here, once, and
+    /// With the opt-in `ed25519-dalek` feature the point is decoded here, once, and
     /// bytes that are not a curve point fail with [`KeyError::InvalidEd25519Point`].
     pub fn ed25519(public_key: &[u8]) -> Result<Self, KeyError> {
         let key: [u8; 32] = public_key

@@ -58,11 +58,12 @@
 //! - `remote` (default): `jwks::RemoteJwks`, which fetches and
 //!   caches a tenant's JWKS through the `auth0-core` HTTP stack. Without it
 //!   the crate has no HTTP client, no hyper and no tokio.
-//! - `ed25519-dalek` (default): EdDSA signatures are verified by
+//! - `ed25519-dalek` (opt-in): EdDSA signatures are verified by
 //!   `ed25519-dalek` against a point decoded once per key (about 1.5× ring's
 //!   speed, and key bytes that are not a curve point are refused when the key
-//!   is built). Without it ring verifies EdDSA too. Both accept exactly the
-//!   same signatures.
+//!   is built). By default ring verifies EdDSA too (ed25519-dalek's
+//!   proc-macro helper would bring a second `syn` into the default build).
+//!   Both accept exactly the same signatures.
 //! - `aws-lc-rs` (opt-in): RS256/384/512 and PS256/384/512 are verified by
 //!   aws-lc (rustls' default provider) against a key parsed once, instead of
 //!   ring, which sets the key up again for every signature: about 1.3×
@@ -74,7 +75,7 @@
 //! ECDSA, HMAC and signing always use ring.
 //!
 //! `default-features = false` gives the smallest build: ring only, no HTTP.
-//! A gateway can add back what it wants, e.g. `features = ["ed25519-dalek"]`
+//! A gateway can add what it wants, e.g. `features = ["ed25519-dalek"]`
 //! for the fast EdDSA backend without the JWKS fetcher, and `"aws-lc-rs"` for
 //! the fastest RSA.
 //!

@@ -717,7 +717,7 @@ async fn id_token_not_before_is_enforced() {
 }
 
 /// An Ed25519 JWK whose `x` is 32 bytes but no curve point (y = 2): with the
-/// default `ed25519-dalek` backend it is refused when the set is parsed (and
+/// opt-in `ed25519-dalek` backend it is refused when the set is parsed (and
 /// listed as skipped); a ring-only build keeps it and refuses every signature.
 /// Either way no token verifies against it.
 #[test]

@@ -227,7 +227,7 @@ fn ed25519() {
     run_signature_suite("ed25519_test.json", Algorithm::EdDSA, 0);
 }
 
-/// The crate verifies EdDSA with ed25519-dalek (default feature) or ring: both
+/// The crate verifies EdDSA with ring (default) or ed25519-dalek (feature): both
 /// must give ring's verdict on every Wycheproof case, so the feature never
 /// changes which tokens are accepted.
 #[test]
