@@ -47,23 +47,67 @@ pub(crate) fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// A fresh RSA-2048 private key as PKCS#8 PEM.
+/// A fresh RSA-2048 private key as PKCS#8 PEM (RustCrypto's `rsa` makes
+/// the key; ring signs with it once loaded from the PKCS#8 document).
 pub(crate) fn generate_rsa_pem() -> Result<String, StartError> {
-    use aws_lc_rs::encoding::AsDer as _;
-    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .map_err(|_| key_error("RSA key generation failed"))?;
-    let der = pair
-        .as_der()
+    let der = key
+        .to_pkcs8_der()
         .map_err(|_| key_error("RSA key encoding failed"))?;
-    Ok(pem("PRIVATE KEY", der.as_ref()))
+    Ok(pem("PRIVATE KEY", der.as_bytes()))
 }
 
-/// A fresh key for `algorithm` with a random `kid`.
-pub(crate) fn generate(algorithm: Algorithm) -> Result<TenantKey, StartError> {
+/// What a tenant uses an RSA key for at start; each use has its own key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RsaUse {
+    /// The tenant's first RS256 signing key.
+    TenantSigning,
+    /// The `private_key_jwt` application's key.
+    ClientAssertion,
+}
+
+/// The RSA-2048 key for `what`, generated once per process and shared by
+/// the tenants the process starts (each under its own random `kid`): a key
+/// takes ~0.5 s to generate, and tests start tenants by the dozen. Keys made
+/// by rotation are always fresh ([`KeyRing::rotate`]).
+pub(crate) fn process_rsa_pem(what: RsaUse) -> Result<String, StartError> {
+    use std::sync::OnceLock;
+    static TENANT_SIGNING: OnceLock<String> = OnceLock::new();
+    static CLIENT_ASSERTION: OnceLock<String> = OnceLock::new();
+    let cell = match what {
+        RsaUse::TenantSigning => &TENANT_SIGNING,
+        RsaUse::ClientAssertion => &CLIENT_ASSERTION,
+    };
+    if let Some(pem) = cell.get() {
+        return Ok(pem.clone());
+    }
+    // Two tenants starting at once may both generate; the first one stored
+    // is the one every later start gets.
+    let fresh = generate_rsa_pem()?;
+    Ok(cell.get_or_init(|| fresh).clone())
+}
+
+/// Where an RSA key comes from.
+#[derive(Clone, Copy)]
+enum RsaSource {
+    /// The process' tenant signing key ([`process_rsa_pem`]).
+    Process,
+    /// A new key (rotation).
+    Fresh,
+}
+
+/// A key for `algorithm` with a random `kid`.
+fn generate(algorithm: Algorithm, rsa: RsaSource) -> Result<TenantKey, StartError> {
     let kid = crate::tenant::random_id(16);
     let signing = match algorithm {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => {
-            SigningKey::rsa_pem(&generate_rsa_pem()?, algorithm).map_err(key_error)?
+            let pem = match rsa {
+                RsaSource::Process => process_rsa_pem(RsaUse::TenantSigning)?,
+                RsaSource::Fresh => generate_rsa_pem()?,
+            };
+            SigningKey::rsa_pem(&pem, algorithm).map_err(key_error)?
         }
         Algorithm::ES256 => SigningKey::generate_es256().map_err(key_error)?,
         Algorithm::ES384 => SigningKey::generate_es384().map_err(key_error)?,
@@ -94,7 +138,7 @@ impl KeyRing {
         Ok(Self {
             algorithm,
             grace,
-            current: Arc::new(generate(algorithm)?),
+            current: Arc::new(generate(algorithm, RsaSource::Process)?),
             retired: Vec::new(),
         })
     }
@@ -116,7 +160,7 @@ impl KeyRing {
 
     /// A new current key; the old one stays published for the grace period.
     pub(crate) fn rotate(&mut self) -> Result<String, StartError> {
-        let fresh = Arc::new(generate(self.algorithm)?);
+        let fresh = Arc::new(generate(self.algorithm, RsaSource::Fresh)?);
         let old = std::mem::replace(&mut self.current, fresh);
         self.retired.push((old, Instant::now()));
         self.prune();
@@ -165,10 +209,38 @@ mod tests {
 
     #[test]
     fn rs256_keys_are_rsa_2048() {
-        let key = generate(Algorithm::RS256).unwrap();
+        let key = generate(Algorithm::RS256, RsaSource::Fresh).unwrap();
         assert_eq!(key.jwk["kty"], "RSA");
         assert_eq!(key.jwk["alg"], "RS256");
+        assert_eq!(key.jwk["e"], "AQAB");
         // 2048-bit modulus: 256 bytes, 342 base64url characters.
         assert_eq!(key.jwk["n"].as_str().unwrap().len(), 342);
+        // ring signs with it and its public key verifies the signature.
+        let signature = key.signing.sign(b"header.payload").unwrap();
+        assert_eq!(signature.len(), 256);
+        key.verifying
+            .verify(Algorithm::RS256, b"header.payload", &signature)
+            .unwrap();
+        assert!(
+            key.verifying
+                .verify(Algorithm::RS256, b"header.payloaD", &signature)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_process_key_is_shared_under_new_kids_and_rotation_is_fresh() {
+        let a = generate(Algorithm::RS256, RsaSource::Process).unwrap();
+        let b = generate(Algorithm::RS256, RsaSource::Process).unwrap();
+        assert_ne!(a.kid, b.kid);
+        assert_eq!(a.jwk["n"], b.jwk["n"]);
+        let fresh = generate(Algorithm::RS256, RsaSource::Fresh).unwrap();
+        assert_ne!(fresh.jwk["n"], a.jwk["n"]);
+        // Each use has its own key: the application's key never signs
+        // the tenant's tokens.
+        assert_ne!(
+            process_rsa_pem(RsaUse::TenantSigning).unwrap(),
+            process_rsa_pem(RsaUse::ClientAssertion).unwrap()
+        );
     }
 }

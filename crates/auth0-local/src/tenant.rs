@@ -725,13 +725,16 @@ impl LocalTenantBuilder {
             (self.tls && self.mtls).then(|| format!("https://localhost:{}/", host.port())),
             certificates.as_mut().and_then(|c| c.signer.take()),
         );
-        // RSA key generation takes a few hundred milliseconds each: the
-        // tenant's signing key and the private_key_jwt application's key are
-        // made side by side, off the async runtime's threads.
+        // RSA key generation takes about half a second a key: the tenant's
+        // signing key and the private_key_jwt application's key are made
+        // side by side, off the async runtime's threads, once per process
+        // (`keys::process_rsa_pem`).
         let (algorithm, grace) = (self.algorithm, self.key_grace);
         let (keys, jwt_pem) = tokio::join!(
             tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace)),
-            tokio::task::spawn_blocking(crate::keys::generate_rsa_pem),
+            tokio::task::spawn_blocking(|| {
+                crate::keys::process_rsa_pem(crate::keys::RsaUse::ClientAssertion)
+            }),
         );
         let joined = |e: tokio::task::JoinError| StartError::Key {
             reason: e.to_string(),
