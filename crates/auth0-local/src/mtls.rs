@@ -249,11 +249,7 @@ fn at_alias(shared: &Shared, req: &Req) -> bool {
     let Some(alias) = &shared.authn.mtls.alias else {
         return false;
     };
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    let host = req.host().unwrap_or_default();
     alias
         .strip_prefix("https://")
         .and_then(|a| a.strip_suffix('/'))
