@@ -59,54 +59,14 @@ pub(crate) fn generate_rsa_pem() -> Result<String, StartError> {
     Ok(pem("PRIVATE KEY", der.as_bytes()))
 }
 
-/// What a tenant uses an RSA key for at start; each use has its own key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RsaUse {
-    /// The tenant's first RS256 signing key.
-    TenantSigning,
-    /// The `private_key_jwt` application's key.
-    ClientAssertion,
-}
-
-/// The RSA-2048 key for `what`, generated once per process and shared by
-/// the tenants the process starts (each under its own random `kid`): a key
-/// takes ~0.5 s to generate, and tests start tenants by the dozen. Keys made
-/// by rotation are always fresh ([`KeyRing::rotate`]).
-pub(crate) fn process_rsa_pem(what: RsaUse) -> Result<String, StartError> {
-    use std::sync::OnceLock;
-    static TENANT_SIGNING: OnceLock<String> = OnceLock::new();
-    static CLIENT_ASSERTION: OnceLock<String> = OnceLock::new();
-    let cell = match what {
-        RsaUse::TenantSigning => &TENANT_SIGNING,
-        RsaUse::ClientAssertion => &CLIENT_ASSERTION,
-    };
-    if let Some(pem) = cell.get() {
-        return Ok(pem.clone());
-    }
-    // Two tenants starting at once may both generate; the first one stored
-    // is the one every later start gets.
-    let fresh = generate_rsa_pem()?;
-    Ok(cell.get_or_init(|| fresh).clone())
-}
-
-/// Where an RSA key comes from.
-#[derive(Clone, Copy)]
-enum RsaSource {
-    /// The process' tenant signing key ([`process_rsa_pem`]).
-    Process,
-    /// A new key (rotation).
-    Fresh,
-}
-
-/// A key for `algorithm` with a random `kid`.
-fn generate(algorithm: Algorithm, rsa: RsaSource) -> Result<TenantKey, StartError> {
+/// A fresh key for `algorithm` with a random `kid`. Every tenant makes its
+/// own keys, as every Auth0 tenant has its own: tests that trust several
+/// tenants check that one's keys never verify another's tokens.
+pub(crate) fn generate(algorithm: Algorithm) -> Result<TenantKey, StartError> {
     let kid = crate::tenant::random_id(16);
     let signing = match algorithm {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => {
-            let pem = match rsa {
-                RsaSource::Process => process_rsa_pem(RsaUse::TenantSigning)?,
-                RsaSource::Fresh => generate_rsa_pem()?,
-            };
+            let pem = generate_rsa_pem()?;
             SigningKey::rsa_pem(&pem, algorithm).map_err(key_error)?
         }
         Algorithm::ES256 => SigningKey::generate_es256().map_err(key_error)?,
@@ -138,7 +98,7 @@ impl KeyRing {
         Ok(Self {
             algorithm,
             grace,
-            current: Arc::new(generate(algorithm, RsaSource::Process)?),
+            current: Arc::new(generate(algorithm)?),
             retired: Vec::new(),
         })
     }
@@ -160,7 +120,7 @@ impl KeyRing {
 
     /// A new current key; the old one stays published for the grace period.
     pub(crate) fn rotate(&mut self) -> Result<String, StartError> {
-        let fresh = Arc::new(generate(self.algorithm, RsaSource::Fresh)?);
+        let fresh = Arc::new(generate(self.algorithm)?);
         let old = std::mem::replace(&mut self.current, fresh);
         self.retired.push((old, Instant::now()));
         self.prune();
@@ -209,7 +169,7 @@ mod tests {
 
     #[test]
     fn rs256_keys_are_rsa_2048() {
-        let key = generate(Algorithm::RS256, RsaSource::Fresh).unwrap();
+        let key = generate(Algorithm::RS256).unwrap();
         assert_eq!(key.jwk["kty"], "RSA");
         assert_eq!(key.jwk["alg"], "RS256");
         assert_eq!(key.jwk["e"], "AQAB");
@@ -229,18 +189,10 @@ mod tests {
     }
 
     #[test]
-    fn the_process_key_is_shared_under_new_kids_and_rotation_is_fresh() {
-        let a = generate(Algorithm::RS256, RsaSource::Process).unwrap();
-        let b = generate(Algorithm::RS256, RsaSource::Process).unwrap();
+    fn every_key_is_new() {
+        let a = generate(Algorithm::RS256).unwrap();
+        let b = generate(Algorithm::RS256).unwrap();
         assert_ne!(a.kid, b.kid);
-        assert_eq!(a.jwk["n"], b.jwk["n"]);
-        let fresh = generate(Algorithm::RS256, RsaSource::Fresh).unwrap();
-        assert_ne!(fresh.jwk["n"], a.jwk["n"]);
-        // Each use has its own key: the application's key never signs
-        // the tenant's tokens.
-        assert_ne!(
-            process_rsa_pem(RsaUse::TenantSigning).unwrap(),
-            process_rsa_pem(RsaUse::ClientAssertion).unwrap()
-        );
+        assert_ne!(a.jwk["n"], b.jwk["n"]);
     }
 }

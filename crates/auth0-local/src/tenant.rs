@@ -727,14 +727,11 @@ impl LocalTenantBuilder {
         );
         // RSA key generation takes about half a second a key: the tenant's
         // signing key and the private_key_jwt application's key are made
-        // side by side, off the async runtime's threads, once per process
-        // (`keys::process_rsa_pem`).
+        // side by side, off the async runtime's threads.
         let (algorithm, grace) = (self.algorithm, self.key_grace);
         let (keys, jwt_pem) = tokio::join!(
             tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace)),
-            tokio::task::spawn_blocking(|| {
-                crate::keys::process_rsa_pem(crate::keys::RsaUse::ClientAssertion)
-            }),
+            tokio::task::spawn_blocking(crate::keys::generate_rsa_pem),
         );
         let joined = |e: tokio::task::JoinError| StartError::Key {
             reason: e.to_string(),
