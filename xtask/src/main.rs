@@ -111,6 +111,39 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// The default build links one C crypto library (ring; aws-lc only behind
+/// auth0-jwt's opt-in `aws-lc-rs` feature) and one version of each crate in
+/// what the SDK crates and the local tenant link (proc-macros aside; the
+/// examples crate, not part of the SDK, may carry its frameworks' versions).
+fn dependency_check() -> Result<(), String> {
+    let tree = |args: &[&str]| -> Result<String, String> {
+        let mut cmd = cargo();
+        cmd.args(["tree", "--edges", "normal,no-proc-macro", "--workspace"])
+            .args(args);
+        eprintln!("xtask: running {cmd:?}");
+        let output = cmd
+            .output()
+            .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("{cmd:?} failed with {}", output.status));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let duplicates = tree(&["--duplicates", "--exclude", "auth0-examples"])?;
+    if !duplicates.trim().is_empty() {
+        return Err(format!(
+            "duplicate crate versions in the SDK's build:\n{duplicates}"
+        ));
+    }
+    let all = tree(&["--prefix", "none", "--format", "{p}"])?;
+    if let Some(line) = all.lines().find(|l| l.starts_with("aws-lc")) {
+        return Err(format!(
+            "the default build links aws-lc ({line}); it must stay opt-in"
+        ));
+    }
+    Ok(())
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -122,6 +155,7 @@ fn has_nextest() -> bool {
 fn test() -> Result<(), String> {
     // Cheap, and a stale generated API would make every later step moot.
     codegen::run(true)?;
+    dependency_check()?;
     // A gateway depends on auth0-jwt alone, without HTTP: that build must work.
     run(cargo().args(["build", "--package", "auth0-jwt", "--no-default-features"]))?;
     // Its unit tests, and the suites that pin the verdicts of the backends

@@ -77,7 +77,12 @@ pub enum Error {
         /// The server the request was for (`host` or `host:port`), when
         /// known.
         host: Option<String>,
-        /// The underlying error.
+        /// The underlying error. When the transport's own wrappers only
+        /// restate what this variant's message says (the SDK's "no
+        /// connection", hyper-util's `client error (Connect)`), this is a
+        /// [`TransportCause`]: shown from the first cause that adds
+        /// something, the error as the transport produced it in
+        /// [`TransportCause::get_ref`].
         #[source]
         source: BoxError,
     },
@@ -345,7 +350,7 @@ impl Error {
         Error::Transport {
             connect,
             host: None,
-            source: err,
+            source: TransportCause::wrap(err),
         }
     }
 
@@ -363,6 +368,90 @@ impl Error {
             },
             other => other,
         }
+    }
+}
+
+/// The cause of an [`Error::Transport`], shown from its first informative
+/// link.
+///
+/// `Error::Transport` already says "could not connect to `host`" or "the HTTP
+/// exchange with `host` failed"; the wrappers right under it — the
+/// transport's [`TransportError::Connect`] / [`TransportError::Request`] and
+/// hyper-util's client error (`client error (Connect)`) — would only say it
+/// again. A `TransportCause` displays the first error below them (`tcp
+/// connect error`, `connection closed before message completed`, …) and its
+/// `source()` continues from there, so a chain printed one `Display` per
+/// line names each cause once:
+///
+/// ```text
+/// could not connect to 127.0.0.1:1
+///   caused by: tcp connect error
+///   caused by: Connection refused (os error 111)
+/// ```
+///
+/// The whole error, wrappers included (to downcast), is [`get_ref`](Self::get_ref).
+pub struct TransportCause {
+    error: BoxError,
+}
+
+impl TransportCause {
+    /// `error` as an `Error::Transport` source: wrapped when its first link
+    /// only restates the failure, else unchanged.
+    fn wrap(error: BoxError) -> BoxError {
+        if restates_failure(&*error) && error.source().is_some() {
+            Box::new(TransportCause { error })
+        } else {
+            error
+        }
+    }
+
+    /// The error as the transport produced it, wrappers included.
+    pub fn get_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    /// The error as the transport produced it, wrappers included.
+    pub fn into_inner(self) -> BoxError {
+        self.error
+    }
+
+    /// The first link of the chain that is not a restating wrapper.
+    fn shown(&self) -> &(dyn StdError + 'static) {
+        let mut current: &(dyn StdError + 'static) = &*self.error;
+        while restates_failure(current) {
+            match current.source() {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current
+    }
+}
+
+/// A wrapper whose text only names the kind of failure `Error::Transport`'s
+/// message already names.
+fn restates_failure(error: &(dyn StdError + 'static)) -> bool {
+    matches!(
+        error.downcast_ref::<TransportError>(),
+        Some(TransportError::Connect { .. } | TransportError::Request { .. })
+    ) || error.is::<hyper_util::client::legacy::Error>()
+}
+
+impl fmt::Display for TransportCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.shown(), f)
+    }
+}
+
+impl fmt::Debug for TransportCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.error, f)
+    }
+}
+
+impl StdError for TransportCause {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.shown().source()
     }
 }
 

@@ -13,6 +13,8 @@
 //!
 //! Every clone shares one connection pool.
 
+mod ring_provider;
+
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -477,24 +479,15 @@ fn tls_config(config: &ClientConfig) -> Result<rustls::ClientConfig, ConfigError
 /// aws-lc-rs for post-quantum key exchange), else *ring*, the workspace's one
 /// C crypto library.
 ///
-/// rustls 0.23.48 deprecates `rustls::crypto::ring::default_provider` (no
-/// post-quantum key exchange) and has no other constructor of the *ring*
-/// provider in 0.23: its replacement, `ClientConfig::builder()`, picks the
-/// provider from rustls' crate features and panics when an application
-/// enables both `ring` and `aws_lc_rs` without installing a default. A
-/// library must not panic on its users' feature set, so the fallback keeps
-/// the explicit *ring* provider (the `rustls-ring` crate takes over with
-/// rustls 0.24).
+/// The fallback is rustls' *ring* provider with its default suites, groups
+/// and algorithms, built from rustls' non-deprecated parts (rustls 0.23.48
+/// deprecates `rustls::crypto::ring::default_provider`; see
+/// `transport/ring_provider.rs`).
 pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     if let Some(installed) = rustls::crypto::CryptoProvider::get_default() {
         return Arc::clone(installed);
     }
-    #[expect(
-        deprecated,
-        reason = "rustls 0.23 has no non-deprecated, non-panicking ring provider"
-    )]
-    let ring = rustls::crypto::ring::default_provider();
-    Arc::new(ring)
+    Arc::new(ring_provider::provider())
 }
 
 /// Reads a response body fully, refusing more than `max_body` bytes.

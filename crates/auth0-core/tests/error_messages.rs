@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
+use auth0_core::error::TransportCause;
 use auth0_core::retry::RetryPolicy;
+use auth0_core::transport::TransportError;
 use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
 use auth0_core::{Auth0Client, ClientBuilder, ClientConfig, Error};
 use bytes::Bytes;
@@ -80,26 +82,88 @@ async fn a_single_attempt_timeout_reads_as_before() {
     assert_eq!(error.to_string(), "per-attempt timeout elapsed after 5s");
 }
 
+/// A port of the loopback interface nobody listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 #[tokio::test]
-async fn a_connection_error_names_the_server_once() {
-    // Nothing listens on port 1 of the loopback interface.
+async fn a_connection_error_names_the_server_once_and_each_cause_once() {
+    let port = closed_port();
     let config = ClientConfig::builder()
-        .domain("http://127.0.0.1:1")
+        .domain(format!("http://127.0.0.1:{port}"))
         .allow_insecure_loopback(true)
         .retry_policy(RetryPolicy::disabled())
         .build()
         .unwrap();
     let client = Auth0Client::new(config).unwrap();
     let error = client.send(get("/api/v2/users")).await.unwrap_err();
+    let host = format!("127.0.0.1:{port}");
     assert!(
-        matches!(&error, Error::Transport { connect: true, host: Some(h), .. } if h == "127.0.0.1:1"),
+        matches!(&error, Error::Transport { connect: true, host: Some(h), .. } if *h == host),
         "{error:?}"
     );
+    // What the examples print: the error, then each cause, one per line.
     let lines = chain(&error);
-    assert_eq!(lines[0], "could not connect to 127.0.0.1:1");
-    let said = lines
-        .iter()
-        .filter(|l| l.contains("could not connect"))
-        .count();
-    assert_eq!(said, 1, "{lines:#?}");
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_eq!(lines[0], format!("could not connect to {host}"));
+    assert_eq!(lines[1], "tcp connect error");
+    assert!(lines[2].to_lowercase().contains("refused"), "{lines:#?}");
+    // Neither the SDK's "no connection" nor hyper-util's "client error
+    // (Connect)" restates the first line.
+    assert!(
+        lines[1..].iter().all(|l| !l.contains("connect to")
+            && !l.contains("no connection")
+            && !l.contains("client error")),
+        "{lines:#?}"
+    );
+    // The transport's error, wrappers included, stays reachable.
+    let Error::Transport { source, .. } = &error else {
+        unreachable!()
+    };
+    let cause = source.downcast_ref::<TransportCause>().unwrap();
+    assert!(matches!(
+        cause.get_ref().downcast_ref::<TransportError>(),
+        Some(TransportError::Connect { .. })
+    ));
+    assert!(
+        error.is_retryable_for(&http::Method::POST),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_mid_exchange_says_so_once() {
+    let tenant = auth0_local::LocalTenant::builder()
+        .plain_http()
+        .start()
+        .await
+        .unwrap();
+    tenant.inject(auth0_local::Fault::drop_connection().forever());
+    let config = tenant
+        .client_config()
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let client = Auth0Client::new(config).unwrap();
+    let error = client.send(get("/api/v2/users")).await.unwrap_err();
+    let lines = chain(&error);
+    let host = tenant
+        .issuer()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    assert_eq!(
+        lines[0],
+        format!("the HTTP exchange with {host} failed"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| !l.contains("HTTP exchange") && !l.contains("client error")),
+        "{lines:#?}"
+    );
+    assert!(lines.len() >= 2, "the cause is told: {lines:#?}");
 }

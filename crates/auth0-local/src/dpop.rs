@@ -350,6 +350,7 @@ async fn userinfo(shared: &Shared, req: &Req, proofs: &[&str]) -> Resp {
         path: req.path.clone(),
         query: req.query.clone(),
         headers,
+        authority: req.authority.clone(),
         body: Bytes::clone(&req.body),
         client_certificate: req.client_certificate.clone(),
     };

@@ -47,23 +47,27 @@ pub(crate) fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// A fresh RSA-2048 private key as PKCS#8 PEM.
+/// A fresh RSA-2048 private key as PKCS#8 PEM (RustCrypto's `rsa` makes
+/// the key; ring signs with it once loaded from the PKCS#8 document).
 pub(crate) fn generate_rsa_pem() -> Result<String, StartError> {
-    use aws_lc_rs::encoding::AsDer as _;
-    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
         .map_err(|_| key_error("RSA key generation failed"))?;
-    let der = pair
-        .as_der()
+    let der = key
+        .to_pkcs8_der()
         .map_err(|_| key_error("RSA key encoding failed"))?;
-    Ok(pem("PRIVATE KEY", der.as_ref()))
+    Ok(pem("PRIVATE KEY", der.as_bytes()))
 }
 
-/// A fresh key for `algorithm` with a random `kid`.
+/// A fresh key for `algorithm` with a random `kid`. Every tenant makes its
+/// own keys, as every Auth0 tenant has its own: tests that trust several
+/// tenants check that one's keys never verify another's tokens.
 pub(crate) fn generate(algorithm: Algorithm) -> Result<TenantKey, StartError> {
     let kid = crate::tenant::random_id(16);
     let signing = match algorithm {
         Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512 | Algorithm::PS256 => {
-            SigningKey::rsa_pem(&generate_rsa_pem()?, algorithm).map_err(key_error)?
+            let pem = generate_rsa_pem()?;
+            SigningKey::rsa_pem(&pem, algorithm).map_err(key_error)?
         }
         Algorithm::ES256 => SigningKey::generate_es256().map_err(key_error)?,
         Algorithm::ES384 => SigningKey::generate_es384().map_err(key_error)?,
@@ -168,7 +172,27 @@ mod tests {
         let key = generate(Algorithm::RS256).unwrap();
         assert_eq!(key.jwk["kty"], "RSA");
         assert_eq!(key.jwk["alg"], "RS256");
+        assert_eq!(key.jwk["e"], "AQAB");
         // 2048-bit modulus: 256 bytes, 342 base64url characters.
         assert_eq!(key.jwk["n"].as_str().unwrap().len(), 342);
+        // ring signs with it and its public key verifies the signature.
+        let signature = key.signing.sign(b"header.payload").unwrap();
+        assert_eq!(signature.len(), 256);
+        key.verifying
+            .verify(Algorithm::RS256, b"header.payload", &signature)
+            .unwrap();
+        assert!(
+            key.verifying
+                .verify(Algorithm::RS256, b"header.payloaD", &signature)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn every_key_is_new() {
+        let a = generate(Algorithm::RS256).unwrap();
+        let b = generate(Algorithm::RS256).unwrap();
+        assert_ne!(a.kid, b.kid);
+        assert_ne!(a.jwk["n"], b.jwk["n"]);
     }
 }

@@ -101,17 +101,13 @@ fn cert_error(e: rcgen::Error) -> TenantError {
     }
 }
 
+/// The first `CERTIFICATE` block of `pem`, DER (rustls-pki-types' RFC 7468
+/// reader).
 fn der_of_pem(pem: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    let start = pem.find(BEGIN)? + BEGIN.len();
-    let end = pem[start..].find(END)? + start;
-    let body: String = pem[start..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
+    use rustls::pki_types::pem::PemObject as _;
+    rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .ok()
+        .map(|der| der.to_vec())
 }
 
 fn params_for(common_name: &str) -> rcgen::CertificateParams {
@@ -138,8 +134,8 @@ pub fn self_signed_client_certificate(
         .self_signed(&key)
         .map_err(cert_error)?;
     Ok(ClientCertificatePem {
-        certificate_pem: cert.pem(),
-        private_key_pem: key.serialize_pem(),
+        certificate_pem: crate::keys::pem("CERTIFICATE", cert.der()),
+        private_key_pem: crate::keys::pem("PRIVATE KEY", &key.serialize_der()),
         subject_dn: format!("CN={common_name}"),
     })
 }
@@ -170,8 +166,8 @@ impl LocalTenant {
             subject_dn.clone(),
         );
         Ok(ClientCertificatePem {
-            certificate_pem: cert.pem(),
-            private_key_pem: key.serialize_pem(),
+            certificate_pem: crate::keys::pem("CERTIFICATE", cert.der()),
+            private_key_pem: crate::keys::pem("PRIVATE KEY", &key.serialize_der()),
             subject_dn,
         })
     }
@@ -253,11 +249,7 @@ fn at_alias(shared: &Shared, req: &Req) -> bool {
     let Some(alias) = &shared.authn.mtls.alias else {
         return false;
     };
-    let host = req
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
+    let host = req.host().unwrap_or_default();
     alias
         .strip_prefix("https://")
         .and_then(|a| a.strip_suffix('/'))

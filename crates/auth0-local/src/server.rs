@@ -32,6 +32,9 @@ pub(crate) struct Req {
     pub(crate) path: String,
     pub(crate) query: String,
     pub(crate) headers: HeaderMap,
+    /// The request target's authority when the URI carries one: HTTP/2's
+    /// `:authority` (RFC 9113 §8.3.1), an absolute-form HTTP/1.1 target.
+    pub(crate) authority: Option<String>,
     pub(crate) body: Bytes,
     /// The leaf certificate (DER) the client presented in the TLS
     /// handshake, when the tenant asks for one ([`crate::mtls`]).
@@ -39,6 +42,15 @@ pub(crate) struct Req {
 }
 
 impl Req {
+    /// The host the request was sent to (RFC 9110 §7.2): the target URI's
+    /// authority when it has one — HTTP/2 sends it as `:authority` and
+    /// needs no `Host` header —, else the `Host` header.
+    pub(crate) fn host(&self) -> Option<&str> {
+        self.authority
+            .as_deref()
+            .or_else(|| self.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+    }
+
     /// The decoded query parameters.
     pub(crate) fn query_params(&self) -> HashMap<String, String> {
         parse_form(self.query.as_bytes())
@@ -170,6 +182,7 @@ pub(crate) async fn handle(
         method: recorded.method,
         path: recorded.uri.path().to_owned(),
         query: recorded.uri.query().unwrap_or("").to_owned(),
+        authority: recorded.uri.authority().map(|a| a.as_str().to_owned()),
         headers: recorded.headers,
         body: recorded.body,
         client_certificate,

@@ -725,9 +725,9 @@ impl LocalTenantBuilder {
             (self.tls && self.mtls).then(|| format!("https://localhost:{}/", host.port())),
             certificates.as_mut().and_then(|c| c.signer.take()),
         );
-        // RSA key generation takes a few hundred milliseconds each: the
-        // tenant's signing key and the private_key_jwt application's key are
-        // made side by side, off the async runtime's threads.
+        // RSA key generation takes about half a second a key: the tenant's
+        // signing key and the private_key_jwt application's key are made
+        // side by side, off the async runtime's threads.
         let (algorithm, grace) = (self.algorithm, self.key_grace);
         let (keys, jwt_pem) = tokio::join!(
             tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace)),

@@ -160,7 +160,7 @@ pub(crate) fn generate(bind: IpAddr, http2: bool, mtls: bool) -> Result<Certific
         vec![b"http/1.1".to_vec()]
     };
     Ok(Certificates {
-        ca_pem: ca_cert.pem(),
+        ca_pem: crate::keys::pem("CERTIFICATE", ca_cert.der()),
         ca_der: ca_cert.der().to_vec(),
         server: Arc::new(server),
         signer: Some(crate::mtls::CaSigner {

@@ -999,3 +999,84 @@ async fn access_token_lifetime_is_the_apis() {
         90
     );
 }
+
+#[tokio::test]
+async fn the_mtls_alias_is_recognised_over_http2() {
+    use auth0_authentication::client_auth::discover_mtls_endpoint_base;
+    use auth0_authentication::{AuthenticationClient, ClientAuthentication};
+    use auth0_core::config::ClientCertificate;
+
+    let tenant = LocalTenant::builder()
+        .mtls(true)
+        .http2(true)
+        .start()
+        .await
+        .unwrap();
+    let pem = tenant.issue_client_certificate("h2-service").unwrap();
+    let client_id = tenant
+        .register_mtls_client(
+            "H2 service",
+            auth0_local::MtlsCredential::SubjectDn(pem.subject_dn.clone()),
+        )
+        .unwrap();
+    let config = tenant
+        .client_config()
+        .retry_policy(RetryPolicy::disabled())
+        .client_certificate(
+            ClientCertificate::from_pem(&pem.certificate_pem, &pem.private_key_pem).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let http = auth0_core::Auth0Client::new(config.clone()).unwrap();
+    let base = discover_mtls_endpoint_base(&http).await.unwrap().unwrap();
+    let auth = AuthenticationClient::builder(http, client_id.as_str())
+        .client_authentication(ClientAuthentication::TlsClientAuth)
+        .mtls_endpoint_base(base)
+        .build()
+        .unwrap();
+    tenant.take_requests();
+    let token = auth
+        .client_credentials(tenant.api_audience(), None)
+        .await
+        .unwrap();
+
+    // Sent over HTTP/2 to the alias: the host is in `:authority`, and no
+    // `Host` header says it.
+    let sent = tenant.requests_to("/oauth/token");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].version, http::Version::HTTP_2);
+    assert_eq!(
+        sent[0].uri.authority().map(|a| a.as_str().to_owned()),
+        Some(format!("localhost:{}", tenant.addr().port()))
+    );
+    assert_eq!(sent[0].header("host"), None);
+    // Authenticated by the certificate: the token is bound to it.
+    let jws = auth0_jwt::jws::Jws::parse(
+        &token.access_token,
+        &auth0_jwt::jws::ParseOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        jws.claims()["cnf"]["x5t#S256"].is_string(),
+        "{:?}",
+        jws.claims()
+    );
+
+    // The same grant sent to the issuer's host (not the alias), also over
+    // HTTP/2 with the certificate, is refused: the alias is told by host.
+    let http = auth0_core::Auth0Client::new(config).unwrap();
+    let body = format!(
+        "grant_type=client_credentials&client_id={client_id}&audience={}",
+        tenant.api_audience()
+    );
+    let request = Request::post("/oauth/token")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Bytes::from(body))
+        .unwrap();
+    let refused = http.send(request).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let error: Value = serde_json::from_slice(refused.body()).unwrap();
+    assert_eq!(error["error"], "invalid_client");
+    let sent = tenant.requests_to("/oauth/token");
+    assert_eq!(sent.last().unwrap().version, http::Version::HTTP_2);
+}
