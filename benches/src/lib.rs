@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod management_server;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;

@@ -285,6 +285,25 @@ pub fn expiry(expires_in: Option<u64>) -> String {
     }
 }
 
+/// An optional value as a reader wants it: the value, or `none` — never
+/// `Some(…)`.
+///
+/// ```
+/// assert_eq!(auth0_examples::or_none(Some("dark")), "dark");
+/// assert_eq!(auth0_examples::or_none(None::<u64>), "none");
+/// ```
+pub fn or_none<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "none".to_owned(), |value| value.to_string())
+}
+
+/// A JSON object (user or app metadata) as compact JSON, or `none`.
+pub fn json_or_none(value: Option<&serde_json::Map<String, serde_json::Value>>) -> String {
+    value.map_or_else(
+        || "none".to_owned(),
+        |map| serde_json::Value::Object(map.clone()).to_string(),
+    )
+}
+
 /// An extra variable an example needs with a real tenant; the error names
 /// it.
 ///

@@ -9,7 +9,7 @@
 //!   not installed).
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied,
 //!   rustdoc with warnings denied, then `test`.
-//! - `cargo xtask bench [http|jwt|gateway|fleet|all]`: the benchmarks, each printing
+//! - `cargo xtask bench [http|jwt|gateway|blocking|fleet|all]`: the benchmarks, each printing
 //!   its ratio against a peer measured in the same run (`http`: auth0-core's
 //!   stack, then the Management client against bare hyper + serde and
 //!   reqwest; `fleet`: fleet mode against independent instances; needs
@@ -78,7 +78,7 @@ fn print_help() {
          commands:\n  \
          test                      run the whole test suite (what CI runs)\n  \
          ci                        fmt --check, clippy -D warnings, doc -D warnings, then test\n  \
-         bench [http|jwt|gateway|fleet|all]  run benchmarks; each prints ratios against its peer\n  \
+         bench [http|jwt|gateway|blocking|fleet|all]  run benchmarks; each prints ratios against its peer\n  \
          quickstart                run the quickstart example\n  \
          conformance               auth0-python and node-auth0 against the auth0-local binary (a step of test)\n  \
          codegen [--check]         generate the Management API code from the spec (or check it is current)\n  \
@@ -463,6 +463,9 @@ fn bench(which: &str) -> Result<(), String> {
             peer_bench("jwt", &["--no-default-features"])
         }
         "gateway" => peer_bench("gateway", &[]),
+        // The blocking clients against the async ones on a tokio runtime:
+        // one Management GET and one token validation (benches/).
+        "blocking" => peer_bench("blocking", &["--features", "blocking"]),
         // Fleet mode (auth0-redis): counts 429s, token fetches and writes
         // against a rate-limited local tenant; the time is the tenant's
         // budget, not CPU, so the dev profile measures the same. Needs
@@ -478,10 +481,11 @@ fn bench(which: &str) -> Result<(), String> {
         "all" => {
             bench("http")?;
             bench("jwt")?;
-            bench("gateway")
+            bench("gateway")?;
+            bench("blocking")
         }
         other => Err(format!(
-            "unknown benchmark `{other}`; choose http, jwt, gateway, fleet or all"
+            "unknown benchmark `{other}`; choose http, jwt, gateway, blocking, fleet or all"
         )),
     }
 }

@@ -10,8 +10,48 @@
 //! | no `Authorization` header, or another scheme     | 401    | `Bearer realm="…"` (no error code, RFC 6750 §3.1)  |
 //! | malformed header (two headers, bad characters …) | 400    | `Bearer …, error="invalid_request"`                |
 //! | token rejected by the authorizer                 | 401    | `Bearer …, error="invalid_token"`                  |
+//! | certificate-bound token, certificate not matching | 401    | `Bearer …, error="invalid_token"`                  |
 //! | token valid but scopes missing                   | 403    | `Bearer …, error="insufficient_scope", scope="…"`  |
 //! | keys could not be fetched                        | 503    | none                                               |
+//!
+//! # Certificate-bound tokens (RFC 8705 §3)
+//!
+//! A token whose `cnf` names a client certificate (`x5t#S256`, issued to a
+//! client that authenticated with mutual TLS) is accepted only when the
+//! request carries that certificate as a
+//! [`PresentedCertificate`] extension, which the server that terminated TLS
+//! inserts: a bound token with no certificate or another one is answered
+//! 401 `invalid_token`. Tokens that are not bound pass, unless the layer is
+//! built with [`require_certificate_binding`](BearerAuthLayer::require_certificate_binding).
+//! With tokio-rustls, per connection:
+//!
+//! ```
+//! use auth0_jwt::certificate_binding::PresentedCertificate;
+//! use tower::ServiceExt;
+//!
+//! /// Serves one accepted TLS connection: every request carries the
+//! /// client's certificate (tokio-rustls asked for one with a client
+//! /// certificate verifier, e.g. `WebPkiClientVerifier`).
+//! fn with_peer_certificate<S, B>(
+//!     service: S,
+//!     leaf_der: Option<&[u8]>, // tls_stream.get_ref().1.peer_certificates()?.first()
+//! ) -> impl tower::Service<http::Request<B>, Response = S::Response, Error = S::Error>
+//! where
+//!     S: tower::Service<http::Request<B>>,
+//! {
+//!     let presented = leaf_der.map(PresentedCertificate::new);
+//!     service.map_request(move |mut request: http::Request<B>| {
+//!         if let Some(presented) = &presented {
+//!             request.extensions_mut().insert(presented.clone());
+//!         }
+//!         request
+//!     })
+//! }
+//! # let _ = with_peer_certificate::<_, ()>(tower::service_fn(|_: http::Request<()>| async { Ok::<_, std::convert::Infallible>(()) }), None);
+//! ```
+//!
+//! With axum, the same from a `connect_info` type or a `middleware::from_fn`
+//! that reads it; `docs/API_PROTECTION.md` shows a whole server.
 //!
 //! It is the shape of tower-http's `AsyncRequireAuthorization`, and depends
 //! only on `tower-layer`, `tower-service` and `http`: no hyper, no runtime.
@@ -30,6 +70,9 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::access_token::{AccessTokenClaims, AccessTokenValidator};
+use crate::certificate_binding::{
+    CertificateBinding, CertificateBindingError, PresentedCertificate,
+};
 use crate::error::{Error, TokenKind};
 use crate::organization::OrganizationPolicy;
 use crate::resource_metadata::{MetadataServer, ProtectedResourceMetadata};
@@ -271,8 +314,16 @@ const MALFORMED: &str = "The access token is malformed";
 const NOT_FOR_THIS_API: &str = "The access token is not valid for this resource";
 /// `error_description` of any other invalid token.
 const INVALID: &str = "The access token is invalid";
+/// `error_description` of a certificate-bound token sent without a client
+/// certificate (RFC 8705 §3).
+const NO_CERTIFICATE: &str =
+    "The access token is bound to a client certificate and none was presented";
+/// `error_description` of a certificate-bound token sent with another one.
+const OTHER_CERTIFICATE: &str = "The access token is bound to another client certificate";
+/// `error_description` of an unbound token where binding is required.
+const NOT_CERTIFICATE_BOUND: &str = "The access token must be bound to the client certificate";
 /// The fixed descriptions whose challenges each layer builds once.
-const FIXED_DESCRIPTIONS: [&str; 8] = [
+const FIXED_DESCRIPTIONS: [&str; 11] = [
     EXPIRED,
     BAD_SIGNATURE,
     UNKNOWN_KEY,
@@ -281,7 +332,36 @@ const FIXED_DESCRIPTIONS: [&str; 8] = [
     MALFORMED,
     NOT_FOR_THIS_API,
     INVALID,
+    NO_CERTIFICATE,
+    OTHER_CERTIFICATE,
+    NOT_CERTIFICATE_BOUND,
 ];
+
+/// The `error_description` of a certificate-binding refusal.
+pub(crate) fn binding_description(error: &CertificateBindingError) -> &'static str {
+    match error {
+        CertificateBindingError::NoCertificate => NO_CERTIFICATE,
+        CertificateBindingError::Mismatch => OTHER_CERTIFICATE,
+        CertificateBindingError::NotBound => NOT_CERTIFICATE_BOUND,
+        _ => MALFORMED,
+    }
+}
+
+/// RFC 8705 §3 for a request: `Err(error_description)` when `claims`
+/// (access-token claims; other claim types have no binding to check) are
+/// not accepted with the certificate the request carries.
+pub(crate) fn certificate_binding<C: Send + Sync + 'static>(
+    policy: CertificateBinding,
+    claims: &Arc<C>,
+    extensions: &http::Extensions,
+) -> Result<(), &'static str> {
+    let Some(claims) = as_access_claims(claims) else {
+        return Ok(());
+    };
+    policy
+        .check(claims, extensions.get::<PresentedCertificate>())
+        .map_err(|error| binding_description(&error))
+}
 
 /// Settings shared by a layer and the services it builds.
 #[derive(Clone)]
@@ -298,6 +378,8 @@ struct Settings {
     realm_attr: String,
     /// The per-request organization policy, if any.
     organization: Option<OrganizationResolver>,
+    /// Which tokens must match the request's client certificate.
+    certificate_binding: CertificateBinding,
     /// The RFC 9728 document this layer serves itself, if any.
     metadata_server: Option<MetadataServer>,
     max_token_len: usize,
@@ -413,6 +495,7 @@ impl<A: Authorize> BearerAuthLayer<A> {
             metadata_param: String::new(),
             realm_attr: String::new(),
             organization: None,
+            certificate_binding: CertificateBinding::default(),
             metadata_server: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             fixed_challenges: [const { HeaderValue::from_static("Bearer") };
@@ -553,6 +636,35 @@ impl<A: Authorize<Claims = AccessTokenClaims>> BearerAuthLayer<A> {
     {
         self.settings_mut().organization = Some(Arc::new(resolver));
         self
+    }
+
+    /// Sets which tokens must match the client certificate of the request
+    /// ([`PresentedCertificate`], see the [module docs](self)): by default
+    /// ([`CertificateBinding::WhenBound`]) every certificate-bound token
+    /// (`cnf.x5t#S256`) does, and a bound token on a request without a
+    /// certificate is refused; [`CertificateBinding::Required`] also
+    /// refuses tokens that are not bound. Refusals are 401 `invalid_token`.
+    pub fn certificate_binding(mut self, policy: CertificateBinding) -> Self {
+        self.settings_mut().certificate_binding = policy;
+        self
+    }
+
+    /// Accepts only certificate-bound tokens presented with their
+    /// certificate (RFC 8705 §3): an API for mutual-TLS clients only.
+    /// Shorthand for `certificate_binding(CertificateBinding::Required)`.
+    ///
+    /// ```
+    /// use auth0_jwt::layer::BearerAuthLayer;
+    /// # use auth0_jwt::{AccessTokenValidator, KeySet, StaticKeys};
+    /// # let validator = AccessTokenValidator::builder()
+    /// #     .key_source(StaticKeys::new(KeySet::new()))
+    /// #     .issuer("https://tenant.auth0.com/").audience("https://api.example.com").build()?;
+    /// let layer = BearerAuthLayer::new(validator).require_certificate_binding();
+    /// # let _ = layer;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn require_certificate_binding(self) -> Self {
+        self.certificate_binding(CertificateBinding::Required)
     }
 }
 
@@ -732,6 +844,22 @@ where
             .organization
             .as_ref()
             .map(|resolve| resolve(&RequestHead::of(&request)));
+        let answered = answered.map(|outcome| {
+            outcome.and_then(|claims| {
+                match certificate_binding(
+                    settings.certificate_binding,
+                    &claims,
+                    request.extensions(),
+                ) {
+                    Ok(()) => Ok(claims),
+                    Err(description) => Err(rejection_response(
+                        &Rejection::invalid_token(description),
+                        "",
+                        settings,
+                    )),
+                }
+            })
+        });
         match answered {
             Some(Ok(claims)) => match organization_now(policy.as_ref(), &claims) {
                 Some(Ok(())) => {
@@ -769,7 +897,13 @@ where
                 let headers = request.headers();
                 // Checked to be UTF-8 before this future was made.
                 let token = bearer_token(headers, &shared.settings, start).unwrap_or_default();
-                match shared.authorizer.authorize(token).await {
+                let bound = shared.settings.certificate_binding;
+                let authorized = shared.authorizer.authorize(token).await.and_then(|claims| {
+                    certificate_binding(bound, &claims, request.extensions())
+                        .map(|()| claims)
+                        .map_err(Rejection::invalid_token)
+                });
+                match authorized {
                     Ok(claims) => match organization(policy.as_ref(), &claims).await {
                         Ok(()) => Ok(claims),
                         Err(error) => Err(rejection_response(

@@ -120,6 +120,7 @@ pub mod fuzzing;
 pub mod cache;
 pub mod layer;
 pub use cache::{CacheConfig, VerifiedTokenCache};
+pub use certificate_binding::{CertificateBinding, PresentedCertificate};
 pub use layer::{Authorize, BearerAuth, BearerAuthLayer, Rejection};
 
 // crypto re-exports

@@ -133,7 +133,10 @@ async fn run() -> Result<(), BoxError> {
                     &UpdateUserRequestContent::new().user_metadata(metadata),
                 )
                 .await?;
-            println!("Updated user_metadata: {:?}", updated.user_metadata);
+            println!(
+                "Updated user_metadata: {}",
+                auth0_examples::json_or_none(updated.user_metadata.as_ref())
+            );
         }
     }
 

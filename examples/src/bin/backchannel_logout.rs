@@ -116,8 +116,10 @@ async fn endpoint(
         Ok(logout) => {
             let ended = sessions.logout(logout.sid.as_deref(), logout.sub.as_deref());
             println!(
-                "  logout: sub={:?} sid={:?} jti={} -> {ended} session(s) ended",
-                logout.sub, logout.sid, logout.jti
+                "  logout: sub={} sid={} jti={} -> {ended} session(s) ended",
+                auth0_examples::or_none(logout.sub.as_deref()),
+                auth0_examples::or_none(logout.sid.as_deref()),
+                logout.jti
             );
             Ok(answer(StatusCode::OK, None))
         }

@@ -53,7 +53,7 @@ fn run() -> Result<(), BoxError> {
         .client_secret(settings.client_secret.clone())
         .build()?,
     )?;
-    println!("Client: {auth:?}");
+    println!("The client's Debug output (secrets redacted): {auth:?}");
 
     let token = auth.client_credentials(&settings.audience, None)?;
     println!(
@@ -64,6 +64,6 @@ fn run() -> Result<(), BoxError> {
         auth0_examples::expiry(token.expires_in),
         token.scope.as_deref().unwrap_or("(none)")
     );
-    println!("The response, secrets redacted: {token:?}");
+    println!("The response's Debug output, as a log line shows it (secrets redacted): {token:?}");
     Ok(())
 }

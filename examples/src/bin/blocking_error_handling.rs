@@ -163,12 +163,14 @@ fn rate_limits(runtime: &Runtime) -> Result<(), BoxError> {
     for path in ["rate-limited", "rate-limited-without-headers"] {
         match get(&client, path) {
             Err(auth0_management::Error::Http(Error::RateLimited(error))) => println!(
-                "{path}: reset_at {}, limit {}, remaining {}, after {:?} attempt(s); \
+                "{path}: reset_at {}, limit {}, remaining {}, after {} attempt(s); \
                  error_code {:?}",
                 error.reset_at,
                 error.limit,
                 error.remaining,
-                error.attempts,
+                error
+                    .attempts
+                    .map_or_else(|| "?".to_owned(), |n| n.to_string()),
                 error.error.error_code
             ),
             Err(other) => return Err(other.into()),

@@ -82,8 +82,9 @@ fn run() -> Result<(), BoxError> {
         .connections()
         .get(&connection_id, &ConnectionsGetParams::new())?;
     println!(
-        "\nafter the update: {} is displayed as {:?}",
-        connection_id, modified.display_name
+        "\nafter the update: {} is displayed as {}",
+        connection_id,
+        auth0_examples::or_none(modified.display_name.as_deref())
     );
     Ok(())
 }

@@ -70,10 +70,17 @@ fn run() -> Result<(), BoxError> {
     println!("created {id}");
 
     let updated = users.update(&id, &UpdateUserRequestContent::new().nickname("rusty"))?;
-    println!("nickname is now {:?}", updated.nickname);
+    println!(
+        "nickname is now {}",
+        updated.nickname.as_deref().unwrap_or("(none)")
+    );
 
     let fetched = users.get(&id, &UsersGetParams::new())?;
-    println!("fetched {:?} <{:?}>", fetched.name, fetched.email);
+    println!(
+        "fetched {} <{}>",
+        fetched.name.as_deref().unwrap_or("(no name)"),
+        fetched.email.as_deref().unwrap_or("no e-mail")
+    );
 
     // The pager is an Iterator of users, fetching pages as it goes.
     let search = users.list_pager(
@@ -82,7 +89,10 @@ fn run() -> Result<(), BoxError> {
             .per_page(50),
     );
     for user in search {
-        println!("search found {:?}", user?.user_id);
+        println!(
+            "search found {}",
+            auth0_examples::or_none(user?.user_id.as_deref())
+        );
     }
 
     users.delete(&id)?;

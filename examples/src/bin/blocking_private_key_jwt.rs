@@ -71,7 +71,7 @@ fn run() -> Result<(), BoxError> {
             .private_key_jwt(key)
             .build()?,
     )?;
-    println!("Client: {auth:?}");
+    println!("The client's Debug output (secrets redacted): {auth:?}");
 
     for attempt in 1..=2 {
         let token = auth.client_credentials(&audience, None)?;

@@ -139,7 +139,10 @@ fn run() -> Result<(), BoxError> {
                 &id,
                 &UpdateUserRequestContent::new().user_metadata(metadata),
             )?;
-            println!("Updated user_metadata: {:?}", updated.user_metadata);
+            println!(
+                "Updated user_metadata: {}",
+                auth0_examples::json_or_none(updated.user_metadata.as_ref())
+            );
         }
     }
 

@@ -48,7 +48,7 @@ async fn run() -> Result<(), BoxError> {
     let auth = AuthenticationClient::builder(Auth0Client::new(config)?, settings.client_id.clone())
         .client_secret(settings.client_secret.clone())
         .build()?;
-    println!("Client: {auth:?}");
+    println!("The client's Debug output (secrets redacted): {auth:?}");
 
     let token = auth.client_credentials(&settings.audience, None).await?;
     println!(
@@ -59,6 +59,6 @@ async fn run() -> Result<(), BoxError> {
         auth0_examples::expiry(token.expires_in),
         token.scope.as_deref().unwrap_or("(none)")
     );
-    println!("The response, secrets redacted: {token:?}");
+    println!("The response's Debug output, as a log line shows it (secrets redacted): {token:?}");
     Ok(())
 }

@@ -316,8 +316,8 @@ async fn run() -> Result<(), auth0_examples::BoxError> {
     let again = auth0.users().get(&user_id, &UsersGetParams::new()).await?;
     let get_attempts = attempts.count.load(Ordering::Relaxed) - before;
     println!(
-        "\n2. from_service: GET user {:?} after an injected 503: {get_attempts} attempts",
-        again.user_id
+        "\n2. from_service: GET user {} after an injected 503: {get_attempts} attempts",
+        auth0_examples::or_none(again.user_id.as_deref())
     );
     ensure(user.user_id == again.user_id, "the same user both times")?;
     ensure(get_attempts == 2, "the GET was retried once")?;

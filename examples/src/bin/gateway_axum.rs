@@ -100,7 +100,9 @@ async fn self_test(addr: SocketAddr, token: &str) -> Result<(), BoxError> {
         );
         if got != status || !challenge_ok {
             return Err(format!(
-                "{name}: expected {status} with challenge {challenge:?}, got {got} {got_challenge:?}"
+                "{name}: expected {status} with a challenge containing {}, got {got} with {}",
+                auth0_examples::or_none(challenge),
+                got_challenge.as_deref().unwrap_or("no challenge")
             )
             .into());
         }

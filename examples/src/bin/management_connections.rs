@@ -80,6 +80,11 @@ async fn run() -> Result<(), BoxError> {
         .connections()
         .get(&connection_id, &ConnectionsGetParams::new())
         .await?;
-    println!("\nafter the update: {modified:#?}");
+    println!(
+        "\nafter the update: {} ({}) is displayed as {}",
+        connection_id,
+        modified.name.as_deref().unwrap_or("-"),
+        auth0_examples::or_none(modified.display_name.as_deref())
+    );
     Ok(())
 }

@@ -115,7 +115,11 @@ async fn run() -> Result<(), BoxError> {
         for log in page?.items {
             events += 1;
             if events <= 5 {
-                println!("  {:?} {:?}", log.type_, log.description);
+                println!(
+                    "  {} {}",
+                    auth0_examples::or_none(log.type_.as_deref()),
+                    auth0_examples::or_none(log.description.as_deref())
+                );
             }
         }
     }

@@ -77,7 +77,7 @@ async fn run() -> Result<(), BoxError> {
     let auth = AuthenticationClient::builder(Auth0Client::new(config)?, client_id)
         .private_key_jwt(key)
         .build()?;
-    println!("Client: {auth:?}");
+    println!("The client's Debug output (secrets redacted): {auth:?}");
 
     for attempt in 1..=2 {
         let token = auth.client_credentials(&audience, None).await?;

@@ -107,9 +107,9 @@ async fn run() -> Result<(), BoxError> {
         .build()?;
     let claims = validator.validate(&token.access_token).await?;
     println!(
-        "Access token valid: sub={}, scope={:?}",
+        "Access token valid: sub={}, scope={}",
         claims.sub().unwrap_or("?"),
-        claims.scopes().collect::<Vec<_>>()
+        claims.scope().unwrap_or("none")
     );
 
     // 5. An ID token from a user login, verified like auth0-python's TokenVerifier.

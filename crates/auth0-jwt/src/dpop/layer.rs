@@ -15,10 +15,11 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{DpopAccessTokenValidator, DpopAuthError, DpopError, DpopMode, DpopRequest, Scheme};
+use crate::certificate_binding::CertificateBinding;
 use crate::layer::{
-    OrganizationResolver, Rejection, RequestHead, is_b64token, leading_params, organization,
-    organization_now, owned_header_value, push_safe_description, quoted_string, rejection_for,
-    safe_scope,
+    OrganizationResolver, Rejection, RequestHead, certificate_binding, is_b64token, leading_params,
+    organization, organization_now, owned_header_value, push_safe_description, quoted_string,
+    rejection_for, safe_scope,
 };
 use crate::organization::OrganizationPolicy;
 use crate::resource_metadata::{MetadataServer, ProtectedResourceMetadata};
@@ -42,6 +43,8 @@ struct Shared {
     realm_attr: String,
     /// The per-request organization policy, if any.
     organization: Option<OrganizationResolver>,
+    /// Which tokens must match the request's client certificate.
+    certificate_binding: CertificateBinding,
     /// The RFC 9728 document this layer serves itself, if any.
     metadata_server: Option<MetadataServer>,
     /// `algs="ES256 …"` (RFC 9449 §7.1).
@@ -66,6 +69,7 @@ struct Shared {
 /// | DPoP-bound token sent as `Bearer` (RFC 9449 §7.2) | 401 | `Bearer error="invalid_token"` and `DPoP algs="…"` |
 /// | proof refused | 401 | `DPoP error="invalid_dpop_proof", algs="…"` |
 /// | nonce required or stale (RFC 9449 §8) | 401 | `DPoP error="use_dpop_nonce", algs="…"` + `DPoP-Nonce` |
+/// | certificate-bound token (`cnf.x5t#S256`, RFC 8705 §3) without its client certificate | 401 | `<scheme> error="invalid_token"` |
 /// | token valid, scopes missing | 403 | `<scheme> error="insufficient_scope"` |
 /// | keys or replay store unavailable | 503 | none |
 ///
@@ -118,6 +122,7 @@ impl DpopAuthLayer {
                 metadata_param: String::new(),
                 realm_attr: String::new(),
                 organization: None,
+                certificate_binding: CertificateBinding::default(),
                 metadata_server: None,
                 max_token_len: DEFAULT_MAX_TOKEN_LEN,
             }),
@@ -179,6 +184,27 @@ impl DpopAuthLayer {
             shared.organization = Some(Arc::new(resolver));
         }
         self
+    }
+
+    /// Sets which tokens must match the request's client certificate
+    /// ([`PresentedCertificate`](crate::certificate_binding::PresentedCertificate)),
+    /// as [`BearerAuthLayer::certificate_binding`](crate::layer::BearerAuthLayer::certificate_binding)
+    /// does: by default every certificate-bound token (`cnf.x5t#S256`). A
+    /// token bound both to a DPoP key (`cnf.jkt`) and to a certificate
+    /// needs both: the proof and the certificate. Call it before cloning
+    /// the layer.
+    pub fn certificate_binding(mut self, policy: CertificateBinding) -> Self {
+        if let Some(shared) = self.shared_mut() {
+            shared.certificate_binding = policy;
+        }
+        self
+    }
+
+    /// Accepts only certificate-bound tokens presented with their
+    /// certificate (RFC 8705 §3); see
+    /// [`certificate_binding`](Self::certificate_binding).
+    pub fn require_certificate_binding(self) -> Self {
+        self.certificate_binding(CertificateBinding::Required)
     }
 
     /// Refuses longer access tokens with 400 (default 16 KiB). Call it before
@@ -262,10 +288,17 @@ where
             credentials.proof,
             request_info,
         );
+        let answered = answered.map(|outcome| {
+            outcome.map_err(Refused::Auth).and_then(|claims| {
+                certificate_binding(shared.certificate_binding, &claims, request.extensions())
+                    .map(|()| claims)
+                    .map_err(Refused::Certificate)
+            })
+        });
         let verdict = match answered {
             Some(Ok(claims)) => match organization_now(policy.as_ref(), &claims) {
                 Some(Ok(())) => Some(Ok(claims)),
-                Some(Err(error)) => Some(Err(DpopAuthError::Token(error))),
+                Some(Err(error)) => Some(Err(Refused::Auth(DpopAuthError::Token(error)))),
                 // An async organization check: the asynchronous path.
                 None => None,
             },
@@ -286,8 +319,8 @@ where
                     }),
                 };
             }
-            Some(Err(error)) => {
-                let response = refusal(&error, credentials.scheme, credentials.token, shared);
+            Some(Err(refused)) => {
+                let response = refused.response(credentials.scheme, credentials.token, shared);
                 return Box::pin(std::future::ready(Ok(response)));
             }
             None => {}
@@ -308,10 +341,16 @@ where
             let mut outcome = shared
                 .validator
                 .validate(scheme, &token, proof.as_deref(), request_info)
-                .await;
+                .await
+                .map_err(Refused::Auth)
+                .and_then(|claims| {
+                    certificate_binding(shared.certificate_binding, &claims, request.extensions())
+                        .map(|()| claims)
+                        .map_err(Refused::Certificate)
+                });
             if let Ok(claims) = &outcome {
                 if let Err(error) = organization(policy.as_ref(), claims).await {
-                    outcome = Err(DpopAuthError::Token(error));
+                    outcome = Err(Refused::Auth(DpopAuthError::Token(error)));
                 }
             }
             match outcome {
@@ -324,9 +363,31 @@ where
                     }
                     Ok(response)
                 }
-                Err(error) => Ok(refusal(&error, scheme, &token, &shared)),
+                Err(refused) => Ok(refused.response(scheme, &token, &shared)),
             }
         })
+    }
+}
+
+/// Why the layer refused a request whose headers were well formed.
+enum Refused {
+    /// The validator refused the token or the proof.
+    Auth(DpopAuthError),
+    /// The token and proof are valid, but the token is bound to a client
+    /// certificate the request did not carry (RFC 8705 §3): this
+    /// `error_description`.
+    Certificate(&'static str),
+}
+
+impl Refused {
+    fn response<B: Default>(&self, scheme: Scheme, token: &str, shared: &Shared) -> Response<B> {
+        match self {
+            Self::Auth(error) => refusal(error, scheme, token, shared),
+            Self::Certificate(description) => with_challenge(
+                StatusCode::UNAUTHORIZED,
+                error_challenge(shared, scheme, "invalid_token", description, token),
+            ),
+        }
     }
 }
 
