@@ -57,7 +57,7 @@ fn invalid_data(runtime: &Runtime) -> Result<(), BoxError> {
         }
         None => {
             let tenant = auth0_examples::start_local_tenant_threaded()?;
-            println!("Using the local tenant at {}", tenant.domain());
+            auth0_examples::announce_local(&tenant);
             let config = auth0_examples::local_settings(&tenant);
             let settings = TenantSettings {
                 domain: tenant.domain(),
