@@ -13,8 +13,8 @@
 //! `WWW-Authenticate` in the metadata.
 //!
 //! ```text
-//! cargo run -p auth0-examples --bin gateway_tonic               # serve on 127.0.0.1:50051
-//! cargo run -p auth0-examples --bin gateway_tonic -- --self-test # valid/missing/bad token, exit 0/1
+//! cargo run -p auth0-examples --features tonic --bin gateway_tonic            # serve on 127.0.0.1:50051
+//! cargo run -p auth0-examples --features tonic --bin gateway_tonic -- --self-test # valid/missing/bad token, exit 0/1
 //! ```
 
 use std::net::SocketAddr;
