@@ -65,9 +65,8 @@ pub fn parts_input(header: &[u8], payload: &[u8]) -> Vec<u8> {
 /// Target `jws_claims`: compact JWS parsing and claims, fast path against full
 /// path against an independent reference.
 ///
-/// - header: the fast paths (`parse_plain_header`: the byte-compare path for
-///   the usual header, then the flat scanner) and the full strict parser agree
-///   whenever a fast one accepts;
+/// - header: the fast path (`parse_plain_header`, the flat scanner) and the
+///   full strict parser agree whenever the fast one accepts;
 /// - token: the validators' path (`parse_compact` + one-pass typed claims)
 ///   accepts exactly the tokens [`Jws::parse`] (map of claims) accepts, and
 ///   [`RawJws::parse`] agrees with both on the shape;

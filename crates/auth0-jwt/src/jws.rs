@@ -439,9 +439,6 @@ fn string_member<T>(slot: Slot<T>, name: &'static str) -> Result<Option<T>, JwsE
 /// [`json::scan_flat`]). `None` leaves the header to the full parser, which also
 /// reports what is wrong with it.
 pub(crate) fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
-    if let Some(header) = parse_compact_header(bytes) {
-        return Some(header);
-    }
     let text = std::str::from_utf8(bytes).ok()?;
     let (mut alg, mut kid, mut typ) = (None, None, None);
     json::scan_flat(text, |name, value| {
@@ -458,55 +455,6 @@ pub(crate) fn parse_plain_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
         // A repeated name is the full parser's to report.
         slot.replace(Cow::Borrowed(value)).is_none().then_some(())
     })?;
-    let alg = alg?;
-    let algorithm = Algorithm::parse(&alg).ok()?;
-    Some(HeaderRef {
-        alg,
-        algorithm,
-        kid,
-        typ,
-        rest: None,
-    })
-}
-
-/// The header as issuers write it, read by comparing bytes: `{"alg":"RS256",
-/// "typ":"JWT","kid":"…"}` with no whitespace — the members `alg`, `kid` and
-/// `typ` in any order, each at most once, `alg` present, every value printable
-/// ASCII without `"` or `\` (so no escapes). `None` for
-/// anything else, which goes to the scanner and then the full parser: what
-/// this accepts, both read the same way.
-fn parse_compact_header(bytes: &[u8]) -> Option<HeaderRef<'_>> {
-    // One UTF-8 check for the whole header (cheaper than one per value).
-    let text = std::str::from_utf8(bytes).ok()?;
-    let b = text.as_bytes();
-    if !b.starts_with(b"{\"") {
-        return None;
-    }
-    let mut at = 2;
-    let (mut alg, mut kid, mut typ) = (None, None, None);
-    loop {
-        let slot = match b.get(at..at + 6)? {
-            b"alg\":\"" => &mut alg,
-            b"kid\":\"" => &mut kid,
-            b"typ\":\"" => &mut typ,
-            _ => return None,
-        };
-        let start = at + 6;
-        // Printable ASCII up to the closing quote: never an escape.
-        let len = b
-            .get(start..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x7f).contains(&c))?;
-        let end = start + len;
-        if slot.replace(Cow::Borrowed(text.get(start..end)?)).is_some() {
-            return None;
-        }
-        match b.get(end..)? {
-            [b'"', b'}'] => break,
-            [b'"', b',', b'"', ..] => at = end + 3,
-            _ => return None,
-        }
-    }
     let alg = alg?;
     let algorithm = Algorithm::parse(&alg).ok()?;
     Some(HeaderRef {
@@ -1103,53 +1051,6 @@ mod tests {
             r#"{"alg":"RS256"} x"#,
         ] {
             assert!(parse_plain_header(json.as_bytes()).is_none(), "{json}");
-        }
-    }
-
-    /// The byte-compare path takes the headers issuers write and leaves
-    /// everything else to the scanner (which reads those the same way) or the
-    /// full parser.
-    #[test]
-    fn compact_header_path_is_exact() {
-        let o = ParseOptions::default();
-        for json in [
-            r#"{"alg":"RS256"}"#,
-            r#"{"alg":"HS256","typ":"JWT"}"#,
-            r#"{"alg":"RS256","typ":"JWT","kid":"NjVBRjY5MDlCMUIwNzU4RTA2QzZFMDQ4QzQ2MDAyQjVDNjk1RTM2Qg"}"#,
-            r#"{"kid":"k 1","alg":"EdDSA","typ":"at+jwt"}"#,
-            r#"{"alg":"ES256","kid":""}"#,
-        ] {
-            let fast = parse_compact_header(json.as_bytes()).unwrap();
-            assert_eq!(
-                fast,
-                parse_header_full(json.as_bytes(), &o).unwrap(),
-                "{json}"
-            );
-        }
-        for json in [
-            r#"{"alg":"none"}"#,
-            r#"{"alg":"RS256","alg":"HS256"}"#,
-            r#"{"alg":"RS256","kid":"a","kid":"b"}"#,
-            r#"{"kid":"k"}"#,
-            r#"{"alg":"RS256","kid":1}"#,
-            r#"{"alg":"RS\u0032\u0035\u0036"}"#,
-            r#"{"alg":"RS256","kid":"a\"b"}"#,
-            r#"{"alg":"RS256","kid":"ключ"}"#,
-            "{\"alg\":\"RS256\",\"kid\":\"a\tb\"}",
-            r#"{"alg":"RS256","cty":"JWT"}"#,
-            r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#,
-            r#"{"alg":"RS256"} "#,
-            r#"{"alg":"RS256"}}"#,
-            r#"{"alg":"RS256","#,
-            r#"{"alg":"RS256""#,
-            r#"{"alg":"RS256"#,
-            r#"{ "alg":"RS256"}"#,
-            r#"{"alg" :"RS256"}"#,
-            r#"{"alg":"RS256","typ":"JWT" }"#,
-            r#"{}"#,
-            "",
-        ] {
-            assert!(parse_compact_header(json.as_bytes()).is_none(), "{json}");
         }
     }
 
