@@ -17,6 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind, trunc_opt};
 use crate::flat::FlatMembers;
 use crate::id_token::{duration_secs, truncate_audience};
+use crate::issuers::SourceRef;
 use crate::issuers::{Issuers, Trust};
 use crate::jws::HeaderRef;
 use crate::jws::ParseOptions;
@@ -24,7 +25,7 @@ use crate::key::KeyFingerprint;
 pub use crate::organization::{
     BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
 };
-use crate::verifier::{KeySource, typ_is, verify_token_keeping};
+use crate::verifier::{Attempt, KeySource, typ_is, verify_now, verify_token_keeping};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -438,13 +439,30 @@ impl AccessTokenValidator {
     /// [`validate`](Self::validate), recording the claim set's members in
     /// `members` while it is parsed (not on a cache hit), for
     /// [`validate_as`](Self::validate_as).
+    ///
+    /// Everything up to the answer runs synchronously in
+    /// [`validate_now`](Self::validate_now) (the token is decoded on its
+    /// stack), so this future holds only what the two rare async steps need
+    /// — a key resolution (which may fetch) and an async organization check —
+    /// each boxed: about a tenth of the size of a future that keeps the
+    /// parse state across an await, which every caller moves or embeds.
     async fn validate_keeping(
         &self,
         token: &str,
-        members: Option<&mut FlatMembers>,
+        mut members: Option<&mut FlatMembers>,
     ) -> Result<Arc<AccessTokenClaims>, Error> {
+        match self.validate_now(token, members.as_deref_mut()) {
+            Step::Done(answer) => answer,
+            Step::CheckOrganization(pending) => Box::pin(self.finish(token, pending)).await,
+            Step::ResolveKey => Box::pin(self.validate_resolving(token, members)).await,
+        }
+    }
+
+    /// What can be decided without awaiting: the answer from the cache or a
+    /// key at hand, or which async step is left.
+    fn validate_now(&self, token: &str, members: Option<&mut FlatMembers>) -> Step {
         if token.is_empty() {
-            return Err(Error::Missing { kind: KIND });
+            return Step::Done(Err(Error::Missing { kind: KIND }));
         }
         let now = self.clock.now();
         let mut key_version = 0;
@@ -454,66 +472,162 @@ impl AccessTokenValidator {
             // source refresh first; a cached verdict would outlive a key the
             // source may have dropped.
             if let Some(claims) = self.trust.cached(cache, token, now) {
-                self.check_claims(&claims, now)?;
-                self.check_organization(&claims).await?;
-                return Ok(claims);
+                return match self.check_claims(&claims, now) {
+                    Ok(()) => self.organization_step(token, claims, None),
+                    Err(error) => Step::Done(Err(error)),
+                };
             }
             if let Some(error) = self.known_expired(token, now) {
-                return Err(error);
+                return Step::Done(Err(error));
             }
         }
-
         let check = |header: &HeaderRef<'_>, parsed: &ParsedClaims| {
-            let typ = header.typ.as_deref();
-            if !self.typ.accepts(typ) {
-                return Err(Error::TypeMismatch {
-                    kind: KIND,
-                    expected: self.typ.describe(),
-                    found: trunc_opt(typ),
-                });
-            }
-            // An expired token is refused before the key lookup and the
-            // signature check: no signature can make it acceptable, so the costly
-            // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
-            // early is always safe; the verdict is remembered (see
-            // `EXPIRED_CACHE_TTL`). A malformed `exp` is left to the full
-            // checks, which report it after the signature as usual.
-            if let Ok(Some(exp)) = parsed.numeric_date("exp") {
-                let expired_at = exp.saturating_add(self.leeway);
-                if now > expired_at {
-                    self.remember_expired(token, expired_at, now);
-                    return Err(Error::Expired {
-                        kind: KIND,
-                        now,
-                        expired_at,
-                    });
+            self.check_before_signature(token, now, header, parsed)
+        };
+        let attempt = verify_now(
+            token,
+            &self.parse_options,
+            &self.algorithms,
+            KIND,
+            None,
+            check,
+            members,
+        );
+        match attempt {
+            Ok(Attempt::Verified(parsed, fingerprint)) => match self.checked(parsed, now) {
+                Ok(claims) => {
+                    self.organization_step(token, claims, Some((fingerprint, key_version)))
                 }
-            }
-            self.trust.select(parsed, KIND)
+                Err(error) => Step::Done(Err(error)),
+            },
+            Ok(Attempt::NeedKey { .. }) => Step::ResolveKey,
+            Err(error) => Step::Done(Err(self.failed(error))),
+        }
+    }
+
+    /// The full path when the key source has no key at hand for the token:
+    /// resolve it (which may fetch), then verify and check.
+    async fn validate_resolving(
+        &self,
+        token: &str,
+        members: Option<&mut FlatMembers>,
+    ) -> Result<Arc<AccessTokenClaims>, Error> {
+        let now = self.clock.now();
+        let key_version = match &self.cache {
+            Some(cache) => self.evict_removed_keys(cache),
+            None => 0,
+        };
+        let check = |header: &HeaderRef<'_>, parsed: &ParsedClaims| {
+            self.check_before_signature(token, now, header, parsed)
         };
         let options = &self.parse_options;
         let verified =
             verify_token_keeping(token, options, &self.algorithms, KIND, check, members).await;
-        let (parsed, fingerprint) = match verified {
-            Ok(verified) => verified,
-            Err(error) => {
-                // A refresh during this call may have removed keys: their
-                // tokens leave the cache now, not at the next lookup.
-                if let Some(cache) = &self.cache {
-                    self.evict_removed_keys(cache);
-                }
-                return Err(error);
+        let (parsed, fingerprint) = verified.map_err(|error| self.failed(error))?;
+        let claims = self.checked(parsed, now)?;
+        self.check_organization(&claims).await?;
+        self.remember(token, &claims, fingerprint, key_version);
+        Ok(claims)
+    }
+
+    /// The checks that need no key, run on the parsed token before its
+    /// signature is checked; answers with the key source for its issuer.
+    fn check_before_signature(
+        &self,
+        token: &str,
+        now: i64,
+        header: &HeaderRef<'_>,
+        parsed: &ParsedClaims,
+    ) -> Result<SourceRef<'_>, Error> {
+        let typ = header.typ.as_deref();
+        if !self.typ.accepts(typ) {
+            return Err(Error::TypeMismatch {
+                kind: KIND,
+                expected: self.typ.describe(),
+                found: trunc_opt(typ),
+            });
+        }
+        // An expired token is refused before the key lookup and the
+        // signature check: no signature can make it acceptable, so the costly
+        // RSA check (or a JWKS fetch for its `kid`) would be wasted. Refusing
+        // early is always safe; the verdict is remembered (see
+        // `EXPIRED_CACHE_TTL`). A malformed `exp` is left to the full
+        // checks, which report it after the signature as usual.
+        if let Ok(Some(exp)) = parsed.numeric_date("exp") {
+            let expired_at = exp.saturating_add(self.leeway);
+            if now > expired_at {
+                self.remember_expired(token, expired_at, now);
+                return Err(Error::Expired {
+                    kind: KIND,
+                    now,
+                    expired_at,
+                });
             }
-        };
+        }
+        self.trust.select(parsed, KIND)
+    }
+
+    /// The claims of a verified token, typed and checked (all but an async
+    /// organization check).
+    fn checked(&self, parsed: ParsedClaims, now: i64) -> Result<Arc<AccessTokenClaims>, Error> {
         let claims = parsed
             .into_claims()
             .map_err(|e| Error::from_claim_type(e, KIND))?;
         self.check_claims(&claims, now)?;
-        self.check_organization(&claims).await?;
+        Ok(claims)
+    }
+
+    /// `error` from a verification, after evicting the tokens of keys a
+    /// refresh during the call may have removed (they leave the cache now,
+    /// not at the next lookup).
+    fn failed(&self, error: Error) -> Error {
+        if let Some(cache) = &self.cache {
+            self.evict_removed_keys(cache);
+        }
+        error
+    }
+
+    /// The answer for checked `claims`, or the async organization check
+    /// still to run. `verified` is the key that verified them and the key-set
+    /// version seen before, when they are not from the cache.
+    fn organization_step(
+        &self,
+        token: &str,
+        claims: Arc<AccessTokenClaims>,
+        verified: Option<(KeyFingerprint, u64)>,
+    ) -> Step {
+        if self.organization.is_async() {
+            return Step::CheckOrganization(Pending { claims, verified });
+        }
+        if let Some((fingerprint, key_version)) = verified {
+            self.remember(token, &claims, fingerprint, key_version);
+        }
+        Step::Done(Ok(claims))
+    }
+
+    /// Runs the async organization check left by [`validate_now`](Self::validate_now).
+    async fn finish(&self, token: &str, pending: Pending) -> Result<Arc<AccessTokenClaims>, Error> {
+        let Pending { claims, verified } = pending;
+        self.organization.evaluate(&claims, KIND).await?;
+        if let Some((fingerprint, key_version)) = verified {
+            self.remember(token, &claims, fingerprint, key_version);
+        }
+        Ok(claims)
+    }
+
+    /// Caches the verified `claims` of `token` (when the cache is on and they
+    /// expire).
+    fn remember(
+        &self,
+        token: &str,
+        claims: &Arc<AccessTokenClaims>,
+        fingerprint: KeyFingerprint,
+        key_version: u64,
+    ) {
         if let (Some(cache), Some(exp)) = (&self.cache, claims.exp()) {
             cache.insert(
                 token,
-                Arc::clone(&claims),
+                Arc::clone(claims),
                 exp,
                 fingerprint,
                 claims.approx_size(),
@@ -524,7 +638,6 @@ impl AccessTokenValidator {
                 self.trust.retain(cache);
             }
         }
-        Ok(claims)
     }
 
     /// The answer for `token` if it can be given at once from the cache of
@@ -736,4 +849,22 @@ impl AccessTokenValidator {
         }
         Ok(())
     }
+}
+
+/// Where [`AccessTokenValidator::validate_now`] got to.
+enum Step {
+    /// The answer.
+    Done(Result<Arc<AccessTokenClaims>, Error>),
+    /// Verified and checked; the async organization check is left.
+    CheckOrganization(Pending),
+    /// The key source has no key at hand for the token: resolve one.
+    ResolveKey,
+}
+
+/// Checked claims waiting for the async organization check.
+struct Pending {
+    claims: Arc<AccessTokenClaims>,
+    /// The verifying key and the key-set version seen before verifying
+    /// (`None`: the claims came from the cache).
+    verified: Option<(KeyFingerprint, u64)>,
 }

@@ -24,6 +24,14 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The operating system's wall clock.
 ///
+/// On Linux it reads the kernel's coarse real-time clock
+/// (`CLOCK_REALTIME_COARSE`): the wall time of the last timer tick, read
+/// from the vDSO without a system call in ~4 ns, against ~35 ns for
+/// `SystemTime::now()` (a tenth of a verified-token cache hit). A tick is
+/// 1–10 ms, so in whole seconds the reading is the precise clock's, or the
+/// second before it for at most one tick after each second begins — far
+/// inside any leeway. Elsewhere it reads [`SystemTime::now`].
+///
 /// A clock set before 1970 reads as 0; one beyond `i64::MAX` seconds reads as
 /// `i64::MAX` (neither can happen on a sane system, and neither panics).
 ///
@@ -39,11 +47,24 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[cfg(target_os = "linux")]
     fn now(&self) -> i64 {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
-            Err(_) => 0,
-        }
+        use rustix::time::{ClockId, clock_gettime};
+        clock_gettime(ClockId::RealtimeCoarse).tv_sec.max(0)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn now(&self) -> i64 {
+        precise_now()
+    }
+}
+
+/// Whole seconds since the Unix epoch from [`SystemTime::now`].
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+fn precise_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(elapsed) => i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX),
+        Err(_) => 0,
     }
 }
 
@@ -110,5 +131,23 @@ impl fmt::Debug for ManualClock {
 impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     fn now(&self) -> i64 {
         (**self).now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The coarse reading is the precise clock's second, or at most one
+    /// second behind it (within a tick of a second boundary).
+    #[test]
+    fn system_clock_follows_the_precise_clock() {
+        for _ in 0..1_000 {
+            let before = precise_now();
+            let now = SystemClock.now();
+            let after = precise_now();
+            assert!(now >= before - 1 && now <= after, "{before} {now} {after}");
+        }
+        assert!(SystemClock.now() > 1_600_000_000);
     }
 }

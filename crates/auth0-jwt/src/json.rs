@@ -844,7 +844,18 @@ pub(crate) fn flat_contains(array: &str, value: &str) -> bool {
     false
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+/// The index of the first byte at or after `i` that is not JSON whitespace.
+#[inline(always)]
+fn skip_ws(b: &[u8], i: usize) -> usize {
+    // Tokens carry no whitespace: one comparison decides (every whitespace
+    // byte is at most a space).
+    match b.get(i) {
+        Some(&c) if c > b' ' => i,
+        _ => skip_ws_loop(b, i),
+    }
+}
+
+fn skip_ws_loop(b: &[u8], mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         i += 1;
     }
@@ -853,14 +864,22 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// The index of the `"` closing a string whose contents start at `i`, or `None` at
 /// an escape, a control character or the end of the text.
-fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+fn string_end(b: &[u8], i: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = b.get(i..)?;
+    let mut words = rest.chunks_exact(8);
+    let mut at = i;
     // Eight bytes at a time: find the first quote, backslash or byte below 0x20
     // (multi-byte UTF-8 is never one of those). The lowest flagged byte is exact
     // (only bytes above a real hit can be flagged wrongly).
-    while let Some(word) = b.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().ok()?);
+    for word in &mut words {
+        // `chunks_exact(8)` yields eight bytes: the conversion cannot fail (and
+        // compiles to a plain load).
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            return None;
+        };
+        let x = u64::from_le_bytes(word);
         // A byte's top bit survives the `& !x` only if the byte is ASCII, and then
         // the subtraction sets it only for an exact match (or below 0x20), or by a
         // borrow from a lower byte that matched (as in serde_json's `skip_to_escape`).
@@ -869,18 +888,19 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
         let control = x.wrapping_sub(ONES * 0x20);
         let special = (quote | backslash | control) & !x & HIGH;
         if special != 0 {
-            i += (special.trailing_zeros() / 8) as usize;
-            return (*b.get(i)? == b'"').then_some(i);
+            at += (special.trailing_zeros() / 8) as usize;
+            return (*b.get(at)? == b'"').then_some(at);
         }
-        i += 8;
+        at += 8;
     }
-    loop {
-        match *b.get(i)? {
-            b'"' => return Some(i),
+    for &c in words.remainder() {
+        match c {
+            b'"' => return Some(at),
             b'\\' | 0..0x20 => return None,
-            _ => i += 1,
+            _ => at += 1,
         }
     }
+    None
 }
 
 #[cfg(test)]
