@@ -191,9 +191,14 @@ pub fn bound_thumbprint(claims: &Claims) -> Option<&str> {
 /// The token's `cnf.x5t#S256`: `None` when absent, an error when it is there
 /// but not a string.
 fn binding(claims: &Claims) -> Result<Option<&str>, CertificateBindingError> {
-    // Most tokens are not bound: a scan of the JSON text spares them the
-    // claim map (built on first use). A member name written with escapes
-    // (`\u0063nf`) has a backslash, so it still takes the full look.
+    // Most tokens are not bound. A claim set the flat scanner read has no
+    // object members, so no `cnf` object: answered without looking (this
+    // runs on every request, cache hits included). Else a scan of the JSON
+    // text spares the claim map (built on first use); a member name written
+    // with escapes (`\u0063nf`) has a backslash, so it takes the full look.
+    if claims.has_no_objects() {
+        return Ok(None);
+    }
     let raw = claims.as_json();
     if !raw.contains("cnf") && !raw.contains('\\') {
         return Ok(None);
@@ -276,5 +281,42 @@ mod tests {
             check_certificate_binding(&claims, Some(b"abc")),
             Err(CertificateBindingError::Malformed)
         );
+    }
+
+    /// A claim set read by the flat scanner (no object values) answers
+    /// "not bound" without a look at the JSON; one with a `cnf` object
+    /// (read by the full parser) is still bound, escapes in names included.
+    #[test]
+    fn only_an_object_cnf_binds() {
+        let thumbprint = certificate_thumbprint(b"abc");
+        for flat in [
+            r#"{"sub":"x","cnf":"x5t#S256"}"#.to_owned(),
+            format!(r#"{{"sub":"x","cnf":["{thumbprint}"],"x5t#S256":"{thumbprint}"}}"#),
+        ] {
+            let claims = Claims::from_json(&flat).unwrap();
+            assert!(claims.has_no_objects(), "{flat}");
+            assert_eq!(
+                check_certificate_binding(&claims, Some(b"abc")),
+                Err(CertificateBindingError::NotBound),
+                "{flat}"
+            );
+        }
+        for bound in [
+            format!(r#"{{"sub":"x","cnf":{{"x5t#S256":"{thumbprint}"}}}}"#),
+            format!(r#"{{"sub":"x","\u0063nf":{{"x5t#S256":"{thumbprint}"}}}}"#),
+        ] {
+            let claims = Claims::from_json(&bound).unwrap();
+            assert!(!claims.has_no_objects(), "{bound}");
+            assert_eq!(
+                check_certificate_binding(&claims, Some(b"abc")),
+                Ok(()),
+                "{bound}"
+            );
+            assert_eq!(
+                check_certificate_binding(&claims, Some(b"other")),
+                Err(CertificateBindingError::Mismatch),
+                "{bound}"
+            );
+        }
     }
 }

@@ -457,6 +457,7 @@ impl ParsedClaims {
             Some(())
         })?;
         c.raw = raw.into();
+        c.flat = true;
         if let (Some(record), false) = (members, full) {
             record.finish();
         }
@@ -618,6 +619,9 @@ pub struct Claims {
     raw: Box<str>,
     /// `raw` as a map, built on first use: validators never need it.
     all: OnceLock<Map<String, Value>>,
+    /// Read by the flat scanner, so no member's value is an object (nor
+    /// has escapes): e.g. no `cnf` confirmation claim can be in it.
+    flat: bool,
 }
 
 impl PartialEq for Claims {
@@ -670,7 +674,15 @@ impl Claims {
             jti: None,
             raw: Box::default(),
             all: OnceLock::new(),
+            flat: false,
         }
+    }
+
+    /// True if no member's value is an object (known from how the claim set
+    /// was read; `false` means it may have one). Lets a check for a nested
+    /// claim such as `cnf` answer at once, per cached claim set.
+    pub(crate) fn has_no_objects(&self) -> bool {
+        self.flat
     }
 
     /// The value of a registered string claim.
