@@ -20,12 +20,12 @@ use crate::id_token::{duration_secs, truncate_audience};
 use crate::issuers::SourceRef;
 use crate::issuers::{Issuers, Trust};
 use crate::jws::HeaderRef;
-use crate::jws::ParseOptions;
+use crate::jws::{KnownHeaders, ParseOptions};
 use crate::key::KeyFingerprint;
 pub use crate::organization::{
     BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
 };
-use crate::verifier::{Attempt, KeySource, typ_is, verify_now, verify_token_keeping};
+use crate::verifier::{Attempt, KeySource, Parsing, typ_is, verify_now, verify_token_keeping};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -143,6 +143,8 @@ pub struct AccessTokenValidator {
     expired: Option<VerifiedTokenCache<i64>>,
     seen_key_version: AtomicU64,
     parse_options: ParseOptions,
+    /// The headers of tokens that verified, parsed once (see `KnownHeaders`).
+    known_headers: KnownHeaders,
 }
 
 impl fmt::Debug for AccessTokenValidator {
@@ -405,6 +407,7 @@ impl AccessTokenValidatorBuilder {
             cache,
             expired,
             seen_key_version,
+            known_headers: KnownHeaders::default(),
             parse_options: self.parse_options,
         })
     }
@@ -486,7 +489,7 @@ impl AccessTokenValidator {
         };
         let attempt = verify_now(
             token,
-            &self.parse_options,
+            self.parsing(),
             &self.algorithms,
             KIND,
             None,
@@ -520,14 +523,22 @@ impl AccessTokenValidator {
         let check = |header: &HeaderRef<'_>, parsed: &ParsedClaims| {
             self.check_before_signature(token, now, header, parsed)
         };
-        let options = &self.parse_options;
+        let parsing = self.parsing();
         let verified =
-            verify_token_keeping(token, options, &self.algorithms, KIND, check, members).await;
+            verify_token_keeping(token, parsing, &self.algorithms, KIND, check, members).await;
         let (parsed, fingerprint) = verified.map_err(|error| self.failed(error))?;
         let claims = self.checked(parsed, now)?;
         self.check_organization(&claims).await?;
         self.remember(token, &claims, fingerprint, key_version);
         Ok(claims)
+    }
+
+    /// This validator's parse options and known headers.
+    fn parsing(&self) -> Parsing<'_> {
+        Parsing {
+            options: &self.parse_options,
+            known: Some(&self.known_headers),
+        }
     }
 
     /// The checks that need no key, run on the parsed token before its

@@ -76,7 +76,7 @@ pub fn jws_claims(data: &[u8]) {
     let options = ParseOptions::default();
 
     let mut scratch = Scratch::heap();
-    let compact = jws::parse_compact(&token, &options, &mut scratch);
+    let compact = jws::parse_compact(&token, &options, &mut scratch, None);
     let raw = RawJws::parse(&token, &options);
     let full = Jws::parse(&token, &options);
     let compact = match compact {

@@ -16,6 +16,8 @@
 //! anyone sign their own tokens.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::{Map, Value};
@@ -675,6 +677,10 @@ pub struct RawJws<'a> {
 /// the header is parsed, the payload is not.
 pub(crate) struct Compact<'t, 'b> {
     token: &'t str,
+    /// Byte index of the first `.`: `token[..header_end]` is the header's base64url.
+    header_end: usize,
+    /// The header came from [`KnownHeaders`] (it was not decoded).
+    header_known: bool,
     /// Byte index of the second `.`: `token[..signing_input_end]` is the signing input.
     signing_input_end: usize,
     pub(crate) header: HeaderRef<'b>,
@@ -686,6 +692,109 @@ impl<'t> Compact<'t, '_> {
     /// The exact received bytes `<base64url header>.<base64url payload>`.
     pub(crate) fn signing_input(&self) -> &'t [u8] {
         signing_input(self.token, self.signing_input_end)
+    }
+
+    /// Remembers this token's header in `known` (call it once the signature
+    /// verified), unless it came from there.
+    pub(crate) fn remember_header(&self, known: &KnownHeaders) {
+        if !self.header_known {
+            let b64 = self
+                .token
+                .as_bytes()
+                .get(..self.header_end)
+                .unwrap_or_default();
+            known.remember(b64, &self.header);
+        }
+    }
+}
+
+/// How many distinct headers a [`KnownHeaders`] keeps.
+const KNOWN_HEADERS: usize = 8;
+
+/// Longest header (base64url characters) a [`KnownHeaders`] keeps.
+const KNOWN_HEADER_MAX: usize = 512;
+
+/// The plain headers (`alg` and optionally `kid`, `typ`: what every Auth0
+/// token carries) of tokens whose signature verified, by their exact
+/// base64url text. A token whose header text is one of them skips decoding
+/// and parsing it (about an eighth of an HS256 validation): the result of
+/// parsing the same bytes with the same options is the same.
+///
+/// An issuer uses one header per signing key, so a validator sees a few.
+/// The first [`KNOWN_HEADERS`] are kept for its lifetime (lock-free reads;
+/// only verified tokens add one, so no sender can fill it); past them, and
+/// for any other header, the header is decoded and parsed as usual.
+#[derive(Default)]
+pub(crate) struct KnownHeaders {
+    slots: [OnceLock<KnownHeader>; KNOWN_HEADERS],
+}
+
+struct KnownHeader {
+    b64: Box<[u8]>,
+    alg: Box<str>,
+    algorithm: Algorithm,
+    kid: Option<Box<str>>,
+    typ: Option<Box<str>>,
+}
+
+impl KnownHeaders {
+    /// The parsed header whose base64url text is `b64`, if known.
+    fn get(&self, b64: &[u8]) -> Option<HeaderRef<'_>> {
+        for slot in &self.slots {
+            // Slots fill in order: the first empty one ends the search.
+            let known = slot.get()?;
+            if *known.b64 == *b64 {
+                return Some(HeaderRef {
+                    alg: Cow::Borrowed(&known.alg),
+                    algorithm: known.algorithm,
+                    kid: known.kid.as_deref().map(Cow::Borrowed),
+                    typ: known.typ.as_deref().map(Cow::Borrowed),
+                    rest: None,
+                });
+            }
+        }
+        None
+    }
+
+    /// Keeps `header` (parsed from `b64`) if it is plain, short, new, and
+    /// there is room.
+    fn remember(&self, b64: &[u8], header: &HeaderRef<'_>) {
+        if header.rest.is_some() || b64.len() > KNOWN_HEADER_MAX {
+            return;
+        }
+        for slot in &self.slots {
+            match slot.get() {
+                Some(known) if *known.b64 == *b64 => return,
+                Some(_) => {}
+                None => {
+                    // Another thread may fill this slot first: then this
+                    // header waits for a later token.
+                    let _ = slot.set(KnownHeader {
+                        b64: b64.into(),
+                        alg: header.alg.as_ref().into(),
+                        algorithm: header.algorithm,
+                        kid: header.kid.as_deref().map(Into::into),
+                        typ: header.typ.as_deref().map(Into::into),
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// How many headers are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().take_while(|s| s.get().is_some()).count()
+    }
+}
+
+impl fmt::Debug for KnownHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.slots.iter().take_while(|s| s.get().is_some()).count();
+        f.debug_struct("KnownHeaders")
+            .field("count", &count)
+            .finish()
     }
 }
 
@@ -733,6 +842,7 @@ pub(crate) fn parse_compact<'t, 'b>(
     token: &'t str,
     options: &ParseOptions,
     buf: &'b mut Scratch<'_>,
+    known: Option<&'b KnownHeaders>,
 ) -> Result<Compact<'t, 'b>, JwsError> {
     if token.len() > options.max_token_len {
         return Err(JwsError::TooLong {
@@ -795,10 +905,17 @@ pub(crate) fn parse_compact<'t, 'b>(
             })
         }
     };
-    let len = base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
-    let header_buf: &'b [u8] = header_buf;
-    let header =
-        parse_header(header_buf.get(..len).unwrap_or_default(), options).map_err(parts_first)?;
+    let cached = known.and_then(|known| known.get(header_b64));
+    let header_known = cached.is_some();
+    let header = match cached {
+        Some(header) => header,
+        None => {
+            let len =
+                base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
+            let header_buf: &'b [u8] = header_buf;
+            parse_header(header_buf.get(..len).unwrap_or_default(), options).map_err(parts_first)?
+        }
+    };
 
     let len = base64url::decode_slice(payload_b64, payload_buf).map_err(b64_err(Part::Payload))?;
     let payload_buf: &'b [u8] = payload_buf;
@@ -817,6 +934,8 @@ pub(crate) fn parse_compact<'t, 'b>(
 
     Ok(Compact {
         token,
+        header_end: first,
+        header_known,
         signing_input_end: second,
         header,
         payload,
@@ -839,7 +958,7 @@ impl<'a> RawJws<'a> {
     /// may be any bytes. The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
         let mut buf = Scratch::heap();
-        let compact = parse_compact(token, options, &mut buf)?;
+        let compact = parse_compact(token, options, &mut buf, None)?;
         Ok(RawJws {
             token,
             signing_input_end: compact.signing_input_end,
@@ -961,7 +1080,7 @@ impl<'a> Jws<'a> {
     /// The signature is decoded but not verified.
     pub fn parse(token: &'a str, options: &ParseOptions) -> Result<Self, JwsError> {
         let mut buf = Scratch::heap();
-        let compact = parse_compact(token, options, &mut buf)?;
+        let compact = parse_compact(token, options, &mut buf, None)?;
         let payload = non_empty_payload(compact.payload)?;
         let claims = json::parse_object(payload).map_err(|error| JwsError::Json {
             part: Part::Payload,
@@ -1056,6 +1175,85 @@ mod tests {
 
     fn b64(s: &str) -> String {
         base64url::encode(s.as_bytes())
+    }
+
+    /// Parses `t` with `known`, remembers its header as after a verified
+    /// signature, and says whether the header came from `known`.
+    fn parse_remembering(t: &str, known: &KnownHeaders) -> (Header, bool) {
+        let mut buf = Scratch::heap();
+        let compact = parse_compact(t, &ParseOptions::default(), &mut buf, Some(known)).unwrap();
+        compact.remember_header(known);
+        (compact.header.into_owned(), compact.header_known)
+    }
+
+    #[test]
+    fn known_headers_serve_byte_identical_headers_only() {
+        let known = KnownHeaders::default();
+        let plain = r#"{"alg":"RS256","typ":"at+jwt","kid":"k-1"}"#;
+        let t = token(plain, r#"{"sub":"a"}"#);
+        let (first, from_known) = parse_remembering(&t, &known);
+        assert!(!from_known);
+        assert_eq!(known.len(), 1);
+        // The same header text: served from `known`, the same header.
+        let other = token(plain, r#"{"sub":"b"}"#);
+        let (second, from_known) = parse_remembering(&other, &known);
+        assert!(from_known);
+        assert_eq!(second, first);
+        assert_eq!(known.len(), 1);
+        // Another text (one byte differs, or the same JSON spelled another
+        // way) is parsed, and kept as a second header.
+        for different in [
+            r#"{"alg":"RS256","typ":"at+jwt","kid":"k-2"}"#,
+            r#"{"alg":"RS256", "typ":"at+jwt","kid":"k-1"}"#,
+        ] {
+            let t = token(different, r#"{"sub":"a"}"#);
+            let (header, from_known) = parse_remembering(&t, &known);
+            assert!(!from_known, "{different}");
+            assert_eq!(
+                header,
+                parse_header_full(different.as_bytes(), &ParseOptions::default())
+                    .unwrap()
+                    .into_owned()
+            );
+        }
+        assert_eq!(known.len(), 3);
+        // A header with other members is never kept.
+        let t = token(r#"{"alg":"RS256","x5t":"abc"}"#, r#"{"sub":"a"}"#);
+        assert!(!parse_remembering(&t, &known).1);
+        assert!(!parse_remembering(&t, &known).1);
+        assert_eq!(known.len(), 3);
+        // Nor an overlong one.
+        let long = format!(
+            r#"{{"alg":"RS256","kid":"{}"}}"#,
+            "k".repeat(KNOWN_HEADER_MAX)
+        );
+        let t = token(&long, r#"{"sub":"a"}"#);
+        assert!(!parse_remembering(&t, &known).1);
+        assert!(!parse_remembering(&t, &known).1);
+        assert_eq!(known.len(), 3);
+        // Bounded: past `KNOWN_HEADERS`, headers are parsed as usual.
+        for n in 0..2 * KNOWN_HEADERS {
+            let t = token(
+                &format!(r#"{{"alg":"ES256","kid":"{n}"}}"#),
+                r#"{"sub":"a"}"#,
+            );
+            let (header, _) = parse_remembering(&t, &known);
+            assert_eq!(header.kid.as_deref(), Some(n.to_string().as_str()));
+        }
+        assert_eq!(known.len(), KNOWN_HEADERS);
+        // A known header still comes with a token's own checks: a broken
+        // payload or signature is refused as before.
+        let broken = format!("{}.!!.c2ln", b64(plain));
+        let mut buf = Scratch::heap();
+        assert!(matches!(
+            parse_compact(&broken, &ParseOptions::default(), &mut buf, Some(&known)),
+            Err(JwsError::Base64 {
+                part: Part::Payload,
+                ..
+            })
+        ));
+        let format = format!("{:?}", known);
+        assert!(format.contains("count: 8"), "{format}");
     }
 
     fn token(header: &str, payload: &str) -> String {

@@ -22,7 +22,8 @@ use crate::issuers::{Issuers, SourceRef};
 use crate::json;
 use crate::jwk::JwkSet;
 use crate::jws::{
-    self, Compact, HeaderRef, JwsError, ParseOptions, Part, Scratch, non_empty_payload,
+    self, Compact, HeaderRef, JwsError, KnownHeaders, ParseOptions, Part, Scratch,
+    non_empty_payload,
 };
 use crate::key::{KeyError, KeyFingerprint, KeySet, VerifyingKey};
 
@@ -415,6 +416,7 @@ impl SignatureVerifier {
             &[self.algorithm],
             kind,
             &mut buf,
+            None,
         )?;
         let claims = non_empty_payload(compact.payload)
             .and_then(|payload| {
@@ -451,6 +453,7 @@ pub(crate) fn parse_compact<'t, 'b>(
     allowed: &[Algorithm],
     kind: TokenKind,
     buf: &'b mut Scratch<'_>,
+    known: Option<&'b KnownHeaders>,
 ) -> Result<Compact<'t, 'b>, Error> {
     if token.is_empty() {
         return Err(Error::Missing { kind });
@@ -462,7 +465,7 @@ pub(crate) fn parse_compact<'t, 'b>(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let compact = jws::parse_compact(token, options, buf).map_err(|e| match e {
+    let compact = jws::parse_compact(token, options, buf, known).map_err(|e| match e {
         // An algorithm we refuse outright (`none`, unknown, unimplemented)
         // is reported like any other unexpected algorithm.
         JwsError::Algorithm(AlgorithmError::None) => Error::AlgorithmNotSupported {
@@ -496,8 +499,9 @@ pub(crate) fn parse_token<'t, 'b>(
     kind: TokenKind,
     buf: &'b mut Scratch<'_>,
     members: Option<&mut FlatMembers>,
+    known: Option<&'b KnownHeaders>,
 ) -> Result<(Compact<'t, 'b>, ParsedClaims), Error> {
-    let compact = parse_compact(token, options, allowed, kind, buf)?;
+    let compact = parse_compact(token, options, allowed, kind, buf, known)?;
     let claims = non_empty_payload(compact.payload)
         .and_then(|payload| {
             ParsedClaims::parse_keeping(payload, members).map_err(|error| JwsError::Json {
@@ -507,6 +511,14 @@ pub(crate) fn parse_token<'t, 'b>(
         })
         .map_err(Error::Malformed)?;
     Ok((compact, claims))
+}
+
+/// How a token is parsed: the options, and the headers already known (a
+/// validator's; `None` parses every header).
+#[derive(Clone, Copy)]
+pub(crate) struct Parsing<'a> {
+    pub(crate) options: &'a ParseOptions,
+    pub(crate) known: Option<&'a KnownHeaders>,
 }
 
 /// Bytes of stack for the decoded parts of a token in [`verify_now`]: enough
@@ -538,16 +550,17 @@ pub(crate) enum Attempt<K> {
 /// boxed future and keeps nothing in one.
 pub(crate) fn verify_now<K: Deref<Target = dyn KeySource>>(
     token: &str,
-    options: &ParseOptions,
+    parsing: Parsing<'_>,
     allowed: &[Algorithm],
     kind: TokenKind,
     key: Option<&Arc<VerifyingKey>>,
     check: impl FnOnce(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
     members: Option<&mut FlatMembers>,
 ) -> Result<Attempt<K>, Error> {
+    let Parsing { options, known } = parsing;
     let mut stack = [0u8; STACK_SCRATCH];
     let mut buf = Scratch::new(&mut stack);
-    let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf, members)?;
+    let (compact, claims) = parse_token(token, options, allowed, kind, &mut buf, members, known)?;
     let source = check(&compact.header, &claims)?;
     let alg = compact.header.algorithm;
     let cached;
@@ -568,6 +581,9 @@ pub(crate) fn verify_now<K: Deref<Target = dyn KeySource>>(
         },
     };
     verify_with_key(key, &compact)?;
+    if let Some(known) = known {
+        compact.remember_header(known);
+    }
     Ok(Attempt::Verified(claims, key.fingerprint()))
 }
 
@@ -580,14 +596,18 @@ pub(crate) async fn verify_token<K: Deref<Target = dyn KeySource>>(
     kind: TokenKind,
     check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
 ) -> Result<(ParsedClaims, KeyFingerprint), Error> {
-    verify_token_keeping(token, options, allowed, kind, check, None).await
+    let parsing = Parsing {
+        options,
+        known: None,
+    };
+    verify_token_keeping(token, parsing, allowed, kind, check, None).await
 }
 
 /// [`verify_token`], recording the claim set's members in `members` (see
 /// [`ParsedClaims::parse_keeping`]).
 pub(crate) async fn verify_token_keeping<K: Deref<Target = dyn KeySource>>(
     token: &str,
-    options: &ParseOptions,
+    parsing: Parsing<'_>,
     allowed: &[Algorithm],
     kind: TokenKind,
     check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
@@ -595,7 +615,7 @@ pub(crate) async fn verify_token_keeping<K: Deref<Target = dyn KeySource>>(
 ) -> Result<(ParsedClaims, KeyFingerprint), Error> {
     let first = verify_now(
         token,
-        options,
+        parsing,
         allowed,
         kind,
         None,
@@ -608,7 +628,7 @@ pub(crate) async fn verify_token_keeping<K: Deref<Target = dyn KeySource>>(
     };
     let key = resolve_key(&*source, kid.as_deref(), alg).await?;
     drop(source);
-    match verify_now(token, options, allowed, kind, Some(&key), &check, members)? {
+    match verify_now(token, parsing, allowed, kind, Some(&key), &check, members)? {
         Attempt::Verified(claims, fingerprint) => Ok((claims, fingerprint)),
         // Not reached: a key was given.
         Attempt::NeedKey { kid, .. } => Err(Error::KeyNotFound {

@@ -1099,3 +1099,46 @@ async fn an_allow_list_built_directly_is_normalised_like_allow() {
         }
     }
 }
+
+/// Once a header is known (parsed once, kept after a verified token), tokens
+/// carrying the same header text still get every other check: signature,
+/// expiry, audience. Without the cache, so every call parses.
+#[tokio::test]
+async fn a_known_header_skips_no_check() {
+    let v = validator(clock()).no_cache().build().unwrap();
+    let header = |t: &str| t.split('.').next().unwrap().to_owned();
+    let first = token(at_claims());
+    for _ in 0..3 {
+        v.validate(&first).await.unwrap();
+    }
+    let mut claims = at_claims();
+    claims["sub"] = json!("auth0|user2");
+    let second = token(claims.clone());
+    assert_eq!(header(&second), header(&first));
+    assert_eq!(
+        v.validate(&second).await.unwrap().sub(),
+        Some("auth0|user2")
+    );
+
+    // Same header, the signature of another key with the same kid.
+    let other = sign(&rsa2("k1"), json!({}), at_claims());
+    assert_eq!(header(&other), header(&first));
+    let e = err_of(&v, &other).await;
+    assert!(matches!(e, Error::InvalidSignature(_)), "{e:?}");
+
+    // Same header, expired.
+    let mut expired = at_claims();
+    expired["exp"] = json!(NOW - 3_600);
+    let expired = token(expired);
+    assert_eq!(header(&expired), header(&first));
+    assert!(matches!(err_of(&v, &expired).await, Error::Expired { .. }));
+
+    // Same header, another audience.
+    claims["aud"] = json!("https://other.example/");
+    let elsewhere = token(claims);
+    assert!(matches!(
+        err_of(&v, &elsewhere).await,
+        Error::AudienceMismatch { .. }
+    ));
+    v.validate(&first).await.unwrap();
+}
