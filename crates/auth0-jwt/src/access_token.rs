@@ -436,7 +436,13 @@ impl AccessTokenValidator {
         if span.is_disabled() {
             return self.validate_keeping(token, None).await;
         }
-        crate::trace::traced(span, self.validate_keeping(token, None)).await
+        // Traced: boxed, so the span and its instrumented future are not part
+        // of every caller's future.
+        Box::pin(crate::trace::traced(
+            span,
+            self.validate_keeping(token, None),
+        ))
+        .await
     }
 
     /// [`validate`](Self::validate), recording the claim set's members in
@@ -454,11 +460,15 @@ impl AccessTokenValidator {
         token: &str,
         mut members: Option<&mut FlatMembers>,
     ) -> Result<Arc<AccessTokenClaims>, Error> {
-        match self.validate_now(token, members.as_deref_mut()) {
-            Step::Done(answer) => answer,
-            Step::CheckOrganization(pending) => Box::pin(self.finish(token, pending)).await,
-            Step::ResolveKey => Box::pin(self.validate_resolving(token, members)).await,
-        }
+        // The step is consumed before the await: only the boxed future is
+        // held across it.
+        let rest: BoxFuture<'_, Result<Arc<AccessTokenClaims>, Error>> =
+            match self.validate_now(token, members.as_deref_mut()) {
+                Step::Done(answer) => return answer,
+                Step::CheckOrganization(pending) => Box::pin(self.finish(token, pending)),
+                Step::ResolveKey => Box::pin(self.validate_resolving(token, members)),
+            };
+        rest.await
     }
 
     /// What can be decided without awaiting: the answer from the cache or a
@@ -723,20 +733,42 @@ impl AccessTokenValidator {
     ///
     /// As [`validate`](Self::validate), or [`Error::ClaimsDeserialize`].
     pub async fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        let mut members = FlatMembers::new();
         let span = crate::trace::validation_span(crate::trace::ACCESS_TOKEN, token);
-        let claims = if span.is_disabled() {
-            self.validate_keeping(token, Some(&mut members)).await?
+        // As `validate`: answered synchronously when it can be (the record of
+        // members stays on that call's stack), else the rest is boxed.
+        let rest: BoxFuture<'_, Result<Recorded, Error>> = if span.is_disabled() {
+            match self.validate_as_now(token) {
+                Ok(answer) => return answer,
+                Err(Later::CheckOrganization(pending, members)) => {
+                    Box::pin(async move { Ok((self.finish(token, pending).await?, members)) })
+                }
+                Err(Later::ResolveKey) => Box::pin(self.validate_recording(token)),
+            }
         } else {
-            crate::trace::traced(span, self.validate_keeping(token, Some(&mut members))).await?
+            Box::pin(crate::trace::traced(span, self.validate_recording(token)))
         };
-        // On a cache hit nothing was parsed (`members` is empty and
-        // incomplete): `deserialize` scans the cached text once.
-        if members.is_complete() {
-            claims.deserialize_from(&members)
-        } else {
-            claims.deserialize()
+        let (claims, members) = rest.await?;
+        read_as(&claims, &members)
+    }
+
+    /// [`validate_as`](Self::validate_as) up to its answer, or what is left
+    /// to await.
+    fn validate_as_now<T: DeserializeOwned>(&self, token: &str) -> Result<Result<T, Error>, Later> {
+        let mut members = FlatMembers::new();
+        match self.validate_now(token, Some(&mut members)) {
+            Step::Done(answer) => Ok(answer.and_then(|claims| read_as(&claims, &members))),
+            Step::CheckOrganization(pending) => {
+                Err(Later::CheckOrganization(pending, Box::new(members)))
+            }
+            Step::ResolveKey => Err(Later::ResolveKey),
         }
+    }
+
+    /// [`validate`](Self::validate), recording the claim set's members.
+    async fn validate_recording(&self, token: &str) -> Result<Recorded, Error> {
+        let mut members = Box::new(FlatMembers::new());
+        let claims = self.validate_keeping(token, Some(&mut members)).await?;
+        Ok((claims, members))
     }
 
     /// The error for a token already found expired, if it still is.
@@ -878,4 +910,29 @@ struct Pending {
     /// The verifying key and the key-set version seen before verifying
     /// (`None`: the claims came from the cache).
     verified: Option<(KeyFingerprint, u64)>,
+}
+
+/// Verified claims and the record of their members (see `validate_as`).
+type Recorded = (Arc<AccessTokenClaims>, Box<FlatMembers>);
+
+/// What [`AccessTokenValidator::validate_as_now`] leaves to await.
+enum Later {
+    /// The async organization check, then `T` from the recorded members.
+    CheckOrganization(Pending, Box<FlatMembers>),
+    /// A key to resolve: the whole validation, awaited.
+    ResolveKey,
+}
+
+/// `T` from verified `claims`, read from the `members` recorded while they
+/// were parsed; on a cache hit nothing was parsed (`members` is incomplete)
+/// and the cached text is read once instead.
+fn read_as<T: DeserializeOwned>(
+    claims: &AccessTokenClaims,
+    members: &FlatMembers,
+) -> Result<T, Error> {
+    if members.is_complete() {
+        claims.deserialize_from(members)
+    } else {
+        claims.deserialize()
+    }
 }

@@ -1142,3 +1142,118 @@ async fn a_known_header_skips_no_check() {
     ));
     v.validate(&first).await.unwrap();
 }
+
+/// A subscriber that enables every span, so validations take their traced
+/// path.
+struct EnableAll(Arc<AtomicU64>);
+
+impl tracing::Subscriber for EnableAll {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(self.0.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// `validate_as` answers the same on each of its paths: at once, after an
+/// async organization check, after resolving a key the source did not hold,
+/// from the cache, and traced.
+#[tokio::test]
+async fn validate_as_on_every_path() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Mine {
+        sub: String,
+        org_id: String,
+        tier: u8,
+    }
+    let expected = Mine {
+        sub: "auth0|user1".into(),
+        org_id: "org_acme".into(),
+        tier: 3,
+    };
+    let t = token(with(at_claims(), json!({"org_id": "org_acme", "tier": 3})));
+    let other_org = token(with(at_claims(), json!({"org_id": "org_else", "tier": 3})));
+
+    // At once (no cache: every call parses), then from the cache.
+    for v in [
+        validator(clock()).no_cache().build().unwrap(),
+        validator(clock()).build().unwrap(),
+    ] {
+        for _ in 0..2 {
+            assert_eq!(v.validate_as::<Mine>(&t).await.unwrap(), expected);
+        }
+    }
+
+    // After an async organization check.
+    let checked = validator(clock())
+        .organization(OrganizationPolicy::check(|claims| async move {
+            tokio::task::yield_now().await;
+            claims.org_id() == Some("org_acme")
+        }))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(checked.validate_as::<Mine>(&t).await.unwrap(), expected);
+        assert!(checked.validate_as::<Mine>(&other_org).await.is_err());
+    }
+
+    // After resolving the key: the source holds none at hand.
+    struct Resolving(KeySet);
+    impl KeySource for Resolving {
+        fn cached_key(&self, _: Option<&str>, _: Algorithm) -> Option<Arc<VerifyingKey>> {
+            None
+        }
+        fn resolve_key<'a>(
+            &'a self,
+            kid: Option<&'a str>,
+            alg: Algorithm,
+        ) -> auth0_jwt::verifier::ResolveKeyFuture<'a> {
+            let found = self
+                .0
+                .find(kid, alg)
+                .map_err(|e| KeySourceError::from_key_set(kid, e));
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                found
+            })
+        }
+        fn version(&self) -> u64 {
+            1
+        }
+        fn contains(&self, fp: &KeyFingerprint) -> bool {
+            self.0.contains(fp)
+        }
+    }
+    let resolving = AccessTokenValidator::builder()
+        .key_source(Resolving(both_keys()))
+        .issuer(ISSUER)
+        .audience(API)
+        .shared_clock(clock())
+        .no_cache()
+        .build()
+        .unwrap();
+    assert_eq!(resolving.validate_as::<Mine>(&t).await.unwrap(), expected);
+    let e = resolving.validate_as::<Mine>(&token(json!({}))).await;
+    assert!(e.is_err());
+
+    // Traced.
+    let spans = Arc::new(AtomicU64::new(0));
+    let _guard = tracing::subscriber::set_default(EnableAll(Arc::clone(&spans)));
+    let v = validator(clock()).no_cache().build().unwrap();
+    assert_eq!(v.validate_as::<Mine>(&t).await.unwrap(), expected);
+    assert_eq!(v.validate(&t).await.unwrap().sub(), Some("auth0|user1"));
+    assert!(matches!(
+        v.validate_as::<Mine>(&other_org.replace('.', "")).await,
+        Err(Error::Malformed(_))
+    ));
+    assert!(
+        spans.load(Ordering::SeqCst) >= 3,
+        "the traced path was taken"
+    );
+}
