@@ -100,8 +100,10 @@ impl TypPolicy {
 /// `aud` (any accepted audience) → `exp` (required) / `nbf` / `iat` with
 /// leeway → scopes and permissions → organization. Verified claims are cached
 /// (keyed by the whole token, see [`crate::cache`]) until `exp`; a hit re-runs
-/// the cheap claim checks against the current clock, so a cached token still
-/// expires on time. [`validate_cached`](Self::validate_cached) answers a hit
+/// the checks whose answer can change — `exp`/`nbf`/`iat` against the current
+/// clock, so a cached token still expires on time, and the issuer when several
+/// are trusted — while the rest (audiences, scopes, a synchronous organization
+/// policy) is fixed when the validator is built and answers as it did. [`validate_cached`](Self::validate_cached) answers a hit
 /// without an `async` call. Hits are used only while the key source is
 /// current ([`KeySource::is_current`]): once a remote key set is past its TTL,
 /// tokens are verified in full, which makes the source refresh first, and
@@ -485,7 +487,7 @@ impl AccessTokenValidator {
             // source refresh first; a cached verdict would outlive a key the
             // source may have dropped.
             if let Some(claims) = self.trust.cached(cache, token, now) {
-                return match self.check_claims(&claims, now) {
+                return match self.check_cached(&claims, now) {
                     Ok(()) => self.organization_step(token, claims, None),
                     Err(error) => Step::Done(Err(error)),
                 };
@@ -667,8 +669,8 @@ impl AccessTokenValidator {
     /// a refresh first), or the organization policy is an async
     /// [`OrganizationPolicy::Check`];
     /// otherwise exactly what [`validate`](Self::validate) would return (the
-    /// time, issuer, audience, scope and organization rules run again on the
-    /// cached claims). Never blocks and never does I/O, so a gateway can call
+    /// time checks, and the issuer when several are trusted, run again on the
+    /// cached claims; the other rules cannot answer differently). Never blocks and never does I/O, so a gateway can call
     /// it inline and fall back to `validate` on `None`.
     ///
     /// ```
@@ -714,9 +716,8 @@ impl AccessTokenValidator {
         let Some(claims) = self.trust.cached(cache, token, now) else {
             return self.known_expired(token, now).map(Err);
         };
-        // `check_claims` covers every organization policy but the async
-        // `Check`, which returned `None` above.
-        Some(self.check_claims(&claims, now).map(|()| claims))
+        // The async organization `Check` returned `None` above.
+        Some(self.check_cached(&claims, now).map(|()| claims))
     }
 
     /// Validates `token`, then reads its claims into `T` (custom claims).
@@ -803,14 +804,36 @@ impl AccessTokenValidator {
         version
     }
 
-    /// The synchronous claim checks shared by the cache-hit and full paths.
+    /// The synchronous claim checks of a verified token.
     fn check_claims(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
-        // Issuer
+        self.check_issuer(claims)?;
+        self.check_static(claims, now)
+    }
+
+    /// The checks of cached claims (they passed [`check_claims`](Self::check_claims)
+    /// when cached): what can have changed since. The time moves, so `exp`,
+    /// `nbf` and `iat` are checked again; with several issuers the trusted
+    /// set can change (a resolver), so the issuer is too. The rest — one
+    /// issuer, audiences, scopes, permissions, a synchronous organization
+    /// policy — is fixed when the validator is built, and the claims are
+    /// immutable, so it answers as it did.
+    fn check_cached(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
+        if matches!(self.trust, Trust::Many(_)) {
+            self.check_issuer(claims)?;
+        }
+        self.check_times(claims, now)
+    }
+
+    fn check_issuer(&self, claims: &AccessTokenClaims) -> Result<(), Error> {
         let iss = claims
             .iss()
             .ok_or_else(|| Error::IssuerInvalid { kind: KIND })?;
-        self.trust.check_issuer(iss, KIND)?;
+        self.trust.check_issuer(iss, KIND)
+    }
 
+    /// The checks after the issuer, in order: audience, times, scopes and
+    /// permissions, a synchronous organization policy.
+    fn check_static(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         // Audience
         if claims.aud_values().is_none() {
             return Err(Error::AudienceInvalid { kind: KIND });
@@ -826,7 +849,37 @@ impl AccessTokenValidator {
             });
         }
 
-        // Times
+        self.check_times(claims, now)?;
+
+        // Scopes and permissions
+        if !self.scopes.is_empty() || !self.permissions.is_empty() {
+            let missing_scope = self.scopes.iter().any(|s| !claims.has_scope(s));
+            let missing_perm = self.permissions.iter().any(|p| !claims.has_permission(p));
+            if missing_scope || missing_perm {
+                let missing = self
+                    .scopes
+                    .iter()
+                    .filter(|s| !claims.has_scope(s))
+                    .chain(
+                        self.permissions
+                            .iter()
+                            .filter(|p| !claims.has_permission(p)),
+                    )
+                    .cloned()
+                    .collect();
+                return Err(Error::InsufficientScope { missing });
+            }
+        }
+
+        // Organization (the synchronous policies; `Check` is awaited by
+        // `check_organization`)
+        self.organization
+            .evaluate_now(claims, KIND)
+            .unwrap_or(Ok(()))
+    }
+
+    /// `exp` (required), `nbf` and `iat`, with the leeway.
+    fn check_times(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         let exp = claims
             .exp()
             .ok_or_else(|| Error::ExpirationInvalid { kind: KIND })?;
@@ -858,32 +911,7 @@ impl AccessTokenValidator {
                 });
             }
         }
-
-        // Scopes and permissions
-        if !self.scopes.is_empty() || !self.permissions.is_empty() {
-            let missing_scope = self.scopes.iter().any(|s| !claims.has_scope(s));
-            let missing_perm = self.permissions.iter().any(|p| !claims.has_permission(p));
-            if missing_scope || missing_perm {
-                let missing = self
-                    .scopes
-                    .iter()
-                    .filter(|s| !claims.has_scope(s))
-                    .chain(
-                        self.permissions
-                            .iter()
-                            .filter(|p| !claims.has_permission(p)),
-                    )
-                    .cloned()
-                    .collect();
-                return Err(Error::InsufficientScope { missing });
-            }
-        }
-
-        // Organization (the synchronous policies; `Check` is awaited by
-        // `check_organization`)
-        self.organization
-            .evaluate_now(claims, KIND)
-            .unwrap_or(Ok(()))
+        Ok(())
     }
 
     async fn check_organization(&self, claims: &Arc<AccessTokenClaims>) -> Result<(), Error> {
