@@ -201,7 +201,12 @@ impl AccessTokenValidator {
     ///
     /// As [`Self::validate`], or [`Error::ClaimsDeserialize`].
     pub fn validate_as<T: DeserializeOwned>(&self, token: &str) -> Result<T, Error> {
-        self.validate(token)?.deserialize()
+        // A cache hit parsed nothing: `T` is read from the cached text once.
+        // Otherwise the async method reads the claim set once for both.
+        if let Some(answer) = self.inner.validate_cached(token) {
+            return answer?.deserialize();
+        }
+        self.runtime.block_on(self.inner.validate_as(token))?
     }
 }
 
@@ -242,5 +247,20 @@ impl TokenVerifier {
     /// As the async method; [`Error::Blocking`] inside an async runtime.
     pub fn verify(&self, token: &str, options: &VerifyOptions) -> Result<IdTokenClaims, Error> {
         self.runtime.block_on(self.inner.verify(token, options))?
+    }
+
+    /// Blocking [`crate::TokenVerifier::verify_as`]: verifies, then reads
+    /// the claims into `T` (one read of the claim set for both).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::verify`], or [`Error::ClaimsDeserialize`].
+    pub fn verify_as<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<T, Error> {
+        self.runtime
+            .block_on(self.inner.verify_as(token, options))?
     }
 }

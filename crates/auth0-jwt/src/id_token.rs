@@ -5,10 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use crate::alg::Algorithm;
 use crate::claims::{Audience, Claims, ParsedClaims, truncate_for_message};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, TokenKind};
+use crate::flat::FlatMembers;
 use crate::issuers::Issuers;
 use crate::organization::OrganizationPolicy;
 use crate::verifier::SignatureVerifier;
@@ -351,22 +354,91 @@ impl TokenVerifier {
     ) -> Result<IdTokenClaims, Error> {
         let span = crate::trace::validation_span(crate::trace::ID_TOKEN, token);
         if span.is_disabled() {
-            return self.verify_untraced(token, options).await;
+            return self.verify_untraced(token, options, None).await;
         }
-        crate::trace::traced(span, self.verify_untraced(token, options)).await
+        crate::trace::traced(span, self.verify_untraced(token, options, None)).await
+    }
+
+    /// Verifies `token`, then reads its claims into `T` (your own claims
+    /// type: custom and namespaced claims).
+    ///
+    /// The claim set is read once, as by
+    /// [`AccessTokenValidator::validate_as`](crate::AccessTokenValidator::validate_as):
+    /// the scan that types the registered claims for the checks records where
+    /// every member is, and `T` is built from that record after the signature
+    /// and every check passed (any claim set that is not flat is read by
+    /// `serde_json`, with the same result).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify), or [`Error::ClaimsDeserialize`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
+    /// # use auth0_jwt::sign::SigningKey;
+    /// # use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+    /// # use auth0_jwt::alg::Algorithm;
+    /// #[derive(serde::Deserialize)]
+    /// struct Profile {
+    ///     sub: String,
+    ///     email: String,
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = SigningKey::generate_es256()?;
+    /// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    /// # let token = key.sign_token(&Default::default(), &serde_json::json!({
+    /// #     "iss": "https://tenant.auth0.com/", "sub": "auth0|1", "aud": "client-id",
+    /// #     "email": "ada@example.com", "iat": now, "exp": now + 600 }))?;
+    /// let mut set = auth0_jwt::key::KeySet::new(); // normally the tenant's JWKS
+    /// set.insert(key.verifying_key()?);
+    /// let keys = AsymmetricSignatureVerifier::from_key_set(set).with_algorithm(Algorithm::ES256)?;
+    /// let verifier = TokenVerifier::builder()
+    ///     .signature_verifier(keys)
+    ///     .issuer("https://tenant.auth0.com/")
+    ///     .audience("client-id")
+    ///     .build()?;
+    /// let profile: Profile = verifier.verify_as(&token, &VerifyOptions::default()).await?;
+    /// assert_eq!(profile.email, "ada@example.com");
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify_as<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        options: &VerifyOptions,
+    ) -> Result<T, Error> {
+        // Boxed: the record is a kilobyte, and ID tokens are verified once
+        // per sign-in, not at line rate.
+        let mut members = Box::new(FlatMembers::new());
+        let span = crate::trace::validation_span(crate::trace::ID_TOKEN, token);
+        let claims = if span.is_disabled() {
+            self.verify_untraced(token, options, Some(&mut members))
+                .await?
+        } else {
+            crate::trace::traced(
+                span,
+                self.verify_untraced(token, options, Some(&mut members)),
+            )
+            .await?
+        };
+        claims.deserialize_from(&members)
     }
 
     async fn verify_untraced(
         &self,
         token: &str,
         options: &VerifyOptions,
+        members: Option<&mut FlatMembers>,
     ) -> Result<IdTokenClaims, Error> {
         if token.is_empty() {
             return Err(Error::Missing { kind: KIND });
         }
         let claims = self
             .signature
-            .verify_claims_from(token, KIND, self.issuers.as_deref())
+            .verify_claims_from(token, KIND, self.issuers.as_deref(), members)
             .await?;
         self.check_claims(&claims, options, self.clock.now())?;
         let claims = claims

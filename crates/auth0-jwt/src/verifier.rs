@@ -383,6 +383,7 @@ impl SignatureVerifier {
         token: &str,
         kind: TokenKind,
         issuers: Option<&Issuers>,
+        members: Option<&mut FlatMembers>,
     ) -> Result<ParsedClaims, Error> {
         let check = |header: &HeaderRef<'_>, claims: &ParsedClaims| {
             if kind == TokenKind::IdToken {
@@ -403,7 +404,12 @@ impl SignatureVerifier {
             }
         };
         let allowed = [self.algorithm];
-        let (claims, _) = verify_token(token, &self.parse_options, &allowed, kind, check).await?;
+        let parsing = Parsing {
+            options: &self.parse_options,
+            known: None,
+        };
+        let (claims, _) =
+            verify_token_keeping(token, parsing, &allowed, kind, check, members).await?;
         Ok(claims)
     }
 

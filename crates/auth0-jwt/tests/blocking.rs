@@ -60,6 +60,21 @@ fn validates_with_keys_fetched_on_demand_and_after_a_refresh() {
         claims.sub(),
         Some(format!("{}@clients", tenant.applications().machine.client_id()).as_str())
     );
+    // `validate_as`: from the cache here, and on a miss (a fresh validator,
+    // keys at hand) through the one-read path; the same claims either way.
+    let as_value: Value = validator.validate_as(&token).unwrap();
+    let uncached = AccessTokenValidator::new(
+        auth0_jwt::AccessTokenValidator::builder()
+            .key_source(jwks.as_async().clone())
+            .issuer(tenant.issuer())
+            .audience(tenant.api_audience())
+            .no_cache()
+            .build()
+            .unwrap(),
+        &runtime,
+    );
+    assert_eq!(uncached.validate_as::<Value>(&token).unwrap(), as_value);
+    assert_eq!(as_value["sub"].as_str(), claims.sub());
     assert!(jwks.keys().is_some_and(|k| !k.is_empty()));
     assert_eq!(tenant.requests_to("/.well-known/jwks.json").len(), 1);
 

@@ -595,3 +595,62 @@ async fn long_values_are_truncated_in_messages() {
     .await;
     assert!(msg.len() < 400, "{}", msg.len());
 }
+
+/// `verify_as` gives what `verify` then `deserialize` give, for a flat claim
+/// set (one read) and a nested one (read by serde_json), and every error of
+/// `verify` first.
+#[tokio::test]
+async fn verify_as_reads_the_claims_once_with_the_same_results() {
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Profile {
+        sub: String,
+        name: String,
+        #[serde(default)]
+        address: Option<Value>,
+    }
+    let verifier = rs_verifier(clock());
+    let options = VerifyOptions::new().nonce("n1");
+    for extra in [
+        json!({"nonce": "n1", "name": "Ada"}),
+        json!({"nonce": "n1", "name": "Ada", "address": {"country": "UK"}}),
+        json!({"nonce": "n1", "name": "Ada \u{e9}\"quoted\""}),
+    ] {
+        let token = sign(&rsa1("k1"), json!({}), with(id_claims(), extra.clone()));
+        let once: Profile = verifier.verify_as(&token, &options).await.unwrap();
+        let twice: Profile = verifier
+            .verify(&token, &options)
+            .await
+            .unwrap()
+            .deserialize()
+            .unwrap();
+        assert_eq!(once, twice, "{extra}");
+        assert_eq!(once.name, extra["name"].as_str().unwrap());
+    }
+    // A claim of the wrong type for `T`.
+    let token = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"nonce": "n1", "name": 7})),
+    );
+    assert!(matches!(
+        verifier.verify_as::<Profile>(&token, &options).await,
+        Err(Error::ClaimsDeserialize { .. })
+    ));
+    // The checks come first: a wrong nonce is refused as by `verify`.
+    let token = sign(
+        &rsa1("k1"),
+        json!({}),
+        with(id_claims(), json!({"nonce": "n2", "name": "Ada"})),
+    );
+    let as_error = verifier
+        .verify_as::<Profile>(&token, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    let error = verifier
+        .verify(&token, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(as_error, error);
+}
