@@ -188,10 +188,14 @@ where
         let started = Instant::now();
         let deadline_at = limits.deadline.map(|d| later(started, d));
         let timer = attempt_end(&limits, started, deadline_at).map(tokio::time::sleep_until);
-        let mut template = Some(req);
         // The first attempt is made at once, on the instance driven to
-        // readiness by the caller.
-        let first = take_attempt(&mut template, policy.max_retries() > 0);
+        // readiness by the caller, with the request itself; a copy stays
+        // behind when more attempts may follow. (The request, not the copy,
+        // goes first: a copied `HeaderMap` has no spare room, and the
+        // layers below add headers — hyper-util its `Host` — which would
+        // reallocate it on every call.)
+        let template = (policy.max_retries() > 0).then(|| req.clone());
+        let first = req;
         if let Some(stats) = &stats {
             stats.attempt();
         }
