@@ -169,12 +169,9 @@ pin_project! {
     #[project = StateProj]
     enum State<F> {
         // Waiting for the rate limiter's permit for the next attempt (only
-        // the deadline runs meanwhile).
-        Acquiring {
-            permit: Permit,
-            request: Option<HttpRequest>,
-            since: Instant,
-        },
+        // the deadline runs meanwhile); boxed, so a stack without a limiter
+        // carries none of it.
+        Acquiring { wait: Box<Acquire> },
         // An attempt in flight.
         Calling { #[pin] future: F },
         // Waiting before the next attempt (until the timer fires).
@@ -186,12 +183,24 @@ pin_project! {
     }
 }
 
-/// A rate limiter's permit being waited for.
-type Permit = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// An attempt waiting for a rate limiter's permit.
+struct Acquire {
+    permit: Pin<Box<dyn Future<Output = ()> + Send>>,
+    request: Option<HttpRequest>,
+    since: Instant,
+}
 
-fn permit(limiter: &RateLimiter) -> Permit {
-    let limiter = limiter.clone();
-    Box::pin(async move { limiter.acquire().await })
+impl Acquire {
+    fn state<F>(limiter: &RateLimiter, request: HttpRequest, since: Instant) -> State<F> {
+        let limiter = limiter.clone();
+        State::Acquiring {
+            wait: Box::new(Acquire {
+                permit: Box::pin(async move { limiter.acquire().await }),
+                request: Some(request),
+                since,
+            }),
+        }
+    }
 }
 
 /// `at + d`, or tokio's "far future" (30 years on) when that overflows, so
@@ -242,11 +251,7 @@ where
         let (state, timer) = match &limiter {
             // The permit first, under the deadline alone.
             Some(limiter) => (
-                State::Acquiring {
-                    permit: permit(limiter),
-                    request: Some(first),
-                    since: started,
-                },
+                Acquire::state(limiter, first, started),
                 deadline_at.map(tokio::time::sleep_until),
             ),
             None => (
@@ -334,20 +339,19 @@ where
         };
         loop {
             let outcome = match this.state.as_mut().project() {
-                StateProj::Acquiring {
-                    permit,
-                    request,
-                    since,
-                } => {
-                    if permit.as_mut().poll(cx).is_pending() {
+                StateProj::Acquiring { wait } => {
+                    if wait.permit.as_mut().poll(cx).is_pending() {
                         // Only the deadline is armed while waiting.
                         ready!(poll_timer(this.timer.as_mut(), cx));
                         this.state.set(State::Done);
                         return Poll::Ready(Err(deadline_error(this.limits)));
                     }
                     let now = Instant::now();
-                    report_wait(now.saturating_duration_since(*since), this.stats.as_ref());
-                    let Some(req) = request.take() else {
+                    report_wait(
+                        now.saturating_duration_since(wait.since),
+                        this.stats.as_ref(),
+                    );
+                    let Some(req) = wait.request.take() else {
                         this.state.set(State::Done);
                         return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
                     };
@@ -427,11 +431,7 @@ where
                         stats.attempt();
                     }
                     if let Some(limiter) = this.limiter.as_ref() {
-                        this.state.set(State::Acquiring {
-                            permit: permit(limiter),
-                            request: Some(req),
-                            since: Instant::now(),
-                        });
+                        this.state.set(Acquire::state(limiter, req, Instant::now()));
                         continue;
                     }
                     if this.limits.attempt.is_some() {
