@@ -48,7 +48,7 @@ const FORM_URLENCODED: HeaderValue = HeaderValue::from_static("application/x-www
 /// let jwks = client
 ///     .get_json::<serde_json::Value>("/.well-known/jwks.json")
 ///     .await?;
-/// println!("{} keys, {:?} requests left", jwks.data["keys"].as_array().map_or(0, Vec::len), jwks.rate_limit.remaining);
+/// println!("{} keys, {:?} requests left", jwks.data["keys"].as_array().map_or(0, Vec::len), jwks.rate_limit().remaining);
 /// # Ok(()) }
 /// ```
 pub struct Auth0Client<S = DefaultService> {
@@ -326,6 +326,18 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// RFC 3986's unreserved bytes, by value (one load per byte of an id).
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
 /// RFC 3986 percent-encoding, appended to `out`: the unreserved characters
 /// (`A-Z a-z 0-9 - . _ ~`) stay, every other byte of the UTF-8 text becomes
 /// `%XX`. Safe for a path segment (an id such as `auth0|1` or `a/b` stays
@@ -339,10 +351,7 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// ```
 pub fn percent_encode_into(out: &mut String, text: &str) {
     // Most ids and names need no escape at all: one copy, no iterator.
-    if text
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-    {
+    if text.bytes().all(|b| UNRESERVED[usize::from(b)]) {
         out.push_str(text);
     } else {
         out.extend(utf8_percent_encode(text, NOT_UNRESERVED));
@@ -361,9 +370,28 @@ pub fn percent_encode_into(out: &mut String, text: &str) {
 /// );
 /// ```
 pub fn form_urlencode<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    form_urlencoded::Serializer::new(String::new())
+    let mut out = String::new();
+    form_urlencode_into(&mut out, fields);
+    out
+}
+
+/// [`form_urlencode`], appended to `out` (a query string built in the
+/// buffer that already holds its path). What follows `out`'s current end
+/// is the encoded fields, `&`-separated.
+///
+/// ```
+/// let mut uri = String::from("/api/v2/users?");
+/// auth0_core::client::form_urlencode_into(&mut uri, [("q", "a b"), ("page", "2")]);
+/// assert_eq!(uri, "/api/v2/users?q=a+b&page=2");
+/// ```
+pub fn form_urlencode_into<'a>(
+    out: &mut String,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let start = out.len();
+    form_urlencoded::Serializer::for_suffix(out, start)
         .extend_pairs(fields)
-        .finish()
+        .finish();
 }
 
 pin_project! {
@@ -584,6 +612,23 @@ mod tests {
             "scope=openid+profile&x=%7E%21%27%28%29"
         );
         assert_eq!(form_urlencode([("p", "%+\n")]), "p=%25%2B%0A");
+    }
+
+    #[test]
+    fn unreserved_table_matches_the_encoder_set() {
+        for b in 0..=255u8 {
+            let mut out = String::new();
+            let text = [b];
+            // Only ASCII is a `str` of one byte; the rest is checked by its
+            // table entry alone (never unreserved).
+            match std::str::from_utf8(&text) {
+                Ok(text) => {
+                    percent_encode_into(&mut out, text);
+                    assert_eq!(UNRESERVED[usize::from(b)], out == text, "{b:#x}");
+                }
+                Err(_) => assert!(!UNRESERVED[usize::from(b)], "{b:#x}"),
+            }
+        }
     }
 
     #[test]

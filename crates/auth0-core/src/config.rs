@@ -127,6 +127,35 @@ impl Domain {
         self.join(pq)
     }
 
+    /// [`Domain::url`] for a path and query the caller has just built
+    /// (`/api/v2/users/auth0%7C1?fields=name`): the text becomes the URI's
+    /// own buffer — no copy, and the base URL is not parsed again (the
+    /// scheme and authority are the domain's, shared).
+    ///
+    /// ```
+    /// # use auth0_core::config::Domain;
+    /// let d = Domain::parse("tenant.auth0.com")?;
+    /// let uri = d.url_from_string(String::from("/api/v2/users?page=1"))?;
+    /// assert_eq!(uri.to_string(), "https://tenant.auth0.com/api/v2/users?page=1");
+    /// assert!(d.url_from_string(String::from("no slash")).is_err());
+    /// # Ok::<(), auth0_core::error::ConfigError>(())
+    /// ```
+    pub fn url_from_string(&self, path_and_query: String) -> Result<Uri, ConfigError> {
+        if !path_and_query.starts_with('/') {
+            return Err(ConfigError::InvalidPath {
+                path: truncate_for_display(&path_and_query),
+            });
+        }
+        let pq =
+            PathAndQuery::from_maybe_shared(bytes::Bytes::from(path_and_query)).map_err(|_| {
+                ConfigError::InvalidPath {
+                    // The text went into the buffer the parser refused.
+                    path: String::from("<not a valid path and query>"),
+                }
+            })?;
+        self.join(pq)
+    }
+
     /// Resolves a request URI: a relative one (`/api/v2/users`) is put on
     /// this domain; an absolute one is returned unchanged.
     pub(crate) fn resolve(&self, uri: Uri) -> Result<Uri, ConfigError> {

@@ -8,12 +8,15 @@ use crate::headers::RateLimitInfo;
 
 /// A successful response decoded into `T`, with what Auth0 said about it.
 ///
+/// The `x-ratelimit-*` headers are read when asked for
+/// ([`ApiResponse::rate_limit`]), not on every answer.
+///
 /// ```
 /// use auth0_core::response::ApiResponse;
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("x-ratelimit-remaining", "9".parse().unwrap());
 /// let resp = ApiResponse::new(42u32, http::StatusCode::OK, headers);
-/// assert_eq!(resp.rate_limit.remaining, Some(9));
+/// assert_eq!(resp.rate_limit().remaining, Some(9));
 /// assert_eq!(resp.into_data(), 42);
 /// ```
 #[derive(Clone)]
@@ -25,20 +28,23 @@ pub struct ApiResponse<T> {
     pub status: StatusCode,
     /// The response headers.
     pub headers: HeaderMap,
-    /// The `x-ratelimit-*` headers, parsed.
-    pub rate_limit: RateLimitInfo,
 }
 
 impl<T> ApiResponse<T> {
-    /// Wraps decoded data, parsing the rate-limit headers.
+    /// Wraps decoded data with its status and headers.
     pub fn new(data: T, status: StatusCode, headers: HeaderMap) -> Self {
-        let rate_limit = RateLimitInfo::from_headers(&headers);
         Self {
             data,
             status,
             headers,
-            rate_limit,
         }
+    }
+
+    /// The `x-ratelimit-*` headers of the answer, parsed now (absent or
+    /// malformed ones are `None`). Nothing is parsed for a caller who does
+    /// not ask.
+    pub fn rate_limit(&self) -> RateLimitInfo {
+        RateLimitInfo::from_headers(&self.headers)
     }
 
     /// The decoded body, dropping the metadata.
@@ -52,7 +58,6 @@ impl<T> ApiResponse<T> {
             data: f(self.data),
             status: self.status,
             headers: self.headers,
-            rate_limit: self.rate_limit,
         }
     }
 }
@@ -64,7 +69,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for ApiResponse<T> {
             .field("data", &self.data)
             .field("status", &self.status)
             .field("headers", &RedactedHeaders(&self.headers))
-            .field("rate_limit", &self.rate_limit)
+            .field("rate_limit", &self.rate_limit())
             .finish()
     }
 }

@@ -1,6 +1,6 @@
 //! The default service stack, built in one place.
 //!
-//! Outermost first:
+//! In layers, outermost first:
 //!
 //! ```text
 //! TraceLayer                     one `auth0.request` span per call (trace.rs)
@@ -12,25 +12,27 @@
 //!       → HttpTransport          pooled hyper + rustls, body size cap
 //! ```
 //!
-//! Without a rate limiter nothing sits between the deadline, the retry
-//! layer and the attempt timeout, so the retry layer enforces both limits
-//! itself ([`RetryLayer::deadline`], [`RetryLayer::attempt_timeout`]): the
-//! same limits and errors on one timer per call instead of two. The
-//! telemetry headers, the same on every attempt, are then added once above
-//! the retry layer (`Trace → Telemetry → Retry → HttpTransport`).
+//! The deadline, the client-side rate limiter and the attempt timeout are
+//! enforced by the retry layer itself ([`RetryLayer::deadline`],
+//! [`RetryLayer::rate_limiter`], [`RetryLayer::attempt_timeout`]): the same
+//! limits and errors as the three layers, on one timer per call — the
+//! limiter's waits count toward the deadline, not toward an attempt. The
+//! telemetry headers, the same on every attempt, are added once above the
+//! retry layer, so the stack that is built is
+//! `Trace → Telemetry → Retry(+deadline, +limiter, +attempt timeout) →
+//! HttpTransport`.
 //!
-//! Every layer is public, so a different arrangement can be assembled by
-//! hand and given to [`crate::client::ClientBuilder::from_service`].
+//! Every layer is public, so a different arrangement (the table's, or your
+//! own layer inside the retry layer) can be assembled by hand and given to
+//! [`crate::client::ClientBuilder::from_service`].
 
 use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 
 use crate::config::ClientConfig;
 use crate::error::ConfigError;
-use crate::rate_limit::RateLimitLayer;
 use crate::retry::RetryLayer;
 use crate::telemetry::TelemetryLayer;
-use crate::timeout::{DeadlineLayer, TimeoutLayer};
 use crate::trace::TraceLayer;
 use crate::transport::HttpTransport;
 use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService};
@@ -60,37 +62,24 @@ where
     T: HttpService + Sync,
 {
     let trace = TraceLayer::new().record_path(config.trace_url_path());
-    let retry = RetryLayer::new(config.retry_policy().clone());
-    let telemetry = TelemetryLayer::from_config(config);
-    match config.rate_limiter() {
-        // Deadline and attempt timeout on the retry layer's one timer; the
-        // telemetry headers (the same on every attempt) are added once,
-        // before the retry layer copies the request.
-        None => {
-            let retry = retry.attempt_timeout(config.attempt_timeout());
-            let retry = match config.deadline() {
-                Some(deadline) => retry.deadline(deadline),
-                None => retry,
-            };
-            BoxCloneSyncService::new(
-                ServiceBuilder::new()
-                    .layer(trace)
-                    .layer(telemetry)
-                    .layer(retry)
-                    .service(transport),
-            )
-        }
-        // The limiter's waits count toward the deadline, not toward an
-        // attempt: the limits stay layers around it.
-        Some(limiter) => BoxCloneSyncService::new(
-            ServiceBuilder::new()
-                .layer(trace)
-                .option_layer(config.deadline().map(DeadlineLayer::new))
-                .layer(retry)
-                .layer(RateLimitLayer::new(limiter.clone()))
-                .layer(TimeoutLayer::new(config.attempt_timeout()))
-                .layer(telemetry)
-                .service(transport),
-        ),
-    }
+    // Deadline, limiter and attempt timeout on the retry layer's one timer;
+    // the telemetry headers (the same on every attempt) are added once,
+    // before the retry layer copies the request.
+    let retry =
+        RetryLayer::new(config.retry_policy().clone()).attempt_timeout(config.attempt_timeout());
+    let retry = match config.deadline() {
+        Some(deadline) => retry.deadline(deadline),
+        None => retry,
+    };
+    let retry = match config.rate_limiter() {
+        Some(limiter) => retry.rate_limiter(limiter.clone()),
+        None => retry,
+    };
+    BoxCloneSyncService::new(
+        ServiceBuilder::new()
+            .layer(trace)
+            .layer(TelemetryLayer::from_config(config))
+            .layer(retry)
+            .service(transport),
+    )
 }

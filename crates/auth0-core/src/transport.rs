@@ -239,7 +239,7 @@ impl HttpTransport {
             .enable_http2()
             .wrap_connector(proxy);
         let connector = ConnectTimeout {
-            inner: https,
+            inner: Arc::new(https),
             timeout: config.connect_timeout(),
         };
 
@@ -285,7 +285,7 @@ impl Service<HttpRequest> for HttpTransport {
                 && (self
                     .loopback_domain
                     .as_ref()
-                    .is_some_and(|d| req.uri().authority() == Some(d))
+                    .is_some_and(|d| req.uri().authority().is_some_and(|a| same_authority(a, d)))
                     || is_loopback(req.uri().host().unwrap_or_default())))
         {
             let host = req.uri().host().unwrap_or_default().to_owned();
@@ -313,6 +313,14 @@ impl Service<HttpRequest> for HttpTransport {
             },
         }
     }
+}
+
+/// `a == b` (case-insensitive), answered without comparing the text when
+/// both share one buffer (a URI built on the configured domain's
+/// authority, as the API clients build theirs).
+fn same_authority(a: &Authority, b: &Authority) -> bool {
+    let (a_text, b_text) = (a.as_str(), b.as_str());
+    (a_text.as_ptr() == b_text.as_ptr() && a_text.len() == b_text.len()) || a == b
 }
 
 /// The future of [`HttpTransport`]: the response head, then the body read
@@ -640,29 +648,48 @@ fn with_explicit_port(dst: Uri, secure: bool) -> Result<Uri, BoxError> {
 
 /// Bounds the whole connection set-up (TCP, tunnel, TLS) by the connect
 /// timeout, failing with [`Elapsed`] of kind [`TimeoutKind::Connect`].
-#[derive(Clone)]
+///
+/// The connector sits behind one shared pointer: hyper-util's client
+/// clones itself, connector included, for every request it sends, while a
+/// connector is used only to open a new connection (then cloned from the
+/// shared one).
 struct ConnectTimeout<C> {
-    inner: C,
+    inner: Arc<C>,
     timeout: Duration,
+}
+
+impl<C> Clone for ConnectTimeout<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            timeout: self.timeout,
+        }
+    }
 }
 
 impl<C> Service<Uri> for ConnectTimeout<C>
 where
-    C: Service<Uri, Error = BoxError>,
+    C: Service<Uri, Error = BoxError> + Clone + Send + Sync + 'static,
     C::Future: Send + 'static,
 {
     type Response = C::Response;
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Each connection is opened by its own copy of the connector, made
+        // ready inside the returned future (under the connect timeout).
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
-        let connecting = self.inner.call(dst);
+        let mut connector = C::clone(&self.inner);
         let timeout = self.timeout;
         Box::pin(async move {
+            let connecting = async move {
+                std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
+                connector.call(dst).await
+            };
             match tokio::time::timeout(timeout, connecting).await {
                 Ok(result) => result,
                 Err(_) => Err(Box::new(Elapsed::new(TimeoutKind::Connect, timeout)) as BoxError),
@@ -682,7 +709,7 @@ mod tests {
             std::future::pending::<Result<TokioIo<TcpStream>, BoxError>>().await
         });
         let mut connector = ConnectTimeout {
-            inner: hanging,
+            inner: Arc::new(hanging),
             timeout: Duration::from_secs(3),
         };
         let err = connector
@@ -718,6 +745,22 @@ mod tests {
                 "{uri}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn same_authority_by_buffer_or_by_text() {
+        let configured: Authority = "127.0.0.1:8080".parse().unwrap();
+        assert!(same_authority(&configured.clone(), &configured));
+        let upper: Authority = "LOCALHOST:1".parse().unwrap();
+        let lower: Authority = "localhost:1".parse().unwrap();
+        assert!(same_authority(&upper, &lower));
+        let other: Authority = "127.0.0.1:8081".parse().unwrap();
+        assert!(!same_authority(&other, &configured));
+        // A prefix of the same buffer is not the same authority.
+        let text = bytes::Bytes::from_static(b"a.example:10");
+        let long = Authority::from_maybe_shared(text.clone()).unwrap();
+        let short = Authority::from_maybe_shared(text.slice(..11)).unwrap();
+        assert!(!same_authority(&short, &long));
     }
 
     #[test]

@@ -502,7 +502,7 @@ async fn custom_service_needs_no_network() {
         .await
         .unwrap();
     assert_eq!(resp.data["keys"], serde_json::json!([]));
-    assert_eq!(resp.rate_limit.remaining, Some(7));
+    assert_eq!(resp.rate_limit().remaining, Some(7));
     assert_eq!(
         seen.lock().unwrap().as_slice(),
         ["https://tenant.auth0.com/.well-known/jwks.json"]

@@ -104,7 +104,7 @@ async fn serves_what_it_prints_and_writes() {
         )
         .await
         .unwrap();
-    assert_eq!(tokens.rate_limit.limit, Some(500));
+    assert_eq!(tokens.rate_limit().limit, Some(500));
     assert!(tokens.data["id_token"].is_string());
     drop(running);
     let _ = std::fs::remove_dir_all(&dir);

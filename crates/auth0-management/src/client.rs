@@ -237,18 +237,13 @@ impl<S: ManagementService> ManagementClient<S> {
         content_type: Option<&HeaderValue>,
     ) -> Result<HttpResponse, Error> {
         request.path.check()?;
-        // Parsed once, in place (no copy of the text); a resend after a 401
-        // shares it.
-        let uri = http::Uri::try_from(request.uri()).map_err(|_| Error::InvalidPath {
-            reason: "the path and query do not form a valid URI",
-        })?;
         let token = self.token().await?;
-        let first = self.http_request(request, &uri, &token, content_type);
+        let first = self.http_request(request, self.uri(request)?, &token, content_type);
         let mut response = self.inner.http.send(first).await?;
         if response.status() == StatusCode::UNAUTHORIZED && self.inner.tokens.can_refresh() {
             self.inner.tokens.invalidate(token.generation);
             let token = self.token().await?;
-            let again = self.http_request(request, &uri, &token, content_type);
+            let again = self.http_request(request, self.uri(request)?, &token, content_type);
             response = self.inner.http.send(again).await?;
         }
         let status = response.status();
@@ -271,17 +266,30 @@ impl<S: ManagementService> ManagementClient<S> {
         }
     }
 
+    /// The absolute URI of `request`: its path and query built in one
+    /// buffer that becomes the URI's own, on the domain's scheme and
+    /// authority (nothing parsed but the path and query).
+    fn uri(&self, request: &ApiRequest) -> Result<http::Uri, Error> {
+        self.inner
+            .http
+            .domain()
+            .url_from_string(request.uri())
+            .map_err(|_| Error::InvalidPath {
+                reason: "the path and query do not form a valid URI",
+            })
+    }
+
     /// The HTTP request of one attempt with `token`.
     fn http_request(
         &self,
         request: &ApiRequest,
-        uri: &http::Uri,
+        uri: http::Uri,
         token: &CachedToken,
         content_type: Option<&HeaderValue>,
     ) -> HttpRequest {
         let mut http_request = Request::new(request.body.clone().unwrap_or_default());
         *http_request.method_mut() = request.method.clone();
-        *http_request.uri_mut() = uri.clone();
+        *http_request.uri_mut() = uri;
         let headers = http_request.headers_mut();
         headers.insert(AUTHORIZATION, token.header.clone());
         headers.insert(ACCEPT, APPLICATION_JSON);

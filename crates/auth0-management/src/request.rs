@@ -38,7 +38,8 @@ impl ApiPath {
     /// A path starting with one segment, e.g. `ApiPath::new("users")`.
     pub fn new(first: &str) -> Self {
         Self {
-            encoded: String::new(),
+            // Room for the usual `/group/id/sub-resource` without regrowing.
+            encoded: String::with_capacity(64),
             error: None,
         }
         .segment(first)
@@ -143,7 +144,26 @@ impl Query {
 
     /// The `application/x-www-form-urlencoded` text, without `?`.
     pub fn encode(&self) -> String {
-        auth0_core::client::form_urlencode(self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let mut out = String::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// [`Query::encode`], appended to `out`.
+    fn encode_into(&self, out: &mut String) {
+        auth0_core::client::form_urlencode_into(
+            out,
+            self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+    }
+
+    /// A generous guess of the encoded length (to size the buffer once).
+    fn encoded_len_hint(&self) -> usize {
+        self.pairs
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>()
+            .saturating_mul(2)
     }
 }
 
@@ -301,13 +321,22 @@ impl ApiRequest {
     }
 
     /// The relative URI sent: `/api/v2` + path + `?query`.
+    ///
+    /// Built in one buffer sized up front; the client hands that buffer to
+    /// the request's URI as it is ([`Domain::url_from_string`](auth0_core::config::Domain::url_from_string)).
     pub fn uri(&self) -> String {
-        let mut uri = String::with_capacity(BASE_PATH.len() + self.path.as_str().len() + 32);
+        let path = self.path.as_str();
+        let query = if self.query.is_empty() {
+            0
+        } else {
+            1 + self.query.encoded_len_hint()
+        };
+        let mut uri = String::with_capacity(BASE_PATH.len() + path.len() + query);
         uri.push_str(BASE_PATH);
-        uri.push_str(self.path.as_str());
+        uri.push_str(path);
         if !self.query.is_empty() {
             uri.push('?');
-            uri.push_str(&self.query.encode());
+            self.query.encode_into(&mut uri);
         }
         uri
     }

@@ -13,6 +13,7 @@ mod service;
 
 pub use layer::RateLimitLayer;
 pub use limiter::{RateLimiter, RateLimiterBuilder, RateLimiterError};
+pub(crate) use service::report_wait;
 pub use service::{RateLimit, ResponseFuture};
 
 #[cfg(test)]

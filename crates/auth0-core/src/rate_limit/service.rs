@@ -71,17 +71,7 @@ where
             inner: Box::pin(async move {
                 let started = tokio::time::Instant::now();
                 limiter.acquire().await;
-                let waited = started.elapsed();
-                if waited >= REPORTED_WAIT {
-                    tracing::debug!(
-                        target: "auth0",
-                        wait_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
-                        "waited for the client-side rate limiter"
-                    );
-                    if let Some(stats) = stats {
-                        stats.rate_limit_wait(waited);
-                    }
-                }
+                report_wait(started.elapsed(), stats.as_ref());
                 let res = inner.call(req).await.map_err(Into::into)?;
                 limiter.observe(res.headers());
                 Ok(res)
@@ -92,6 +82,23 @@ where
 
 /// Waits shorter than this are scheduling noise, not rate limiting.
 const REPORTED_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Reports a wait for the limiter of 1 ms or more: a DEBUG event (inside
+/// the call's span) and the span's `auth0.rate_limit.wait_ms`. Shared by
+/// this service and the retry layer's built-in limiter
+/// ([`RetryLayer::rate_limiter`](crate::retry::RetryLayer::rate_limiter)).
+pub(crate) fn report_wait(waited: std::time::Duration, stats: Option<&CallStats>) {
+    if waited >= REPORTED_WAIT {
+        tracing::debug!(
+            target: "auth0",
+            wait_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+            "waited for the client-side rate limiter"
+        );
+        if let Some(stats) = stats {
+            stats.rate_limit_wait(waited);
+        }
+    }
+}
 
 /// The call's [`CallStats`] when the request is an `http::Request` that
 /// carries them (the default stack's [`TraceLayer`](crate::trace::TraceLayer)

@@ -175,6 +175,11 @@ impl RetryBudget {
         let now = Instant::now();
         let slot_len = self.inner.slot_len;
         let elapsed = now.saturating_duration_since(state.slot_start);
+        if elapsed < slot_len {
+            // Still in the current slot (nearly every call): no 128-bit
+            // division.
+            return state;
+        }
         // slot_len >= MIN_WINDOW / SLOTS > 0, checked in `new`.
         let steps = elapsed.as_nanos() / slot_len.as_nanos().max(1);
         if steps >= SLOTS as u128 {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::policy::RetryPolicy;
 use super::service::{Retry, TimeLimits};
+use crate::rate_limit::RateLimiter;
 
 /// Wraps a service in [`Retry`] with a [`RetryPolicy`].
 ///
@@ -49,6 +50,7 @@ use super::service::{Retry, TimeLimits};
 pub struct RetryLayer {
     policy: RetryPolicy,
     limits: TimeLimits,
+    limiter: Option<RateLimiter>,
 }
 
 impl RetryLayer {
@@ -57,6 +59,7 @@ impl RetryLayer {
         Self {
             policy,
             limits: TimeLimits::default(),
+            limiter: None,
         }
     }
 
@@ -106,6 +109,51 @@ impl RetryLayer {
         self
     }
 
+    /// Also takes a permit from `limiter` before each attempt, and gives
+    /// it every answer's `x-ratelimit-*` headers (adaptive mode): what a
+    /// [`RateLimitLayer`](crate::rate_limit::RateLimitLayer) just inside
+    /// this layer does. The wait counts toward the
+    /// [`deadline`](Self::deadline), not toward the
+    /// [`attempt_timeout`](Self::attempt_timeout), which starts once the
+    /// permit is taken — the same limits as `DeadlineLayer → RetryLayer →
+    /// RateLimitLayer → TimeoutLayer`, on the one timer. The default stack
+    /// uses this when the configuration has a
+    /// [`rate_limiter`](crate::config::ClientConfigBuilder::rate_limiter).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use auth0_core::rate_limit::RateLimiter;
+    /// use auth0_core::retry::{RetryLayer, RetryPolicy};
+    /// use auth0_core::types::{BoxError, HttpRequest, HttpResponse};
+    /// use tower::{service_fn, ServiceBuilder, ServiceExt};
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+    /// # rt.block_on(async {
+    /// let api = service_fn(|_req: HttpRequest| async {
+    ///     Ok::<_, BoxError>(HttpResponse::new(bytes::Bytes::new()))
+    /// });
+    /// // One request per second, no burst.
+    /// let limiter = RateLimiter::token_bucket(1, 1).unwrap();
+    /// let svc = ServiceBuilder::new()
+    ///     .layer(
+    ///         RetryLayer::new(RetryPolicy::default())
+    ///             .deadline(Duration::from_secs(30))
+    ///             .attempt_timeout(Duration::from_secs(5))
+    ///             .rate_limiter(limiter),
+    ///     )
+    ///     .service(api);
+    /// let start = tokio::time::Instant::now();
+    /// for _ in 0..3 {
+    ///     svc.clone().oneshot(HttpRequest::new(bytes::Bytes::new())).await.unwrap();
+    /// }
+    /// assert_eq!(start.elapsed(), Duration::from_secs(2));
+    /// # });
+    /// ```
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
     /// The policy in use.
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
@@ -116,6 +164,6 @@ impl<S> Layer<S> for RetryLayer {
     type Service = Retry<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Retry::new(inner, self.policy.clone()).with_limits(self.limits)
+        Retry::new(inner, self.policy.clone()).with_limits(self.limits, self.limiter.clone())
     }
 }

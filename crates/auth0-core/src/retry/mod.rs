@@ -801,16 +801,14 @@ mod tests {
         )
     }
 
-    /// `RetryLayer::deadline` + `attempt_timeout` (one timer) give what a
-    /// `DeadlineLayer` outside and a `TimeoutLayer` inside the retry layer
-    /// give: the same answers and errors, at the same (virtual) times.
-    #[tokio::test(start_paused = true)]
-    async fn built_in_limits_match_the_layers() {
+    /// (answers as (delay ms, status), method, deadline, attempt timeout)
+    type Case = (&'static [(u64, u16)], Method, Duration, Duration);
+
+    const HANG: u64 = 3_600_000;
+
+    fn limit_cases() -> Vec<Case> {
         const MAX: Duration = Duration::MAX;
-        const HANG: u64 = 3_600_000;
-        // (answers as (delay ms, status), method, deadline, attempt timeout)
-        type Case = (&'static [(u64, u16)], Method, Duration, Duration);
-        let cases: &[Case] = &[
+        vec![
             (&[(10, 200)], Method::GET, secs(90), secs(30)),
             (&[(HANG, 200), (10, 200)], Method::GET, secs(90), secs(5)),
             (&[(HANG, 200)], Method::GET, secs(12), secs(5)),
@@ -829,22 +827,110 @@ mod tests {
             (&[(1_000, 200)], Method::GET, MAX, MAX),
             (&[(1, 200)], Method::GET, secs(90), Duration::ZERO),
             (&[(1, 200)], Method::POST, secs(90), Duration::ZERO),
-            (&[(4_000, 503)], Method::GET, secs(9), secs(5)),
-        ];
-        for (i, (answers, method, deadline, attempt)) in cases.iter().enumerate() {
+            // (The deadline falls inside the second attempt with and
+            // without a limiter's wait of a second: at an exact tie of the
+            // wait's end and the deadline the built-in limit gives up
+            // without starting an attempt the deadline would cancel at once.)
+            (
+                &[(4_000, 503)],
+                Method::GET,
+                Duration::from_millis(9_500),
+                secs(5),
+            ),
+            // Shorter than a limiter's wait of a second.
+            (
+                &[(10, 200)],
+                Method::GET,
+                secs(90),
+                Duration::from_millis(500),
+            ),
+            (
+                &[(10, 200)],
+                Method::GET,
+                Duration::from_millis(500),
+                secs(5),
+            ),
+            (
+                &[(10, 503), (600, 200)],
+                Method::GET,
+                secs(90),
+                Duration::from_millis(500),
+            ),
+        ]
+    }
+
+    /// `RetryLayer::deadline` + `attempt_timeout` (one timer) give what a
+    /// `DeadlineLayer` outside and a `TimeoutLayer` inside the retry layer
+    /// give: the same answers and errors, at the same (virtual) times.
+    #[tokio::test(start_paused = true)]
+    async fn built_in_limits_match_the_layers() {
+        for (i, (answers, method, deadline, attempt)) in limit_cases().into_iter().enumerate() {
             let (api, calls) = timed(answers);
             let layered = ServiceBuilder::new()
-                .layer(DeadlineLayer::new(*deadline))
+                .layer(DeadlineLayer::new(deadline))
                 .layer(RetryLayer::new(policy().build().unwrap()))
-                .layer(TimeoutLayer::new(*attempt))
+                .layer(TimeoutLayer::new(attempt))
                 .service(api.clone());
             let expected = outcome(layered, method.clone(), &calls).await;
             calls.lock().unwrap().clear();
             let built_in = RetryLayer::new(policy().build().unwrap())
-                .deadline(*deadline)
-                .attempt_timeout(*attempt)
+                .deadline(deadline)
+                .attempt_timeout(attempt)
                 .layer(api);
             let got = outcome(built_in, method.clone(), &calls).await;
+            assert_eq!(got, expected, "case {i}");
+        }
+    }
+
+    /// With a client-side rate limiter too: `RetryLayer::rate_limiter`
+    /// gives what `DeadlineLayer → RetryLayer → RateLimitLayer →
+    /// TimeoutLayer` gives (the limiter's waits count toward the deadline,
+    /// not toward an attempt), at the same times, and the same wait is
+    /// reported to the call's stats.
+    #[tokio::test(start_paused = true)]
+    async fn built_in_limiter_matches_the_layers() {
+        use crate::rate_limit::{RateLimitLayer, RateLimiter};
+        use crate::trace::CallStats;
+
+        /// One request a second, its one token already spent: every
+        /// attempt waits for its turn.
+        async fn drained() -> RateLimiter {
+            let limiter = RateLimiter::token_bucket(1, 1).unwrap();
+            limiter.acquire().await;
+            limiter
+        }
+        async fn run<S>(svc: S, method: Method, calls: &Mutex<Vec<Instant>>) -> (String, Duration)
+        where
+            S: Service<HttpRequest, Response = HttpResponse, Error = BoxError>,
+        {
+            let stats = CallStats::default();
+            let svc = tower::util::MapRequestLayer::new({
+                let stats = stats.clone();
+                move |mut req: HttpRequest| {
+                    req.extensions_mut().insert(stats.clone());
+                    req
+                }
+            })
+            .layer(svc);
+            let text = outcome(svc, method, calls).await;
+            (text, stats.rate_limit_waited())
+        }
+        for (i, (answers, method, deadline, attempt)) in limit_cases().into_iter().enumerate() {
+            let (api, calls) = timed(answers);
+            let layered = ServiceBuilder::new()
+                .layer(DeadlineLayer::new(deadline))
+                .layer(RetryLayer::new(policy().build().unwrap()))
+                .layer(RateLimitLayer::new(drained().await))
+                .layer(TimeoutLayer::new(attempt))
+                .service(api.clone());
+            let expected = run(layered, method.clone(), &calls).await;
+            calls.lock().unwrap().clear();
+            let built_in = RetryLayer::new(policy().build().unwrap())
+                .deadline(deadline)
+                .attempt_timeout(attempt)
+                .rate_limiter(drained().await)
+                .layer(api);
+            let got = run(built_in, method.clone(), &calls).await;
             assert_eq!(got, expected, "case {i}");
         }
     }

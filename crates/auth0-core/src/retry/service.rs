@@ -13,6 +13,7 @@ use tower_service::Service;
 use super::policy::RetryPolicy;
 use super::rebuild::{RebuildRequest, RetryAttempt};
 use super::{Attempts, NoRateLimitRetry, RetryNonIdempotent};
+use crate::rate_limit::{RateLimiter, report_wait};
 use crate::secrets::Secrets;
 use crate::timeout::{Elapsed, TimeoutKind};
 use crate::trace::CallStats;
@@ -32,12 +33,16 @@ use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 /// service also enforces the limits a [`DeadlineLayer`](crate::timeout::DeadlineLayer)
 /// outside it and a [`TimeoutLayer`](crate::timeout::TimeoutLayer) inside it
 /// would, with the same errors, on one timer per call (the default stack
-/// does this when no client-side rate limiter sits between the two).
+/// does this), and with [`RetryLayer::rate_limiter`](super::RetryLayer::rate_limiter)
+/// takes a client-side limiter's permit before each attempt, as a
+/// [`RateLimitLayer`](crate::rate_limit::RateLimitLayer) between the retry
+/// layer and the attempt timeout would.
 #[derive(Debug, Clone)]
 pub struct Retry<S> {
     inner: S,
     policy: RetryPolicy,
     limits: TimeLimits,
+    limiter: Option<RateLimiter>,
 }
 
 /// The time limits a [`Retry`] service enforces itself.
@@ -57,12 +62,20 @@ impl<S> Retry<S> {
             inner,
             policy,
             limits: TimeLimits::default(),
+            limiter: None,
         }
     }
 
-    pub(super) fn with_limits(mut self, limits: TimeLimits) -> Self {
+    pub(super) fn with_limits(mut self, limits: TimeLimits, limiter: Option<RateLimiter>) -> Self {
         self.limits = limits;
+        self.limiter = limiter;
         self
+    }
+
+    /// The client-side rate limiter this service takes a permit from
+    /// before each attempt, if any.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
     }
 
     /// The policy in use.
@@ -109,7 +122,13 @@ where
         // a fresh clone stays behind for the next call.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::start(inner, self.policy.clone(), self.limits, req)
+        ResponseFuture::start(
+            inner,
+            self.policy.clone(),
+            self.limits,
+            self.limiter.clone(),
+            req,
+        )
     }
 }
 
@@ -129,6 +148,7 @@ pin_project! {
         svc: S,
         policy: RetryPolicy,
         limits: TimeLimits,
+        limiter: Option<RateLimiter>,
         // The request every further attempt is copied from; `None` once
         // the last possible attempt took it.
         template: Option<HttpRequest>,
@@ -148,6 +168,10 @@ pin_project! {
 pin_project! {
     #[project = StateProj]
     enum State<F> {
+        // Waiting for the rate limiter's permit for the next attempt (only
+        // the deadline runs meanwhile); boxed, so a stack without a limiter
+        // carries none of it.
+        Acquiring { wait: Box<Acquire> },
         // An attempt in flight.
         Calling { #[pin] future: F },
         // Waiting before the next attempt (until the timer fires).
@@ -156,6 +180,26 @@ pin_project! {
         Readying,
         // The answer was returned.
         Done,
+    }
+}
+
+/// An attempt waiting for a rate limiter's permit.
+struct Acquire {
+    permit: Pin<Box<dyn Future<Output = ()> + Send>>,
+    request: Option<HttpRequest>,
+    since: Instant,
+}
+
+impl Acquire {
+    fn state<F>(limiter: &RateLimiter, request: HttpRequest, since: Instant) -> State<F> {
+        let limiter = limiter.clone();
+        State::Acquiring {
+            wait: Box::new(Acquire {
+                permit: Box::pin(async move { limiter.acquire().await }),
+                request: Some(request),
+                since,
+            }),
+        }
     }
 }
 
@@ -176,7 +220,13 @@ where
     S: Service<HttpRequest, Response = HttpResponse>,
     S::Error: Into<BoxError>,
 {
-    fn start(mut svc: S, policy: RetryPolicy, limits: TimeLimits, req: HttpRequest) -> Self {
+    fn start(
+        mut svc: S,
+        policy: RetryPolicy,
+        limits: TimeLimits,
+        limiter: Option<RateLimiter>,
+        req: HttpRequest,
+    ) -> Self {
         if let Some(budget) = policy.budget() {
             budget.deposit();
         }
@@ -187,21 +237,37 @@ where
         let stats = extensions.get::<CallStats>().cloned();
         let started = Instant::now();
         let deadline_at = limits.deadline.map(|d| later(started, d));
-        let timer = attempt_end(&limits, started, deadline_at).map(tokio::time::sleep_until);
-        let mut template = Some(req);
         // The first attempt is made at once, on the instance driven to
-        // readiness by the caller.
-        let first = take_attempt(&mut template, policy.max_retries() > 0);
+        // readiness by the caller, with the request itself; a copy stays
+        // behind when more attempts may follow. (The request, not the copy,
+        // goes first: a copied `HeaderMap` has no spare room, and the
+        // layers below add headers — hyper-util its `Host` — which would
+        // reallocate it on every call.)
+        let template = (policy.max_retries() > 0).then(|| req.clone());
+        let first = req;
         if let Some(stats) = &stats {
             stats.attempt();
         }
-        let future = svc.call(first);
+        let (state, timer) = match &limiter {
+            // The permit first, under the deadline alone.
+            Some(limiter) => (
+                Acquire::state(limiter, first, started),
+                deadline_at.map(tokio::time::sleep_until),
+            ),
+            None => (
+                State::Calling {
+                    future: svc.call(first),
+                },
+                attempt_end(&limits, started, deadline_at).map(tokio::time::sleep_until),
+            ),
+        };
         Self {
-            state: State::Calling { future },
+            state,
             timer,
             svc,
             policy,
             limits,
+            limiter,
             template,
             opted_in,
             caller_handles_429,
@@ -273,6 +339,34 @@ where
         };
         loop {
             let outcome = match this.state.as_mut().project() {
+                StateProj::Acquiring { wait } => {
+                    if wait.permit.as_mut().poll(cx).is_pending() {
+                        // Only the deadline is armed while waiting.
+                        ready!(poll_timer(this.timer.as_mut(), cx));
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(deadline_error(this.limits)));
+                    }
+                    let now = Instant::now();
+                    report_wait(
+                        now.saturating_duration_since(wait.since),
+                        this.stats.as_ref(),
+                    );
+                    let Some(req) = wait.request.take() else {
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
+                    };
+                    // The attempt's own limit starts now, as a
+                    // `TimeoutLayer` below the limiter would.
+                    if this.limits.attempt.is_some() {
+                        arm(
+                            this.timer.as_mut(),
+                            attempt_end(this.limits, now, *this.deadline_at),
+                        );
+                    }
+                    let future = this.svc.call(req);
+                    this.state.set(State::Calling { future });
+                    continue;
+                }
                 StateProj::Calling { future } => {
                     // The answer first: one ready at the same instant as a
                     // limit wins.
@@ -336,6 +430,10 @@ where
                     if let Some(stats) = this.stats.as_ref() {
                         stats.attempt();
                     }
+                    if let Some(limiter) = this.limiter.as_ref() {
+                        this.state.set(Acquire::state(limiter, req, Instant::now()));
+                        continue;
+                    }
                     if this.limits.attempt.is_some() {
                         let end = attempt_end(this.limits, Instant::now(), *this.deadline_at);
                         arm(this.timer.as_mut(), end);
@@ -349,6 +447,10 @@ where
                 }
             };
             // An attempt ended with `outcome`: answer, or wait and go again.
+            if let (Some(limiter), Ok(res)) = (this.limiter.as_ref(), &outcome) {
+                // Adaptive mode learns from every answer, retried or not.
+                limiter.observe(res.headers());
+            }
             let retries = *this.retries;
             let attempts = retries + 1;
             let more_allowed = retries < this.policy.max_retries();

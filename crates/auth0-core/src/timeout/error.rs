@@ -12,10 +12,14 @@ pub enum TimeoutKind {
     /// transport. The request never left the client.
     Connect,
     /// One attempt (request sent, response headers and body read) took too
-    /// long; raised by [`TimeoutLayer`](super::TimeoutLayer).
+    /// long; raised by [`TimeoutLayer`](super::TimeoutLayer), or by the
+    /// retry layer's own limit in the default stack
+    /// ([`RetryLayer::attempt_timeout`](crate::retry::RetryLayer::attempt_timeout)).
     Attempt,
     /// The whole call, retries and waits included, took too long; raised by
-    /// [`DeadlineLayer`](super::DeadlineLayer).
+    /// [`DeadlineLayer`](super::DeadlineLayer), or by the retry layer's own
+    /// limit in the default stack
+    /// ([`RetryLayer::deadline`](crate::retry::RetryLayer::deadline)).
     Deadline,
 }
 
