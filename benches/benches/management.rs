@@ -323,7 +323,10 @@ fn main() {
                 measure(c, route, 1, calls).await;
                 let per_call = (allocations() - before) as f64 / calls as f64;
                 let label = if route == Route::List { "list" } else { "get" };
-                println!("ALLOCS {label} {:<8} {per_call:.1} allocations per call", c.name());
+                println!(
+                    "ALLOCS {label} {:<8} {per_call:.1} allocations per call",
+                    c.name()
+                );
             }
         }
         for route in routes {
