@@ -28,7 +28,8 @@
 //! load on a shared machine barely disturbs); rounds interleave the
 //! contenders. Printed: requests/s (wall) and CPU µs per request, medians
 //! over rounds, and each contender's ratio to bare hyper (throughput, i.e.
-//! bare CPU per request / contender CPU per request). `TARGET MISSED` lines
+//! bare CPU per request / contender CPU per request), the median of the
+//! per-round ratios. `TARGET MISSED` lines
 //! name a target the SDK misses: ≥ 0.95× bare at 1 task, ≥ 0.92× at 8 tasks,
 //! ahead of reqwest.
 //!
@@ -37,7 +38,7 @@
 //! server's thread is not counted) are printed as `ALLOCS` lines.
 //!
 //! Knobs: `BENCH_REQUESTS` per task and round (default 2000),
-//! `BENCH_ROUNDS` (default 7), `BENCH_ONLY=sdk|bare|reqwest` (one
+//! `BENCH_ROUNDS` (default 11), `BENCH_ONLY=sdk|bare|reqwest` (one
 //! contender, for a profiler), `BENCH_ROUTE=list|get` (one route).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -262,7 +263,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let per_task_total = env_usize("BENCH_REQUESTS", 2000);
-    let rounds = env_usize("BENCH_ROUNDS", 7).max(1);
+    let rounds = env_usize("BENCH_ROUNDS", 11).max(1);
     let only = std::env::var("BENCH_ONLY").ok();
     let bodies = bodies();
     let addr = start_server(&bodies);
@@ -361,18 +362,20 @@ fn main() {
                 };
                 println!("\n{label}, {tasks} task(s), {per_task} calls per task per round:");
                 let bare_i = contenders.iter().position(|c| c.name() == "bare");
-                let bare_rps = bare_i.map(|i| median(rps[i].clone()));
-                let bare_cpu =
-                    bare_i.and_then(|i| (!cpu[i].is_empty()).then(|| median(cpu[i].clone())));
+                // Ratios per round (each contender against bare hyper of the
+                // same round), then their median: a drift of the machine's
+                // speed during the run cancels within a round instead of
+                // moving one contender's median and not the other's.
+                let per_round = |num: &[f64], den: &[f64]| {
+                    (num.len() == den.len() && !num.is_empty())
+                        .then(|| median(num.iter().zip(den).map(|(n, d)| n / d).collect()))
+                };
                 let mut ratios = Vec::new();
                 for (i, c) in contenders.iter().enumerate() {
                     let r = median(rps[i].clone());
                     let cu = (!cpu[i].is_empty()).then(|| median(cpu[i].clone()));
-                    let wall_ratio = bare_rps.map(|b| r / b);
-                    let cpu_ratio = match (bare_cpu, cu) {
-                        (Some(b), Some(c)) => Some(b / c),
-                        _ => None,
-                    };
+                    let wall_ratio = bare_i.and_then(|b| per_round(&rps[i], &rps[b]));
+                    let cpu_ratio = bare_i.and_then(|b| per_round(&cpu[b], &cpu[i]));
                     println!(
                         "  {:<8} {:>9.0} req/s  {:>8} µs CPU/req   vs bare: {} wall, {} CPU",
                         c.name(),
