@@ -515,6 +515,8 @@ impl AccessTokenValidator {
                 }
                 Err(error) => Step::Done(Err(error)),
             },
+            // The rare path (a `kid` the source does not hold yet): it parses
+            // the token again, which is small next to resolving the key.
             Ok(Attempt::NeedKey { .. }) => Step::ResolveKey,
             Err(error) => Step::Done(Err(self.failed(error))),
         }
@@ -807,7 +809,7 @@ impl AccessTokenValidator {
     /// The synchronous claim checks of a verified token.
     fn check_claims(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         self.check_issuer(claims)?;
-        self.check_static(claims, now)
+        self.check_after_issuer(claims, now)
     }
 
     /// The checks of cached claims (they passed [`check_claims`](Self::check_claims)
@@ -833,7 +835,7 @@ impl AccessTokenValidator {
 
     /// The checks after the issuer, in order: audience, times, scopes and
     /// permissions, a synchronous organization policy.
-    fn check_static(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
+    fn check_after_issuer(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         // Audience
         if claims.aud_values().is_none() {
             return Err(Error::AudienceInvalid { kind: KIND });

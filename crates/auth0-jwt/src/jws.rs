@@ -783,7 +783,6 @@ impl KnownHeaders {
     }
 
     /// How many headers are kept.
-    #[cfg(test)]
     fn len(&self) -> usize {
         self.slots.iter().take_while(|s| s.get().is_some()).count()
     }
@@ -791,9 +790,8 @@ impl KnownHeaders {
 
 impl fmt::Debug for KnownHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.slots.iter().take_while(|s| s.get().is_some()).count();
         f.debug_struct("KnownHeaders")
-            .field("count", &count)
+            .field("count", &self.len())
             .finish()
     }
 }
