@@ -302,8 +302,10 @@ mod tests {
 
     #[test]
     fn builds_what_serde_json_builds() {
-        let text = r#"{"iss":"https://t/","aud":["a","b"],"exp":1700000000,"admin":true,
-            "nick":"n","gone":null,"kind":"service","id":"x|1"}"#;
+        let text = concat!(
+            r#"{"iss":"https://t/","aud":["a","b"],"exp":1700000000,"admin":true, "#,
+            r#""nick":"n","gone":null,"kind":"service","id":"x|1"}"#
+        );
         let typed: Typed = both(text).expect("flat path");
         assert_eq!(typed.kind, Kind::Service);
         assert_eq!(typed.missing, 0);
@@ -333,6 +335,10 @@ mod tests {
         let mut members = FlatMembers::new();
         assert!(!members.scan(r#"{"a":{"b":1}}"#));
         assert!(members.deserialize::<Value>(r#"{"a":{"b":1}}"#).is_none());
+        // Whitespace other than spaces (pretty-printed claims) is left to the
+        // full parser too.
+        assert!(!members.scan("{\"a\":1,\n\"b\":2}"));
+        assert!(members.scan("{\"a\":1, \"b\":2}"));
         let many = (0..=MAX_MEMBERS)
             .map(|i| format!("\"m{i}\":{i}"))
             .collect::<Vec<_>>()

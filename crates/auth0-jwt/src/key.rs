@@ -16,12 +16,12 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use ring::rand::SecureRandom as _;
-use ring::signature::{self, UnparsedPublicKey};
 use ring::{agreement, digest, hmac, rand};
 
 use crate::alg::{Algorithm, AlgorithmError, AlgorithmFamily};
 use crate::base64url;
 use crate::der::{self, Reader};
+use crate::ecdsa::EcPublicKey;
 use crate::ed25519::Ed25519PublicKey;
 use crate::jwk::{Jwk, JwkSet};
 use crate::pem;
@@ -299,8 +299,8 @@ pub enum KeyError {
 enum Material {
     /// Boxed: with `aws-lc-rs` it also holds the parsed keys.
     Rsa(Box<RsaPublicKey>),
-    /// Uncompressed SEC1 point `04 || x || y`.
-    Ec(EcCurve, Vec<u8>),
+    /// Boxed: with `aws-lc-rs` it also holds the parsed key.
+    Ec(Box<EcPublicKey>),
     /// Boxed: the prepared point (with `ed25519-dalek`) is ~190 bytes.
     Ed25519(Box<Ed25519PublicKey>),
     Hmac(Box<HmacKeys>),
@@ -526,7 +526,7 @@ impl VerifyingKey {
         let (x, y) = point.get(1..).unwrap_or_default().split_at(len);
         let fingerprint = fingerprint_of("EC", &[curve.name().as_bytes(), x, y]);
         Ok(Self::new(
-            Material::Ec(curve, point),
+            Material::Ec(Box::new(EcPublicKey::new(curve, point))),
             KeyKind::Ec(curve),
             fingerprint,
         ))
@@ -843,13 +843,11 @@ impl VerifyingKey {
                     .verify(alg, signing_input, signature)
                     .unwrap_or_else(|| Err(self.incompatible(alg)));
             }
-            (Material::Ec(EcCurve::P256, point), Algorithm::ES256) => {
-                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                    .verify(signing_input, signature)
-            }
-            (Material::Ec(EcCurve::P384, point), Algorithm::ES384) => {
-                UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, point)
-                    .verify(signing_input, signature)
+            (Material::Ec(key), alg) => {
+                // Already the typed error; see `ecdsa` for the two backends.
+                return key
+                    .verify(alg, signing_input, signature)
+                    .unwrap_or_else(|| Err(self.incompatible(alg)));
             }
             (Material::Ed25519(key), Algorithm::EdDSA) => {
                 // Already the typed error; see `ed25519` for the two backends.
