@@ -25,7 +25,7 @@ pub(crate) struct EcPublicKey {
     /// Uncompressed SEC1 point `04 || x || y`.
     point: Vec<u8>,
     #[cfg(feature = "aws-lc-rs")]
-    parsed: std::sync::OnceLock<Option<aws_lc_rs::signature::ParsedPublicKey>>,
+    parsed: crate::prepared::Prepared,
 }
 
 impl EcPublicKey {
@@ -35,7 +35,7 @@ impl EcPublicKey {
             curve,
             point,
             #[cfg(feature = "aws-lc-rs")]
-            parsed: std::sync::OnceLock::new(),
+            parsed: Default::default(),
         }
     }
 
@@ -53,32 +53,24 @@ impl EcPublicKey {
             _ => return None,
         };
         #[cfg(feature = "aws-lc-rs")]
-        if let Some(key) = self.parsed() {
-            return Some(
-                key.verify_sig(message, signature)
-                    .map_err(|_| KeyError::InvalidSignature),
-            );
+        {
+            use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED};
+            let aws_lc_alg = match self.curve {
+                EcCurve::P256 => &ECDSA_P256_SHA256_FIXED,
+                EcCurve::P384 => &ECDSA_P384_SHA384_FIXED,
+            };
+            let verdict = self
+                .parsed
+                .verify(aws_lc_alg, &self.point, message, signature);
+            if verdict.is_some() {
+                return verdict;
+            }
         }
         Some(
             UnparsedPublicKey::new(ring_alg, &self.point)
                 .verify(message, signature)
                 .map_err(|_| KeyError::InvalidSignature),
         )
-    }
-
-    /// aws-lc's key, parsed on first use; `None` if aws-lc refused the point.
-    #[cfg(feature = "aws-lc-rs")]
-    fn parsed(&self) -> Option<&aws_lc_rs::signature::ParsedPublicKey> {
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED};
-        self.parsed
-            .get_or_init(|| {
-                let alg = match self.curve {
-                    EcCurve::P256 => &ECDSA_P256_SHA256_FIXED,
-                    EcCurve::P384 => &ECDSA_P384_SHA384_FIXED,
-                };
-                aws_lc_rs::signature::ParsedPublicKey::new(alg, &self.point).ok()
-            })
-            .as_ref()
     }
 }
 

@@ -94,6 +94,8 @@ pub mod jwk;
 pub mod jws;
 pub mod key;
 mod pem;
+#[cfg(feature = "aws-lc-rs")]
+mod prepared;
 mod rsa;
 pub mod sign;
 

@@ -78,12 +78,11 @@ impl RsaPublicKey {
 mod fast {
     //! The aws-lc backend: one parsed key per algorithm, made on first use.
 
-    use std::sync::OnceLock;
-
-    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters};
+    use aws_lc_rs::signature::{self, RsaParameters};
 
     use crate::alg::Algorithm;
     use crate::key::KeyError;
+    use crate::prepared::Prepared;
 
     const ALGORITHMS: [(Algorithm, &RsaParameters); 6] = [
         (Algorithm::RS256, &signature::RSA_PKCS1_2048_8192_SHA256),
@@ -97,8 +96,8 @@ mod fast {
     pub(super) struct Parsed {
         /// PKCS#1 `RSAPublicKey` DER, what aws-lc parses.
         der: Box<[u8]>,
-        /// Per entry of `ALGORITHMS`; `None` inside when aws-lc refused the key.
-        keys: [OnceLock<Option<ParsedPublicKey>>; 6],
+        /// Per entry of `ALGORITHMS`.
+        keys: [Prepared; 6],
     }
 
     impl Parsed {
@@ -121,15 +120,9 @@ mod fast {
                 .iter()
                 .enumerate()
                 .find(|(_, (a, _))| *a == alg)?;
-            let key = self
-                .keys
+            self.keys
                 .get(index)?
-                .get_or_init(|| ParsedPublicKey::new(*params, &self.der).ok())
-                .as_ref()?;
-            Some(
-                key.verify_sig(message, signature)
-                    .map_err(|_| KeyError::InvalidSignature),
-            )
+                .verify(*params, &self.der, message, signature)
         }
     }
 

@@ -404,10 +404,7 @@ impl SignatureVerifier {
             }
         };
         let allowed = [self.algorithm];
-        let parsing = Parsing {
-            options: &self.parse_options,
-            known: None,
-        };
+        let parsing = Parsing::every_header(&self.parse_options);
         let (claims, _) =
             verify_token_keeping(token, parsing, &allowed, kind, check, members).await?;
         Ok(claims)
@@ -527,6 +524,16 @@ pub(crate) struct Parsing<'a> {
     pub(crate) known: Option<&'a KnownHeaders>,
 }
 
+impl<'a> Parsing<'a> {
+    /// Every header parsed (no known headers).
+    pub(crate) fn every_header(options: &'a ParseOptions) -> Self {
+        Parsing {
+            options,
+            known: None,
+        }
+    }
+}
+
 /// Bytes of stack for the decoded parts of a token in [`verify_now`]: enough
 /// for tokens up to about 1,300 characters; longer ones are decoded on the heap.
 const STACK_SCRATCH: usize = 1024;
@@ -602,10 +609,7 @@ pub(crate) async fn verify_token<K: Deref<Target = dyn KeySource>>(
     kind: TokenKind,
     check: impl Fn(&HeaderRef<'_>, &ParsedClaims) -> Result<K, Error>,
 ) -> Result<(ParsedClaims, KeyFingerprint), Error> {
-    let parsing = Parsing {
-        options,
-        known: None,
-    };
+    let parsing = Parsing::every_header(options);
     verify_token_keeping(token, parsing, allowed, kind, check, None).await
 }
 
