@@ -478,7 +478,8 @@ fn main() {
     );
     let mut failures = Vec::new();
     // For profiling: `JWT_BENCH_PROFILE=HS256` loops auth0-jwt's `validate`
-    // only (`JWT_BENCH_PROFILE=HS256:as` `validate_as`, `…:hit` a cache hit).
+    // only (`JWT_BENCH_PROFILE=HS256:as` `validate_as`, `…:hit` a cache hit,
+    // `…:floor` the prepared-key floor).
     if let Ok(spec) = std::env::var("JWT_BENCH_PROFILE") {
         let (name, mode) = spec.split_once(':').unwrap_or((&spec, "validate"));
         let alg = Alg::ALL
@@ -492,7 +493,8 @@ fn main() {
             "validate" => &|i| case.auth0(i),
             "as" => &|i| case.auth0_as(i),
             "hit" => &|i| case.auth0_hit(i),
-            other => panic!("unknown mode {other}: validate, as or hit"),
+            "floor" => &|i| case.floor(i),
+            other => panic!("unknown mode {other}: validate, as, hit or floor"),
         };
         // `JWT_BENCH_ITERS=N`: a fixed count, for `perf stat` (instructions
         // per call do not depend on the machine's load).
