@@ -846,19 +846,24 @@ pub(crate) fn flat_contains(array: &str, value: &str) -> bool {
     false
 }
 
-/// The index of the first byte at or after `i` that is not JSON whitespace.
+/// The index of the first byte at or after `i` that is not a space. The flat
+/// scanner takes spaces only: a tab, line feed or carriage return (valid JSON
+/// whitespace) stops it, and the full parser reads the text. So a text it
+/// accepts holds no control character anywhere — not only inside strings,
+/// which [`Quotes`] checks — and [`flat_items`] and [`flat_contains`] can read
+/// any part of it with a [`Quotes`] of their own without meeting a refused
+/// word.
 #[inline(always)]
 fn skip_ws(b: &[u8], i: usize) -> usize {
-    // Tokens carry no whitespace: one comparison decides (every whitespace
-    // byte is at most a space).
+    // Tokens carry no whitespace: one comparison decides.
     match b.get(i) {
         Some(&c) if c > b' ' => i,
-        _ => skip_ws_loop(b, i),
+        _ => skip_spaces(b, i),
     }
 }
 
-fn skip_ws_loop(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while b.get(i) == Some(&b' ') {
         i += 1;
     }
     i
@@ -872,8 +877,8 @@ fn skip_ws_loop(b: &[u8], mut i: usize) -> usize {
 /// such text each `"` after an opening one is the closing one. Every byte of a
 /// string lies in a word computed while looking for its closing quote, so no
 /// string escapes the check. Whitespace other than spaces between members
-/// (pretty-printed claims) is refused too: tokens do not carry it, and the
-/// full parser reads such text.
+/// (pretty-printed claims) is refused by [`skip_ws`]: tokens do not carry it,
+/// and the full parser reads such text.
 ///
 /// Each word is a plain per-byte map that the compiler turns into a few vector
 /// compares (SSE2 on x86_64, NEON on aarch64), then into bits by one multiply
@@ -1047,6 +1052,41 @@ mod tests {
             "{\"a\":1\u{0}}",
         ] {
             assert!(scan_flat(bad, |_, _| Some(())).is_none(), "{bad}");
+        }
+    }
+
+    /// An array whose items are separated by a long run of whitespace with a
+    /// tab, line feed or carriage return in a 64-byte word that holds no
+    /// string byte (so the string search never reads it): the flat scanner
+    /// must not accept it (the full parser reads it), else the array's own
+    /// readers, aligned differently, would stop at that word and lose items
+    /// (found by the `json` fuzz target).
+    #[test]
+    fn whitespace_other_than_spaces_is_left_to_the_full_parser() {
+        let items = ["a", "bc", "", "def"];
+        let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+        for control in ["\n", "\t", "\r"] {
+            for pad in 0..64 {
+                let gap = format!(",{}{control}{}", " ".repeat(pad), " ".repeat(70));
+                let text = format!("{{\"a\":[{}]}}", quoted.join(&gap));
+                assert!(scan_flat(&text, |_, _| Some(())).is_none(), "{text:?}");
+                // With spaces only it is flat, and every item is read back.
+                let gap = format!(",{}", " ".repeat(pad + 71));
+                let text = format!("{{\"a\":[{}]}}", quoted.join(&gap));
+                let mut array = None;
+                scan_flat(&text, |_, value| {
+                    if let FlatValue::StrArray(r) = value {
+                        array = Some(r);
+                    }
+                    Some(())
+                })
+                .expect("flat");
+                let array = text.get(array.expect("array")).expect("in the text");
+                assert_eq!(flat_items(array).collect::<Vec<_>>(), items, "{text:?}");
+                for item in items {
+                    assert!(flat_contains(array, item), "{item} in {text:?}");
+                }
+            }
         }
     }
 
