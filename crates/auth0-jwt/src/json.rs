@@ -827,13 +827,19 @@ pub(crate) fn flat_items(array: &str) -> impl Iterator<Item = &str> {
 }
 
 /// True if the [`FlatValue::StrArray`] text `array` has `value` among its strings
-/// (compared in place: no item is scanned past its first difference).
+/// (compared in place: an item is only searched for its end, a 64-byte quote
+/// word at a time, when it does not match).
 pub(crate) fn flat_contains(array: &str, value: &str) -> bool {
     let (b, v) = (array.as_bytes(), value.as_bytes());
     let mut quotes = Quotes::new(b);
     let mut i = 0;
-    while let Some(open) = quotes.next(i) {
-        let start = open + 1;
+    // Before each item only `[`, `,` and spaces: its opening quote is a few
+    // bytes away.
+    while let Some(open) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'"'))
+    {
+        let start = i + open + 1;
         let after = start + v.len();
         if b.get(start..after) == Some(v) && b.get(after) == Some(&b'"') {
             return true;
