@@ -205,6 +205,21 @@ impl<S: ManagementService> ManagementClient<S> {
         Ok(ApiResponse::new(data, parts.status, parts.headers))
     }
 
+    /// Sends a list request whose answer is a bare array or a checkpoint
+    /// page object with the items under `items_key` (`{"deliveries": [...],
+    /// "next": "…"}`), and returns the items of either.
+    pub(crate) async fn execute_items<T: DeserializeOwned>(
+        &self,
+        request: ApiRequest,
+        items_key: &str,
+    ) -> Result<ApiResponse<Vec<T>>, Error> {
+        let response = self.send(&request, None).await?;
+        let page = crate::pagination::decode_page::<T>(response.body(), items_key)
+            .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new(page.items, parts.status, parts.headers))
+    }
+
     /// Sends `request` and hands back the successful answer undecoded (for
     /// the pagers, which decode pages themselves).
     pub(crate) async fn execute_raw(&self, request: &ApiRequest) -> Result<HttpResponse, Error> {

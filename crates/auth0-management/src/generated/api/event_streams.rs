@@ -241,6 +241,8 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
     /// `GET /api/v2/event-streams/{id}/deliveries` (`eventStreams_deliveries_list`).
     ///
     /// Lifecycle: generally available.
+    ///
+    /// Reads the bare array the API description gives and the checkpoint page `{"deliveries": [...], "next": "…"}` Auth0's SDKs read (the items of either); [`Self::list_pager`] follows `next` as `from`.
     pub async fn list(
         self,
         id: &str,
@@ -256,7 +258,32 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
             "/api/v2/event-streams/{id}/deliveries",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        Ok(self.client.execute_items(request, "deliveries").await?.data)
+    }
+
+    /// A [`Pager`] over the `deliveries` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
+    pub fn list_pager(
+        self,
+        id: &str,
+        params: EventStreamsDeliveriesListParams,
+    ) -> Pager<m::EventStreamDelivery, S> {
+        let request = ApiRequest::get(
+            ApiPath::new("event-streams")
+                .segment(id)
+                .segment("deliveries"),
+        )
+        .operation(
+            "eventStreams_deliveries_list",
+            "/api/v2/event-streams/{id}/deliveries",
+        )
+        .params(&params);
+        Pager::checkpoint(
+            self.client.clone(),
+            request,
+            "deliveries",
+            params.from.clone(),
+            params.take.unwrap_or(50),
+        )
     }
 }
 
