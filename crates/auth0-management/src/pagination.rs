@@ -537,7 +537,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 query.push_opt("from", from.as_deref()).push("take", take);
             }
         }
-        let response = match self.client.execute_raw(&request).await {
+        let response = match self.client.execute_raw(request).await {
             Ok(response) => response,
             Err(e) => return Some(Err(e)),
         };

@@ -513,7 +513,8 @@ impl<'a> Api<'a> {
                 );
             }
             (_, Some(_), _) => {
-                out.push_str("        Ok(self.client.execute(request).await?.data)\n")
+                // The model alone (no `ApiResponse` around it to move).
+                out.push_str("        self.client.execute_data(request).await\n")
             }
         }
         out.push_str("    }\n\n");

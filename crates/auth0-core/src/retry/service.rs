@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -40,7 +41,9 @@ use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 #[derive(Debug, Clone)]
 pub struct Retry<S> {
     inner: S,
-    policy: RetryPolicy,
+    // Shared with every call's future: one reference count per call, not
+    // one per shared part of the policy (budget, clock, jitter).
+    policy: Arc<RetryPolicy>,
     limits: TimeLimits,
     limiter: Option<RateLimiter>,
 }
@@ -60,7 +63,7 @@ impl<S> Retry<S> {
     pub fn new(inner: S, policy: RetryPolicy) -> Self {
         Self {
             inner,
-            policy,
+            policy: Arc::new(policy),
             limits: TimeLimits::default(),
             limiter: None,
         }
@@ -124,7 +127,7 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::start(
             inner,
-            self.policy.clone(),
+            Arc::clone(&self.policy),
             self.limits,
             self.limiter.clone(),
             req,
@@ -146,7 +149,7 @@ pin_project! {
         #[pin]
         timer: Option<Sleep>,
         svc: S,
-        policy: RetryPolicy,
+        policy: Arc<RetryPolicy>,
         limits: TimeLimits,
         limiter: Option<RateLimiter>,
         // The request every further attempt is copied from; `None` once
@@ -222,7 +225,7 @@ where
 {
     fn start(
         mut svc: S,
-        policy: RetryPolicy,
+        policy: Arc<RetryPolicy>,
         limits: TimeLimits,
         limiter: Option<RateLimiter>,
         req: HttpRequest,
