@@ -154,7 +154,7 @@ pin_project! {
         limiter: Option<RateLimiter>,
         // The request every further attempt is copied from; `None` once
         // the last possible attempt took it.
-        template: Option<HttpRequest>,
+        template: Option<Template>,
         opted_in: bool,
         caller_handles_429: bool,
         rebuild: Option<RebuildRequest>,
@@ -246,7 +246,7 @@ where
         // goes first: a copied `HeaderMap` has no spare room, and the
         // layers below add headers — hyper-util its `Host` — which would
         // reallocate it on every call.)
-        let template = (policy.max_retries() > 0).then(|| req.clone());
+        let template = (policy.max_retries() > 0).then(|| Template::of(&req));
         let first = req;
         if let Some(stats) = &stats {
             stats.attempt();
@@ -293,13 +293,64 @@ fn attempt_end(limits: &TimeLimits, now: Instant, deadline_at: Option<Instant>) 
     }
 }
 
-/// The request for the next attempt: a copy of the template while more
-/// attempts may follow, the template itself for the last one.
-fn take_attempt(template: &mut Option<HttpRequest>, more_allowed: bool) -> HttpRequest {
-    match (more_allowed, template.as_ref()) {
-        (true, Some(req)) => req.clone(),
-        _ => template.take().unwrap_or_default(),
+/// What a further attempt is built from: the request as the retry layer
+/// got it. The header map is kept as its list of fields (one allocation,
+/// not a copied map's two): the copy is made for every call and used only
+/// by a retry, which rebuilds the map from it.
+struct Template {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    extensions: http::Extensions,
+    body: bytes::Bytes,
+}
+
+impl Template {
+    fn of(req: &HttpRequest) -> Self {
+        let mut headers = Vec::with_capacity(req.headers().len());
+        headers.extend(
+            req.headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
+        Self {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers,
+            extensions: req.extensions().clone(),
+            body: req.body().clone(),
+        }
     }
+
+    /// The request again: every header value in its order (repeated
+    /// names appended in turn).
+    fn request(&self) -> HttpRequest {
+        let mut req = HttpRequest::new(self.body.clone());
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        let headers = req.headers_mut();
+        // The fields came out of a map, so they fit in one: the fallible
+        // calls only keep a size error from being a panic.
+        let _ = headers.try_reserve(self.headers.len());
+        for (name, value) in &self.headers {
+            let _ = headers.try_append(name.clone(), value.clone());
+        }
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
+
+/// The request for the next attempt, from the template (which is dropped
+/// with the last one).
+fn take_attempt(template: &mut Option<Template>, more_allowed: bool) -> HttpRequest {
+    let req = template.as_ref().map(Template::request).unwrap_or_default();
+    if !more_allowed {
+        *template = None;
+    }
+    req
 }
 
 /// Points `timer` at `at` (a new timer the first time, then the same one
@@ -462,7 +513,7 @@ where
             let decision = match (more_allowed, this.template.as_ref()) {
                 (true, Some(template)) if !(*this.caller_handles_429 && rate_limited) => this
                     .policy
-                    .decide(template.method(), *this.opted_in, &outcome, retries),
+                    .decide(&template.method, *this.opted_in, &outcome, retries),
                 _ => None,
             };
             let Some(decision) = decision else {
