@@ -230,15 +230,15 @@ where
         limiter: Option<RateLimiter>,
         req: HttpRequest,
     ) -> Self {
+        let started = Instant::now();
         if let Some(budget) = policy.budget() {
-            budget.deposit();
+            budget.deposit_at(started);
         }
         let extensions = req.extensions();
         let opted_in = extensions.get::<RetryNonIdempotent>().is_some();
         let caller_handles_429 = extensions.get::<NoRateLimitRetry>().is_some();
         let rebuild = extensions.get::<RebuildRequest>().cloned();
         let stats = extensions.get::<CallStats>().cloned();
-        let started = Instant::now();
         let deadline_at = limits.deadline.map(|d| later(started, d));
         // The first attempt is made at once, on the instance driven to
         // readiness by the caller, with the request itself; a copy stays
