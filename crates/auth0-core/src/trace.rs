@@ -95,13 +95,19 @@ thread_local! {
 /// Runs `call` (the call of the default stack) with `operation` readable
 /// by [`Trace::call`] on this thread, and clears it after.
 pub(crate) fn calling<R>(operation: Option<Operation>, call: impl FnOnce() -> R) -> R {
+    /// Puts the previous value back, also if `call` panics (a later call
+    /// on this thread must not see this one's operation).
+    struct Restore(Option<Operation>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALLING.set(self.0);
+        }
+    }
     if operation.is_none() {
         return call();
     }
-    let previous = CALLING.replace(operation);
-    let out = call();
-    CALLING.set(previous);
-    out
+    let _restore = Restore(CALLING.replace(operation));
+    call()
 }
 
 /// Waits and attempts of one call, shared by the attempts of a request
