@@ -28,6 +28,7 @@ use crate::response::ApiResponse;
 use crate::retry::RebuildRequest;
 use crate::secrets::Secrets;
 use crate::stack::{DefaultService, default_stack, default_stack_over};
+use crate::trace::Operation;
 use crate::types::{BoxError, HttpRequest, HttpResponse, HttpService, PolledAfterCompletion};
 
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -59,6 +60,12 @@ pub struct Auth0Client<S = DefaultService> {
     /// (a boxed stack's clone is an allocation). Calls that overlap the
     /// taking clone `service` instead.
     idle: Arc<Mutex<Option<S>>>,
+    /// The default stack over the network transport, nothing added
+    /// ([`ClientBuilder::new`] without [`ClientBuilder::with_layer`]): no
+    /// layer of the caller's sees the requests, so the [`Operation`] of
+    /// [`Auth0Client::send_operation`] goes to the trace layer without an
+    /// extension (see there).
+    default_stack_only: bool,
 }
 
 impl<S: Clone> Clone for Auth0Client<S> {
@@ -67,6 +74,7 @@ impl<S: Clone> Clone for Auth0Client<S> {
             config: Arc::clone(&self.config),
             service: self.service.clone(),
             idle: Arc::clone(&self.idle),
+            default_stack_only: self.default_stack_only,
         }
     }
 }
@@ -147,6 +155,49 @@ impl<S: HttpService> Auth0Client<S> {
         &self,
         request: HttpRequest,
     ) -> impl Future<Output = Result<HttpResponse, Error>> + Send + use<S> {
+        self.start(request, None)
+    }
+
+    /// [`Auth0Client::send`] for an API operation: the same as inserting
+    /// `operation` (when `Some`) in the request's extensions and sending
+    /// it, which is
+    /// what this does whenever a layer of yours (or your transport or
+    /// service) could read them. On the default stack with nothing added
+    /// ([`Auth0Client::new`], [`ClientBuilder::new`]) only the trace layer
+    /// reads the [`Operation`] (for the `auth0.request` span), so it is
+    /// handed to that layer directly, on this thread as the stack is
+    /// called, and the request goes without an extension map — and the
+    /// retry layer's copy of it without one either.
+    ///
+    /// ```no_run
+    /// use auth0_core::trace::Operation;
+    /// # async fn f(client: auth0_core::Auth0Client) -> Result<(), auth0_core::Error> {
+    /// let request = http::Request::get("/api/v2/users/auth0%7C1")
+    ///     .body(bytes::Bytes::new())
+    ///     .map_err(|e| auth0_core::Error::InvalidRequest { reason: e.to_string(), source: None })?;
+    /// let response = client
+    ///     .send_operation(request, Some(Operation::new("users_get", "/api/v2/users/{id}")))
+    ///     .await?;
+    /// # let _ = response;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_operation(
+        &self,
+        mut request: HttpRequest,
+        operation: Option<Operation>,
+    ) -> impl Future<Output = Result<HttpResponse, Error>> + Send + use<S> {
+        match operation {
+            Some(operation) if !self.default_stack_only => {
+                request.extensions_mut().insert(operation);
+                self.start(request, None)
+            }
+            operation => self.start(request, operation),
+        }
+    }
+
+    /// The future of one call; `operation` is handed to the trace layer
+    /// as the stack is called (only on the default stack alone).
+    fn start(&self, request: HttpRequest, operation: Option<Operation>) -> SendFuture<S> {
         match self.prepare(request) {
             Ok((request, secrets, authority)) => {
                 // A poisoned lock still holds a whole `Option<S>`.
@@ -161,6 +212,7 @@ impl<S: HttpService> Auth0Client<S> {
                         service: Some(service),
                         request: Some(request),
                         idle: Arc::clone(&self.idle),
+                        operation,
                     },
                     secrets: Some(secrets),
                     authority,
@@ -420,6 +472,8 @@ pin_project! {
             service: Option<S>,
             request: Option<HttpRequest>,
             idle: Arc<Mutex<Option<S>>>,
+            // For the trace layer of the default stack (`send_operation`).
+            operation: Option<Operation>,
         },
         Calling {
             #[pin]
@@ -442,6 +496,7 @@ where
                     service,
                     request,
                     idle,
+                    operation,
                 } => {
                     let Some(svc) = service.as_mut() else {
                         return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
@@ -454,7 +509,7 @@ where
                     let (Some(mut svc), Some(req)) = (service.take(), request.take()) else {
                         return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
                     };
-                    let future = svc.call(req);
+                    let future = crate::trace::calling(*operation, || svc.call(req));
                     // Given back for the next call (which drives it to
                     // readiness again), unless another call did so first.
                     let mut slot = idle.lock().unwrap_or_else(PoisonError::into_inner);
@@ -541,6 +596,8 @@ where
 pub struct ClientBuilder<S> {
     config: ClientConfig,
     service: Result<S, ConfigError>,
+    /// Built by [`ClientBuilder::new`], no layer added.
+    default_stack_only: bool,
 }
 
 impl<S> fmt::Debug for ClientBuilder<S> {
@@ -556,7 +613,11 @@ impl ClientBuilder<DefaultService> {
     /// The default stack over the network transport.
     pub fn new(config: ClientConfig) -> Self {
         let service = default_stack(&config);
-        Self { config, service }
+        Self {
+            config,
+            service,
+            default_stack_only: true,
+        }
     }
 
     /// The default stack (deadline, retry, rate limit, timeout, telemetry)
@@ -566,7 +627,11 @@ impl ClientBuilder<DefaultService> {
         T: HttpService + Sync,
     {
         let service = Ok(default_stack_over(&config, transport));
-        Self { config, service }
+        Self {
+            config,
+            service,
+            default_stack_only: false,
+        }
     }
 }
 
@@ -577,6 +642,7 @@ impl<S> ClientBuilder<S> {
         Self {
             config,
             service: Ok(service),
+            default_stack_only: false,
         }
     }
 
@@ -585,6 +651,7 @@ impl<S> ClientBuilder<S> {
         ClientBuilder {
             config: self.config,
             service: self.service.map(|s| layer.layer(s)),
+            default_stack_only: false,
         }
     }
 
@@ -595,6 +662,7 @@ impl<S> ClientBuilder<S> {
             config: Arc::new(self.config),
             service: self.service?,
             idle: Arc::new(Mutex::new(None)),
+            default_stack_only: self.default_stack_only,
         })
     }
 }

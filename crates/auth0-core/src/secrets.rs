@@ -58,8 +58,9 @@ struct Inner {
     /// Sensitive header values sent, likewise expanded when first needed
     /// (a clone of a `HeaderValue` shares its bytes: recording the bearer
     /// token of every request copies no text). The first one is kept
-    /// inline: most requests send one (`Authorization`), and then the set
-    /// allocates nothing more than itself.
+    /// inline: most requests send one (`Authorization`), and then the set,
+    /// itself kept in its [`Secrets`] until that is cloned, allocates
+    /// nothing.
     first_header: Option<HeaderValue>,
     headers: Vec<HeaderValue>,
 }
@@ -82,22 +83,62 @@ struct Inner {
 ///     "could not parse body: client_secret=[REDACTED]"
 /// );
 /// ```
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Secrets {
-    inner: Arc<Mutex<Inner>>,
+    set: Mutex<Set>,
+}
+
+/// Where a [`Secrets`]' values live: in the value itself until it is
+/// cloned (a request's set usually never is: it goes from the client's
+/// future to the response, so it costs no allocation of its own), then in
+/// one set every clone shares.
+enum Set {
+    Own(Inner),
+    Shared(Arc<Mutex<Inner>>),
+}
+
+impl Default for Set {
+    fn default() -> Self {
+        Set::Own(Inner::default())
+    }
+}
+
+/// A clone shares the set: the set moves behind an `Arc` the first time.
+impl Clone for Secrets {
+    fn clone(&self) -> Self {
+        let mut set = lock(&self.set);
+        let shared = match &mut *set {
+            Set::Shared(shared) => Arc::clone(shared),
+            Set::Own(inner) => {
+                let shared = Arc::new(Mutex::new(std::mem::take(inner)));
+                *set = Set::Shared(Arc::clone(&shared));
+                shared
+            }
+        };
+        Self {
+            set: Mutex::new(Set::Shared(shared)),
+        }
+    }
+}
+
+/// A lock whose data stays whole: the data is plain lists, which a panic
+/// elsewhere cannot leave torn.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.lock();
-        f.debug_struct("Secrets")
-            .field("values", &inner.values.len())
-            .field(
-                "headers",
-                &(inner.headers.len() + usize::from(inner.first_header.is_some())),
-            )
-            .field("bodies", &inner.bodies.len())
-            .finish()
+        self.with_inner(|inner| {
+            f.debug_struct("Secrets")
+                .field("values", &inner.values.len())
+                .field(
+                    "headers",
+                    &(inner.headers.len() + usize::from(inner.first_header.is_some())),
+                )
+                .field("bodies", &inner.bodies.len())
+                .finish()
+        })
     }
 }
 
@@ -107,19 +148,24 @@ impl Secrets {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // The data is a plain list; a panic elsewhere cannot leave it torn.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Runs `f` on the set (its own, or the one its clones share).
+    fn with_inner<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut set = lock(&self.set);
+        match &mut *set {
+            Set::Own(inner) => f(inner),
+            Set::Shared(shared) => f(&mut lock(shared)),
+        }
     }
 
     /// Adds one value (ignored when shorter than [`MIN_SECRET_LEN`]).
     pub fn insert(&self, value: impl Into<String>) {
         let value = value.into();
         if value.len() >= MIN_SECRET_LEN {
-            let mut inner = self.lock();
-            if !inner.values.contains(&value) {
-                inner.values.push(value);
-            }
+            self.with_inner(|inner| {
+                if !inner.values.contains(&value) {
+                    inner.values.push(value);
+                }
+            });
         }
     }
 
@@ -128,7 +174,7 @@ impl Secrets {
     /// secrets. Parsed only when something is scrubbed.
     pub fn record_body(&self, body: &Bytes) {
         if !body.is_empty() {
-            self.lock().bodies.push(body.clone());
+            self.with_inner(|inner| inner.bodies.push(body.clone()));
         }
     }
 
@@ -136,19 +182,19 @@ impl Secrets {
     /// `Cookie`, `Proxy-Authorization` and any value marked sensitive (with
     /// and without its auth scheme, e.g. both `Bearer eyJ…` and `eyJ…`).
     pub fn record_headers(&self, headers: &HeaderMap) {
-        let mut inner = None;
         for (name, value) in headers {
             let named = matches!(
                 name.as_str(),
                 "authorization" | "proxy-authorization" | "cookie"
             );
             if named || value.is_sensitive() {
-                let inner = inner.get_or_insert_with(|| self.lock());
-                if inner.first_header.is_none() {
-                    inner.first_header = Some(value.clone());
-                } else {
-                    inner.headers.push(value.clone());
-                }
+                self.with_inner(|inner| {
+                    if inner.first_header.is_none() {
+                        inner.first_header = Some(value.clone());
+                    } else {
+                        inner.headers.push(value.clone());
+                    }
+                });
             }
         }
     }
@@ -156,7 +202,22 @@ impl Secrets {
     /// Every value to scrub, longest first (so a value containing another
     /// is replaced whole).
     fn values(&self) -> Vec<String> {
-        let mut inner = self.lock();
+        let mut values = self.with_inner(Inner::expand);
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values
+    }
+
+    /// `text` with every value of the set replaced by [`REDACTED`], also
+    /// where it appears JSON-escaped, form-encoded or percent-encoded.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_values(text, &self.values())
+    }
+}
+
+impl Inner {
+    /// Expands the recorded headers and bodies into `values` (once) and
+    /// returns them all.
+    fn expand(inner: &mut Inner) -> Vec<String> {
         let first = inner.first_header.take();
         let headers = std::mem::take(&mut inner.headers);
         for value in first.iter().chain(&headers) {
@@ -176,16 +237,7 @@ impl Secrets {
                 }
             }
         }
-        let mut values = inner.values.clone();
-        drop(inner);
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        values
-    }
-
-    /// `text` with every value of the set replaced by [`REDACTED`], also
-    /// where it appears JSON-escaped, form-encoded or percent-encoded.
-    pub fn scrub(&self, text: &str) -> String {
-        scrub_values(text, &self.values())
+        inner.values.clone()
     }
 }
 
@@ -462,6 +514,26 @@ mod tests {
         ] {
             assert_eq!(r.text(t), t);
         }
+    }
+
+    #[test]
+    fn clones_share_one_set_whenever_they_were_made() {
+        let a = Secrets::new();
+        a.insert("before-clone");
+        let b = a.clone();
+        let c = b.clone();
+        a.insert("after-clone-a");
+        c.record_body(&Bytes::from_static(b"client_secret=from-c-body"));
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer tok-from-b".parse().unwrap());
+        b.record_headers(&h);
+        let text = "before-clone after-clone-a from-c-body tok-from-b";
+        let all = "[REDACTED] [REDACTED] [REDACTED] [REDACTED]";
+        for s in [&a, &b, &c] {
+            assert_eq!(s.scrub(text), all);
+        }
+        assert!(format!("{a:?}").contains("values"));
+        assert!(!format!("{a:?}").contains("tok-from-b"));
     }
 
     #[test]

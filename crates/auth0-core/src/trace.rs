@@ -30,6 +30,7 @@
 //!
 //! [OpenTelemetry HTTP client semantic conventions]: https://opentelemetry.io/docs/specs/semconv/http/http-spans/
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -81,6 +82,32 @@ impl Operation {
     pub fn path_template(&self) -> &'static str {
         self.path_template
     }
+}
+
+thread_local! {
+    /// The [`Operation`] of the call [`Auth0Client::send_operation`](crate::client::Auth0Client::send_operation)
+    /// is starting on this thread, while it calls the default stack (whose
+    /// outermost layer, [`Trace`], runs within that call): the span names
+    /// it without an extension map on the request. `None` otherwise.
+    static CALLING: Cell<Option<Operation>> = const { Cell::new(None) };
+}
+
+/// Runs `call` (the call of the default stack) with `operation` readable
+/// by [`Trace::call`] on this thread, and clears it after.
+pub(crate) fn calling<R>(operation: Option<Operation>, call: impl FnOnce() -> R) -> R {
+    /// Puts the previous value back, also if `call` panics (a later call
+    /// on this thread must not see this one's operation).
+    struct Restore(Option<Operation>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALLING.set(self.0);
+        }
+    }
+    if operation.is_none() {
+        return call();
+    }
+    let _restore = Restore(CALLING.replace(operation));
+    call()
 }
 
 /// Waits and attempts of one call, shared by the attempts of a request
@@ -231,7 +258,14 @@ where
 
 fn request_span(req: &HttpRequest, record_path: bool) -> tracing::Span {
     let method = req.method().as_str();
-    let operation = req.extensions().get::<Operation>();
+    // The request's own, else the one `Auth0Client::send_operation` hands
+    // this layer directly on the default stack.
+    let operation = req
+        .extensions()
+        .get::<Operation>()
+        .copied()
+        .or_else(|| CALLING.get());
+    let operation = operation.as_ref();
     let uri = req.uri();
     let span = tracing::info_span!(
         target: "auth0",

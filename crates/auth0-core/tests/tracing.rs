@@ -299,3 +299,68 @@ async fn the_path_is_recorded_only_when_asked() {
     // The query is never recorded, asked or not.
     assert!(!captured.all_text().contains(SECRET));
 }
+
+/// `send_operation` names the call's span on the default stack alone (the
+/// operation goes to the trace layer without an extension: a local tenant
+/// answers, nothing else sees the request), and puts the `Operation`
+/// extension on the request whenever a layer of the caller's could read
+/// it — here one added with `with_layer`, which also sees the span named.
+#[tokio::test]
+async fn send_operation_names_the_span_and_reaches_user_layers() {
+    let tenant = auth0_local::LocalTenant::builder()
+        .plain_http()
+        .start()
+        .await
+        .unwrap();
+    let operation = Operation::new("jwks_get", "/.well-known/jwks.json");
+    let get = || {
+        http::Request::get("/.well-known/jwks.json")
+            .body(Bytes::new())
+            .unwrap()
+    };
+    // The default stack alone.
+    let captured = Captured::default();
+    let plain = Auth0Client::new(tenant.client_config().build().unwrap()).unwrap();
+    {
+        let subscriber = tracing_subscriber::registry().with(captured.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let response = plain.send_operation(get(), Some(operation)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        // Handed over for that call only: the next one names nothing.
+        plain.send(get()).await.unwrap();
+    }
+    let spans = captured.request_spans();
+    assert_eq!(spans.len(), 2, "{spans:?}");
+    assert_eq!(spans[0]["url.template"], "/.well-known/jwks.json");
+    assert_eq!(spans[0]["auth0.operation"], "jwks_get");
+    assert_eq!(spans[0]["otel.name"], "GET /.well-known/jwks.json");
+    assert!(!spans[1].contains_key("auth0.operation"), "{spans:?}");
+    // With a layer of the caller's: the extension, as before.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let layered = Auth0Client::builder(tenant.client_config().build().unwrap())
+        .with_layer(tower::util::MapRequestLayer::new(
+            move |req: HttpRequest| {
+                log.lock()
+                    .unwrap()
+                    .push(req.extensions().get::<Operation>().copied());
+                req
+            },
+        ))
+        .build()
+        .unwrap();
+    let captured = Captured::default();
+    {
+        let subscriber = tracing_subscriber::registry().with(captured.clone());
+        let _guard = tracing::subscriber::set_default(subscriber);
+        layered
+            .send_operation(get(), Some(operation))
+            .await
+            .unwrap();
+        layered.send_operation(get(), None).await.unwrap();
+    }
+    assert_eq!(seen.lock().unwrap().as_slice(), [Some(operation), None]);
+    let spans = captured.request_spans();
+    assert_eq!(spans[0]["auth0.operation"], "jwks_get");
+    assert!(!spans[1].contains_key("auth0.operation"), "{spans:?}");
+}

@@ -3,6 +3,7 @@
 //! results.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use auth0_core::client::Auth0Client;
@@ -168,10 +169,22 @@ impl<S: ManagementService> ManagementClient<S> {
     /// ```
     pub async fn execute<T: DeserializeOwned>(
         &self,
-        request: ApiRequest,
+        mut request: ApiRequest,
     ) -> Result<ApiResponse<T>, Error> {
-        let response = self.send(&request, None).await?;
+        let response = self.send(&mut request, None).await?;
         Self::decode(response)
+    }
+
+    /// [`ManagementClient::execute`] without the [`ApiResponse`] around
+    /// the answer (what the generated operations return): the model is
+    /// decoded and handed back, not moved into and out of a wrapper.
+    pub(crate) async fn execute_data<T: DeserializeOwned>(
+        &self,
+        mut request: ApiRequest,
+    ) -> Result<T, Error> {
+        let response = self.send(&mut request, None).await?;
+        // auth0-core's one decoder, as in `decode`.
+        Ok(auth0_core::client::decode_body::<T>(&response)?)
     }
 
     /// Sends `request` with a non-JSON body (`multipart/form-data` for the
@@ -186,7 +199,7 @@ impl<S: ManagementService> ManagementClient<S> {
             reason: "the multipart content type is not a valid header value",
         })?;
         request.body = Some(bytes::Bytes::from(body));
-        let response = self.send(&request, Some(&content_type)).await?;
+        let response = self.send(&mut request, Some(&content_type)).await?;
         Self::decode(response)
     }
 
@@ -195,20 +208,35 @@ impl<S: ManagementService> ManagementClient<S> {
     /// under `items_key`).
     pub(crate) async fn execute_list<T: DeserializeOwned>(
         &self,
-        request: ApiRequest,
+        mut request: ApiRequest,
         items_key: &str,
     ) -> Result<ApiResponse<T>, Error> {
-        let response = self.send(&request, None).await?;
+        let response = self.send(&mut request, None).await?;
         let data = decode_list_page::<T>(response.body(), items_key)
             .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
         let (parts, _) = response.into_parts();
         Ok(ApiResponse::new(data, parts.status, parts.headers))
     }
 
+    /// Sends a list request whose answer is a bare array or a checkpoint
+    /// page object with the items under `items_key` (`{"deliveries": [...],
+    /// "next": "…"}`), and returns the items of either.
+    pub(crate) async fn execute_items<T: DeserializeOwned>(
+        &self,
+        mut request: ApiRequest,
+        items_key: &str,
+    ) -> Result<ApiResponse<Vec<T>>, Error> {
+        let response = self.send(&mut request, None).await?;
+        let page = crate::pagination::decode_page::<T>(response.body(), items_key)
+            .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
+        let (parts, _) = response.into_parts();
+        Ok(ApiResponse::new(page.items, parts.status, parts.headers))
+    }
+
     /// Sends `request` and hands back the successful answer undecoded (for
     /// the pagers, which decode pages themselves).
-    pub(crate) async fn execute_raw(&self, request: &ApiRequest) -> Result<HttpResponse, Error> {
-        self.send(request, None).await
+    pub(crate) async fn execute_raw(&self, mut request: ApiRequest) -> Result<HttpResponse, Error> {
+        self.send(&mut request, None).await
     }
 
     fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
@@ -221,8 +249,8 @@ impl<S: ManagementService> ManagementClient<S> {
 
     /// Sends `request` and ignores the body of a successful answer (for
     /// deletes and actions, which answer `204` or a meaningless body).
-    pub async fn execute_empty(&self, request: ApiRequest) -> Result<ApiResponse<()>, Error> {
-        let response = self.send(&request, None).await?;
+    pub async fn execute_empty(&self, mut request: ApiRequest) -> Result<ApiResponse<()>, Error> {
+        let response = self.send(&mut request, None).await?;
         let (parts, _) = response.into_parts();
         Ok(ApiResponse::new((), parts.status, parts.headers))
     }
@@ -233,18 +261,34 @@ impl<S: ManagementService> ManagementClient<S> {
     /// for every method). Error statuses are mapped.
     async fn send(
         &self,
-        request: &ApiRequest,
+        request: &mut ApiRequest,
         content_type: Option<&HeaderValue>,
     ) -> Result<HttpResponse, Error> {
         request.path.check()?;
         let token = self.token().await?;
-        let first = self.http_request(request, self.uri(request)?, &token, content_type);
-        let mut response = self.inner.http.send(first).await?;
-        if response.status() == StatusCode::UNAUTHORIZED && self.inner.tokens.can_refresh() {
+        let custom_domain = self
+            .custom_domain
+            .as_ref()
+            .filter(|_| custom_domain::allowed(request.path.as_str()));
+        // The path's buffer becomes the URI (the request's path is empty
+        // from here on); a resend after a 401 shares it. (In a block: what
+        // is moved here is not kept in the future across the await.)
+        let resend_uri;
+        let mut response = {
+            let uri = self.uri(request.take_uri())?;
+            resend_uri = self.inner.tokens.can_refresh().then(|| uri.clone());
+            let first = self.http_request(request, uri, &token, content_type, custom_domain);
+            self.http_send(request, first)
+        }
+        .await?;
+        if let (StatusCode::UNAUTHORIZED, Some(uri)) = (response.status(), resend_uri) {
             self.inner.tokens.invalidate(token.generation);
             let token = self.token().await?;
-            let again = self.http_request(request, self.uri(request)?, &token, content_type);
-            response = self.inner.http.send(again).await?;
+            response = {
+                let again = self.http_request(request, uri, &token, content_type, custom_domain);
+                self.http_send(request, again)
+            }
+            .await?;
         }
         let status = response.status();
         if status.is_client_error() || status.is_server_error() {
@@ -253,6 +297,20 @@ impl<S: ManagementService> ManagementClient<S> {
             )));
         }
         Ok(response)
+    }
+
+    /// Sends one HTTP request of `request`, naming its operation for the
+    /// call's span (`Auth0Client::send_operation`: an `Operation` request
+    /// extension, or, on the default stack alone, straight to the trace
+    /// layer).
+    fn http_send(
+        &self,
+        request: &ApiRequest,
+        http_request: HttpRequest,
+    ) -> impl Future<Output = Result<HttpResponse, auth0_core::Error>> + Send + use<S> {
+        self.inner
+            .http
+            .send_operation(http_request, request.operation)
     }
 
     /// A token to send now: the cached one without awaiting anything while
@@ -266,14 +324,14 @@ impl<S: ManagementService> ManagementClient<S> {
         }
     }
 
-    /// The absolute URI of `request`: its path and query built in one
-    /// buffer that becomes the URI's own, on the domain's scheme and
-    /// authority (nothing parsed but the path and query).
-    fn uri(&self, request: &ApiRequest) -> Result<http::Uri, Error> {
+    /// The absolute URI of a request's path and query (its one buffer,
+    /// [`ApiRequest::take_uri`], becomes the URI's own), on the domain's
+    /// scheme and authority (nothing parsed but the path and query).
+    fn uri(&self, path_and_query: String) -> Result<http::Uri, Error> {
         self.inner
             .http
             .domain()
-            .url_from_string(request.uri())
+            .url_from_string(path_and_query)
             .map_err(|_| Error::InvalidPath {
                 reason: "the path and query do not form a valid URI",
             })
@@ -286,6 +344,7 @@ impl<S: ManagementService> ManagementClient<S> {
         uri: http::Uri,
         token: &CachedToken,
         content_type: Option<&HeaderValue>,
+        custom_domain: Option<&HeaderValue>,
     ) -> HttpRequest {
         let mut http_request = Request::new(request.body.clone().unwrap_or_default());
         *http_request.method_mut() = request.method.clone();
@@ -299,16 +358,11 @@ impl<S: ManagementService> ManagementClient<S> {
                 content_type.cloned().unwrap_or(APPLICATION_JSON),
             );
         }
-        if let Some(domain) = &self.custom_domain {
-            if custom_domain::allowed(request.path.as_str()) {
-                headers.insert(CUSTOM_DOMAIN_HEADER, domain.clone());
-            }
+        if let Some(domain) = custom_domain {
+            headers.insert(CUSTOM_DOMAIN_HEADER, domain.clone());
         }
         if request.retry_non_idempotent {
             http_request.extensions_mut().insert(RetryNonIdempotent);
-        }
-        if let Some(operation) = request.operation {
-            http_request.extensions_mut().insert(operation);
         }
         http_request
     }

@@ -101,18 +101,26 @@ impl<T: DeserializeOwned> Page<T> {
     /// truncated, negatives and non-numbers read as absent; an empty `next`
     /// means the last page.
     pub fn from_slice(body: &[u8], items_key: &str) -> Result<Self, Error> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let page = PageSeed::<T> {
-            items_key,
-            _items: PhantomData,
-        }
-        .deserialize(&mut de)
-        .and_then(|page| de.end().map(|()| page))
-        .map_err(|e| Error::InvalidPage {
+        decode_page(body, items_key).map_err(|e| Error::InvalidPage {
             reason: format!("expected an array or an object with `{items_key}`: {e}"),
-        })?;
-        Ok(page)
+        })
     }
+}
+
+/// [`Page::from_slice`] with serde's error (for callers that report it as
+/// a decode failure of the response).
+pub(crate) fn decode_page<T: DeserializeOwned>(
+    body: &[u8],
+    items_key: &str,
+) -> Result<Page<T>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let page = PageSeed::<T> {
+        items_key,
+        _items: PhantomData,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(page)
 }
 
 /// The `from` parameter of the `rel="next"` link of a `Link` header
@@ -529,7 +537,7 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 query.push_opt("from", from.as_deref()).push("take", take);
             }
         }
-        let response = match self.client.execute_raw(&request).await {
+        let response = match self.client.execute_raw(request).await {
             Ok(response) => response,
             Err(e) => return Some(Err(e)),
         };

@@ -30,6 +30,8 @@ use crate::error::Error;
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiPath {
+    /// [`BASE_PATH`] and the encoded segments: the buffer the request's
+    /// URI is made of ([`ApiRequest::take_uri`]).
     encoded: String,
     error: Option<&'static str>,
 }
@@ -37,9 +39,12 @@ pub struct ApiPath {
 impl ApiPath {
     /// A path starting with one segment, e.g. `ApiPath::new("users")`.
     pub fn new(first: &str) -> Self {
+        // Room for `/api/v2` and the usual `/group/id/sub-resource` (and a
+        // short query) without regrowing.
+        let mut encoded = String::with_capacity(96);
+        encoded.push_str(BASE_PATH);
         Self {
-            // Room for the usual `/group/id/sub-resource` without regrowing.
-            encoded: String::with_capacity(64),
+            encoded,
             error: None,
         }
         .segment(first)
@@ -63,7 +68,7 @@ impl ApiPath {
 
     /// The encoded path, starting with `/`, without the `/api/v2` prefix.
     pub fn as_str(&self) -> &str {
-        &self.encoded
+        self.encoded.get(BASE_PATH.len()..).unwrap_or_default()
     }
 
     /// Fails if a segment was unusable.
@@ -77,7 +82,7 @@ impl ApiPath {
 
 impl fmt::Debug for ApiPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ApiPath").field(&self.encoded).finish()
+        f.debug_tuple("ApiPath").field(&self.as_str()).finish()
     }
 }
 
@@ -325,20 +330,36 @@ impl ApiRequest {
     /// Built in one buffer sized up front; the client hands that buffer to
     /// the request's URI as it is ([`Domain::url_from_string`](auth0_core::config::Domain::url_from_string)).
     pub fn uri(&self) -> String {
-        let path = self.path.as_str();
-        let query = if self.query.is_empty() {
+        let mut uri = String::with_capacity(self.path.encoded.len() + self.query_len_hint());
+        uri.push_str(&self.path.encoded);
+        self.append_query(&mut uri);
+        uri
+    }
+
+    /// [`ApiRequest::uri`] in the path's own buffer, taken out of the
+    /// request (its path is empty afterwards): the text the client sends
+    /// becomes the URI's without another copy.
+    pub(crate) fn take_uri(&mut self) -> String {
+        let mut uri = std::mem::take(&mut self.path.encoded);
+        uri.reserve(self.query_len_hint());
+        self.append_query(&mut uri);
+        uri
+    }
+
+    /// Room for `?` and the encoded query.
+    fn query_len_hint(&self) -> usize {
+        if self.query.is_empty() {
             0
         } else {
             1 + self.query.encoded_len_hint()
-        };
-        let mut uri = String::with_capacity(BASE_PATH.len() + path.len() + query);
-        uri.push_str(BASE_PATH);
-        uri.push_str(path);
+        }
+    }
+
+    fn append_query(&self, uri: &mut String) {
         if !self.query.is_empty() {
             uri.push('?');
-            self.query.encode_into(&mut uri);
+            self.query.encode_into(uri);
         }
-        uri
     }
 }
 
@@ -379,6 +400,16 @@ mod tests {
             );
         }
         assert!(ApiPath::new("users").segment("...").check().is_ok());
+    }
+
+    #[test]
+    fn taken_uri_is_the_uri() {
+        let mut r = ApiRequest::get(ApiPath::new("users").segment("auth0|1"));
+        r.query_mut().push("fields", "a b");
+        let uri = r.uri();
+        assert_eq!(uri, "/api/v2/users/auth0%7C1?fields=a+b");
+        assert_eq!(r.take_uri(), uri);
+        assert_eq!(r.path.as_str(), "");
     }
 
     #[test]

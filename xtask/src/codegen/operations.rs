@@ -68,6 +68,15 @@ const CHANGED_IDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Lists the description answers with a bare array although Auth0 pages
+/// them by checkpoint (`from`/`take`): operationId → the items' key in the
+/// page object. The 2026 description and its wiremock stubs give
+/// `GET /event-streams/{id}/deliveries` a bare array of deliveries, while
+/// node-auth0 (v6.4) and go-auth0 read `{"deliveries": [...], "next":
+/// "<cursor>"}` and send `next` back as `from`. The generated `list` and
+/// `list_pager` read both: the array is one page without a cursor.
+const ARRAY_CHECKPOINT_LISTS: &[(&str, &str)] = &[("eventStreams_deliveries_list", "deliveries")];
+
 /// How a list operation pages.
 pub(crate) enum Paging {
     Offset { key: String, item: Ty },
@@ -121,6 +130,19 @@ impl<'a> Api<'a> {
     /// with `page`/`per_page`, checkpoint with `from`/`take`).
     pub(crate) fn paging(&self, op: &Operation) -> Vec<Paging> {
         let has = |n: &str| op.query.iter().any(|p| p.name == n);
+        if let Some(Ty::Vec(item)) = &op.response {
+            let key = ARRAY_CHECKPOINT_LISTS
+                .iter()
+                .find(|(id, _)| *id == op.id)
+                .map(|(_, key)| *key);
+            return match key {
+                Some(key) if has("from") && has("take") => vec![Paging::Checkpoint {
+                    key: key.to_owned(),
+                    item: (**item).clone(),
+                }],
+                _ => Vec::new(),
+            };
+        }
         let Some(Ty::Named(resp)) = &op.response else {
             return Vec::new();
         };
@@ -387,6 +409,13 @@ impl<'a> Api<'a> {
         if let Some((_, note)) = CHANGED_IDS.iter().find(|(id, _)| *id == op.id) {
             let _ = writeln!(out, "    ///\n    /// {note}");
         }
+        if let Some((_, key)) = ARRAY_CHECKPOINT_LISTS.iter().find(|(id, _)| *id == op.id) {
+            let _ = writeln!(
+                out,
+                "    ///\n    /// Reads the bare array the API description gives and the checkpoint page `{{\"{key}\": [...], \"next\": \"…\"}}` Auth0's SDKs read (the items of either); [`Self::{}_pager`] follows `next` as `from`.",
+                op.name
+            );
+        }
         let mut args: Vec<String> = vec!["self".to_owned()];
         for p in &op.path_params {
             args.push(format!("{}: {}", p.ident, self.arg_type(p)));
@@ -465,6 +494,15 @@ impl<'a> Api<'a> {
             (_, None, _) => {
                 out.push_str("        self.client.execute_empty(request).await.map(|_| ())\n")
             }
+            (_, Some(Ty::Vec(_)), Some(Paging::Checkpoint { key, .. })) => {
+                // A bare array (the description), or a checkpoint page
+                // object whose items are under `key` (what Auth0's SDKs read).
+                let _ = writeln!(
+                    out,
+                    "        Ok(self.client.execute_items(request, {}).await?.data)",
+                    lit(key)
+                );
+            }
             (_, Some(_), Some(Paging::Offset { key, .. } | Paging::Checkpoint { key, .. })) => {
                 // A page object, or the bare array Auth0 answers when no
                 // paging parameter asks for the object.
@@ -475,7 +513,8 @@ impl<'a> Api<'a> {
                 );
             }
             (_, Some(_), _) => {
-                out.push_str("        Ok(self.client.execute(request).await?.data)\n")
+                // The model alone (no `ApiResponse` around it to move).
+                out.push_str("        self.client.execute_data(request).await\n")
             }
         }
         out.push_str("    }\n\n");

@@ -138,7 +138,13 @@ impl RetryBudget {
 
     /// Records one request (not a retry).
     pub fn deposit(&self) {
-        let mut state = self.state();
+        self.deposit_at(Instant::now());
+    }
+
+    /// [`RetryBudget::deposit`] at `now` (the retry layer's call start:
+    /// one clock read for both).
+    pub(crate) fn deposit_at(&self, now: Instant) {
+        let mut state = self.state_at(now);
         let slot = state.current;
         state.deposits[slot] += self.inner.deposit_amount;
     }
@@ -169,10 +175,14 @@ impl RetryBudget {
 
     /// Locks the state and expires the slots the window has moved past.
     fn state(&self) -> MutexGuard<'_, State> {
+        self.state_at(Instant::now())
+    }
+
+    /// [`RetryBudget::state`] with the clock read by the caller.
+    fn state_at(&self, now: Instant) -> MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the counters in an
         // unusable state, so a poisoned lock is simply taken over.
         let mut state = self.inner.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
         let slot_len = self.inner.slot_len;
         let elapsed = now.saturating_duration_since(state.slot_start);
         if elapsed < slot_len {

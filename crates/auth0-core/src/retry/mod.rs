@@ -632,13 +632,23 @@ mod tests {
         });
         let mut req = request(Method::PUT);
         req.extensions_mut().insert(RetryNonIdempotent);
+        // Repeated fields keep their order in every attempt.
+        req.headers_mut().append("x-multi", "one".parse().unwrap());
+        req.headers_mut().append("x-multi", "two".parse().unwrap());
+        req.headers_mut()
+            .append("accept", "application/json".parse().unwrap());
+        *req.version_mut() = http::Version::HTTP_2;
         send(policy().build().unwrap(), &mock, req).await.unwrap();
         let calls = mock.calls.lock().unwrap();
         assert_eq!(calls.len(), 3);
         for (_, r) in calls.iter() {
             assert_eq!(r.method(), Method::PUT);
             assert_eq!(r.uri(), "/api/v2/users");
+            assert_eq!(r.version(), http::Version::HTTP_2);
             assert_eq!(r.headers()["authorization"], "Bearer secret");
+            let multi: Vec<_> = r.headers().get_all("x-multi").iter().collect();
+            assert_eq!(multi, ["one", "two"]);
+            assert_eq!(r.headers().len(), 4);
             assert_eq!(r.body(), &Bytes::from_static(b"{\"a\":1}"));
             assert!(r.extensions().get::<RetryNonIdempotent>().is_some());
         }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -40,7 +41,9 @@ use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 #[derive(Debug, Clone)]
 pub struct Retry<S> {
     inner: S,
-    policy: RetryPolicy,
+    // Shared with every call's future: one reference count per call, not
+    // one per shared part of the policy (budget, clock, jitter).
+    policy: Arc<RetryPolicy>,
     limits: TimeLimits,
     limiter: Option<RateLimiter>,
 }
@@ -60,7 +63,7 @@ impl<S> Retry<S> {
     pub fn new(inner: S, policy: RetryPolicy) -> Self {
         Self {
             inner,
-            policy,
+            policy: Arc::new(policy),
             limits: TimeLimits::default(),
             limiter: None,
         }
@@ -124,7 +127,7 @@ where
         let inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::start(
             inner,
-            self.policy.clone(),
+            Arc::clone(&self.policy),
             self.limits,
             self.limiter.clone(),
             req,
@@ -146,12 +149,12 @@ pin_project! {
         #[pin]
         timer: Option<Sleep>,
         svc: S,
-        policy: RetryPolicy,
+        policy: Arc<RetryPolicy>,
         limits: TimeLimits,
         limiter: Option<RateLimiter>,
         // The request every further attempt is copied from; `None` once
         // the last possible attempt took it.
-        template: Option<HttpRequest>,
+        template: Option<Template>,
         opted_in: bool,
         caller_handles_429: bool,
         rebuild: Option<RebuildRequest>,
@@ -222,20 +225,20 @@ where
 {
     fn start(
         mut svc: S,
-        policy: RetryPolicy,
+        policy: Arc<RetryPolicy>,
         limits: TimeLimits,
         limiter: Option<RateLimiter>,
         req: HttpRequest,
     ) -> Self {
+        let started = Instant::now();
         if let Some(budget) = policy.budget() {
-            budget.deposit();
+            budget.deposit_at(started);
         }
         let extensions = req.extensions();
         let opted_in = extensions.get::<RetryNonIdempotent>().is_some();
         let caller_handles_429 = extensions.get::<NoRateLimitRetry>().is_some();
         let rebuild = extensions.get::<RebuildRequest>().cloned();
         let stats = extensions.get::<CallStats>().cloned();
-        let started = Instant::now();
         let deadline_at = limits.deadline.map(|d| later(started, d));
         // The first attempt is made at once, on the instance driven to
         // readiness by the caller, with the request itself; a copy stays
@@ -243,7 +246,7 @@ where
         // goes first: a copied `HeaderMap` has no spare room, and the
         // layers below add headers — hyper-util its `Host` — which would
         // reallocate it on every call.)
-        let template = (policy.max_retries() > 0).then(|| req.clone());
+        let template = (policy.max_retries() > 0).then(|| Template::of(&req));
         let first = req;
         if let Some(stats) = &stats {
             stats.attempt();
@@ -290,13 +293,64 @@ fn attempt_end(limits: &TimeLimits, now: Instant, deadline_at: Option<Instant>) 
     }
 }
 
-/// The request for the next attempt: a copy of the template while more
-/// attempts may follow, the template itself for the last one.
-fn take_attempt(template: &mut Option<HttpRequest>, more_allowed: bool) -> HttpRequest {
-    match (more_allowed, template.as_ref()) {
-        (true, Some(req)) => req.clone(),
-        _ => template.take().unwrap_or_default(),
+/// What a further attempt is built from: the request as the retry layer
+/// got it. The header map is kept as its list of fields (one allocation,
+/// not a copied map's two): the copy is made for every call and used only
+/// by a retry, which rebuilds the map from it.
+struct Template {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    extensions: http::Extensions,
+    body: bytes::Bytes,
+}
+
+impl Template {
+    fn of(req: &HttpRequest) -> Self {
+        let mut headers = Vec::with_capacity(req.headers().len());
+        headers.extend(
+            req.headers()
+                .iter()
+                .map(|(name, value)| (name.clone(), value.clone())),
+        );
+        Self {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers,
+            extensions: req.extensions().clone(),
+            body: req.body().clone(),
+        }
     }
+
+    /// The request again: every header value in its order (repeated
+    /// names appended in turn).
+    fn request(&self) -> HttpRequest {
+        let mut req = HttpRequest::new(self.body.clone());
+        *req.method_mut() = self.method.clone();
+        *req.uri_mut() = self.uri.clone();
+        *req.version_mut() = self.version;
+        let headers = req.headers_mut();
+        // The fields came out of a map, so they fit in one: the fallible
+        // calls only keep a size error from being a panic.
+        let _ = headers.try_reserve(self.headers.len());
+        for (name, value) in &self.headers {
+            let _ = headers.try_append(name.clone(), value.clone());
+        }
+        *req.extensions_mut() = self.extensions.clone();
+        req
+    }
+}
+
+/// The request for the next attempt, from the template (which is dropped
+/// with the last one).
+fn take_attempt(template: &mut Option<Template>, more_allowed: bool) -> HttpRequest {
+    let req = template.as_ref().map(Template::request).unwrap_or_default();
+    if !more_allowed {
+        *template = None;
+    }
+    req
 }
 
 /// Points `timer` at `at` (a new timer the first time, then the same one
@@ -459,7 +513,7 @@ where
             let decision = match (more_allowed, this.template.as_ref()) {
                 (true, Some(template)) if !(*this.caller_handles_429 && rate_limited) => this
                     .policy
-                    .decide(template.method(), *this.opted_in, &outcome, retries),
+                    .decide(&template.method, *this.opted_in, &outcome, retries),
                 _ => None,
             };
             let Some(decision) = decision else {

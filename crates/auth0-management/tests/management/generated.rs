@@ -477,6 +477,106 @@ async fn event_streams_list_reads_an_array_or_a_checkpoint_page() {
     assert_eq!(all.len(), 2);
 }
 
+/// `GET /event-streams/{id}/deliveries`: the description (and its stubs)
+/// answer a bare array, Auth0's SDKs read `{"deliveries": [...], "next":
+/// "…"}`. `list` reads the items of either; the pager takes the array as
+/// one page without a cursor, and follows `next` as `from` otherwise.
+#[tokio::test]
+async fn event_stream_deliveries_read_an_array_or_a_checkpoint_page() {
+    use auth0_management::api::EventStreamsDeliveriesListParams;
+    let server = Server::start(&["/event-streams"]).await;
+    let (auth0, _clock) = server.client();
+    let deliveries = auth0.event_streams().deliveries();
+    // The stub: the description's bare array, all parameters sent.
+    let params = EventStreamsDeliveriesListParams::new()
+        .statuses("statuses")
+        .event_types("event_types")
+        .date_from("date_from")
+        .date_to("date_to")
+        .from("from")
+        .take(1);
+    let stub = deliveries.list("id", &params).await.unwrap();
+    assert_eq!(stub.len(), 1);
+    assert_eq!(stub[0].id, "id");
+    let delivery = |id: &str| {
+        json!({
+            "id": id,
+            "event_stream_id": "est_1",
+            "status": "failed",
+            "event_type": "user.created",
+            "attempts": [{"status": "failed", "timestamp": "2026-01-15T09:30:00Z"}]
+        })
+    };
+    // A stream whose server pages with cursors: c1 → c2 → the end.
+    let page_of = delivery;
+    server.answer(move |r| {
+        (r.path == "/api/v2/event-streams/est_paged/deliveries").then(|| {
+            if r.query.get("take").map(|t| t[0].as_str()) != Some("2") {
+                return (400, json!({"message": "take must be 2"}).to_string());
+            }
+            let body = match r.query.get("from").map(|f| f[0].as_str()) {
+                None => json!({"deliveries": [page_of("d1"), page_of("d2")], "next": "c1"}),
+                Some("c1") => json!({"deliveries": [page_of("d3"), page_of("d4")], "next": "c2"}),
+                Some("c2") => json!({"deliveries": [page_of("d5")]}),
+                Some(_) => return (400, json!({"message": "unknown cursor"}).to_string()),
+            };
+            (200, body.to_string())
+        })
+    });
+    // And one that answers the bare array, whatever `from` says.
+    server.answer(move |r| {
+        (r.path == "/api/v2/event-streams/est_bare/deliveries")
+            .then(|| (200, json!([delivery("b1"), delivery("b2")]).to_string()))
+    });
+    let paged = EventStreamsDeliveriesListParams::new().take(2);
+    // `list`: the items of one page of either shape.
+    let first = deliveries.list("est_paged", &paged).await.unwrap();
+    let ids: Vec<&str> = first.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d1", "d2"]);
+    let bare = deliveries.list("est_bare", &paged).await.unwrap();
+    assert_eq!(bare.len(), 2);
+    // The pager: cursors followed, the array one page.
+    let mut pager = deliveries.list_pager("est_paged", paged.clone());
+    let mut pages = Vec::new();
+    while let Some(page) = pager.next_page().await {
+        let page = page.unwrap();
+        pages.push((
+            page.items.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
+            page.next.clone(),
+        ));
+    }
+    assert_eq!(
+        pages,
+        [
+            (
+                vec!["d1".to_owned(), "d2".to_owned()],
+                Some("c1".to_owned())
+            ),
+            (
+                vec!["d3".to_owned(), "d4".to_owned()],
+                Some("c2".to_owned())
+            ),
+            (vec!["d5".to_owned()], None),
+        ]
+    );
+    assert_eq!(pager.cursor(), Some("c2"));
+    let all = deliveries
+        .list_pager("est_bare", paged.clone().from("start"))
+        .collect_all(10)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["b1", "b2"]);
+    // One `list` and one page (sent with its `from`): the array has no cursor.
+    let froms: Vec<Option<String>> = server
+        .api_requests()
+        .iter()
+        .filter(|r| r.path == "/api/v2/event-streams/est_bare/deliveries")
+        .map(|r| r.query.get("from").map(|f| f[0].clone()))
+        .collect();
+    assert_eq!(froms, [None, Some("start".to_owned())]);
+}
+
 /// A checkpoint list asked without `from`/`take` gets a bare array from
 /// Auth0; the answer type (`oneOf` array / offset page / checkpoint page)
 /// reads it.

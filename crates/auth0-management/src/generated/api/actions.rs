@@ -76,7 +76,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         let request = ApiRequest::post(ApiPath::new("actions").segment("actions"))
             .operation("actions_create", "/api/v2/actions/actions")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an action.
@@ -108,7 +108,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
                 .segment("deploy"),
         )
         .operation("actions_deploy", "/api/v2/actions/actions/{id}/deploy");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get an action.
@@ -121,7 +121,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetActionResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("actions").segment(id))
             .operation("actions_get", "/api/v2/actions/actions/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get actions.
@@ -175,7 +175,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         )
         .operation("actions_test", "/api/v2/actions/actions/{id}/test")
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update an action.
@@ -193,7 +193,7 @@ impl<'a, S: ManagementService> Actions<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("actions").segment("actions").segment(id))
             .operation("actions_update", "/api/v2/actions/actions/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -320,7 +320,7 @@ impl<'a, S: ManagementService> ActionsExecutions<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetActionExecutionResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("executions").segment(id))
             .operation("actions_executions_get", "/api/v2/actions/executions/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -364,7 +364,7 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         let request = ApiRequest::post(ApiPath::new("actions").segment("modules"))
             .operation("actions_modules_create", "/api/v2/actions/modules")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a specific Actions Module by ID.
@@ -390,7 +390,7 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetActionModuleResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("modules").segment(id))
             .operation("actions_modules_get", "/api/v2/actions/modules/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List Actions Modules.
@@ -499,7 +499,7 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
             "/api/v2/actions/modules/{id}/rollback",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a specific Actions Module.
@@ -517,7 +517,7 @@ impl<'a, S: ManagementService> ActionsModules<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("actions").segment("modules").segment(id))
             .operation("actions_modules_update", "/api/v2/actions/modules/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -631,7 +631,7 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
             "actions_modules_versions_create",
             "/api/v2/actions/modules/{id}/versions",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a specific version of an Actions Module.
@@ -657,7 +657,7 @@ impl<'a, S: ManagementService> ActionsModulesVersions<'a, S> {
             "actions_modules_versions_get",
             "/api/v2/actions/modules/{id}/versions/{versionId}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List all versions of an Actions Module.
@@ -783,7 +783,7 @@ impl<'a, S: ManagementService> ActionsTriggers<'a, S> {
     pub async fn list(self) -> Result<m::ListActionTriggersResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("actions").segment("triggers"))
             .operation("actions_triggers_list", "/api/v2/actions/triggers");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -883,7 +883,7 @@ impl<'a, S: ManagementService> ActionsTriggersBindings<'a, S> {
             "/api/v2/actions/triggers/{triggerId}/bindings",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -968,7 +968,7 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
             "/api/v2/actions/actions/{actionId}/versions/{id}/deploy",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a specific version of an action.
@@ -994,7 +994,7 @@ impl<'a, S: ManagementService> ActionsVersions<'a, S> {
             "actions_versions_get",
             "/api/v2/actions/actions/{actionId}/versions/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get an action's versions.

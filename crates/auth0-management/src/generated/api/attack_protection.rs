@@ -107,7 +107,7 @@ impl<'a, S: ManagementService> AttackProtectionBotDetection<'a, S> {
                 "attackProtection_botDetection_get",
                 "/api/v2/attack-protection/bot-detection",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Bot Detection settings.
@@ -127,7 +127,7 @@ impl<'a, S: ManagementService> AttackProtectionBotDetection<'a, S> {
                 "/api/v2/attack-protection/bot-detection",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -169,7 +169,7 @@ impl<'a, S: ManagementService> AttackProtectionBreachedPasswordDetection<'a, S> 
             "attackProtection_breachedPasswordDetection_get",
             "/api/v2/attack-protection/breached-password-detection",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Breached Password Detection settings.
@@ -191,7 +191,7 @@ impl<'a, S: ManagementService> AttackProtectionBreachedPasswordDetection<'a, S> 
             "/api/v2/attack-protection/breached-password-detection",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -230,7 +230,7 @@ impl<'a, S: ManagementService> AttackProtectionBruteForceProtection<'a, S> {
                     "attackProtection_bruteForceProtection_get",
                     "/api/v2/attack-protection/brute-force-protection",
                 );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Brute-force settings.
@@ -251,7 +251,7 @@ impl<'a, S: ManagementService> AttackProtectionBruteForceProtection<'a, S> {
                     "/api/v2/attack-protection/brute-force-protection",
                 )
                 .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -289,7 +289,7 @@ impl<'a, S: ManagementService> AttackProtectionCaptcha<'a, S> {
                 "attackProtection_captcha_get",
                 "/api/v2/attack-protection/captcha",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Partial Update for CAPTCHA Configuration.
@@ -309,7 +309,7 @@ impl<'a, S: ManagementService> AttackProtectionCaptcha<'a, S> {
                 "/api/v2/attack-protection/captcha",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -348,7 +348,7 @@ impl<'a, S: ManagementService> AttackProtectionPhoneProviderProtection<'a, S> {
                     "attackProtection_phoneProviderProtection_get",
                     "/api/v2/attack-protection/phone-provider-protection",
                 );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Phone Provider Protection settings.
@@ -370,7 +370,7 @@ impl<'a, S: ManagementService> AttackProtectionPhoneProviderProtection<'a, S> {
             "/api/v2/attack-protection/phone-provider-protection",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -409,7 +409,7 @@ impl<'a, S: ManagementService> AttackProtectionSuspiciousIpThrottling<'a, S> {
                     "attackProtection_suspiciousIPThrottling_get",
                     "/api/v2/attack-protection/suspicious-ip-throttling",
                 );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Suspicious IP Throttling settings.
@@ -431,6 +431,6 @@ impl<'a, S: ManagementService> AttackProtectionSuspiciousIpThrottling<'a, S> {
             "/api/v2/attack-protection/suspicious-ip-throttling",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

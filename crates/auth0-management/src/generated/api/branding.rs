@@ -67,7 +67,7 @@ impl<'a, S: ManagementService> Branding<'a, S> {
     pub async fn get(self) -> Result<m::GetBrandingResponseContent, Error> {
         let request =
             ApiRequest::get(ApiPath::new("branding")).operation("branding_get", "/api/v2/branding");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update branding settings.
@@ -84,7 +84,7 @@ impl<'a, S: ManagementService> Branding<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("branding"))
             .operation("branding_update", "/api/v2/branding")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -163,7 +163,7 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             "/api/v2/branding/phone/providers",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Deletes a Phone Provider.
@@ -205,7 +205,7 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             "branding_phone_providers_get",
             "/api/v2/branding/phone/providers/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a list of phone providers.
@@ -229,7 +229,7 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             "/api/v2/branding/phone/providers",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Send a test phone notification for the configured provider.
@@ -254,7 +254,7 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             "/api/v2/branding/phone/providers/{id}/try",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update the phone provider.
@@ -281,7 +281,7 @@ impl<'a, S: ManagementService> BrandingPhoneProviders<'a, S> {
             "/api/v2/branding/phone/providers/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -351,7 +351,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "/api/v2/branding/phone/templates",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a phone notification template.
@@ -389,7 +389,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "branding_phone_templates_get",
             "/api/v2/branding/phone/templates/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a list of phone notification templates.
@@ -411,7 +411,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "/api/v2/branding/phone/templates",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Resets a phone notification template values.
@@ -436,7 +436,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "/api/v2/branding/phone/templates/{id}/reset",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Send a test phone notification for the configured template.
@@ -461,7 +461,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "/api/v2/branding/phone/templates/{id}/try",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a phone notification template.
@@ -485,7 +485,7 @@ impl<'a, S: ManagementService> BrandingPhoneTemplates<'a, S> {
             "/api/v2/branding/phone/templates/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -571,7 +571,7 @@ impl<'a, S: ManagementService> BrandingTemplates<'a, S> {
             "branding_templates_getUniversalLogin",
             "/api/v2/branding/templates/universal-login",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set template for New Universal Login Experience.
@@ -657,7 +657,7 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
         let request = ApiRequest::post(ApiPath::new("branding").segment("themes"))
             .operation("branding_themes_create", "/api/v2/branding/themes")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete branding theme.
@@ -687,7 +687,7 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
     pub async fn get(self, theme_id: &str) -> Result<m::GetBrandingThemeResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("branding").segment("themes").segment(theme_id))
             .operation("branding_themes_get", "/api/v2/branding/themes/{themeId}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get default branding theme.
@@ -707,7 +707,7 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
             "branding_themes_getDefault",
             "/api/v2/branding/themes/default",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update branding theme.
@@ -729,6 +729,6 @@ impl<'a, S: ManagementService> BrandingThemes<'a, S> {
                     "/api/v2/branding/themes/{themeId}",
                 )
                 .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

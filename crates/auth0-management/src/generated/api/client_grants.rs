@@ -61,7 +61,7 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         let request = ApiRequest::post(ApiPath::new("client-grants"))
             .operation("clientGrants_create", "/api/v2/client-grants")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete client grant.
@@ -88,7 +88,7 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetClientGrantResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("client-grants").segment(id))
             .operation("clientGrants_get", "/api/v2/client-grants/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get client grants.
@@ -105,7 +105,7 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         let request = ApiRequest::get(ApiPath::new("client-grants"))
             .operation("clientGrants_list", "/api/v2/client-grants")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `client_grants` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -157,7 +157,7 @@ impl<'a, S: ManagementService> ClientGrants<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("client-grants").segment(id))
             .operation("clientGrants_update", "/api/v2/client-grants/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -300,7 +300,7 @@ impl<'a, S: ManagementService> ClientGrantsOrganizations<'a, S> {
             "/api/v2/client-grants/{id}/organizations",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

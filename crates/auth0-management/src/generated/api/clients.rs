@@ -79,7 +79,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         let request = ApiRequest::post(ApiPath::new("clients"))
             .operation("clients_create", "/api/v2/clients")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a client.
@@ -133,7 +133,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         let request = ApiRequest::get(ApiPath::new("clients").segment(id))
             .operation("clients_get", "/api/v2/clients/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get clients.
@@ -171,7 +171,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         let request = ApiRequest::get(ApiPath::new("clients"))
             .operation("clients_list", "/api/v2/clients")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `clients` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -221,7 +221,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
                 "/api/v2/clients/cimd/preview",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Register or update a CIMD client via metadata URI.
@@ -251,7 +251,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
                 "/api/v2/clients/cimd/register",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Rotate a client secret.
@@ -272,7 +272,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         let request =
             ApiRequest::post(ApiPath::new("clients").segment(id).segment("rotate-secret"))
                 .operation("clients_rotateSecret", "/api/v2/clients/{id}/rotate-secret");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a client.
@@ -298,7 +298,7 @@ impl<'a, S: ManagementService> Clients<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("clients").segment(id))
             .operation("clients_update", "/api/v2/clients/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -698,7 +698,7 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
             "/api/v2/clients/{client_id}/credentials",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a client credential.
@@ -746,7 +746,7 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
             "clients_credentials_get",
             "/api/v2/clients/{client_id}/credentials/{credential_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get client credentials.
@@ -768,7 +768,7 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
             "clients_credentials_list",
             "/api/v2/clients/{client_id}/credentials",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a client credential.
@@ -795,6 +795,6 @@ impl<'a, S: ManagementService> ClientsCredentials<'a, S> {
             "/api/v2/clients/{client_id}/credentials/{credential_id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

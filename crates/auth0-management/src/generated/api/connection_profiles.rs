@@ -54,7 +54,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
         let request = ApiRequest::post(ApiPath::new("connection-profiles"))
             .operation("connectionProfiles_create", "/api/v2/connection-profiles")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete Connection Profile.
@@ -79,7 +79,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetConnectionProfileResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("connection-profiles").segment(id))
             .operation("connectionProfiles_get", "/api/v2/connection-profiles/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Connection Profile Template.
@@ -100,7 +100,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
             "connectionProfiles_getTemplate",
             "/api/v2/connection-profiles/templates/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Connection Profiles.
@@ -152,7 +152,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
                 "connectionProfiles_listTemplates",
                 "/api/v2/connection-profiles/templates",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Modify a Connection Profile.
@@ -171,7 +171,7 @@ impl<'a, S: ManagementService> ConnectionProfiles<'a, S> {
                 "/api/v2/connection-profiles/{id}",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

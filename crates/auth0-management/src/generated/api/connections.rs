@@ -98,7 +98,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         let request = ApiRequest::post(ApiPath::new("connections"))
             .operation("connections_create", "/api/v2/connections")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a connection.
@@ -131,7 +131,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id))
             .operation("connections_get", "/api/v2/connections/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get all connections.
@@ -164,7 +164,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         let request = ApiRequest::get(ApiPath::new("connections"))
             .operation("connections_list", "/api/v2/connections")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -215,7 +215,7 @@ impl<'a, S: ManagementService> Connections<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("connections").segment(id))
             .operation("connections_update", "/api/v2/connections/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -522,7 +522,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             "/api/v2/connections/{id}/directory-provisioning",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a directory provisioning configuration.
@@ -562,7 +562,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             "connections_directoryProvisioning_get",
             "/api/v2/connections/{id}/directory-provisioning",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a connection's default directory provisioning attribute mapping.
@@ -586,7 +586,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             "connections_directoryProvisioning_getDefaultMapping",
             "/api/v2/connections/{id}/directory-provisioning/default-mapping",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a list of directory provisioning configurations.
@@ -733,7 +733,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioning<'a, S> {
             "/api/v2/connections/{id}/directory-provisioning",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -847,7 +847,7 @@ impl<'a, S: ManagementService> ConnectionsDirectoryProvisioningSynchronizations<
             "connections_directoryProvisioning_synchronizations_create",
             "/api/v2/connections/{id}/directory-provisioning/synchronizations",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -887,7 +887,7 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
         let request = ApiRequest::post(ApiPath::new("connections").segment(id).segment("keys"))
             .operation("connections_keys_create", "/api/v2/connections/{id}/keys")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get connection keys.
@@ -900,7 +900,7 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
     pub async fn get(self, id: &str) -> Result<Vec<m::ConnectionKey>, Error> {
         let request = ApiRequest::get(ApiPath::new("connections").segment(id).segment("keys"))
             .operation("connections_keys_get", "/api/v2/connections/{id}/keys");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Rotate connection keys.
@@ -926,7 +926,7 @@ impl<'a, S: ManagementService> ConnectionsKeys<'a, S> {
             "/api/v2/connections/{id}/keys/rotate",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -978,7 +978,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             "/api/v2/connections/{id}/scim-configuration",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a connection's SCIM configuration.
@@ -1018,7 +1018,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             "connections_scimConfiguration_get",
             "/api/v2/connections/{id}/scim-configuration",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a connection's default SCIM mapping.
@@ -1042,7 +1042,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             "connections_scimConfiguration_getDefaultMapping",
             "/api/v2/connections/{id}/scim-configuration/default-mapping",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a list of SCIM configurations.
@@ -1111,7 +1111,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfiguration<'a, S> {
             "/api/v2/connections/{id}/scim-configuration",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1193,7 +1193,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
             "/api/v2/connections/{id}/scim-configuration/tokens",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a connection's SCIM token.
@@ -1236,7 +1236,7 @@ impl<'a, S: ManagementService> ConnectionsScimConfigurationTokens<'a, S> {
             "connections_scimConfiguration_tokens_get",
             "/api/v2/connections/{id}/scim-configuration/tokens",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

@@ -68,7 +68,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         let request = ApiRequest::post(ApiPath::new("custom-domains"))
             .operation("customDomains_create", "/api/v2/custom-domains")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete custom domain configuration.
@@ -94,7 +94,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetCustomDomainResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("custom-domains").segment(id))
             .operation("customDomains_get", "/api/v2/custom-domains/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get the default domain.
@@ -107,7 +107,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     pub async fn get_default(self) -> Result<m::GetDefaultDomainResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("custom-domains").segment("default"))
             .operation("customDomains_getDefault", "/api/v2/custom-domains/default");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get custom domains configurations.
@@ -124,7 +124,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         let request = ApiRequest::get(ApiPath::new("custom-domains"))
             .operation("customDomains_list", "/api/v2/custom-domains")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `custom_domains` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
@@ -155,7 +155,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("custom-domains").segment("default"))
             .operation("customDomains_setDefault", "/api/v2/custom-domains/default")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Test a custom domain.
@@ -168,7 +168,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
     pub async fn test(self, id: &str) -> Result<m::TestCustomDomainResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("test"))
             .operation("customDomains_test", "/api/v2/custom-domains/{id}/test");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update custom domain configuration.
@@ -217,7 +217,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("custom-domains").segment(id))
             .operation("customDomains_update", "/api/v2/custom-domains/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Verify a custom domain.
@@ -238,7 +238,7 @@ impl<'a, S: ManagementService> CustomDomains<'a, S> {
         let request =
             ApiRequest::post(ApiPath::new("custom-domains").segment(id).segment("verify"))
                 .operation("customDomains_verify", "/api/v2/custom-domains/{id}/verify");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

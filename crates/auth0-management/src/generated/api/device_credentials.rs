@@ -61,7 +61,7 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
                 "/api/v2/device-credentials",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a device credential.
@@ -93,7 +93,7 @@ impl<'a, S: ManagementService> DeviceCredentials<'a, S> {
         let request = ApiRequest::get(ApiPath::new("device-credentials"))
             .operation("deviceCredentials_list", "/api/v2/device-credentials")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `device_credentials` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

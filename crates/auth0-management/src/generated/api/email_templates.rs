@@ -56,7 +56,7 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
         let request = ApiRequest::post(ApiPath::new("email-templates"))
             .operation("emailTemplates_create", "/api/v2/email-templates")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get an email template.
@@ -76,7 +76,7 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
                     "emailTemplates_get",
                     "/api/v2/email-templates/{templateName}",
                 );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update an email template.
@@ -98,7 +98,7 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
                     "/api/v2/email-templates/{templateName}",
                 )
                 .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Patch an email template.
@@ -120,6 +120,6 @@ impl<'a, S: ManagementService> EmailTemplates<'a, S> {
                     "/api/v2/email-templates/{templateName}",
                 )
                 .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

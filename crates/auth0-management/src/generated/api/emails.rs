@@ -107,7 +107,7 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         let request = ApiRequest::post(ApiPath::new("emails").segment("provider"))
             .operation("emails_provider_create", "/api/v2/emails/provider")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete email provider.
@@ -137,7 +137,7 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         let request = ApiRequest::get(ApiPath::new("emails").segment("provider"))
             .operation("emails_provider_get", "/api/v2/emails/provider")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update email provider.
@@ -179,7 +179,7 @@ impl<'a, S: ManagementService> EmailsProvider<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("emails").segment("provider"))
             .operation("emails_provider_update", "/api/v2/emails/provider")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

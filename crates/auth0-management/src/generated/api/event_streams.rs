@@ -64,7 +64,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         let request = ApiRequest::post(ApiPath::new("event-streams"))
             .operation("eventStreams_create", "/api/v2/event-streams")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an event stream.
@@ -86,7 +86,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetEventStreamResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("event-streams").segment(id))
             .operation("eventStreams_get", "/api/v2/event-streams/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get event streams.
@@ -138,7 +138,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         let request = ApiRequest::post(ApiPath::new("event-streams").segment(id).segment("test"))
             .operation("eventStreams_test", "/api/v2/event-streams/{id}/test")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update an event stream.
@@ -154,7 +154,7 @@ impl<'a, S: ManagementService> EventStreams<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("event-streams").segment(id))
             .operation("eventStreams_update", "/api/v2/event-streams/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -233,7 +233,7 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
             "eventStreams_deliveries_getHistory",
             "/api/v2/event-streams/{id}/deliveries/{event_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get this event stream's delivery history.
@@ -241,6 +241,8 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
     /// `GET /api/v2/event-streams/{id}/deliveries` (`eventStreams_deliveries_list`).
     ///
     /// Lifecycle: generally available.
+    ///
+    /// Reads the bare array the API description gives and the checkpoint page `{"deliveries": [...], "next": "…"}` Auth0's SDKs read (the items of either); [`Self::list_pager`] follows `next` as `from`.
     pub async fn list(
         self,
         id: &str,
@@ -256,7 +258,32 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
             "/api/v2/event-streams/{id}/deliveries",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        Ok(self.client.execute_items(request, "deliveries").await?.data)
+    }
+
+    /// A [`Pager`] over the `deliveries` of [`Self::list`]: checkpoint (`from`/`take`) pages, starting where `params` says.
+    pub fn list_pager(
+        self,
+        id: &str,
+        params: EventStreamsDeliveriesListParams,
+    ) -> Pager<m::EventStreamDelivery, S> {
+        let request = ApiRequest::get(
+            ApiPath::new("event-streams")
+                .segment(id)
+                .segment("deliveries"),
+        )
+        .operation(
+            "eventStreams_deliveries_list",
+            "/api/v2/event-streams/{id}/deliveries",
+        )
+        .params(&params);
+        Pager::checkpoint(
+            self.client.clone(),
+            request,
+            "deliveries",
+            params.from.clone(),
+            params.take.unwrap_or(50),
+        )
     }
 }
 
@@ -367,7 +394,7 @@ impl<'a, S: ManagementService> EventStreamsRedeliveries<'a, S> {
             "/api/v2/event-streams/{id}/redeliver",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Redeliver a single failed event by ID.

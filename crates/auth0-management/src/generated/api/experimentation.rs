@@ -96,7 +96,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
                 "/api/v2/experimentation/experiments",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an experiment.
@@ -136,7 +136,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             "experimentation_experiments_get",
             "/api/v2/experimentation/experiments/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List experiments for the tenant.
@@ -201,7 +201,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             "/api/v2/experimentation/experiments/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Transition an experiment to a new status.
@@ -227,7 +227,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             "/api/v2/experimentation/experiments/{id}/status",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Validate an experiment.
@@ -248,7 +248,7 @@ impl<'a, S: ManagementService> ExperimentationExperiments<'a, S> {
             "experimentation_experiments_validate",
             "/api/v2/experimentation/experiments/{id}/validate",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -353,7 +353,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
                 "/api/v2/experimentation/feature-flags",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a feature flag.
@@ -393,7 +393,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
             "experimentation_featureFlags_get",
             "/api/v2/experimentation/feature-flags/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List feature flags for the tenant.
@@ -462,7 +462,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
             "/api/v2/experimentation/feature-flags/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Transition a feature flag to a new status.
@@ -488,7 +488,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlags<'a, S> {
             "/api/v2/experimentation/feature-flags/{id}/status",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -586,7 +586,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
             "/api/v2/experimentation/feature-flags/{id}/variations",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a variation.
@@ -630,7 +630,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
             "experimentation_featureFlags_variations_get",
             "/api/v2/experimentation/feature-flags/{id}/variations/{vid}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List all variations for a feature flag.
@@ -651,7 +651,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
             "experimentation_featureFlags_variations_list",
             "/api/v2/experimentation/feature-flags/{id}/variations",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a variation.
@@ -679,7 +679,7 @@ impl<'a, S: ManagementService> ExperimentationFeatureFlagsVariations<'a, S> {
             "/api/v2/experimentation/feature-flags/{id}/variations/{vid}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -721,7 +721,7 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
                 "/api/v2/experimentation/segments",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a segment.
@@ -761,7 +761,7 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
             "experimentation_segments_get",
             "/api/v2/experimentation/segments/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List segments for the tenant.
@@ -823,7 +823,7 @@ impl<'a, S: ManagementService> ExperimentationSegments<'a, S> {
             "/api/v2/experimentation/segments/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

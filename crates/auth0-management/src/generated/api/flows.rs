@@ -64,7 +64,7 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         let request = ApiRequest::post(ApiPath::new("flows"))
             .operation("flows_create", "/api/v2/flows")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a flow.
@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         let request = ApiRequest::get(ApiPath::new("flows").segment(id))
             .operation("flows_get", "/api/v2/flows/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get flows.
@@ -106,7 +106,7 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         let request = ApiRequest::get(ApiPath::new("flows"))
             .operation("flows_list", "/api/v2/flows")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `flows` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -136,7 +136,7 @@ impl<'a, S: ManagementService> Flows<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("flows").segment(id))
             .operation("flows_update", "/api/v2/flows/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -310,7 +310,7 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
             "/api/v2/flows/{flow_id}/executions/{execution_id}",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get flow executions.
@@ -329,7 +329,7 @@ impl<'a, S: ManagementService> FlowsExecutions<'a, S> {
                 "/api/v2/flows/{flow_id}/executions",
             )
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `executions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -541,7 +541,7 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
             "/api/v2/flows/vault/connections",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a Flows Vault connection.
@@ -579,7 +579,7 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
             "flows_vault_connections_get",
             "/api/v2/flows/vault/connections/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Flows Vault connection list.
@@ -601,7 +601,7 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
             "/api/v2/flows/vault/connections",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -649,7 +649,7 @@ impl<'a, S: ManagementService> FlowsVaultConnections<'a, S> {
             "/api/v2/flows/vault/connections/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

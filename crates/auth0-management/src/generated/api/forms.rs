@@ -54,7 +54,7 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         let request = ApiRequest::post(ApiPath::new("forms"))
             .operation("forms_create", "/api/v2/forms")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a form.
@@ -81,7 +81,7 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         let request = ApiRequest::get(ApiPath::new("forms").segment(id))
             .operation("forms_get", "/api/v2/forms/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get forms.
@@ -96,7 +96,7 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         let request = ApiRequest::get(ApiPath::new("forms"))
             .operation("forms_list", "/api/v2/forms")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `forms` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -126,7 +126,7 @@ impl<'a, S: ManagementService> Forms<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("forms").segment(id))
             .operation("forms_update", "/api/v2/forms/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

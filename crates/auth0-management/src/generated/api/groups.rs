@@ -75,7 +75,7 @@ impl<'a, S: ManagementService> Groups<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetGroupResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("groups").segment(id))
             .operation("groups_get", "/api/v2/groups/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get all Groups.
@@ -92,7 +92,7 @@ impl<'a, S: ManagementService> Groups<'a, S> {
         let request = ApiRequest::get(ApiPath::new("groups"))
             .operation("groups_list", "/api/v2/groups")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `groups` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

@@ -100,7 +100,7 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
             "/api/v2/guardian/enrollments/ticket",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a multi-factor authentication enrollment.
@@ -133,7 +133,7 @@ impl<'a, S: ManagementService> GuardianEnrollments<'a, S> {
                 "guardian_enrollments_get",
                 "/api/v2/guardian/enrollments/{id}",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -188,7 +188,7 @@ impl<'a, S: ManagementService> GuardianFactors<'a, S> {
     pub async fn list(self) -> Result<Vec<m::GuardianFactor>, Error> {
         let request = ApiRequest::get(ApiPath::new("guardian").segment("factors"))
             .operation("guardian_factors_list", "/api/v2/guardian/factors");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update multi-factor authentication type.
@@ -210,7 +210,7 @@ impl<'a, S: ManagementService> GuardianFactors<'a, S> {
         )
         .operation("guardian_factors_set", "/api/v2/guardian/factors/{name}")
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -280,7 +280,7 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
             "guardian_factors_duo_settings_get",
             "/api/v2/guardian/factors/duo/settings",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set the DUO Configuration.
@@ -305,7 +305,7 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
             "/api/v2/guardian/factors/duo/settings",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update the DUO Configuration.
@@ -328,7 +328,7 @@ impl<'a, S: ManagementService> GuardianFactorsDuoSettings<'a, S> {
             "/api/v2/guardian/factors/duo/settings",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -373,7 +373,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "guardian_factors_phone_getMessageTypes",
             "/api/v2/guardian/factors/phone/message-types",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get phone provider configuration.
@@ -396,7 +396,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "guardian_factors_phone_getSelectedProvider",
             "/api/v2/guardian/factors/phone/selected-provider",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Enrollment and Verification Phone Templates.
@@ -419,7 +419,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "guardian_factors_phone_getTemplates",
             "/api/v2/guardian/factors/phone/templates",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Twilio configuration.
@@ -443,7 +443,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "guardian_factors_phone_getTwilioProvider",
             "/api/v2/guardian/factors/phone/providers/twilio",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update the Enabled Phone Factors.
@@ -468,7 +468,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "/api/v2/guardian/factors/phone/message-types",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update phone provider configuration.
@@ -491,7 +491,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "/api/v2/guardian/factors/phone/selected-provider",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Enrollment and Verification Phone Templates.
@@ -516,7 +516,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "/api/v2/guardian/factors/phone/templates",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Twilio configuration.
@@ -542,7 +542,7 @@ impl<'a, S: ManagementService> GuardianFactorsPhone<'a, S> {
             "/api/v2/guardian/factors/phone/providers/twilio",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -588,7 +588,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "guardian_factors_pushNotification_getApnsProvider",
             "/api/v2/guardian/factors/push-notification/providers/apns",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get push notification provider.
@@ -611,7 +611,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "guardian_factors_pushNotification_getSelectedProvider",
             "/api/v2/guardian/factors/push-notification/selected-provider",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get AWS SNS configuration.
@@ -635,7 +635,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "guardian_factors_pushNotification_getSnsProvider",
             "/api/v2/guardian/factors/push-notification/providers/sns",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update APNS configuration.
@@ -663,7 +663,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/apns",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Overwrite FCM configuration.
@@ -691,7 +691,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/fcm",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Overwrite FCMV1 configuration.
@@ -719,7 +719,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/fcmv1",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Push Notification configuration.
@@ -744,7 +744,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/selected-provider",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Configure AWS SNS configuration.
@@ -770,7 +770,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/sns",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update APNs provider configuration.
@@ -798,7 +798,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/apns",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Updates FCM configuration.
@@ -826,7 +826,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/fcm",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Updates FCMV1 configuration.
@@ -854,7 +854,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/fcmv1",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update AWS SNS configuration.
@@ -880,7 +880,7 @@ impl<'a, S: ManagementService> GuardianFactorsPushNotification<'a, S> {
             "/api/v2/guardian/factors/push-notification/providers/sns",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -927,7 +927,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "guardian_factors_sms_getSelectedProvider",
             "/api/v2/guardian/factors/sms/selected-provider",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get SMS enrollment and verification templates.
@@ -952,7 +952,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "guardian_factors_sms_getTemplates",
             "/api/v2/guardian/factors/sms/templates",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get Twilio SMS configuration.
@@ -978,7 +978,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "guardian_factors_sms_getTwilioProvider",
             "/api/v2/guardian/factors/sms/providers/twilio",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update SMS configuration.
@@ -1005,7 +1005,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "/api/v2/guardian/factors/sms/selected-provider",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update SMS enrollment and verification templates.
@@ -1032,7 +1032,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "/api/v2/guardian/factors/sms/templates",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update Twilio SMS configuration.
@@ -1060,7 +1060,7 @@ impl<'a, S: ManagementService> GuardianFactorsSms<'a, S> {
             "/api/v2/guardian/factors/sms/providers/twilio",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1102,7 +1102,7 @@ impl<'a, S: ManagementService> GuardianPolicies<'a, S> {
     pub async fn list(self) -> Result<Vec<m::MfaPolicyEnum>, Error> {
         let request = ApiRequest::get(ApiPath::new("guardian").segment("policies"))
             .operation("guardian_policies_list", "/api/v2/guardian/policies");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update multi-factor authentication policies.
@@ -1123,6 +1123,6 @@ impl<'a, S: ManagementService> GuardianPolicies<'a, S> {
         let request = ApiRequest::put(ApiPath::new("guardian").segment("policies"))
             .operation("guardian_policies_set", "/api/v2/guardian/policies")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

@@ -61,7 +61,7 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         let request = ApiRequest::post(ApiPath::new("hooks"))
             .operation("hooks_create", "/api/v2/hooks")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a hook.
@@ -92,7 +92,7 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         let request = ApiRequest::get(ApiPath::new("hooks").segment(id))
             .operation("hooks_get", "/api/v2/hooks/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get hooks.
@@ -109,7 +109,7 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         let request = ApiRequest::get(ApiPath::new("hooks"))
             .operation("hooks_list", "/api/v2/hooks")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `hooks` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -141,7 +141,7 @@ impl<'a, S: ManagementService> Hooks<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("hooks").segment(id))
             .operation("hooks_update", "/api/v2/hooks/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -300,7 +300,7 @@ impl<'a, S: ManagementService> HooksSecrets<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetHookSecretResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("hooks").segment(id).segment("secrets"))
             .operation("hooks_secrets_get", "/api/v2/hooks/{id}/secrets");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update hook secrets.

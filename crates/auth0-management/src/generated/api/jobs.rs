@@ -72,7 +72,7 @@ impl<'a, S: ManagementService> Jobs<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetJobResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("jobs").segment(id))
             .operation("jobs_get", "/api/v2/jobs/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -107,7 +107,7 @@ impl<'a, S: ManagementService> JobsErrors<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::JobsGetErrorsResponse, Error> {
         let request = ApiRequest::get(ApiPath::new("jobs").segment(id).segment("errors"))
             .operation("jobs_errors_get", "/api/v2/jobs/{id}/errors");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -146,7 +146,7 @@ impl<'a, S: ManagementService> JobsUsersExports<'a, S> {
         let request = ApiRequest::post(ApiPath::new("jobs").segment("users-exports"))
             .operation("jobs_usersExports_create", "/api/v2/jobs/users-exports")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -233,6 +233,6 @@ impl<'a, S: ManagementService> JobsVerificationEmail<'a, S> {
                 "/api/v2/jobs/verification-email",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

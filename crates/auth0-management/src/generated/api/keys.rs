@@ -102,7 +102,7 @@ impl<'a, S: ManagementService> KeysCustomSigning<'a, S> {
     pub async fn get(self) -> Result<m::GetCustomSigningKeysResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("custom-signing"))
             .operation("keys_customSigning_get", "/api/v2/keys/custom-signing");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Create or replace custom signing keys.
@@ -119,7 +119,7 @@ impl<'a, S: ManagementService> KeysCustomSigning<'a, S> {
         let request = ApiRequest::put(ApiPath::new("keys").segment("custom-signing"))
             .operation("keys_customSigning_set", "/api/v2/keys/custom-signing")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -158,7 +158,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         let request = ApiRequest::post(ApiPath::new("keys").segment("encryption"))
             .operation("keys_encryption_create", "/api/v2/keys/encryption")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Create the public wrapping key.
@@ -182,7 +182,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
             "keys_encryption_createPublicWrappingKey",
             "/api/v2/keys/encryption/{kid}/wrapping-key",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete the encryption key by its key id.
@@ -208,7 +208,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
     pub async fn get(self, kid: &str) -> Result<m::GetEncryptionKeyResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("encryption").segment(kid))
             .operation("keys_encryption_get", "/api/v2/keys/encryption/{kid}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Import the encryption key.
@@ -226,7 +226,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         let request = ApiRequest::post(ApiPath::new("keys").segment("encryption").segment(kid))
             .operation("keys_encryption_import", "/api/v2/keys/encryption/{kid}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get all encryption keys.
@@ -243,7 +243,7 @@ impl<'a, S: ManagementService> KeysEncryption<'a, S> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("encryption"))
             .operation("keys_encryption_list", "/api/v2/keys/encryption")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `keys` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -347,7 +347,7 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     pub async fn get(self, kid: &str) -> Result<m::GetSigningKeysResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("signing").segment(kid))
             .operation("keys_signing_get", "/api/v2/keys/signing/{kid}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get all Application Signing Keys.
@@ -360,7 +360,7 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     pub async fn list(self) -> Result<Vec<m::SigningKeys>, Error> {
         let request = ApiRequest::get(ApiPath::new("keys").segment("signing"))
             .operation("keys_signing_list", "/api/v2/keys/signing");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Revoke an Application Signing Key by its key id.
@@ -378,7 +378,7 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
                 .segment("revoke"),
         )
         .operation("keys_signing_revoke", "/api/v2/keys/signing/{kid}/revoke");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Rotate the Application Signing Key.
@@ -391,6 +391,6 @@ impl<'a, S: ManagementService> KeysSigning<'a, S> {
     pub async fn rotate(self) -> Result<m::RotateSigningKeysResponseContent, Error> {
         let request = ApiRequest::post(ApiPath::new("keys").segment("signing").segment("rotate"))
             .operation("keys_signing_rotate", "/api/v2/keys/signing/rotate");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

@@ -252,7 +252,7 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
         let request = ApiRequest::post(ApiPath::new("log-streams"))
             .operation("logStreams_create", "/api/v2/log-streams")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete log stream.
@@ -429,7 +429,7 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetLogStreamResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("log-streams").segment(id))
             .operation("logStreams_get", "/api/v2/log-streams/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get log streams.
@@ -512,7 +512,7 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
     pub async fn list(self) -> Result<Vec<m::LogStreamResponseSchema>, Error> {
         let request = ApiRequest::get(ApiPath::new("log-streams"))
             .operation("logStreams_list", "/api/v2/log-streams");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update a log stream.
@@ -603,6 +603,6 @@ impl<'a, S: ManagementService> LogStreams<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("log-streams").segment(id))
             .operation("logStreams_update", "/api/v2/log-streams/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

@@ -52,7 +52,7 @@ impl<'a, S: ManagementService> Logs<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetLogResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("logs").segment(id))
             .operation("logs_get", "/api/v2/logs/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Search log events.
@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> Logs<'a, S> {
         let request = ApiRequest::get(ApiPath::new("logs"))
             .operation("logs_list", "/api/v2/logs")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

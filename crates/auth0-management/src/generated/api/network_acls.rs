@@ -79,7 +79,7 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetNetworkAclsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("network-acls").segment(id))
             .operation("networkACLs_get", "/api/v2/network-acls/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get all access control list entries for a tenant.
@@ -96,7 +96,7 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         let request = ApiRequest::get(ApiPath::new("network-acls"))
             .operation("networkACLs_list", "/api/v2/network-acls")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `network_acls` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -131,7 +131,7 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         let request = ApiRequest::put(ApiPath::new("network-acls").segment(id))
             .operation("networkACLs_set", "/api/v2/network-acls/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Partial Update for an Access Control List.
@@ -149,7 +149,7 @@ impl<'a, S: ManagementService> NetworkAcls<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("network-acls").segment(id))
             .operation("networkACLs_update", "/api/v2/network-acls/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         let request = ApiRequest::post(ApiPath::new("organizations"))
             .operation("organizations_create", "/api/v2/organizations")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete organization.
@@ -119,7 +119,7 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetOrganizationResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("organizations").segment(id))
             .operation("organizations_get", "/api/v2/organizations/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get organization by name.
@@ -138,7 +138,7 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
                 "organizations_getByName",
                 "/api/v2/organizations/name/{name}",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get organizations.
@@ -171,7 +171,7 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         let request = ApiRequest::get(ApiPath::new("organizations"))
             .operation("organizations_list", "/api/v2/organizations")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -220,7 +220,7 @@ impl<'a, S: ManagementService> Organizations<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("organizations").segment(id))
             .operation("organizations_update", "/api/v2/organizations/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -331,7 +331,7 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
             "/api/v2/organizations/{id}/client-grants",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Remove a client grant from an organization.
@@ -373,7 +373,7 @@ impl<'a, S: ManagementService> OrganizationsClientGrants<'a, S> {
             "/api/v2/organizations/{id}/client-grants",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `client_grants` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -519,7 +519,7 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
             "/api/v2/organizations/{id}/connections",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a connection from an organization.
@@ -561,7 +561,7 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
             "organizations_connections_get",
             "/api/v2/organizations/{id}/connections/{connection_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get connections associated with an organization.
@@ -584,7 +584,7 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
             "/api/v2/organizations/{id}/connections",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -634,7 +634,7 @@ impl<'a, S: ManagementService> OrganizationsConnections<'a, S> {
             "/api/v2/organizations/{id}/connections/{connection_id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -731,7 +731,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
             "/api/v2/organizations/{id}/discovery-domains",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an organization discovery domain.
@@ -778,7 +778,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
             "organizations_discoveryDomains_get",
             "/api/v2/organizations/{id}/discovery-domains/{discovery_domain_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Retrieve an organization discovery domain by domain name.
@@ -805,7 +805,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
             "organizations_discoveryDomains_getByName",
             "/api/v2/organizations/{id}/discovery-domains/name/{discovery_domain}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Retrieve all organization discovery domains.
@@ -883,7 +883,7 @@ impl<'a, S: ManagementService> OrganizationsDiscoveryDomains<'a, S> {
             "/api/v2/organizations/{id}/discovery-domains/{discovery_domain_id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -966,7 +966,7 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
             "/api/v2/organizations/{id}/enabled_connections",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete connections from an organization.
@@ -1014,7 +1014,7 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
             "organizations_enabledConnections_get",
             "/api/v2/organizations/{id}/enabled_connections/{connectionId}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get connections enabled for an organization.
@@ -1039,7 +1039,7 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
             "/api/v2/organizations/{id}/enabled_connections",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `enabled_connections` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -1091,7 +1091,7 @@ impl<'a, S: ManagementService> OrganizationsEnabledConnections<'a, S> {
             "/api/v2/organizations/{id}/enabled_connections/{connectionId}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1459,7 +1459,7 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
             "/api/v2/organizations/{id}/invitations",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an invitation to an Organization.
@@ -1503,7 +1503,7 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
             "/api/v2/organizations/{id}/invitations/{invitation_id}",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get invitations to an organization.
@@ -1528,7 +1528,7 @@ impl<'a, S: ManagementService> OrganizationsInvitations<'a, S> {
             "/api/v2/organizations/{id}/invitations",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `invitations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -1765,7 +1765,7 @@ impl<'a, S: ManagementService> OrganizationsMembers<'a, S> {
                 "/api/v2/organizations/{id}/members",
             )
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `members` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -2259,7 +2259,7 @@ impl<'a, S: ManagementService> OrganizationsMembersRoles<'a, S> {
             "/api/v2/organizations/{id}/members/{user_id}/roles",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

@@ -67,7 +67,7 @@ impl<'a, S: ManagementService> Prompts<'a, S> {
     pub async fn get_settings(self) -> Result<m::GetSettingsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("prompts"))
             .operation("prompts_getSettings", "/api/v2/prompts");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update prompt settings.
@@ -84,7 +84,7 @@ impl<'a, S: ManagementService> Prompts<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("prompts"))
             .operation("prompts_updateSettings", "/api/v2/prompts")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -131,7 +131,7 @@ impl<'a, S: ManagementService> PromptsCustomText<'a, S> {
             "prompts_customText_get",
             "/api/v2/prompts/{prompt}/custom-text/{language}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set custom text for a specific prompt.
@@ -197,7 +197,7 @@ impl<'a, S: ManagementService> PromptsPartials<'a, S> {
                 .segment("partials"),
         )
         .operation("prompts_partials_get", "/api/v2/prompts/{prompt}/partials");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set partials for a prompt.
@@ -258,7 +258,7 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("prompts").segment("rendering"))
             .operation("prompts_rendering_bulkUpdate", "/api/v2/prompts/rendering")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get render settings for a screen.
@@ -284,7 +284,7 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
             "prompts_rendering_get",
             "/api/v2/prompts/{prompt}/screen/{screen}/rendering",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get render setting configurations for all screens.
@@ -301,7 +301,7 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
         let request = ApiRequest::get(ApiPath::new("prompts").segment("rendering"))
             .operation("prompts_rendering_list", "/api/v2/prompts/rendering")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `configs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -346,7 +346,7 @@ impl<'a, S: ManagementService> PromptsRendering<'a, S> {
             "/api/v2/prompts/{prompt}/screen/{screen}/rendering",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

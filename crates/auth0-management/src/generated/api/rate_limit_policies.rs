@@ -54,7 +54,7 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
         let request = ApiRequest::post(ApiPath::new("rate-limit-policies"))
             .operation("rateLimitPolicies_create", "/api/v2/rate-limit-policies")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a rate limit policy.
@@ -79,7 +79,7 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetRateLimitPolicyResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("rate-limit-policies").segment(id))
             .operation("rateLimitPolicies_get", "/api/v2/rate-limit-policies/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get rate limit policies.
@@ -131,7 +131,7 @@ impl<'a, S: ManagementService> RateLimitPolicies<'a, S> {
                 "/api/v2/rate-limit-policies/{id}",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

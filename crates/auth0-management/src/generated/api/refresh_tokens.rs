@@ -65,7 +65,7 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetRefreshTokenResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("refresh-tokens").segment(id))
             .operation("refreshTokens_get", "/api/v2/refresh-tokens/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get refresh tokens.
@@ -135,7 +135,7 @@ impl<'a, S: ManagementService> RefreshTokens<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("refresh-tokens").segment(id))
             .operation("refreshTokens_update", "/api/v2/refresh-tokens/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

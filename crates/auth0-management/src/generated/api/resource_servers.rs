@@ -56,7 +56,7 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         let request = ApiRequest::post(ApiPath::new("resource-servers"))
             .operation("resourceServers_create", "/api/v2/resource-servers")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a resource server.
@@ -87,7 +87,7 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         let request = ApiRequest::get(ApiPath::new("resource-servers").segment(id))
             .operation("resourceServers_get", "/api/v2/resource-servers/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get resource servers.
@@ -104,7 +104,7 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         let request = ApiRequest::get(ApiPath::new("resource-servers"))
             .operation("resourceServers_list", "/api/v2/resource-servers")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `resource_servers` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -136,7 +136,7 @@ impl<'a, S: ManagementService> ResourceServers<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("resource-servers").segment(id))
             .operation("resourceServers_update", "/api/v2/resource-servers/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

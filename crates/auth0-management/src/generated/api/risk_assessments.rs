@@ -87,7 +87,7 @@ impl<'a, S: ManagementService> RiskAssessmentsSettings<'a, S> {
                 "riskAssessments_settings_get",
                 "/api/v2/risk-assessments/settings",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update risk assessment settings.
@@ -107,7 +107,7 @@ impl<'a, S: ManagementService> RiskAssessmentsSettings<'a, S> {
                 "/api/v2/risk-assessments/settings",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -149,7 +149,7 @@ impl<'a, S: ManagementService> RiskAssessmentsSettingsNewDevice<'a, S> {
             "riskAssessments_settings_newDevice_get",
             "/api/v2/risk-assessments/settings/new-device",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update new device assessor.
@@ -173,6 +173,6 @@ impl<'a, S: ManagementService> RiskAssessmentsSettingsNewDevice<'a, S> {
             "/api/v2/risk-assessments/settings/new-device",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

@@ -73,7 +73,7 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         let request = ApiRequest::post(ApiPath::new("roles"))
             .operation("roles_create", "/api/v2/roles")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a role.
@@ -99,7 +99,7 @@ impl<'a, S: ManagementService> Roles<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetRoleResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id))
             .operation("roles_get", "/api/v2/roles/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get roles.
@@ -118,7 +118,7 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         let request = ApiRequest::get(ApiPath::new("roles"))
             .operation("roles_list", "/api/v2/roles")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -150,7 +150,7 @@ impl<'a, S: ManagementService> Roles<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("roles").segment(id))
             .operation("roles_update", "/api/v2/roles/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -400,7 +400,7 @@ impl<'a, S: ManagementService> RolesPermissions<'a, S> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("permissions"))
             .operation("roles_permissions_list", "/api/v2/roles/{id}/permissions")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `permissions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -536,7 +536,7 @@ impl<'a, S: ManagementService> RolesUsers<'a, S> {
         let request = ApiRequest::get(ApiPath::new("roles").segment(id).segment("users"))
             .operation("roles_users_list", "/api/v2/roles/{id}/users")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

@@ -58,7 +58,7 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         let request = ApiRequest::post(ApiPath::new("rules"))
             .operation("rules_create", "/api/v2/rules")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a rule.
@@ -89,7 +89,7 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         let request = ApiRequest::get(ApiPath::new("rules").segment(id))
             .operation("rules_get", "/api/v2/rules/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get rules.
@@ -106,7 +106,7 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         let request = ApiRequest::get(ApiPath::new("rules"))
             .operation("rules_list", "/api/v2/rules")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `rules` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -138,7 +138,7 @@ impl<'a, S: ManagementService> Rules<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("rules").segment(id))
             .operation("rules_update", "/api/v2/rules/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

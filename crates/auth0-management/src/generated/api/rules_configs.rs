@@ -67,7 +67,7 @@ impl<'a, S: ManagementService> RulesConfigs<'a, S> {
     pub async fn list(self) -> Result<Vec<m::RulesConfig>, Error> {
         let request = ApiRequest::get(ApiPath::new("rules-configs"))
             .operation("rulesConfigs_list", "/api/v2/rules-configs");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set rules config for a given key.
@@ -85,6 +85,6 @@ impl<'a, S: ManagementService> RulesConfigs<'a, S> {
         let request = ApiRequest::put(ApiPath::new("rules-configs").segment(key))
             .operation("rulesConfigs_set", "/api/v2/rules-configs/{key}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

@@ -69,7 +69,7 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
                 "/api/v2/self-service-profiles",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a self-service profile by Id.
@@ -100,7 +100,7 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
             "selfServiceProfiles_get",
             "/api/v2/self-service-profiles/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get self-service profiles.
@@ -117,7 +117,7 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
         let request = ApiRequest::get(ApiPath::new("self-service-profiles"))
             .operation("selfServiceProfiles_list", "/api/v2/self-service-profiles")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `self_service_profiles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -155,7 +155,7 @@ impl<'a, S: ManagementService> SelfServiceProfiles<'a, S> {
                 "/api/v2/self-service-profiles/{id}",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -246,7 +246,7 @@ impl<'a, S: ManagementService> SelfServiceProfilesCustomText<'a, S> {
             "selfServiceProfiles_customText_list",
             "/api/v2/self-service-profiles/{id}/custom-text/{language}/{page}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Set custom text for a self-service profile.
@@ -275,7 +275,7 @@ impl<'a, S: ManagementService> SelfServiceProfilesCustomText<'a, S> {
             "/api/v2/self-service-profiles/{id}/custom-text/{language}/{page}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -322,7 +322,7 @@ impl<'a, S: ManagementService> SelfServiceProfilesSsoTicket<'a, S> {
             "/api/v2/self-service-profiles/{id}/sso-ticket",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Revoke a Self-Service Enterprise Configuration access ticket.

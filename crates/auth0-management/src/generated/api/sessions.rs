@@ -65,7 +65,7 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
     pub async fn get(self, id: &str) -> Result<m::GetSessionResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("sessions").segment(id))
             .operation("sessions_get", "/api/v2/sessions/{id}");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Revokes a session.
@@ -96,6 +96,6 @@ impl<'a, S: ManagementService> Sessions<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("sessions").segment(id))
             .operation("sessions_update", "/api/v2/sessions/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

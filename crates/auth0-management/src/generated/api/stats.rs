@@ -52,7 +52,7 @@ impl<'a, S: ManagementService> Stats<'a, S> {
     pub async fn get_active_users_count(self) -> Result<f64, Error> {
         let request = ApiRequest::get(ApiPath::new("stats").segment("active-users"))
             .operation("stats_getActiveUsersCount", "/api/v2/stats/active-users");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get daily stats.
@@ -69,7 +69,7 @@ impl<'a, S: ManagementService> Stats<'a, S> {
         let request = ApiRequest::get(ApiPath::new("stats").segment("daily"))
             .operation("stats_getDaily", "/api/v2/stats/daily")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

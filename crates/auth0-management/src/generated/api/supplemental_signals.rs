@@ -52,7 +52,7 @@ impl<'a, S: ManagementService> SupplementalSignals<'a, S> {
     pub async fn get(self) -> Result<m::GetSupplementalSignalsResponseContent, Error> {
         let request = ApiRequest::get(ApiPath::new("supplemental-signals"))
             .operation("supplementalSignals_get", "/api/v2/supplemental-signals");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update the supplemental signals configuration for a tenant.
@@ -69,6 +69,6 @@ impl<'a, S: ManagementService> SupplementalSignals<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("supplemental-signals"))
             .operation("supplementalSignals_patch", "/api/v2/supplemental-signals")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

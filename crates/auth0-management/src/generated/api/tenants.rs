@@ -83,7 +83,7 @@ impl<'a, S: ManagementService> TenantsSettings<'a, S> {
         let request = ApiRequest::get(ApiPath::new("tenants").segment("settings"))
             .operation("tenants_settings_get", "/api/v2/tenants/settings")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update tenant settings.
@@ -100,7 +100,7 @@ impl<'a, S: ManagementService> TenantsSettings<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("tenants").segment("settings"))
             .operation("tenants_settings_update", "/api/v2/tenants/settings")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

@@ -58,7 +58,7 @@ impl<'a, S: ManagementService> Tickets<'a, S> {
         let request = ApiRequest::post(ApiPath::new("tickets").segment("password-change"))
             .operation("tickets_changePassword", "/api/v2/tickets/password-change")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Create an email verification ticket.
@@ -75,6 +75,6 @@ impl<'a, S: ManagementService> Tickets<'a, S> {
         let request = ApiRequest::post(ApiPath::new("tickets").segment("email-verification"))
             .operation("tickets_verifyEmail", "/api/v2/tickets/email-verification")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }

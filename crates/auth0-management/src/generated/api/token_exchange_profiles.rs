@@ -61,7 +61,7 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
                 "/api/v2/token-exchange-profiles",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a token exchange profile.
@@ -97,7 +97,7 @@ impl<'a, S: ManagementService> TokenExchangeProfiles<'a, S> {
                 "tokenExchangeProfiles_get",
                 "/api/v2/token-exchange-profiles/{id}",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get token exchange profiles.

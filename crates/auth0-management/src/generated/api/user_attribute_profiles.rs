@@ -59,7 +59,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
                 "/api/v2/user-attribute-profiles",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete User Attribute Profile.
@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
                 "userAttributeProfiles_get",
                 "/api/v2/user-attribute-profiles/{id}",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get User Attribute Profile Template.
@@ -114,7 +114,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
             "userAttributeProfiles_getTemplate",
             "/api/v2/user-attribute-profiles/templates/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get User Attribute Profiles.
@@ -176,7 +176,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
                 "userAttributeProfiles_listTemplates",
                 "/api/v2/user-attribute-profiles/templates",
             );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Modify a user attribute profile.
@@ -197,7 +197,7 @@ impl<'a, S: ManagementService> UserAttributeProfiles<'a, S> {
                 "/api/v2/user-attribute-profiles/{id}",
             )
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

@@ -91,7 +91,7 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
         let request = ApiRequest::get(ApiPath::new("user-blocks").segment(id))
             .operation("userBlocks_list", "/api/v2/user-blocks/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get blocks by identifier.
@@ -108,7 +108,7 @@ impl<'a, S: ManagementService> UserBlocks<'a, S> {
         let request = ApiRequest::get(ApiPath::new("user-blocks"))
             .operation("userBlocks_listByIdentifier", "/api/v2/user-blocks")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

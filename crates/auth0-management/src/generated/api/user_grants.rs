@@ -86,7 +86,7 @@ impl<'a, S: ManagementService> UserGrants<'a, S> {
         let request = ApiRequest::get(ApiPath::new("grants"))
             .operation("userGrants_list", "/api/v2/grants")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `grants` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

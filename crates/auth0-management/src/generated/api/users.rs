@@ -145,7 +145,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         let request = ApiRequest::post(ApiPath::new("users"))
             .operation("users_create", "/api/v2/users")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a User.
@@ -176,7 +176,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id))
             .operation("users_get", "/api/v2/users/{id}")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List or Search Users.
@@ -206,7 +206,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users"))
             .operation("users_list", "/api/v2/users")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `users` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -241,7 +241,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users-by-email"))
             .operation("users_listUsersByEmail", "/api/v2/users-by-email")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Generate New Multi-factor Authentication (MFA) Recovery Code.
@@ -264,7 +264,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
             "users_regenerateRecoveryCode",
             "/api/v2/users/{id}/recovery-code-regeneration",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Revokes selected resources from a user.
@@ -390,7 +390,7 @@ impl<'a, S: ManagementService> Users<'a, S> {
         let request = ApiRequest::patch(ApiPath::new("users").segment(id))
             .operation("users_update", "/api/v2/users/{id}")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -609,7 +609,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             "/api/v2/users/{id}/authentication-methods",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete an authentication method by ID.
@@ -673,7 +673,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             "users_authenticationMethods_get",
             "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Get a list of authentication methods.
@@ -698,7 +698,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             "/api/v2/users/{id}/authentication-methods",
         )
         .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `authenticators` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -750,7 +750,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             "/api/v2/users/{id}/authentication-methods",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Update an authentication method.
@@ -777,7 +777,7 @@ impl<'a, S: ManagementService> UsersAuthenticationMethods<'a, S> {
             "/api/v2/users/{id}/authentication-methods/{authentication_method_id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1521,7 +1521,7 @@ impl<'a, S: ManagementService> UsersEnrollments<'a, S> {
     pub async fn get(self, id: &str) -> Result<Vec<m::UsersEnrollment>, Error> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("enrollments"))
             .operation("users_enrollments_get", "/api/v2/users/{id}/enrollments");
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1582,7 +1582,7 @@ impl<'a, S: ManagementService> UsersFederatedConnectionsTokensets<'a, S> {
             "users_federatedConnectionsTokensets_list",
             "/api/v2/users/{id}/federated-connections-tokensets",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1622,7 +1622,7 @@ impl<'a, S: ManagementService> UsersGroups<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("groups"))
             .operation("users_groups_get", "/api/v2/users/{id}/groups")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `groups` of [`Self::get`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -1783,7 +1783,7 @@ impl<'a, S: ManagementService> UsersIdentities<'a, S> {
             "users_identities_delete",
             "/api/v2/users/{id}/identities/{provider}/{user_id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Link a User Account.
@@ -1829,7 +1829,7 @@ impl<'a, S: ManagementService> UsersIdentities<'a, S> {
         let request = ApiRequest::post(ApiPath::new("users").segment(id).segment("identities"))
             .operation("users_identities_link", "/api/v2/users/{id}/identities")
             .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 
@@ -1875,7 +1875,7 @@ impl<'a, S: ManagementService> UsersLogs<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("logs"))
             .operation("users_logs_list", "/api/v2/users/{id}/logs")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `logs` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -2051,7 +2051,7 @@ impl<'a, S: ManagementService> UsersOrganizations<'a, S> {
                 "/api/v2/users/{id}/organizations",
             )
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `organizations` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -2190,7 +2190,7 @@ impl<'a, S: ManagementService> UsersPermissions<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("permissions"))
             .operation("users_permissions_list", "/api/v2/users/{id}/permissions")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `permissions` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.
@@ -2512,7 +2512,7 @@ impl<'a, S: ManagementService> UsersRoles<'a, S> {
         let request = ApiRequest::get(ApiPath::new("users").segment(id).segment("roles"))
             .operation("users_roles_list", "/api/v2/users/{id}/roles")
             .params(params);
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// A [`Pager`] over the `roles` of [`Self::list`]: offset (`page`/`per_page`, totals requested) pages, starting where `params` says.

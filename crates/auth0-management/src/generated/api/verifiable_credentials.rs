@@ -115,7 +115,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
             "/api/v2/verifiable-credentials/verification/templates",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// Delete a verifiable credential template by ID.
@@ -160,7 +160,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
             "verifiableCredentials_verification_templates_get",
             "/api/v2/verifiable-credentials/verification/templates/{id}",
         );
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 
     /// List verifiable credential templates for a tenant.
@@ -234,7 +234,7 @@ impl<'a, S: ManagementService> VerifiableCredentialsVerificationTemplates<'a, S>
             "/api/v2/verifiable-credentials/verification/templates/{id}",
         )
         .json(body)?;
-        Ok(self.client.execute(request).await?.data)
+        self.client.execute_data(request).await
     }
 }
 

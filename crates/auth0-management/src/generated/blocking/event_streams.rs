@@ -161,6 +161,15 @@ impl<'a, S: ManagementService> EventStreamsDeliveries<'a, S> {
     ) -> Result<Vec<m::EventStreamDelivery>, Error> {
         self.client.block_on(self.run().list(id, params))
     }
+
+    /// A blocking [`Pager`] over the checkpoint pages of [`Self::list`] (an `Iterator` of items): [`api::EventStreamsDeliveries::list_pager`](a::EventStreamsDeliveries::list_pager).
+    pub fn list_pager(
+        self,
+        id: &str,
+        params: a::EventStreamsDeliveriesListParams,
+    ) -> Pager<m::EventStreamDelivery, S> {
+        self.client.pager(self.run().list_pager(id, params))
+    }
 }
 
 /// The `event_streams.redeliveries` operations, blocking; from `auth0.event_streams().redeliveries()` on a [`ManagementClient`]. Each method runs the one of the same name of [`api::EventStreamsRedeliveries`](a::EventStreamsRedeliveries).
