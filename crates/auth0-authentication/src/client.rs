@@ -649,12 +649,15 @@ where
     }
 }
 
-/// Sends `request` and maps an error status.
+/// Sends `request`, named by its operation (the `auth0.request` span's
+/// name; in the request's extensions whenever a layer of the caller's could
+/// read it, see `Auth0Client::send_operation`), and maps an error status.
 async fn execute<S: HttpService>(
     http: &Auth0Client<S>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let response = http.send(request).await?;
+    let operation = operation(request.method(), request.uri().path());
+    let response = http.send_operation(request, operation).await?;
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         return Err(Error::from_response(&response));
@@ -742,7 +745,6 @@ pub(crate) async fn post_fields<S: HttpService>(
 }
 
 fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest, Error> {
-    let operation = operation(&method, path);
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -752,9 +754,6 @@ fn build_request(method: Method, path: &str, body: Bytes) -> Result<HttpRequest,
             source: Some(Box::new(e)),
         })?;
     request.headers_mut().insert(ACCEPT, APPLICATION_JSON);
-    if let Some(operation) = operation {
-        request.extensions_mut().insert(operation);
-    }
     Ok(request)
 }
 

@@ -142,3 +142,64 @@ async fn generated_operations_name_their_id_and_path_template() {
         assert!(!text.contains(&id.replace('|', "%7C")), "{text}");
     }
 }
+
+/// The `auth0.request` spans of one client-credentials grant sent by the
+/// Authentication API client over `http`.
+async fn token_grant_spans<S: auth0_core::types::HttpService>(
+    tenant: &LocalTenant,
+    http: Auth0Client<S>,
+) -> Vec<FieldMap> {
+    use auth0_authentication::{AuthenticationClient, ClientAuthentication};
+    let machine = &tenant.applications().machine;
+    let captured = Captured::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(captured.clone()));
+    let auth = AuthenticationClient::builder(http, machine.client_id())
+        .client_authentication(ClientAuthentication::ClientSecret(
+            machine.client_secret().unwrap().to_owned(),
+        ))
+        .build()
+        .unwrap();
+    auth.client_credentials(tenant.api_audience(), None)
+        .await
+        .unwrap();
+    captured.of("oauth_token")
+}
+
+/// The Authentication API client names its calls the same way (it sends
+/// them with `Auth0Client::send_operation`, as the Management client does):
+/// on the default stack alone, and with a layer of the caller's, which also
+/// finds the `Operation` in the request's extensions.
+#[tokio::test]
+async fn authentication_calls_name_their_operation_on_every_stack() {
+    use auth0_core::trace::Operation;
+    use auth0_core::types::HttpRequest;
+
+    let tenant = LocalTenant::builder().start().await.unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let layered = Auth0Client::builder(tenant.client_config().build().unwrap())
+        .with_layer(tower::util::MapRequestLayer::new(
+            move |req: HttpRequest| {
+                log.lock()
+                    .unwrap()
+                    .push(req.extensions().get::<Operation>().copied());
+                req
+            },
+        ))
+        .build()
+        .unwrap();
+    let plain = Auth0Client::new(tenant.client_config().build().unwrap()).unwrap();
+    let spans = [
+        token_grant_spans(&tenant, plain).await,
+        token_grant_spans(&tenant, layered).await,
+    ];
+    for token in spans {
+        assert_eq!(token.len(), 1, "{token:?}");
+        assert_eq!(token[0]["url.template"], "/oauth/token");
+        assert_eq!(token[0]["otel.name"], "POST /oauth/token");
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].map(|op| op.name()), Some("oauth_token"));
+}
