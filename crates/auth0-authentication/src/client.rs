@@ -17,7 +17,7 @@ use auth0_core::trace::Operation;
 use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, Method, Request, Uri};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -656,7 +656,7 @@ async fn execute<S: HttpService>(
     http: &Auth0Client<S>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Error> {
-    let operation = operation(request.method(), request.uri().path());
+    let operation = operation(request.method(), request.uri());
     let response = http.send_operation(request, operation).await?;
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
@@ -855,17 +855,10 @@ const OPERATIONS_WITH_ID: &[(Method, &str, Operation)] = &[
     ),
 ];
 
-/// The [`Operation`] of a request to `path` (relative, or absolute: an
-/// mTLS endpoint on another host), if it is a known one.
-fn operation(method: &Method, path: &str) -> Option<Operation> {
-    let path = match path.find("://") {
-        Some(scheme_end) => {
-            let rest = &path[scheme_end + 3..];
-            &rest[rest.find('/').unwrap_or(rest.len())..]
-        }
-        None => path,
-    };
-    let path = path.split(['?', '#']).next().unwrap_or_default();
+/// The [`Operation`] of a request to `uri` (relative, or absolute: an mTLS
+/// endpoint on another host; only its path counts), if it is a known one.
+fn operation(method: &Method, uri: &Uri) -> Option<Operation> {
+    let path = uri.path();
     if let Some((_, _, op)) = OPERATIONS
         .iter()
         .find(|(m, p, _)| m == method && *p == path)
@@ -928,7 +921,9 @@ mod tests {
 
     #[test]
     fn operations_are_named_by_template_never_by_id() {
-        let op = |m: Method, p: &str| operation(&m, p).map(|o| (o.name(), o.path_template()));
+        let op = |m: Method, uri: &str| {
+            operation(&m, &uri.parse().unwrap()).map(|o| (o.name(), o.path_template()))
+        };
         assert_eq!(
             op(Method::POST, "/oauth/token"),
             Some(("oauth_token", "/oauth/token"))
