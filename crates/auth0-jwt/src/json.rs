@@ -814,8 +814,9 @@ pub(crate) fn scan_flat(
 
 /// The strings of a [`FlatValue::StrArray`], in order.
 pub(crate) fn flat_items(array: &str) -> impl Iterator<Item = &str> {
-    // Between the brackets: strings without escapes, commas and whitespace only, so
-    // quotes come in pairs around the items.
+    // Between the brackets: strings without escapes, commas and spaces only
+    // (what `scan_flat` accepts), so quotes come in pairs around the items
+    // and no word of `Quotes` is refused.
     let mut quotes = Quotes::new(array.as_bytes());
     let mut i = 0;
     std::iter::from_fn(move || {
