@@ -69,7 +69,8 @@ pub fn parts_input(header: &[u8], payload: &[u8]) -> Vec<u8> {
 ///   full strict parser agree whenever the fast one accepts;
 /// - token: the validators' path (`parse_compact` + one-pass typed claims)
 ///   accepts exactly the tokens [`Jws::parse`] (map of claims) accepts, and
-///   [`RawJws::parse`] agrees with both on the shape;
+///   [`RawJws::parse`] agrees with both on the shape; with the token's own
+///   header known (as a validator keeps it), it parses to the same parts;
 /// - claims: see [`claims`], run on the decoded payload.
 pub fn jws_claims(data: &[u8]) {
     let Some(token) = token_of(data) else { return };
@@ -101,6 +102,22 @@ pub fn jws_claims(data: &[u8]) {
     assert_eq!(compact.signing_input(), &token.as_bytes()[..dots[1]]);
 
     header(&token.as_bytes()[..dots[0]]);
+
+    // A validator's known headers change no verdict: once this token's
+    // header is remembered (as after a verified signature), the token parses
+    // to the same parts with the header served from them.
+    let known = jws::KnownHeaders::default();
+    compact.remember_header(&known);
+    let mut again_scratch = Scratch::heap();
+    match jws::parse_compact(&token, &options, &mut again_scratch, Some(&known)) {
+        Ok(again) => {
+            assert_eq!(again.header, compact.header, "known header");
+            assert_eq!(again.payload, compact.payload);
+            assert_eq!(again.signature, compact.signature);
+            assert_eq!(again.signing_input(), compact.signing_input());
+        }
+        Err(e) => panic!("refused with its own header known: {e}"),
+    }
 
     // The validators' payload path against `Jws::parse`'s map.
     let typed = jws::non_empty_payload(compact.payload)

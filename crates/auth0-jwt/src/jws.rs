@@ -738,19 +738,25 @@ struct KnownHeader {
 }
 
 impl KnownHeaders {
-    /// The parsed header whose base64url text is `b64`, if known.
-    fn get(&self, b64: &[u8]) -> Option<HeaderRef<'_>> {
+    /// The known header `token` starts with (its base64url text, then the
+    /// dot that ends it), and that dot's index. A known header holds no dot,
+    /// so the dot is the token's first: the caller needs no search for it.
+    fn prefix_of(&self, token: &[u8]) -> Option<(usize, HeaderRef<'_>)> {
         for slot in &self.slots {
             // Slots fill in order: the first empty one ends the search.
             let known = slot.get()?;
-            if *known.b64 == *b64 {
-                return Some(HeaderRef {
-                    alg: Cow::Borrowed(&known.alg),
-                    algorithm: known.algorithm,
-                    kid: known.kid.as_deref().map(Cow::Borrowed),
-                    typ: known.typ.as_deref().map(Cow::Borrowed),
-                    rest: None,
-                });
+            let end = known.b64.len();
+            if token.get(end) == Some(&b'.') && token.get(..end) == Some(&*known.b64) {
+                return Some((
+                    end,
+                    HeaderRef {
+                        alg: Cow::Borrowed(&known.alg),
+                        algorithm: known.algorithm,
+                        kid: known.kid.as_deref().map(Cow::Borrowed),
+                        typ: known.typ.as_deref().map(Cow::Borrowed),
+                        rest: None,
+                    },
+                ));
             }
         }
         None
@@ -852,10 +858,15 @@ pub(crate) fn parse_compact<'t, 'b>(
     let part_count = || JwsError::PartCount {
         found: bytes.iter().filter(|&&b| b == b'.').count() + 1,
     };
-    // The first dot is near the start (`find` uses memchr). The second is found
+    // The first dot ends a known header (found by comparing its text), else
+    // it is near the start (`find` uses memchr). The second is found
     // without a scan when the signature has the length of a common signature
     // (RS256 with a 2048-bit key, ES256/EdDSA, HS256, …), else by `rfind`.
-    let first = token.find('.').ok_or_else(part_count)?;
+    let known_header = known.and_then(|known| known.prefix_of(bytes));
+    let first = match &known_header {
+        Some((end, _)) => *end,
+        None => token.find('.').ok_or_else(part_count)?,
+    };
     let guessed = SIGNATURE_LENGTHS.iter().find_map(|&n| {
         let at = token.len().checked_sub(n + 1)?;
         (at > first && bytes.get(at) == Some(&b'.')).then_some(at)
@@ -903,10 +914,11 @@ pub(crate) fn parse_compact<'t, 'b>(
             })
         }
     };
-    let cached = known.and_then(|known| known.get(header_b64));
-    let header_known = cached.is_some();
-    let header = match cached {
-        Some(header) => header,
+    // Without a known prefix, the header is no known one (it would have
+    // matched): decoded and parsed.
+    let header_known = known_header.is_some();
+    let header = match known_header {
+        Some((_, header)) => header,
         None => {
             let len =
                 base64url::decode_slice(header_b64, header_buf).map_err(b64_err(Part::Header))?;
@@ -1247,6 +1259,17 @@ mod tests {
             parse_compact(&broken, &ParseOptions::default(), &mut buf, Some(&known)),
             Err(JwsError::Base64 {
                 part: Part::Payload,
+                ..
+            })
+        ));
+        // A header whose text starts with a known one's is another header:
+        // decoded and parsed (here: JSON with two bytes after it).
+        let longer = format!("{}QUI.{}.c2ln", b64(plain), b64(r#"{"sub":"a"}"#));
+        assert_eq!(b64(plain).len() % 4, 0);
+        assert!(matches!(
+            parse_compact(&longer, &ParseOptions::default(), &mut buf, Some(&known)),
+            Err(JwsError::Json {
+                part: Part::Header,
                 ..
             })
         ));
