@@ -824,12 +824,19 @@ fn leading_digits(b: &[u8]) -> Option<(u64, usize)> {
     let (mut n, mut len) = (0u64, 0usize);
     loop {
         let rest = b.get(len..).unwrap_or_default();
-        // Past the text: spaces, which are no digits.
-        let mut chunk = [b' '; 8];
-        let take = rest.len().min(8);
-        chunk.get_mut(..take)?.copy_from_slice(rest.get(..take)?);
+        let word = match rest.first_chunk::<8>() {
+            // Read in place: a copy through a buffer costs a `memcpy` call and
+            // a stalled load (store forwarding fails on the byte-wise copy).
+            Some(word) => *word,
+            None => {
+                // Past the text: spaces, which are no digits.
+                let mut word = [b' '; 8];
+                word.get_mut(..rest.len())?.copy_from_slice(rest);
+                word
+            }
+        };
         // Digits become 0..=9; every other byte 10 or more, or its top bit set.
-        let t = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
+        let t = u64::from_le_bytes(word) ^ 0x3030_3030_3030_3030;
         // A byte's flag is set if it is no digit. A carry out of a byte only
         // leaves one that is flagged already, into the bytes after it.
         let flags = (t | t.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
