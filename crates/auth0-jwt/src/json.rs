@@ -1021,7 +1021,8 @@ mod tests {
     use super::*;
 
     /// The eight-at-a-time digit reader agrees with a byte loop, for runs of
-    /// every length up to 20 at every offset of a word, whatever follows.
+    /// every length up to 20 (so ending anywhere in a first, second or third
+    /// word) followed by the end of the text or by any of several bytes.
     #[test]
     fn leading_digits_match_a_byte_loop() {
         let naive = |b: &[u8]| {
