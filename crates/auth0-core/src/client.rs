@@ -197,9 +197,9 @@ impl<S: HttpService> Auth0Client<S> {
 
     /// The future of one call; `operation` is handed to the trace layer
     /// as the stack is called (only on the default stack alone).
-    fn start(&self, request: HttpRequest, operation: Option<Operation>) -> SendFuture<S> {
-        match self.prepare(request) {
-            Ok((request, secrets, authority)) => {
+    fn start(&self, mut request: HttpRequest, operation: Option<Operation>) -> SendFuture<S> {
+        match self.prepare(&mut request) {
+            Ok((secrets, authority)) => {
                 // A poisoned lock still holds a whole `Option<S>`.
                 let reused = self
                     .idle
@@ -222,32 +222,31 @@ impl<S: HttpService> Auth0Client<S> {
         }
     }
 
-    /// The request as it enters the stack, its [`Secrets`] and its
-    /// authority (to name the server in a transport error).
-    fn prepare(
-        &self,
-        request: HttpRequest,
-    ) -> Result<(HttpRequest, Secrets, Option<Authority>), Error> {
-        let (mut parts, body) = request.into_parts();
-        parts.uri = self.config.domain().resolve(parts.uri)?;
-        let secrets = match parts.extensions.get::<Secrets>() {
+    /// Makes `request` the one that enters the stack (its URI resolved,
+    /// in place: the request is not moved), and returns its [`Secrets`]
+    /// and its authority (to name the server in a transport error).
+    fn prepare(&self, request: &mut HttpRequest) -> Result<(Secrets, Option<Authority>), Error> {
+        let uri = std::mem::take(request.uri_mut());
+        *request.uri_mut() = self.config.domain().resolve(uri)?;
+        let extensions = request.extensions_mut();
+        let secrets = match extensions.get::<Secrets>() {
             Some(s) => s.clone(),
             None => {
                 let s = Secrets::new();
                 // Only the retry layer adds to the set on the way down, and
                 // only for a rebuilt request: other requests go without it
                 // (one extension fewer to clone per attempt).
-                if parts.extensions.get::<RebuildRequest>().is_some() {
-                    parts.extensions.insert(s.clone());
+                if extensions.get::<RebuildRequest>().is_some() {
+                    extensions.insert(s.clone());
                 }
                 s
             }
         };
-        secrets.record_headers(&parts.headers);
-        secrets.record_body(&body);
+        secrets.record_headers(request.headers());
+        secrets.record_body(request.body());
         // A reference count, not a copy of the text.
-        let authority = parts.uri.authority().cloned();
-        Ok((Request::from_parts(parts, body), secrets, authority))
+        let authority = request.uri().authority().cloned();
+        Ok((secrets, authority))
     }
 
     /// `GET`s JSON and decodes it into `T`. Error statuses become

@@ -1069,13 +1069,12 @@ impl ClientConfigBuilder {
             return Err(ConfigError::InvalidBodyLimit);
         }
 
-        let user_agent = if self.send_user_agent {
-            let text = self
-                .user_agent
-                .unwrap_or_else(crate::telemetry::default_user_agent);
-            Some(HeaderValue::from_str(&text).map_err(|_| ConfigError::InvalidUserAgent)?)
-        } else {
-            None
+        let user_agent = match (self.send_user_agent, self.user_agent) {
+            (false, _) => None,
+            (true, Some(text)) => {
+                Some(HeaderValue::from_str(&text).map_err(|_| ConfigError::InvalidUserAgent)?)
+            }
+            (true, None) => Some(crate::telemetry::default_user_agent_header()),
         };
 
         let mut default_headers = HeaderMap::with_capacity(self.headers.len());

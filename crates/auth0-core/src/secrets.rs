@@ -29,6 +29,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
+use http::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderValue};
 
 /// What replaces a secret in text.
@@ -183,10 +184,8 @@ impl Secrets {
     /// and without its auth scheme, e.g. both `Bearer eyJ…` and `eyJ…`).
     pub fn record_headers(&self, headers: &HeaderMap) {
         for (name, value) in headers {
-            let named = matches!(
-                name.as_str(),
-                "authorization" | "proxy-authorization" | "cookie"
-            );
+            // Compared as `HeaderName`s (standard names: one integer each).
+            let named = name == AUTHORIZATION || name == PROXY_AUTHORIZATION || name == COOKIE;
             if named || value.is_sensitive() {
                 self.with_inner(|inner| {
                     if inner.first_header.is_none() {

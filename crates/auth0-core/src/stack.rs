@@ -17,10 +17,11 @@
 //! [`RetryLayer::rate_limiter`], [`RetryLayer::attempt_timeout`]): the same
 //! limits and errors as the three layers, on one timer per call — the
 //! limiter's waits count toward the deadline, not toward an attempt. The
-//! telemetry headers, the same on every attempt, are added once above the
-//! retry layer, so the stack that is built is
-//! `Trace → Telemetry → Retry(+deadline, +limiter, +attempt timeout) →
-//! HttpTransport`.
+//! stack that is built is `Trace → Retry(+deadline, +limiter, +attempt
+//! timeout) → Telemetry → HttpTransport`: the telemetry headers are added
+//! to each attempt below the retry layer (the same values every time), so
+//! the copy the retry layer keeps of a request for a further attempt holds
+//! only the call's own headers.
 //!
 //! Every layer is public, so a different arrangement (the table's, or your
 //! own layer inside the retry layer) can be assembled by hand and given to
@@ -63,8 +64,8 @@ where
 {
     let trace = TraceLayer::new().record_path(config.trace_url_path());
     // Deadline, limiter and attempt timeout on the retry layer's one timer;
-    // the telemetry headers (the same on every attempt) are added once,
-    // before the retry layer copies the request.
+    // the telemetry headers (the same on every attempt) are added below it,
+    // so its copy of the request for a retry does not carry them.
     let retry =
         RetryLayer::new(config.retry_policy().clone()).attempt_timeout(config.attempt_timeout());
     let retry = match config.deadline() {
@@ -78,8 +79,8 @@ where
     BoxCloneSyncService::new(
         ServiceBuilder::new()
             .layer(trace)
-            .layer(TelemetryLayer::from_config(config))
             .layer(retry)
+            .layer(TelemetryLayer::from_config(config))
             .service(transport),
     )
 }

@@ -4,7 +4,7 @@
 //! All header values are built once, when the layer is created; per request
 //! the layer only inserts ref-counted copies (no formatting, no encoding).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use base64::Engine as _;
@@ -53,6 +53,35 @@ pub fn auth0_client_value() -> HeaderValue {
     HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static("e30"))
 }
 
+/// `make()`'s value, made once per process into a buffer that lives as
+/// long as the process: the clones every request takes copy a pointer
+/// instead of counting references (two atomic operations per header and
+/// request fewer). Only for values that are the same for the whole
+/// process, so the buffer is one per value, never one per client.
+fn process_wide(cell: &'static OnceLock<HeaderValue>, make: fn() -> HeaderValue) -> HeaderValue {
+    cell.get_or_init(|| {
+        let value = make();
+        let text: &'static [u8] = Box::leak(value.as_bytes().to_vec().into_boxed_slice());
+        HeaderValue::from_maybe_shared(bytes::Bytes::from_static(text)).unwrap_or(value)
+    })
+    .clone()
+}
+
+/// [`auth0_client_value`], built once per process.
+fn auth0_client_header() -> HeaderValue {
+    static VALUE: OnceLock<HeaderValue> = OnceLock::new();
+    process_wide(&VALUE, auth0_client_value)
+}
+
+/// [`default_user_agent`] as a header value, built once per process.
+pub(crate) fn default_user_agent_header() -> HeaderValue {
+    static VALUE: OnceLock<HeaderValue> = OnceLock::new();
+    process_wide(&VALUE, || {
+        HeaderValue::from_str(&default_user_agent())
+            .unwrap_or_else(|_| HeaderValue::from_static(SDK_NAME))
+    })
+}
+
 /// The precomputed headers a [`Telemetry`] service adds.
 #[derive(Debug, Clone, Default)]
 pub struct TelemetryHeaders {
@@ -70,7 +99,7 @@ impl TelemetryHeaders {
     pub fn from_config(config: &ClientConfig) -> Self {
         let mut this = Self::new();
         if config.telemetry() {
-            this = this.with(AUTH0_CLIENT, auth0_client_value());
+            this = this.with(AUTH0_CLIENT, auth0_client_header());
         }
         if let Some(ua) = config.user_agent() {
             this = this.with(USER_AGENT, ua.clone());
@@ -180,6 +209,16 @@ mod tests {
         assert_eq!(v["version"], SDK_VERSION);
         assert_eq!(v["env"]["rust"], RUSTC_VERSION);
         assert!(RUSTC_VERSION.starts_with("1.") || RUSTC_VERSION == "unknown");
+    }
+
+    #[test]
+    fn process_wide_values_are_the_built_ones() {
+        assert_eq!(auth0_client_header(), auth0_client_value());
+        assert_eq!(auth0_client_header(), auth0_client_header());
+        assert_eq!(
+            default_user_agent_header().to_str().unwrap(),
+            default_user_agent()
+        );
     }
 
     #[test]

@@ -240,18 +240,18 @@ where
             req.extensions_mut().insert(stats.clone());
             stats
         });
-        let future = {
-            let _entered = span.enter();
-            self.inner.call(req)
+        // The inner future is written straight into its place (the stack's
+        // future is large: each move of it is a copy).
+        let finish = Finish {
+            span: span.clone(),
+            stats,
+            future: {
+                let _entered = span.enter();
+                self.inner.call(req)
+            },
         };
-        let record_to = span.clone();
         ResponseFuture {
-            inner: Finish {
-                future,
-                stats,
-                span: record_to,
-            }
-            .instrument(span),
+            inner: finish.instrument(span),
         }
     }
 }

@@ -539,6 +539,51 @@ async fn default_stack_over_a_fake_transport_retries() {
 }
 
 #[tokio::test]
+async fn every_attempt_carries_the_telemetry_headers_once() {
+    // The default stack adds them below the retry layer: each attempt
+    // (the request itself, then the retry layer's copy) gets them, once,
+    // and a value the caller set wins on every attempt.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let transport = tower::service_fn(move |req: HttpRequest| {
+        let mut log = log.lock().unwrap();
+        log.push(req.headers().clone());
+        let status = if log.len() == 1 { 503 } else { 200 };
+        async move {
+            Ok::<_, BoxError>(
+                http::Response::builder()
+                    .status(status)
+                    .body(Bytes::from_static(b"{}"))
+                    .unwrap(),
+            )
+        }
+    });
+    let config = ClientConfig::builder()
+        .domain("tenant.auth0.com")
+        .retry_policy(fast_retries(2))
+        .build()
+        .unwrap();
+    let c = ClientBuilder::with_transport(config, transport)
+        .build()
+        .unwrap();
+    let mut request = get("/x");
+    request
+        .headers_mut()
+        .insert(http::header::USER_AGENT, "mine/1.0".parse().unwrap());
+    let resp: HttpResponse = c.send(request).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    let telemetry = auth0_core::telemetry::auth0_client_value();
+    for headers in seen.iter() {
+        let values: Vec<_> = headers.get_all("auth0-client").iter().collect();
+        assert_eq!(values, [&telemetry]);
+        let agents: Vec<_> = headers.get_all(http::header::USER_AGENT).iter().collect();
+        assert_eq!(agents, ["mine/1.0"]);
+    }
+}
+
+#[tokio::test]
 async fn post_form_encodes_fields() {
     let server = always(json(
         200,

@@ -12,6 +12,7 @@ use auth0_core::retry::RetryNonIdempotent;
 use auth0_core::stack::DefaultService;
 use auth0_core::types::{HttpRequest, HttpResponse, HttpService};
 use auth0_jwt::clock::{Clock, SystemClock};
+use futures_util::FutureExt as _;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
@@ -169,22 +170,28 @@ impl<S: ManagementService> ManagementClient<S> {
     /// ```
     pub async fn execute<T: DeserializeOwned>(
         &self,
-        mut request: ApiRequest,
+        request: ApiRequest,
     ) -> Result<ApiResponse<T>, Error> {
-        let response = self.send(&mut request, None).await?;
-        Self::decode(response)
+        Self::decode(self.send(request, None).await?)
     }
+
+    // The crate's own senders below are the send future with the decoding
+    // mapped onto its answer (`FutureExt::map`), not `async fn`s: an
+    // `async fn` keeps its by-value arguments twice in its future (as
+    // arguments and as locals) and copies its callee's whole future into
+    // its own, and every generated operation's future would carry that.
 
     /// [`ManagementClient::execute`] without the [`ApiResponse`] around
     /// the answer (what the generated operations return): the model is
     /// decoded and handed back, not moved into and out of a wrapper.
-    pub(crate) async fn execute_data<T: DeserializeOwned>(
+    pub(crate) fn execute_data<T: DeserializeOwned>(
         &self,
-        mut request: ApiRequest,
-    ) -> Result<T, Error> {
-        let response = self.send(&mut request, None).await?;
-        // auth0-core's one decoder, as in `decode`.
-        Ok(auth0_core::client::decode_body::<T>(&response)?)
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<T, Error>> + '_ {
+        self.send(request, None).map(|response| {
+            // auth0-core's one decoder, as in `decode`.
+            Ok(auth0_core::client::decode_body::<T>(&response?)?)
+        })
     }
 
     /// Sends `request` with a non-JSON body (`multipart/form-data` for the
@@ -199,44 +206,50 @@ impl<S: ManagementService> ManagementClient<S> {
             reason: "the multipart content type is not a valid header value",
         })?;
         request.body = Some(bytes::Bytes::from(body));
-        let response = self.send(&mut request, Some(&content_type)).await?;
-        Self::decode(response)
+        Self::decode(self.send(request, Some(content_type)).await?)
     }
 
     /// Sends a list request and decodes the page type `T` straight from
     /// the body (the bare array Auth0 sends without paging parameters lands
     /// under `items_key`).
-    pub(crate) async fn execute_list<T: DeserializeOwned>(
-        &self,
-        mut request: ApiRequest,
-        items_key: &str,
-    ) -> Result<ApiResponse<T>, Error> {
-        let response = self.send(&mut request, None).await?;
-        let data = decode_list_page::<T>(response.body(), items_key)
-            .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
-        let (parts, _) = response.into_parts();
-        Ok(ApiResponse::new(data, parts.status, parts.headers))
+    pub(crate) fn execute_list<'a, T: DeserializeOwned>(
+        &'a self,
+        request: ApiRequest,
+        items_key: &'a str,
+    ) -> impl Future<Output = Result<ApiResponse<T>, Error>> + 'a {
+        self.send(request, None).map(move |response| {
+            let response = response?;
+            let data = decode_list_page::<T>(response.body(), items_key)
+                .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
+            let (parts, _) = response.into_parts();
+            Ok(ApiResponse::new(data, parts.status, parts.headers))
+        })
     }
 
     /// Sends a list request whose answer is a bare array or a checkpoint
     /// page object with the items under `items_key` (`{"deliveries": [...],
     /// "next": "…"}`), and returns the items of either.
-    pub(crate) async fn execute_items<T: DeserializeOwned>(
-        &self,
-        mut request: ApiRequest,
-        items_key: &str,
-    ) -> Result<ApiResponse<Vec<T>>, Error> {
-        let response = self.send(&mut request, None).await?;
-        let page = crate::pagination::decode_page::<T>(response.body(), items_key)
-            .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
-        let (parts, _) = response.into_parts();
-        Ok(ApiResponse::new(page.items, parts.status, parts.headers))
+    pub(crate) fn execute_items<'a, T: DeserializeOwned>(
+        &'a self,
+        request: ApiRequest,
+        items_key: &'a str,
+    ) -> impl Future<Output = Result<ApiResponse<Vec<T>>, Error>> + 'a {
+        self.send(request, None).map(move |response| {
+            let response = response?;
+            let page = crate::pagination::decode_page::<T>(response.body(), items_key)
+                .map_err(|e| auth0_core::error::Error::decode_failure(&response, &e))?;
+            let (parts, _) = response.into_parts();
+            Ok(ApiResponse::new(page.items, parts.status, parts.headers))
+        })
     }
 
     /// Sends `request` and hands back the successful answer undecoded (for
     /// the pagers, which decode pages themselves).
-    pub(crate) async fn execute_raw(&self, mut request: ApiRequest) -> Result<HttpResponse, Error> {
-        self.send(&mut request, None).await
+    pub(crate) fn execute_raw(
+        &self,
+        request: ApiRequest,
+    ) -> impl Future<Output = Result<HttpResponse, Error>> + '_ {
+        self.send(request, None)
     }
 
     fn decode<T: DeserializeOwned>(response: HttpResponse) -> Result<ApiResponse<T>, Error> {
@@ -249,8 +262,8 @@ impl<S: ManagementService> ManagementClient<S> {
 
     /// Sends `request` and ignores the body of a successful answer (for
     /// deletes and actions, which answer `204` or a meaningless body).
-    pub async fn execute_empty(&self, mut request: ApiRequest) -> Result<ApiResponse<()>, Error> {
-        let response = self.send(&mut request, None).await?;
+    pub async fn execute_empty(&self, request: ApiRequest) -> Result<ApiResponse<()>, Error> {
+        let response = self.send(request, None).await?;
         let (parts, _) = response.into_parts();
         Ok(ApiResponse::new((), parts.status, parts.headers))
     }
@@ -259,44 +272,71 @@ impl<S: ManagementService> ManagementClient<S> {
     /// source, drops that token, gets a new one and sends once more (the
     /// API rejected the request before acting on it, so resending is safe
     /// for every method). Error statuses are mapped.
-    async fn send(
+    ///
+    /// An `async` block over its arguments rather than an `async fn` (which
+    /// would keep `request` twice in its future); the resend after a `401`
+    /// is boxed, so the future of every call does not carry a second send.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep `request` twice in every call's future"
+    )]
+    fn send(
         &self,
-        request: &mut ApiRequest,
-        content_type: Option<&HeaderValue>,
-    ) -> Result<HttpResponse, Error> {
-        request.path.check()?;
-        let token = self.token().await?;
-        let custom_domain = self
-            .custom_domain
-            .as_ref()
-            .filter(|_| custom_domain::allowed(request.path.as_str()));
-        // The path's buffer becomes the URI (the request's path is empty
-        // from here on); a resend after a 401 shares it. (In a block: what
-        // is moved here is not kept in the future across the await.)
-        let resend_uri;
-        let mut response = {
-            let uri = self.uri(request.take_uri())?;
-            resend_uri = self.inner.tokens.can_refresh().then(|| uri.clone());
-            let first = self.http_request(request, uri, &token, content_type, custom_domain);
-            self.http_send(request, first)
-        }
-        .await?;
-        if let (StatusCode::UNAUTHORIZED, Some(uri)) = (response.status(), resend_uri) {
-            self.inner.tokens.invalidate(token.generation);
+        mut request: ApiRequest,
+        content_type: Option<HeaderValue>,
+    ) -> impl Future<Output = Result<HttpResponse, Error>> + '_ {
+        async move {
+            request.path.check()?;
             let token = self.token().await?;
-            response = {
-                let again = self.http_request(request, uri, &token, content_type, custom_domain);
-                self.http_send(request, again)
+            let custom_domain = self
+                .custom_domain
+                .as_ref()
+                .filter(|_| custom_domain::allowed(request.path.as_str()));
+            // The path's buffer becomes the URI (the request's path is empty
+            // from here on); a resend after a 401 shares it. (In a block:
+            // what is moved here is not kept in the future across the await.)
+            let resend_uri;
+            let response = {
+                let uri = self.uri(request.take_uri())?;
+                resend_uri = self.inner.tokens.can_refresh().then(|| uri.clone());
+                let first =
+                    self.http_request(&request, uri, &token, content_type.as_ref(), custom_domain);
+                self.http_send(&request, first)
             }
             .await?;
+            let response = match resend_uri {
+                Some(uri) if response.status() == StatusCode::UNAUTHORIZED => {
+                    drop(response);
+                    let again =
+                        self.resend(&request, uri, &token, content_type.as_ref(), custom_domain);
+                    Box::pin(again).await?
+                }
+                _ => response,
+            };
+            let status = response.status();
+            if status.is_client_error() || status.is_server_error() {
+                return Err(Error::Http(auth0_core::error::Error::from_response(
+                    &response,
+                )));
+            }
+            Ok(response)
         }
-        let status = response.status();
-        if status.is_client_error() || status.is_server_error() {
-            return Err(Error::Http(auth0_core::error::Error::from_response(
-                &response,
-            )));
-        }
-        Ok(response)
+    }
+
+    /// The resend after a `401`: `stale` is dropped from the cache, a
+    /// new token fetched, and `request` sent once more to `uri`.
+    async fn resend(
+        &self,
+        request: &ApiRequest,
+        uri: http::Uri,
+        stale: &CachedToken,
+        content_type: Option<&HeaderValue>,
+        custom_domain: Option<&HeaderValue>,
+    ) -> Result<HttpResponse, Error> {
+        self.inner.tokens.invalidate(stale.generation);
+        let token = self.token().await?;
+        let again = self.http_request(request, uri, &token, content_type, custom_domain);
+        Ok(self.http_send(request, again).await?)
     }
 
     /// Sends one HTTP request of `request`, naming its operation for the

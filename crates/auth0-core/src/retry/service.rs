@@ -333,8 +333,10 @@ impl Template {
         *req.version_mut() = self.version;
         let headers = req.headers_mut();
         // The fields came out of a map, so they fit in one: the fallible
-        // calls only keep a size error from being a panic.
-        let _ = headers.try_reserve(self.headers.len());
+        // calls only keep a size error from being a panic. Room is left
+        // for what the layers below add (the telemetry headers on the
+        // default stack, hyper-util's `Host`), as the caller's map had.
+        let _ = headers.try_reserve(self.headers.len() + ROOM_BELOW);
         for (name, value) in &self.headers {
             let _ = headers.try_append(name.clone(), value.clone());
         }
@@ -342,6 +344,11 @@ impl Template {
         req
     }
 }
+
+/// Header fields a rebuilt request has room for beyond its own: the
+/// default stack's telemetry headers (`Auth0-Client`, `User-Agent`) and
+/// hyper-util's `Host`, with one to spare.
+const ROOM_BELOW: usize = 4;
 
 /// The request for the next attempt, from the template (which is dropped
 /// with the last one).
