@@ -509,40 +509,11 @@ async fn custom_service_needs_no_network() {
     );
 }
 
-#[tokio::test]
-async fn default_stack_over_a_fake_transport_retries() {
-    let attempts = Arc::new(AtomicUsize::new(0));
-    let n = Arc::clone(&attempts);
-    let transport = tower::service_fn(move |_req: HttpRequest| {
-        let i = n.fetch_add(1, Ordering::SeqCst);
-        async move {
-            let status = if i == 0 { 503 } else { 200 };
-            Ok::<_, BoxError>(
-                http::Response::builder()
-                    .status(status)
-                    .body(Bytes::from_static(b"{}"))
-                    .unwrap(),
-            )
-        }
-    });
-    let config = ClientConfig::builder()
-        .domain("tenant.auth0.com")
-        .retry_policy(fast_retries(2))
-        .build()
-        .unwrap();
-    let c = ClientBuilder::with_transport(config, transport)
-        .build()
-        .unwrap();
-    let resp: HttpResponse = c.send(get("/x")).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(attempts.load(Ordering::SeqCst), 2);
-}
-
-#[tokio::test]
-async fn every_attempt_carries_the_telemetry_headers_once() {
-    // The default stack adds them below the retry layer: each attempt
-    // (the request itself, then the retry layer's copy) gets them, once,
-    // and a value the caller set wins on every attempt.
+/// A client on the default stack over a fake transport that answers its
+/// first request `503` and every later one `200 {}`, with two retries
+/// allowed; the headers of every request the transport saw are in the
+/// returned log.
+fn unavailable_once() -> (Auth0Client, Arc<std::sync::Mutex<Vec<http::HeaderMap>>>) {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let transport = tower::service_fn(move |req: HttpRequest| {
@@ -563,9 +534,26 @@ async fn every_attempt_carries_the_telemetry_headers_once() {
         .retry_policy(fast_retries(2))
         .build()
         .unwrap();
-    let c = ClientBuilder::with_transport(config, transport)
+    let client = ClientBuilder::with_transport(config, transport)
         .build()
         .unwrap();
+    (client, seen)
+}
+
+#[tokio::test]
+async fn default_stack_over_a_fake_transport_retries() {
+    let (c, seen) = unavailable_once();
+    let resp: HttpResponse = c.send(get("/x")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn every_attempt_carries_the_telemetry_headers_once() {
+    // The default stack adds them below the retry layer: each attempt
+    // (the request itself, then the retry layer's copy) gets them, once,
+    // and a value the caller set wins on every attempt.
+    let (c, seen) = unavailable_once();
     let mut request = get("/x");
     request
         .headers_mut()
