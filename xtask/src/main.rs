@@ -509,6 +509,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "base64url",
     "jwk",
     "pem_der",
+    "htu",
     "retry_after",
     "pagination",
 ];

@@ -17,7 +17,7 @@
 //! the key is trusted only because the access token (signed by the
 //! authorization server) names its thumbprint in `cnf.jkt`.
 
-mod htu;
+pub(crate) mod htu;
 mod layer;
 mod nonce;
 mod replay;

@@ -808,3 +808,124 @@ fn der_encode(tag: u8, content: &[u8]) -> Vec<u8> {
     out.extend_from_slice(content);
     out
 }
+
+/// The DPoP `htu` comparison's normalization (RFC 9449 §4.3 check 9; RFC 3986
+/// §6.2.2, §6.2.3), over any text. Properties:
+/// - a query or fragment never matters: the input with `?…#…` appended
+///   normalizes to the same answer, error included;
+/// - an accepted URI normalizes to an absolute `http`/`https` URI of visible
+///   ASCII without query or fragment, that normalizes to itself (so the
+///   comparison is an equivalence: normalizing either side again changes
+///   nothing);
+/// - the forms RFC 3986 calls equivalent normalize alike: the normalized
+///   URI with its scheme or host in upper case, with the default port (or an
+///   empty one) written out, with its path's unreserved characters
+///   percent-encoded (lower-case hex), or with `.`/`x/..` segments put in;
+/// - what the RFCs keep distinct stays distinct: a path letter in the other
+///   case, or another port.
+pub fn htu(data: &[u8]) {
+    use crate::dpop::htu::normalize;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let answer = normalize(text);
+    assert_eq!(
+        normalize(&format!("{text}?q=1#f")),
+        answer,
+        "query or fragment"
+    );
+    let Ok(n) = answer else {
+        return;
+    };
+    assert!(n.bytes().all(|b| b.is_ascii_graphic()), "{n:?}");
+    assert!(!n.contains(['?', '#']), "{n:?}");
+    let Some((scheme, rest)) = n.split_once("://") else {
+        panic!("not an absolute URI: {n:?}");
+    };
+    let default_port = match scheme {
+        "https" => "443",
+        "http" => "80",
+        _ => panic!("scheme {scheme:?} in {n:?}"),
+    };
+    let Some(slash) = rest.find('/') else {
+        panic!("no path: {n:?}");
+    };
+    let (authority, path) = rest.split_at(slash);
+    assert_eq!(normalize(&n).as_deref(), Ok(n.as_str()), "idempotent");
+
+    let same = |variant: String, what: &str| {
+        assert_eq!(
+            normalize(&variant).as_deref(),
+            Ok(n.as_str()),
+            "{what}: {variant:?}"
+        );
+    };
+    same(
+        format!("{}://{authority}{path}", scheme.to_ascii_uppercase()),
+        "scheme case",
+    );
+    same(
+        format!("{scheme}://{}{path}", authority.to_ascii_uppercase()),
+        "host case",
+    );
+    // A port is written after the host (or after an IPv6 literal's `]`).
+    let has_port = match authority.rfind(']') {
+        Some(close) => authority[close..].contains(':'),
+        None => authority.contains(':'),
+    };
+    if !has_port {
+        same(
+            format!("{scheme}://{authority}:{default_port}{path}"),
+            "default port",
+        );
+        same(format!("{scheme}://{authority}:{path}"), "empty port");
+        let other = if default_port == "443" {
+            "8443"
+        } else {
+            "8080"
+        };
+        assert_ne!(
+            normalize(&format!("{scheme}://{authority}:{other}{path}")).as_deref(),
+            Ok(n.as_str()),
+            "another port"
+        );
+    }
+    // The path's characters outside its percent-escapes (`%` and two hex
+    // digits: the normalized path has no other `%`).
+    let bytes = path.as_bytes();
+    let plain = |i: usize| {
+        bytes[i] != b'%' && !(i >= 1 && bytes[i - 1] == b'%') && !(i >= 2 && bytes[i - 2] == b'%')
+    };
+    let mut encoded = String::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if plain(i) && (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
+            encoded.push_str(&format!("%{b:02x}"));
+        } else {
+            encoded.push(char::from(b));
+        }
+    }
+    same(
+        format!("{scheme}://{authority}{encoded}"),
+        "unreserved escapes",
+    );
+    same(format!("{scheme}://{authority}/.{path}"), "a `.` segment");
+    same(
+        format!("{scheme}://{authority}/x/..{path}"),
+        "an `x/..` pair",
+    );
+    // A letter outside a percent-escape, in the other case: another resource.
+    let letter = (0..bytes.len()).find(|&i| plain(i) && bytes[i].is_ascii_alphabetic());
+    if let Some(i) = letter {
+        // ASCII letters only: the text stays ASCII.
+        let flipped: String = bytes
+            .iter()
+            .enumerate()
+            .map(|(k, &b)| char::from(if k == i { b ^ 0x20 } else { b }))
+            .collect();
+        assert_ne!(
+            normalize(&format!("{scheme}://{authority}{flipped}")).as_deref(),
+            Ok(n.as_str()),
+            "path case: {flipped:?}"
+        );
+    }
+}

@@ -65,6 +65,11 @@ fn pem_der_corpus() {
     replay("pem_der", fuzzing::pem_der);
 }
 
+#[test]
+fn htu_corpus() {
+    replay("htu", fuzzing::htu);
+}
+
 /// Member names: every registered claim, escaped spellings of some, custom
 /// names (unicode included) — drawn from a small pool so duplicates happen.
 fn name() -> impl Strategy<Value = String> {

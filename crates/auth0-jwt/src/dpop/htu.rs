@@ -42,6 +42,7 @@ pub(crate) fn normalize(uri: &str) -> Result<String, BadUri> {
     if host.is_empty() {
         return Err(BadUri("the host is empty"));
     }
+    check_host(host)?;
     let mut out = String::with_capacity(uri.len());
     out.push_str(&scheme);
     out.push_str("://");
@@ -99,6 +100,33 @@ fn split_port(authority: &str) -> Result<(&str, Option<u16>), BadUri> {
             .map_err(|_| BadUri("the port is out of range"))?
     };
     Ok((host, Some(port)))
+}
+
+/// RFC 3986 §3.2.2: a host is an IP literal in brackets (IPv6 or IPvFuture:
+/// hex digits, `:`, `.`, `v` and the like) or a reg-name of unreserved
+/// characters, percent-escapes and sub-delims. Anything else (a second `:`,
+/// a stray `[` or `]`, …) makes the authority ambiguous: `h:8443:443` must
+/// not pass for `h:8443`, and a normalized URI must read back the same.
+fn check_host(host: &str) -> Result<(), BadUri> {
+    let sub_delim = |b: u8| {
+        matches!(
+            b,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+        )
+    };
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let (inner, literal) = match host.strip_prefix('[') {
+        // `split_port` checked that the literal ends the host.
+        Some(literal) => (literal.strip_suffix(']').unwrap_or(literal), true),
+        None => (host, false),
+    };
+    let allowed = |b: u8| unreserved(b) || sub_delim(b) || b == b'%' || (literal && b == b':');
+    if inner.is_empty() || !inner.bytes().all(allowed) {
+        return Err(BadUri(
+            "the host has characters RFC 3986 does not allow there",
+        ));
+    }
+    Ok(())
 }
 
 /// RFC 3986 §6.2.2.1 and §6.2.2.2: percent-escapes in upper case, escapes of
@@ -218,6 +246,13 @@ mod tests {
             "https://h/a b",
             "https://[::1/x",
             "https://h/é",
+            // Found by the `htu` fuzz target: hosts a reading of the
+            // normalized URI would split differently.
+            "http://a]:http://a]:62/",
+            "https://api.example.com:8443:443/x",
+            "https://h]/x",
+            "https://[]/x",
+            "https://h[1]/x",
         ] {
             assert!(normalize(bad).is_err(), "{bad}");
         }
