@@ -10,7 +10,9 @@
 //!    values of secret-named body fields, sensitive headers such as
 //!    `Authorization`, every body the retry layer rebuilt, and whatever the
 //!    caller added with [`Secrets::insert`]) is replaced wherever it occurs,
-//!    also in its JSON-escaped, HTML-escaped, form- and percent-encoded forms;
+//!    also in its JSON-escaped, HTML-escaped, form- and percent-encoded forms,
+//!    and as a JSON parser reads it back from a string it was pasted into
+//!    unescaped;
 //! 2. **by name**: a JSON body is walked in one pass (`json_redact`); the
 //!    value of every field named in [`SECRET_KEYS`] (at any depth) is
 //!    replaced and also scrubbed by value from the rest of the text. Text
@@ -254,7 +256,8 @@ fn scrub_values(text: &str, values: &[String]) -> String {
 
 /// The forms a value takes when a server echoes a request: as is,
 /// JSON-escaped (also with non-ASCII as `\uXXXX` and `/` as `\/`, as some
-/// encoders write), HTML-escaped, form-encoded, percent-encoded.
+/// encoders write), as read back from a JSON string it was pasted into
+/// unescaped, HTML-escaped, form-encoded, percent-encoded.
 fn encoded_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_owned()];
     if let Ok(json) = serde_json::to_string(value) {
@@ -284,6 +287,15 @@ fn encoded_forms(value: &str) -> Vec<String> {
             .replace('"', "&quot;")
             .replace('\'', "&#39;"),
     );
+    // A server that pastes the value into a JSON string unescaped (a message
+    // built by concatenation): a value holding `\"` or `\n` then reads back,
+    // once the body is parsed, as another text that still spells it out.
+    // Found by the `echoed_secrets` fuzz target.
+    if value.contains('\\') {
+        if let Ok(read_back) = serde_json::from_str::<String>(&format!("\"{value}\"")) {
+            forms.push(read_back);
+        }
+    }
     forms.push(crate::client::form_urlencode([("", value)])[1..].to_owned());
     let mut percent = String::new();
     crate::client::percent_encode_into(&mut percent, value);
@@ -453,6 +465,26 @@ mod tests {
                 "{text} → {out}"
             );
         }
+    }
+
+    /// A server that builds its JSON message by pasting the request in
+    /// unescaped: the value's `\"` reads back as `"` once the body is
+    /// parsed, and that text is scrubbed too (from `Display` and `Debug`).
+    #[test]
+    fn a_value_pasted_unescaped_into_json_is_scrubbed_as_read_back() {
+        let secret = r#"s3cr\"quoted\"e-13t-value"#;
+        let secrets = Secrets::new();
+        secrets.insert(secret);
+        let mut response = http::Response::new(Bytes::from(format!(
+            r#"{{"error":"invalid_client","error_description":"bad secret {secret}"}}"#
+        )));
+        *response.status_mut() = http::StatusCode::UNAUTHORIZED;
+        response.extensions_mut().insert(secrets);
+        let error = crate::error::Error::from_response(&response);
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!shown.contains(r#"s3cr"quoted"e"#), "{shown}");
+        assert!(shown.contains(REDACTED), "{shown}");
     }
 
     #[test]

@@ -40,3 +40,8 @@ fn replay(target: &str, harness: fn(&[u8])) {
 fn retry_after_corpus() {
     replay("retry_after", auth0_core::fuzzing::retry_after);
 }
+
+#[test]
+fn echoed_secrets_corpus() {
+    replay("echoed_secrets", auth0_core::fuzzing::echoed_secrets);
+}
