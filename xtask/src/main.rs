@@ -510,6 +510,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "jwk",
     "pem_der",
     "htu",
+    "gateway",
     "retry_after",
     "echoed_secrets",
     "pagination",

@@ -929,3 +929,266 @@ pub fn htu(data: &[u8]) {
         );
     }
 }
+
+/// The HMAC secret of the [`gateway`] target's validator.
+const GATEWAY_SECRET: &[u8] = b"gateway-fuzz-secret-gateway-fuzz-secret!";
+
+/// Target `gateway`: the tower layer in front of an API
+/// ([`BearerAuthLayer`](crate::layer::BearerAuthLayer) over an HS256
+/// [`AccessTokenValidator`](crate::AccessTokenValidator) with a static key),
+/// with an `Authorization` header from the input: after a first byte whose
+/// low two bits are 0, the rest is the header value as is; otherwise the
+/// rest is a token as [`token_of`] builds it, signed with the validator's
+/// key (so the claim checks run on what the fuzzer wrote), after `Bearer `,
+/// `bearer ` or `BEARER   `. Properties:
+/// - the call completes at once (the key is at hand: nothing to wait for)
+///   and never panics;
+/// - the API is reached only with a token the validator accepts, in RFC
+///   6750's `b64token` syntax;
+/// - a refusal is 400, 401 or 403 (RFC 6750 §3.1) with a `WWW-Authenticate`
+///   header whose every value is a well-formed challenge list (RFC 9110
+///   §11.3: a scheme, then `token=token` or `token="quoted"` parameters;
+///   RFC 6750 §3: `error_description` and `error` without `"` or `\`), a 401
+///   always with one;
+/// - no challenge echoes the token, or a dot-separated part of it of 12
+///   characters or more.
+pub fn gateway(data: &[u8]) {
+    use std::convert::Infallible;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, OnceLock};
+    use std::task::{Context, Poll, Waker};
+
+    use http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+    use http::{Request, Response, StatusCode};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    use crate::layer::BearerAuthLayer;
+    use crate::sign::SigningKey;
+    use crate::{AccessTokenValidator, Algorithm, StaticKeys};
+
+    /// The API behind the layer: notes that it was reached.
+    #[derive(Clone)]
+    struct Api(Arc<AtomicBool>);
+    impl Service<Request<()>> for Api {
+        type Response = Response<String>;
+        type Error = Infallible;
+        type Future = std::future::Ready<Result<Response<String>, Infallible>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            self.0.store(true, Ordering::SeqCst);
+            std::future::ready(Ok(Response::new(String::new())))
+        }
+    }
+
+    fn now<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("waited with the key at hand"),
+        }
+    }
+
+    static SETUP: OnceLock<(Arc<AccessTokenValidator>, SigningKey)> = OnceLock::new();
+    let (validator, signer) = SETUP.get_or_init(|| {
+        let Ok(key) = VerifyingKey::hmac(GATEWAY_SECRET) else {
+            panic!("the HMAC key");
+        };
+        let Ok(validator) = AccessTokenValidator::builder()
+            .key_source(StaticKeys::from_key(key))
+            .algorithms([Algorithm::HS256])
+            .issuer("https://tenant.example/")
+            .audience("https://api.example/")
+            .build()
+        else {
+            panic!("the validator");
+        };
+        let Ok(signer) = SigningKey::hmac(Algorithm::HS256, GATEWAY_SECRET) else {
+            panic!("the signing key");
+        };
+        (Arc::new(validator), signer)
+    });
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (header, token) = match mode % 4 {
+        0 => (rest.to_vec(), None),
+        m => {
+            let Some(token) = token_of(rest) else {
+                return;
+            };
+            let input = token.rsplit_once('.').map_or("", |(input, _)| input);
+            let Ok(signature) = signer.sign(input.as_bytes()) else {
+                return;
+            };
+            let token = format!("{input}.{}", base64url::encode(&signature));
+            let scheme = ["Bearer ", "bearer ", "BEARER   "][usize::from(m - 1)];
+            (format!("{scheme}{token}").into_bytes(), Some(token))
+        }
+    };
+    let Ok(value) = HeaderValue::from_bytes(&header) else {
+        return;
+    };
+    // What a challenge must not echo: the text after the scheme.
+    let token = token.or_else(|| {
+        let text = std::str::from_utf8(&header).ok()?;
+        Some(text.split_once(' ')?.1.trim().to_owned())
+    });
+
+    let reached = Arc::new(AtomicBool::new(false));
+    let mut service =
+        BearerAuthLayer::from_arc(Arc::clone(validator)).layer(Api(Arc::clone(&reached)));
+    let mut request = Request::new(());
+    *request.uri_mut() = http::Uri::from_static("https://api.example/orders");
+    request.headers_mut().insert(AUTHORIZATION, value);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(service.poll_ready(&mut cx).is_ready());
+    let Ok(response) = now(service.call(request));
+
+    if reached.load(Ordering::SeqCst) {
+        assert_eq!(response.status(), StatusCode::OK);
+        let Some(token) = &token else {
+            panic!("the API was reached without a token");
+        };
+        assert!(is_b64token(token), "reached with {token:?}");
+        assert!(
+            now(validator.validate(token)).is_ok(),
+            "reached with a refused token"
+        );
+        return;
+    }
+    let status = response.status().as_u16();
+    assert!(matches!(status, 400 | 401 | 403), "refused with {status}");
+    let challenges: Vec<_> = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .collect();
+    assert!(
+        status != 401 || !challenges.is_empty(),
+        "a 401 without a challenge"
+    );
+    for challenge in challenges {
+        let Ok(text) = challenge.to_str() else {
+            panic!("a challenge that is not visible ASCII: {challenge:?}");
+        };
+        if let Err(why) = check_challenges(text) {
+            panic!("{why}: {text:?}");
+        }
+        if let Some(token) = token.as_deref().filter(|t| t.len() >= 12) {
+            assert!(!text.contains(token), "the token echoed: {text:?}");
+            for part in token.split('.').filter(|p| p.len() >= 12) {
+                assert!(!text.contains(part), "a part of the token echoed: {text:?}");
+            }
+        }
+    }
+}
+
+/// RFC 6750 §2.1's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+/// "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// Checks a `WWW-Authenticate` value against RFC 9110 §11.3 (written here
+/// from the grammar, independently of the layer): `#challenge`, each
+/// `auth-scheme [ 1*SP #auth-param ]`, each parameter `token BWS "=" BWS (
+/// token / quoted-string )`; and RFC 6750 §3's tighter rule for `error`,
+/// `error_description` and `scope`: `%x20-21 / %x23-5B / %x5D-7E` only (no
+/// quoted-pair at all).
+fn check_challenges(text: &str) -> Result<(), &'static str> {
+    let b = text.as_bytes();
+    let tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    let token_end = |mut i: usize| {
+        while i < b.len() && tchar(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let ows = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    let mut in_challenge = false;
+    loop {
+        i = ows(i);
+        let start = i;
+        i = token_end(i);
+        if i == start {
+            return Err("a token expected");
+        }
+        let name = &text[start..i];
+        let after = ows(i);
+        if b.get(after) == Some(&b'=') {
+            if !in_challenge {
+                return Err("a parameter before any scheme");
+            }
+            i = ows(after + 1);
+            if b.get(i) == Some(&b'"') {
+                i += 1;
+                let value_start = i;
+                loop {
+                    match b.get(i) {
+                        None => return Err("an unclosed quoted-string"),
+                        Some(b'"') => break,
+                        Some(b'\\') => {
+                            if matches!(name, "error" | "error_description" | "scope") {
+                                return Err("a quoted-pair where RFC 6750 allows none");
+                            }
+                            match b.get(i + 1) {
+                                Some(&c) if c == b'\t' || (b' '..=b'~').contains(&c) => i += 2,
+                                _ => return Err("a bad quoted-pair"),
+                            }
+                        }
+                        Some(&c) if c == b'\t' || (b' '..=b'~').contains(&c) => i += 1,
+                        Some(_) => return Err("a control character in a quoted-string"),
+                    }
+                }
+                let value = &b[value_start..i];
+                if matches!(name, "error" | "error_description" | "scope")
+                    && value.iter().any(|&c| c == b'"' || c == b'\\' || c == b'\t')
+                {
+                    return Err("a character RFC 6750 excludes");
+                }
+                i += 1;
+            } else {
+                let value_start = i;
+                i = token_end(i);
+                if i == value_start {
+                    return Err("a parameter without a value");
+                }
+            }
+        } else {
+            // A scheme: alone, or followed by one or more spaces and its
+            // first parameter.
+            in_challenge = true;
+            if b.get(i) == Some(&b' ') {
+                let next = ows(i);
+                if next < b.len() && b[next] != b',' {
+                    i = next;
+                    continue;
+                }
+            }
+        }
+        i = ows(i);
+        match b.get(i) {
+            None => return Ok(()),
+            Some(b',') => i += 1,
+            Some(_) => return Err("something after an element"),
+        }
+    }
+}

@@ -66,6 +66,11 @@ fn pem_der_corpus() {
 }
 
 #[test]
+fn gateway_corpus() {
+    replay("gateway", fuzzing::gateway);
+}
+
+#[test]
 fn htu_corpus() {
     replay("htu", fuzzing::htu);
 }
