@@ -300,3 +300,43 @@ fn layers(config: &ClientConfig, transport: Transport) -> DefaultService {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn sendable<T: Send + 'static>() {}
+
+    #[test]
+    fn the_default_service_is_shareable_and_its_future_sendable() {
+        shareable::<DefaultService>();
+        sendable::<ResponseFuture>();
+    }
+
+    #[tokio::test]
+    async fn a_boxed_service_answers_under_the_same_type() {
+        use tower::ServiceExt as _;
+        let config = ClientConfig::new("tenant.auth0.com").unwrap();
+        let fake = tower::service_fn(|req: HttpRequest| async move {
+            let mut res = HttpResponse::new(bytes::Bytes::from_static(b"{}"));
+            *res.status_mut() = http::StatusCode::ACCEPTED;
+            res.headers_mut()
+                .insert("x-path", req.uri().path().parse().unwrap());
+            Ok::<_, BoxError>(res)
+        });
+        let services = [
+            DefaultService::new(fake),
+            DefaultService::from(BoxCloneSyncService::new(fake)),
+            default_stack_over(&config, fake),
+        ];
+        for service in services {
+            let req = http::Request::get("https://tenant.auth0.com/api/v2/roles")
+                .body(bytes::Bytes::new())
+                .unwrap();
+            let res = service.oneshot(req).await.unwrap();
+            assert_eq!(res.status(), http::StatusCode::ACCEPTED);
+            assert_eq!(res.headers()["x-path"], "/api/v2/roles");
+        }
+    }
+}
