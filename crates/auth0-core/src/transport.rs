@@ -189,9 +189,15 @@ type HttpsConnect = ConnectTimeout<HttpsConnector<ProxyConnector>>;
 /// ```
 #[derive(Clone)]
 pub struct HttpTransport {
-    // The stack is cloned for every call (tower's `call` takes `&mut self`);
-    // one shared pointer keeps that clone to a single reference count.
-    client: Arc<Client<HttpsConnect, Full<Bytes>>>,
+    // The stack is cloned for every call (tower's `call` takes `&mut self`,
+    // and the retry layer keeps an instance for a further attempt): one
+    // shared pointer keeps that clone to a single reference count and the
+    // retry future small.
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: Client<HttpsConnect, Full<Bytes>>,
     max_body: usize,
     /// The idle timeout of a streamed body ([`crate::streaming`]): the
     /// attempt timeout.
@@ -205,7 +211,7 @@ pub struct HttpTransport {
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
-            .field("max_body", &self.max_body)
+            .field("max_body", &self.shared.max_body)
             .finish_non_exhaustive()
     }
 }
@@ -250,18 +256,20 @@ impl HttpTransport {
             .timer(TokioTimer::new())
             .build(connector);
         Ok(Self {
-            client: Arc::new(client),
-            max_body: config.max_response_body(),
-            stream_idle: config.attempt_timeout(),
-            allow_insecure_loopback: config.allow_insecure_loopback(),
-            loopback_domain: (!config.domain().is_secure())
-                .then(|| config.domain().authority().clone()),
+            shared: Arc::new(Shared {
+                client,
+                max_body: config.max_response_body(),
+                stream_idle: config.attempt_timeout(),
+                allow_insecure_loopback: config.allow_insecure_loopback(),
+                loopback_domain: (!config.domain().is_secure())
+                    .then(|| config.domain().authority().clone()),
+            }),
         })
     }
 
     /// The response body cap in bytes.
     pub fn max_body(&self) -> usize {
-        self.max_body
+        self.shared.max_body
     }
 }
 
@@ -277,12 +285,13 @@ impl Service<HttpRequest> for HttpTransport {
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
+        let this = &*self.shared;
         // Refuse plain http up front (the connector checks again) so the
         // error is not mistaken for a retryable connect failure.
         if req.uri().scheme() != Some(&Scheme::HTTPS)
-            && !(self.allow_insecure_loopback
+            && !(this.allow_insecure_loopback
                 && req.uri().scheme() == Some(&Scheme::HTTP)
-                && (self
+                && (this
                     .loopback_domain
                     .as_ref()
                     .is_some_and(|d| req.uri().authority().is_some_and(|a| same_authority(a, d)))
@@ -298,18 +307,18 @@ impl Service<HttpRequest> for HttpTransport {
             None => req
                 .extensions()
                 .get::<BodyLimit>()
-                .map_or(self.max_body, |limit| limit.0.min(self.max_body)),
+                .map_or(this.max_body, |limit| limit.0.min(this.max_body)),
         };
         let stream = req.extensions().get::<StreamBody>().is_some();
         let (parts, body) = req.into_parts();
-        let response = self
+        let response = this
             .client
             .request(http::Request::from_parts(parts, Full::new(body)));
         ResponseFuture {
             state: Sending::Headers {
                 response,
                 max_body,
-                stream: stream.then_some(self.stream_idle),
+                stream: stream.then_some(this.stream_idle),
             },
         }
     }

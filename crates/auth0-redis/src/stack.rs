@@ -20,7 +20,6 @@ use auth0_core::trace::TraceLayer;
 use auth0_core::transport::HttpTransport;
 use auth0_core::types::HttpService;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneSyncService;
 
 use crate::limit::{FleetRateLimitLayer, RedisRateLimiter};
 
@@ -68,5 +67,5 @@ where
         .layer(TimeoutLayer::new(config.attempt_timeout()))
         .layer(TelemetryLayer::from_config(config))
         .service(transport);
-    BoxCloneSyncService::new(stack)
+    DefaultService::new(stack)
 }

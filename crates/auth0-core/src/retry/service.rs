@@ -42,8 +42,15 @@ use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 pub struct Retry<S> {
     inner: S,
     // Shared with every call's future: one reference count per call, not
-    // one per shared part of the policy (budget, clock, jitter).
-    policy: Arc<RetryPolicy>,
+    // one per shared part (budget, clock, jitter, limiter), and a smaller
+    // future (each move of the stack's future is a copy).
+    shared: Arc<Shared>,
+}
+
+/// What a [`Retry`] service and all its calls' futures share.
+#[derive(Debug, Clone)]
+struct Shared {
+    policy: RetryPolicy,
     limits: TimeLimits,
     limiter: Option<RateLimiter>,
 }
@@ -63,37 +70,45 @@ impl<S> Retry<S> {
     pub fn new(inner: S, policy: RetryPolicy) -> Self {
         Self {
             inner,
-            policy: Arc::new(policy),
-            limits: TimeLimits::default(),
-            limiter: None,
+            shared: Arc::new(Shared {
+                policy,
+                limits: TimeLimits::default(),
+                limiter: None,
+            }),
         }
     }
 
-    pub(super) fn with_limits(mut self, limits: TimeLimits, limiter: Option<RateLimiter>) -> Self {
-        self.limits = limits;
-        self.limiter = limiter;
-        self
+    pub(super) fn with_limits(self, limits: TimeLimits, limiter: Option<RateLimiter>) -> Self {
+        let Shared { policy, .. } = Arc::unwrap_or_clone(self.shared);
+        Self {
+            inner: self.inner,
+            shared: Arc::new(Shared {
+                policy,
+                limits,
+                limiter,
+            }),
+        }
     }
 
     /// The client-side rate limiter this service takes a permit from
     /// before each attempt, if any.
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
-        self.limiter.as_ref()
+        self.shared.limiter.as_ref()
     }
 
     /// The policy in use.
     pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
+        &self.shared.policy
     }
 
     /// The overall deadline this service enforces itself, if any.
     pub fn deadline(&self) -> Option<Duration> {
-        self.limits.deadline
+        self.shared.limits.deadline
     }
 
     /// The per-attempt timeout this service enforces itself, if any.
     pub fn attempt_timeout(&self) -> Option<Duration> {
-        self.limits.attempt
+        self.shared.limits.attempt
     }
 
     /// The wrapped service.
@@ -125,13 +140,7 @@ where
         // a fresh clone stays behind for the next call.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::start(
-            inner,
-            Arc::clone(&self.policy),
-            self.limits,
-            self.limiter.clone(),
-            req,
-        )
+        ResponseFuture::start(inner, Arc::clone(&self.shared), req)
     }
 }
 
@@ -149,23 +158,27 @@ pin_project! {
         #[pin]
         timer: Option<Sleep>,
         svc: S,
-        policy: Arc<RetryPolicy>,
-        limits: TimeLimits,
-        limiter: Option<RateLimiter>,
+        shared: Arc<Shared>,
         // The request every further attempt is copied from; `None` once
         // the last possible attempt took it.
         template: Option<Template>,
         opted_in: bool,
         caller_handles_429: bool,
-        rebuild: Option<RebuildRequest>,
+        // Boxed: only a rebuilt request (client assertion, DPoP) has one.
+        rebuild: Option<Box<Rebuilding>>,
         stats: Option<CallStats>,
         started: Instant,
         // `started + deadline`, when there is a deadline.
         deadline_at: Option<Instant>,
         retries: u32,
-        // The headers of the last response, for a rebuild hook (`DPoP-Nonce`).
-        previous: Option<http::HeaderMap>,
     }
+}
+
+/// A request whose parts are built afresh for each attempt.
+struct Rebuilding {
+    hook: RebuildRequest,
+    // The headers of the last response, for the hook (`DPoP-Nonce`).
+    previous: Option<http::HeaderMap>,
 }
 
 pin_project! {
@@ -223,21 +236,21 @@ where
     S: Service<HttpRequest, Response = HttpResponse>,
     S::Error: Into<BoxError>,
 {
-    fn start(
-        mut svc: S,
-        policy: Arc<RetryPolicy>,
-        limits: TimeLimits,
-        limiter: Option<RateLimiter>,
-        req: HttpRequest,
-    ) -> Self {
+    fn start(mut svc: S, shared: Arc<Shared>, req: HttpRequest) -> Self {
         let started = Instant::now();
+        let (policy, limits) = (&shared.policy, &shared.limits);
         if let Some(budget) = policy.budget() {
             budget.deposit_at(started);
         }
         let extensions = req.extensions();
         let opted_in = extensions.get::<RetryNonIdempotent>().is_some();
         let caller_handles_429 = extensions.get::<NoRateLimitRetry>().is_some();
-        let rebuild = extensions.get::<RebuildRequest>().cloned();
+        let rebuild = extensions.get::<RebuildRequest>().map(|hook| {
+            Box::new(Rebuilding {
+                hook: hook.clone(),
+                previous: None,
+            })
+        });
         let stats = extensions.get::<CallStats>().cloned();
         let deadline_at = limits.deadline.map(|d| later(started, d));
         // The first attempt is made at once, on the instance driven to
@@ -251,7 +264,7 @@ where
         if let Some(stats) = &stats {
             stats.attempt();
         }
-        let (state, timer) = match &limiter {
+        let (state, timer) = match &shared.limiter {
             // The permit first, under the deadline alone.
             Some(limiter) => (
                 Acquire::state(limiter, first, started),
@@ -261,16 +274,14 @@ where
                 State::Calling {
                     future: svc.call(first),
                 },
-                attempt_end(&limits, started, deadline_at).map(tokio::time::sleep_until),
+                attempt_end(limits, started, deadline_at).map(tokio::time::sleep_until),
             ),
         };
         Self {
             state,
             timer,
             svc,
-            policy,
-            limits,
-            limiter,
+            shared,
             template,
             opted_in,
             caller_handles_429,
@@ -279,7 +290,6 @@ where
             started,
             deadline_at,
             retries: 0,
-            previous: None,
         }
     }
 }
@@ -309,11 +319,9 @@ struct Template {
 impl Template {
     fn of(req: &HttpRequest) -> Self {
         let mut headers = Vec::with_capacity(req.headers().len());
-        headers.extend(
-            req.headers()
-                .iter()
-                .map(|(name, value)| (name.clone(), value.clone())),
-        );
+        for (name, value) in req.headers() {
+            headers.push((name.clone(), value.clone()));
+        }
         Self {
             method: req.method().clone(),
             uri: req.uri().clone(),
@@ -405,7 +413,7 @@ where
                         // Only the deadline is armed while waiting.
                         ready!(poll_timer(this.timer.as_mut(), cx));
                         this.state.set(State::Done);
-                        return Poll::Ready(Err(deadline_error(this.limits)));
+                        return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
                     let now = Instant::now();
                     report_wait(
@@ -418,10 +426,10 @@ where
                     };
                     // The attempt's own limit starts now, as a
                     // `TimeoutLayer` below the limiter would.
-                    if this.limits.attempt.is_some() {
+                    if this.shared.limits.attempt.is_some() {
                         arm(
                             this.timer.as_mut(),
-                            attempt_end(this.limits, now, *this.deadline_at),
+                            attempt_end(&this.shared.limits, now, *this.deadline_at),
                         );
                     }
                     let future = this.svc.call(req);
@@ -437,7 +445,7 @@ where
                             let fired = ready!(poll_timer(this.timer.as_mut(), cx));
                             if this.deadline_at.is_some_and(|d| fired >= d) {
                                 this.state.set(State::Done);
-                                return Poll::Ready(Err(deadline_error(this.limits)));
+                                return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                             }
                             // The attempt's own limit: the attempt is
                             // dropped and its timeout goes to the policy
@@ -445,7 +453,7 @@ where
                             this.state.set(State::Done);
                             Err(Box::new(Elapsed::new(
                                 TimeoutKind::Attempt,
-                                this.limits.attempt.unwrap_or_default(),
+                                this.shared.limits.attempt.unwrap_or_default(),
                             )) as BoxError)
                         }
                     }
@@ -454,7 +462,7 @@ where
                     let fired = ready!(poll_timer(this.timer.as_mut(), cx));
                     if this.deadline_at.is_some_and(|d| fired >= d) {
                         this.state.set(State::Done);
-                        return Poll::Ready(Err(deadline_error(this.limits)));
+                        return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
                     *this.retries += 1;
                     // Only the deadline runs while the service gets ready.
@@ -472,18 +480,18 @@ where
                         Poll::Pending => {
                             ready!(poll_timer(this.timer.as_mut(), cx));
                             this.state.set(State::Done);
-                            return Poll::Ready(Err(deadline_error(this.limits)));
+                            return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                         }
                     }
                     let retries = *this.retries;
-                    let more_allowed = retries < this.policy.max_retries();
+                    let more_allowed = retries < this.shared.policy.max_retries();
                     let mut req = take_attempt(this.template, more_allowed);
                     if let Some(rebuild) = this.rebuild.as_ref() {
                         // A request that must not be replayed (a single-use
                         // client assertion, RFC 7523 §3; a DPoP proof, RFC
                         // 9449 §11.1): build this attempt's own parts.
-                        let attempt = RetryAttempt::new(retries + 1, this.previous.as_ref());
-                        if let Err(e) = rebuild_parts(&mut req, rebuild, &attempt) {
+                        let attempt = RetryAttempt::new(retries + 1, rebuild.previous.as_ref());
+                        if let Err(e) = rebuild_parts(&mut req, &rebuild.hook, &attempt) {
                             this.state.set(State::Done);
                             return Poll::Ready(Err(e));
                         }
@@ -491,12 +499,13 @@ where
                     if let Some(stats) = this.stats.as_ref() {
                         stats.attempt();
                     }
-                    if let Some(limiter) = this.limiter.as_ref() {
+                    if let Some(limiter) = this.shared.limiter.as_ref() {
                         this.state.set(Acquire::state(limiter, req, Instant::now()));
                         continue;
                     }
-                    if this.limits.attempt.is_some() {
-                        let end = attempt_end(this.limits, Instant::now(), *this.deadline_at);
+                    if this.shared.limits.attempt.is_some() {
+                        let end =
+                            attempt_end(&this.shared.limits, Instant::now(), *this.deadline_at);
                         arm(this.timer.as_mut(), end);
                     }
                     let future = this.svc.call(req);
@@ -508,17 +517,18 @@ where
                 }
             };
             // An attempt ended with `outcome`: answer, or wait and go again.
-            if let (Some(limiter), Ok(res)) = (this.limiter.as_ref(), &outcome) {
+            if let (Some(limiter), Ok(res)) = (this.shared.limiter.as_ref(), &outcome) {
                 // Adaptive mode learns from every answer, retried or not.
                 limiter.observe(res.headers());
             }
             let retries = *this.retries;
             let attempts = retries + 1;
-            let more_allowed = retries < this.policy.max_retries();
+            let more_allowed = retries < this.shared.policy.max_retries();
             let rate_limited =
                 matches!(&outcome, Ok(res) if res.status() == http::StatusCode::TOO_MANY_REQUESTS);
             let decision = match (more_allowed, this.template.as_ref()) {
                 (true, Some(template)) if !(*this.caller_handles_429 && rate_limited) => this
+                    .shared
                     .policy
                     .decide(&template.method, *this.opted_in, &outcome, retries),
                 _ => None,
@@ -527,7 +537,7 @@ where
                 this.state.set(State::Done);
                 return Poll::Ready(finish(outcome, attempts, *this.started));
             };
-            if let Some(budget) = this.policy.budget() {
+            if let Some(budget) = this.shared.policy.budget() {
                 if !budget.try_withdraw() {
                     tracing::debug!(
                         target: "auth0",
@@ -554,10 +564,12 @@ where
             // Release the failed response (and any pooled connection) before
             // waiting; its headers stay for the next attempt's rebuild.
             this.state.set(State::Waiting);
-            *this.previous = match outcome {
-                Ok(mut res) if this.rebuild.is_some() => Some(std::mem::take(res.headers_mut())),
-                _ => None,
-            };
+            if let Some(rebuild) = this.rebuild.as_mut() {
+                rebuild.previous = match outcome {
+                    Ok(mut res) => Some(std::mem::take(res.headers_mut())),
+                    Err(_) => None,
+                };
+            }
             let wait_end = later(Instant::now(), decision.wait);
             arm(
                 this.timer.as_mut(),
@@ -626,5 +638,66 @@ fn finish(
             None => Err(error),
         },
         Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_with(fields: &[(&'static str, &'static str)]) -> HttpRequest {
+        let mut req = HttpRequest::new(bytes::Bytes::from_static(b"{}"));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = http::Uri::from_static("https://tenant.auth0.com/api/v2/roles");
+        for (name, value) in fields {
+            req.headers_mut().append(
+                http::HeaderName::from_static(name),
+                http::HeaderValue::from_static(value),
+            );
+        }
+        req
+    }
+
+    fn fields_of(req: &HttpRequest) -> Vec<(String, String)> {
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn template_replays_every_field_in_order() {
+        // None, inline only, exactly inline, and past the inline slots,
+        // with repeated names.
+        let cases: [&[(&str, &str)]; 4] = [
+            &[],
+            &[
+                ("authorization", "Bearer a"),
+                ("accept", "application/json"),
+            ],
+            &[
+                ("authorization", "Bearer a"),
+                ("accept", "application/json"),
+                ("content-type", "application/json"),
+            ],
+            &[
+                ("authorization", "Bearer a"),
+                ("x-a", "1"),
+                ("accept", "application/json"),
+                ("x-a", "2"),
+                ("x-b", "3"),
+                ("x-a", "4"),
+            ],
+        ];
+        for fields in cases {
+            let req = request_with(fields);
+            let template = Template::of(&req);
+            assert_eq!(template.headers.len(), req.headers().len());
+            let again = template.request();
+            assert_eq!(fields_of(&again), fields_of(&req));
+            assert_eq!(again.method(), req.method());
+            assert_eq!(again.uri(), req.uri());
+            assert_eq!(again.body(), req.body());
+        }
     }
 }
