@@ -511,6 +511,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "pem_der",
     "htu",
     "gateway",
+    "dpop",
     "retry_after",
     "echoed_secrets",
     "pagination",

@@ -1192,3 +1192,190 @@ fn check_challenges(text: &str) -> Result<(), &'static str> {
         }
     }
 }
+
+/// The time the [`dpop`] target's validator reads (2023-11-14 22:13:20 UTC).
+const DPOP_NOW: i64 = 1_700_000_000;
+
+/// Target `dpop`: DPoP proofs (RFC 9449 §4.3) built from the input and
+/// signed with one fixed ES256 key, checked by a
+/// [`DpopValidator`](crate::dpop::DpopValidator) (default settings, its
+/// clock at [`DPOP_NOW`]) against `POST https://api.example.com/orders?page=2`.
+///
+/// Input: a mode byte, then a JSON object for the header and, after
+/// [`PART_SEPARATOR`], the payload. The header is `typ: dpop+jwt`,
+/// `alg: ES256` and the key's public `jwk`, with the fuzzer's members added
+/// (mode bit 0 clear) or put over them (bit 0 set). The payload is the
+/// fuzzer's bytes as they are (bit 1 set), or its object's members put over
+/// a valid claim set (`jti`, `htm`, `htu`, `iat`). Properties, for any input:
+/// - the memory replay store answers at once, and nothing panics;
+/// - a proof is accepted only if its header names `dpop+jwt` (any case),
+///   `ES256` and the signing key itself, and its claim set (one strict JSON
+///   object) has a non-empty string `jti`, `htm` = `POST` exactly, an `htu`
+///   that normalizes to the request's URI, and an integer `iat` within the
+///   default window (300 s back, 30 s leeway either side) — all read here
+///   from the text with `serde_json`;
+/// - an accepted proof reports `ES256`, that `iat`, and the key's RFC 7638
+///   thumbprint (computed here from the JWK's `crv`, `kty`, `x`, `y`), and
+///   the same proof again is refused as [`Replayed`](crate::dpop::DpopError::Replayed);
+/// - with nothing from the fuzzer (two empty objects) the proof is accepted.
+pub fn dpop(data: &[u8]) {
+    use std::sync::OnceLock;
+
+    use crate::dpop::htu::normalize;
+    use crate::dpop::{DpopError, DpopRequest, DpopValidator};
+    use crate::sign::SigningKey;
+    use crate::{Algorithm, ManualClock};
+
+    const URI: &str = "https://api.example.com/orders?page=2";
+
+    static KEY: OnceLock<(SigningKey, Value, String)> = OnceLock::new();
+    let (key, jwk, jkt) = KEY.get_or_init(|| {
+        let Ok(key) = SigningKey::generate_es256() else {
+            panic!("an ES256 key");
+        };
+        let Ok(jwk) = key.to_public_jwk().map(serde_json::to_value) else {
+            panic!("its public JWK");
+        };
+        let Ok(jwk) = jwk else {
+            panic!("its public JWK as JSON");
+        };
+        // RFC 7638 §3.2: the required members, in lexicographic order, no
+        // whitespace; SHA-256; base64url.
+        let member = |name: &str| jwk.get(name).and_then(Value::as_str).unwrap_or_default();
+        let canonical = format!(
+            r#"{{"crv":"{}","kty":"{}","x":"{}","y":"{}"}}"#,
+            member("crv"),
+            member("kty"),
+            member("x"),
+            member("y")
+        );
+        let digest = ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes());
+        (key, jwk, base64url::encode(digest.as_ref()))
+    });
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (header_extra, payload_extra) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &b"{}"[..]),
+    };
+    let Ok(Value::Object(header_extra)) = serde_json::from_slice::<Value>(header_extra) else {
+        return;
+    };
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::from("dpop+jwt"));
+    header.insert("alg".into(), Value::from("ES256"));
+    header.insert("jwk".into(), jwk.clone());
+    let untouched = header_extra.is_empty();
+    for (name, value) in header_extra {
+        if mode & 1 == 1 || !header.contains_key(&name) {
+            header.insert(name, value);
+        }
+    }
+    let payload: Vec<u8> = if mode & 2 == 2 {
+        payload_extra.to_vec()
+    } else {
+        let Ok(Value::Object(extra)) = serde_json::from_slice::<Value>(payload_extra) else {
+            return;
+        };
+        let mut claims = Map::new();
+        claims.insert("jti".into(), Value::from("e1j3V_bKic8-LAEB"));
+        claims.insert("htm".into(), Value::from("POST"));
+        claims.insert("htu".into(), Value::from("https://api.example.com/orders"));
+        claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
+        claims.extend(extra);
+        let Ok(json) = serde_json::to_vec(&claims) else {
+            return;
+        };
+        json
+    };
+    let Ok(header_json) = serde_json::to_vec(&header) else {
+        return;
+    };
+    let mut proof = base64url::encode(&header_json);
+    proof.push('.');
+    base64url::encode_into(&payload, &mut proof);
+    let Ok(signature) = key.sign(proof.as_bytes()) else {
+        panic!("signing a proof");
+    };
+    proof.push('.');
+    base64url::encode_into(&signature, &mut proof);
+
+    let Ok(validator) = DpopValidator::builder()
+        .clock(ManualClock::new(DPOP_NOW))
+        .build()
+    else {
+        panic!("the validator");
+    };
+    let request = DpopRequest::new("POST", URI);
+    let Some(answer) = validator.validate_now(&proof, &request) else {
+        panic!("the memory replay store waited");
+    };
+    let baseline = untouched && mode & 2 == 0 && payload_extra_is_empty(payload_extra);
+    let verified = match answer {
+        Ok(verified) => verified,
+        Err(error) => {
+            assert!(!baseline, "a plain proof refused: {error}");
+            return;
+        }
+    };
+
+    // Accepted: check what it holds, read independently.
+    let text = |map: &Map<String, Value>, name: &str| {
+        map.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    let typ = text(&header, "typ").unwrap_or_default();
+    assert!(typ.eq_ignore_ascii_case("dpop+jwt"), "typ {typ:?} accepted");
+    assert_eq!(text(&header, "alg").as_deref(), Some("ES256"));
+    let named = header.get("jwk").unwrap_or(&Value::Null);
+    for member in ["kty", "crv", "x", "y"] {
+        assert_eq!(
+            named.get(member),
+            jwk.get(member),
+            "a jwk other than the signer's: {named}"
+        );
+    }
+    let Ok(claims) = json::parse_object(&payload) else {
+        panic!("accepted a claim set the strict parser refuses");
+    };
+    let Ok(Value::Object(read)) = serde_json::from_slice::<Value>(&payload) else {
+        panic!("accepted a claim set serde_json refuses");
+    };
+    assert_eq!(claims, read, "strict and serde_json read different claims");
+    assert!(text(&read, "jti").is_some_and(|jti| !jti.is_empty()), "jti");
+    assert_eq!(text(&read, "htm").as_deref(), Some("POST"), "htm");
+    let Some(htu) = text(&read, "htu") else {
+        panic!("accepted without a string htu");
+    };
+    assert_eq!(normalize(&htu).ok(), normalize(URI).ok(), "htu {htu:?}");
+    // A NumericDate may have a fraction (RFC 7519 §2): its whole seconds
+    // count (the fuzzer's first stop, kept as `finding-1-fractional-iat`).
+    let iat = match read.get("iat") {
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i,
+            (None, Some(f)) if f.is_finite() && f.abs() < 1e15 => f.trunc() as i64,
+            _ => panic!("accepted an iat out of range: {n}"),
+        },
+        other => panic!("accepted without a numeric iat: {other:?}"),
+    };
+    assert!(
+        (DPOP_NOW - 330..=DPOP_NOW + 30).contains(&iat),
+        "iat {iat} outside the window"
+    );
+    assert_eq!(verified.iat, iat);
+    assert_eq!(verified.alg, Algorithm::ES256);
+    assert_eq!(&verified.jkt, jkt, "thumbprint");
+    assert!(
+        matches!(
+            validator.validate_now(&proof, &request),
+            Some(Err(DpopError::Replayed))
+        ),
+        "a replay accepted"
+    );
+}
+
+/// True for an empty payload part (`{}` or nothing) in a [`dpop`] input.
+fn payload_extra_is_empty(extra: &[u8]) -> bool {
+    matches!(serde_json::from_slice::<Value>(extra), Ok(Value::Object(m)) if m.is_empty())
+}

@@ -71,6 +71,11 @@ fn gateway_corpus() {
 }
 
 #[test]
+fn dpop_corpus() {
+    replay("dpop", fuzzing::dpop);
+}
+
+#[test]
 fn htu_corpus() {
     replay("htu", fuzzing::htu);
 }
