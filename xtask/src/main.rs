@@ -512,6 +512,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "htu",
     "gateway",
     "dpop",
+    "logout",
     "retry_after",
     "echoed_secrets",
     "pagination",

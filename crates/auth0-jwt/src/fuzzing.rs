@@ -1379,3 +1379,208 @@ pub fn dpop(data: &[u8]) {
 fn payload_extra_is_empty(extra: &[u8]) -> bool {
     matches!(serde_json::from_slice::<Value>(extra), Ok(Value::Object(m)) if m.is_empty())
 }
+
+/// Target `logout`: back-channel logout tokens (OIDC Back-Channel Logout 1.0
+/// §2.6) built from the input and signed with one fixed ES256 key, checked
+/// by a [`LogoutTokenValidator`](crate::logout_token::LogoutTokenValidator)
+/// (ES256 allowed, issuer `https://tenant.example/`, audience `client-1`, default maximum
+/// age and leeway, its clock at [`DPOP_NOW`]).
+///
+/// Input: a mode byte, then a JSON object for the header and, after
+/// [`PART_SEPARATOR`], the payload. The header is `typ: logout+jwt` and
+/// `alg: ES256`, with the fuzzer's members added (mode bit 0 clear) or put
+/// over them (bit 0 set); the payload is the fuzzer's bytes as they are (bit
+/// 1 set) or its object's members put over a valid claim set. Properties:
+/// - the validation completes at once (static key, memory replay store) and
+///   nothing panics;
+/// - a token is accepted only if its header's `alg` is `ES256` and its `typ`
+///   absent, `JWT` or `logout+jwt` (any case, with or without
+///   `application/`), and its claim set (strict JSON, read alike by
+///   `serde_json`) has `iss` = the issuer exactly, the client id as `aud`
+///   (or among its values), a numeric `iat` not older than 150 s nor more
+///   than 30 s ahead, an `exp` (if any) not past by more than 30 s, a string
+///   `sub` or `sid`, an `events` object whose back-channel logout member is
+///   an object, no `nonce` member, and a string `jti` — read here from the
+///   text;
+/// - an accepted token reports those `iss`, `sub`, `sid`, `jti` and `iat`,
+///   and the same token again is refused as
+///   [`Replayed`](crate::logout_token::LogoutTokenError::Replayed);
+/// - with nothing from the fuzzer (two empty objects) the token is accepted.
+pub fn logout(data: &[u8]) {
+    use std::future::Future;
+    use std::sync::OnceLock;
+    use std::task::{Context, Poll, Waker};
+
+    use crate::logout_token::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenError, LogoutTokenValidator};
+    use crate::sign::SigningKey;
+    use crate::{Algorithm, ManualClock, StaticKeys};
+
+    const ISSUER: &str = "https://tenant.example/";
+    const CLIENT: &str = "client-1";
+
+    fn now<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("waited with the key and the replay store at hand"),
+        }
+    }
+
+    static KEY: OnceLock<(SigningKey, StaticKeys)> = OnceLock::new();
+    let (key, public) = KEY.get_or_init(|| {
+        let Ok(key) = SigningKey::generate_es256() else {
+            panic!("an ES256 key");
+        };
+        let Ok(public) = key.verifying_key() else {
+            panic!("its verifying key");
+        };
+        (key, StaticKeys::from_key(public))
+    });
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (header_extra, payload_extra) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &b"{}"[..]),
+    };
+    let Ok(Value::Object(header_extra)) = serde_json::from_slice::<Value>(header_extra) else {
+        return;
+    };
+    let mut header = Map::new();
+    header.insert("typ".into(), Value::from("logout+jwt"));
+    header.insert("alg".into(), Value::from("ES256"));
+    let mut baseline = header_extra.is_empty() && mode & 2 == 0;
+    for (name, value) in header_extra {
+        if mode & 1 == 1 || !header.contains_key(&name) {
+            header.insert(name, value);
+        }
+    }
+    let payload: Vec<u8> = if mode & 2 == 2 {
+        payload_extra.to_vec()
+    } else {
+        let Ok(Value::Object(extra)) = serde_json::from_slice::<Value>(payload_extra) else {
+            return;
+        };
+        baseline = baseline && extra.is_empty();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), Value::from(ISSUER));
+        claims.insert("aud".into(), Value::from(CLIENT));
+        claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
+        claims.insert("jti".into(), Value::from("bWJq"));
+        claims.insert("sid".into(), Value::from("08a5019c-17e1-4977"));
+        claims.insert("sub".into(), Value::from("auth0|1"));
+        let mut events = Map::new();
+        events.insert(BACKCHANNEL_LOGOUT_EVENT.into(), Value::Object(Map::new()));
+        claims.insert("events".into(), Value::Object(events));
+        claims.extend(extra);
+        let Ok(json) = serde_json::to_vec(&claims) else {
+            return;
+        };
+        json
+    };
+    let Ok(header_json) = serde_json::to_vec(&header) else {
+        return;
+    };
+    let mut token = base64url::encode(&header_json);
+    token.push('.');
+    base64url::encode_into(&payload, &mut token);
+    let Ok(signature) = key.sign(token.as_bytes()) else {
+        panic!("signing a token");
+    };
+    token.push('.');
+    base64url::encode_into(&signature, &mut token);
+
+    let Ok(validator) = LogoutTokenValidator::builder()
+        .key_source(public.clone())
+        .algorithms([Algorithm::ES256])
+        .issuer(ISSUER)
+        .audience(CLIENT)
+        .clock(ManualClock::new(DPOP_NOW))
+        .build()
+    else {
+        panic!("the validator");
+    };
+    let logout = match now(validator.validate(&token)) {
+        Ok(logout) => logout,
+        Err(error) => {
+            assert!(!baseline, "a plain logout token refused: {error}");
+            return;
+        }
+    };
+
+    // Accepted: check what it holds, read independently.
+    let text = |map: &Map<String, Value>, name: &str| {
+        map.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    assert_eq!(text(&header, "alg").as_deref(), Some("ES256"));
+    if let Some(typ) = header.get("typ") {
+        let typ = typ
+            .as_str()
+            .unwrap_or("<not a string>")
+            .to_ascii_lowercase();
+        let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+        assert!(matches!(typ, "jwt" | "logout+jwt"), "typ {typ:?} accepted");
+    }
+    let Ok(claims) = json::parse_object(&payload) else {
+        panic!("accepted a claim set the strict parser refuses");
+    };
+    let Ok(Value::Object(read)) = serde_json::from_slice::<Value>(&payload) else {
+        panic!("accepted a claim set serde_json refuses");
+    };
+    assert_eq!(claims, read, "strict and serde_json read different claims");
+    assert_eq!(text(&read, "iss").as_deref(), Some(ISSUER), "iss");
+    let aud_ok = match read.get("aud") {
+        Some(Value::String(aud)) => aud == CLIENT,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(CLIENT)),
+        _ => false,
+    };
+    assert!(aud_ok, "aud {:?}", read.get("aud"));
+    let seconds = |name: &str| match read.get(name) {
+        Some(Value::Number(n)) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && f.abs() < 1e15)
+                .map(|f| f.trunc() as i64)
+        }),
+        _ => None,
+    };
+    let Some(iat) = seconds("iat") else {
+        panic!("accepted without a numeric iat: {:?}", read.get("iat"));
+    };
+    assert!((DPOP_NOW - 150..=DPOP_NOW + 30).contains(&iat), "iat {iat}");
+    if read.contains_key("exp") {
+        let Some(exp) = seconds("exp") else {
+            panic!("accepted a non-numeric exp: {:?}", read.get("exp"));
+        };
+        assert!(exp >= DPOP_NOW - 30, "an expired token accepted: exp {exp}");
+    }
+    let (sub, sid) = (text(&read, "sub"), text(&read, "sid"));
+    assert!(sub.is_some() || sid.is_some(), "neither sub nor sid");
+    let event = read
+        .get("events")
+        .and_then(Value::as_object)
+        .and_then(|events| events.get(BACKCHANNEL_LOGOUT_EVENT));
+    assert!(
+        matches!(event, Some(Value::Object(_))),
+        "events {:?}",
+        read.get("events")
+    );
+    assert!(!read.contains_key("nonce"), "a nonce accepted");
+    let Some(jti) = text(&read, "jti") else {
+        panic!("accepted without a string jti");
+    };
+    assert_eq!(logout.iss, ISSUER);
+    assert_eq!((logout.sub, logout.sid), (sub, sid));
+    assert_eq!(logout.jti, jti);
+    assert_eq!(logout.iat, iat);
+    assert!(
+        matches!(
+            now(validator.validate(&token)),
+            Err(LogoutTokenError::Replayed)
+        ),
+        "a replay accepted"
+    );
+}

@@ -76,6 +76,11 @@ fn dpop_corpus() {
 }
 
 #[test]
+fn logout_corpus() {
+    replay("logout", fuzzing::logout);
+}
+
+#[test]
 fn htu_corpus() {
     replay("htu", fuzzing::htu);
 }
