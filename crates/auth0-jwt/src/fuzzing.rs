@@ -930,6 +930,100 @@ pub fn htu(data: &[u8]) {
     }
 }
 
+/// Polls `future` once: the harnesses' validations have what they need at
+/// hand (static keys, memory replay stores), so waiting is a failure.
+fn poll_now<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("waited with everything at hand"),
+    }
+}
+
+/// A string member of a JSON object, read independently of the crate.
+fn text_member(map: &Map<String, Value>, name: &str) -> Option<String> {
+    map.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A token the [`dpop`] and [`logout`] targets build from their input and
+/// sign: the header and payload as signed, and whether the fuzzer changed
+/// nothing (two empty objects).
+struct Built {
+    token: String,
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+    plain: bool,
+}
+
+/// Builds the token an input stands for: `mode`, a JSON object for the
+/// header, [`PART_SEPARATOR`], the payload. The fuzzer's header members are
+/// added to `header` (mode bit 0 clear) or put over its members (bit 0
+/// set); the payload is the fuzzer's bytes as they are (bit 1 set) or its
+/// object's members put over `claims`. `None` when the input is not of that
+/// form.
+fn build_signed(
+    data: &[u8],
+    mut header: Map<String, Value>,
+    mut claims: Map<String, Value>,
+    key: &crate::sign::SigningKey,
+) -> Option<Built> {
+    let (&mode, rest) = data.split_first()?;
+    let (header_extra, payload_extra) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, &b"{}"[..]),
+    };
+    let Ok(Value::Object(header_extra)) = serde_json::from_slice::<Value>(header_extra) else {
+        return None;
+    };
+    let mut plain = header_extra.is_empty() && mode & 2 == 0;
+    for (name, value) in header_extra {
+        if mode & 1 == 1 || !header.contains_key(&name) {
+            header.insert(name, value);
+        }
+    }
+    let payload = if mode & 2 == 2 {
+        payload_extra.to_vec()
+    } else {
+        let Ok(Value::Object(extra)) = serde_json::from_slice::<Value>(payload_extra) else {
+            return None;
+        };
+        plain = plain && extra.is_empty();
+        claims.extend(extra);
+        serde_json::to_vec(&claims).ok()?
+    };
+    let mut token = base64url::encode(&serde_json::to_vec(&header).ok()?);
+    token.push('.');
+    base64url::encode_into(&payload, &mut token);
+    let Ok(signature) = key.sign(token.as_bytes()) else {
+        panic!("signing a token");
+    };
+    token.push('.');
+    base64url::encode_into(&signature, &mut token);
+    Some(Built {
+        token,
+        header,
+        payload,
+        plain,
+    })
+}
+
+/// The claim set of an accepted token, read twice independently: by the
+/// strict parser (no duplicate member) and by `serde_json`, which must agree.
+fn accepted_claims(payload: &[u8]) -> Map<String, Value> {
+    let Ok(claims) = json::parse_object(payload) else {
+        panic!("accepted a claim set the strict parser refuses");
+    };
+    let Ok(Value::Object(read)) = serde_json::from_slice::<Value>(payload) else {
+        panic!("accepted a claim set serde_json refuses");
+    };
+    assert_eq!(claims, read, "strict and serde_json read different claims");
+    read
+}
+
 /// The HMAC secret of the [`gateway`] target's validator.
 const GATEWAY_SECRET: &[u8] = b"gateway-fuzz-secret-gateway-fuzz-secret!";
 
@@ -954,7 +1048,6 @@ const GATEWAY_SECRET: &[u8] = b"gateway-fuzz-secret-gateway-fuzz-secret!";
 ///   characters or more.
 pub fn gateway(data: &[u8]) {
     use std::convert::Infallible;
-    use std::future::Future;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, OnceLock};
     use std::task::{Context, Poll, Waker};
@@ -981,17 +1074,6 @@ pub fn gateway(data: &[u8]) {
         fn call(&mut self, _: Request<()>) -> Self::Future {
             self.0.store(true, Ordering::SeqCst);
             std::future::ready(Ok(Response::new(String::new())))
-        }
-    }
-
-    fn now<F: Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        match future
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("waited with the key at hand"),
         }
     }
 
@@ -1050,7 +1132,7 @@ pub fn gateway(data: &[u8]) {
     request.headers_mut().insert(AUTHORIZATION, value);
     let mut cx = Context::from_waker(Waker::noop());
     assert!(service.poll_ready(&mut cx).is_ready());
-    let Ok(response) = now(service.call(request));
+    let Ok(response) = poll_now(service.call(request));
 
     if reached.load(Ordering::SeqCst) {
         assert_eq!(response.status(), StatusCode::OK);
@@ -1059,7 +1141,7 @@ pub fn gateway(data: &[u8]) {
         };
         assert!(is_b64token(token), "reached with {token:?}");
         assert!(
-            now(validator.validate(token)).is_ok(),
+            poll_now(validator.validate(token)).is_ok(),
             "reached with a refused token"
         );
         return;
@@ -1233,10 +1315,7 @@ pub fn dpop(data: &[u8]) {
         let Ok(key) = SigningKey::generate_es256() else {
             panic!("an ES256 key");
         };
-        let Ok(jwk) = key.to_public_jwk().map(serde_json::to_value) else {
-            panic!("its public JWK");
-        };
-        let Ok(jwk) = jwk else {
+        let Ok(Ok(jwk)) = key.to_public_jwk().map(serde_json::to_value) else {
             panic!("its public JWK as JSON");
         };
         // RFC 7638 §3.2: the required members, in lexicographic order, no
@@ -1253,54 +1332,18 @@ pub fn dpop(data: &[u8]) {
         (key, jwk, base64url::encode(digest.as_ref()))
     });
 
-    let Some((&mode, rest)) = data.split_first() else {
-        return;
-    };
-    let (header_extra, payload_extra) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
-        Some(at) => (&rest[..at], &rest[at + 1..]),
-        None => (rest, &b"{}"[..]),
-    };
-    let Ok(Value::Object(header_extra)) = serde_json::from_slice::<Value>(header_extra) else {
-        return;
-    };
     let mut header = Map::new();
     header.insert("typ".into(), Value::from("dpop+jwt"));
     header.insert("alg".into(), Value::from("ES256"));
     header.insert("jwk".into(), jwk.clone());
-    let untouched = header_extra.is_empty();
-    for (name, value) in header_extra {
-        if mode & 1 == 1 || !header.contains_key(&name) {
-            header.insert(name, value);
-        }
-    }
-    let payload: Vec<u8> = if mode & 2 == 2 {
-        payload_extra.to_vec()
-    } else {
-        let Ok(Value::Object(extra)) = serde_json::from_slice::<Value>(payload_extra) else {
-            return;
-        };
-        let mut claims = Map::new();
-        claims.insert("jti".into(), Value::from("e1j3V_bKic8-LAEB"));
-        claims.insert("htm".into(), Value::from("POST"));
-        claims.insert("htu".into(), Value::from("https://api.example.com/orders"));
-        claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
-        claims.extend(extra);
-        let Ok(json) = serde_json::to_vec(&claims) else {
-            return;
-        };
-        json
-    };
-    let Ok(header_json) = serde_json::to_vec(&header) else {
+    let mut claims = Map::new();
+    claims.insert("jti".into(), Value::from("e1j3V_bKic8-LAEB"));
+    claims.insert("htm".into(), Value::from("POST"));
+    claims.insert("htu".into(), Value::from("https://api.example.com/orders"));
+    claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
+    let Some(built) = build_signed(data, header, claims, key) else {
         return;
     };
-    let mut proof = base64url::encode(&header_json);
-    proof.push('.');
-    base64url::encode_into(&payload, &mut proof);
-    let Ok(signature) = key.sign(proof.as_bytes()) else {
-        panic!("signing a proof");
-    };
-    proof.push('.');
-    base64url::encode_into(&signature, &mut proof);
 
     let Ok(validator) = DpopValidator::builder()
         .clock(ManualClock::new(DPOP_NOW))
@@ -1309,25 +1352,22 @@ pub fn dpop(data: &[u8]) {
         panic!("the validator");
     };
     let request = DpopRequest::new("POST", URI);
-    let Some(answer) = validator.validate_now(&proof, &request) else {
+    let Some(answer) = validator.validate_now(&built.token, &request) else {
         panic!("the memory replay store waited");
     };
-    let baseline = untouched && mode & 2 == 0 && payload_extra_is_empty(payload_extra);
     let verified = match answer {
         Ok(verified) => verified,
         Err(error) => {
-            assert!(!baseline, "a plain proof refused: {error}");
+            assert!(!built.plain, "a plain proof refused: {error}");
             return;
         }
     };
 
     // Accepted: check what it holds, read independently.
-    let text = |map: &Map<String, Value>, name: &str| {
-        map.get(name).and_then(Value::as_str).map(str::to_owned)
-    };
-    let typ = text(&header, "typ").unwrap_or_default();
+    let header = &built.header;
+    let typ = text_member(header, "typ").unwrap_or_default();
     assert!(typ.eq_ignore_ascii_case("dpop+jwt"), "typ {typ:?} accepted");
-    assert_eq!(text(&header, "alg").as_deref(), Some("ES256"));
+    assert_eq!(text_member(header, "alg").as_deref(), Some("ES256"));
     let named = header.get("jwk").unwrap_or(&Value::Null);
     for member in ["kty", "crv", "x", "y"] {
         assert_eq!(
@@ -1336,28 +1376,20 @@ pub fn dpop(data: &[u8]) {
             "a jwk other than the signer's: {named}"
         );
     }
-    let Ok(claims) = json::parse_object(&payload) else {
-        panic!("accepted a claim set the strict parser refuses");
-    };
-    let Ok(Value::Object(read)) = serde_json::from_slice::<Value>(&payload) else {
-        panic!("accepted a claim set serde_json refuses");
-    };
-    assert_eq!(claims, read, "strict and serde_json read different claims");
-    assert!(text(&read, "jti").is_some_and(|jti| !jti.is_empty()), "jti");
-    assert_eq!(text(&read, "htm").as_deref(), Some("POST"), "htm");
-    let Some(htu) = text(&read, "htu") else {
+    let read = accepted_claims(&built.payload);
+    assert!(
+        text_member(&read, "jti").is_some_and(|jti| !jti.is_empty()),
+        "jti"
+    );
+    assert_eq!(text_member(&read, "htm").as_deref(), Some("POST"), "htm");
+    let Some(htu) = text_member(&read, "htu") else {
         panic!("accepted without a string htu");
     };
     assert_eq!(normalize(&htu).ok(), normalize(URI).ok(), "htu {htu:?}");
     // A NumericDate may have a fraction (RFC 7519 §2): its whole seconds
     // count (the fuzzer's first stop, kept as `finding-1-fractional-iat`).
-    let iat = match read.get("iat") {
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => i,
-            (None, Some(f)) if f.is_finite() && f.abs() < 1e15 => f.trunc() as i64,
-            _ => panic!("accepted an iat out of range: {n}"),
-        },
-        other => panic!("accepted without a numeric iat: {other:?}"),
+    let Some(iat) = whole_seconds(&read, "iat") else {
+        panic!("accepted without a numeric iat: {:?}", read.get("iat"));
     };
     assert!(
         (DPOP_NOW - 330..=DPOP_NOW + 30).contains(&iat),
@@ -1368,16 +1400,24 @@ pub fn dpop(data: &[u8]) {
     assert_eq!(&verified.jkt, jkt, "thumbprint");
     assert!(
         matches!(
-            validator.validate_now(&proof, &request),
+            validator.validate_now(&built.token, &request),
             Some(Err(DpopError::Replayed))
         ),
         "a replay accepted"
     );
 }
 
-/// True for an empty payload part (`{}` or nothing) in a [`dpop`] input.
-fn payload_extra_is_empty(extra: &[u8]) -> bool {
-    matches!(serde_json::from_slice::<Value>(extra), Ok(Value::Object(m)) if m.is_empty())
+/// The whole seconds of a numeric member (a NumericDate, RFC 7519 §2, may
+/// have a fraction), read independently of the crate.
+fn whole_seconds(map: &Map<String, Value>, name: &str) -> Option<i64> {
+    let Some(Value::Number(n)) = map.get(name) else {
+        return None;
+    };
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.is_finite() && f.abs() < 1e15)
+            .map(|f| f.trunc() as i64)
+    })
 }
 
 /// Target `logout`: back-channel logout tokens (OIDC Back-Channel Logout 1.0
@@ -1407,9 +1447,7 @@ fn payload_extra_is_empty(extra: &[u8]) -> bool {
 ///   [`Replayed`](crate::logout_token::LogoutTokenError::Replayed);
 /// - with nothing from the fuzzer (two empty objects) the token is accepted.
 pub fn logout(data: &[u8]) {
-    use std::future::Future;
     use std::sync::OnceLock;
-    use std::task::{Context, Poll, Waker};
 
     use crate::logout_token::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenError, LogoutTokenValidator};
     use crate::sign::SigningKey;
@@ -1417,17 +1455,6 @@ pub fn logout(data: &[u8]) {
 
     const ISSUER: &str = "https://tenant.example/";
     const CLIENT: &str = "client-1";
-
-    fn now<F: Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        match future
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(output) => output,
-            Poll::Pending => panic!("waited with the key and the replay store at hand"),
-        }
-    }
 
     static KEY: OnceLock<(SigningKey, StaticKeys)> = OnceLock::new();
     let (key, public) = KEY.get_or_init(|| {
@@ -1440,59 +1467,22 @@ pub fn logout(data: &[u8]) {
         (key, StaticKeys::from_key(public))
     });
 
-    let Some((&mode, rest)) = data.split_first() else {
-        return;
-    };
-    let (header_extra, payload_extra) = match rest.iter().position(|&b| b == PART_SEPARATOR) {
-        Some(at) => (&rest[..at], &rest[at + 1..]),
-        None => (rest, &b"{}"[..]),
-    };
-    let Ok(Value::Object(header_extra)) = serde_json::from_slice::<Value>(header_extra) else {
-        return;
-    };
     let mut header = Map::new();
     header.insert("typ".into(), Value::from("logout+jwt"));
     header.insert("alg".into(), Value::from("ES256"));
-    let mut baseline = header_extra.is_empty() && mode & 2 == 0;
-    for (name, value) in header_extra {
-        if mode & 1 == 1 || !header.contains_key(&name) {
-            header.insert(name, value);
-        }
-    }
-    let payload: Vec<u8> = if mode & 2 == 2 {
-        payload_extra.to_vec()
-    } else {
-        let Ok(Value::Object(extra)) = serde_json::from_slice::<Value>(payload_extra) else {
-            return;
-        };
-        baseline = baseline && extra.is_empty();
-        let mut claims = Map::new();
-        claims.insert("iss".into(), Value::from(ISSUER));
-        claims.insert("aud".into(), Value::from(CLIENT));
-        claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
-        claims.insert("jti".into(), Value::from("bWJq"));
-        claims.insert("sid".into(), Value::from("08a5019c-17e1-4977"));
-        claims.insert("sub".into(), Value::from("auth0|1"));
-        let mut events = Map::new();
-        events.insert(BACKCHANNEL_LOGOUT_EVENT.into(), Value::Object(Map::new()));
-        claims.insert("events".into(), Value::Object(events));
-        claims.extend(extra);
-        let Ok(json) = serde_json::to_vec(&claims) else {
-            return;
-        };
-        json
-    };
-    let Ok(header_json) = serde_json::to_vec(&header) else {
+    let mut claims = Map::new();
+    claims.insert("iss".into(), Value::from(ISSUER));
+    claims.insert("aud".into(), Value::from(CLIENT));
+    claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
+    claims.insert("jti".into(), Value::from("bWJq"));
+    claims.insert("sid".into(), Value::from("08a5019c-17e1-4977"));
+    claims.insert("sub".into(), Value::from("auth0|1"));
+    let mut events = Map::new();
+    events.insert(BACKCHANNEL_LOGOUT_EVENT.into(), Value::Object(Map::new()));
+    claims.insert("events".into(), Value::Object(events));
+    let Some(built) = build_signed(data, header, claims, key) else {
         return;
     };
-    let mut token = base64url::encode(&header_json);
-    token.push('.');
-    base64url::encode_into(&payload, &mut token);
-    let Ok(signature) = key.sign(token.as_bytes()) else {
-        panic!("signing a token");
-    };
-    token.push('.');
-    base64url::encode_into(&signature, &mut token);
 
     let Ok(validator) = LogoutTokenValidator::builder()
         .key_source(public.clone())
@@ -1504,19 +1494,17 @@ pub fn logout(data: &[u8]) {
     else {
         panic!("the validator");
     };
-    let logout = match now(validator.validate(&token)) {
+    let logout = match poll_now(validator.validate(&built.token)) {
         Ok(logout) => logout,
         Err(error) => {
-            assert!(!baseline, "a plain logout token refused: {error}");
+            assert!(!built.plain, "a plain logout token refused: {error}");
             return;
         }
     };
 
     // Accepted: check what it holds, read independently.
-    let text = |map: &Map<String, Value>, name: &str| {
-        map.get(name).and_then(Value::as_str).map(str::to_owned)
-    };
-    assert_eq!(text(&header, "alg").as_deref(), Some("ES256"));
+    let header = &built.header;
+    assert_eq!(text_member(header, "alg").as_deref(), Some("ES256"));
     if let Some(typ) = header.get("typ") {
         let typ = typ
             .as_str()
@@ -1525,39 +1513,25 @@ pub fn logout(data: &[u8]) {
         let typ = typ.strip_prefix("application/").unwrap_or(&typ);
         assert!(matches!(typ, "jwt" | "logout+jwt"), "typ {typ:?} accepted");
     }
-    let Ok(claims) = json::parse_object(&payload) else {
-        panic!("accepted a claim set the strict parser refuses");
-    };
-    let Ok(Value::Object(read)) = serde_json::from_slice::<Value>(&payload) else {
-        panic!("accepted a claim set serde_json refuses");
-    };
-    assert_eq!(claims, read, "strict and serde_json read different claims");
-    assert_eq!(text(&read, "iss").as_deref(), Some(ISSUER), "iss");
+    let read = accepted_claims(&built.payload);
+    assert_eq!(text_member(&read, "iss").as_deref(), Some(ISSUER), "iss");
     let aud_ok = match read.get("aud") {
         Some(Value::String(aud)) => aud == CLIENT,
         Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(CLIENT)),
         _ => false,
     };
     assert!(aud_ok, "aud {:?}", read.get("aud"));
-    let seconds = |name: &str| match read.get(name) {
-        Some(Value::Number(n)) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 1e15)
-                .map(|f| f.trunc() as i64)
-        }),
-        _ => None,
-    };
-    let Some(iat) = seconds("iat") else {
+    let Some(iat) = whole_seconds(&read, "iat") else {
         panic!("accepted without a numeric iat: {:?}", read.get("iat"));
     };
     assert!((DPOP_NOW - 150..=DPOP_NOW + 30).contains(&iat), "iat {iat}");
     if read.contains_key("exp") {
-        let Some(exp) = seconds("exp") else {
+        let Some(exp) = whole_seconds(&read, "exp") else {
             panic!("accepted a non-numeric exp: {:?}", read.get("exp"));
         };
         assert!(exp >= DPOP_NOW - 30, "an expired token accepted: exp {exp}");
     }
-    let (sub, sid) = (text(&read, "sub"), text(&read, "sid"));
+    let (sub, sid) = (text_member(&read, "sub"), text_member(&read, "sid"));
     assert!(sub.is_some() || sid.is_some(), "neither sub nor sid");
     let event = read
         .get("events")
@@ -1569,7 +1543,7 @@ pub fn logout(data: &[u8]) {
         read.get("events")
     );
     assert!(!read.contains_key("nonce"), "a nonce accepted");
-    let Some(jti) = text(&read, "jti") else {
+    let Some(jti) = text_member(&read, "jti") else {
         panic!("accepted without a string jti");
     };
     assert_eq!(logout.iss, ISSUER);
@@ -1578,7 +1552,7 @@ pub fn logout(data: &[u8]) {
     assert_eq!(logout.iat, iat);
     assert!(
         matches!(
-            now(validator.validate(&token)),
+            poll_now(validator.validate(&built.token)),
             Err(LogoutTokenError::Replayed)
         ),
         "a replay accepted"
