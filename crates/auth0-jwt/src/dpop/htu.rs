@@ -114,19 +114,23 @@ fn check_host(host: &str) -> Result<(), BadUri> {
             b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
         )
     };
-    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
     let (inner, literal) = match host.strip_prefix('[') {
         // `split_port` checked that the literal ends the host.
         Some(literal) => (literal.strip_suffix(']').unwrap_or(literal), true),
         None => (host, false),
     };
-    let allowed = |b: u8| unreserved(b) || sub_delim(b) || b == b'%' || (literal && b == b':');
+    let allowed = |b: u8| is_unreserved(b) || sub_delim(b) || b == b'%' || (literal && b == b':');
     if inner.is_empty() || !inner.bytes().all(allowed) {
         return Err(BadUri(
             "the host has characters RFC 3986 does not allow there",
         ));
     }
     Ok(())
+}
+
+/// RFC 3986 §2.3: unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~".
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// RFC 3986 §6.2.2.1 and §6.2.2.2: percent-escapes in upper case, escapes of
@@ -151,8 +155,7 @@ fn normalize_escapes(s: &str) -> Result<String, BadUri> {
         let value = hex(i + 1)? * 16 + hex(i + 2)?;
         // Two hex digits: always below 256.
         let decoded = u8::try_from(value).map_err(|_| BadUri("a malformed percent-escape"))?;
-        // RFC 3986 §2.3: unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~".
-        if decoded.is_ascii_alphanumeric() || matches!(decoded, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(decoded) {
             out.push(char::from(decoded));
         } else {
             out.push('%');
