@@ -206,8 +206,9 @@ fn test() -> Result<(), String> {
 }
 
 /// The features that compile the fuzzing harnesses (and so the corpus
-/// replay tests) of the three crates that have them.
-const FUZZING_FEATURES: &str = "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing";
+/// replay tests) of the four crates that have them.
+const FUZZING_FEATURES: &str =
+    "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing,auth0-redis/fuzzing";
 
 /// auth0-management's feature combinations that matter (one feature per
 /// resource group, `full` by default): no group at all, single groups the
@@ -527,6 +528,8 @@ const FUZZ_TARGETS: &[&str] = &[
     "gateway",
     "dpop",
     "logout",
+    "id_token",
+    "seal",
     "retry_after",
     "echoed_secrets",
     "pagination",

@@ -1558,3 +1558,416 @@ pub fn logout(data: &[u8]) {
         "a replay accepted"
     );
 }
+
+/// The issuer the [`id_token`] target's verifier trusts.
+const ID_ISSUER: &str = "https://tenant.example/";
+/// The client id (audience) of the [`id_token`] target's verifier.
+const ID_CLIENT: &str = "client-1";
+/// The HMAC secret of the [`id_token`] target's HS256 verifier.
+const ID_SECRET: &[u8] = b"id-token-fuzz-secret-id-token-fuzz-secret";
+/// The nonce the [`id_token`] target's base claim set carries.
+const ID_NONCE: &str = "n-0S6_WzA2Mj";
+
+/// Target `id_token`: OpenID Connect ID tokens (OIDC Core 1.0 §3.1.3.7, and
+/// Auth0's rules as auth0-python's `TokenVerifier` implements them) built
+/// from the input, signed with HS256 or ES256, checked by a
+/// [`TokenVerifier`](crate::id_token::TokenVerifier) through its public
+/// `verify` or `verify_as`, with verifier options the fuzzer picks.
+///
+/// Input: four option bytes, then what [`build_signed`] reads (a mode byte,
+/// a JSON object for the header, [`PART_SEPARATOR`], the payload) over the
+/// header `alg` (the signer's), `typ: JWT` and a valid claim set (`iss`,
+/// `sub`, `aud`, `iat`, `exp`, `nonce`, `auth_time`, `org_id`, `org_name`).
+/// Option byte 0: bit 0 ES256 (else HS256), bit 1 `verify_as` (else
+/// `verify`), bits 2–3 the expected nonce, bits 4–6 the expected
+/// organization; byte 1: the leeway (low nibble) and `max_age` (high
+/// nibble), each from a pool of edge values; bytes 2–3: the clock's offset
+/// (signed) from [`DPOP_NOW`]. Properties:
+/// - the verification completes at once (static keys) and never panics;
+/// - when the header is plain (`alg` and `typ` strings, nothing else), the
+///   token is accepted exactly when [`id_token_reference`] — written here
+///   from OIDC Core 1.0 §3.1.3.7 and the verifier's documented order —
+///   accepts it, and a refusal is the typed error of the first rule that
+///   fails in that order; with any other header, a token is accepted only
+///   if its claim set is;
+/// - an accepted token yields its claim set as read independently
+///   (strict and `serde_json` alike);
+/// - no error shows the token or its signature, in `Display`, `Debug` or any
+///   `source()`.
+pub fn id_token(data: &[u8]) {
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    use crate::id_token::{TokenVerifier, VerifyOptions};
+    use crate::sign::SigningKey;
+    use crate::verifier::{AsymmetricSignatureVerifier, SignatureVerifier};
+    use crate::verifier::{StaticKeys, SymmetricSignatureVerifier};
+    use crate::{Algorithm, ManualClock};
+
+    type Keys = [(SigningKey, SignatureVerifier); 2];
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        let (Ok(hs), Ok(symmetric)) = (
+            SigningKey::hmac(Algorithm::HS256, ID_SECRET),
+            SymmetricSignatureVerifier::new(ID_SECRET),
+        ) else {
+            panic!("the HS256 key");
+        };
+        let Ok(es) = SigningKey::generate_es256() else {
+            panic!("an ES256 key");
+        };
+        let Ok(Ok(asymmetric)) = es.verifying_key().map(|public| {
+            AsymmetricSignatureVerifier::new(StaticKeys::from_key(public))
+                .with_algorithm(Algorithm::ES256)
+        }) else {
+            panic!("its verifier");
+        };
+        [(hs, symmetric.into()), (es, asymmetric.into())]
+    });
+
+    let Some((options, rest)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let [flags, durations, offset @ ..] = *options;
+    let (key, signature) = &keys[usize::from(flags & 1)];
+    let typed = flags & 2 == 2;
+    let nonce = [None, Some(ID_NONCE), Some(""), Some("N-0S6_WzA2Mj")][usize::from(flags >> 2 & 3)];
+    let organization = [
+        None,
+        Some("org_abc"),
+        Some("acme"),
+        Some("ACME"),
+        Some("org_ABC"),
+        Some(""),
+        Some("org_"),
+        Some("Org_abc"),
+    ][usize::from(flags >> 4 & 7)];
+    // `None`: the builder's default (60 s).
+    const SECS: [Option<u64>; 16] = [
+        None,
+        Some(0),
+        Some(1),
+        Some(5),
+        Some(59),
+        Some(60),
+        Some(61),
+        Some(300),
+        Some(3600),
+        Some(86_400),
+        Some(1 << 31),
+        Some(1 << 32),
+        Some(1 << 62),
+        Some(i64::MAX as u64 - 1),
+        Some(i64::MAX as u64),
+        Some(100),
+    ];
+    let leeway = SECS[usize::from(durations & 15)];
+    let max_age = SECS[usize::from(durations >> 4)];
+    let now = DPOP_NOW + i64::from(i16::from_le_bytes(offset));
+
+    let mut header = Map::new();
+    header.insert("alg".into(), Value::from(key.algorithm().as_str()));
+    header.insert("typ".into(), Value::from("JWT"));
+    let mut claims = Map::new();
+    claims.insert("iss".into(), Value::from(ID_ISSUER));
+    claims.insert("sub".into(), Value::from("auth0|1"));
+    claims.insert("aud".into(), Value::from(ID_CLIENT));
+    claims.insert("iat".into(), Value::from(DPOP_NOW - 5));
+    claims.insert("exp".into(), Value::from(DPOP_NOW + 600));
+    claims.insert("nonce".into(), Value::from(ID_NONCE));
+    claims.insert("auth_time".into(), Value::from(DPOP_NOW - 100));
+    claims.insert("org_id".into(), Value::from("org_abc"));
+    claims.insert("org_name".into(), Value::from("Acme"));
+    let Some(built) = build_signed(rest, header, claims, key) else {
+        return;
+    };
+
+    let mut builder = TokenVerifier::builder()
+        .signature_verifier(signature.clone())
+        .issuer(ID_ISSUER)
+        .audience(ID_CLIENT)
+        .clock(ManualClock::new(now));
+    if let Some(secs) = leeway {
+        builder = builder.leeway(Duration::from_secs(secs));
+    }
+    let Ok(verifier) = builder.build() else {
+        panic!("the verifier");
+    };
+    let mut verify = VerifyOptions::new();
+    verify.nonce = nonce.map(str::to_owned);
+    verify.max_age = max_age.map(Duration::from_secs);
+    verify.organization = organization.map(str::to_owned);
+
+    let answer = if typed {
+        poll_now(verifier.verify_as::<Map<String, Value>>(&built.token, &verify))
+    } else {
+        poll_now(verifier.verify(&built.token, &verify)).map(|claims| claims.as_map().clone())
+    };
+
+    // What the verifier should answer, from the header and claim set as signed.
+    let rules = IdTokenRules {
+        now,
+        leeway: leeway.unwrap_or(60),
+        nonce,
+        organization,
+        max_age,
+    };
+    let header = &built.header;
+    let plain_header = header.keys().all(|name| name == "alg" || name == "typ")
+        && header.get("alg").is_some_and(Value::is_string)
+        && header.get("typ").is_none_or(Value::is_string);
+    let expected = if text_member(header, "alg").as_deref() != Some(key.algorithm().as_str()) {
+        Err("AlgorithmNotSupported".to_owned())
+    } else {
+        match json::parse_object(&built.payload) {
+            Err(_) => Err("Malformed".to_owned()),
+            Ok(map) => {
+                let typ = text_member(header, "typ")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if typ.strip_prefix("application/").unwrap_or(&typ) == "at+jwt" {
+                    Err("TypeMismatch".to_owned())
+                } else {
+                    id_token_reference(&map, &rules).map_err(str::to_owned)
+                }
+            }
+        }
+    };
+
+    match answer {
+        Ok(read) => {
+            assert!(
+                expected.is_ok() || !plain_header,
+                "accepted, the reference says {expected:?}"
+            );
+            assert_eq!(read, accepted_claims(&built.payload), "the claims");
+            let alg = text_member(header, "alg");
+            assert_eq!(alg.as_deref(), Some(key.algorithm().as_str()), "alg");
+            let typ = text_member(header, "typ")
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            assert_ne!(typ.strip_prefix("application/").unwrap_or(&typ), "at+jwt");
+            let Ok(map) = json::parse_object(&built.payload) else {
+                unreachable!("checked by accepted_claims");
+            };
+            if let Err(rule) = id_token_reference(&map, &rules) {
+                panic!("accepted a claim set the reference refuses ({rule})");
+            }
+        }
+        Err(error) => {
+            let name = id_error_name(&error);
+            if plain_header {
+                assert_eq!(Err(name), expected, "{error}");
+            }
+            let signature_part = built.token.rsplit('.').next().unwrap_or_default();
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            while let Some(e) = source {
+                for shown in [e.to_string(), format!("{e:?}")] {
+                    assert!(!shown.contains(&built.token), "the token shown: {shown}");
+                    assert!(
+                        signature_part.len() < 12 || !shown.contains(signature_part),
+                        "the signature shown: {shown}"
+                    );
+                }
+                source = e.source();
+            }
+        }
+    }
+}
+
+/// What [`id_token_reference`] checks a claim set against.
+struct IdTokenRules {
+    now: i64,
+    leeway: u64,
+    nonce: Option<&'static str>,
+    organization: Option<&'static str>,
+    max_age: Option<u64>,
+}
+
+/// The ID-token claim rules, written from OIDC Core 1.0 §3.1.3.7 and
+/// Auth0's (auth0-python's `TokenVerifier`), in the order
+/// [`TokenVerifier`](crate::id_token::TokenVerifier) documents: `iss` (step
+/// 2), `sub` (§2: required), `aud` (step 3), `exp` (step 9) and `iat` (step
+/// 10: not in the future) with the leeway, the `nonce` when one was sent
+/// (step 11), the organization when one is expected (an `org_…` id compared
+/// with `org_id` exactly, a name with `org_name` case-insensitively), `azp`
+/// (steps 4–5: required with several audiences, the client whenever
+/// present), `auth_time` when `max_age` was sent (step 13), `nbf` (RFC 7519
+/// §4.1.5), then every other registered claim's JSON type. NumericDates are
+/// integers here, as auth0-python requires (`isinstance(…, int)`): the
+/// verifier documents that a fraction is refused. The answer is the name of
+/// the error variant of the first rule that fails. Time sums are exact
+/// (`i128`).
+fn id_token_reference(map: &Map<String, Value>, rules: &IdTokenRules) -> Result<(), &'static str> {
+    let read = reference(map);
+    let string = |name: &str| {
+        let at = STRING_CLAIMS.iter().position(|c| *c == name);
+        at.and_then(|at| read.strings.get(at))
+            .unwrap_or(&Read::Absent)
+    };
+    let date = |name: &str| {
+        let at = DATE_CLAIMS.iter().position(|c| *c == name);
+        match at.and_then(|at| read.dates.get(at)) {
+            Some(Read::Value(t)) => Read::Value(i128::from(*t)),
+            Some(Read::WrongType) => Read::WrongType,
+            _ => Read::Absent,
+        }
+    };
+    let now = i128::from(rules.now);
+    let leeway = i128::from(rules.leeway);
+
+    match string("iss") {
+        Read::Value(iss) if iss == ID_ISSUER => {}
+        Read::Value(_) => return Err("IssuerMismatch"),
+        _ => return Err("IssuerInvalid"),
+    }
+    if !matches!(string("sub"), Read::Value(_)) {
+        return Err("SubjectInvalid");
+    }
+    let several = match &read.aud {
+        Read::Value(aud) if aud.iter().any(|a| a == ID_CLIENT) => aud.len() > 1,
+        Read::Value(_) => return Err("AudienceMismatch"),
+        _ => return Err("AudienceInvalid"),
+    };
+    match date("exp") {
+        Read::Value(exp) if now > exp + leeway => return Err("Expired"),
+        Read::Value(_) => {}
+        _ => return Err("ExpirationInvalid"),
+    }
+    match date("iat") {
+        Read::Value(iat) if now < iat - leeway => return Err("IssuedInFuture"),
+        Read::Value(_) => {}
+        _ => return Err("IssuedAtInvalid"),
+    }
+    if let Some(expected) = rules.nonce {
+        match string("nonce") {
+            Read::Value(nonce) if nonce == expected => {}
+            Read::Value(_) => return Err("NonceMismatch"),
+            _ => return Err("NonceInvalid"),
+        }
+    }
+    if let Some(expected) = rules.organization {
+        // Case-insensitive: each character lower-cased on its own.
+        let lower = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+        if expected.starts_with("org_") {
+            match string("org_id") {
+                Read::Value(id) if id == expected => {}
+                Read::Value(_) => return Err("OrganizationIdMismatch"),
+                _ => return Err("OrganizationIdInvalid"),
+            }
+        } else {
+            match string("org_name") {
+                Read::Value(name) if lower(name) == lower(expected) => {}
+                Read::Value(_) => return Err("OrganizationNameMismatch"),
+                _ => return Err("OrganizationNameInvalid"),
+            }
+        }
+    }
+    match string("azp") {
+        Read::Value(azp) if azp != ID_CLIENT => return Err("AuthorizedPartyMismatch"),
+        Read::Value(_) => {}
+        _ if several => return Err("AuthorizedPartyInvalid"),
+        Read::WrongType => return Err("InvalidClaim(azp)"),
+        Read::Absent => {}
+    }
+    if let Some(max_age) = rules.max_age {
+        match date("auth_time") {
+            Read::Value(at) if now > at + i128::from(max_age) + leeway => {
+                return Err("AuthTimeTooOld");
+            }
+            Read::Value(_) => {}
+            _ => return Err("AuthTimeInvalid"),
+        }
+    }
+    match date("nbf") {
+        Read::Value(nbf) if now < nbf - leeway => return Err("NotYetValid"),
+        Read::WrongType => return Err("NotBeforeInvalid"),
+        _ => {}
+    }
+    match read.first_wrong {
+        None => Ok(()),
+        Some("iss") => Err("IssuerInvalid"),
+        Some("sub") => Err("SubjectInvalid"),
+        Some("aud") => Err("AudienceInvalid"),
+        Some("exp") => Err("ExpirationInvalid"),
+        Some("nbf") => Err("NotBeforeInvalid"),
+        Some("iat") => Err("IssuedAtInvalid"),
+        Some("auth_time") => Err("AuthTimeInvalid"),
+        Some("nonce") => Err("NonceInvalid"),
+        Some("org_id") => Err("OrganizationIdInvalid"),
+        Some("org_name") => Err("OrganizationNameInvalid"),
+        Some("azp") => Err("InvalidClaim(azp)"),
+        Some("scope") => Err("InvalidClaim(scope)"),
+        Some("permissions") => Err("InvalidClaim(permissions)"),
+        Some("jti") => Err("InvalidClaim(jti)"),
+        Some(_) => Err("InvalidClaim(?)"),
+    }
+}
+
+/// The name of an ID-token verification error's variant (with the claim,
+/// for [`Error::InvalidClaim`](crate::Error::InvalidClaim)), as
+/// [`id_token_reference`] names it; every variant must be of the ID-token
+/// kind.
+fn id_error_name(error: &crate::Error) -> String {
+    use crate::{Error, TokenKind};
+    let kind = match error {
+        Error::IssuerInvalid { kind }
+        | Error::IssuerMismatch { kind, .. }
+        | Error::SubjectInvalid { kind }
+        | Error::AudienceInvalid { kind }
+        | Error::AudienceMismatch { kind, .. }
+        | Error::ExpirationInvalid { kind }
+        | Error::Expired { kind, .. }
+        | Error::IssuedAtInvalid { kind }
+        | Error::IssuedInFuture { kind, .. }
+        | Error::NotBeforeInvalid { kind }
+        | Error::NotYetValid { kind, .. }
+        | Error::NonceInvalid { kind }
+        | Error::NonceMismatch { kind, .. }
+        | Error::OrganizationIdInvalid { kind }
+        | Error::OrganizationIdMismatch { kind, .. }
+        | Error::OrganizationNameInvalid { kind }
+        | Error::OrganizationNameMismatch { kind, .. }
+        | Error::AuthorizedPartyInvalid { kind }
+        | Error::AuthorizedPartyMismatch { kind, .. }
+        | Error::AuthTimeInvalid { kind }
+        | Error::AuthTimeTooOld { kind, .. }
+        | Error::TypeMismatch { kind, .. }
+        | Error::InvalidClaim { kind, .. } => Some(*kind),
+        _ => None,
+    };
+    assert!(
+        kind.is_none_or(|kind| kind == TokenKind::IdToken),
+        "an error of another kind: {error:?}"
+    );
+    let name = match error {
+        Error::InvalidClaim { claim, .. } => return format!("InvalidClaim({claim})"),
+        Error::Malformed(_) => "Malformed",
+        Error::AlgorithmNotSupported { .. } => "AlgorithmNotSupported",
+        Error::InvalidSignature(_) => "InvalidSignature",
+        Error::IssuerInvalid { .. } => "IssuerInvalid",
+        Error::IssuerMismatch { .. } => "IssuerMismatch",
+        Error::SubjectInvalid { .. } => "SubjectInvalid",
+        Error::AudienceInvalid { .. } => "AudienceInvalid",
+        Error::AudienceMismatch { .. } => "AudienceMismatch",
+        Error::ExpirationInvalid { .. } => "ExpirationInvalid",
+        Error::Expired { .. } => "Expired",
+        Error::IssuedAtInvalid { .. } => "IssuedAtInvalid",
+        Error::IssuedInFuture { .. } => "IssuedInFuture",
+        Error::NotBeforeInvalid { .. } => "NotBeforeInvalid",
+        Error::NotYetValid { .. } => "NotYetValid",
+        Error::NonceInvalid { .. } => "NonceInvalid",
+        Error::NonceMismatch { .. } => "NonceMismatch",
+        Error::OrganizationIdInvalid { .. } => "OrganizationIdInvalid",
+        Error::OrganizationIdMismatch { .. } => "OrganizationIdMismatch",
+        Error::OrganizationNameInvalid { .. } => "OrganizationNameInvalid",
+        Error::OrganizationNameMismatch { .. } => "OrganizationNameMismatch",
+        Error::AuthorizedPartyInvalid { .. } => "AuthorizedPartyInvalid",
+        Error::AuthorizedPartyMismatch { .. } => "AuthorizedPartyMismatch",
+        Error::AuthTimeInvalid { .. } => "AuthTimeInvalid",
+        Error::AuthTimeTooOld { .. } => "AuthTimeTooOld",
+        Error::TypeMismatch { .. } => "TypeMismatch",
+        other => return format!("{other:?}"),
+    };
+    name.to_owned()
+}

@@ -85,6 +85,11 @@ fn htu_corpus() {
     replay("htu", fuzzing::htu);
 }
 
+#[test]
+fn id_token_corpus() {
+    replay("id_token", fuzzing::id_token);
+}
+
 /// Member names: every registered claim, escaped spellings of some, custom
 /// names (unicode included) — drawn from a small pool so duplicates happen.
 fn name() -> impl Strategy<Value = String> {

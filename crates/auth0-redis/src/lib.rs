@@ -21,6 +21,10 @@
 
 mod error;
 mod fleet;
+// Fuzzing harnesses (`fuzz/` and tests/fuzz_corpus.rs); not a supported API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod limit;
 mod seal;
 mod stack;
