@@ -6,6 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::aead;
 
 use crate::seal::SealingKey;
 
@@ -16,6 +17,34 @@ pub const PART_SEPARATOR: u8 = 0xFF;
 /// bytes for both algorithms), written here independently of `seal.rs`.
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+
+/// Opens `value` as the module documents a seal: `s1.`, then the canonical
+/// unpadded base64url of a 12-byte nonce, the ciphertext and the 16-byte
+/// tag, sealed with `key` with the Redis key as associated data; the text
+/// must be UTF-8. Written from that description with ring's AEAD directly.
+fn reference_open(
+    algorithm: &'static aead::Algorithm,
+    key: &[u8; 32],
+    redis_key: &str,
+    value: &str,
+) -> Option<String> {
+    let body = value.strip_prefix("s1.")?;
+    let mut raw = URL_SAFE_NO_PAD.decode(body).ok()?;
+    if raw.len() < NONCE_LEN + TAG_LEN {
+        return None;
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&raw[..NONCE_LEN]);
+    let key = aead::LessSafeKey::new(aead::UnboundKey::new(algorithm, key).ok()?);
+    let plain = key
+        .open_in_place(
+            aead::Nonce::assume_unique_for_key(nonce),
+            aead::Aad::from(redis_key.as_bytes()),
+            &mut raw[NONCE_LEN..],
+        )
+        .ok()?;
+    String::from_utf8(plain.to_vec()).ok()
+}
 
 /// Target `seal`: the token sealed at rest in Redis ([`SealingKey`], AEAD
 /// with the Redis key as associated data).
@@ -36,7 +65,8 @@ const TAG_LEN: usize = 16;
 ///   UTF-8), cutting it anywhere or adding to it makes it not open;
 /// - `open` of arbitrary stored bytes (as they are, after `s1.`, and
 ///   base64url-encoded after `s1.`, so the AEAD itself sees them) never
-///   panics and is `None` (no forgery).
+///   panics and opens exactly what [`reference_open`] opens: a seal of this
+///   key and this Redis key, and nothing else.
 pub fn seal(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -61,15 +91,26 @@ pub fn seal(data: &[u8]) {
         SealingKey::chacha20_poly1305
     };
     let key = new(&[7; 32]);
+    let algorithm = if mode & 1 == 1 {
+        &aead::CHACHA20_POLY1305
+    } else {
+        &aead::AES_256_GCM
+    };
 
-    // Arbitrary stored bytes: nothing opens.
+    // Arbitrary stored bytes open only if they are a seal of this key and
+    // this Redis key (the fuzzer learns real seals from this harness's
+    // comparisons: `finding-1-a-real-seal-learned`).
     let mut prefixed = b"s1.".to_vec();
     prefixed.extend_from_slice(stored);
     let mut encoded = String::from("s1.");
     URL_SAFE_NO_PAD.encode_string(stored, &mut encoded);
     for value in [stored, &prefixed, encoded.as_bytes()] {
         if let Ok(value) = std::str::from_utf8(value) {
-            assert_eq!(key.open(redis_key, value), None, "opened {value:?}");
+            assert_eq!(
+                key.open(redis_key, value),
+                reference_open(algorithm, &[7; 32], redis_key, value),
+                "{value:?}"
+            );
         }
     }
 
