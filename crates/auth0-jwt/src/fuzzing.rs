@@ -1576,14 +1576,15 @@ const ID_NONCE: &str = "n-0S6_WzA2Mj";
 ///
 /// Input: four option bytes, then what [`build_signed`] reads (a mode byte,
 /// a JSON object for the header, [`PART_SEPARATOR`], the payload) over the
-/// header `alg` (the signer's), `typ: JWT` and a valid claim set (`iss`,
-/// `sub`, `aud`, `iat`, `exp`, `nonce`, `auth_time`, `org_id`, `org_name`).
-/// Option byte 0: bit 0 ES256 (else HS256), bit 1 `verify_as` (else
-/// `verify`), bits 2–3 the expected nonce, bits 4–6 the expected
-/// organization; byte 1: the leeway (low nibble) and `max_age` (high
+/// header `alg` (the signer's) and `typ: JWT` (bit 1 of option byte 0: no
+/// `typ`) and a valid claim set (`iss`, `sub`, `aud`, `iat`, `exp`, `nonce`,
+/// `auth_time`, `org_id`, `org_name`). Option byte 0: bit 0 ES256 (else
+/// HS256), bits 2–3 the expected nonce, bits 4–6 the expected organization; byte 1: the leeway (low nibble) and `max_age` (high
 /// nibble), each from a pool of edge values; bytes 2–3: the clock's offset
 /// (signed) from [`DPOP_NOW`]. Properties:
 /// - the verification completes at once (static keys) and never panics;
+/// - `verify` and `verify_as` (into a JSON map) answer alike: the same
+///   claims, or the same error;
 /// - when the header is plain (`alg` and `typ` strings, nothing else), the
 ///   token is accepted exactly when [`id_token_reference`] — written here
 ///   from OIDC Core 1.0 §3.1.3.7 and the verifier's documented order —
@@ -1630,7 +1631,7 @@ pub fn id_token(data: &[u8]) {
     };
     let [flags, durations, offset @ ..] = *options;
     let (key, signature) = &keys[usize::from(flags & 1)];
-    let typed = flags & 2 == 2;
+    let untyped = flags & 2 == 2;
     let nonce = [None, Some(ID_NONCE), Some(""), Some("N-0S6_WzA2Mj")][usize::from(flags >> 2 & 3)];
     let organization = [
         None,
@@ -1667,7 +1668,9 @@ pub fn id_token(data: &[u8]) {
 
     let mut header = Map::new();
     header.insert("alg".into(), Value::from(key.algorithm().as_str()));
-    header.insert("typ".into(), Value::from("JWT"));
+    if !untyped {
+        header.insert("typ".into(), Value::from("JWT"));
+    }
     let mut claims = Map::new();
     claims.insert("iss".into(), Value::from(ID_ISSUER));
     claims.insert("sub".into(), Value::from("auth0|1"));
@@ -1698,11 +1701,15 @@ pub fn id_token(data: &[u8]) {
     verify.max_age = max_age.map(Duration::from_secs);
     verify.organization = organization.map(str::to_owned);
 
-    let answer = if typed {
-        poll_now(verifier.verify_as::<Map<String, Value>>(&built.token, &verify))
-    } else {
-        poll_now(verifier.verify(&built.token, &verify)).map(|claims| claims.as_map().clone())
-    };
+    let answer =
+        poll_now(verifier.verify(&built.token, &verify)).map(|claims| claims.as_map().clone());
+    // `verify_as` (claims read from the scan's record) answers alike.
+    let typed = poll_now(verifier.verify_as::<Map<String, Value>>(&built.token, &verify));
+    match (&answer, &typed) {
+        (Ok(read), Ok(typed)) => assert_eq!(read, typed, "verify_as read other claims"),
+        (Err(a), Err(b)) => assert_eq!(id_error_name(a), id_error_name(b), "verify_as"),
+        _ => panic!("verify and verify_as disagree: {answer:?} / {typed:?}"),
+    }
 
     // What the verifier should answer, from the header and claim set as signed.
     let rules = IdTokenRules {
