@@ -1281,7 +1281,7 @@ const DPOP_NOW: i64 = 1_700_000_000;
 /// Target `dpop`: DPoP proofs (RFC 9449 §4.3) built from the input and
 /// signed with one fixed ES256 key, checked by a
 /// [`DpopValidator`](crate::dpop::DpopValidator) (default settings, its
-/// clock at [`DPOP_NOW`]) against `POST https://api.example.com/orders?page=2`.
+/// clock at `DPOP_NOW`) against `POST https://api.example.com/orders?page=2`.
 ///
 /// Input: a mode byte, then a JSON object for the header and, after
 /// [`PART_SEPARATOR`], the payload. The header is `typ: dpop+jwt`,
@@ -1424,7 +1424,7 @@ fn whole_seconds(map: &Map<String, Value>, name: &str) -> Option<i64> {
 /// §2.6) built from the input and signed with one fixed ES256 key, checked
 /// by a [`LogoutTokenValidator`](crate::logout_token::LogoutTokenValidator)
 /// (ES256 allowed, issuer `https://tenant.example/`, audience `client-1`, default maximum
-/// age and leeway, its clock at [`DPOP_NOW`]).
+/// age and leeway, its clock at `DPOP_NOW`).
 ///
 /// Input: a mode byte, then a JSON object for the header and, after
 /// [`PART_SEPARATOR`], the payload. The header is `typ: logout+jwt` and
@@ -1574,19 +1574,19 @@ const ID_NONCE: &str = "n-0S6_WzA2Mj";
 /// [`TokenVerifier`](crate::id_token::TokenVerifier) through its public
 /// `verify` or `verify_as`, with verifier options the fuzzer picks.
 ///
-/// Input: four option bytes, then what [`build_signed`] reads (a mode byte,
+/// Input: four option bytes, then what `build_signed` reads (a mode byte,
 /// a JSON object for the header, [`PART_SEPARATOR`], the payload) over the
 /// header `alg` (the signer's) and `typ: JWT` (bit 1 of option byte 0: no
 /// `typ`) and a valid claim set (`iss`, `sub`, `aud`, `iat`, `exp`, `nonce`,
 /// `auth_time`, `org_id`, `org_name`). Option byte 0: bit 0 ES256 (else
 /// HS256), bits 2–3 the expected nonce, bits 4–6 the expected organization; byte 1: the leeway (low nibble) and `max_age` (high
 /// nibble), each from a pool of edge values; bytes 2–3: the clock's offset
-/// (signed) from [`DPOP_NOW`]. Properties:
+/// (signed) from `DPOP_NOW`. Properties:
 /// - the verification completes at once (static keys) and never panics;
 /// - `verify` and `verify_as` (into a JSON map) answer alike: the same
 ///   claims, or the same error;
 /// - when the header is plain (`alg` and `typ` strings, nothing else), the
-///   token is accepted exactly when [`id_token_reference`] — written here
+///   token is accepted exactly when `id_token_reference` — written here
 ///   from OIDC Core 1.0 §3.1.3.7 and the verifier's documented order —
 ///   accepts it, and a refusal is the typed error of the first rule that
 ///   fails in that order; with any other header, a token is accepted only

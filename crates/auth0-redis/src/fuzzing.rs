@@ -65,7 +65,7 @@ fn reference_open(
 ///   UTF-8), cutting it anywhere or adding to it makes it not open;
 /// - `open` of arbitrary stored bytes (as they are, after `s1.`, and
 ///   base64url-encoded after `s1.`, so the AEAD itself sees them) never
-///   panics and opens exactly what [`reference_open`] opens: a seal of this
+///   panics and opens exactly what `reference_open` opens: a seal of this
 ///   key and this Redis key, and nothing else.
 pub fn seal(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
