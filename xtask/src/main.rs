@@ -206,9 +206,9 @@ fn test() -> Result<(), String> {
 }
 
 /// The features that compile the fuzzing harnesses (and so the corpus
-/// replay tests) of the four crates that have them.
-const FUZZING_FEATURES: &str =
-    "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing,auth0-redis/fuzzing";
+/// replay tests) of the five crates that have them.
+const FUZZING_FEATURES: &str = "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing,\
+     auth0-local/fuzzing,auth0-redis/fuzzing";
 
 /// auth0-management's feature combinations that matter (one feature per
 /// resource group, `full` by default): no group at all, single groups the
@@ -533,6 +533,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "retry_after",
     "echoed_secrets",
     "pagination",
+    "routes",
 ];
 
 /// `cargo xtask fuzz [target] [--secs N]`: each target in turn (they share the
@@ -587,6 +588,14 @@ fn fuzz(args: &[String]) -> Result<(), String> {
     };
     let max_time = format!("-max_total_time={secs}");
     for t in targets {
+        // An input that takes seconds is a hang; `routes` starts a local
+        // tenant (two RSA keys) with its first input, and again when what
+        // the inputs created has grown (see `auth0_local::fuzzing`).
+        let timeout = if t == "routes" {
+            "-timeout=60"
+        } else {
+            "-timeout=5"
+        };
         // Release build with debug assertions (overflow checks); no sanitizer:
         // every crate forbids `unsafe`, so ASan would only cost throughput.
         run(&mut nightly(&[
@@ -599,7 +608,7 @@ fn fuzz(args: &[String]) -> Result<(), String> {
             "none",
             "--",
             &max_time,
-            "-timeout=5",
+            timeout,
             "-print_final_stats=1",
         ]))?;
     }

@@ -42,9 +42,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
-use tracing::Instrument as _;
 use tracing::field::Empty;
-use tracing::instrument::Instrumented;
 
 use crate::headers::RateLimitInfo;
 use crate::timeout::{Elapsed, TimeoutKind};
@@ -240,18 +238,17 @@ where
             req.extensions_mut().insert(stats.clone());
             stats
         });
-        // The inner future is written straight into its place (the stack's
-        // future is large: each move of it is a copy).
-        let finish = Finish {
-            span: span.clone(),
-            stats,
-            future: {
+        // One struct literal, the inner future written straight into its
+        // field (the stack's future is large: each move of it is a copy;
+        // a `Finish` inside `tracing::Instrumented` was built, then moved
+        // twice).
+        ResponseFuture {
+            future: Some({
                 let _entered = span.enter();
                 self.inner.call(req)
-            },
-        };
-        ResponseFuture {
-            inner: finish.instrument(span),
+            }),
+            span,
+            stats,
         }
     }
 }
@@ -396,11 +393,26 @@ fn error_type(error: &(dyn std::error::Error + 'static)) -> &'static str {
 
 pin_project! {
     /// The future returned by [`Trace`]: the inner call inside the
-    /// `auth0.request` span, its outcome recorded on the span at the end.
-    /// A plain struct over the inner future (no allocation per call).
+    /// `auth0.request` span (entered on every poll and while the inner
+    /// future is dropped, as `tracing::Instrumented` does), its outcome
+    /// recorded on the span at the end when a subscriber listens. A plain
+    /// struct over the inner future (no allocation per call).
     pub struct ResponseFuture<F> {
+        // `None` once dropped inside the span (see the drop below).
         #[pin]
-        inner: Instrumented<Finish<F>>,
+        future: Option<F>,
+        span: tracing::Span,
+        stats: Option<CallStats>,
+    }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // Whatever the inner future does as it is dropped happens
+            // inside the call's span.
+            let _entered = this.span.enter();
+            this.future.set(None);
+        }
     }
 }
 
@@ -412,40 +424,21 @@ where
     type Output = Result<HttpResponse, BoxError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
+        let this = self.project();
+        let _entered = this.span.enter();
+        let Some(future) = this.future.as_pin_mut() else {
+            return Poll::Ready(Err(Box::new(crate::types::PolledAfterCompletion)));
+        };
+        let outcome = ready!(future.poll(cx)).map_err(Into::into);
+        if let Some(stats) = this.stats.as_ref() {
+            finish(this.span, stats, &outcome);
+        }
+        Poll::Ready(outcome)
     }
 }
 
 impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()
-    }
-}
-
-pin_project! {
-    /// The inner call, then its outcome recorded on the span (when a
-    /// subscriber listens).
-    struct Finish<F> {
-        #[pin]
-        future: F,
-        stats: Option<CallStats>,
-        span: tracing::Span,
-    }
-}
-
-impl<F, E> Future for Finish<F>
-where
-    F: Future<Output = Result<HttpResponse, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<HttpResponse, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let outcome = ready!(this.future.poll(cx)).map_err(Into::into);
-        if let Some(stats) = this.stats.as_ref() {
-            finish(this.span, stats, &outcome);
-        }
-        Poll::Ready(outcome)
     }
 }

@@ -78,6 +78,9 @@ mod ciba;
 mod device;
 mod dpop;
 mod faults;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod jar;
 mod jobs;

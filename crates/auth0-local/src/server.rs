@@ -187,13 +187,19 @@ pub(crate) async fn handle(
         body: recorded.body,
         client_certificate,
     };
+    Ok(respond(&shared, &req).await.map(TenantBody::from))
+}
+
+/// The answer to a request whose body is read and that no fault took: the
+/// tenant-wide rate limit, then the routes (DPoP's checks around them).
+pub(crate) async fn respond(shared: &Shared, req: &Req) -> Resp {
     // The well-known documents are served from Auth0's CDN, outside the
     // tenant's rate limits.
     let limited = !req.path.starts_with("/.well-known/");
     let budget = limited.then(|| shared.rate_limit.take());
     let mut response = match &budget {
         Some(b) if !b.allowed => too_many_requests(&req.path),
-        _ => crate::dpop::route(&shared, &req).await,
+        _ => crate::dpop::route(shared, req).await,
     };
     if let Some(budget) = budget {
         let headers = response.headers_mut();
@@ -205,7 +211,7 @@ pub(crate) async fn handle(
             headers.insert(name, HeaderValue::from(value));
         }
     }
-    Ok(response.map(TenantBody::from))
+    response
 }
 
 /// A scripted answer: waits before the head, then sends the headers and a

@@ -260,26 +260,24 @@ where
         // layers below add headers — hyper-util its `Host` — which would
         // reallocate it on every call.)
         let template = (policy.max_retries() > 0).then(|| Template::of(&req));
-        let first = req;
         if let Some(stats) = &stats {
             stats.attempt();
         }
-        let (state, timer) = match &shared.limiter {
-            // The permit first, under the deadline alone.
-            Some(limiter) => (
-                Acquire::state(limiter, first, started),
-                deadline_at.map(tokio::time::sleep_until),
-            ),
-            None => (
-                State::Calling {
-                    future: svc.call(first),
-                },
-                attempt_end(limits, started, deadline_at).map(tokio::time::sleep_until),
-            ),
+        // With a limiter the permit comes first, under the deadline alone.
+        let timer_at = match shared.limiter {
+            Some(_) => deadline_at,
+            None => attempt_end(limits, started, deadline_at),
         };
+        // One literal, the first attempt's future built in its field (each
+        // move of it through a local or a tuple was a copy).
         Self {
-            state,
-            timer,
+            timer: timer_at.map(tokio::time::sleep_until),
+            state: match &shared.limiter {
+                Some(limiter) => Acquire::state(limiter, req, started),
+                None => State::Calling {
+                    future: svc.call(req),
+                },
+            },
             svc,
             shared,
             template,
