@@ -1732,7 +1732,9 @@ pub fn id_token(data: &[u8]) {
                 let typ = text_member(header, "typ")
                     .unwrap_or_default()
                     .to_ascii_lowercase();
-                if typ.strip_prefix("application/").unwrap_or(&typ) == "at+jwt" {
+                // RFC 8725 §3.11: any explicitly typed JWT (`…+jwt`) is
+                // another kind of token.
+                if typ.len() > 4 && typ.ends_with("+jwt") {
                     Err("TypeMismatch".to_owned())
                 } else {
                     id_token_reference(&map, &rules).map_err(str::to_owned)
@@ -1753,7 +1755,10 @@ pub fn id_token(data: &[u8]) {
             let typ = text_member(header, "typ")
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            assert_ne!(typ.strip_prefix("application/").unwrap_or(&typ), "at+jwt");
+            assert!(
+                !(typ.len() > 4 && typ.ends_with("+jwt")),
+                "an explicitly typed {typ:?} accepted as an ID token"
+            );
             let Ok(map) = json::parse_object(&built.payload) else {
                 unreachable!("checked by accepted_claims");
             };
@@ -1828,7 +1833,8 @@ fn id_token_reference(map: &Map<String, Value>, rules: &IdTokenRules) -> Result<
         Read::Value(_) => return Err("IssuerMismatch"),
         _ => return Err("IssuerInvalid"),
     }
-    if !matches!(string("sub"), Read::Value(_)) {
+    // OIDC Core §2: `sub` identifies the user; an empty one identifies no one.
+    if !matches!(string("sub"), Read::Value(sub) if !sub.is_empty()) {
         return Err("SubjectInvalid");
     }
     let several = match &read.aud {

@@ -91,7 +91,10 @@ impl VerifyOptions {
 /// organization (if asked) → `azp` (when `aud` has several values) →
 /// `auth_time` (if `max_age` asked) → `nbf` (if present, with leeway; RFC 7519
 /// §4.1.5 — auth0-python skips it). Finally every other registered claim must
-/// have its JSON type. The header `typ` must not be `at+jwt` (an access token).
+/// have its JSON type. `sub` must not be empty. The header `typ` must not name
+/// another explicitly typed kind of JWT (RFC 8725 §3.11: `at+jwt`,
+/// `logout+jwt`, `dpop+jwt`… any `…+jwt`), so an access token or a
+/// back-channel logout token signed by the same key is refused.
 ///
 /// # Example
 ///
@@ -479,8 +482,11 @@ impl TokenVerifier {
         }
 
         // Subject
+        // OIDC Core §2: an identifier of the user; an empty one identifies
+        // no one (the logout-token validator reads it as absent too).
         map.string("sub")
             .map_err(ty)?
+            .filter(|sub| !sub.is_empty())
             .ok_or_else(|| Error::SubjectInvalid { kind: KIND })?;
 
         // Audience

@@ -388,12 +388,14 @@ impl SignatureVerifier {
         let check = |header: &HeaderRef<'_>, claims: &ParsedClaims| {
             if kind == TokenKind::IdToken {
                 let typ = header.typ.as_deref();
-                // RFC 9068 §2.1 / RFC 8725 §3.11: an `at+jwt` is an access token; it must
-                // not pass as an ID token even if the same key signed it.
-                if typ.is_some_and(is_access_token_typ) {
+                // RFC 8725 §3.11: a JWT typed explicitly as another kind —
+                // an access token (`at+jwt`, RFC 9068 §2.1), a logout token
+                // (`logout+jwt`), a DPoP proof, a security event — must not
+                // pass as an ID token even if the same key signed it.
+                if typ.is_some_and(is_explicitly_typed_jwt) {
                     return Err(Error::TypeMismatch {
                         kind,
-                        expected: "an ID token (not \"at+jwt\")",
+                        expected: "an ID token (not an explicitly typed \"…+jwt\" such as \"at+jwt\" or \"logout+jwt\")",
                         found: typ.map(truncate_for_message),
                     });
                 }
@@ -440,10 +442,16 @@ impl SignatureVerifier {
     }
 }
 
-/// True for the RFC 9068 access-token types `at+jwt` and `application/at+jwt`
-/// (case-insensitive, RFC 7515 §4.1.9).
-pub(crate) fn is_access_token_typ(typ: &str) -> bool {
-    typ_is(typ, "at+jwt")
+/// True for a `typ` that names an explicitly typed kind of JWT (RFC 8725
+/// §3.11): a media type ending in `+jwt` (case-insensitive, with or without
+/// `application/`, RFC 7515 §4.1.9) — `at+jwt`, `logout+jwt`, `dpop+jwt`,
+/// `secevent+jwt`… ID tokens have no such type (Auth0 writes `JWT`).
+pub(crate) fn is_explicitly_typed_jwt(typ: &str) -> bool {
+    let suffix = "+jwt";
+    typ.len() > suffix.len()
+        && typ
+            .get(typ.len() - suffix.len()..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
 }
 
 pub(crate) use crate::jws::typ_is;

@@ -248,11 +248,64 @@ async fn subject() {
     for claims in [
         with(id_claims(), json!({"sub": null})),
         with(id_claims(), json!({"sub": 42})),
+        // OIDC Core §2: an identifier; an empty one identifies no one.
+        with(id_claims(), json!({"sub": ""})),
     ] {
         assert_eq!(
             rs_error(claims, &none).await,
             "Subject (sub) claim must be a string present in the ID token"
         );
+    }
+}
+
+/// RFC 8725 §3.11: a token explicitly typed as another kind of JWT does not
+/// pass as an ID token, even signed by the same key for the same client. A
+/// back-channel logout token (OIDC Back-Channel Logout §2.4: `typ`
+/// `logout+jwt`, with `iss`, `aud`, `iat`, `exp`, `sub`) otherwise satisfies
+/// every ID-token rule when no nonce is expected.
+#[tokio::test]
+async fn other_kinds_of_jwt_are_refused() {
+    let none = VerifyOptions::new();
+    let logout = with(
+        id_claims(),
+        json!({
+            "sid": "08a5019c",
+            "jti": "bWJq",
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+        }),
+    );
+    for typ in [
+        "logout+jwt",
+        "application/logout+jwt",
+        "Logout+JWT",
+        "at+jwt",
+        "application/at+jwt",
+        "dpop+jwt",
+        "secevent+jwt",
+    ] {
+        let token = sign(&rsa1("k1"), json!({"typ": typ}), logout.clone());
+        let error = rs_verifier(clock())
+            .verify(&token, &none)
+            .await
+            .expect_err(typ);
+        assert!(
+            matches!(error, Error::TypeMismatch { .. }),
+            "{typ}: {error:?}"
+        );
+        assert!(error.to_string().contains(typ), "{error}");
+    }
+    // Auth0 writes `JWT`; no `typ`, or the generic ones, are fine.
+    for typ in [
+        json!({"typ": "JWT"}),
+        json!({"typ": "application/jwt"}),
+        json!({"typ": "JOSE"}),
+        json!({}),
+    ] {
+        let token = sign(&rsa1("k1"), typ.clone(), logout.clone());
+        rs_verifier(clock())
+            .verify(&token, &none)
+            .await
+            .unwrap_or_else(|e| panic!("{typ}: {e}"));
     }
 }
 
