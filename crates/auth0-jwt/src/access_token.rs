@@ -25,7 +25,9 @@ use crate::key::KeyFingerprint;
 pub use crate::organization::{
     BoxFuture, OrganizationAllowList, OrganizationCheck, OrganizationPolicy,
 };
-use crate::verifier::{Attempt, KeySource, Parsing, typ_is, verify_now, verify_token_keeping};
+use crate::verifier::{
+    Attempt, KeySource, Parsing, is_explicitly_typed_jwt, typ_is, verify_now, verify_token_keeping,
+};
 
 /// The claims of a validated access token.
 pub type AccessTokenClaims = Claims;
@@ -63,7 +65,11 @@ const NO_KEY: KeyFingerprint = KeyFingerprint([0; 32]);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TypPolicy {
-    /// Any `typ`, or none (the default; Auth0's default token profile says `JWT`).
+    /// Any `typ`, or none (the default; Auth0's default token profile says
+    /// `JWT`, its RFC 9068 profile `at+jwt`) — except a type that names
+    /// another kind of JWT (RFC 8725 §3.11): a `typ` ending in `+jwt` other
+    /// than `at+jwt`, such as a back-channel logout token's `logout+jwt` or a
+    /// DPoP proof's `dpop+jwt`, is refused.
     #[default]
     Any,
     /// RFC 9068 access tokens: `at+jwt` or `application/at+jwt`
@@ -77,7 +83,7 @@ impl TypPolicy {
     fn accepts(self, typ: Option<&str>) -> bool {
         let is = |t: Option<&str>, short: &str| t.is_some_and(|t| typ_is(t, short));
         match self {
-            Self::Any => true,
+            Self::Any => !typ.is_some_and(|t| is_explicitly_typed_jwt(t) && !typ_is(t, "at+jwt")),
             Self::AccessTokenJwt => is(typ, "at+jwt"),
             Self::Jwt => is(typ, "jwt"),
         }
@@ -85,7 +91,7 @@ impl TypPolicy {
 
     fn describe(self) -> &'static str {
         match self {
-            Self::Any => "any type",
+            Self::Any => "no other kind's \"…+jwt\" (JWT, at+jwt or none)",
             Self::AccessTokenJwt => "\"at+jwt\"",
             Self::Jwt => "\"JWT\"",
         }

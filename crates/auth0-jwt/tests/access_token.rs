@@ -177,8 +177,27 @@ async fn typ_policy() {
     assert!(jwt.validate(&with_typ(Some("at+jwt"))).await.is_err());
 
     let any = validator(clock()).build().unwrap();
-    any.validate(&with_typ(None)).await.unwrap();
-    any.validate(&with_typ(Some("whatever"))).await.unwrap();
+    for ok in [
+        None,
+        Some("whatever"),
+        Some("JWT"),
+        Some("at+jwt"),
+        Some("JOSE"),
+    ] {
+        any.validate(&with_typ(ok)).await.unwrap();
+    }
+    // RFC 8725 §3.11: by default, a JWT typed as another kind (a logout
+    // token, a DPoP proof, a security event) is not an access token, even
+    // signed by the API's issuer.
+    for bad in [
+        "logout+jwt",
+        "application/logout+jwt",
+        "DPoP+JWT",
+        "secevent+jwt",
+    ] {
+        let e = err_of(&any, &with_typ(Some(bad))).await;
+        assert!(matches!(e, Error::TypeMismatch { .. }), "{bad}: {e:?}");
+    }
 }
 
 #[tokio::test]
