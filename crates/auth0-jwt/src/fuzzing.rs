@@ -1724,10 +1724,10 @@ pub fn id_token(data: &[u8]) {
         && header.get("alg").is_some_and(Value::is_string)
         && header.get("typ").is_none_or(Value::is_string);
     let expected = if text_member(header, "alg").as_deref() != Some(key.algorithm().as_str()) {
-        Err("AlgorithmNotSupported".to_owned())
+        Err("algorithm_not_supported".to_owned())
     } else {
         match json::parse_object(&built.payload) {
-            Err(_) => Err("Malformed".to_owned()),
+            Err(_) => Err("malformed".to_owned()),
             Ok(map) => {
                 let typ = text_member(header, "typ")
                     .unwrap_or_default()
@@ -1735,7 +1735,7 @@ pub fn id_token(data: &[u8]) {
                 // RFC 8725 §3.11: any explicitly typed JWT (`…+jwt`) is
                 // another kind of token.
                 if typ.len() > 4 && typ.ends_with("+jwt") {
-                    Err("TypeMismatch".to_owned())
+                    Err("type_mismatch".to_owned())
                 } else {
                     id_token_reference(&map, &rules).map_err(str::to_owned)
                 }
@@ -1807,8 +1807,9 @@ struct IdTokenRules {
 /// present), `auth_time` when `max_age` was sent (step 13), `nbf` (RFC 7519
 /// §4.1.5), then every other registered claim's JSON type. NumericDates are
 /// integers here, as auth0-python requires (`isinstance(…, int)`): the
-/// verifier documents that a fraction is refused. The answer is the name of
-/// the error variant of the first rule that fails. Time sums are exact
+/// verifier documents that a fraction is refused. The answer is the
+/// snake_case name (as traces report it) of the error of the first rule
+/// that fails. Time sums are exact
 /// (`i128`).
 fn id_token_reference(map: &Map<String, Value>, rules: &IdTokenRules) -> Result<(), &'static str> {
     let read = reference(map);
@@ -1830,33 +1831,33 @@ fn id_token_reference(map: &Map<String, Value>, rules: &IdTokenRules) -> Result<
 
     match string("iss") {
         Read::Value(iss) if iss == ID_ISSUER => {}
-        Read::Value(_) => return Err("IssuerMismatch"),
-        _ => return Err("IssuerInvalid"),
+        Read::Value(_) => return Err("issuer_mismatch"),
+        _ => return Err("issuer_invalid"),
     }
     // OIDC Core §2: `sub` identifies the user; an empty one identifies no one.
     if !matches!(string("sub"), Read::Value(sub) if !sub.is_empty()) {
-        return Err("SubjectInvalid");
+        return Err("subject_invalid");
     }
     let several = match &read.aud {
         Read::Value(aud) if aud.iter().any(|a| a == ID_CLIENT) => aud.len() > 1,
-        Read::Value(_) => return Err("AudienceMismatch"),
-        _ => return Err("AudienceInvalid"),
+        Read::Value(_) => return Err("audience_mismatch"),
+        _ => return Err("audience_invalid"),
     };
     match date("exp") {
-        Read::Value(exp) if now > exp + leeway => return Err("Expired"),
+        Read::Value(exp) if now > exp + leeway => return Err("expired"),
         Read::Value(_) => {}
-        _ => return Err("ExpirationInvalid"),
+        _ => return Err("expiration_invalid"),
     }
     match date("iat") {
-        Read::Value(iat) if now < iat - leeway => return Err("IssuedInFuture"),
+        Read::Value(iat) if now < iat - leeway => return Err("issued_in_future"),
         Read::Value(_) => {}
-        _ => return Err("IssuedAtInvalid"),
+        _ => return Err("issued_at_invalid"),
     }
     if let Some(expected) = rules.nonce {
         match string("nonce") {
             Read::Value(nonce) if nonce == expected => {}
-            Read::Value(_) => return Err("NonceMismatch"),
-            _ => return Err("NonceInvalid"),
+            Read::Value(_) => return Err("nonce_mismatch"),
+            _ => return Err("nonce_invalid"),
         }
     }
     if let Some(expected) = rules.organization {
@@ -1865,60 +1866,60 @@ fn id_token_reference(map: &Map<String, Value>, rules: &IdTokenRules) -> Result<
         if expected.starts_with("org_") {
             match string("org_id") {
                 Read::Value(id) if id == expected => {}
-                Read::Value(_) => return Err("OrganizationIdMismatch"),
-                _ => return Err("OrganizationIdInvalid"),
+                Read::Value(_) => return Err("organization_id_mismatch"),
+                _ => return Err("organization_id_invalid"),
             }
         } else {
             match string("org_name") {
                 Read::Value(name) if lower(name) == lower(expected) => {}
-                Read::Value(_) => return Err("OrganizationNameMismatch"),
-                _ => return Err("OrganizationNameInvalid"),
+                Read::Value(_) => return Err("organization_name_mismatch"),
+                _ => return Err("organization_name_invalid"),
             }
         }
     }
     match string("azp") {
-        Read::Value(azp) if azp != ID_CLIENT => return Err("AuthorizedPartyMismatch"),
+        Read::Value(azp) if azp != ID_CLIENT => return Err("authorized_party_mismatch"),
         Read::Value(_) => {}
-        _ if several => return Err("AuthorizedPartyInvalid"),
-        Read::WrongType => return Err("InvalidClaim(azp)"),
+        _ if several => return Err("authorized_party_invalid"),
+        Read::WrongType => return Err("invalid_claim(azp)"),
         Read::Absent => {}
     }
     if let Some(max_age) = rules.max_age {
         match date("auth_time") {
             Read::Value(at) if now > at + i128::from(max_age) + leeway => {
-                return Err("AuthTimeTooOld");
+                return Err("auth_time_too_old");
             }
             Read::Value(_) => {}
-            _ => return Err("AuthTimeInvalid"),
+            _ => return Err("auth_time_invalid"),
         }
     }
     match date("nbf") {
-        Read::Value(nbf) if now < nbf - leeway => return Err("NotYetValid"),
-        Read::WrongType => return Err("NotBeforeInvalid"),
+        Read::Value(nbf) if now < nbf - leeway => return Err("not_yet_valid"),
+        Read::WrongType => return Err("not_before_invalid"),
         _ => {}
     }
     match read.first_wrong {
         None => Ok(()),
-        Some("iss") => Err("IssuerInvalid"),
-        Some("sub") => Err("SubjectInvalid"),
-        Some("aud") => Err("AudienceInvalid"),
-        Some("exp") => Err("ExpirationInvalid"),
-        Some("nbf") => Err("NotBeforeInvalid"),
-        Some("iat") => Err("IssuedAtInvalid"),
-        Some("auth_time") => Err("AuthTimeInvalid"),
-        Some("nonce") => Err("NonceInvalid"),
-        Some("org_id") => Err("OrganizationIdInvalid"),
-        Some("org_name") => Err("OrganizationNameInvalid"),
-        Some("azp") => Err("InvalidClaim(azp)"),
-        Some("scope") => Err("InvalidClaim(scope)"),
-        Some("permissions") => Err("InvalidClaim(permissions)"),
-        Some("jti") => Err("InvalidClaim(jti)"),
-        Some(_) => Err("InvalidClaim(?)"),
+        Some("iss") => Err("issuer_invalid"),
+        Some("sub") => Err("subject_invalid"),
+        Some("aud") => Err("audience_invalid"),
+        Some("exp") => Err("expiration_invalid"),
+        Some("nbf") => Err("not_before_invalid"),
+        Some("iat") => Err("issued_at_invalid"),
+        Some("auth_time") => Err("auth_time_invalid"),
+        Some("nonce") => Err("nonce_invalid"),
+        Some("org_id") => Err("organization_id_invalid"),
+        Some("org_name") => Err("organization_name_invalid"),
+        Some("azp") => Err("invalid_claim(azp)"),
+        Some("scope") => Err("invalid_claim(scope)"),
+        Some("permissions") => Err("invalid_claim(permissions)"),
+        Some("jti") => Err("invalid_claim(jti)"),
+        Some(_) => Err("invalid_claim(?)"),
     }
 }
 
-/// The name of an ID-token verification error's variant (with the claim,
-/// for [`Error::InvalidClaim`](crate::Error::InvalidClaim)), as
+/// The stable name of an ID-token verification error (the crate's
+/// snake_case reason, with the claim for `Error::InvalidClaim`), as
 /// [`id_token_reference`] names it; every variant must be of the ID-token
 /// kind.
 fn id_error_name(error: &crate::Error) -> String {
@@ -1953,34 +1954,9 @@ fn id_error_name(error: &crate::Error) -> String {
         kind.is_none_or(|kind| kind == TokenKind::IdToken),
         "an error of another kind: {error:?}"
     );
-    let name = match error {
-        Error::InvalidClaim { claim, .. } => return format!("InvalidClaim({claim})"),
-        Error::Malformed(_) => "Malformed",
-        Error::AlgorithmNotSupported { .. } => "AlgorithmNotSupported",
-        Error::InvalidSignature(_) => "InvalidSignature",
-        Error::IssuerInvalid { .. } => "IssuerInvalid",
-        Error::IssuerMismatch { .. } => "IssuerMismatch",
-        Error::SubjectInvalid { .. } => "SubjectInvalid",
-        Error::AudienceInvalid { .. } => "AudienceInvalid",
-        Error::AudienceMismatch { .. } => "AudienceMismatch",
-        Error::ExpirationInvalid { .. } => "ExpirationInvalid",
-        Error::Expired { .. } => "Expired",
-        Error::IssuedAtInvalid { .. } => "IssuedAtInvalid",
-        Error::IssuedInFuture { .. } => "IssuedInFuture",
-        Error::NotBeforeInvalid { .. } => "NotBeforeInvalid",
-        Error::NotYetValid { .. } => "NotYetValid",
-        Error::NonceInvalid { .. } => "NonceInvalid",
-        Error::NonceMismatch { .. } => "NonceMismatch",
-        Error::OrganizationIdInvalid { .. } => "OrganizationIdInvalid",
-        Error::OrganizationIdMismatch { .. } => "OrganizationIdMismatch",
-        Error::OrganizationNameInvalid { .. } => "OrganizationNameInvalid",
-        Error::OrganizationNameMismatch { .. } => "OrganizationNameMismatch",
-        Error::AuthorizedPartyInvalid { .. } => "AuthorizedPartyInvalid",
-        Error::AuthorizedPartyMismatch { .. } => "AuthorizedPartyMismatch",
-        Error::AuthTimeInvalid { .. } => "AuthTimeInvalid",
-        Error::AuthTimeTooOld { .. } => "AuthTimeTooOld",
-        Error::TypeMismatch { .. } => "TypeMismatch",
-        other => return format!("{other:?}"),
-    };
-    name.to_owned()
+    // The crate's own stable names (the ones traces report).
+    match error {
+        Error::InvalidClaim { claim, .. } => format!("invalid_claim({claim})"),
+        other => crate::trace::Reason::reason(other).to_owned(),
+    }
 }
