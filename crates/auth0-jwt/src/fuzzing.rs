@@ -1723,18 +1723,19 @@ pub fn id_token(data: &[u8]) {
     let plain_header = header.keys().all(|name| name == "alg" || name == "typ")
         && header.get("alg").is_some_and(Value::is_string)
         && header.get("typ").is_none_or(Value::is_string);
+    // RFC 8725 §3.11: an explicitly typed JWT (`…+jwt`) is another kind of
+    // token.
+    let typ = text_member(header, "typ")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let another_kind = typ.len() > 4 && typ.ends_with("+jwt");
     let expected = if text_member(header, "alg").as_deref() != Some(key.algorithm().as_str()) {
         Err("algorithm_not_supported".to_owned())
     } else {
         match json::parse_object(&built.payload) {
             Err(_) => Err("malformed".to_owned()),
             Ok(map) => {
-                let typ = text_member(header, "typ")
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                // RFC 8725 §3.11: any explicitly typed JWT (`…+jwt`) is
-                // another kind of token.
-                if typ.len() > 4 && typ.ends_with("+jwt") {
+                if another_kind {
                     Err("type_mismatch".to_owned())
                 } else {
                     id_token_reference(&map, &rules).map_err(str::to_owned)
@@ -1752,11 +1753,8 @@ pub fn id_token(data: &[u8]) {
             assert_eq!(read, accepted_claims(&built.payload), "the claims");
             let alg = text_member(header, "alg");
             assert_eq!(alg.as_deref(), Some(key.algorithm().as_str()), "alg");
-            let typ = text_member(header, "typ")
-                .unwrap_or_default()
-                .to_ascii_lowercase();
             assert!(
-                !(typ.len() > 4 && typ.ends_with("+jwt")),
+                !another_kind,
                 "an explicitly typed {typ:?} accepted as an ID token"
             );
             let Ok(map) = json::parse_object(&built.payload) else {

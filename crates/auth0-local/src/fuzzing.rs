@@ -57,105 +57,71 @@ impl Fixture {
                 .await
                 .expect("tenant")
         });
-        let apps = tenant.applications().clone();
-        let user = tenant.user().clone();
-        let jwks = full_bytes(
-            runtime
-                .block_on(respond(
-                    tenant.shared(),
-                    &get_request("/.well-known/jwks.json"),
-                ))
-                .into_body(),
-        );
+        // Asked for as the inputs ask: through `parse_request` and `respond`.
+        let ask = |request: String| {
+            let req = parse_request(request.as_bytes()).expect("a fixture request");
+            let response = runtime.block_on(respond(tenant.shared(), &req));
+            let status = response.status();
+            let body = full_bytes(response.into_body());
+            assert_eq!(status, StatusCode::OK, "{request}: {body:?}");
+            body
+        };
+        let token = |form: String| -> Vec<u8> {
+            let body = ask(format!(
+                "POST /oauth/token\ncontent-type: application/x-www-form-urlencoded\n\n{form}"
+            ));
+            let body: Value = serde_json::from_slice(&body).expect("a JSON token response");
+            let token = body["access_token"].as_str().expect("access_token");
+            token.as_bytes().to_vec()
+        };
+        let jwks = ask("GET /.well-known/jwks.json".to_owned());
         let keys = AsymmetricSignatureVerifier::from_jwks_json(
             std::str::from_utf8(&jwks).expect("JWKS text"),
         )
         .expect("the tenant's JWKS");
-        let mut fixture = Fixture {
-            runtime,
-            tenant,
-            substitutions: Vec::new(),
-            keys,
-        };
-        let secret = |app: &crate::tenant::Application| {
-            app.client_secret().unwrap_or_default().as_bytes().to_vec()
-        };
-        let mut subs: Vec<(&'static [u8], Vec<u8>)> = vec![
-            (b"{web_id}", apps.web.client_id().as_bytes().to_vec()),
-            (b"{web_secret}", secret(&apps.web)),
-            (b"{m2m_id}", apps.machine.client_id().as_bytes().to_vec()),
-            (b"{m2m_secret}", secret(&apps.machine)),
-            (b"{native_id}", apps.native.client_id().as_bytes().to_vec()),
-            (b"{email}", user.email.as_bytes().to_vec()),
-            (b"{password}", user.password.as_bytes().to_vec()),
-            (b"{user_id}", user.user_id.as_bytes().to_vec()),
-            (
-                b"{mgmt_aud}",
-                fixture.tenant.management_audience().into_bytes(),
-            ),
-            (
-                b"{api_aud}",
-                fixture.tenant.api_audience().as_bytes().to_vec(),
-            ),
-        ];
-        let management = fixture.token(&format!(
+
+        let apps = tenant.applications();
+        let user = tenant.user();
+        let (web_secret, m2m_secret) = (
+            apps.web.client_secret().unwrap_or_default(),
+            apps.machine.client_secret().unwrap_or_default(),
+        );
+        let (mgmt_aud, api_aud) = (tenant.management_audience(), tenant.api_audience());
+        let management = token(format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&audience={}",
             apps.machine.client_id(),
-            apps.machine.client_secret().unwrap_or_default(),
-            form(&fixture.tenant.management_audience()),
+            form(m2m_secret),
+            form(&mgmt_aud),
         ));
-        let user_token = fixture.token(&format!(
+        let user_token = token(format!(
             "grant_type=password&client_id={}&client_secret={}&username={}&password={}\
              &scope=openid%20profile%20email%20offline_access&audience={}",
             apps.web.client_id(),
-            apps.web.client_secret().unwrap_or_default(),
+            form(web_secret),
             form(&user.email),
             form(&user.password),
-            form(fixture.tenant.api_audience()),
+            form(api_aud),
         ));
-        subs.push((b"{mgmt}", management.into_bytes()));
-        subs.push((b"{user_token}", user_token.into_bytes()));
-        fixture.substitutions = subs;
-        fixture
-    }
-
-    /// The access token `/oauth/token` answers `form` with.
-    fn token(&self, form: &str) -> String {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        );
-        let req = Req {
-            method: Method::POST,
-            path: "/oauth/token".to_owned(),
-            query: String::new(),
-            headers,
-            authority: None,
-            body: Bytes::from(form.to_owned()),
-            client_certificate: None,
-        };
-        let response = self.runtime.block_on(respond(self.tenant.shared(), &req));
-        let status = response.status();
-        let body: Value = serde_json::from_slice(&full_bytes(response.into_body()))
-            .expect("a JSON token response");
-        assert_eq!(status, StatusCode::OK, "fixture token: {body}");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
-    }
-}
-
-fn get_request(path: &str) -> Req {
-    Req {
-        method: Method::GET,
-        path: path.to_owned(),
-        query: String::new(),
-        headers: HeaderMap::new(),
-        authority: None,
-        body: Bytes::new(),
-        client_certificate: None,
+        let substitutions: Vec<(&'static [u8], Vec<u8>)> = vec![
+            (b"{web_id}", apps.web.client_id().into()),
+            (b"{web_secret}", web_secret.into()),
+            (b"{m2m_id}", apps.machine.client_id().into()),
+            (b"{m2m_secret}", m2m_secret.into()),
+            (b"{native_id}", apps.native.client_id().into()),
+            (b"{email}", user.email.as_str().into()),
+            (b"{password}", user.password.as_str().into()),
+            (b"{user_id}", user.user_id.as_str().into()),
+            (b"{mgmt_aud}", mgmt_aud.into_bytes()),
+            (b"{api_aud}", api_aud.into()),
+            (b"{mgmt}", management),
+            (b"{user_token}", user_token),
+        ];
+        Fixture {
+            runtime,
+            tenant,
+            substitutions,
+            keys,
+        }
     }
 }
 
@@ -245,6 +211,7 @@ pub fn routes(data: &[u8]) {
         .as_ref()
         .is_none_or(|f| f.tenant.user_count() > MAX_USERS)
     {
+        // The old tenant (its server, its store) goes before the new starts.
         *guard = None;
         *guard = Some(Fixture::start());
     }
@@ -294,48 +261,38 @@ pub fn routes(data: &[u8]) {
     let object = value
         .as_object()
         .unwrap_or_else(|| panic!("an error that is no JSON object: {}", context()));
-    if req.path.starts_with("/api/v2/") {
-        assert_eq!(
-            object.get("statusCode").and_then(Value::as_u64),
-            Some(u64::from(status.as_u16())),
-            "statusCode: {}",
-            context()
-        );
-        for member in ["error", "message"] {
-            assert!(
-                object.get(member).is_some_and(Value::is_string),
-                "no string `{member}`: {}",
-                context()
-            );
-        }
+    // Each API's error shape: whether it repeats the status as
+    // `statusCode`, and its string members.
+    let (status_code, members): (bool, &[&str]) = if req.path.starts_with("/api/v2/") {
+        (true, &["error", "message"])
     } else if req.method == Method::POST && req.path == "/dbconnections/signup" {
         // Auth0's signup errors keep their own shape (what the official
         // SDKs read as `code` and `description`).
+        (true, &["name", "code", "description"])
+    } else {
+        // RFC 6749 §5.2.
+        (false, &["error"])
+    };
+    if status_code {
         assert_eq!(
             object.get("statusCode").and_then(Value::as_u64),
             Some(u64::from(status.as_u16())),
             "statusCode: {}",
             context()
         );
-        for member in ["name", "code", "description"] {
-            assert!(
-                object.get(member).is_some_and(Value::is_string),
-                "no string `{member}`: {}",
-                context()
-            );
-        }
-    } else {
+    }
+    for member in members {
         assert!(
-            object.get("error").is_some_and(Value::is_string),
-            "no string `error`: {}",
-            context()
-        );
-        assert!(
-            object.get("error_description").is_none_or(Value::is_string),
-            "error_description: {}",
+            object.get(*member).is_some_and(Value::is_string),
+            "no string `{member}`: {}",
             context()
         );
     }
+    assert!(
+        object.get("error_description").is_none_or(Value::is_string),
+        "error_description: {}",
+        context()
+    );
 }
 
 /// Every JWT a successful answer hands out (`access_token`, `id_token`) is

@@ -80,22 +80,24 @@ pub fn seal(data: &[u8]) {
     else {
         return;
     };
-    let new: fn(&[u8; 32]) -> SealingKey = if mode & 1 == 1 {
-        SealingKey::chacha20_poly1305
-    } else {
-        SealingKey::aes_256_gcm
-    };
-    let other_algorithm: fn(&[u8; 32]) -> SealingKey = if mode & 1 == 1 {
-        SealingKey::aes_256_gcm
-    } else {
-        SealingKey::chacha20_poly1305
-    };
+    type NewKey = fn(&[u8; 32]) -> SealingKey;
+    // The algorithm under test (the constructor and ring's, for the
+    // reference) and the other one.
+    let (new, algorithm, other_algorithm): (NewKey, &'static aead::Algorithm, NewKey) =
+        if mode & 1 == 1 {
+            (
+                SealingKey::chacha20_poly1305,
+                &aead::CHACHA20_POLY1305,
+                SealingKey::aes_256_gcm,
+            )
+        } else {
+            (
+                SealingKey::aes_256_gcm,
+                &aead::AES_256_GCM,
+                SealingKey::chacha20_poly1305,
+            )
+        };
     let key = new(&[7; 32]);
-    let algorithm = if mode & 1 == 1 {
-        &aead::CHACHA20_POLY1305
-    } else {
-        &aead::AES_256_GCM
-    };
 
     // Arbitrary stored bytes open only if they are a seal of this key and
     // this Redis key (the fuzzer learns real seals from this harness's
