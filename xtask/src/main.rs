@@ -445,12 +445,35 @@ fn conformance() -> Result<(), String> {
 
 // --- end conformance step ---
 
+/// What `.ci/run` runs after installing redis-server: formatting, lints and
+/// docs first (cheap to fail), then the README's test command.
 fn ci() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    // With the tonic gateway example (behind the examples crate's `tonic`
+    // feature, which gates only that binary) and the `fuzzing` features (the
+    // harnesses and the corpus replay tests `test` runs): one pass over the
+    // workspace instead of a second one with other dependency features.
+    let features = format!("auth0-examples/tonic,{FUZZING_FEATURES}");
     run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
+        "--features",
+        &features,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // auth0-jwt without its default features and with the opt-in backends
+    // (aws-lc for RSA, ed25519-dalek for EdDSA) is not in the one above.
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "auth0-jwt",
+        "--all-targets",
+        "--no-default-features",
+        "--features",
+        "aws-lc-rs,ed25519-dalek",
         "--",
         "-D",
         "warnings",
