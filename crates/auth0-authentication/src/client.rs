@@ -389,12 +389,12 @@ impl<S> AuthenticationClientBuilder<S> {
             credentials = credentials.with_mtls_endpoint_base(base);
         }
         credentials.validate()?;
-        if let Some(key) = &self.request_object_key {
-            if key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac {
-                return Err(BuildError::SymmetricRequestObjectKey {
-                    alg: key.algorithm().as_str(),
-                });
-            }
+        if let Some(key) = &self.request_object_key
+            && key.algorithm().family() == auth0_jwt::alg::AlgorithmFamily::Hmac
+        {
+            return Err(BuildError::SymmetricRequestObjectKey {
+                alg: key.algorithm().as_str(),
+            });
         }
         Ok(AuthenticationClient {
             core: self.core,

@@ -272,13 +272,13 @@ impl Error {
                 error,
             }));
         }
-        if let ParsedBody::Json(json) = &parsed {
-            if let Some(token) = json.mfa_token() {
-                return Error::MfaRequired(Box::new(MfaRequiredError {
-                    mfa_token: token.to_owned(),
-                    error,
-                }));
-            }
+        if let ParsedBody::Json(json) = &parsed
+            && let Some(token) = json.mfa_token()
+        {
+            return Error::MfaRequired(Box::new(MfaRequiredError {
+                mfa_token: token.to_owned(),
+                error,
+            }));
         }
         Error::Api(Box::new(error))
     }

@@ -196,10 +196,11 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
                 state: self.state,
             };
             if seq.next_element_seed(node)?.is_none() {
-                if !first && matches!(children, Mode::Plain { .. }) {
-                    if let Some(out) = self.state.out.as_deref_mut() {
-                        out.pop();
-                    }
+                if !first
+                    && matches!(children, Mode::Plain { .. })
+                    && let Some(out) = self.state.out.as_deref_mut()
+                {
+                    out.pop();
                 }
                 break;
             }

@@ -291,10 +291,10 @@ fn encoded_forms(value: &str) -> Vec<String> {
     // built by concatenation): a value holding `\"` or `\n` then reads back,
     // once the body is parsed, as another text that still spells it out.
     // Found by the `echoed_secrets` fuzz target.
-    if value.contains('\\') {
-        if let Ok(read_back) = serde_json::from_str::<String>(&format!("\"{value}\"")) {
-            forms.push(read_back);
-        }
+    if value.contains('\\')
+        && let Ok(read_back) = serde_json::from_str::<String>(&format!("\"{value}\""))
+    {
+        forms.push(read_back);
     }
     forms.push(crate::client::form_urlencode([("", value)])[1..].to_owned());
     let mut percent = String::new();

@@ -611,12 +611,12 @@ pub fn jwk(data: &[u8]) {
     if let Ok(set) = &set {
         check_set(set, count);
     }
-    if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(one) = Jwk::from_json(text) {
-            round_trip_jwk(&one);
-            if let Ok(key) = VerifyingKey::from_jwk(&one) {
-                assert_eq!(key.kid(), one.kid.as_deref());
-            }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(one) = Jwk::from_json(text)
+    {
+        round_trip_jwk(&one);
+        if let Ok(key) = VerifyingKey::from_jwk(&one) {
+            assert_eq!(key.kid(), one.kid.as_deref());
         }
     }
 }
@@ -666,11 +666,11 @@ fn check_set(set: &JwkSet, count: usize) {
         public.push_str(&format!("{without:?}"));
     }
     for jwk in set.keys() {
-        if let Some(k) = jwk.k.as_deref().filter(|k| k.len() >= 8) {
-            if !public.contains(k) {
-                assert!(!debug.contains(k), "secret in Debug");
-                assert!(!format!("{jwk:?}").contains(k), "secret in a JWK's Debug");
-            }
+        if let Some(k) = jwk.k.as_deref().filter(|k| k.len() >= 8)
+            && !public.contains(k)
+        {
+            assert!(!debug.contains(k), "secret in Debug");
+            assert!(!format!("{jwk:?}").contains(k), "secret in a JWK's Debug");
         }
     }
 }

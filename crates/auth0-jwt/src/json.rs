@@ -1075,7 +1075,7 @@ mod tests {
             let bytes: Vec<u8> = (0..len)
                 .map(|k| {
                     let r = state.rotate_left(k as u32 * 5) ^ (k as u64).wrapping_mul(0x9E37);
-                    if r % rare == 0 {
+                    if r.is_multiple_of(rare) {
                         alphabet[(r >> 8) as usize % alphabet.len()]
                     } else {
                         b'a'

@@ -774,17 +774,17 @@ impl VerifyingKey {
 
     /// Checks that the key may be used for verifying at all (`use`, `key_ops`).
     pub fn check_usage(&self) -> Result<(), KeyError> {
-        if let Some(u) = &self.key_use {
-            if u != "sig" {
-                return Err(KeyError::NotForSignatures {
-                    key_use: u.chars().take(64).collect(),
-                });
-            }
+        if let Some(u) = &self.key_use
+            && u != "sig"
+        {
+            return Err(KeyError::NotForSignatures {
+                key_use: u.chars().take(64).collect(),
+            });
         }
-        if let Some(ops) = &self.key_ops {
-            if !ops.iter().any(|op| op == "verify") {
-                return Err(KeyError::VerifyNotAllowed);
-            }
+        if let Some(ops) = &self.key_ops
+            && !ops.iter().any(|op| op == "verify")
+        {
+            return Err(KeyError::VerifyNotAllowed);
         }
         Ok(())
     }
@@ -799,13 +799,13 @@ impl VerifyingKey {
             });
         }
         self.check_usage()?;
-        if let Some(allowed) = self.alg {
-            if allowed != alg {
-                return Err(KeyError::AlgorithmMismatch {
-                    requested: alg,
-                    allowed,
-                });
-            }
+        if let Some(allowed) = self.alg
+            && allowed != alg
+        {
+            return Err(KeyError::AlgorithmMismatch {
+                requested: alg,
+                allowed,
+            });
         }
         if let Some(len) = self.hmac_min_len_enforced {
             let min = match alg {

@@ -399,12 +399,12 @@ impl FaultPlan {
         let found = position.map(|i| {
             let fault = &mut plan.queue[i];
             let action = fault.action.clone();
-            if !matches!(action, FaultAction::Handler(_)) {
-                if let Some(times) = &mut fault.times {
-                    *times -= 1;
-                    if *times == 0 {
-                        plan.queue.remove(i);
-                    }
+            if !matches!(action, FaultAction::Handler(_))
+                && let Some(times) = &mut fault.times
+            {
+                *times -= 1;
+                if *times == 0 {
+                    plan.queue.remove(i);
                 }
             }
             (i, action)
@@ -419,12 +419,12 @@ impl FaultPlan {
             .queue
             .iter()
             .position(|f| matches!(&f.action, FaultAction::Handler(h) if Arc::ptr_eq(h, handler)));
-        if let Some(i) = position {
-            if let Some(times) = &mut plan.queue[i].times {
-                *times -= 1;
-                if *times == 0 {
-                    plan.queue.remove(i);
-                }
+        if let Some(i) = position
+            && let Some(times) = &mut plan.queue[i].times
+        {
+            *times -= 1;
+            if *times == 0 {
+                plan.queue.remove(i);
             }
         }
     }

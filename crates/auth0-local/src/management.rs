@@ -195,10 +195,10 @@ fn route_inner(shared: &Shared, req: &Req) -> Resp {
     if let Err(refused) = require_scope(&scopes, &format!("{verb}:{noun}")) {
         return refused;
     }
-    if matches!(req.method, Method::POST | Method::PATCH) {
-        if let Err(refused) = checked_body(req, &segments) {
-            return refused;
-        }
+    if matches!(req.method, Method::POST | Method::PATCH)
+        && let Err(refused) = checked_body(req, &segments)
+    {
+        return refused;
     }
     let query = req.query_params();
     let mut store = lock(&shared.store);

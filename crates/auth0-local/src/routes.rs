@@ -836,10 +836,10 @@ fn check_password(
         )
     };
     // An empty realm falls back to the default directory, like `password`.
-    if let Some(realm) = realm.filter(|r| !r.is_empty()) {
-        if realm != DATABASE_CONNECTION {
-            return Err(wrong());
-        }
+    if let Some(realm) = realm.filter(|r| !r.is_empty())
+        && realm != DATABASE_CONNECTION
+    {
+        return Err(wrong());
     }
     let mut store = lock(&shared.store);
     let Some(user) = store.user_by_email(username).cloned() else {

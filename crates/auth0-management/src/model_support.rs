@@ -86,10 +86,10 @@ static RECORDING: AtomicBool = AtomicBool::new(false);
 static UNTYPED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 pub(crate) fn note(what: impl FnOnce() -> String) {
-    if RECORDING.load(Ordering::Relaxed) {
-        if let Ok(mut seen) = UNTYPED.lock() {
-            seen.push(what());
-        }
+    if RECORDING.load(Ordering::Relaxed)
+        && let Ok(mut seen) = UNTYPED.lock()
+    {
+        seen.push(what());
     }
 }
 

@@ -440,50 +440,48 @@ impl TokenProvider {
         http: &Auth0Client<S>,
         span: &tracing::Span,
     ) -> Result<Arc<CachedToken>, Error> {
-        if let Some(token) = self.current() {
-            if self.clock.now() < token.expires_at {
-                // Usable but due for renewal: one caller renews, the others
-                // go on with the current token.
-                span.record("auth0.token.cache", "hit");
-                if let Ok(_guard) = self.refresh.try_lock() {
-                    if let Some(newer) = self.current().filter(|t| t.generation != token.generation)
-                    {
-                        return Ok(newer);
-                    }
-                    if self.refusal().is_none() {
-                        span.record("auth0.token.cache", "refresh");
-                        match self.fetch_boxed(http, span).await {
-                            Ok(fresh) => return Ok(fresh),
-                            // The old token is still good: the call goes on.
-                            Err(Error::Token(err)) => {
-                                span.record("error.type", token_error_type(&err).as_ref());
-                            }
-                            Err(_) => {}
+        if let Some(token) = self.current()
+            && self.clock.now() < token.expires_at
+        {
+            // Usable but due for renewal: one caller renews, the others
+            // go on with the current token.
+            span.record("auth0.token.cache", "hit");
+            if let Ok(_guard) = self.refresh.try_lock() {
+                if let Some(newer) = self.current().filter(|t| t.generation != token.generation) {
+                    return Ok(newer);
+                }
+                if self.refusal().is_none() {
+                    span.record("auth0.token.cache", "refresh");
+                    match self.fetch_boxed(http, span).await {
+                        Ok(fresh) => return Ok(fresh),
+                        // The old token is still good: the call goes on.
+                        Err(Error::Token(err)) => {
+                            span.record("error.type", token_error_type(&err).as_ref());
                         }
+                        Err(_) => {}
                     }
                 }
-                return Ok(token);
             }
+            return Ok(token);
         }
         // Missing or expired: everyone waits for one fetch.
         let seen = self.completed.load(Ordering::SeqCst);
         let _guard = self.refresh.lock().await;
-        if let Some(token) = self.current() {
-            if self.clock.now() < token.expires_at {
-                // Another caller's fetch, waited for.
-                span.record("auth0.token.cache", "hit");
-                return Ok(token);
-            }
+        if let Some(token) = self.current()
+            && self.clock.now() < token.expires_at
+        {
+            // Another caller's fetch, waited for.
+            span.record("auth0.token.cache", "hit");
+            return Ok(token);
         }
         if let Some((at, err)) = self
             .last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
+            && *at > seen
         {
-            if *at > seen {
-                return Err(Error::Token(Arc::clone(err)));
-            }
+            return Err(Error::Token(Arc::clone(err)));
         }
         if let Some(err) = self.refusal() {
             // Refused credentials, remembered: no request.

@@ -747,14 +747,14 @@ impl Models<'_> {
         );
         let mut by_keys_done = false;
         for (v, ty, _) in &order {
-            if let Some((list, _)) = &open {
-                if list.iter().any(|m| m.variant == *v) {
-                    if !by_keys_done {
-                        by_keys_done = true;
-                        let _ = writeln!(out, "            ByKeys({rust}ByKeys),");
-                    }
-                    continue;
+            if let Some((list, _)) = &open
+                && list.iter().any(|m| m.variant == *v)
+            {
+                if !by_keys_done {
+                    by_keys_done = true;
+                    let _ = writeln!(out, "            ByKeys({rust}ByKeys),");
                 }
+                continue;
             }
             let boxed = matches!(ty, Ty::Named(t) if self.reaches(t, &rust));
             if boxed {

@@ -210,12 +210,12 @@ fn convert_html(text: &str) -> String {
                     .map(str::to_owned);
             }
             ("a", true) => {
-                if let Some(h) = href.take() {
-                    if h.starts_with("http") {
-                        out.push_str(" (");
-                        out.push_str(&h);
-                        out.push(')');
-                    }
+                if let Some(h) = href.take()
+                    && h.starts_with("http")
+                {
+                    out.push_str(" (");
+                    out.push_str(&h);
+                    out.push(')');
                 }
             }
             ("code", _) => out.push('`'),
@@ -273,7 +273,7 @@ fn escape_line(line: &str) -> String {
     while i < line.len() {
         let rest = &line[i..];
         let c = rest.chars().next().unwrap_or(' ');
-        if c == '`' && ticks % 2 == 0 {
+        if c == '`' && ticks.is_multiple_of(2) {
             in_code = !in_code;
             out.push(c);
             i += 1;

@@ -230,10 +230,10 @@ fn body_name(id: &str, op: &Value, schemas: &BTreeMap<String, Value>) -> String 
         .filter_map(|n| n.strip_suffix("ResponseContent"))
         .map(|stem| format!("{stem}RequestContent"))
         .next();
-    if let Some(name) = from_response {
-        if !schemas.contains_key(&name) {
-            return name;
-        }
+    if let Some(name) = from_response
+        && !schemas.contains_key(&name)
+    {
+        return name;
     }
     let mut name = crate::codegen::naming::pascal(id);
     name.push_str("RequestContent");

@@ -50,10 +50,10 @@ fn existing(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                if let Ok(rel) = p.strip_prefix(dir) {
-                    out.push(rel.to_path_buf());
-                }
+            } else if p.extension().is_some_and(|x| x == "rs")
+                && let Ok(rel) = p.strip_prefix(dir)
+            {
+                out.push(rel.to_path_buf());
             }
         }
     }

@@ -259,10 +259,10 @@ impl RateLimiter {
     /// The instant the next request may start, given the state at `now`.
     fn earliest(&self, state: &mut State, now: Instant, started: Instant) -> Instant {
         let mut ready = now;
-        if let (Some(bucket), Some(tat)) = (self.inner.bucket, state.tat) {
-            if let Some(at) = tat.checked_sub(bucket.tolerance) {
-                ready = ready.max(at);
-            }
+        if let (Some(bucket), Some(tat)) = (self.inner.bucket, state.tat)
+            && let Some(at) = tat.checked_sub(bucket.tolerance)
+        {
+            ready = ready.max(at);
         }
         if let Some(adaptive) = self.inner.adaptive {
             if state.window.is_some_and(|w| now >= w.reset_at) {

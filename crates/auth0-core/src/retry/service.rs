@@ -535,17 +535,17 @@ where
                 this.state.set(State::Done);
                 return Poll::Ready(finish(outcome, attempts, *this.started));
             };
-            if let Some(budget) = this.shared.policy.budget() {
-                if !budget.try_withdraw() {
-                    tracing::debug!(
-                        target: "auth0",
-                        attempts,
-                        reason = %decision.reason,
-                        "retry budget exhausted; not retrying"
-                    );
-                    this.state.set(State::Done);
-                    return Poll::Ready(finish(outcome, attempts, *this.started));
-                }
+            if let Some(budget) = this.shared.policy.budget()
+                && !budget.try_withdraw()
+            {
+                tracing::debug!(
+                    target: "auth0",
+                    attempts,
+                    reason = %decision.reason,
+                    "retry budget exhausted; not retrying"
+                );
+                this.state.set(State::Done);
+                return Poll::Ready(finish(outcome, attempts, *this.started));
             }
             // Inside the call's `auth0.request` span (trace.rs), which names
             // the method and the path template; the path itself may hold ids.

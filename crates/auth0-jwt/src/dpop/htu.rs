@@ -49,11 +49,11 @@ pub(crate) fn normalize(uri: &str) -> Result<String, BadUri> {
     // RFC 3986 §6.2.2.1: the host is case-insensitive.
     out.push_str(&normalize_escapes(host)?.to_ascii_lowercase());
     // RFC 3986 §6.2.3: an empty or default port is omitted.
-    if let Some(port) = port {
-        if port != default_port {
-            out.push(':');
-            out.push_str(&port.to_string());
-        }
+    if let Some(port) = port
+        && port != default_port
+    {
+        out.push(':');
+        out.push_str(&port.to_string());
     }
     let path = normalize_escapes(path)?;
     // RFC 3986 §6.2.3: an empty path of an http(s) URI is `/`.

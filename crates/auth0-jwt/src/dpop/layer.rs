@@ -348,10 +348,10 @@ where
                         .map(|()| claims)
                         .map_err(Refused::Certificate)
                 });
-            if let Ok(claims) = &outcome {
-                if let Err(error) = organization(policy.as_ref(), claims).await {
-                    outcome = Err(Refused::Auth(DpopAuthError::Token(error)));
-                }
+            if let Ok(claims) = &outcome
+                && let Err(error) = organization(policy.as_ref(), claims).await
+            {
+                outcome = Err(Refused::Auth(DpopAuthError::Token(error)));
             }
             match outcome {
                 Ok(claims) => {

@@ -160,10 +160,10 @@ impl MemoryReplayStore {
 
     fn record(&self, id: ProofId, expires_at: i64, now: i64) -> Result<Seen, ReplayStoreError> {
         let mut entries = self.lock();
-        if let Some(&old) = entries.expiry.get(&id) {
-            if old >= now {
-                return Ok(Seen::Again);
-            }
+        if let Some(&old) = entries.expiry.get(&id)
+            && old >= now
+        {
+            return Ok(Seen::Again);
         }
         // Drop what expired, oldest first.
         while let Some(&(at, old)) = entries.by_expiry.first() {
