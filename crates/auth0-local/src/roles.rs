@@ -72,12 +72,15 @@ const OIDC_SCOPES: &[&str] = &[
     "offline_access",
 ];
 
-/// Auth0's RBAC for a user login to `audience`: when the API has
-/// `enforce_policies`, the requested API scopes are narrowed to the
-/// permissions the user holds (directly or through roles); with the
-/// `access_token_authz` (or `rfc9068_profile_authz`) token dialect the
-/// access token also lists every permission the user holds for the API.
-/// Returns the scope to grant and the `permissions` claim, if any.
+/// Auth0's RBAC for a user login to `audience`: the requested scopes are
+/// narrowed to the OIDC scopes and the permissions the API defines ("when
+/// RBAC is disabled, an application can request any permission defined for
+/// the API, and the scope claim includes all requested permissions"); when
+/// the API has `enforce_policies`, to those the user holds (directly or
+/// through roles). With the `access_token_authz` (or
+/// `rfc9068_profile_authz`) token dialect the access token also lists every
+/// permission the user holds for the API. Returns the scope to grant and the
+/// `permissions` claim, if any.
 pub(crate) fn authorize_login(
     store: &Store,
     user_id: &str,
@@ -92,7 +95,16 @@ pub(crate) fn authorize_login(
         return (scope.to_owned(), None);
     };
     if server["enforce_policies"] != true {
-        return (scope.to_owned(), None);
+        let defined = |s: &str| {
+            server["scopes"]
+                .as_array()
+                .is_some_and(|list| list.iter().any(|d| d["value"] == s))
+        };
+        let granted: Vec<&str> = scope
+            .split(' ')
+            .filter(|s| !s.is_empty() && (OIDC_SCOPES.contains(s) || defined(s)))
+            .collect();
+        return (granted.join(" "), None);
     }
     let mut held: Vec<String> = Vec::new();
     let direct = store

@@ -231,6 +231,27 @@ async fn password_login_gives_an_id_token_that_verifies() {
     assert_eq!(err.error_code(), Some("invalid_grant"));
 }
 
+/// As Auth0 grants them (RBAC off): the OIDC scopes and the permissions the
+/// API defines; any other requested scope is dropped, not echoed into the
+/// token (a scope of control characters and credentials once made a 29 KB
+/// token, found by the `routes` fuzz target: `finding-2`).
+#[tokio::test]
+async fn a_user_login_is_granted_only_the_scopes_the_api_defines() {
+    let tenant = tenant().await;
+    let auth = tenant.authentication_client().unwrap();
+    let user = tenant.user();
+    let requested = "openid read:messages delete:everything \u{c}\u{c}junk read:messages\u{0}";
+    let tokens = auth
+        .login(&PasswordLogin::new(&user.email, &user.password).scope(requested))
+        .await
+        .unwrap();
+    assert_eq!(tokens.scope.as_deref(), Some("openid read:messages"));
+    let access = auth0_jwt::jws::Jws::parse(&tokens.access_token, &Default::default()).unwrap();
+    assert_eq!(access.claims()["scope"], "openid read:messages");
+    // The ID token still comes with `openid`.
+    assert!(tokens.id_token.is_some());
+}
+
 #[tokio::test]
 async fn authorization_code_with_pkce_then_refresh_rotation_and_revocation() {
     let tenant = tenant().await;
