@@ -508,6 +508,10 @@ fn import_users(
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if let Some(error) = crate::tenant::profile_length_error(&profile) {
+            report.push(reject(error.code, &error.message, error.name));
+            continue;
+        }
         let existing = store
             .user_by_email(&email)
             .and_then(|u| u["user_id"].as_str())

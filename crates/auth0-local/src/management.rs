@@ -861,6 +861,9 @@ fn create_user(store: &mut Store, body: Value) -> Resp {
     if connection.is_empty() {
         return bad_request("Payload validation error: 'Missing required property: connection'.");
     }
+    if let Some(refused) = profile_lengths(&body) {
+        return refused;
+    }
     let Some(strategy) = store
         .connections
         .iter()
@@ -935,6 +938,16 @@ fn create_user(store: &mut Store, body: Value) -> Resp {
     }
 }
 
+/// Auth0's 400 for a profile attribute past its length (see
+/// [`crate::tenant::profile_length_error`]).
+fn profile_lengths(fields: &Map<String, Value>) -> Option<Resp> {
+    let error = crate::tenant::profile_length_error(fields)?;
+    Some(bad_request(&format!(
+        "Payload validation error: '{}' on property {}.",
+        error.message, error.name
+    )))
+}
+
 fn update_user(store: &mut Store, id: &str, body: Value) -> Resp {
     let mut changes = match json_object(body) {
         Ok(object) => object,
@@ -942,6 +955,9 @@ fn update_user(store: &mut Store, id: &str, body: Value) -> Resp {
     };
     if store.user(id).is_none() {
         return no_user();
+    }
+    if let Some(refused) = profile_lengths(&changes) {
+        return refused;
     }
     if let Some(email) = changes.get("email").and_then(Value::as_str) {
         let taken = store

@@ -1233,6 +1233,10 @@ fn signup(shared: &Shared, req: &Req) -> Resp {
             extra.insert(name.to_owned(), value.clone());
         }
     }
+    if let Some(error) = crate::tenant::profile_length_error(&extra) {
+        let description = format!("{} on property {}", error.message, error.name);
+        return signup_error("invalid_signup", &description);
+    }
     match store.insert_user(
         DATABASE_CONNECTION,
         text("email"),

@@ -459,6 +459,60 @@ impl Store {
     }
 }
 
+/// Auth0's bounds on a user's root text attributes (its user schema:
+/// `name` and `nickname` 1–300 characters, `given_name` and `family_name`
+/// 1–150, `username` 1–128), counted as JavaScript counts a string's length
+/// (UTF-16 code units).
+const PROFILE_LENGTHS: &[(&str, usize)] = &[
+    ("name", 300),
+    ("nickname", 300),
+    ("given_name", 150),
+    ("family_name", 150),
+    ("username", 128),
+];
+
+/// An attribute of `fields` past [`PROFILE_LENGTHS`]: its name, the JSON
+/// schema validator's code (`MAX_LENGTH`, `MIN_LENGTH`: what an import's
+/// error report names) and message (`String is too long (301 chars),
+/// maximum 300`), or `None`. Creating, updating, signing up and importing a user all check it,
+/// so no profile the tenant keeps (and puts in ID tokens) is longer than
+/// Auth0 allows.
+pub(crate) fn profile_length_error(
+    fields: &serde_json::Map<String, Value>,
+) -> Option<ProfileLengthError> {
+    PROFILE_LENGTHS.iter().find_map(|&(name, max)| {
+        let length = fields.get(name)?.as_str()?.encode_utf16().count();
+        let (code, message) = if length == 0 {
+            (
+                "MIN_LENGTH",
+                "String is too short (0 chars), minimum 1".to_owned(),
+            )
+        } else if length > max {
+            (
+                "MAX_LENGTH",
+                format!("String is too long ({length} chars), maximum {max}"),
+            )
+        } else {
+            return None;
+        };
+        Some(ProfileLengthError {
+            name,
+            code,
+            message,
+        })
+    })
+}
+
+/// See [`profile_length_error`].
+pub(crate) struct ProfileLengthError {
+    /// The attribute (`name`, `given_name`, …).
+    pub(crate) name: &'static str,
+    /// `MAX_LENGTH` or `MIN_LENGTH`.
+    pub(crate) code: &'static str,
+    /// `String is too long (301 chars), maximum 300`.
+    pub(crate) message: String,
+}
+
 /// What the routes share.
 pub(crate) struct Shared {
     /// `https://127.0.0.1:PORT/` (or `http://…` in plain-http mode).

@@ -417,6 +417,78 @@ async fn login_page_when_auto_login_is_off() {
     assert_eq!(back["state"], "<s>");
 }
 
+/// Auth0's bounds on profile text (`name`/`nickname` ≤ 300 characters,
+/// `given_name`/`family_name` ≤ 150, `username` ≤ 128, none empty) hold on
+/// every way in: Management create and update, signup; so no ID token with
+/// `profile` outgrows what validators take.
+#[tokio::test]
+async fn profile_text_keeps_auth0s_length_limits() {
+    let tenant = tenant().await;
+    let management = tenant.management_client().unwrap();
+    let users = management.users();
+    let new_user = |email: &str| {
+        CreateUserRequestContent::new(DATABASE_CONNECTION)
+            .email(email)
+            .password("a long passphrase")
+    };
+    let at_limit = users
+        .create(&new_user("max@example.com").name("n".repeat(300)))
+        .await
+        .unwrap();
+    assert_eq!(at_limit.name.as_deref().map(str::len), Some(300));
+    let err = users
+        .create(&new_user("long@example.com").name("n".repeat(301)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(
+        err.auth0_error().unwrap().message,
+        "Payload validation error: 'String is too long (301 chars), maximum 300' on property name."
+    );
+    // Counted in UTF-16 units, as Auth0 (JavaScript) counts: 76 × "𝄞" is 152.
+    let id = at_limit.user_id.unwrap();
+    let err = users
+        .update(
+            &id,
+            &UpdateUserRequestContent::new().given_name("𝄞".repeat(76)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.auth0_error().unwrap().message,
+        "Payload validation error: 'String is too long (152 chars), maximum 150' on property given_name."
+    );
+    let err = users
+        .update(&id, &UpdateUserRequestContent::new().nickname(""))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.auth0_error().unwrap().message,
+        "Payload validation error: 'String is too short (0 chars), minimum 1' on property nickname."
+    );
+    users
+        .update(
+            &id,
+            &UpdateUserRequestContent::new().family_name("f".repeat(150)),
+        )
+        .await
+        .unwrap();
+
+    let auth = tenant.authentication_client().unwrap();
+    let err = auth
+        .signup(
+            &Signup::new("sign@example.com", "a long passphrase", DATABASE_CONNECTION)
+                .username("u".repeat(129)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("invalid_signup"));
+    assert_eq!(
+        err.auth0_error().unwrap().message,
+        "String is too long (129 chars), maximum 128 on property username"
+    );
+}
+
 #[tokio::test]
 async fn signup_change_password_and_passwordless() {
     let tenant = tenant().await;

@@ -181,6 +181,8 @@ async fn import_waits_and_reports_the_rejected_users() {
         { "email": "new.person@example.com", "email_verified": true, "user_metadata": { "plan": "gold" } },
         { "email": taken },
         { "name": "no email" },
+        // Past Auth0's 150 characters for a family name.
+        { "email": "long.name@example.com", "family_name": "f".repeat(151) },
     ]);
     let job = auth0
         .jobs()
@@ -203,7 +205,7 @@ async fn import_waits_and_reports_the_rejected_users() {
             summary.updated,
             summary.failed
         ),
-        (Some(3), Some(1), Some(0), Some(2))
+        (Some(4), Some(1), Some(0), Some(3))
     );
     let report = auth0.job_import_errors(&job.id).await.unwrap();
     let codes: BTreeSet<String> = report
@@ -213,7 +215,16 @@ async fn import_waits_and_reports_the_rejected_users() {
         .collect();
     assert_eq!(
         codes,
-        BTreeSet::from(["DUPLICATED_USER".to_owned(), "OBJECT_REQUIRED".to_owned()])
+        BTreeSet::from([
+            "DUPLICATED_USER".to_owned(),
+            "MAX_LENGTH".to_owned(),
+            "OBJECT_REQUIRED".to_owned()
+        ])
+    );
+    assert!(
+        user_by_email(&auth0, "long.name@example.com")
+            .await
+            .is_none()
     );
     let imported = user_by_email(&auth0, "new.person@example.com")
         .await
