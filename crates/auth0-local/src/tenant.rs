@@ -474,9 +474,9 @@ const PROFILE_LENGTHS: &[(&str, usize)] = &[
 /// An attribute of `fields` past [`PROFILE_LENGTHS`]: its name, the JSON
 /// schema validator's code (`MAX_LENGTH`, `MIN_LENGTH`: what an import's
 /// error report names) and message (`String is too long (301 chars),
-/// maximum 300`), or `None`. Creating, updating, signing up and importing a user all check it,
-/// so no profile the tenant keeps (and puts in ID tokens) is longer than
-/// Auth0 allows.
+/// maximum 300`), or `None`. Creating, updating, signing up and importing
+/// a user all check it, so no profile the tenant keeps (and puts in ID
+/// tokens) is longer than Auth0 allows.
 pub(crate) fn profile_length_error(
     fields: &serde_json::Map<String, Value>,
 ) -> Option<ProfileLengthError> {
