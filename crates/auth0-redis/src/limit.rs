@@ -32,6 +32,24 @@ use tower_service::Service;
 use crate::error::FleetError;
 use crate::fleet::{Fleet, FleetStatus};
 
+/// The Lua function both [`ACQUIRE`] and [`PROCEED`] renew a window with:
+/// a window whose reset has passed starts again full (a fixed window
+/// renews, a bucket is full by its reset), less the requests in flight, and
+/// the request that renews it spends one of them; `false` when the window
+/// was never known or the requests in flight fill it.
+macro_rules! renew_window {
+    () => {
+        r"local function renew(key, now, period, limit, inflight)
+  local fresh = limit - inflight
+  if limit <= 0 or fresh <= 0 then return false end
+  redis.call('HSET', key, 'remaining', fresh - 1, 'reset', string.format('%.0f', now + period), 'guess', 1, 'drained', 0)
+  redis.call('PEXPIRE', key, math.ceil(period / 1000) + 60000)
+  return true
+end
+"
+    };
+}
+
 /// Reserves the next slot; returns the wait in microseconds (0: go now).
 ///
 /// KEYS[1] the GCRA's theoretical arrival time (µs), KEYS[2] the published
@@ -57,7 +75,9 @@ use crate::fleet::{Fleet, FleetStatus};
 ///
 /// 0 means "go now" (counted in flight); w > 0 "your slot is in w µs";
 /// −w "nothing reserved: ask again in w µs".
-const ACQUIRE: &str = r"local t = redis.call('TIME')
+const ACQUIRE: &str = concat!(
+    renew_window!(),
+    r"local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
@@ -88,13 +108,8 @@ if pause <= now then
       return go()
     end
     if now < drained + grace then return -math.max(1, math.floor((drained + grace - now) / 4)) end
-  elseif limit > 0 then
-    local fresh = limit - inflight
-    if fresh > 0 then
-      redis.call('HSET', KEYS[3], 'remaining', fresh - 1, 'reset', string.format('%.0f', now + period), 'guess', 1, 'drained', 0)
-      redis.call('PEXPIRE', KEYS[3], math.ceil(period / 1000) + 60000)
-      return go()
-    end
+  elseif renew(KEYS[3], now, period, limit, inflight) then
+    return go()
   end
 end
 local base = now
@@ -109,38 +124,56 @@ if wait <= 0 then
   redis.call('HINCRBY', KEYS[3], 'inflight', 1)
   return 0
 end
-return wait";
+return wait"
+);
 
 /// A request waiting for its GCRA slot: may it go? KEYS[1] the pause end,
 /// KEYS[2] the window hash; ARGV[1] 1 when its slot has come, 0 while it is
-/// still ahead; ARGV[2] the drain grace (µs, see [`ACQUIRE`]). Returns 0 (go: counted in flight, and one of the window's
-/// requests spent if it has any), the µs left of a pause published
-/// meanwhile (the request asks [`ACQUIRE`] again after it), or −1: before
-/// the slot, "keep waiting"; at the slot, "the window reset meanwhile: ask
-/// [`ACQUIRE`] again, which renews it" or "the window's last answers are
-/// due: ask [`ACQUIRE`] again". So a slot reserved before a window
-/// closed does not go into the closed window, nor on top of the credits of
-/// the window after it, and a request reserved while no window was known
-/// goes as soon as the tenant's answers show requests to spare.
-const PROCEED: &str = r"local t = redis.call('TIME')
+/// still ahead; ARGV[2] the drain grace (µs, see [`ACQUIRE`]); ARGV[3] the
+/// length of a window the fleet starts on its own (µs). Returns 0 (go:
+/// counted in flight, and one of the window's requests spent if it has
+/// any), the µs left of a pause published meanwhile (the request asks
+/// [`ACQUIRE`] again after it), or −1: before the slot, "keep waiting"; at
+/// the slot, "the window's requests are in flight: ask [`ACQUIRE`] again"
+/// or "the window's last answers are due: ask [`ACQUIRE`] again". So a
+/// slot reserved before a window closed does not go into the closed window,
+/// nor on top of the credits of the window after it, and a request reserved
+/// while no window was known goes as soon as the tenant's answers show
+/// requests to spare.
+///
+/// A window whose reset has passed is renewed here as [`ACQUIRE`] renews
+/// it, slot or not: requests that went early on a window's credits leave
+/// the GCRA's later slots to the ones still waiting, which may be many
+/// seconds ahead; if only a request at its slot could renew, the whole
+/// fleet would sit idle until then through windows with requests to spare
+/// (the fleet test once spent 80 requests of 40-per-second windows in 20 s).
+const PROCEED: &str = concat!(
+    renew_window!(),
+    r"local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local pause = tonumber(redis.call('GET', KEYS[1]) or '0')
 if pause > now then return math.floor(pause - now) end
-local w = redis.call('HMGET', KEYS[2], 'remaining', 'reset', 'drained')
+local w = redis.call('HMGET', KEYS[2], 'remaining', 'reset', 'drained', 'limit', 'inflight')
 local remaining = tonumber(w[1]) or 0
 local reset = tonumber(w[2]) or 0
 local drained = tonumber(w[3]) or 0
 local current = reset > now
+if reset > 0 and not current then
+  if renew(KEYS[2], now, tonumber(ARGV[3]), tonumber(w[4]) or 0, tonumber(w[5]) or 0) then
+    redis.call('HINCRBY', KEYS[2], 'inflight', 1)
+    return 0
+  end
+  return -1
+end
 if ARGV[1] == '0' then
   if not (current and remaining > 0) then return -1 end
-elseif reset > 0 and not current then
-  return -1
 elseif current and remaining <= 0 and now < drained + tonumber(ARGV[2]) then
   return -1
 end
 if current and remaining > 0 then redis.call('HINCRBY', KEYS[2], 'remaining', -1) end
 redis.call('HINCRBY', KEYS[2], 'inflight', 1)
-return 0";
+return 0"
+);
 
 /// Learns the tenant's window from one response. KEYS[1] the window hash;
 /// ARGV[1] `x-ratelimit-limit`, ARGV[2] `x-ratelimit-remaining`, ARGV[3]
@@ -447,6 +480,7 @@ impl RedisRateLimiter {
             self.inner.window_key.as_str(),
         );
         let grace = u64::try_from(DRAIN_GRACE.as_micros()).unwrap_or(u64::MAX);
+        let period = self.inner.period_us;
         self.inner
             .fleet
             .run("take rate slot", |mut c| async move {
@@ -455,6 +489,7 @@ impl RedisRateLimiter {
                     .key(window)
                     .arg(u8::from(at_slot))
                     .arg(grace)
+                    .arg(period)
                     .invoke_async(&mut c)
                     .await
             })
