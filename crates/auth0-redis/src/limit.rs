@@ -420,7 +420,8 @@ impl RedisRateLimiter {
                     // too; then it asks again.
                     tokio::time::sleep(Duration::from_micros(left.unsigned_abs())).await;
                 }
-                // The window reset meanwhile: ask again.
+                // At the slot, the window's requests are in flight or its
+                // last answers are due: ask again.
                 Some(left) if left < 0 => {}
                 _ => return,
             }
