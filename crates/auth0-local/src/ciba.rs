@@ -222,7 +222,7 @@ impl LocalTenant {
     /// # let _ = tokens; Ok(()) }
     /// ```
     pub fn approve_back_channel_login(&self, auth_req_id: &str) -> Result<(), TenantError> {
-        self.decide_back_channel(auth_req_id, Decision::Approved)
+        decide(self.shared(), auth_req_id, true)
     }
 
     /// Denies a pending back-channel (CIBA) login: the next poll answers
@@ -233,23 +233,26 @@ impl LocalTenant {
     /// [`TenantError::NothingPending`] when no pending request has this
     /// `auth_req_id`.
     pub fn deny_back_channel_login(&self, auth_req_id: &str) -> Result<(), TenantError> {
-        self.decide_back_channel(auth_req_id, Decision::Denied)
+        decide(self.shared(), auth_req_id, false)
     }
+}
 
-    fn decide_back_channel(
-        &self,
-        auth_req_id: &str,
-        decision: Decision,
-    ) -> Result<(), TenantError> {
-        let mut store = lock(&self.shared().store);
-        match store.back_channel.by_id.get_mut(auth_req_id) {
-            Some(request) if request.decision == Decision::Pending => {
-                request.decision = decision;
-                Ok(())
-            }
-            _ => Err(TenantError::NothingPending {
-                what: "back-channel login",
-            }),
+/// Approves (`approve`) or denies the pending back-channel login
+/// `auth_req_id`: behind [`LocalTenant::approve_back_channel_login`], its
+/// twin and the control API.
+pub(crate) fn decide(shared: &Shared, auth_req_id: &str, approve: bool) -> Result<(), TenantError> {
+    let mut store = lock(&shared.store);
+    match store.back_channel.by_id.get_mut(auth_req_id) {
+        Some(request) if request.decision == Decision::Pending => {
+            request.decision = if approve {
+                Decision::Approved
+            } else {
+                Decision::Denied
+            };
+            Ok(())
         }
+        _ => Err(TenantError::NothingPending {
+            what: "back-channel login",
+        }),
     }
 }

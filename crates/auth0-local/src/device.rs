@@ -216,39 +216,43 @@ pub(crate) fn token(shared: &Shared, client_id: &str, params: &HashMap<String, S
     user_tokens(shared, &login, None)
 }
 
-impl LocalTenant {
-    fn decide_device_code(&self, user_code: &str, decision: Decision) -> bool {
-        let wanted = user_code.trim().to_ascii_uppercase();
-        let mut grants = lock(&self.shared().authn.device.grants);
-        match grants
-            .values_mut()
-            .find(|g| g.user_code == wanted && g.decision == Decision::Pending)
-        {
-            Some(grant) => {
-                grant.decision = decision;
-                true
-            }
-            None => false,
+/// Decides the pending device login whose user code is `user_code`:
+/// approved as the user `approved_as`, or denied (`None`). False when no
+/// pending device login has this code. Behind [`LocalTenant`]'s methods and
+/// the control API.
+pub(crate) fn decide(shared: &Shared, user_code: &str, approved_as: Option<String>) -> bool {
+    let decision = approved_as.map_or(Decision::Denied, Decision::Approved);
+    let wanted = user_code.trim().to_ascii_uppercase();
+    let mut grants = lock(&shared.authn.device.grants);
+    match grants
+        .values_mut()
+        .find(|g| g.user_code == wanted && g.decision == Decision::Pending)
+    {
+        Some(grant) => {
+            grant.decision = decision;
+            true
         }
+        None => false,
     }
+}
 
+impl LocalTenant {
     /// Plays the user who enters `user_code` on the verification page and
     /// accepts: the next poll of its device code gets the first user's
     /// tokens. False when no pending device login has this code.
     pub fn approve_device_code(&self, user_code: &str) -> bool {
-        let user = self.user().user_id.clone();
-        self.decide_device_code(user_code, Decision::Approved(user))
+        decide(self.shared(), user_code, Some(self.user().user_id.clone()))
     }
 
     /// [`approve_device_code`](Self::approve_device_code) for the user
     /// `user_id`.
     pub fn approve_device_code_as(&self, user_code: &str, user_id: &str) -> bool {
-        self.decide_device_code(user_code, Decision::Approved(user_id.to_owned()))
+        decide(self.shared(), user_code, Some(user_id.to_owned()))
     }
 
     /// Plays the user who refuses: the next poll answers `access_denied`.
     pub fn deny_device_code(&self, user_code: &str) -> bool {
-        self.decide_device_code(user_code, Decision::Denied)
+        decide(self.shared(), user_code, None)
     }
 
     /// Ends the lifetime of a device login now: the next poll answers

@@ -75,6 +75,7 @@
 
 mod authn;
 mod ciba;
+mod control;
 mod device;
 mod dpop;
 mod faults;

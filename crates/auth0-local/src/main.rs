@@ -180,6 +180,9 @@ fn describe(tenant: &LocalTenant, ca_file: Option<&PathBuf>) -> Value {
             "user_id": tenant.user().user_id,
         },
         "database_connection": auth0_local::DATABASE_CONNECTION,
+        // The out-of-band steps over HTTP (docs/LOCAL_TENANT.md, "The
+        // control API").
+        "control": { "url": tenant.control_url(), "token": tenant.control_token() },
     })
 }
 
@@ -260,6 +263,10 @@ async fn run(args: Args) -> Result<(), String> {
         "user:                 {} / {}",
         tenant.user().email,
         tenant.user().password
+    );
+    println!(
+        "control API:          {} (bearer token: control.token in tenant.json)",
+        tenant.control_url()
     );
     println!("state:                {}", state_file.display());
     println!();

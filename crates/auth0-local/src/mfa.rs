@@ -635,7 +635,7 @@ impl LocalTenant {
     /// The binding code last "sent" to `recipient` (a phone number or
     /// email address) by an out-of-band challenge or enrollment.
     pub fn mfa_oob_code(&self, recipient: &str) -> Option<String> {
-        lock(&self.shared().store).mfa.sent.get(recipient).cloned()
+        oob_code(self.shared(), recipient)
     }
 
     /// Approves the user's pending push challenges, as tapping "Allow" in
@@ -646,7 +646,7 @@ impl LocalTenant {
     /// [`TenantError::NothingPending`] when the user has no pending push
     /// challenge.
     pub fn approve_mfa_push(&self, user_id: &str) -> Result<(), TenantError> {
-        self.decide_push(user_id, Decision::Approved)
+        decide_push(self.shared(), user_id, true)
     }
 
     /// Rejects the user's pending push challenges: the next `mfa-oob` poll
@@ -657,28 +657,45 @@ impl LocalTenant {
     /// [`TenantError::NothingPending`] when the user has no pending push
     /// challenge.
     pub fn deny_mfa_push(&self, user_id: &str) -> Result<(), TenantError> {
-        self.decide_push(user_id, Decision::Denied)
+        decide_push(self.shared(), user_id, false)
     }
+}
 
-    fn decide_push(&self, user_id: &str, decision: Decision) -> Result<(), TenantError> {
-        let mut store = lock(&self.shared().store);
-        let mut decided = false;
-        for challenge in store.mfa.challenges.values_mut() {
-            if challenge.user_id == user_id
-                && challenge.binding_code.is_none()
-                && challenge.decision == Decision::Pending
-            {
-                challenge.decision = decision;
-                decided = true;
-            }
+/// The binding code last "sent" to `recipient` (behind
+/// [`LocalTenant::mfa_oob_code`] and the control API).
+pub(crate) fn oob_code(shared: &Shared, recipient: &str) -> Option<String> {
+    lock(&shared.store).mfa.sent.get(recipient).cloned()
+}
+
+/// Approves (`approve`) or rejects the user's pending push challenges
+/// (behind [`LocalTenant::approve_mfa_push`], its twin and the control API).
+pub(crate) fn decide_push(
+    shared: &Shared,
+    user_id: &str,
+    approve: bool,
+) -> Result<(), TenantError> {
+    let decision = if approve {
+        Decision::Approved
+    } else {
+        Decision::Denied
+    };
+    let mut store = lock(&shared.store);
+    let mut decided = false;
+    for challenge in store.mfa.challenges.values_mut() {
+        if challenge.user_id == user_id
+            && challenge.binding_code.is_none()
+            && challenge.decision == Decision::Pending
+        {
+            challenge.decision = decision;
+            decided = true;
         }
-        if decided {
-            Ok(())
-        } else {
-            Err(TenantError::NothingPending {
-                what: "MFA push challenge",
-            })
-        }
+    }
+    if decided {
+        Ok(())
+    } else {
+        Err(TenantError::NothingPending {
+            what: "MFA push challenge",
+        })
     }
 }
 

@@ -136,7 +136,8 @@ impl Req {
 #[error("connection dropped by an injected fault")]
 pub(crate) struct Dropped;
 
-/// One exchange: read the body, record the request, ask the fault plan,
+/// One exchange: read the body, answer a control request (`control.rs`,
+/// outside the emulation), else record the request, ask the fault plan,
 /// then the rate limit, then the routes.
 pub(crate) async fn handle(
     shared: Arc<Shared>,
@@ -156,6 +157,17 @@ pub(crate) async fn handle(
             .map(TenantBody::from));
         }
     };
+    if let Some(answer) = crate::control::route(
+        &shared,
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+    )
+    .await
+    {
+        return Ok(answer.map(TenantBody::from));
+    }
     let recorded = shared.recorder.record(RecordedRequest {
         index: 0,
         connection,

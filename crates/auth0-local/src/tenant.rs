@@ -528,11 +528,29 @@ pub(crate) struct Shared {
     pub(crate) recorder: crate::recording::Recorder,
     /// Device codes and DPoP (`authn.rs`).
     pub(crate) authn: crate::authn::AuthnState,
+    /// The bearer token of the control API (`control.rs`), random per tenant.
+    pub(crate) control_token: String,
+    /// The first user's id: whom the control API's device approval logs in
+    /// when it names nobody (as [`LocalTenant::approve_device_code`]).
+    pub(crate) first_user_id: String,
 }
 
 impl Shared {
     pub(crate) fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer)
+    }
+
+    /// The one-time code `/passwordless/start` "sent" to `recipient`.
+    pub(crate) fn passwordless_code(&self, recipient: &str) -> Option<String> {
+        lock(&self.store).otps.get(recipient).cloned()
+    }
+
+    /// Makes a new signing key current and returns its `kid` (blocks while
+    /// the key is generated).
+    pub(crate) fn rotate_signing_key(&self) -> Result<String, TenantError> {
+        lock(&self.keys).rotate().map_err(|e| TenantError::Key {
+            reason: e.to_string(),
+        })
     }
 
     /// Every Management API scope the tenant checks.
@@ -873,6 +891,8 @@ impl LocalTenantBuilder {
         let authn = crate::authn::AuthnState::new(&issuer, mtls)?;
         let shared = Arc::new(Shared {
             authn,
+            control_token: random_id(32),
+            first_user_id: user.user_id.clone(),
             issuer,
             api_audience: self.api_audience.clone(),
             auto_login: self.auto_login,
@@ -1263,11 +1283,7 @@ impl LocalTenant {
     ///
     /// [`TenantError::Key`] when the key cannot be generated.
     pub fn rotate_signing_key(&self) -> Result<String, TenantError> {
-        lock(&self.shared.keys)
-            .rotate()
-            .map_err(|e| TenantError::Key {
-                reason: e.to_string(),
-            })
+        self.shared.rotate_signing_key()
     }
 
     /// Removes every retired signing key from the JWKS now: tokens they
@@ -1318,7 +1334,25 @@ impl LocalTenant {
     /// The one-time code `/passwordless/start` "sent" to `recipient` (an
     /// email address or phone number); nothing is really sent.
     pub fn passwordless_code(&self, recipient: &str) -> Option<String> {
-        lock(&self.shared.store).otps.get(recipient).cloned()
+        self.shared.passwordless_code(recipient)
+    }
+
+    /// The base URL of the tenant's control API (`…/auth0-local/v1/`): the
+    /// out-of-band steps of this type's test handles (passwordless and MFA
+    /// codes, CIBA, push and device approvals, key rotation) over HTTP, for
+    /// tests in other languages. See `docs/LOCAL_TENANT.md`.
+    pub fn control_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.shared.issuer,
+            crate::control::PREFIX.trim_start_matches('/')
+        )
+    }
+
+    /// The bearer token the control API requires (random per tenant; the
+    /// binary writes it to `tenant.json`).
+    pub fn control_token(&self) -> &str {
+        &self.shared.control_token
     }
 
     /// Invites `email` to an organization (id or name) through the web

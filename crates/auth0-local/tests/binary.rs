@@ -106,6 +106,35 @@ async fn serves_what_it_prints_and_writes() {
         .unwrap();
     assert_eq!(tokens.rate_limit().limit, Some(500));
     assert!(tokens.data["id_token"].is_string());
+
+    // The control API, as tenant.json describes it: the code a
+    // passwordless email would carry.
+    let control_url = state["control"]["url"].as_str().unwrap();
+    let control_token = state["control"]["token"].as_str().unwrap();
+    assert!(control_url.ends_with("/auth0-local/v1/"));
+    assert!(printed.contains(&format!("control API:          {control_url}")));
+    assert!(!printed.contains(control_token));
+    client
+        .post_form::<Value>(
+            "/passwordless/start",
+            &[
+                ("client_id", "local-web-app"),
+                ("client_secret", "web-secret-0123456789"),
+                ("connection", "email"),
+                ("email", "bob@example.com"),
+                ("send", "code"),
+            ],
+        )
+        .await
+        .unwrap();
+    let request = http::Request::get(format!("{control_url}passwordless-codes/bob%40example.com"))
+        .header("authorization", format!("Bearer {control_token}"))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let sent = client.send(request).await.unwrap();
+    assert_eq!(sent.status(), 200);
+    let code: Value = serde_json::from_slice(sent.body()).unwrap();
+    assert_eq!(code["code"].as_str().map(str::len), Some(6));
     drop(running);
     let _ = std::fs::remove_dir_all(&dir);
 }
