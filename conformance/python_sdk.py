@@ -213,13 +213,22 @@ par = PushedAuthorizationRequests(
 )
 check(par["request_uri"].startswith("urn:ietf:params:oauth:request_uri:"), "PAR request_uri")
 check(par["expires_in"] > 0, "PAR expires_in")
-ciba = BackChannelLogin(
-    domain, web["client_id"], client_secret=web["client_secret"]
-).back_channel_login(
-    binding_message="Approve 42",
-    login_hint=json.dumps({"format": "iss_sub", "iss": issuer, "sub": state["user"]["user_id"]}),
-    scope="openid",
-)
+
+
+def start_back_channel_login(message):
+    """A CIBA request for the tenant's user, from the web application."""
+    return BackChannelLogin(
+        domain, web["client_id"], client_secret=web["client_secret"]
+    ).back_channel_login(
+        binding_message=message,
+        login_hint=json.dumps(
+            {"format": "iss_sub", "iss": issuer, "sub": state["user"]["user_id"]}
+        ),
+        scope="openid",
+    )
+
+
+ciba = start_back_channel_login("Approve 42")
 check(ciba["auth_req_id"] and ciba["interval"] > 0, "back_channel_login")
 try:
     web_token.backchannel_login(ciba["auth_req_id"])
@@ -228,13 +237,7 @@ except Auth0Error as e:
     check(e.error_code == "authorization_pending", "CIBA authorization_pending")
 # Approved on the user's "phone" (the control API), the next request's poll
 # gets the tokens.
-ciba = BackChannelLogin(
-    domain, web["client_id"], client_secret=web["client_secret"]
-).back_channel_login(
-    binding_message="Approve 43",
-    login_hint=json.dumps({"format": "iss_sub", "iss": issuer, "sub": state["user"]["user_id"]}),
-    scope="openid",
-)
+ciba = start_back_channel_login("Approve 43")
 approved = control_call("POST", f"back-channel-logins/{ciba['auth_req_id']}/approve")
 check(approved.status_code == 204, "control API: CIBA approval")
 ciba_tokens = web_token.backchannel_login(ciba["auth_req_id"])

@@ -45,6 +45,12 @@ async fn control(
         .unwrap()
 }
 
+/// A decision (`…/approve`, `…/deny`) the tenant takes: `204`.
+async fn decide(tenant: &LocalTenant, path: &str) {
+    let answer = control(tenant, Method::POST, path, Some(tenant.control_token())).await;
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT, "{path}");
+}
+
 /// A path segment, percent-encoded.
 fn segment(text: &str) -> String {
     let mut out = String::new();
@@ -137,8 +143,7 @@ async fn passwordless_and_back_channel_logins_finish_through_it() {
         .await
         .unwrap();
     let path = format!("back-channel-logins/{}/approve", started.auth_req_id);
-    let approved = control(&tenant, Method::POST, &path, token).await;
-    assert_eq!(approved.status(), StatusCode::NO_CONTENT);
+    decide(&tenant, &path).await;
     let tokens = auth.back_channel_token(&started.auth_req_id).await.unwrap();
     assert!(tokens.id_token.is_some());
     // Decided once: a second decision finds nothing pending.
@@ -148,11 +153,11 @@ async fn passwordless_and_back_channel_logins_finish_through_it() {
         .back_channel_login("Approve transfer 2", &hint, "openid", &[])
         .await
         .unwrap();
-    let path = format!("back-channel-logins/{}/deny", started.auth_req_id);
-    assert_eq!(
-        control(&tenant, Method::POST, &path, token).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    decide(
+        &tenant,
+        &format!("back-channel-logins/{}/deny", started.auth_req_id),
+    )
+    .await;
     let err = auth
         .back_channel_token(&started.auth_req_id)
         .await
@@ -184,8 +189,7 @@ async fn device_logins_mfa_codes_and_key_rotation_through_it() {
         device.user_code,
         segment(&other)
     );
-    let approved = control(&tenant, Method::POST, &path, token).await;
-    assert_eq!(approved.status(), StatusCode::NO_CONTENT);
+    decide(&tenant, &path).await;
     let tokens = device_client
         .device_token(&device.device_code)
         .await
@@ -199,11 +203,7 @@ async fn device_logins_mfa_codes_and_key_rotation_through_it() {
     .clone();
     assert_eq!(claims["sub"], other.as_str());
     let device = device_client.device_authorization(&request).await.unwrap();
-    let path = format!("device-codes/{}/deny", device.user_code);
-    assert_eq!(
-        control(&tenant, Method::POST, &path, token).await.status(),
-        StatusCode::NO_CONTENT
-    );
+    decide(&tenant, &format!("device-codes/{}/deny", device.user_code)).await;
     let err = device_client
         .device_token(&device.device_code)
         .await
