@@ -56,6 +56,15 @@ def check(condition, what):
     checks += 1
 
 
+def refused(call, what):
+    """The Auth0Error `call` must raise; a failed check `what` if it returns."""
+    try:
+        call()
+    except Auth0Error as e:
+        return e
+    check(False, what)
+
+
 # Client credentials (GetToken) for the Management API.
 token = GetToken(domain, machine["client_id"], client_secret=machine["client_secret"])
 grant = token.client_credentials(f"https://{domain}/api/v2/")
@@ -63,13 +72,12 @@ check(grant["token_type"] == "Bearer", "client_credentials token_type")
 check(grant["expires_in"] > 0, "client_credentials expires_in")
 
 # A wrong secret is refused with Auth0's error.
-try:
+e = refused(lambda: (
     GetToken(domain, machine["client_id"], client_secret="wrong").client_credentials(
         f"https://{domain}/api/v2/"
     )
-    check(False, "a wrong secret is refused")
-except Auth0Error as e:
-    check(e.status_code == 401 and e.error_code == "access_denied", "wrong secret error")
+), "a wrong secret is refused")
+check(e.status_code == 401 and e.error_code == "access_denied", "wrong secret error")
 
 auth0 = Auth0(domain, grant["access_token"])
 
@@ -90,11 +98,8 @@ check(
     auth0.connections.get(conn["id"])["options"]["mfa"]["active"] is True,
     "connections.update persisted",
 )
-try:
-    auth0.connections.get("con_doesnotexist0")
-    check(False, "unknown connection is a 404")
-except Auth0Error as e:
-    check(e.status_code == 404, "unknown connection 404")
+e = refused(lambda: auth0.connections.get("con_doesnotexist0"), "unknown connection is a 404")
+check(e.status_code == 404, "unknown connection 404")
 
 # users create / get / update / delete
 email = f"py-{uuid.uuid4().hex[:8]}@example.com"
@@ -107,14 +112,13 @@ user = auth0.users.create(
     }
 )
 check(user["email"] == email and user["user_id"].startswith("auth0|"), "users.create")
-try:
+e = refused(lambda: (
     auth0.users.create(
         {"email": email, "password": "Sup3r-secret-passphrase",
          "connection": state["database_connection"]}
     )
-    check(False, "a duplicate user is a 409")
-except Auth0Error as e:
-    check(e.status_code == 409, "duplicate user 409")
+), "a duplicate user is a 409")
+check(e.status_code == 409, "duplicate user 409")
 got = auth0.users.get(user["user_id"])
 check(got["email"] == email, "users.get")
 changed = auth0.users.update(
@@ -125,11 +129,8 @@ check(changed["user_metadata"] == {"plan": "free", "theme": "dark"}, "metadata m
 found = auth0.users.list(q=f'email:"{email}"', search_engine="v3")
 check(found["total"] == 1 and found["users"][0]["user_id"] == user["user_id"], "users.list q")
 auth0.users.delete(user["user_id"])
-try:
-    auth0.users.get(user["user_id"])
-    check(False, "a deleted user is gone")
-except Auth0Error as e:
-    check(e.status_code == 404, "deleted user 404")
+e = refused(lambda: auth0.users.get(user["user_id"]), "a deleted user is gone")
+check(e.status_code == 404, "deleted user 404")
 
 # TokenVerifier on an ID token from a password login.
 login = GetToken(domain, web["client_id"], client_secret=web["client_secret"]).login(
@@ -169,15 +170,14 @@ signed_up = database_api.signup(
 )
 check(signed_up["email"] == signup_email, "Database.signup email")
 check(signed_up["email_verified"] is False, "Database.signup email_verified")
-try:
+e = refused(lambda: (
     database_api.signup(
         email=signup_email,
         password="Sup3r-secret-passphrase",
         connection=state["database_connection"],
     )
-    check(False, "a second signup with the same email is refused")
-except Auth0Error as e:
-    check(e.status_code == 400, "duplicate signup 400")
+), "a second signup with the same email is refused")
+check(e.status_code == 400, "duplicate signup 400")
 changed_text = database_api.change_password(
     email=signup_email, connection=state["database_connection"]
 )
@@ -199,11 +199,11 @@ check(info["email"] == signup_email, "userinfo email")
 RevokeToken(domain, web["client_id"], client_secret=web["client_secret"]).revoke_refresh_token(
     offline["refresh_token"]
 )
-try:
-    web_token.refresh_token(offline["refresh_token"])
-    check(False, "a revoked refresh token is refused")
-except Auth0Error as e:
-    check(e.status_code in (400, 403) and e.error_code == "invalid_grant", "revoked refresh token")
+e = refused(
+    lambda: web_token.refresh_token(offline["refresh_token"]),
+    "a revoked refresh token is refused",
+)
+check(e.status_code in (400, 403) and e.error_code == "invalid_grant", "revoked refresh token")
 
 # Pushed authorization requests (RFC 9126) and CIBA's first steps.
 par = PushedAuthorizationRequests(
@@ -230,11 +230,11 @@ def start_back_channel_login(message):
 
 ciba = start_back_channel_login("Approve 42")
 check(ciba["auth_req_id"] and ciba["interval"] > 0, "back_channel_login")
-try:
-    web_token.backchannel_login(ciba["auth_req_id"])
-    check(False, "an unapproved CIBA request is pending")
-except Auth0Error as e:
-    check(e.error_code == "authorization_pending", "CIBA authorization_pending")
+e = refused(
+    lambda: web_token.backchannel_login(ciba["auth_req_id"]),
+    "an unapproved CIBA request is pending",
+)
+check(e.error_code == "authorization_pending", "CIBA authorization_pending")
 # Approved on the user's "phone" (the control API), the next request's poll
 # gets the tokens.
 ciba = start_back_channel_login("Approve 43")
@@ -265,7 +265,9 @@ api = state["api_audience"]
 signup_user = auth0.users_by_email.search_users_by_email(signup_email)
 check(len(signup_user) == 1, "users_by_email")
 signup_id = signup_user[0]["user_id"]
-role = auth0.roles.create({"name": f"py-role-{uuid.uuid4().hex[:6]}", "description": "from Python"})
+role = auth0.roles.create(
+    {"name": f"py-role-{uuid.uuid4().hex[:6]}", "description": "from Python"}
+)
 check(role["id"].startswith("rol_"), "roles.create")
 check(auth0.roles.get(role["id"])["description"] == "from Python", "roles.get")
 check(auth0.roles.update(role["id"], {"description": "changed"})["description"] == "changed",
@@ -317,11 +319,8 @@ new_client_token = GetToken(
 check(new_client_token["scope"] == "read:py", "a created client's grant is usable")
 auth0.client_grants.delete(grant_record["id"])
 auth0.clients.delete(client["client_id"])
-try:
-    auth0.clients.get(client["client_id"])
-    check(False, "a deleted client is gone")
-except Auth0Error as e:
-    check(e.status_code == 404, "deleted client 404")
+e = refused(lambda: auth0.clients.get(client["client_id"]), "a deleted client is gone")
+check(e.status_code == 404, "deleted client 404")
 auth0.resource_servers.delete(rs["id"])
 
 # Organizations: members, their roles, invitations.
@@ -348,11 +347,11 @@ check(auth0.organizations.get_organization_invitation(org["id"], invitation["id"
 auth0.organizations.delete_organization_invitation(org["id"], invitation["id"])
 auth0.organizations.delete_organization_members(org["id"], {"members": [signup_id]})
 auth0.organizations.delete_organization(org["id"])
-try:
-    auth0.organizations.get_organization(org["id"])
-    check(False, "a deleted organization is gone")
-except Auth0Error as e:
-    check(e.status_code == 404, "deleted organization 404")
+e = refused(
+    lambda: auth0.organizations.get_organization(org["id"]),
+    "a deleted organization is gone",
+)
+check(e.status_code == 404, "deleted organization 404")
 
 # Logs and jobs.
 found_logs = auth0.logs.search(q="type:seccft", per_page=5)
