@@ -30,7 +30,7 @@ use http::{Method, StatusCode};
 use serde_json::json;
 
 use crate::routes::constant_time_eq;
-use crate::server::{Resp, decode_segment, json, no_content, oauth_error, parse_form};
+use crate::server::{Resp, bearer, decode_segment, json, no_content, oauth_error, parse_form};
 use crate::tenant::Shared;
 
 /// Where the control API lives: a path Auth0 does not serve.
@@ -110,17 +110,8 @@ pub(crate) async fn route(
 
 /// Whether the request carries this tenant's control token.
 fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, token)) = value.split_once(' ') else {
-        return false;
-    };
-    scheme.eq_ignore_ascii_case("bearer")
-        && constant_time_eq(token.trim().as_bytes(), shared.control_token.as_bytes())
+    bearer(headers)
+        .is_some_and(|token| constant_time_eq(token.as_bytes(), shared.control_token.as_bytes()))
 }
 
 fn code(code: Option<String>) -> Resp {

@@ -58,13 +58,7 @@ impl Req {
 
     /// The token of an `Authorization: Bearer …` header.
     pub(crate) fn bearer(&self) -> Option<&str> {
-        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        // RFC 6750 §2.1: the scheme is case-insensitive.
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim())
-            .filter(|t| !t.is_empty())
+        bearer(&self.headers)
     }
 
     /// `client_id:client_secret` of an `Authorization: Basic …` header
@@ -128,6 +122,18 @@ impl Req {
             )
         })
     }
+}
+
+/// The token of an `Authorization: Bearer …` header in `headers` (also
+/// read by the control API, before a [`Req`] exists).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    // RFC 6750 §2.1: the scheme is case-insensitive.
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// The error a service returns to make hyper drop the connection without an
