@@ -104,9 +104,12 @@ fn cargo() -> Command {
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: running {cmd:?}");
+    let started = std::time::Instant::now();
     let status = cmd
         .status()
         .map_err(|e| format!("could not start {cmd:?}: {e}"))?;
+    // Each step's wall time, so a slow CI run says which step grew.
+    eprintln!("xtask: {:.1} s", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
     } else {
@@ -179,18 +182,19 @@ fn test() -> Result<(), String> {
         "attacks",
     ]))?;
     management_features()?;
-    run(cargo().args(["test", "--workspace", "--doc"]))?;
+    // One build of the workspace's binaries and tests, with one feature set
+    // (`ALL_FEATURES`) for every later step: the doctests, the examples, the
+    // conformance tenant and the test runner all find it built.
+    build_binaries()?;
+    run(cargo().args(["test", "--workspace", "--doc", "--features", ALL_FEATURES]))?;
     examples()?;
     conformance()?;
     // The unit and integration tests run last, so the runner's summary is
-    // the last thing the log shows. With the `fuzzing` features, so the fuzz
-    // corpus replays (`tests/fuzz_corpus.rs`, `required-features`) run in
-    // the same build: a build of their own recompiled three crates (~1 min
-    // of the CI run). The features only add the doc-hidden harness modules.
+    // the last thing the log shows.
     if has_nextest() {
         let mut cmd = cargo();
         cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
-        cmd.args(["--features", FUZZING_FEATURES]);
+        cmd.args(["--features", ALL_FEATURES]);
         if env::var_os("CI").is_some() {
             cmd.args(["--profile", "ci"]);
         }
@@ -203,15 +207,23 @@ fn test() -> Result<(), String> {
             "--all-targets",
             "--no-fail-fast",
             "--features",
-            FUZZING_FEATURES,
+            ALL_FEATURES,
         ]))
     }
 }
 
-/// The features that compile the fuzzing harnesses (and so the corpus
-/// replay tests) of the five crates that have them.
-const FUZZING_FEATURES: &str = "auth0-jwt/fuzzing,auth0-core/fuzzing,auth0-management/fuzzing,\
-     auth0-local/fuzzing,auth0-redis/fuzzing";
+/// The features every workspace-wide step builds with (clippy, rustdoc, the
+/// test build, the doctests), so each mode compiles each crate once: the
+/// `fuzzing` features of the five crates that have them (they add the
+/// doc-hidden harness modules, and so the corpus replay tests,
+/// `tests/fuzz_corpus.rs` with `required-features`) and the examples'
+/// `tonic` feature (the gateway_tonic example's optional dependencies).
+/// Steps with different features rebuilt tokio, hyper, tower and the
+/// workspace crates: a build of auth0-local without `tonic` rebuilt 17
+/// crates (~1 m 45 s of a CI run), the doctests and rustdoc without the
+/// `fuzzing` features ~1.5 min each.
+const ALL_FEATURES: &str = "auth0-examples/tonic,auth0-jwt/fuzzing,auth0-core/fuzzing,\
+     auth0-management/fuzzing,auth0-local/fuzzing,auth0-redis/fuzzing";
 
 /// auth0-management's feature combinations that matter (one feature per
 /// resource group, `full` by default): no group at all, single groups the
@@ -277,22 +289,19 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("gateway_tonic", &["--self-test"]),
 ];
 
-/// Builds the examples' and auth0-local's binaries, one feature set for
-/// both steps that run them (`examples`, `conformance`): with the
-/// `tonic` feature (the gateway_tonic example's optional dependencies),
-/// so the second build finds everything built. A build of auth0-local
-/// without it unified tokio, hyper, tower and the workspace crates
-/// differently and rebuilt 17 crates (~1 m 45 s of a CI run).
+/// Builds the workspace's binaries (the examples, auth0-local) and tests
+/// with `ALL_FEATURES`: the build the doctests, the examples, the
+/// conformance step and the test runner share (`cargo build --tests`
+/// resolves features as `cargo test` does, dev-dependencies included), so
+/// whichever runs first builds and the others find it built.
 fn build_binaries() -> Result<(), String> {
     run(cargo().args([
         "build",
-        "--package",
-        "auth0-examples",
-        "--package",
-        "auth0-local",
+        "--workspace",
         "--bins",
+        "--tests",
         "--features",
-        "auth0-examples/tonic",
+        ALL_FEATURES,
     ]))
 }
 
@@ -453,17 +462,16 @@ fn conformance() -> Result<(), String> {
 /// both, as CI does.
 fn lint() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
-    // With the tonic gateway example (behind the examples crate's `tonic`
-    // feature, which gates only that binary) and the `fuzzing` features (the
-    // harnesses and the corpus replay tests `test` runs): one pass over the
-    // workspace instead of a second one with other dependency features.
-    let features = format!("auth0-examples/tonic,{FUZZING_FEATURES}");
+    // With `ALL_FEATURES` (the tonic gateway example, which the examples
+    // crate's `tonic` feature gates, and the fuzzing harnesses with the
+    // corpus replay tests `test` runs): one pass over the workspace instead
+    // of a second one with other dependency features.
     run(cargo().args([
         "clippy",
         "--workspace",
         "--all-targets",
         "--features",
-        &features,
+        ALL_FEATURES,
         "--",
         "-D",
         "warnings",
@@ -482,8 +490,16 @@ fn lint() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    // The features of the clippy pass above, whose checked dependencies
+    // rustdoc then reuses (with the default features it re-checked ~50).
     run(cargo()
-        .args(["doc", "--workspace", "--no-deps"])
+        .args([
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--features",
+            ALL_FEATURES,
+        ])
         .env("RUSTDOCFLAGS", "-D warnings"))
 }
 
