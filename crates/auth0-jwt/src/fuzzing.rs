@@ -1038,7 +1038,8 @@ const GATEWAY_SECRET: &[u8] = b"gateway-fuzz-secret-gateway-fuzz-secret!";
 /// - the call completes at once (the key is at hand: nothing to wait for)
 ///   and never panics;
 /// - the API is reached only with a token the validator accepts, in RFC
-///   6750's `b64token` syntax;
+///   6750's `b64token` syntax, and that a validator without a cache accepts
+///   with the same claims (the layer's cache lives across inputs);
 /// - a refusal is 400, 401 or 403 (RFC 6750 §3.1) with a `WWW-Authenticate`
 ///   header whose every value is a well-formed challenge list (RFC 9110
 ///   §11.3: a scheme, then `token=token` or `token="quoted"` parameters;
@@ -1077,24 +1078,30 @@ pub fn gateway(data: &[u8]) {
         }
     }
 
-    static SETUP: OnceLock<(Arc<AccessTokenValidator>, SigningKey)> = OnceLock::new();
-    let (validator, signer) = SETUP.get_or_init(|| {
-        let Ok(key) = VerifyingKey::hmac(GATEWAY_SECRET) else {
-            panic!("the HMAC key");
-        };
-        let Ok(validator) = AccessTokenValidator::builder()
-            .key_source(StaticKeys::from_key(key))
-            .algorithms([Algorithm::HS256])
-            .issuer("https://tenant.example/")
-            .audience("https://api.example/")
-            .build()
-        else {
-            panic!("the validator");
+    /// The layer's validator (its verified-token cache on, as by default,
+    /// and kept across inputs), the same without a cache, and the signer.
+    type Setup = (Arc<AccessTokenValidator>, AccessTokenValidator, SigningKey);
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    let (validator, uncached, signer) = SETUP.get_or_init(|| {
+        let validator = |cache: bool| {
+            let Ok(key) = VerifyingKey::hmac(GATEWAY_SECRET) else {
+                panic!("the HMAC key");
+            };
+            let builder = AccessTokenValidator::builder()
+                .key_source(StaticKeys::from_key(key))
+                .algorithms([Algorithm::HS256])
+                .issuer("https://tenant.example/")
+                .audience("https://api.example/");
+            let builder = if cache { builder } else { builder.no_cache() };
+            let Ok(validator) = builder.build() else {
+                panic!("the validator");
+            };
+            validator
         };
         let Ok(signer) = SigningKey::hmac(Algorithm::HS256, GATEWAY_SECRET) else {
             panic!("the signing key");
         };
-        (Arc::new(validator), signer)
+        (Arc::new(validator(true)), validator(false), signer)
     });
 
     let Some((&mode, rest)) = data.split_first() else {
@@ -1140,9 +1147,18 @@ pub fn gateway(data: &[u8]) {
             panic!("the API was reached without a token");
         };
         assert!(is_b64token(token), "reached with {token:?}");
-        assert!(
-            poll_now(validator.validate(token)).is_ok(),
-            "reached with a refused token"
+        let Ok(claims) = poll_now(validator.validate(token)) else {
+            panic!("reached with a refused token");
+        };
+        // A cached answer is the answer of a full validation of this very
+        // token, never another token's.
+        let Ok(fresh) = poll_now(uncached.validate(token)) else {
+            panic!("reached with a token a validator without a cache refuses");
+        };
+        assert_eq!(
+            claims.as_json(),
+            fresh.as_json(),
+            "a cached answer for another token"
         );
         return;
     }
