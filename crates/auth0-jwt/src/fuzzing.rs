@@ -1455,7 +1455,7 @@ fn whole_seconds(map: &Map<String, Value>, name: &str) -> Option<i64> {
 ///   `serde_json`) has `iss` = the issuer exactly, the client id as `aud`
 ///   (or among its values), a numeric `iat` not older than 150 s nor more
 ///   than 30 s ahead, an `exp` (if any) not past by more than 30 s, a string
-///   `sub` or `sid`, an `events` object whose back-channel logout member is
+///   `sub` or `sid` (neither present and empty), an `events` object whose back-channel logout member is
 ///   an object, no `nonce` member, and a string `jti` — read here from the
 ///   text;
 /// - an accepted token reports those `iss`, `sub`, `sid`, `jti` and `iat`,
@@ -1549,6 +1549,10 @@ pub fn logout(data: &[u8]) {
     }
     let (sub, sid) = (text_member(&read, "sub"), text_member(&read, "sid"));
     assert!(sub.is_some() || sid.is_some(), "neither sub nor sid");
+    assert!(
+        sub.as_deref() != Some("") && sid.as_deref() != Some(""),
+        "an empty sub or sid accepted"
+    );
     let event = read
         .get("events")
         .and_then(Value::as_object)

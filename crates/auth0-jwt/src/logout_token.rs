@@ -73,8 +73,11 @@ pub enum LogoutTokenError {
     /// `iat` is further in the future than the leeway allows.
     #[error("the logout token is issued in the future")]
     IssuedInFuture,
-    /// Neither `sub` nor `sid` is present (§2.6 step 4).
-    #[error("the logout token has neither `sub` nor `sid`")]
+    /// Neither `sub` nor `sid` is present, or one of them is present but
+    /// empty (or, for `sid`, not a string) (§2.6 step 4).
+    #[error(
+        "the logout token has no usable `sub` or `sid` (both absent, or one empty or not a string)"
+    )]
     NoSubjectOrSession,
     /// `events` is missing, not an object, or lacks the back-channel logout
     /// event as a JSON object (§2.6 step 5). Likely cause: another security
@@ -429,7 +432,13 @@ impl LogoutTokenValidator {
             Some(Value::String(sid)) if !sid.is_empty() => Some(sid.clone()),
             Some(_) => return Err(LogoutTokenError::NoSubjectOrSession),
         };
-        let sub = claims.sub().filter(|s| !s.is_empty());
+        // An empty `sub` identifies nobody: refused like an empty `sid`, not
+        // read as absent (which accepted it beside a `sid` and reported no
+        // `sub` for a token that has one).
+        let sub = match claims.sub() {
+            Some("") => return Err(LogoutTokenError::NoSubjectOrSession),
+            sub => sub,
+        };
         if sub.is_none() && sid.is_none() {
             return Err(LogoutTokenError::NoSubjectOrSession);
         }

@@ -115,6 +115,19 @@ async fn every_refusal_of_section_2_6() {
     };
     let e = refused(with(claims("a"), json!({"sub": null, "sid": null}))).await;
     assert!(matches!(e, LogoutTokenError::NoSubjectOrSession), "{e:?}");
+    // An empty identifier is no identifier, even beside a good one (the
+    // `logout` fuzz target's finding: an empty `sub` was read as absent).
+    for (jti, empty) in [
+        ("a2", json!({"sub": ""})),
+        ("a3", json!({"sid": ""})),
+        ("a4", json!({"sub": "", "sid": null})),
+    ] {
+        let e = refused(with(claims(jti), empty)).await;
+        assert!(
+            matches!(e, LogoutTokenError::NoSubjectOrSession),
+            "{jti}: {e:?}"
+        );
+    }
     let e = refused(with(claims("b"), json!({"events": null}))).await;
     assert!(matches!(e, LogoutTokenError::MissingEvent), "{e:?}");
     // The event member must be a JSON object.
