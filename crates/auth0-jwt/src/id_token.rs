@@ -483,7 +483,7 @@ impl TokenVerifier {
 
         // Subject
         // OIDC Core §2: an identifier of the user; an empty one identifies
-        // no one (the logout-token validator reads it as absent too).
+        // no one (the logout-token validator refuses an empty one too).
         map.string("sub")
             .map_err(ty)?
             .filter(|sub| !sub.is_empty())
