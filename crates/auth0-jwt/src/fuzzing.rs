@@ -1455,9 +1455,9 @@ fn whole_seconds(map: &Map<String, Value>, name: &str) -> Option<i64> {
 ///   `serde_json`) has `iss` = the issuer exactly, the client id as `aud`
 ///   (or among its values), a numeric `iat` not older than 150 s nor more
 ///   than 30 s ahead, an `exp` (if any) not past by more than 30 s, a string
-///   `sub` or `sid` (neither present and empty), an `events` object whose back-channel logout member is
-///   an object, no `nonce` member, and a string `jti` — read here from the
-///   text;
+///   `sub` or `sid` (neither present and empty), an `events` object whose
+///   back-channel logout member is an object, no `nonce` member, and a
+///   string `jti` — read here from the text;
 /// - an accepted token reports those `iss`, `sub`, `sid`, `jti` and `iat`,
 ///   and the same token again is refused as
 ///   [`Replayed`](crate::logout_token::LogoutTokenError::Replayed);
