@@ -193,9 +193,9 @@ impl TagKey {
 /// length and 32 bytes it was ~275 of a cache hit's ~1,140 instructions,
 /// over 16 bytes still ~235 (callgrind, `JWT_BENCH_PROFILE=HS256:hit`);
 /// this is ~30 (inlined: the lookup grew from ~100 to ~130). What a tag
-/// must do here is narrower than a general hasher's job: the entries the cache holds are
-/// only verified tokens, whose tails are signature bytes nobody but the
-/// signer can choose, so an attacker cannot pick the inputs that fill the
+/// must do here is narrower than a general hasher's job: the entries the
+/// cache holds are only verified tokens, whose tails are signature bytes
+/// nobody but the signer can choose, so an attacker cannot pick the inputs that fill the
 /// map, and the secret key keeps the spreading of those inputs
 /// unpredictable. A presented token with a colliding tag is told apart by
 /// the full comparison ([`same_token`]).
