@@ -195,9 +195,9 @@ impl TagKey {
 /// this is ~30 (inlined: the lookup grew from ~100 to ~130). What a tag
 /// must do here is narrower than a general hasher's job: the entries the
 /// cache holds are only verified tokens, whose tails are signature bytes
-/// nobody but the signer can choose, so an attacker cannot pick the inputs that fill the
-/// map, and the secret key keeps the spreading of those inputs
-/// unpredictable. A presented token with a colliding tag is told apart by
+/// nobody but the signer can choose, so an attacker cannot pick the inputs
+/// that fill the map, and the secret key keeps the spreading of those
+/// inputs unpredictable. A presented token with a colliding tag is told apart by
 /// the full comparison ([`same_token`]).
 fn token_tag(key: &TagKey, token: &[u8]) -> u64 {
     // The last 16 bytes, or the whole token right-aligned and zero-padded
