@@ -79,7 +79,8 @@ pub enum Error {
         host: Option<String>,
         /// The underlying error. When the transport's own wrappers only
         /// restate what this variant's message says (the SDK's "no
-        /// connection", hyper-util's `client error (Connect)`), this is a
+        /// connection"; hyper-util's `client error (Connect)`, from a
+        /// transport of the caller's built on its client), this is a
         /// [`TransportCause`]: shown from the first cause that adds
         /// something, the error as the transport produced it in
         /// [`TransportCause::get_ref`].
@@ -376,8 +377,9 @@ impl Error {
 ///
 /// `Error::Transport` already says "could not connect to `host`" or "the HTTP
 /// exchange with `host` failed"; the wrappers right under it — the
-/// transport's [`TransportError::Connect`] / [`TransportError::Request`] and
-/// hyper-util's client error (`client error (Connect)`) — would only say it
+/// transport's [`TransportError::Connect`] / [`TransportError::Request`] and,
+/// from a transport of the caller's built on hyper-util's client, its client
+/// error (`client error (Connect)`) — would only say it
 /// again. A `TransportCause` displays the first error below them (`tcp
 /// connect error`, `connection closed before message completed`, …) and its
 /// `source()` continues from there, so a chain printed one `Display` per

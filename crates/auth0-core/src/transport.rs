@@ -13,6 +13,7 @@
 //!
 //! Every clone shares one connection pool.
 
+mod pool;
 mod ring_provider;
 
 use std::fmt;
@@ -29,11 +30,10 @@ use http_body::Body as _;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 use tower_service::Service;
@@ -197,7 +197,7 @@ pub struct HttpTransport {
 }
 
 struct Shared {
-    client: Client<HttpsConnect, Full<Bytes>>,
+    pool: pool::Pool,
     max_body: usize,
     /// The idle timeout of a streamed body ([`crate::streaming`]): the
     /// attempt timeout.
@@ -249,15 +249,14 @@ impl HttpTransport {
             timeout: config.connect_timeout(),
         };
 
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(config.pool_idle_timeout())
-            .pool_max_idle_per_host(config.pool_max_idle_per_host())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
+        let pool = pool::Pool::new(
+            connector,
+            config.pool_idle_timeout(),
+            config.pool_max_idle_per_host(),
+        );
         Ok(Self {
             shared: Arc::new(Shared {
-                client,
+                pool,
                 max_body: config.max_response_body(),
                 stream_idle: config.attempt_timeout(),
                 allow_insecure_loopback: config.allow_insecure_loopback(),
@@ -310,10 +309,14 @@ impl Service<HttpRequest> for HttpTransport {
                 .map_or(this.max_body, |limit| limit.0.min(this.max_body)),
         };
         let stream = req.extensions().get::<StreamBody>().is_some();
+        let Some(origin) = pool::Origin::of(req.uri()) else {
+            return ResponseFuture {
+                state: Sending::Refused(Some(pool::no_origin(req.uri()))),
+            };
+        };
         let (parts, body) = req.into_parts();
-        let response = this
-            .client
-            .request(http::Request::from_parts(parts, Full::new(body)));
+        let request = http::Request::from_parts(parts, Full::new(body));
+        let response = Box::pin(this.pool.send(request, origin));
         ResponseFuture {
             state: Sending::Headers {
                 response,
@@ -334,15 +337,27 @@ fn same_authority(a: &Authority, b: &Authority) -> bool {
 
 /// The future of [`HttpTransport`]: the response head, then the body read
 /// under the cap (or handed over unread, [`StreamBody`]). A state machine
-/// over hyper's own future: nothing allocated per call.
+/// over the pool's exchange (one allocation per call: that future, boxed).
 pub struct ResponseFuture {
     state: Sending,
 }
 
+/// The pool's exchange: the response head and the connection's lease.
+type Exchange = Pin<
+    Box<
+        dyn Future<Output = Result<(http::Response<Incoming>, Option<pool::Lease>), BoxError>>
+            + Send,
+    >,
+>;
+
+// The future is laid out once at its largest state (reading the body, with
+// the connection's lease); boxing that state would add an allocation to
+// every call for no memory saved.
+#[allow(clippy::large_enum_variant)]
 enum Sending {
     Refused(Option<TransportError>),
     Headers {
-        response: hyper_util::client::legacy::ResponseFuture,
+        response: Exchange,
         max_body: usize,
         // The idle timeout of a streamed body, when the request asked for
         // one.
@@ -374,22 +389,25 @@ impl Future for ResponseFuture {
                 } => {
                     let outcome = ready!(Pin::new(response).poll(cx));
                     let (max_body, stream) = (*max_body, *stream);
-                    let response = match outcome {
-                        Ok(response) => response,
+                    let (response, lease) = match outcome {
+                        Ok(exchange) => exchange,
                         Err(e) => {
                             *state = Sending::Done;
-                            return Poll::Ready(Err(request_error(e)));
+                            return Poll::Ready(Err(e));
                         }
                     };
                     match stream {
                         Some(idle) if response.status().is_success() => {
+                            // The connection is not pooled again: dropping
+                            // its lease closes it once the body is read.
+                            drop(lease);
                             *state = Sending::Done;
                             return Poll::Ready(
                                 crate::streaming::hand_over(response, max_body, idle)
                                     .map_err(|e| Box::new(e) as BoxError),
                             );
                         }
-                        _ => match ReadBody::new(response, max_body) {
+                        _ => match ReadBody::new(response, max_body, lease) {
                             Ok(read) => *state = Sending::Body(read),
                             Err(e) => {
                                 *state = Sending::Done;
@@ -417,22 +435,32 @@ impl fmt::Debug for ResponseFuture {
 
 /// hyper's failure to send a request or read its head, as a typed
 /// [`TransportError`].
-fn request_error(e: hyper_util::client::legacy::Error) -> BoxError {
-    if let Some(tls) = find_tls_error(&e) {
+fn request_error(e: hyper::Error) -> BoxError {
+    match find_tls_error(&e) {
+        Some(tls) => Box::new(TransportError::Tls {
+            source: Box::new(tls),
+        }),
+        None => Box::new(TransportError::Request {
+            source: Box::new(e),
+        }),
+    }
+}
+
+/// The connector's failure to open a connection (TCP, tunnel, TLS, its
+/// timeout), as a typed [`TransportError`]: the request was not sent.
+fn connect_error(e: BoxError) -> BoxError {
+    if let Some(tls) = find_tls_error(&*e) {
         // Surface the rustls error at the top of the chain (it is buried in
         // nested io::Errors, whose `source()` skips it) so callers and the
         // retry policy can see it.
-        Box::new(TransportError::Tls {
+        return Box::new(TransportError::Tls {
             source: Box::new(tls),
-        })
-    } else if e.is_connect() {
-        Box::new(TransportError::Connect {
-            source: Box::new(e),
-        })
-    } else {
-        Box::new(TransportError::Request {
-            source: Box::new(e),
-        })
+        });
+    }
+    match e.downcast::<TransportError>() {
+        // Already typed by the connector: a refused tunnel, plain http.
+        Ok(typed) => typed,
+        Err(e) => Box::new(TransportError::Connect { source: e }),
     }
 }
 
@@ -514,6 +542,8 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// by the cap whatever the server sends.
 struct ReadBody {
     parts: Option<http::response::Parts>,
+    /// The HTTP/1.1 connection, pooled again once the body has ended.
+    lease: Option<pool::Lease>,
     body: Incoming,
     max_body: usize,
     declared: Option<u64>,
@@ -525,7 +555,11 @@ struct ReadBody {
 }
 
 impl ReadBody {
-    fn new(response: http::Response<Incoming>, max_body: usize) -> Result<Self, TransportError> {
+    fn new(
+        response: http::Response<Incoming>,
+        max_body: usize,
+        lease: Option<pool::Lease>,
+    ) -> Result<Self, TransportError> {
         let (parts, body) = response.into_parts();
         let declared = body.size_hint().exact();
         if declared.is_some_and(|len| len > max_body as u64) {
@@ -533,6 +567,7 @@ impl ReadBody {
         }
         Ok(Self {
             parts: Some(parts),
+            lease,
             body,
             max_body,
             declared,
@@ -569,6 +604,9 @@ impl ReadBody {
                 }
                 (Some(_), Some(buf)) => buf.extend_from_slice(&data),
             }
+        }
+        if let Some(lease) = self.lease.take() {
+            lease.release();
         }
         let bytes = match (self.first.take(), self.rest.take()) {
             (_, Some(buf)) => buf.freeze(),

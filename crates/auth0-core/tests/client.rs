@@ -454,6 +454,107 @@ async fn connections_are_reused_across_calls_and_clones() {
 }
 
 #[tokio::test]
+async fn concurrent_calls_share_a_few_connections() {
+    let server = always(json(200, r#"{"ok":1}"#)).await;
+    let c = client(config_for(&server));
+    let mut calls = tokio::task::JoinSet::new();
+    for task in 0..8 {
+        let c = c.clone();
+        calls.spawn(async move {
+            for i in 0..20 {
+                let resp = c
+                    .get_json::<serde_json::Value>(format!("/c/{task}/{i}"))
+                    .await
+                    .unwrap();
+                assert_eq!(resp.data["ok"], 1);
+            }
+        });
+    }
+    while let Some(done) = calls.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(server.request_count(), 160);
+    assert!(
+        (1..=8).contains(&server.connections()),
+        "{} connections for 8 callers",
+        server.connections()
+    );
+}
+
+#[tokio::test]
+async fn without_idle_connections_every_call_connects() {
+    let server = always(json(200, "{}")).await;
+    let c = client(config_for(&server).pool_max_idle_per_host(0));
+    for _ in 0..3 {
+        c.send(get("/once")).await.unwrap();
+    }
+    assert_eq!(server.connections(), 3);
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_after_the_idle_timeout() {
+    let server = RawServer::start(vec![Raw::KeepAlive(RAW_OK)]).await;
+    let c = client(
+        ClientConfig::builder()
+            .domain(server.base_url())
+            .allow_insecure_loopback(true)
+            .pool_idle_timeout(Duration::from_millis(150)),
+    );
+    c.get_json::<serde_json::Value>("/1").await.unwrap();
+    c.get_json::<serde_json::Value>("/2").await.unwrap();
+    assert_eq!(server.connections(), 1, "reused while fresh");
+    // Closed by the pool in the background, without another call.
+    let waited = Instant::now();
+    while server.closed_by_client() == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(5),
+            "the idle connection was never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.get_json::<serde_json::Value>("/3").await.unwrap();
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closes_is_not_used_again() {
+    // `connection: close` answers: the server ends each connection after
+    // its answer. A POST (never resent by the retry layer, which is off
+    // here) still goes out on a fresh connection every time.
+    let server = always(json(200, r#"{"ok":1}"#).with_header("connection", "close")).await;
+    let c = client(config_for(&server).retry_policy(RetryPolicy::disabled()));
+    for _ in 0..3 {
+        let resp = c
+            .post_form::<serde_json::Value>("/p", &[("a", "b")])
+            .await
+            .unwrap();
+        assert_eq!(resp.data["ok"], 1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.request_count(), 3);
+    assert_eq!(server.connections(), 3);
+}
+
+#[tokio::test]
+async fn a_body_cut_off_at_the_cap_does_not_return_its_connection() {
+    let server = scripted(vec![
+        json(200, &"x".repeat(4096)).times(1),
+        json(200, r#"{"ok":1}"#),
+    ])
+    .await;
+    let c = client(config_for(&server).max_response_body(1024));
+    let err = c.send(get("/big")).await.unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { .. }), "{err:?}");
+    let resp = c.get_json::<serde_json::Value>("/small").await.unwrap();
+    assert_eq!(resp.data["ok"], 1);
+    assert_eq!(
+        server.connections(),
+        2,
+        "the cut-off connection was dropped"
+    );
+}
+
+#[tokio::test]
 async fn user_layer_sees_each_call_once() {
     let server = scripted(vec![json(503, "{}"), json(200, "{}")]).await;
     let calls = Arc::new(AtomicUsize::new(0));

@@ -11,6 +11,7 @@ use super::after::{rate_limit_reset, retry_after};
 use super::backoff::{Jitter, ceiling, full_jitter};
 use super::budget::RetryBudget;
 use crate::timeout::{Elapsed, TimeoutKind};
+use crate::transport::TransportError;
 use crate::types::{BoxError, HttpResponse};
 
 /// A reason the builder or [`RetryBudget::new`] refused its settings.
@@ -417,6 +418,12 @@ fn classify_error(err: &(dyn StdError + 'static)) -> ErrorClass {
                 _ => ErrorClass::Permanent,
             };
         }
+        if let Some(TransportError::Connect { .. } | TransportError::Proxy { .. }) =
+            e.downcast_ref::<TransportError>()
+        {
+            return ErrorClass::NeverSent;
+        }
+        // hyper-util's client, for a transport of the caller's built on it.
         if let Some(client_err) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
             if client_err.is_connect() {
                 return ErrorClass::NeverSent;
