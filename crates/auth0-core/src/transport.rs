@@ -696,10 +696,10 @@ fn with_explicit_port(dst: Uri, secure: bool) -> Result<Uri, BoxError> {
 /// Bounds the whole connection set-up (TCP, tunnel, TLS) by the connect
 /// timeout, failing with [`Elapsed`] of kind [`TimeoutKind::Connect`].
 ///
-/// The connector sits behind one shared pointer: hyper-util's client
-/// clones itself, connector included, for every request it sends, while a
-/// connector is used only to open a new connection (then cloned from the
-/// shared one).
+/// The connector sits behind one shared pointer: the pool clones this
+/// service for each connection it opens, and each clone is one reference
+/// count (the connector itself is cloned from the shared one inside the
+/// attempt).
 struct ConnectTimeout<C> {
     inner: Arc<C>,
     timeout: Duration,

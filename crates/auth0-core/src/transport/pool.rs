@@ -47,7 +47,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::connect::Connection as _;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
-use tower_service::Service;
+use tower::ServiceExt as _;
 
 use super::{HttpsConnect, TransportError, connect_error, request_error, same_authority};
 use crate::types::BoxError;
@@ -256,8 +256,11 @@ impl Pool {
     /// Opens a connection to `origin` (under the connector's timeout) and
     /// starts its task; an HTTP/2 one joins the pool at once.
     async fn connect(&self, origin: &Origin) -> Result<Sender, BoxError> {
-        let mut connector = self.inner.connector.clone();
-        let io = connector.call(origin.uri()?).await.map_err(connect_error)?;
+        let connector = self.inner.connector.clone();
+        let io = connector
+            .oneshot(origin.uri()?)
+            .await
+            .map_err(connect_error)?;
         if io.connected().is_negotiated_h2() {
             let (mut sender, connection) = self
                 .inner
