@@ -194,7 +194,10 @@ impl Pool {
                 let (checked_out, host) = pool.inner.check_out(&origin);
                 let (sender, reused) = match checked_out {
                     Some(sender) => (sender, true),
-                    None => (pool.connect(&origin).await?, false),
+                    // Boxed: the handshakes' state is kilobytes, and every
+                    // call would otherwise move it (into the transport's
+                    // boxed future) though few calls connect.
+                    None => (Box::pin(pool.connect(&origin)).await?, false),
                 };
                 match sender {
                     Sender::Http1(mut sender) => {
