@@ -270,32 +270,35 @@ impl Pool {
                 .http2
                 .handshake(io)
                 .await
-                .map_err(|e| connect_error(Box::new(e)))?;
-            tokio::spawn(async move {
-                // The connection's end (closed, reset, protocol error) is
-                // seen by its requests; nothing to report here.
-                let _ = connection.await;
-            });
-            sender
-                .ready()
-                .await
-                .map_err(|e| connect_error(Box::new(e)))?;
+                .map_err(handshake_error)?;
+            drive(connection);
+            sender.ready().await.map_err(handshake_error)?;
             self.inner.share_http2(origin, sender.clone());
             Ok(Sender::Http2(sender))
         } else {
-            let (mut sender, connection) = http1::handshake(io)
-                .await
-                .map_err(|e| connect_error(Box::new(e)))?;
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
-            sender
-                .ready()
-                .await
-                .map_err(|e| connect_error(Box::new(e)))?;
+            let (mut sender, connection) = http1::handshake(io).await.map_err(handshake_error)?;
+            drive(connection);
+            sender.ready().await.map_err(handshake_error)?;
             Ok(Sender::Http1(sender))
         }
     }
+}
+
+/// Runs a connection's task until the connection ends. How it ended
+/// (closed, reset, protocol error) is seen by its requests; nothing to
+/// report here.
+fn drive<C>(connection: C)
+where
+    C: Future<Output = Result<(), hyper::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+}
+
+/// A handshake that failed: the request was not sent.
+fn handshake_error(e: hyper::Error) -> BoxError {
+    connect_error(Box::new(e))
 }
 
 impl Inner {
