@@ -59,8 +59,10 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///   have been sent (reset, broken pipe, unexpected EOF, hyper protocol
 ///   errors, [`Elapsed`] with [`TimeoutKind::Attempt`]) — idempotent
 ///   methods only: the server may have acted on the request.
-/// * **Connect failures** (`Elapsed` with [`TimeoutKind::Connect`], a
-///   hyper-util connect error, connection refused, host or network
+/// * **Connect failures** (`Elapsed` with [`TimeoutKind::Connect`], the
+///   transport's `TransportError::Connect` or `Proxy` — or hyper-util's
+///   connect error from a transport built on its client —, connection
+///   refused, host or network
 ///   unreachable) — **every method**, because the request never left the
 ///   client, so resending cannot duplicate anything. TLS errors (a
 ///   `rustls::Error` anywhere in the chain) are never retried: a bad

@@ -257,7 +257,7 @@ where
         // readiness by the caller, with the request itself; a copy stays
         // behind when more attempts may follow. (The request, not the copy,
         // goes first: a copied `HeaderMap` has no spare room, and the
-        // layers below add headers — hyper-util its `Host` — which would
+        // layers below add headers — the transport its `Host` — which would
         // reallocate it on every call.)
         let template = (policy.max_retries() > 0).then(|| Template::of(&req));
         if let Some(stats) = &stats {
@@ -341,7 +341,7 @@ impl Template {
         // The fields came out of a map, so they fit in one: the fallible
         // calls only keep a size error from being a panic. Room is left
         // for what the layers below add (the telemetry headers on the
-        // default stack, hyper-util's `Host`), as the caller's map had.
+        // default stack, the transport's `Host`), as the caller's map had.
         let _ = headers.try_reserve(self.headers.len() + ROOM_BELOW);
         for (name, value) in &self.headers {
             let _ = headers.try_append(name.clone(), value.clone());
@@ -353,7 +353,7 @@ impl Template {
 
 /// Header fields a rebuilt request has room for beyond its own: the
 /// default stack's telemetry headers (`Auth0-Client`, `User-Agent`) and
-/// hyper-util's `Host`, with one to spare.
+/// the transport's `Host`, with one to spare.
 const ROOM_BELOW: usize = 4;
 
 /// The request for the next attempt, from the template (which is dropped
