@@ -52,6 +52,60 @@ async fn https_with_extra_root_negotiates_http2_and_multiplexes() {
 }
 
 #[tokio::test]
+async fn concurrent_first_calls_share_one_http2_connection() {
+    let server = start_tls_server().await;
+    let config = ClientConfig::builder()
+        .domain(server.domain())
+        .add_root_certificates_pem(server.ca_certificate_pem().unwrap())
+        .build()
+        .unwrap();
+    let client = Auth0Client::new(config).unwrap();
+    // No connection yet: the first call connects, the others wait for it
+    // instead of each making a TLS handshake of their own.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let c = client.clone();
+        set.spawn(async move { c.get_json::<serde_json::Value>(JWKS).await.unwrap() });
+    }
+    while let Some(done) = set.join_next().await {
+        assert!(done.unwrap().data["keys"].is_array());
+    }
+    assert_eq!(server.requests().len(), 16);
+    assert_eq!(server.connections(), 1, "one handshake for 16 callers");
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_to_an_http1_origin_each_get_a_connection() {
+    // HTTPS without HTTP/2: after the first handshake says HTTP/1.1, the
+    // callers that waited for it connect on their own, all at once.
+    let server = LocalTenant::builder().start().await.unwrap();
+    let config = ClientConfig::builder()
+        .domain(server.domain())
+        .add_root_certificates_pem(server.ca_certificate_pem().unwrap())
+        .build()
+        .unwrap();
+    let client = Auth0Client::new(config).unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let c = client.clone();
+        set.spawn(async move { c.get_json::<serde_json::Value>(JWKS).await.unwrap() });
+    }
+    while let Some(done) = set.join_next().await {
+        assert!(done.unwrap().data["keys"].is_array());
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 8);
+    assert!(requests.iter().all(|r| r.version == Version::HTTP_11));
+    let opened = server.connections();
+    assert!((2..=8).contains(&opened), "{opened} connections");
+    // And they are pooled: calls one after another reuse them.
+    for _ in 0..4 {
+        client.get_json::<serde_json::Value>(JWKS).await.unwrap();
+    }
+    assert_eq!(server.connections(), opened);
+}
+
+#[tokio::test]
 async fn untrusted_certificate_fails_to_connect_without_retries() {
     let server = start_tls_server().await;
     let config = ClientConfig::builder()

@@ -27,7 +27,13 @@
 //!   background sweep while any are pooled, and at checkout), at most the
 //!   configured number per origin are kept, and connections the server
 //!   closed are dropped;
-//! * one HTTP/2 connection per origin is shared by every request to it.
+//! * one HTTP/2 connection per origin is shared by every request to it;
+//!   while an `https` origin that may speak HTTP/2 is being connected to,
+//!   other requests to it wait for that connection (once) instead of each
+//!   making a TLS handshake of their own — the first calls of a service
+//!   starting with many tasks make one handshake, not one each. An origin
+//!   found to speak HTTP/1.1 only is connected to in parallel (a
+//!   connection per concurrent request), and plain `http` always is.
 //!
 //! A connection whose response was not read to the end (an error, a body
 //! over the cap, a dropped call, a streamed download) is not pooled: its
@@ -46,6 +52,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::client::legacy::connect::Connection as _;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tower::ServiceExt as _;
 
@@ -154,6 +161,11 @@ struct Pooled {
     origin: Origin,
     /// Its `Host` header, made once ([`Origin::host`]).
     host: Option<HeaderValue>,
+    /// A connection it answered spoke HTTP/1.1 (no connect gate).
+    http1_only: bool,
+    /// A connect in progress that other requests wait for ([`Gate`]):
+    /// its end (the sender's drop) wakes them.
+    connecting: Option<watch::Receiver<()>>,
     idle: Vec<Idle>,
     /// The origin's shared HTTP/2 connection, and when it was last used.
     http2: Option<(http2::SendRequest<Body>, Instant)>,
@@ -190,14 +202,31 @@ impl Pool {
         let pool = self.clone();
         async move {
             let uri = request.uri().clone();
+            let mut waited = false;
             loop {
                 let (checked_out, host) = pool.inner.check_out(&origin);
                 let (sender, reused) = match checked_out {
                     Some(sender) => (sender, true),
-                    // Boxed: the handshakes' state is kilobytes, and every
-                    // call would otherwise move it (into the transport's
-                    // boxed future) though few calls connect.
-                    None => (Box::pin(pool.connect(&origin)).await?, false),
+                    None => {
+                        let lead = match pool.inner.gate(&origin, waited) {
+                            Gate::Wait(mut connecting) => {
+                                // Woken when that connect ends, however it
+                                // ends; then look again (and connect alone
+                                // if it failed or brought HTTP/1.1).
+                                let _ = connecting.changed().await;
+                                waited = true;
+                                continue;
+                            }
+                            Gate::Lead(lead) => Some(lead),
+                            Gate::Open => None,
+                        };
+                        // Boxed: the handshakes' state is kilobytes, and
+                        // every call would otherwise move it (into the
+                        // transport's boxed future) though few connect.
+                        let connected = Box::pin(pool.connect(&origin)).await;
+                        drop(lead);
+                        (connected?, false)
+                    }
                 };
                 match sender {
                     Sender::Http1(mut sender) => {
@@ -279,6 +308,7 @@ impl Pool {
             let (mut sender, connection) = http1::handshake(io).await.map_err(handshake_error)?;
             drive(connection);
             sender.ready().await.map_err(handshake_error)?;
+            self.inner.lock().entry(origin.clone()).http1_only = true;
             Ok(Sender::Http1(sender))
         }
     }
@@ -357,6 +387,31 @@ impl Inner {
         }
     }
 
+    /// Whether a request that found no connection to `origin` connects,
+    /// waits for a connect in progress, or leads one others wait for.
+    fn gate(self: &Arc<Self>, origin: &Origin, waited: bool) -> Gate {
+        // Plain http is HTTP/1.1 (no ALPN), and a request waits at most
+        // once: after a failed or HTTP/1.1 connect it connects alone.
+        if !origin.secure || waited {
+            return Gate::Open;
+        }
+        let mut state = self.lock();
+        let pooled = state.entry(origin.clone());
+        if pooled.http1_only {
+            return Gate::Open;
+        }
+        if let Some(connecting) = &pooled.connecting {
+            return Gate::Wait(connecting.clone());
+        }
+        let (done, connecting) = watch::channel(());
+        pooled.connecting = Some(connecting);
+        Gate::Lead(Lead {
+            inner: Arc::clone(self),
+            origin: origin.clone(),
+            _done: done,
+        })
+    }
+
     fn forget_http2(&self, origin: &Origin) {
         let mut state = self.lock();
         if let Some(pooled) = state.origins.iter_mut().find(|p| p.origin.is(origin))
@@ -383,7 +438,7 @@ impl Inner {
             {
                 pooled.http2 = None;
             }
-            !pooled.idle.is_empty() || pooled.http2.is_some()
+            !pooled.idle.is_empty() || pooled.http2.is_some() || pooled.connecting.is_some()
         });
         let any = !state.origins.is_empty();
         if !any {
@@ -419,6 +474,35 @@ impl Inner {
     }
 }
 
+/// What a request that found no pooled connection does ([`Inner::gate`]).
+enum Gate {
+    /// Connect.
+    Open,
+    /// Connect; others wait until this is dropped.
+    Lead(Lead),
+    /// Wait for the connect in progress to end, then look again.
+    Wait(watch::Receiver<()>),
+}
+
+/// The connect others wait for: dropped when it ends (or is cancelled
+/// with its call), which clears the gate and wakes them.
+struct Lead {
+    inner: Arc<Inner>,
+    origin: Origin,
+    _done: watch::Sender<()>,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        let mut state = self.inner.lock();
+        if let Some(pooled) = state.origins.iter_mut().find(|p| p.origin.is(&self.origin)) {
+            pooled.connecting = None;
+        }
+        // `_done` drops after this, with the lock released: the waiters'
+        // `changed()` ends.
+    }
+}
+
 /// The sweep task's handle on the pool; marks the pool as unswept when the
 /// task ends, however it ends (its runtime may shut down).
 struct Sweeper(Weak<Inner>);
@@ -439,6 +523,8 @@ impl State {
                 self.origins.push(Pooled {
                     host: origin.host().ok(),
                     origin,
+                    http1_only: false,
+                    connecting: None,
                     idle: Vec::new(),
                     http2: None,
                 });
