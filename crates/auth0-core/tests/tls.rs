@@ -21,27 +21,37 @@ async fn start_tls_server() -> LocalTenant {
 /// A document the tenant serves to anyone.
 const JWKS: &str = "/.well-known/jwks.json";
 
-#[tokio::test]
-async fn https_with_extra_root_negotiates_http2_and_multiplexes() {
-    let server = start_tls_server().await;
+/// A client of `server` trusting its CA.
+fn client_trusting(server: &LocalTenant) -> Auth0Client {
     let config = ClientConfig::builder()
         .domain(server.domain())
         .add_root_certificates_pem(server.ca_certificate_pem().unwrap())
         .build()
         .unwrap();
-    let client = Auth0Client::new(config).unwrap();
+    Auth0Client::new(config).unwrap()
+}
 
-    let first = client.get_json::<serde_json::Value>(JWKS).await.unwrap();
-    assert!(first.data["keys"].is_array());
-
+/// `n` concurrent fetches of [`JWKS`], each checked.
+async fn fetch_concurrently(client: &Auth0Client, n: usize) {
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..n {
         let c = client.clone();
         set.spawn(async move { c.get_json::<serde_json::Value>(JWKS).await.unwrap() });
     }
     while let Some(done) = set.join_next().await {
         assert!(done.unwrap().data["keys"].is_array());
     }
+}
+
+#[tokio::test]
+async fn https_with_extra_root_negotiates_http2_and_multiplexes() {
+    let server = start_tls_server().await;
+    let client = client_trusting(&server);
+
+    let first = client.get_json::<serde_json::Value>(JWKS).await.unwrap();
+    assert!(first.data["keys"].is_array());
+
+    fetch_concurrently(&client, 20).await;
     let requests = server.requests();
     assert_eq!(requests.len(), 21);
     assert!(
@@ -54,22 +64,10 @@ async fn https_with_extra_root_negotiates_http2_and_multiplexes() {
 #[tokio::test]
 async fn concurrent_first_calls_share_one_http2_connection() {
     let server = start_tls_server().await;
-    let config = ClientConfig::builder()
-        .domain(server.domain())
-        .add_root_certificates_pem(server.ca_certificate_pem().unwrap())
-        .build()
-        .unwrap();
-    let client = Auth0Client::new(config).unwrap();
+    let client = client_trusting(&server);
     // No connection yet: the first call connects, the others wait for it
     // instead of each making a TLS handshake of their own.
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..16 {
-        let c = client.clone();
-        set.spawn(async move { c.get_json::<serde_json::Value>(JWKS).await.unwrap() });
-    }
-    while let Some(done) = set.join_next().await {
-        assert!(done.unwrap().data["keys"].is_array());
-    }
+    fetch_concurrently(&client, 16).await;
     assert_eq!(server.requests().len(), 16);
     assert_eq!(server.connections(), 1, "one handshake for 16 callers");
 }
@@ -79,20 +77,8 @@ async fn concurrent_first_calls_to_an_http1_origin_each_get_a_connection() {
     // HTTPS without HTTP/2: after the first handshake says HTTP/1.1, the
     // callers that waited for it connect on their own, all at once.
     let server = LocalTenant::builder().start().await.unwrap();
-    let config = ClientConfig::builder()
-        .domain(server.domain())
-        .add_root_certificates_pem(server.ca_certificate_pem().unwrap())
-        .build()
-        .unwrap();
-    let client = Auth0Client::new(config).unwrap();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..8 {
-        let c = client.clone();
-        set.spawn(async move { c.get_json::<serde_json::Value>(JWKS).await.unwrap() });
-    }
-    while let Some(done) = set.join_next().await {
-        assert!(done.unwrap().data["keys"].is_array());
-    }
+    let client = client_trusting(&server);
+    fetch_concurrently(&client, 8).await;
     let requests = server.requests();
     assert_eq!(requests.len(), 8);
     assert!(requests.iter().all(|r| r.version == Version::HTTP_11));
