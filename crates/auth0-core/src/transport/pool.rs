@@ -260,9 +260,10 @@ impl Pool {
                         }
                     }
                     Sender::Http2(mut sender) => {
+                        // A shared connection that closed is dropped from
+                        // the pool by the next checkout.
                         if let Err(e) = sender.ready().await {
                             if reused {
-                                pool.inner.forget_http2(&origin);
                                 continue;
                             }
                             return Err(request_error(e));
@@ -270,10 +271,7 @@ impl Pool {
                         match sender.try_send_request(request).await {
                             Ok(response) => return Ok((response, None)),
                             Err(mut e) => match e.take_message() {
-                                Some(unsent) if reused => {
-                                    pool.inner.forget_http2(&origin);
-                                    request = unsent;
-                                }
+                                Some(unsent) if reused => request = unsent,
                                 _ => return Err(request_error(e.into_error())),
                             },
                         }
@@ -344,7 +342,7 @@ impl Inner {
     fn check_out(&self, origin: &Origin) -> (Option<Sender>, Option<HeaderValue>) {
         let now = Instant::now();
         let mut state = self.lock();
-        let Some(pooled) = state.origins.iter_mut().find(|p| p.origin.is(origin)) else {
+        let Some(pooled) = state.find(origin) else {
             return (None, None);
         };
         let host = pooled.host.clone();
@@ -410,15 +408,6 @@ impl Inner {
             origin: origin.clone(),
             _done: done,
         })
-    }
-
-    fn forget_http2(&self, origin: &Origin) {
-        let mut state = self.lock();
-        if let Some(pooled) = state.origins.iter_mut().find(|p| p.origin.is(origin))
-            && pooled.http2.as_ref().is_some_and(|(s, _)| s.is_closed())
-        {
-            pooled.http2 = None;
-        }
     }
 
     /// Drops expired and closed connections; false when none is left.
@@ -495,7 +484,7 @@ struct Lead {
 impl Drop for Lead {
     fn drop(&mut self) {
         let mut state = self.inner.lock();
-        if let Some(pooled) = state.origins.iter_mut().find(|p| p.origin.is(&self.origin)) {
+        if let Some(pooled) = state.find(&self.origin) {
             pooled.connecting = None;
         }
         // `_done` drops after this, with the lock released: the waiters'
@@ -516,6 +505,10 @@ impl Drop for Sweeper {
 }
 
 impl State {
+    fn find(&mut self, origin: &Origin) -> Option<&mut Pooled> {
+        self.origins.iter_mut().find(|p| p.origin.is(origin))
+    }
+
     fn entry(&mut self, origin: Origin) -> &mut Pooled {
         let at = match self.origins.iter().position(|p| p.origin.is(&origin)) {
             Some(at) => at,
