@@ -112,7 +112,8 @@ pub enum TransportError {
         source: BoxError,
     },
     /// The proxy refused or broke the `CONNECT` tunnel (wrong credentials,
-    /// destination not allowed, proxy down).
+    /// destination not allowed, proxy down), or the proxy URL from the
+    /// environment is not `http://` (nothing was sent to it).
     #[error("the proxy tunnel could not be established")]
     Proxy {
         /// The underlying error.
@@ -650,6 +651,20 @@ impl Service<Uri> for ProxyConnector {
         }
         let intercept = self.matcher.as_ref().and_then(|m| m.intercept(&dst));
         match intercept {
+            // The tunnel speaks plain HTTP to the proxy. A configured proxy
+            // URL must be http:// (`ClientConfigBuilder::build`); one from
+            // the environment is checked here, before anything is sent:
+            // its `CONNECT` and `Proxy-Authorization` would otherwise go in
+            // clear text to a port expecting TLS or SOCKS.
+            Some(intercept) if intercept.uri().scheme() != Some(&Scheme::HTTP) => {
+                let scheme = intercept.uri().scheme_str().unwrap_or_default().to_owned();
+                Box::pin(async move {
+                    Err(TransportError::Proxy {
+                        source: Box::new(UnsupportedProxyScheme { scheme }),
+                    }
+                    .into())
+                })
+            }
             Some(intercept) => {
                 let mut tunnel = Tunnel::new(intercept.uri().clone(), self.http.clone());
                 if let Some(auth) = intercept.basic_auth() {
@@ -672,6 +687,16 @@ impl Service<Uri> for ProxyConnector {
             }
         }
     }
+}
+
+/// A proxy URL from the environment whose scheme the transport does not
+/// speak (only `http://` proxies are supported).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{scheme}:// proxies are not supported; use an http:// proxy URL (traffic to Auth0 is still TLS inside the tunnel)"
+)]
+struct UnsupportedProxyScheme {
+    scheme: String,
 }
 
 /// The tunnel's `CONNECT host:port` needs a port; fill in the scheme's

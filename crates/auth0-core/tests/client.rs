@@ -900,9 +900,33 @@ async fn proxy_from_env_child() {
             .retry_policy(RetryPolicy::disabled())
             .proxy_from_env(),
     );
-    let resp = c.get_json::<serde_json::Value>("/p").await.unwrap();
-    assert_eq!(resp.data["ok"], true);
+    let outcome = c.get_json::<serde_json::Value>("/p").await;
+    if std::env::var_os(PROXY_CHILD_EXPECT_REFUSAL).is_some() {
+        let err = outcome.unwrap_err();
+        let Error::Transport {
+            connect: true,
+            source,
+            ..
+        } = &err
+        else {
+            panic!("expected a connect error, got {err:?}")
+        };
+        assert!(
+            matches!(
+                source.downcast_ref::<auth0_core::transport::TransportError>(),
+                Some(auth0_core::transport::TransportError::Proxy { .. })
+            ),
+            "{source:?}"
+        );
+        assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
+        return;
+    }
+    assert_eq!(outcome.unwrap().data["ok"], true);
 }
+
+/// Set (with [`PROXY_CHILD_TARGET`]) when the child's call must be refused
+/// with `TransportError::Proxy` instead of succeeding.
+const PROXY_CHILD_EXPECT_REFUSAL: &str = "AUTH0_RS_TEST_PROXY_CHILD_EXPECT_REFUSAL";
 
 /// Runs `proxy_from_env_child` in a new process with `env` (and every other
 /// proxy variable removed); panics if it fails.
@@ -924,6 +948,7 @@ async fn run_proxy_child(target: String, env: &[(&str, String)]) {
         "NO_PROXY",
         "no_proxy",
         "REQUEST_METHOD",
+        PROXY_CHILD_EXPECT_REFUSAL,
     ] {
         cmd.env_remove(var);
     }
@@ -970,6 +995,36 @@ async fn proxy_from_env_uses_http_proxy() {
         Some(expected.as_str())
     );
     assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn proxy_from_env_never_sends_credentials_in_clear_to_a_tls_or_socks_proxy() {
+    // The transport speaks plain HTTP `CONNECT` to a proxy (a configured
+    // https:// proxy URL is refused at build time for that reason). One
+    // from the environment with another scheme is refused too, before
+    // anything is sent: its `Proxy-Authorization` would otherwise go out
+    // in clear text to a port that expects TLS (or SOCKS).
+    let server = always(json(200, r#"{"ok":true}"#)).await;
+    let proxy = ConnectProxy::start().await;
+    for url in [
+        format!("https://bob:s3cret@{}", proxy.addr),
+        format!("socks5://bob:s3cret@{}", proxy.addr),
+    ] {
+        run_proxy_child(
+            server.domain(),
+            &[
+                ("HTTP_PROXY", url),
+                (PROXY_CHILD_EXPECT_REFUSAL, "1".to_owned()),
+            ],
+        )
+        .await;
+    }
+    assert!(
+        proxy.tunnels().is_empty(),
+        "a tunnel was opened: {:?}",
+        proxy.tunnels()
+    );
+    assert_eq!(server.request_count(), 0);
 }
 
 #[tokio::test]

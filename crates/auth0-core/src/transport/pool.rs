@@ -23,17 +23,20 @@
 //! * a request that a **reused** connection gave back unsent (the server
 //!   closed it while it sat idle) is sent again on another connection —
 //!   it never reached the server, so any method may be;
-//! * idle connections expire after the configured idle timeout (a
-//!   background sweep while any are pooled, and at checkout), at most the
-//!   configured number per origin are kept, and connections the server
-//!   closed are dropped;
-//! * one HTTP/2 connection per origin is shared by every request to it;
+//! * idle connections, HTTP/2 ones included, expire after the configured
+//!   idle timeout (a background sweep while any are pooled, and at
+//!   checkout), at most the configured number per origin are kept, and
+//!   connections the server closed are dropped;
+//! * one HTTP/2 connection per origin is shared by every request to it
+//!   (none when no idle connection may be kept: then every request
+//!   connects, as with HTTP/1.1);
 //!   while an `https` origin that may speak HTTP/2 is being connected to,
-//!   other requests to it wait for that connection (once) instead of each
-//!   making a TLS handshake of their own — the first calls of a service
-//!   starting with many tasks make one handshake, not one each. An origin
-//!   found to speak HTTP/1.1 only is connected to in parallel (a
-//!   connection per concurrent request), and plain `http` always is.
+//!   other requests to it wait for that connection (once, for at most the
+//!   connect timeout) instead of each making a TLS handshake of their own
+//!   — the first calls of a service starting with many tasks make one
+//!   handshake, not one each. An origin found to speak HTTP/1.1 only is
+//!   connected to in parallel (a connection per concurrent request), and
+//!   plain `http` always is.
 //!
 //! A connection whose response was not read to the end (an error, a body
 //! over the cap, a dropped call, a streamed download) is not pooled: its
@@ -212,8 +215,15 @@ impl Pool {
                             Gate::Wait(mut connecting) => {
                                 // Woken when that connect ends, however it
                                 // ends; then look again (and connect alone
-                                // if it failed or brought HTTP/1.1).
-                                let _ = connecting.changed().await;
+                                // if it failed or brought HTTP/1.1). At most
+                                // a connect timeout, the longest the lead's
+                                // own connect may take: the lead's call
+                                // drives it, and a call left unpolled (a
+                                // `select!` branch while another runs, a
+                                // buffered stream's next result) drives
+                                // nothing.
+                                let wait = pool.inner.connector.timeout;
+                                let _ = tokio::time::timeout(wait, connecting.changed()).await;
                                 waited = true;
                                 continue;
                             }
@@ -300,7 +310,9 @@ impl Pool {
                 .map_err(handshake_error)?;
             drive(connection);
             sender.ready().await.map_err(handshake_error)?;
-            self.inner.share_http2(origin, sender.clone());
+            if self.inner.max_idle > 0 {
+                self.inner.share_http2(origin, sender.clone());
+            }
             Ok(Sender::Http2(sender))
         } else {
             let (mut sender, connection) = http1::handshake(io).await.map_err(handshake_error)?;
@@ -347,7 +359,9 @@ impl Inner {
         };
         let host = pooled.host.clone();
         if let Some((sender, last_used)) = &mut pooled.http2 {
-            if !sender.is_closed() {
+            // Expired like an idle HTTP/1.1 connection: not only by the
+            // sweep, which may run up to a whole timeout later.
+            if !sender.is_closed() && now.duration_since(*last_used) < self.idle_timeout {
                 *last_used = now;
                 return (Some(Sender::Http2(sender.clone())), host);
             }
@@ -366,22 +380,34 @@ impl Inner {
             return;
         }
         let since = Instant::now();
-        let mut state = self.lock();
-        let pooled = state.entry(origin);
-        if pooled.idle.len() >= self.max_idle {
-            return;
+        let start_sweep = {
+            let mut state = self.lock();
+            let pooled = state.entry(origin);
+            if pooled.idle.len() >= self.max_idle {
+                return;
+            }
+            pooled.idle.push(Idle { sender, since });
+            state.claim_sweep()
+        };
+        if start_sweep {
+            self.spawn_sweep();
         }
-        pooled.idle.push(Idle { sender, since });
-        self.keep_sweeping(&mut state);
     }
 
     fn share_http2(self: &Arc<Self>, origin: &Origin, sender: http2::SendRequest<Body>) {
         let now = Instant::now();
-        let mut state = self.lock();
-        let pooled = state.entry(origin.clone());
-        if pooled.http2.as_ref().is_none_or(|(s, _)| s.is_closed()) {
-            pooled.http2 = Some((sender, now));
-            self.keep_sweeping(&mut state);
+        let start_sweep = {
+            let mut state = self.lock();
+            let pooled = state.entry(origin.clone());
+            if pooled.http2.as_ref().is_none_or(|(s, _)| s.is_closed()) {
+                pooled.http2 = Some((sender, now));
+                state.claim_sweep()
+            } else {
+                false
+            }
+        };
+        if start_sweep {
+            self.spawn_sweep();
         }
     }
 
@@ -390,7 +416,9 @@ impl Inner {
     fn gate(self: &Arc<Self>, origin: &Origin, waited: bool) -> Gate {
         // Plain http is HTTP/1.1 (no ALPN), and a request waits at most
         // once: after a failed or HTTP/1.1 connect it connects alone.
-        if !origin.secure || waited {
+        // Without idle connections no HTTP/2 connection is shared
+        // (`connect`), so there is nothing to wait for.
+        if !origin.secure || waited || self.max_idle == 0 {
             return Gate::Open;
         }
         let mut state = self.lock();
@@ -436,17 +464,18 @@ impl Inner {
         any
     }
 
-    /// Starts the task that closes expired idle connections, unless one
-    /// runs (or there is no tokio runtime to run it: expired connections
-    /// are then dropped at checkout).
-    fn keep_sweeping(self: &Arc<Self>, state: &mut State) {
-        if state.sweeping {
-            return;
-        }
+    /// Starts the task that closes expired idle connections, once
+    /// [`State::claim_sweep`] said none runs (without a tokio runtime to run
+    /// it, expired connections are dropped at checkout).
+    ///
+    /// Called with the lock released: a runtime that is shutting down drops
+    /// the task at once, inside `spawn`, and the task's [`Sweeper`] takes
+    /// the lock as it drops.
+    fn spawn_sweep(self: &Arc<Self>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.lock().sweeping = false;
             return;
         };
-        state.sweeping = true;
         let every = self.idle_timeout.max(Duration::from_millis(100));
         let sweeper = Sweeper(Arc::downgrade(self));
         runtime.spawn(async move {
@@ -505,6 +534,12 @@ impl Drop for Sweeper {
 }
 
 impl State {
+    /// Marks the sweep task as running; true when the caller is to start it
+    /// ([`Inner::spawn_sweep`], once the lock is released).
+    fn claim_sweep(&mut self) -> bool {
+        !std::mem::replace(&mut self.sweeping, true)
+    }
+
     fn find(&mut self, origin: &Origin) -> Option<&mut Pooled> {
         self.origins.iter_mut().find(|p| p.origin.is(origin))
     }
