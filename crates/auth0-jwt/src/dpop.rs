@@ -45,8 +45,9 @@ pub use replay::{
     DEFAULT_REPLAY_CAPACITY, MemoryReplayStore, ProofId, ReplayStore, ReplayStoreError, Seen,
 };
 
-/// Default `iat` window: a proof is accepted up to 300 seconds after its
-/// `iat` (auth0-api-js's `iatOffset`).
+/// Default `iat` window: 300 seconds (auth0-api-js's `iatOffset`). A proof
+/// is accepted until its `iat` plus this window plus the leeway
+/// ([`DEFAULT_IAT_LEEWAY`]), so 330 seconds by default.
 pub const DEFAULT_IAT_WINDOW: Duration = Duration::from_secs(300);
 /// Default clock skew allowed around `iat`: 30 seconds (auth0-api-js's
 /// `iatLeeway`).
@@ -437,7 +438,9 @@ impl DpopValidator {
     /// The absolute URI of a request as the client addressed it, for
     /// [`DpopRequest::new`]: the external base URL followed by the request
     /// path when one is configured; else the request target itself when it is
-    /// absolute; else `https://` + `Host` + path.
+    /// absolute; else `https://` + `Host` + path, where `Host` must be a host
+    /// and optional port (RFC 9110 §7.2) — one carrying a path, query,
+    /// fragment or userinfo is refused.
     pub fn request_uri(&self, uri: &Uri, headers: &HeaderMap) -> Result<String, DpopError> {
         let path = uri.path();
         if let Some(base) = &self.external_base {
@@ -452,6 +455,11 @@ impl DpopValidator {
             .ok_or(DpopError::RequestUri {
                 reason: "no usable Host header and no external base URL",
             })?;
+        if !is_host_header(host) {
+            return Err(DpopError::RequestUri {
+                reason: "the Host header is not a host and optional port",
+            });
+        }
         Ok(format!("https://{host}{path}"))
     }
 
@@ -629,6 +637,16 @@ impl Checked {
             _ => Err(DpopError::Replayed),
         }
     }
+}
+
+/// RFC 9110 §7.2: `Host = uri-host [ ":" port ]`. The header is the sender's
+/// text and is pasted in front of the path: a `/`, `?`, `#` or `@` in it
+/// would move part of it into the path or out of the host, so that
+/// `Host: api.example.com/orders` with target `/x` compared equal to a
+/// proof made for `https://api.example.com/orders/x` (RFC 9449 §4.3 check
+/// 9: `htu` is the URI of *this* request).
+fn is_host_header(host: &str) -> bool {
+    !host.contains(['/', '?', '#', '@']) && host.parse::<http::uri::Authority>().is_ok()
 }
 
 /// A JSON NumericDate (RFC 7519 §2) as whole seconds; fractions are dropped.

@@ -1179,9 +1179,8 @@ fn rejection_response<B: Default>(
             value.push_str(realm);
             value.push_str("error=\"insufficient_scope\", error_description=\"");
             push_safe_description(&mut value, description, token);
-            value.push_str("\", scope=\"");
-            value.push_str(&safe_scope(scope));
             value.push('"');
+            push_scope_param(&mut value, scope);
             challenge_response(StatusCode::FORBIDDEN, owned_header_value(value))
         }
         Rejection::Unavailable { .. } => {
@@ -1239,19 +1238,38 @@ fn reveals_token(description: &str, token: &str) -> bool {
             .any(|s| description.contains(s))
 }
 
-/// Keeps only scope-token characters (%x21 / %x23-5B / %x5D-7E) and single spaces.
-pub(crate) fn safe_scope(scope: &str) -> String {
+/// Keeps only scope-token characters (%x21 / %x23-5B / %x5D-7E) and single
+/// spaces. A word with none of them is dropped whole: RFC 6750 §3 has
+/// `scope = scope-token *( SP scope-token )` and `scope-token = 1*( … )`, so
+/// neither an empty token nor two spaces in a row may be sent.
+fn safe_scope(scope: &str) -> String {
     let mut out = String::with_capacity(scope.len());
-    for word in scope.split(' ').filter(|w| !w.is_empty()) {
+    for word in scope.split(' ') {
+        let mut kept = word
+            .chars()
+            .filter(|&c| matches!(c, '!' | '#'..='[' | ']'..='~'))
+            .peekable();
+        if kept.peek().is_none() {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(
-            word.chars()
-                .filter(|&c| matches!(c, '!' | '#'..='[' | ']'..='~')),
-        );
+        out.extend(kept);
     }
     out
+}
+
+/// Appends `, scope="…"` (RFC 6750 §3) naming `scope` made safe, or nothing
+/// when no scope-token is left: an empty `scope=""` breaks the grammar.
+pub(crate) fn push_scope_param(out: &mut String, scope: &str) {
+    let scope = safe_scope(scope);
+    if scope.is_empty() {
+        return;
+    }
+    out.push_str(", scope=\"");
+    out.push_str(&scope);
+    out.push('"');
 }
 
 /// `"…"` with quotes and backslashes escaped and non-printable characters replaced.

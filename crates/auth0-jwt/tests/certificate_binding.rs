@@ -377,9 +377,9 @@ mod dpop {
             .await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
             assert!(
-                challenges(&response)
-                    .iter()
-                    .any(|c| c.contains("invalid_dpop_proof")),
+                challenges(&response).iter().any(|c| c.contains(
+                    "error=\"invalid_token\", error_description=\"Invalid DPoP key binding\""
+                )),
                 "{:?}",
                 challenges(&response)
             );

@@ -685,6 +685,16 @@ mod through_the_layer {
     use tower::{Layer, ServiceExt, service_fn};
 
     fn layer(api: &Api, mode: DpopMode, proofs: DpopValidatorBuilder) -> DpopAuthLayer {
+        direct_layer(
+            api,
+            mode,
+            proofs.external_base_url("https://api.example.com"),
+        )
+    }
+
+    /// A layer with no external base URL: the request URI is formed from
+    /// the `Host` header.
+    fn direct_layer(api: &Api, mode: DpopMode, proofs: DpopValidatorBuilder) -> DpopAuthLayer {
         let mut keys = KeySet::new();
         keys.insert(api.issuer_key.verifying_key().unwrap());
         DpopAuthLayer::new(DpopAccessTokenValidator::new(
@@ -696,17 +706,23 @@ mod through_the_layer {
                 .shared_clock(api.clock.clone())
                 .build()
                 .unwrap(),
-            proofs
-                .clock(Arc::clone(&api.clock))
-                .external_base_url("https://api.example.com")
-                .build()
-                .unwrap(),
+            proofs.clock(Arc::clone(&api.clock)).build().unwrap(),
             mode,
         ))
         .realm("orders")
     }
 
     async fn call(layer: &DpopAuthLayer, headers: &[(&str, &str)]) -> Response<String> {
+        // The gateway sees an origin-form target and an internal Host.
+        call_at(layer, "/orders?page=1", "orders-svc:8080", headers).await
+    }
+
+    async fn call_at(
+        layer: &DpopAuthLayer,
+        target: &str,
+        host: &str,
+        headers: &[(&str, &str)],
+    ) -> Response<String> {
         let handler = service_fn(|req: Request<()>| async move {
             let sub = req
                 .extensions()
@@ -714,11 +730,10 @@ mod through_the_layer {
                 .and_then(|c| c.sub().map(str::to_owned));
             Ok::<_, Infallible>(Response::new(sub.unwrap_or_default()))
         });
-        // The gateway sees an origin-form target and an internal Host.
         let mut request = Request::builder()
             .method("GET")
-            .uri("/orders?page=1")
-            .header("host", "orders-svc:8080");
+            .uri(target)
+            .header("host", host);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -766,19 +781,200 @@ mod through_the_layer {
             ],
         )
         .await;
+        // RFC 9449 §7.1, Figure 15: the token's binding failed, not the proof.
         assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
-        assert!(challenges(&stolen)[0].contains("invalid_dpop_proof"));
-        // No proof; two proofs.
+        assert_eq!(
+            challenges(&stolen),
+            ["DPoP realm=\"orders\", error=\"invalid_token\", \
+                 error_description=\"Invalid DPoP key binding\", algs=\"ES256\""]
+        );
+        // No proof.
         let none = call(&l, &[("authorization", &auth)]).await;
         assert_eq!(none.status(), StatusCode::BAD_REQUEST);
-        let p3 = bound_proof(&key, &token, "3");
-        let two = call(
+        assert!(challenges(&none)[0].contains("invalid_request"));
+    }
+
+    /// RFC 9449 §4.3 checks 1 and 2 (one `DPoP` field holding one JWT) are
+    /// checks of the proof, and §7.1 answers a proof that fails them with
+    /// `invalid_dpop_proof` in the `DPoP` scheme.
+    #[tokio::test]
+    async fn more_than_one_proof_is_an_invalid_dpop_proof() {
+        let api = Api::new();
+        let l = layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let auth = format!("DPoP {token}");
+        let p = bound_proof(&key, &token, "1");
+        let two = call(&l, &[("authorization", &auth), ("dpop", &p), ("dpop", &p)]).await;
+        assert_eq!(two.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenges(&two),
+            ["DPoP realm=\"orders\", error=\"invalid_dpop_proof\", \
+                 error_description=\"more than one DPoP header\", algs=\"ES256\""]
+        );
+        // Two proofs folded into one field by a proxy: not one JWT either.
+        let folded = format!("{p}, {p}");
+        let one = call(&l, &[("authorization", &auth), ("dpop", &folded)]).await;
+        assert_eq!(one.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            challenges(&one)[0].contains("error=\"invalid_dpop_proof\""),
+            "{:?}",
+            challenges(&one)
+        );
+        // Neither attempt used up the proof.
+        let ok = call(&l, &[("authorization", &auth), ("dpop", &p)]).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+
+    /// RFC 9449 §7.1: `credentials = "DPoP" 1*SP token68`, and RFC 6750 §2.1
+    /// the same for `Bearer`: spaces only between scheme and token.
+    #[tokio::test]
+    async fn only_spaces_separate_the_scheme_from_the_token() {
+        let api = Api::new();
+        let l = layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let tabbed = format!("DPoP \t{token}");
+        let response = call(
             &l,
-            &[("authorization", &auth), ("dpop", &p3), ("dpop", &p3)],
+            &[
+                ("authorization", &tabbed),
+                ("dpop", &bound_proof(&key, &token, "tab")),
+            ],
         )
         .await;
-        assert_eq!(two.status(), StatusCode::BAD_REQUEST);
-        assert!(challenges(&two)[0].contains("invalid_request"));
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            challenges(&response)[0]
+                .starts_with("DPoP realm=\"orders\", error=\"invalid_request\""),
+            "{:?}",
+            challenges(&response)
+        );
+        let plain = api.token(None);
+        let response = call(&l, &[("authorization", &format!("Bearer \t{plain}"))]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            challenges(&response)[0]
+                .starts_with("Bearer realm=\"orders\", error=\"invalid_request\""),
+            "{:?}",
+            challenges(&response)
+        );
+        // Several spaces are fine.
+        let spaced = format!("DPoP   {token}");
+        let response = call(
+            &l,
+            &[
+                ("authorization", &spaced),
+                ("dpop", &bound_proof(&key, &token, "spaces")),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// RFC 9449 §4.3 check 9 compares `htu` with the URI of this request.
+    /// Formed from `Host` and the target, that URI must keep the header in
+    /// the authority: a `Host` carrying a path or a query would let a proof
+    /// made for another resource match this one.
+    #[tokio::test]
+    async fn the_host_header_must_be_a_host_and_port() {
+        let api = Api::new();
+        let l = direct_layer(&api, DpopMode::Allowed, DpopValidator::builder());
+        let key = client_key();
+        let token = api.token(Some(&key));
+        let auth = format!("DPoP {token}");
+        // A proof the client made for /admin/orders, sent to /orders.
+        let admin = |jti: &str| {
+            proof(
+                &key,
+                with(
+                    claims(jti),
+                    json!({"ath": ath(&token), "htu": "https://api.example.com/admin/orders"}),
+                ),
+            )
+        };
+        for host in ["api.example.com/admin", "api.example.com/admin/orders?"] {
+            let target = if host.ends_with('?') { "/" } else { "/orders" };
+            let response = call_at(
+                &l,
+                target,
+                host,
+                &[("authorization", &auth), ("dpop", &admin(host))],
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "Host: {host}");
+            assert!(
+                challenges(&response)[0].contains("error=\"invalid_request\""),
+                "{:?}",
+                challenges(&response)
+            );
+        }
+        // The same proof where it belongs, with a plain Host.
+        let response = call_at(
+            &l,
+            "/admin/orders",
+            "api.example.com",
+            &[("authorization", &auth), ("dpop", &admin("ok"))],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = call_at(
+            &l,
+            "/orders",
+            "api.example.com:443",
+            &[
+                ("authorization", &auth),
+                ("dpop", &bound_proof(&key, &token, "port")),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// A scheme the mode does not take is no credentials (RFC 6750 §3.1):
+    /// a bare 401 naming the accepted schemes. Errors are never put in a
+    /// scheme the layer does not offer.
+    #[tokio::test]
+    async fn challenges_stay_in_the_schemes_the_mode_accepts() {
+        let api = Api::new();
+        let required = layer(&api, DpopMode::Required, DpopValidator::builder());
+        let bare = ["DPoP realm=\"orders\", algs=\"ES256\""];
+        // A malformed Bearer token to a DPoP-only API.
+        let response = call(&required, &[("authorization", "Bearer a,b")]).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(challenges(&response), bare);
+        // Two Authorization headers: the error is in the DPoP scheme.
+        let response = call(
+            &required,
+            &[("authorization", "DPoP a"), ("authorization", "DPoP b")],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let c = challenges(&response);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].starts_with("DPoP realm=\"orders\", error=\"invalid_request\""),
+            "{c:?}"
+        );
+        // DPoP disabled: two DPoP headers are still refused, in Bearer.
+        let disabled = layer(&api, DpopMode::Disabled, DpopValidator::builder());
+        let plain = api.token(None);
+        let response = call(
+            &disabled,
+            &[
+                ("authorization", &format!("Bearer {plain}")),
+                ("dpop", "a.b.c"),
+                ("dpop", "d.e.f"),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let c = challenges(&response);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            c[0].starts_with("Bearer realm=\"orders\", error=\"invalid_request\""),
+            "{c:?}"
+        );
     }
 
     #[tokio::test]

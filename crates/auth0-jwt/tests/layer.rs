@@ -18,6 +18,8 @@ const GOOD: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWdvb2
 const NARROW: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLW5hcnJvdw";
 const DOWN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjYXJvbCJ9.c2lnbmF0dXJlLWRvd24";
 const LEAKY: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLWxlYWt5";
+const ODD_SCOPE: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0cmVudCJ9.c2lnbmF0dXJlLW9kZA";
+const NO_SCOPE: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2aWN0b3IifQ.c2lnbmF0dXJlLW5vbmU";
 
 #[derive(Debug, PartialEq)]
 struct Claims {
@@ -46,6 +48,18 @@ impl Table {
                 "read:users write:users",
                 "the token lacks the \"write:users\" scope",
             )),
+        );
+        // Scope words made only of characters a scope-token cannot hold.
+        answers.insert(
+            ODD_SCOPE,
+            Err(Rejection::insufficient_scope(
+                "read:users \"\" \\ write:users",
+                "scopes missing",
+            )),
+        );
+        answers.insert(
+            NO_SCOPE,
+            Err(Rejection::insufficient_scope("\"", "scopes missing")),
         );
         answers.insert(
             DOWN,
@@ -300,6 +314,31 @@ async fn missing_scope_gets_403_with_scope_attribute() {
         "Bearer realm=\"orders-api\", error=\"insufficient_scope\", error_description=\"the token lacks the 'write:users' scope\", scope=\"read:users write:users\""
     );
     assert_eq!(h.inner_calls(), 0);
+}
+
+/// RFC 6750 §3: `scope = scope-token *( SP scope-token )` with
+/// `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` — a word with no such
+/// character is dropped whole (no empty token, no double space), and a scope
+/// with none left is not sent at all.
+#[tokio::test]
+async fn scope_attribute_keeps_the_rfc_6750_grammar() {
+    let h = Harness::new();
+    let response = h
+        .send(h.layer(), with_auth(&format!("Bearer {ODD_SCOPE}")))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&response),
+        "Bearer realm=\"orders-api\", error=\"insufficient_scope\", error_description=\"scopes missing\", scope=\"read:users write:users\""
+    );
+    let response = h
+        .send(h.layer(), with_auth(&format!("Bearer {NO_SCOPE}")))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&response),
+        "Bearer realm=\"orders-api\", error=\"insufficient_scope\", error_description=\"scopes missing\""
+    );
 }
 
 #[tokio::test]

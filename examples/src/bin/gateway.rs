@@ -386,7 +386,7 @@ async fn dpop_self_test(addr: SocketAddr, tokens: &Tokens) -> Result<bool, BoxEr
             "/orders",
             with(bound, &stolen),
             StatusCode::UNAUTHORIZED,
-            "invalid_dpop_proof",
+            "invalid_token",
         ),
         (
             "proof for another URI",

@@ -18,8 +18,8 @@ use super::{DpopAccessTokenValidator, DpopAuthError, DpopError, DpopMode, DpopRe
 use crate::certificate_binding::CertificateBinding;
 use crate::layer::{
     OrganizationResolver, Rejection, RequestHead, certificate_binding, is_b64token, leading_params,
-    organization, organization_now, owned_header_value, push_safe_description, quoted_string,
-    rejection_for, safe_scope,
+    organization, organization_now, owned_header_value, push_safe_description, push_scope_param,
+    quoted_string, rejection_for,
 };
 use crate::organization::OrganizationPolicy;
 use crate::resource_metadata::{MetadataServer, ProtectedResourceMetadata};
@@ -63,11 +63,12 @@ struct Shared {
 ///
 /// | situation | status | `WWW-Authenticate` |
 /// |---|---|---|
-/// | no credentials, or another scheme | 401 | `DPoP algs="…"` (and `Bearer` unless DPoP is required) |
-/// | malformed headers (two `DPoP` headers, an empty token, `DPoP` scheme without a proof, a proof with `Bearer`, …) | 400 | `… error="invalid_request"` |
+/// | no credentials, another scheme, or a scheme the mode does not take (`Bearer` when DPoP is required, `DPoP` when disabled) | 401 | `DPoP algs="…"` (and `Bearer` unless DPoP is required) |
+/// | malformed headers (two `Authorization` headers, an empty token, `DPoP` scheme without a proof, a proof with `Bearer`, …) | 400 | `… error="invalid_request"` |
 /// | token refused | 401 | `<scheme> error="invalid_token"` |
+/// | proof signed with a key the token is not bound to (`cnf.jkt`, RFC 9449 §7.1) | 401 | `DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="…"` |
 /// | DPoP-bound token sent as `Bearer` (RFC 9449 §7.2) | 401 | `Bearer error="invalid_token"` and `DPoP algs="…"` |
-/// | proof refused | 401 | `DPoP error="invalid_dpop_proof", algs="…"` |
+/// | proof refused, two `DPoP` headers among them (RFC 9449 §4.3 check 1) | 401 | `DPoP error="invalid_dpop_proof", algs="…"` |
 /// | nonce required or stale (RFC 9449 §8) | 401 | `DPoP error="use_dpop_nonce", algs="…"` + `DPoP-Nonce` |
 /// | certificate-bound token (`cnf.x5t#S256`, RFC 8705 §3) without its client certificate | 401 | `<scheme> error="invalid_token"` |
 /// | token valid, scopes missing | 403 | `<scheme> error="insufficient_scope"` |
@@ -444,7 +445,7 @@ fn credentials<'r, B, R: Default>(
     if values.next().is_some() {
         return Err(invalid_request(
             shared,
-            Scheme::Bearer,
+            main_scheme(mode),
             "more than one authorization header",
         ));
     }
@@ -459,48 +460,14 @@ fn credentials<'r, B, R: Default>(
     } else {
         return Err(bare(shared));
     };
-    if scheme == Scheme::Dpop && mode == DpopMode::Disabled {
+    // A scheme this mode does not accept is no credentials at all (RFC 6750
+    // §3.1): a bare challenge naming the schemes that are, never an error in
+    // a scheme the API does not take.
+    if !accepts(mode, scheme) {
         return Err(bare(shared));
     }
-    let token = rest.trim_ascii_start();
-    if token.is_empty() {
-        return Err(invalid_request(shared, scheme, "empty access token"));
-    }
-    if token.len() > shared.max_token_len {
-        return Err(invalid_request(shared, scheme, "access token too long"));
-    }
-    // RFC 9449 §7.1 uses RFC 6750's `token68`-like `b64token` syntax too.
-    if !is_b64token(token) {
-        return Err(invalid_request(
-            shared,
-            scheme,
-            "access token has characters not allowed by RFC 6750",
-        ));
-    }
-    // b64token characters are ASCII, so this never fails.
-    let token = std::str::from_utf8(token)
-        .map_err(|_| invalid_request(shared, scheme, "access token is not ASCII"))?;
-    // RFC 9449 §4.3 check 1: at most one DPoP header.
-    let mut proofs = headers.get_all(DPOP).iter();
-    let proof = proofs.next();
-    if proofs.next().is_some() {
-        return Err(invalid_request(
-            shared,
-            Scheme::Dpop,
-            "more than one DPoP header",
-        ));
-    }
-    let proof = match proof.map(|p| p.to_str()) {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(_)) => {
-            return Err(invalid_request(
-                shared,
-                Scheme::Dpop,
-                "the DPoP header is not ASCII",
-            ));
-        }
-    };
+    let token = token68(shared, scheme, rest)?;
+    let proof = proof_header(shared, headers)?;
     let uri = shared
         .validator
         .proofs()
@@ -512,6 +479,79 @@ fn credentials<'r, B, R: Default>(
         proof,
         uri,
     })
+}
+
+/// Whether `mode` takes credentials in `scheme`.
+fn accepts(mode: DpopMode, scheme: Scheme) -> bool {
+    !matches!(
+        (mode, scheme),
+        (DpopMode::Disabled, Scheme::Dpop) | (DpopMode::Required, Scheme::Bearer)
+    )
+}
+
+/// The scheme of a challenge about a request whose scheme is unknown.
+fn main_scheme(mode: DpopMode) -> Scheme {
+    if mode == DpopMode::Required {
+        Scheme::Dpop
+    } else {
+        Scheme::Bearer
+    }
+}
+
+/// The token after the scheme name: RFC 9449 §7.1 `"DPoP" 1*SP token68` and
+/// RFC 6750 §2.1 `"Bearer" 1*SP b64token` — spaces only, then a `token68`.
+fn token68<'r, R: Default>(
+    shared: &Shared,
+    scheme: Scheme,
+    rest: &'r [u8],
+) -> Result<&'r str, Response<R>> {
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    let token = rest.get(spaces..).unwrap_or_default();
+    if token.is_empty() {
+        return Err(invalid_request(shared, scheme, "empty access token"));
+    }
+    if token.len() > shared.max_token_len {
+        return Err(invalid_request(shared, scheme, "access token too long"));
+    }
+    if !is_b64token(token) {
+        return Err(invalid_request(
+            shared,
+            scheme,
+            "access token has characters not allowed by RFC 6750",
+        ));
+    }
+    // b64token characters are ASCII, so this never fails.
+    std::str::from_utf8(token)
+        .map_err(|_| invalid_request(shared, scheme, "access token is not ASCII"))
+}
+
+/// The `DPoP` header, if any. RFC 9449 §4.3 checks 1 and 2 — one `DPoP`
+/// field, holding one JWT — are checks of the proof: failing them is
+/// `invalid_dpop_proof` (§7.1). With DPoP disabled no proof is read, but a
+/// malformed header is still refused, in the `Bearer` scheme.
+fn proof_header<'r, R: Default>(
+    shared: &Shared,
+    headers: &'r http::HeaderMap,
+) -> Result<Option<&'r str>, Response<R>> {
+    let mut proofs = headers.get_all(DPOP).iter();
+    let Some(first) = proofs.next() else {
+        return Ok(None);
+    };
+    let problem = if proofs.next().is_some() {
+        "more than one DPoP header"
+    } else {
+        match first.to_str() {
+            Ok(proof) => return Ok(Some(proof)),
+            Err(_) => "the DPoP header is not ASCII",
+        }
+    };
+    if shared.validator.mode() == DpopMode::Disabled {
+        return Err(invalid_request(shared, Scheme::Bearer, problem));
+    }
+    Err(with_challenge(
+        StatusCode::UNAUTHORIZED,
+        dpop_challenge(shared, Some(("invalid_dpop_proof", problem, ""))),
+    ))
 }
 
 /// 401 with a challenge for each accepted scheme and no error code
@@ -613,9 +653,7 @@ fn refusal<B: Default>(
                     _ => format!("Bearer {}", shared.realm_attr),
                 };
                 push_error(&mut value, "insufficient_scope", &description, token);
-                value.push_str(", scope=\"");
-                value.push_str(&safe_scope(&scope));
-                value.push('"');
+                push_scope_param(&mut value, &scope);
                 if scheme == Scheme::Dpop {
                     value.push_str(", ");
                     value.push_str(&shared.algs_attr);
@@ -642,6 +680,17 @@ fn refusal<B: Default>(
             }
             response
         }
+        // RFC 9449 §7.1 (its Figure 15): a sound proof with a key the token
+        // is not bound to is the token's failure — `invalid_token`, as
+        // Auth0's Node SDKs answer it, so a client does not make a new proof
+        // with the same wrong key.
+        DpopAuthError::Proof(DpopError::KeyMismatch) => with_challenge(
+            StatusCode::UNAUTHORIZED,
+            dpop_challenge(
+                shared,
+                Some(("invalid_token", "Invalid DPoP key binding", token)),
+            ),
+        ),
         DpopAuthError::Proof(proof) if proof.is_server_error() => {
             status(StatusCode::SERVICE_UNAVAILABLE)
         }
