@@ -125,7 +125,10 @@ impl OrganizationInvitation {
 ///     &code_challenge_method=S256");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+///
+/// `Debug` never shows an `id_token_hint` (see
+/// [`link_user`](Self::link_user)): it is the user's ID token.
+#[derive(Clone)]
 #[must_use]
 pub struct AuthorizeUrl {
     base: String,
@@ -142,6 +145,42 @@ pub struct AuthorizeUrl {
     nonce: Option<String>,
     code_challenge: Option<String>,
     extra: Vec<(String, String)>,
+}
+
+/// Parameters whose value is a credential, hidden in `Debug`.
+const SECRET_PARAMS: &[&str] = &["id_token_hint"];
+
+impl std::fmt::Debug for AuthorizeUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let extra: Vec<(&str, &str)> = self
+            .extra
+            .iter()
+            .map(|(name, value)| {
+                let shown = if SECRET_PARAMS.contains(&name.as_str()) {
+                    "[REDACTED]"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("AuthorizeUrl")
+            .field("base", &self.base)
+            .field("response_type", &self.response_type)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scope", &self.scope)
+            .field("state", &self.state)
+            .field("audience", &self.audience)
+            .field("connection", &self.connection)
+            .field("organization", &self.organization)
+            .field("invitation", &self.invitation)
+            .field("prompt", &self.prompt)
+            .field("nonce", &self.nonce)
+            .field("code_challenge", &self.code_challenge)
+            .field("extra", &extra)
+            .finish()
+    }
 }
 
 macro_rules! setter {

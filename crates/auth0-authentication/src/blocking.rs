@@ -45,7 +45,7 @@ use crate::client_auth::ClientAuthentication;
 use crate::database::{Signup, SignupResponse};
 use crate::device::{DeviceAuthorization, DeviceCodeRequest, DeviceFlowError};
 use crate::mfa::{Authenticator, MfaAssociate, MfaAssociation, MfaChallenge, MfaChallengeResponse};
-use crate::par::{BackChannelAuthorization, PushedAuthorization};
+use crate::par::{BackChannelAuthorization, BackChannelLoginError, PushedAuthorization};
 use crate::passwordless::PasswordlessSend;
 use crate::token::{
     ConnectionTokenExchange, PasswordLogin, PasswordlessLogin, TokenExchange, TokenResponse,
@@ -253,6 +253,26 @@ impl<S: HttpService> AuthenticationClient<S> {
     ) -> Result<TokenResponse, DeviceFlowError> {
         self.runtime
             .block_on(self.inner.poll_device_token(device, deadline))
+            .map_err(Error::from)?
+    }
+
+    /// Blocking form of
+    /// [`AuthenticationClient::poll_back_channel_token`](crate::AuthenticationClient::poll_back_channel_token):
+    /// polls at the request's interval (slowing down when asked) until the
+    /// user decides, the request expires or `deadline` passes, sleeping the
+    /// calling thread in between.
+    ///
+    /// # Errors
+    ///
+    /// As the async method; [`BackChannelLoginError::Request`] with
+    /// [`Error::Blocking`] inside an async runtime.
+    pub fn poll_back_channel_token(
+        &self,
+        request: &BackChannelAuthorization,
+        deadline: Option<Duration>,
+    ) -> Result<TokenResponse, BackChannelLoginError> {
+        self.runtime
+            .block_on(self.inner.poll_back_channel_token(request, deadline))
             .map_err(Error::from)?
     }
 }

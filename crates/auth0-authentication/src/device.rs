@@ -16,9 +16,13 @@
 //! again): the poller sees every `slow_down` and lengthens its interval. A
 //! `429` with another error code (the tenant's rate limit) makes the poller
 //! wait until the limit resets, at least one interval, without growing it.
-//! The rule is [`PollInterval`], tested on its own.
+//! A `slow_down` answer's `Retry-After`, when longer than the grown
+//! interval, is waited out (a server asking for more than RFC 8628's 5 s).
+//! The rule is [`PollInterval`], tested on its own; CIBA's poller
+//! ([`AuthenticationClient::poll_back_channel_token`]) runs the same loop.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use auth0_core::error::Error;
@@ -274,44 +278,107 @@ where
         device: &DeviceAuthorization,
         deadline: Option<Duration>,
     ) -> Result<TokenResponse, DeviceFlowError> {
-        let started = tokio::time::Instant::now();
-        let expires = started + Duration::from_secs(device.expires_in);
-        let give_up = deadline.map(|d| started + d);
-        let mut interval = PollInterval::new(Duration::from_secs(device.interval));
-        loop {
-            let error = match self.device_token(&device.device_code).await {
-                Ok(tokens) => return Ok(tokens),
-                Err(error) => error,
-            };
-            let code = error.error_code().unwrap_or_default();
-            let wait = match (&error, interval.after(code)) {
-                (_, PollStep::Wait(wait)) => wait,
-                (_, PollStep::Denied) => return Err(DeviceFlowError::Denied),
-                (_, PollStep::Expired) => return Err(DeviceFlowError::Expired),
-                // The tenant's own rate limit (not `slow_down`): wait for
-                // its reset, at least one interval.
-                (Error::RateLimited(limit), _) => {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs());
-                    let until_reset =
-                        u64::try_from(limit.reset_at).map_or(0, |reset| reset.saturating_sub(now));
-                    interval.interval().max(Duration::from_secs(until_reset))
-                }
-                _ => return Err(DeviceFlowError::Request(error)),
-            };
-            let next = tokio::time::Instant::now() + wait;
-            if next >= expires {
-                return Err(DeviceFlowError::Expired);
-            }
-            if give_up.is_some_and(|at| next >= at) {
-                return Err(DeviceFlowError::DeadlineExceeded {
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep_until(next).await;
-        }
+        poll_grant(
+            Duration::from_secs(device.interval),
+            Duration::from_secs(device.expires_in),
+            deadline,
+            || self.device_token(&device.device_code),
+        )
+        .await
+        .map_err(|end| match end {
+            PollEnd::Denied => DeviceFlowError::Denied,
+            PollEnd::Expired => DeviceFlowError::Expired,
+            PollEnd::DeadlineExceeded { waited } => DeviceFlowError::DeadlineExceeded { waited },
+            PollEnd::Request(error) => DeviceFlowError::Request(error),
+        })
     }
+}
+
+/// How a polling loop ended without tokens.
+pub(crate) enum PollEnd {
+    /// `access_denied`.
+    Denied,
+    /// `expired_token`, or the request's `expires_in` passed.
+    Expired,
+    /// The caller's deadline passed first.
+    DeadlineExceeded { waited: Duration },
+    /// Any other answer or failure.
+    Request(Error),
+}
+
+/// The polling loop of the grants that wait for a user on another device
+/// (the device code grant, RFC 8628 §3.5, and CIBA's poll mode, CIBA Core
+/// §7.3 and §11, which takes the same rule): `poll` once at once, then
+/// every `interval` ([`PollInterval`]: `slow_down` adds 5 s for good) until
+/// tokens, a terminal answer, `expires_in` or `deadline`.
+///
+/// A `slow_down` answer's `Retry-After` (Auth0 sends one, and asks for
+/// longer waits from clients that keep polling too fast) is waited out when
+/// it is longer than the grown interval. Each poll must carry
+/// [`NoRateLimitRetry`](auth0_core::retry::NoRateLimitRetry) so a `429`
+/// `slow_down` reaches this loop instead of being resent by the stack.
+pub(crate) async fn poll_grant<F, Fut>(
+    interval: Duration,
+    expires_in: Duration,
+    deadline: Option<Duration>,
+    mut poll: F,
+) -> Result<TokenResponse, PollEnd>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<TokenResponse, Error>>,
+{
+    let started = tokio::time::Instant::now();
+    let expires = started + expires_in;
+    let give_up = deadline.map(|d| started + d);
+    let mut interval = PollInterval::new(interval);
+    loop {
+        let error = match poll().await {
+            Ok(tokens) => return Ok(tokens),
+            Err(error) => error,
+        };
+        let code = error.error_code().unwrap_or_default();
+        let wait = match (&error, interval.after(code)) {
+            (_, PollStep::Wait(wait)) if code == "slow_down" => {
+                wait.max(retry_after(&error).unwrap_or_default())
+            }
+            (_, PollStep::Wait(wait)) => wait,
+            (_, PollStep::Denied) => return Err(PollEnd::Denied),
+            (_, PollStep::Expired) => return Err(PollEnd::Expired),
+            // The tenant's own rate limit (not `slow_down`): wait for
+            // its reset, at least one interval.
+            (Error::RateLimited(limit), _) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let until_reset =
+                    u64::try_from(limit.reset_at).map_or(0, |reset| reset.saturating_sub(now));
+                interval.interval().max(Duration::from_secs(until_reset))
+            }
+            _ => return Err(PollEnd::Request(error)),
+        };
+        let next = tokio::time::Instant::now() + wait;
+        if next >= expires {
+            return Err(PollEnd::Expired);
+        }
+        if give_up.is_some_and(|at| next >= at) {
+            return Err(PollEnd::DeadlineExceeded {
+                waited: started.elapsed(),
+            });
+        }
+        tokio::time::sleep_until(next).await;
+    }
+}
+
+/// The `Retry-After` of an error answer in delay-seconds (the form Auth0
+/// sends; an HTTP date is not used on these answers and reads as none).
+fn retry_after(error: &Error) -> Option<Duration> {
+    let value = error
+        .auth0_error()?
+        .headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ pub use mfa::{
     Authenticator, AuthenticatorType, BindingMethod, ChallengeType, MfaAssociate, MfaAssociation,
     MfaChallenge, MfaChallengeResponse, OobChannel,
 };
-pub use par::{BackChannelAuthorization, PushedAuthorization};
+pub use par::{BackChannelAuthorization, BackChannelLoginError, PushedAuthorization};
 pub use passkey::{PasskeyChallenge, PasskeyCredential, PasskeyGrant, PasskeyLogin, PasskeySignup};
 pub use passwordless::PasswordlessSend;
 pub use pkce::{Pkce, PkceError};

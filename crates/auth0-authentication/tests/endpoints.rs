@@ -294,3 +294,41 @@ async fn authorization_pending_is_an_api_error() {
         .unwrap_err();
     assert_eq!(err.error_code(), Some("authorization_pending"));
 }
+
+/// Auth0 answers a CIBA poll that comes too fast with `slow_down` (a `429`
+/// when it comes as a rate limit, with `Retry-After`). The stack must hand
+/// it back after one attempt, as for the device grant: resending it after
+/// its own short backoff is polling faster still, and the caller never
+/// learns to slow down (CIBA Core §11: the interval grows by 5 s).
+#[tokio::test]
+async fn back_channel_poll_hands_slow_down_back_after_one_attempt() {
+    let server = scripted(vec![
+        json(
+            429,
+            r#"{"error":"slow_down","error_description":"You are polling faster than allowed. Try again in 10 seconds."}"#,
+        ),
+        json(200, TOKEN_JSON),
+    ])
+    .await;
+    // The default stack, which resends a 429 for every other request.
+    let err = server
+        .secret_client()
+        .back_channel_token("req")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("slow_down"));
+    match &err {
+        Error::RateLimited(limit) => assert_eq!(limit.attempts, Some(1)),
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+    assert_eq!(server.request_count(), 1);
+
+    // An empty id is refused before anything is sent, as a device code is.
+    let err = server
+        .secret_client()
+        .back_channel_token("")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert_eq!(server.request_count(), 1);
+}

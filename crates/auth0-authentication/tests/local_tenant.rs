@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use auth0_authentication::{
-    AuthenticationClient, AuthorizeUrl, ClientAuthentication, DeviceCodeRequest, DeviceFlowError,
-    DpopKey, PasswordLogin, Pkce,
+    AuthenticationClient, AuthorizeUrl, BackChannelLoginError, ClientAuthentication,
+    DeviceCodeRequest, DeviceFlowError, DpopKey, PasswordLogin, Pkce,
 };
 use auth0_core::retry::RetryPolicy;
 use auth0_jwt::jws::{Jws, ParseOptions};
@@ -439,6 +439,170 @@ async fn device_flow_needs_the_grant_and_a_deadline_stops_polling() {
         matches!(err, DeviceFlowError::DeadlineExceeded { .. }),
         "{err:?}"
     );
+}
+
+// ------------------------------------------------------------ b2. CIBA poll
+
+fn ciba_hint(tenant: &LocalTenant) -> String {
+    serde_json::json!({
+        "format": "iss_sub",
+        "iss": tenant.issuer(),
+        "sub": tenant.user().user_id,
+    })
+    .to_string()
+}
+
+fn oauth_error(status: u16, code: &str) -> auth0_local::Fault {
+    auth0_local::Fault::reply(
+        status,
+        serde_json::json!({ "error": code, "error_description": code }),
+    )
+    .on_path("/oauth/token")
+}
+
+/// CIBA's poll mode (CIBA Core §7.3, §11) as Auth0 answers it: pending
+/// answers are waited out at the interval, `access_denied` and
+/// `expired_token` end polling with typed errors, and the request's
+/// `expires_in` bounds the wait.
+#[tokio::test]
+async fn ciba_poller_approved_denied_expired() {
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let auth = client(
+        &tenant,
+        web.client_id(),
+        ClientAuthentication::ClientSecret(web_secret(&tenant)),
+    );
+    let hint = ciba_hint(&tenant);
+    let start = || auth.back_channel_login("Approve payment 42", &hint, "openid", &[]);
+
+    // Approved: the first poll gets the tokens.
+    let request = start().await.unwrap();
+    assert_eq!(request.interval, Some(5));
+    tenant
+        .approve_back_channel_login(&request.auth_req_id)
+        .unwrap();
+    let tokens = auth.poll_back_channel_token(&request, None).await.unwrap();
+    assert_eq!(
+        claims(&tokens.access_token)["sub"],
+        tenant.user().user_id.as_str()
+    );
+
+    // Pending, then approved: one interval later the second poll succeeds.
+    let mut request = start().await.unwrap();
+    request.interval = Some(1);
+    tenant.inject(oauth_error(400, "authorization_pending"));
+    tenant
+        .approve_back_channel_login(&request.auth_req_id)
+        .unwrap();
+    tenant.take_requests();
+    let started = std::time::Instant::now();
+    auth.poll_back_channel_token(&request, None).await.unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(tenant.requests_to("/oauth/token").len(), 2);
+
+    // Denied.
+    let request = start().await.unwrap();
+    tenant
+        .deny_back_channel_login(&request.auth_req_id)
+        .unwrap();
+    let err = auth
+        .poll_back_channel_token(&request, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackChannelLoginError::Denied), "{err:?}");
+
+    // The server says the request expired.
+    let request = start().await.unwrap();
+    tenant.inject(oauth_error(400, "expired_token"));
+    let err = auth
+        .poll_back_channel_token(&request, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackChannelLoginError::Expired), "{err:?}");
+
+    // Its `expires_in` ends before the next poll: no poll after it.
+    let request = auth
+        .back_channel_login(
+            "Approve payment 43",
+            &hint,
+            "openid",
+            &[("requested_expiry", "2")],
+        )
+        .await
+        .unwrap();
+    tenant.take_requests();
+    let started = std::time::Instant::now();
+    let err = auth
+        .poll_back_channel_token(&request, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackChannelLoginError::Expired), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(tenant.requests_to("/oauth/token").len(), 1);
+
+    // Any other answer is the request's error, typed.
+    let request = start().await.unwrap();
+    tenant.inject(oauth_error(400, "invalid_grant"));
+    let err = auth
+        .poll_back_channel_token(&request, None)
+        .await
+        .unwrap_err();
+    match err {
+        BackChannelLoginError::Request(e) => assert_eq!(e.error_code(), Some("invalid_grant")),
+        other => panic!("expected Request, got {other:?}"),
+    }
+}
+
+/// `slow_down` (as a 429 through the default retry policy, or the RFC's
+/// 400) adds 5 s to the interval: with an interval of 1 s and a 3 s
+/// deadline the next poll (6 s away) is past the deadline, so polling ends
+/// after one answer; a longer `Retry-After` (Auth0 sends one, growing for
+/// clients that keep polling fast) is waited out too.
+#[tokio::test]
+async fn ciba_poller_slows_down_as_asked() {
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let core = auth0_core::Auth0Client::new(tenant.client_config().build().unwrap()).unwrap();
+    let auth = AuthenticationClient::builder(core, web.client_id())
+        .client_secret(web_secret(&tenant))
+        .build()
+        .unwrap();
+    let hint = ciba_hint(&tenant);
+    let cases = [
+        (429, None, 3),
+        (400, None, 3),
+        // Interval 1 + 5 = 6 s would poll again before the 10 s deadline.
+        (429, Some("20"), 10),
+    ];
+    for (status, retry_after, deadline) in cases {
+        let mut request = auth
+            .back_channel_login("Approve payment 44", &hint, "openid", &[])
+            .await
+            .unwrap();
+        request.interval = Some(1);
+        let mut fault = oauth_error(status, "slow_down");
+        if let Some(seconds) = retry_after {
+            fault = fault.with_header("retry-after", seconds);
+        }
+        tenant.inject(fault);
+        tenant.take_requests();
+        let started = std::time::Instant::now();
+        let err = auth
+            .poll_back_channel_token(&request, Some(std::time::Duration::from_secs(deadline)))
+            .await
+            .unwrap_err();
+        let case = format!("{status} {retry_after:?}");
+        assert!(
+            matches!(err, BackChannelLoginError::DeadlineExceeded { .. }),
+            "{case}: {err:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{case}: the poller kept polling"
+        );
+        assert_eq!(tenant.requests_to("/oauth/token").len(), 1, "{case}");
+    }
 }
 
 // --------------------------------------------------------- e. /oidc/logout

@@ -165,3 +165,21 @@ fn client_builds_urls_for_its_domain_and_client_id() {
         "https://tenant.eu.auth0.com/v2/logout?client_id=my%20client"
     );
 }
+
+/// The ID token an account-linking URL carries is the user's credential:
+/// `Debug` (logs, panics) hides it, as `OidcLogoutUrl`'s does, and the URL
+/// itself still carries it.
+#[test]
+fn authorize_url_debug_hides_the_id_token_hint() {
+    let id_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhdXRoMHwxIn0.SIGNATURE-S3CRET";
+    let link = AuthorizeUrl::new(&domain(), "cid")
+        .redirect_uri("https://app.example.com/callback")
+        .link_user(id_token, "google-oauth2", None);
+    let unlink = AuthorizeUrl::new(&domain(), "cid").unlink_user(id_token, "google-oauth2");
+    for url in [&link, &unlink] {
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("S3CRET"), "{shown}");
+        assert!(shown.contains("google-oauth2"), "{shown}");
+        assert!(url.build().unwrap().contains(id_token));
+    }
+}
