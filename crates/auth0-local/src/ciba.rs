@@ -5,7 +5,15 @@
 //! `authorization_pending` (or `slow_down` when polled faster than the
 //! interval) until the user decides. No push notification is sent: a test
 //! decides with [`LocalTenant::approve_back_channel_login`] or
-//! [`LocalTenant::deny_back_channel_login`].
+//! [`LocalTenant::deny_back_channel_login`], or ends the request's life
+//! with [`LocalTenant::expire_back_channel_login`].
+//!
+//! `slow_down` is answered as Auth0 documents it ("Back-Channel Login flow
+//! – Status Check"): with the seconds to wait in the description and in a
+//! `Retry-After` header, a wait that grows by 5 s each time the client
+//! polls too fast again (CIBA Core §11 takes RFC 8628's rule; the first
+//! answer says 10 seconds, as Auth0's example does). Later polls are judged
+//! against the grown interval.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -41,6 +49,8 @@ struct BackChannelLogin {
     expires_at: i64,
     decision: Decision,
     last_poll: Option<Instant>,
+    /// The least time between polls: [`INTERVAL`], plus 5 s per `slow_down`.
+    interval: Duration,
 }
 
 /// The back-channel logins started and not finished. No `Debug`: the keys
@@ -129,6 +139,7 @@ pub(crate) fn start(shared: &Shared, req: &Req) -> Resp {
             expires_at: now + expiry,
             decision: Decision::Pending,
             last_poll: None,
+            interval: Duration::from_secs(INTERVAL),
         },
     );
     json(
@@ -168,16 +179,11 @@ pub(crate) fn token(shared: &Shared, client_id: &str, params: &HashMap<String, S
             let now = Instant::now();
             let too_fast = request
                 .last_poll
-                .is_some_and(|last| now.duration_since(last) < Duration::from_secs(INTERVAL));
+                .is_some_and(|last| now.duration_since(last) < request.interval);
             request.last_poll = Some(now);
             if too_fast {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "slow_down",
-                    &format!(
-                        "You are polling faster than allowed. Try again in {INTERVAL} seconds."
-                    ),
-                );
+                request.interval += Duration::from_secs(5);
+                return slow_down(request.interval.as_secs());
             }
             error(
                 StatusCode::BAD_REQUEST,
@@ -201,6 +207,19 @@ pub(crate) fn token(shared: &Shared, client_id: &str, params: &HashMap<String, S
             user_tokens(shared, &request.login, None)
         }
     }
+}
+
+/// Auth0's `slow_down`: wait `seconds`, said twice.
+fn slow_down(seconds: u64) -> Resp {
+    let mut response = oauth_error(
+        StatusCode::BAD_REQUEST,
+        "slow_down",
+        &format!("You are polling faster than allowed. Try again in {seconds} seconds."),
+    );
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    response
 }
 
 impl LocalTenant {
@@ -234,6 +253,33 @@ impl LocalTenant {
     /// `auth_req_id`.
     pub fn deny_back_channel_login(&self, auth_req_id: &str) -> Result<(), TenantError> {
         decide(self.shared(), auth_req_id, false)
+    }
+
+    /// Ends the life of a pending back-channel (CIBA) login now, as if its
+    /// `expires_in` had passed unanswered: the next poll answers
+    /// `expired_token`.
+    ///
+    /// # Errors
+    ///
+    /// [`TenantError::NothingPending`] when no pending request has this
+    /// `auth_req_id`.
+    pub fn expire_back_channel_login(&self, auth_req_id: &str) -> Result<(), TenantError> {
+        expire(self.shared(), auth_req_id)
+    }
+}
+
+/// Makes the pending back-channel login `auth_req_id` expired: behind
+/// [`LocalTenant::expire_back_channel_login`] and the control API.
+pub(crate) fn expire(shared: &Shared, auth_req_id: &str) -> Result<(), TenantError> {
+    let mut store = lock(&shared.store);
+    match store.back_channel.by_id.get_mut(auth_req_id) {
+        Some(request) if request.decision == Decision::Pending => {
+            request.expires_at = now_secs();
+            Ok(())
+        }
+        _ => Err(TenantError::NothingPending {
+            what: "back-channel login",
+        }),
     }
 }
 

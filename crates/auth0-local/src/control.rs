@@ -68,6 +68,9 @@ pub(crate) async fn route(
         (&Method::POST, ["back-channel-logins", id, verdict @ ("approve" | "deny")]) => {
             decided(crate::ciba::decide(shared, &decode_segment(id), *verdict == "approve").is_ok())
         }
+        (&Method::POST, ["back-channel-logins", id, "expire"]) => {
+            decided(crate::ciba::expire(shared, &decode_segment(id)).is_ok())
+        }
         (&Method::POST, ["mfa-push", user_id, verdict @ ("approve" | "deny")]) => {
             let user_id = decode_segment(user_id);
             decided(crate::mfa::decide_push(shared, &user_id, *verdict == "approve").is_ok())
@@ -93,6 +96,7 @@ pub(crate) async fn route(
                 _,
                 "approve" | "deny",
             ]
+            | ["back-channel-logins", _, "expire"]
             | ["signing-keys", "rotate"],
         ) => oauth_error(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -163,6 +163,22 @@ async fn passwordless_and_back_channel_logins_finish_through_it() {
         .await
         .unwrap_err();
     assert_eq!(err.error_code(), Some("access_denied"));
+    // One left unanswered until it expires.
+    let started = auth
+        .back_channel_login("Approve transfer 3", &hint, "openid", &[])
+        .await
+        .unwrap();
+    let path = format!("back-channel-logins/{}/expire", started.auth_req_id);
+    decide(&tenant, &path).await;
+    let err = auth
+        .back_channel_token(&started.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("expired_token"));
+    let again = control(&tenant, Method::POST, &path, token).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let wrong_method = control(&tenant, Method::GET, &path, token).await;
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]

@@ -945,12 +945,22 @@ async fn ciba_is_pending_until_the_user_approves_or_denies() {
         .await
         .unwrap_err();
     assert_eq!(err.error_code(), Some("authorization_pending"));
-    // Polling again at once is too fast.
-    let err = auth
-        .back_channel_token(&started.auth_req_id)
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_code(), Some("slow_down"));
+    // Polling again at once is too fast: Auth0's answer says how long to
+    // wait, in its description and in `Retry-After`, and the wait grows by
+    // 5 s each time the client does not slow down.
+    for wait in ["10", "15"] {
+        let err = auth
+            .back_channel_token(&started.auth_req_id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_code(), Some("slow_down"));
+        let answer = err.auth0_error().unwrap();
+        assert_eq!(answer.headers["retry-after"], wait);
+        assert_eq!(
+            answer.message,
+            format!("You are polling faster than allowed. Try again in {wait} seconds.")
+        );
+    }
 
     tenant
         .approve_back_channel_login(&started.auth_req_id)
@@ -978,6 +988,25 @@ async fn ciba_is_pending_until_the_user_approves_or_denies() {
         .await
         .unwrap_err();
     assert_eq!(err.error_code(), Some("access_denied"));
+
+    // Nobody answers before `expires_in`: `expired_token`, then nothing
+    // left to decide.
+    let unanswered = auth
+        .back_channel_login("Approve transfer 44", &hint, "openid", &[])
+        .await
+        .unwrap();
+    tenant
+        .expire_back_channel_login(&unanswered.auth_req_id)
+        .unwrap();
+    let err = auth
+        .back_channel_token(&unanswered.auth_req_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_code(), Some("expired_token"));
+    assert!(matches!(
+        tenant.expire_back_channel_login(&unanswered.auth_req_id),
+        Err(auth0_local::TenantError::NothingPending { .. })
+    ));
 
     // Requests Auth0 refuses up front.
     let err = auth
