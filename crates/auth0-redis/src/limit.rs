@@ -415,6 +415,14 @@ impl RedisRateLimiter {
                 return;
             };
             match self.wait_for_slot(Duration::from_micros(us)).await {
+                // Redis failed while this request waited for its slot: the
+                // local limiter paces it, as it paces every request while
+                // Redis is down (else all the waiting requests would go at
+                // once, the moment Redis failed).
+                None => {
+                    self.inner.local.acquire().await;
+                    return;
+                }
                 Some(left) if left > 0 => {
                     // A pause published while this request waited holds it
                     // too; then it asks again.
@@ -423,14 +431,14 @@ impl RedisRateLimiter {
                 // At the slot, the window's requests are in flight or its
                 // last answers are due: ask again.
                 Some(left) if left < 0 => {}
-                _ => return,
+                Some(_) => return,
             }
         }
     }
 
     /// Waits up to `wait` for a reserved slot, looking every
     /// [`RECHECK`] for requests to spare in the tenant's window. What
-    /// [`PROCEED`] says last (or `None` without Redis: go).
+    /// [`PROCEED`] says last (or `None` without Redis).
     async fn wait_for_slot(&self, wait: Duration) -> Option<i64> {
         let slot = tokio::time::Instant::now() + wait;
         loop {
@@ -503,22 +511,36 @@ impl RedisRateLimiter {
     /// the response asks for (a `429`, or no requests remaining until the
     /// reset) is published to the fleet.
     pub async fn observe(&self, status: http::StatusCode, headers: &http::HeaderMap) {
-        let inner = &self.inner;
-        inner.local.observe(headers);
+        let answer = self.read_answer(status, headers);
+        self.settle(answer).await;
+    }
+
+    /// What a response tells the fleet, read from its headers at once (the
+    /// local limiter observes them here).
+    fn read_answer(&self, status: http::StatusCode, headers: &http::HeaderMap) -> Answer {
+        self.inner.local.observe(headers);
         let info = RateLimitInfo::from_headers(headers);
-        self.learn(info).await;
-        let exhausted = info.remaining == Some(0);
-        if status != http::StatusCode::TOO_MANY_REQUESTS && !exhausted {
-            return;
+        let asks_wait = status == http::StatusCode::TOO_MANY_REQUESTS || info.remaining == Some(0);
+        let pause = asks_wait
+            .then(|| auth0_core::retry::server_requested_wait(headers, SystemTime::now()))
+            .flatten()
+            .map(|wait| wait.min(self.inner.max_pause))
+            .filter(|wait| !wait.is_zero());
+        Answer { info, pause }
+    }
+
+    /// Gives the fleet a request's outcome: its window, one request fewer
+    /// in flight, and the wait it asks for, if any.
+    async fn settle(&self, answer: Answer) {
+        self.learn(answer.info).await;
+        if let Some(wait) = answer.pause {
+            self.publish_pause(wait).await;
         }
-        let Some(wait) = auth0_core::retry::server_requested_wait(headers, SystemTime::now())
-        else {
-            return;
-        };
-        let wait = wait.min(inner.max_pause);
-        if wait.is_zero() {
-            return;
-        }
+    }
+
+    /// Publishes a wait for every instance.
+    async fn publish_pause(&self, wait: Duration) {
+        let inner = &self.inner;
         let wait_us = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
         let key = inner.pause_key.as_str();
         let published: Option<i64> = inner
@@ -543,7 +565,7 @@ impl RedisRateLimiter {
     /// A request [`acquire`](Self::acquire)d a slot but got no response (a
     /// connection error, a timeout): it leaves the in-flight count.
     pub async fn abandon(&self) {
-        self.learn(RateLimitInfo::default()).await;
+        self.settle(Answer::none()).await;
     }
 
     /// Runs the observe script: the window as reported (all three headers,
@@ -567,6 +589,67 @@ impl RedisRateLimiter {
                     .await
             })
             .await;
+    }
+}
+
+/// What one response (or its absence) tells the fleet.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    /// Its `x-ratelimit-*` headers.
+    info: RateLimitInfo,
+    /// The wait it asks of the fleet, capped by `max_pause`.
+    pause: Option<Duration>,
+}
+
+impl Answer {
+    /// No response: the request only leaves the in-flight count.
+    fn none() -> Self {
+        Answer {
+            info: RateLimitInfo::default(),
+            pause: None,
+        }
+    }
+}
+
+/// A request that took a slot of the fleet's budget and was not settled
+/// yet. The fleet counts it in flight until it is: dropped unsettled (the
+/// call's future was dropped — a deadline, a cancelled caller — between
+/// its slot and its answer), it is abandoned from a spawned task; a count
+/// left behind would shrink every window the fleet learns afterwards, for
+/// good.
+struct InFlight {
+    limiter: Option<RedisRateLimiter>,
+}
+
+impl InFlight {
+    /// Settles with `answer` in a task of its own, so a drop of this
+    /// future meanwhile neither cuts the settlement short nor repeats it.
+    async fn settle(mut self, answer: Answer) {
+        let Some(limiter) = self.limiter.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                // A panic in the task is the task's; the call goes on.
+                let _ = runtime
+                    .spawn(async move { limiter.settle(answer).await })
+                    .await;
+            }
+            Err(_) => limiter.settle(answer).await,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Some(limiter) = self.limiter.take() else {
+            return;
+        };
+        // Outside a runtime nothing can run it: the count stays until the
+        // window's key expires.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { limiter.abandon().await });
+        }
     }
 }
 
@@ -631,17 +714,16 @@ where
         let limiter = self.limiter.clone();
         Box::pin(async move {
             limiter.acquire().await;
+            let sent = InFlight {
+                limiter: Some(limiter.clone()),
+            };
             let result: Result<_, BoxError> = inner.call(req).await.map_err(Into::into);
-            match result {
-                Ok(res) => {
-                    limiter.observe(res.status(), res.headers()).await;
-                    Ok(res)
-                }
-                Err(e) => {
-                    limiter.abandon().await;
-                    Err(e)
-                }
-            }
+            let answer = match &result {
+                Ok(res) => limiter.read_answer(res.status(), res.headers()),
+                Err(_) => Answer::none(),
+            };
+            sent.settle(answer).await;
+            result
         })
     }
 }

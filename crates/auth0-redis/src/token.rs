@@ -7,7 +7,11 @@
 //! and a random owner, asks the inner source, publishes the token and
 //! releases the lock with a compare-and-delete script (it only deletes its
 //! own lock: a holder slower than its lease cannot release a successor's).
-//! A holder that dies leaves a lock that expires after the lease. The
+//! While its fetch runs the holder renews the lease (a fetch through the
+//! default stack may retry for up to its 90 s deadline, far past a 10 s
+//! lease), up to `max_wait`, after which nobody waits for it anyway. A
+//! holder whose future is dropped releases the lock from a spawned task; one
+//! that dies leaves a lock that expires after the lease. The
 //! others keep using a still-valid token meanwhile, or, with none, poll with
 //! backoff until it appears or the lock is free to take.
 //!
@@ -16,8 +20,11 @@
 //! [`Fleet`].
 
 use std::fmt;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use auth0_authentication::token_source::{
@@ -41,8 +48,68 @@ const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
-/// The release script, hashed once.
+/// Extends the lock's lease (ARGV[2] ms) only if it still holds this
+/// owner's value: a holder that lost its lock never extends a successor's.
+const RENEW: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0";
+
+/// The scripts, hashed once.
 static RELEASE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE));
+static RENEW_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RENEW));
+
+/// Runs the compare-and-delete release of `lock` for `owner`.
+async fn release(fleet: &Fleet, lock: &str, owner: &str) {
+    let _: Option<i64> = fleet
+        .run("release lock", |mut c| async move {
+            RELEASE_SCRIPT
+                .key(lock)
+                .arg(owner)
+                .invoke_async(&mut c)
+                .await
+        })
+        .await;
+}
+
+/// The refresh lock while this instance holds it.
+///
+/// Dropped before [`release`](Self::release) ran to its end (the caller's
+/// future was dropped mid-fetch: a timeout, a cancelled request), it
+/// releases the lock from a spawned task, so the other instances do not
+/// wait out the lease for a fetch nobody will finish. A second release
+/// after a completed one is harmless: it deletes only this owner's value.
+struct HeldLock {
+    fleet: Fleet,
+    lock: String,
+    owner: String,
+    released: bool,
+}
+
+impl HeldLock {
+    async fn release(mut self) {
+        release(&self.fleet, &self.lock, &self.owner).await;
+        self.released = true;
+    }
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        // Outside a runtime nothing can run the release: the lease ends it.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let fleet = self.fleet.clone();
+        let (lock, owner) = (
+            std::mem::take(&mut self.lock),
+            std::mem::take(&mut self.owner),
+        );
+        runtime.spawn(async move { release(&fleet, &lock, &owner).await });
+    }
+}
 
 /// A token source whose token is shared through Redis by every instance.
 ///
@@ -253,10 +320,13 @@ impl RedisTokenSource {
         }
     }
 
-    fn decode(&self, key: &str, value: &str) -> Stored {
-        let plain = match &self.seal {
-            Some(seal) => seal.open(key, value),
-            None => value.strip_prefix(PLAIN).map(str::to_owned),
+    fn decode(&self, key: &str, value: &[u8]) -> Stored {
+        // Not UTF-8: not a value this crate wrote (both forms are ASCII).
+        let value = std::str::from_utf8(value).ok();
+        let plain = match (&self.seal, value) {
+            (Some(seal), Some(value)) => seal.open(key, value),
+            (None, Some(value)) => value.strip_prefix(PLAIN).map(str::to_owned),
+            (_, None) => None,
         };
         let Some(plain) = plain else {
             // Written with another key or without sealing: replaced by the
@@ -282,11 +352,20 @@ impl RedisTokenSource {
     }
 
     /// `GET key`; `None` when Redis is unavailable.
+    ///
+    /// Read as bytes, and a value of another type counts as missing: a
+    /// foreign value under the key is replaced by the next publish (`SET`
+    /// overwrites any type). As a failed call it would send every instance
+    /// local, the rate limiter on the same [`Fleet`] too, for as long as
+    /// the value stayed.
     async fn read(&self, key: &str) -> Option<Stored> {
-        let value: Option<Option<String>> = self
+        let value: Option<Option<Vec<u8>>> = self
             .fleet
             .run("get token", |mut c| async move {
-                redis::cmd("GET").arg(key).query_async(&mut c).await
+                match redis::cmd("GET").arg(key).query_async(&mut c).await {
+                    Err(e) if e.code() == Some("WRONGTYPE") => Ok(None),
+                    other => other,
+                }
             })
             .await;
         value.map(|v| match v {
@@ -311,58 +390,116 @@ impl RedisTokenSource {
         Some(raw.iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// Holding the lock: fetch, publish, release.
+    /// Holding the lock: fetch (renewing the lease), publish, release.
     async fn fetch_as_holder(
         &self,
         request: &TokenRequest,
         key: &str,
-        lock: &str,
-        owner: &str,
+        held: HeldLock,
     ) -> Result<IssuedToken, auth0_core::types::BoxError> {
         // Another holder may have published between our read and our lock.
         if let Some(Stored::Fresh(t)) = self.read(key).await {
-            self.release(lock, owner).await;
+            held.release().await;
             return Ok(t);
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let result = self.inner.access_token(request).await;
+        let result = self.renewing(&held, self.inner.access_token(request)).await;
         if let Ok(token) = &result {
-            let ttl_ms = token
-                .expires_at()
-                .saturating_sub(self.clock.now())
-                .saturating_mul(1000);
-            if ttl_ms > 0
-                && let Some(value) = self.encode(key, token)
-            {
-                let _: Option<()> = self
-                    .fleet
-                    .run("publish token", |mut c| async move {
-                        redis::cmd("SET")
-                            .arg(key)
-                            .arg(value)
-                            .arg("PX")
-                            .arg(ttl_ms)
-                            .query_async(&mut c)
-                            .await
-                    })
-                    .await;
-            }
+            self.publish(key, token).await;
         }
-        self.release(lock, owner).await;
+        held.release().await;
         result
     }
 
-    async fn release(&self, lock: &str, owner: &str) {
-        let _: Option<i64> = self
+    /// Stores `token` under `key` until it expires.
+    async fn publish(&self, key: &str, token: &IssuedToken) {
+        let ttl_ms = token
+            .expires_at()
+            .saturating_sub(self.clock.now())
+            .saturating_mul(1000);
+        let Some(value) = self.encode(key, token).filter(|_| ttl_ms > 0) else {
+            return;
+        };
+        let _: Option<()> = self
             .fleet
-            .run("release lock", |mut c| async move {
-                RELEASE_SCRIPT
-                    .key(lock)
-                    .arg(owner)
-                    .invoke_async(&mut c)
+            .run("publish token", |mut c| async move {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ttl_ms)
+                    .query_async(&mut c)
                     .await
             })
             .await;
+    }
+
+    /// Runs `fetch` while renewing `held`'s lease, in the same future: a
+    /// dropped fetch stops renewing (no task outlives it).
+    async fn renewing<T>(&self, held: &HeldLock, fetch: impl Future<Output = T>) -> T {
+        let mut fetch = pin!(fetch);
+        let mut renew = pin!(self.keep_lease(held));
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = fetch.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            // Never ready: it parks itself once it stops renewing.
+            let _ = renew.as_mut().poll(cx);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Extends the lease every third of it, so it never lapses under a live
+    /// holder; stops once the lock is someone else's, or after `max_wait`
+    /// (the others fetch on their own by then: holding on gains nothing).
+    async fn keep_lease(&self, held: &HeldLock) {
+        let every = self.lease / 3;
+        let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
+        let until = Instant::now() + self.max_wait;
+        loop {
+            tokio::time::sleep(every).await;
+            if Instant::now() >= until {
+                break;
+            }
+            let (lock, owner) = (held.lock.as_str(), held.owner.as_str());
+            let renewed: Option<i64> = self
+                .fleet
+                .run("renew lock", |mut c| async move {
+                    RENEW_SCRIPT
+                        .key(lock)
+                        .arg(owner)
+                        .arg(lease_ms)
+                        .invoke_async(&mut c)
+                        .await
+                })
+                .await;
+            if renewed == Some(0) {
+                break;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+
+    /// A failed refresh of a `due` token that is still valid: the token is
+    /// served until it expires (the next caller tries again), as the
+    /// Management client's own cache does.
+    fn or_still_valid(
+        &self,
+        fetched: Result<IssuedToken, auth0_core::types::BoxError>,
+        due: Option<IssuedToken>,
+    ) -> Result<IssuedToken, auth0_core::types::BoxError> {
+        match (fetched, due) {
+            (Err(_), Some(t)) if t.expires_at() > self.clock.now() => {
+                // Not the error: its text may quote the token endpoint.
+                tracing::warn!(
+                    target: "auth0_redis",
+                    "refreshing the shared token failed: the current one is used until it expires"
+                );
+                Ok(t)
+            }
+            (fetched, _) => fetched,
+        }
     }
 
     async fn shared(
@@ -407,7 +544,16 @@ impl RedisTokenSource {
                         _ => self.local(request).await,
                     };
                 }
-                Some(Some(_)) => return self.fetch_as_holder(request, &key, &lock, &owner).await,
+                Some(Some(_)) => {
+                    let held = HeldLock {
+                        fleet: self.fleet.clone(),
+                        lock,
+                        owner,
+                        released: false,
+                    };
+                    let fetched = self.fetch_as_holder(request, &key, held).await;
+                    return self.or_still_valid(fetched, due);
+                }
                 Some(None) => {}
             }
             // Another instance is refreshing: a still-valid token will do.

@@ -288,3 +288,121 @@ fn settings_that_cannot_work_are_typed_errors() {
         }
     );
 }
+
+/// The fleet's window hash field `field` (documented in docs/FLEET.md).
+async fn window_field(redis: &RedisServer, addr: SocketAddr, field: &str) -> Option<String> {
+    let mut conn = redis.connection().await;
+    redis::cmd("HGET")
+        .arg(format!(
+            "auth0:rate:{{{}}}:window",
+            addr.to_string().replace(':', "%3A")
+        ))
+        .arg(field)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cut_by_its_deadline_leaves_the_fleets_in_flight_count() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    // The tenant answers after the caller's deadline: the call's future is
+    // dropped between the fleet's slot and the answer.
+    tenant.api_delay_ms.store(3_000, Ordering::SeqCst);
+    let addr = tenant.start().await;
+    let limiter = RedisRateLimiter::builder(fleet(&redis), format!("{addr}"))
+        .rate(100, Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let config = ClientConfig::builder()
+        .domain(format!("http://{addr}"))
+        .allow_insecure_loopback(true)
+        .deadline(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let stack = fleet_stack(&config, limiter).unwrap();
+    let http = ClientBuilder::from_service(config, stack).build().unwrap();
+    let err = get(&http).await.unwrap_err();
+    assert!(matches!(err, auth0_core::Error::Timeout(_)), "{err:?}");
+    assert_eq!(tenant.api_calls.load(Ordering::SeqCst), 1, "it was sent");
+
+    // The request is no longer in flight: a count left at 1 would shrink
+    // every window the fleet learns from then on (one per dropped call).
+    let mut inflight = None;
+    for _ in 0..500 {
+        inflight = window_field(&redis, addr, "inflight").await;
+        if inflight.as_deref() == Some("0") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(inflight.as_deref(), Some("0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_failing_while_requests_wait_for_their_slots_hands_them_to_the_local_limiter() {
+    let mut redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    // The fleet allows one request per 10 s; the local fallback one per
+    // hour (after its first).
+    let local = RateLimiter::builder()
+        .rate(1, Duration::from_secs(3_600))
+        .build()
+        .unwrap();
+    let limiter = RedisRateLimiter::builder(fleet(&redis), format!("{addr}"))
+        .rate(1, Duration::from_secs(10))
+        .local(local)
+        .build()
+        .unwrap();
+    let config = config(addr, None);
+    let stack = fleet_stack(&config, limiter).unwrap();
+    let http = ClientBuilder::from_service(config, stack).build().unwrap();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move { get(&http).await })
+        })
+        .collect();
+    // Wait until the first went and the other three hold GCRA slots (the
+    // theoretical arrival time is then 40 s ahead of Redis' clock).
+    let mut conn = redis.connection().await;
+    let gcra = format!(
+        "auth0:rate:{{{}}}:gcra",
+        addr.to_string().replace(':', "%3A")
+    );
+    for round in 0.. {
+        assert!(round < 2_000, "the slots were never reserved");
+        let tat: Option<String> = redis::cmd("GET")
+            .arg(&gcra)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+        let now = secs * 1_000_000 + micros;
+        let ahead = tat.and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        if tenant.api_calls.load(Ordering::SeqCst) == 1 && ahead >= now + 35_000_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(conn);
+    redis.kill();
+
+    // The three waiting requests go on with the local limiter: one goes,
+    // two wait an hour. None may go unpaced because Redis failed.
+    for round in 0.. {
+        assert!(round < 2_000, "no request went on after Redis failed");
+        if tenant.api_calls.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Room for any other to go, if one would.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(tenant.api_calls.load(Ordering::SeqCst), 2);
+    for c in calls {
+        c.abort();
+    }
+}

@@ -372,3 +372,173 @@ async fn the_fallback_and_the_recovery_are_tracing_events_without_secrets() {
         );
     }
 }
+
+/// The Redis key of the Management API token of `fleet-client` on `addr`.
+fn token_key(addr: SocketAddr) -> String {
+    let mut key = "auth0:token:".to_owned();
+    percent_encode_into(&mut key, &format!("http://{addr}/"));
+    key.push(':');
+    percent_encode_into(&mut key, &format!("http://{addr}/api/v2/"));
+    key.push_str(":fleet-client");
+    key
+}
+
+/// Polls (bounded) until the token lock exists.
+async fn wait_for_lock(redis: &RedisServer) {
+    let mut conn = redis.connection().await;
+    for round in 0.. {
+        assert!(round < 10_000, "the lock was never taken");
+        let locks: Vec<String> = redis::cmd("KEYS")
+            .arg("auth0:token:*:lock")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if !locks.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_slower_than_the_lease_keeps_its_lock() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    // The token endpoint takes three leases to answer (Auth0 slow, or
+    // answering 429 to the grant: the default stack retries for up to 90 s).
+    tenant.token_delay_ms.store(3_000, Ordering::SeqCst);
+    let addr = tenant.start().await;
+    let tune = |b: auth0_redis::RedisTokenSourceBuilder| {
+        b.lease(Duration::from_secs(1))
+            .max_wait(Duration::from_secs(30))
+    };
+    let a = instance(addr, &redis, tune);
+    let b = instance(addr, &redis, tune);
+    let a_auth0 = a.auth0.clone();
+    let a_call = tokio::spawn(async move { get_user(&a_auth0).await });
+    wait_for_lock(&redis).await;
+    // B finds A's fetch under way and waits for it, however long it takes.
+    get_user(&b.auth0).await.unwrap();
+    a_call.await.unwrap().unwrap();
+    assert_eq!(tenant.token_requests(), 1, "one fetch for the fleet");
+    assert_eq!(redis.dump("auth0:token:*:lock").await.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_whose_call_is_dropped_releases_the_lock_at_once() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let hanging =
+        from_fn(|_r: TokenRequest| std::future::pending::<Result<IssuedToken, BoxError>>());
+    // A long lease: a dropped call must not hold the others for it.
+    let lease = Duration::from_secs(60);
+    let a_source = RedisTokenSource::builder(fleet(&redis), hanging)
+        .lease(lease)
+        .build()
+        .unwrap();
+    let a = ManagementClient::builder(http(addr))
+        .access_token_source("fleet-client", a_source)
+        .build()
+        .unwrap();
+    // A caller that gives up (its own timeout, a cancelled request).
+    let a_call = tokio::spawn(async move { get_user(&a).await });
+    wait_for_lock(&redis).await;
+    a_call.abort();
+    assert!(a_call.await.unwrap_err().is_cancelled());
+
+    let b = instance(addr, &redis, |b| b.lease(lease).max_wait(lease * 2));
+    tokio::time::timeout(Duration::from_secs(20), get_user(&b.auth0))
+        .await
+        .expect("B waited for the lease of a holder that was gone")
+        .unwrap();
+    assert_eq!(tenant.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_early_refresh_still_serves_the_valid_shared_token() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let asked = Arc::new(AtomicUsize::new(0));
+    let source = |clock: Arc<ManualClock>| {
+        let (failing, asked) = (Arc::clone(&failing), Arc::clone(&asked));
+        from_fn(move |_r: TokenRequest| {
+            let n = asked.fetch_add(1, Ordering::SeqCst) + 1;
+            let result = if failing.load(Ordering::SeqCst) {
+                Err::<_, BoxError>("the token endpoint is down".into())
+            } else {
+                Ok(IssuedToken::new(format!("tok-{n}"), clock.now() + 3_600))
+            };
+            async move { result }
+        })
+    };
+    let client = |clock: Arc<ManualClock>| {
+        let shared = RedisTokenSource::builder(fleet(&redis), source(Arc::clone(&clock)))
+            .clock(Arc::clone(&clock))
+            .build()
+            .unwrap();
+        ManagementClient::builder(http(addr))
+            .access_token_source("fleet-client", shared)
+            .clock(clock)
+            .build()
+            .unwrap()
+    };
+    get_user(&client(Arc::new(ManualClock::new(T0))))
+        .await
+        .unwrap();
+
+    // 100 s before the shared token expires (inside the default 5 min
+    // early-refresh lead), a new instance starts and the refresh fails:
+    // the shared token is still good for its call.
+    failing.store(true, Ordering::SeqCst);
+    let late = client(Arc::new(ManualClock::new(T0 + 3_500)));
+    get_user(&late).await.unwrap();
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "the refresh was tried");
+    let bearers = tenant.bearers.lock().unwrap().clone();
+    assert_eq!(bearers, ["Bearer tok-1", "Bearer tok-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_value_under_the_token_key_is_replaced_not_taken_for_a_redis_failure() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let key = token_key(addr);
+    let mut conn = redis.connection().await;
+    // Bytes that are not UTF-8, then a value of another type (a hash).
+    let foreign: [(&str, &[u8]); 2] = [("SET", b"\xff\xfe\x00garbage"), ("HSET", b"field")];
+    for (round, (command, value)) in foreign.into_iter().enumerate() {
+        let _: () = redis::cmd("DEL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let mut cmd = redis::cmd(command);
+        cmd.arg(&key).arg(value);
+        if command == "HSET" {
+            cmd.arg("v");
+        }
+        let _: () = cmd.query_async(&mut conn).await.unwrap();
+
+        let a = instance(addr, &redis, |b| b);
+        let b = instance(addr, &redis, |b| b);
+        get_user(&a.auth0).await.unwrap();
+        get_user(&b.auth0).await.unwrap();
+        assert_eq!(tenant.token_requests(), round + 1, "{command}: one fetch");
+        assert_eq!(a.fleet.status(), FleetStatus::Shared, "{command}");
+        assert_eq!(a.fleet.failures(), 0, "{command}: Redis never failed");
+        let stored: Option<String> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            stored
+                .unwrap()
+                .ends_with(&format!("{TOKEN_PREFIX}-{}", round + 1)),
+            "{command}: replaced"
+        );
+    }
+}

@@ -161,6 +161,8 @@ pub struct Tenant {
     pub rejected: AtomicUsize,
     pub bearers: Mutex<Vec<String>>,
     pub token_delay_ms: AtomicU64,
+    /// How long every API answer waits before its headers (0: none).
+    pub api_delay_ms: AtomicU64,
     /// API requests allowed per wall-clock second (0: no limit).
     pub budget: AtomicU64,
     window: Mutex<(u64, u64)>,
@@ -267,7 +269,8 @@ impl Tenant {
             );
         }
         self.record(auth, &path, body);
-        reply(200, r#"{"user_id":"auth0|1"}"#.to_owned(), &[])
+        let delay = Duration::from_millis(self.api_delay_ms.load(Ordering::SeqCst));
+        reply(200, r#"{"user_id":"auth0|1"}"#.to_owned(), &[]).with_head_delay(delay)
     }
 
     /// One request against the budget: allowed?, remaining, reset (UNIX s).
