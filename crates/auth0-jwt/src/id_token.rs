@@ -43,7 +43,7 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// assert_eq!(options.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
 /// assert_eq!(VerifyOptions::default().max_age, None);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyOptions {
     /// The `nonce` sent in the authorization request.
@@ -53,6 +53,29 @@ pub struct VerifyOptions {
     /// The organization logged in to: an id (`org_…`, compared with `org_id`
     /// exactly) or a name (compared with `org_name` case-insensitively).
     pub organization: Option<String>,
+    /// The access token the authorization endpoint returned with the ID token
+    /// (implicit `id_token token`, hybrid `code id_token token`): `at_hash`
+    /// must be present and match it. A secret: never shown by `Debug`.
+    pub access_token: Option<String>,
+    /// The authorization code the authorization endpoint returned with the
+    /// ID token (hybrid `code id_token`, `code id_token token`): `c_hash`
+    /// must be present and match it. A secret: never shown by `Debug`.
+    pub code: Option<String>,
+}
+
+impl fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The access token and the code are credentials: only whether one
+        // was given is shown.
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("VerifyOptions")
+            .field("nonce", &self.nonce)
+            .field("max_age", &self.max_age)
+            .field("organization", &self.organization)
+            .field("access_token", &redacted(&self.access_token))
+            .field("code", &redacted(&self.code))
+            .finish()
+    }
 }
 
 impl VerifyOptions {
@@ -81,6 +104,31 @@ impl VerifyOptions {
         self.organization = Some(organization.into());
         self
     }
+
+    /// The access token returned together with the ID token from the
+    /// authorization endpoint (`response_type` `id_token token` or
+    /// `code id_token token`). The ID token's `at_hash` is then required and
+    /// must be the left half of the access token's hash (OIDC Core 1.0
+    /// §3.2.2.9, §3.2.2.10, §3.3.2.11): an access token swapped in from
+    /// another response is refused. Leave it unset for an access token from
+    /// the token endpoint, where `at_hash` is optional.
+    #[must_use]
+    pub fn access_token(mut self, access_token: impl Into<String>) -> Self {
+        self.access_token = Some(access_token.into());
+        self
+    }
+
+    /// The authorization code returned together with the ID token from the
+    /// authorization endpoint (hybrid flow, `response_type` `code id_token`
+    /// or `code id_token token`). The ID token's `c_hash` is then required
+    /// and must be the left half of the code's hash (OIDC Core 1.0
+    /// §3.3.2.10, §3.3.2.11), so a code injected into the response is
+    /// refused before it is exchanged.
+    #[must_use]
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
 }
 
 /// Verifies ID tokens the way the OpenID Connect spec and auth0-python do.
@@ -90,8 +138,9 @@ impl VerifyOptions {
 /// `iss` → `sub` → `aud` → `exp` (with leeway) → `iat` → `nonce` (if asked) →
 /// organization (if asked) → `azp` (when `aud` has several values) →
 /// `auth_time` (if `max_age` asked) → `nbf` (if present, with leeway; RFC 7519
-/// §4.1.5 — auth0-python skips it). Finally every other registered claim must
-/// have its JSON type. `sub` must not be empty. The header `typ` must not name
+/// §4.1.5 — auth0-python skips it). Then every other registered claim must
+/// have its JSON type, and finally `at_hash` / `c_hash` must match the access
+/// token / code given in [`VerifyOptions`] (implicit and hybrid flows). `sub` must not be empty. The header `typ` must not name
 /// another explicitly typed kind of JWT (RFC 8725 §3.11: `at+jwt`,
 /// `logout+jwt`, `dpop+jwt`… any `…+jwt`), so an access token or a
 /// back-channel logout token signed by the same key is refused.
@@ -447,6 +496,15 @@ impl TokenVerifier {
         let claims = claims
             .into_claims()
             .map_err(|e| Error::from_claim_type(e, KIND))?;
+        // The header's `alg` equals the verifier's algorithm (checked when
+        // the token was parsed), so this is the hash the claims were made with.
+        let alg = self.signature.algorithm();
+        if let Some(access_token) = &options.access_token {
+            check_token_hash(&claims, "at_hash", access_token, alg, AT_HASH_EXPECTED)?;
+        }
+        if let Some(code) = &options.code {
+            check_token_hash(&claims, "c_hash", code, alg, C_HASH_EXPECTED)?;
+        }
         if !self.organization.is_allowed() {
             self.organization.evaluate(&claims, KIND).await?;
         }
@@ -621,6 +679,57 @@ impl TokenVerifier {
             }
         }
         Ok(())
+    }
+}
+
+/// What [`Error::InvalidClaim`] says of a missing or wrong `at_hash`.
+const AT_HASH_EXPECTED: &str = "present and match the access token returned with it";
+/// What [`Error::InvalidClaim`] says of a missing or wrong `c_hash`.
+const C_HASH_EXPECTED: &str = "present and match the authorization code returned with it";
+
+/// `at_hash` / `c_hash` (OIDC Core 1.0 §3.1.3.6, §3.3.2.11): the claim must
+/// be a string equal to the base64url left half of the hash of `value` under
+/// the hash function of `alg`. Neither `value` nor the claim goes into the
+/// error.
+fn check_token_hash(
+    claims: &Claims,
+    claim: &'static str,
+    value: &str,
+    alg: Algorithm,
+    expected: &'static str,
+) -> Result<(), Error> {
+    let refused = Error::InvalidClaim {
+        kind: KIND,
+        claim,
+        expected,
+    };
+    let Some(found) = claims.get(claim).and_then(serde_json::Value::as_str) else {
+        return Err(refused);
+    };
+    let digest = ring::digest::digest(hash_of(alg), value.as_bytes());
+    let bytes = digest.as_ref();
+    let left_half = bytes.get(..bytes.len() / 2).unwrap_or(bytes);
+    if crate::base64url::encode(left_half) == found {
+        Ok(())
+    } else {
+        Err(refused)
+    }
+}
+
+/// The hash function of a JWS algorithm, as OIDC Core 1.0 §3.1.3.6 uses it
+/// for `at_hash` and `c_hash`; for EdDSA (Ed25519, the only curve this crate
+/// verifies) SHA-512, the hash Ed25519 signs with (OIDC Core errata set 2).
+fn hash_of(alg: Algorithm) -> &'static ring::digest::Algorithm {
+    match alg {
+        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 | Algorithm::HS256 => {
+            &ring::digest::SHA256
+        }
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => {
+            &ring::digest::SHA384
+        }
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::HS512 | Algorithm::EdDSA => {
+            &ring::digest::SHA512
+        }
     }
 }
 

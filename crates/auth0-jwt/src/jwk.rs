@@ -298,12 +298,10 @@ impl JwkSet {
     /// [`JwkSet::from_json`]).
     pub fn from_jwks(jwks: impl IntoIterator<Item = Jwk>) -> Self {
         let mut set = JwkSet::empty();
-        let mut kids = Vec::new();
         for (index, jwk) in jwks.into_iter().enumerate() {
-            kids.push(jwk.kid.clone());
             set.push(index, jwk);
         }
-        set.finish(&kids)
+        set.finish()
     }
 
     fn empty() -> Self {
@@ -317,12 +315,8 @@ impl JwkSet {
 
     fn from_values(values: Vec<Value>) -> Self {
         let mut set = JwkSet::empty();
-        let kids: Vec<Option<String>> = values
-            .iter()
-            .map(|v| v.get("kid").and_then(Value::as_str).map(str::to_owned))
-            .collect();
         for (index, value) in values.into_iter().enumerate() {
-            let kid = kids.get(index).cloned().flatten();
+            let kid = value.get("kid").and_then(Value::as_str).map(str::to_owned);
             let kty = value.get("kty").and_then(Value::as_str).map(str::to_owned);
             match Jwk::from_value(value) {
                 Ok(jwk) => set.push(index, jwk),
@@ -334,19 +328,51 @@ impl JwkSet {
                 }),
             }
         }
-        set.finish(&kids)
+        set.finish()
     }
 
-    /// Applies the set-level rules: entries sharing a `kid` are all dropped
-    /// ([`SkipReason::DuplicateKid`]), then `oct` keys are dropped when the set also
-    /// holds public keys ([`SkipReason::SymmetricKeyInMixedSet`]).
-    fn finish(mut self, all_kids: &[Option<String>]) -> Self {
-        let duplicated = |kid: &Option<String>| {
-            kid.is_some() && all_kids.iter().filter(|k| *k == kid).count() > 1
+    /// Applies the set-level rules: entries that could be a signing key and
+    /// share a `kid` are all dropped ([`SkipReason::DuplicateKid`]), then `oct`
+    /// keys are dropped when the set also holds public keys
+    /// ([`SkipReason::SymmetricKeyInMixedSet`]).
+    ///
+    /// An entry marked for other uses (`use` other than `sig`, `key_ops`
+    /// without `verify`) is no candidate: RFC 7517 §4.5 lets keys of
+    /// different types share a `kid`, and an encryption key published next to
+    /// the signing key under its `kid` leaves no doubt which key verifies. Any
+    /// other entry counts, broken ones too: a second `kid: a` that does not
+    /// parse may be the key the publisher meant.
+    fn finish(mut self) -> Self {
+        let candidate = |reason: &SkipReason| {
+            !matches!(
+                reason,
+                SkipReason::Unusable(KeyError::NotForSignatures { .. })
+            )
         };
-        if all_kids.iter().any(duplicated) {
+        let mut kids: Vec<&str> = self
+            .keys
+            .iter()
+            .filter_map(|jwk| jwk.kid.as_deref())
+            .chain(
+                self.skipped
+                    .iter()
+                    .filter(|s| candidate(&s.reason))
+                    .filter_map(|s| s.kid.as_deref()),
+            )
+            .collect();
+        kids.sort_unstable();
+        let shared: Vec<String> = kids
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [a, b] if a == b => Some((*a).to_owned()),
+                _ => None,
+            })
+            .collect();
+        if !shared.is_empty() {
+            let duplicated =
+                |kid: &Option<String>| kid.as_ref().is_some_and(|k| shared.contains(k));
             for skipped in &mut self.skipped {
-                if duplicated(&skipped.kid) {
+                if candidate(&skipped.reason) && duplicated(&skipped.kid) {
                     skipped.reason = SkipReason::DuplicateKid;
                 }
             }
@@ -521,6 +547,25 @@ mod tests {
             reasons,
             [(0, SkipReason::DuplicateKid), (2, SkipReason::DuplicateKid)]
         );
+    }
+
+    /// RFC 7517 §4.5: an encryption key may share the signing key's `kid`
+    /// (here another `kty` too); it never verifies, so the signing key stays.
+    #[test]
+    fn an_encryption_key_sharing_the_kid_leaves_the_signing_key() {
+        let set = JwkSet::from_json(
+            br#"{"keys":[
+                {"kty":"OKP","crv":"Ed25519","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+                {"kty":"RSA","use":"enc","kid":"a","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.keys()[0].kid.as_deref(), Some("a"));
+        assert!(matches!(
+            set.skipped()[0].reason,
+            SkipReason::Unusable(KeyError::NotForSignatures { .. })
+        ));
     }
 
     #[test]

@@ -707,3 +707,114 @@ async fn verify_as_reads_the_claims_once_with_the_same_results() {
         .to_string();
     assert_eq!(as_error, error);
 }
+
+/// OIDC Core 1.0 Appendix A.3 / A.4: an access token and a code returned
+/// from the authorization endpoint, and their RS256 `at_hash` / `c_hash`.
+const SPEC_ACCESS_TOKEN: &str = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+const SPEC_AT_HASH: &str = "77QmUPtjPfzWtF2AnpK9RQ";
+const SPEC_CODE: &str = "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk";
+const SPEC_C_HASH: &str = "LDktKdoQak3Pk0cnXxCltA";
+
+#[tokio::test]
+async fn at_hash_and_c_hash_bind_the_authorization_response() {
+    // Implicit (`id_token token`) and hybrid (`code id_token token`): the ID
+    // token's hashes tie the access token and code to it (OIDC Core 1.0
+    // §3.2.2.9, §3.3.2.10, §3.3.2.11).
+    let hashes = with(
+        id_claims(),
+        json!({"at_hash": SPEC_AT_HASH, "c_hash": SPEC_C_HASH}),
+    );
+    let both = VerifyOptions::new()
+        .access_token(SPEC_ACCESS_TOKEN)
+        .code(SPEC_CODE);
+    rs_ok(hashes.clone(), &both).await;
+    rs_ok(
+        hashes.clone(),
+        &VerifyOptions::new().access_token(SPEC_ACCESS_TOKEN),
+    )
+    .await;
+    rs_ok(hashes.clone(), &VerifyOptions::new().code(SPEC_CODE)).await;
+    // Nothing given (code flow, token endpoint): the hashes are not checked.
+    rs_ok(
+        with(id_claims(), json!({"at_hash": "x", "c_hash": "y"})),
+        &VerifyOptions::new(),
+    )
+    .await;
+
+    // An access token or code from another response is refused.
+    let swapped_token = VerifyOptions::new().access_token("another-access-token");
+    let err = rs_error(hashes.clone(), &swapped_token).await;
+    assert_eq!(
+        err,
+        "at_hash claim in the ID token must be present and match the access token returned with it"
+    );
+    assert!(!err.contains("another-access-token"), "{err}");
+    let err = rs_error(hashes.clone(), &VerifyOptions::new().code("injected-code")).await;
+    assert_eq!(
+        err,
+        "c_hash claim in the ID token must be present and match the authorization code returned with it"
+    );
+    assert!(!err.contains("injected-code"), "{err}");
+
+    // Missing, or not a string, while a token / code was returned with it.
+    for claims in [
+        with(hashes.clone(), json!({"at_hash": null})),
+        with(hashes.clone(), json!({"at_hash": 77})),
+        // The whole hash instead of its left half.
+        with(
+            hashes.clone(),
+            json!({"at_hash": "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"}),
+        ),
+    ] {
+        let err = rs_error(claims, &both).await;
+        assert!(err.starts_with("at_hash claim"), "{err}");
+    }
+    let err = rs_error(with(hashes.clone(), json!({"c_hash": null})), &both).await;
+    assert!(err.starts_with("c_hash claim"), "{err}");
+
+    // The hash follows the token's algorithm: SHA-512 for HS512.
+    let verifier = TokenVerifier::builder()
+        .signature_verifier(
+            SymmetricSignatureVerifier::new(SECRET)
+                .unwrap()
+                .with_algorithm(Algorithm::HS512)
+                .unwrap(),
+        )
+        .issuer(ISSUER)
+        .audience(CLIENT_ID)
+        .shared_clock(clock())
+        .build()
+        .unwrap();
+    let hs512 = auth0_jwt::sign::SigningKey::hmac(Algorithm::HS512, SECRET).unwrap();
+    let options = VerifyOptions::new().access_token(SPEC_ACCESS_TOKEN);
+    let sha512_half = sign(
+        &hs512,
+        json!({}),
+        with(
+            id_claims(),
+            json!({"at_hash": "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"}),
+        ),
+    );
+    verifier.verify(&sha512_half, &options).await.unwrap();
+    let sha256_half = sign(
+        &hs512,
+        json!({}),
+        with(id_claims(), json!({"at_hash": SPEC_AT_HASH})),
+    );
+    let err = verifier.verify(&sha256_half, &options).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidClaim {
+                claim: "at_hash",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // The access token and the code are credentials: not in `Debug`.
+    let debug = format!("{both:?}");
+    assert!(!debug.contains(SPEC_ACCESS_TOKEN), "{debug}");
+    assert!(!debug.contains(SPEC_CODE), "{debug}");
+}
