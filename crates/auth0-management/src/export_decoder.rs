@@ -1,8 +1,9 @@
 //! The one decoder of users export files: fed the file in chunks as they
 //! arrive (a download) or at once (a file in memory), it decompresses gzip
 //! (multi-member; a file that is not gzip is read as it is) and cuts
-//! NDJSON lines or CSV records (RFC 4180, by `csv-core`) incrementally,
-//! handing out one user at a time.
+//! NDJSON lines or CSV records (RFC 4180, by `csv-core`; Auth0's `'`
+//! prefix on strings removed) incrementally, handing out one user at a
+//! time.
 //!
 //! Memory stays bounded whatever the file's size: the unread compressed
 //! chunk, one decompression step (flate2 writes at most its 32 KiB buffer
@@ -296,7 +297,7 @@ impl ExportDecoder {
                     let Some(names) = &csv.names else {
                         let names: Result<Vec<String>, _> = cells
                             .iter()
-                            .map(|c| String::from_utf8(c.to_vec()))
+                            .map(|c| String::from_utf8(unescape_cell(c).to_vec()))
                             .collect();
                         csv.names = Some(names.map_err(|_| JobError::MalformedLine {
                             line: 1,
@@ -316,7 +317,7 @@ impl ExportDecoder {
                     }
                     let mut fields = Map::new();
                     for (name, cell) in names.iter().zip(cells) {
-                        let Ok(cell) = std::str::from_utf8(cell) else {
+                        let Ok(cell) = std::str::from_utf8(unescape_cell(cell)) else {
                             return Err(JobError::MalformedLine {
                                 line,
                                 reason: format!("column `{name}` is not UTF-8"),
@@ -333,6 +334,17 @@ impl ExportDecoder {
             }
         }
     }
+}
+
+/// A CSV cell without Auth0's formula-injection escape: Auth0 prefixes
+/// every string of a CSV export with `'` (OWASP's mitigation; numbers,
+/// booleans and its ISO 8601 dates are left bare), so one leading `'` is
+/// its escaping, not the value (`"'auth0|123"` is the id `auth0|123`, and
+/// a value that starts with a quote arrives as `''…`). Titles are read the
+/// same way, so a column is found by its name whether or not it was
+/// escaped.
+fn unescape_cell(cell: &[u8]) -> &[u8] {
+    cell.strip_prefix(b"'").unwrap_or(cell)
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

@@ -719,7 +719,8 @@ impl Iterator for ExportedUsers {
 }
 
 /// One user of an export: the exported fields (JSON values from an NDJSON
-/// file, strings from a CSV file, keyed by the column title).
+/// file, strings from a CSV file — without the `'` Auth0 puts before each
+/// string there —, keyed by the column title).
 ///
 /// `Debug` prints the user id and the field names, not the values.
 #[derive(Clone, PartialEq)]

@@ -17,8 +17,12 @@
 //! [`Pager::collect_all`] under a hard item cap.
 //!
 //! Offset paging reaches only the first [`RESULT_WINDOW`] results (Auth0
-//! answers 400 past them); the pager stops there with
-//! [`Error::ResultWindow`], which names the way to read the rest. A server
+//! answers 400 to a page ending past them); the pager stops there with
+//! [`Error::ResultWindow`], which names the way to read the rest. It also
+//! stops that way after a page that reaches the window when the reported
+//! `total` is at the window: Auth0 caps a user search's `total` at 1,000,
+//! so such a walk cannot know it has read everything (a list of exactly
+//! 1,000 results ends with that error too). A server
 //! that repeats a page (offset) or a cursor (checkpoint) ends the walk with
 //! [`Error::PaginationLoop`] instead of looping.
 
@@ -41,10 +45,18 @@ pub const DEFAULT_MAX_ITEMS: usize = 10_000;
 
 /// How many results offset paging (`page`/`per_page`) reaches: Auth0
 /// returns at most the first 1,000 results of a list or search that way
-/// and answers 400 to a page starting past them (Auth0 docs, "Search
+/// and answers 400 to a page ending past them (Auth0 docs, "Search
 /// results are limited to 1,000 users" in *User Search Best Practices*,
 /// and the Management API's `page` limits).
 pub const RESULT_WINDOW: u64 = 1_000;
+
+/// True when page `page` of `per_page` would end past [`RESULT_WINDOW`]:
+/// Auth0 refuses it with a 400 whatever the list's size (its rule is
+/// `page * per_page + per_page > 1000`), so with a `per_page` that does
+/// not divide 1,000 the last whole page inside the window is the end.
+fn crosses_window(page: u32, per_page: u32) -> bool {
+    (u64::from(page) + 1) * u64::from(per_page) > RESULT_WINDOW
+}
 
 /// The way around [`RESULT_WINDOW`] for a list, by its path.
 fn window_alternative(path: &str) -> &'static str {
@@ -509,9 +521,9 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             return None;
         }
         if let Position::Offset { page, per_page, .. } = &self.position {
-            // Auth0 answers 400 to a page that starts past the window:
+            // Auth0 answers 400 to a page that would end past the window:
             // stop before sending it, naming the way to read the rest.
-            if u64::from(*page) * u64::from(*per_page) >= RESULT_WINDOW {
+            if crosses_window(*page, *per_page) {
                 self.done = true;
                 return Some(Err(Error::ResultWindow {
                     limit: RESULT_WINDOW,
@@ -597,7 +609,11 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
                 let start = page.start.unwrap_or(u64::from(*index) * size);
                 let end = start.saturating_add(page.items.len() as u64);
                 let short = (page.items.len() as u64) < size;
-                if page.items.is_empty() || short || page.total.is_some_and(|t| end >= t) {
+                // A total at the window may be Auth0's cap (a user search
+                // reports at most 1,000), not the list's size: reaching it
+                // is not the end, and the next call says why it stops.
+                let complete = page.total.is_some_and(|t| end >= t && t < RESULT_WINDOW);
+                if page.items.is_empty() || short || complete {
                     self.done = true;
                 }
                 *index = index.saturating_add(1);

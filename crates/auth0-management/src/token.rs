@@ -22,7 +22,11 @@
 //!   remembered: until a backoff elapses (5 s, doubling on each further
 //!   refusal, at most 5 min; tokio's clock) every caller gets that typed
 //!   error without a request, so a misconfigured client does not send every
-//!   API call to `/oauth/token`.
+//!   API call to `/oauth/token`;
+//! * a `429` from the token endpoint that reaches the caller (its wait is
+//!   longer than the retry layer's) is remembered the same way until the
+//!   reset it names (`x-ratelimit-reset` / `Retry-After`; 5 s when it names
+//!   none; at most 5 min): asking again sooner only spends the limit again.
 //!
 //! The token itself comes from auth0-authentication's
 //! [`ClientCredentials::request_token`](auth0_authentication::ClientCredentials::request_token),
@@ -227,10 +231,13 @@ pub(crate) struct TokenProvider {
     refused: Mutex<Option<Refusal>>,
 }
 
-/// A remembered refusal of the credentials.
+/// A remembered refusal of the credentials, or rate limit of the token
+/// endpoint.
 struct Refusal {
     error: Arc<TokenError>,
     until: tokio::time::Instant,
+    /// The refusal backoff that set `until`; zero for a rate limit, which
+    /// waits for the reset the endpoint named instead.
     backoff: Duration,
 }
 
@@ -515,23 +522,38 @@ impl TokenProvider {
     }
 
     /// Remembers a fetch outcome for the negative cache: a refusal of the
-    /// credentials starts (or doubles) the backoff, a success clears it.
+    /// credentials starts (or doubles) the backoff, a `429` is kept until
+    /// the reset it names, a success clears both.
     fn record_refusal(&self, outcome: Result<(), &Arc<TokenError>>) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         match outcome {
             Ok(()) => *refused = None,
             Err(err) if is_refusal(err) => {
-                let backoff = refused.as_ref().map_or(REFUSAL_BACKOFF, |r| {
-                    (r.backoff * 2).min(MAX_REFUSAL_BACKOFF)
-                });
+                let backoff = refused
+                    .as_ref()
+                    .filter(|r| !r.backoff.is_zero())
+                    .map_or(REFUSAL_BACKOFF, |r| {
+                        (r.backoff * 2).min(MAX_REFUSAL_BACKOFF)
+                    });
                 *refused = Some(Refusal {
                     error: Arc::clone(err),
                     until: tokio::time::Instant::now() + backoff,
                     backoff,
                 });
             }
-            // Timeouts, 5xx, 429: not the credentials' fault; nothing kept.
-            Err(_) => {}
+            // A 429 is kept until its reset: asking again sooner only
+            // spends the limit again (every call would send its own token
+            // request meanwhile). Timeouts and 5xx are left to the retry
+            // layer: nothing kept.
+            Err(err) => {
+                if let Some(wait) = rate_limit_wait(err) {
+                    *refused = Some(Refusal {
+                        error: Arc::clone(err),
+                        until: tokio::time::Instant::now() + wait,
+                        backoff: Duration::ZERO,
+                    });
+                }
+            }
         }
     }
 
@@ -659,6 +681,31 @@ fn token_error_type(err: &TokenError) -> std::borrow::Cow<'static, str> {
         TokenError::Assertion(_) => "assertion".into(),
         TokenError::Source(_) => "token_source".into(),
     }
+}
+
+/// How long a token request that ended in a `429` should not be sent
+/// again: until the reset the answer named (`x-ratelimit-reset` or
+/// `Retry-After`, as auth0-core read it), else the first refusal backoff;
+/// at most [`MAX_REFUSAL_BACKOFF`]. `None` for any other error, or a reset
+/// already past.
+fn rate_limit_wait(err: &TokenError) -> Option<Duration> {
+    let TokenError::Http(auth0_core::Error::RateLimited(limited)) = err else {
+        return None;
+    };
+    // `reset_at` is a Unix second of the system clock (how auth0-core
+    // dated it), so the wait is measured on that clock too.
+    let wait = match u64::try_from(limited.reset_at) {
+        Ok(reset_at) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_secs();
+            Duration::from_secs(reset_at.saturating_sub(now))
+        }
+        // The endpoint named no reset.
+        Err(_) => REFUSAL_BACKOFF,
+    };
+    (!wait.is_zero()).then(|| wait.min(MAX_REFUSAL_BACKOFF))
 }
 
 /// True when the token endpoint refused the credentials themselves
