@@ -583,21 +583,20 @@ fn csv_file(users: &[Value], fields: &[(String, String)]) -> String {
     };
     let mut out = String::new();
     let row = |out: &mut String, cells: Vec<String>| {
-        let cells: Vec<String> = cells.into_iter().map(|c| csv_cell(&c)).collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     };
     row(
         &mut out,
-        columns.iter().map(|(_, title)| title.clone()).collect(),
+        columns.iter().map(|(_, title)| csv_cell(title)).collect(),
     );
     for user in users {
         let cells = columns
             .iter()
             .map(|(name, _)| match lookup(user, name) {
                 None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
+                Some(Value::String(s)) => csv_string(s),
+                Some(other) => csv_cell(&other.to_string()),
             })
             .collect();
         row(&mut out, cells);
@@ -608,10 +607,21 @@ fn csv_file(users: &[Value], fields: &[(String, String)]) -> String {
 /// RFC 4180: quoted when it holds a comma, a quote or a line break.
 fn csv_cell(cell: &str) -> String {
     if cell.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
+        quoted(cell)
     } else {
         cell.to_owned()
     }
+}
+
+/// A string value as Auth0 writes it in a CSV export: always quoted, and
+/// behind a `'` so a spreadsheet does not run a value such as `=cmd…` as a
+/// formula (CSV injection). Numbers and booleans stay bare.
+fn csv_string(value: &str) -> String {
+    quoted(&format!("'{value}"))
+}
+
+fn quoted(cell: &str) -> String {
+    format!("\"{}\"", cell.replace('"', "\"\""))
 }
 
 fn gzip(content: &[u8]) -> std::io::Result<Bytes> {

@@ -249,6 +249,19 @@ async fn imports_need_a_multipart_file_and_exports_refuse_a_second_credential() 
     let plain = wire.send("GET", location, None, None, Bytes::new()).await;
     assert_eq!(plain.status(), StatusCode::OK);
     assert!(plain.body().starts_with(&[0x1f, 0x8b]), "gzip");
+    // Auth0's CSV: every string quoted behind a `'` (no spreadsheet formula
+    // runs from a value), numbers and booleans bare, titles as named.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(plain.body().as_ref()),
+        &mut text,
+    )
+    .unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("user_id,"), "{text}");
+    let first = lines.next().unwrap();
+    assert!(first.starts_with("\"'auth0|"), "{first}");
+    assert!(first.contains(",\"'") && !first.contains(",'"), "{first}");
     let unsigned = location.split('?').next().unwrap();
     let response = wire.send("GET", unsigned, None, None, Bytes::new()).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);

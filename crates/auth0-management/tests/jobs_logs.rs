@@ -367,6 +367,10 @@ async fn csv_export_uses_the_column_titles() {
         .find(|u| u.get("email") == Some(&Value::from("quoted@example.com")))
         .unwrap();
     assert_eq!(quoted.get("Full Name"), Some(&Value::from("Doe, \"J\"")));
+    // The local tenant escapes strings as Auth0 does (`"'auth0|…"`); the
+    // decoder reads the value.
+    let id = quoted.get("user_id").and_then(Value::as_str).unwrap();
+    assert!(id.starts_with("auth0|"), "{id}");
     assert_eq!(quoted.get("name"), None);
 }
 
