@@ -4,9 +4,13 @@
 //! the rate limiter, so the Authentication API, the Management API and the
 //! JWKS cache all go through the same connections.
 //!
-//! It runs Management calls concurrently (`tokio::join!`), fans one
-//! `ManagementClient` out to many tasks (`tokio::spawn`; one token request
-//! serves them all), gets and updates a user, and calls `/userinfo`.
+//! The seed's blocks, in order: all users (`users.all_async()`: every page),
+//! a get then an update of one user (`async with auth0.users`), a user and a
+//! connection fetched at once (`tokio::join!`), one `ManagementClient` fanned
+//! out to many tasks (`tokio::spawn`; one token request serves them all), a
+//! second client built on a static Management API token
+//! (`Auth0('domain', 'mgmt_api_token')`) over the same pool (the seed's
+//! shared `aiohttp` session), and `/userinfo` (`userinfo_async`).
 //!
 //! Without a tenant it uses the local tenant on 127.0.0.1 (which plays a
 //! slice of the Management API). With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and
@@ -23,7 +27,7 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, PasswordLogin};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
-use auth0_management::api::{UsersGetParams, UsersListParams};
+use auth0_management::api::{ConnectionsGetParams, UsersGetParams, UsersListParams};
 use auth0_management::models::UpdateUserRequestContent;
 use auth0_management::{ClientCredentials, ManagementClient};
 use serde_json::{Map, json};
@@ -82,26 +86,74 @@ async fn run() -> Result<(), BoxError> {
     let auth0 = ManagementClient::builder(http.clone())
         .client_credentials(
             ClientCredentials::new(&settings.client_id, &settings.client_secret)
-                .audience(management_audience),
+                .audience(management_audience.clone()),
         )
         .build()?;
     let auth = AuthenticationClient::builder(http.clone(), settings.client_id.clone())
         .client_secret(settings.client_secret.clone())
         .build()?;
 
-    // Calls to several services at once, on the same pool.
-    let mut first_page = auth0.users().list_pager(UsersListParams::new().per_page(5));
-    let (users, connections) = tokio::join!(first_page.next_page(), auth0.connections().all(),);
-    let users = users
-        .transpose()?
-        .map(|page| page.items)
-        .unwrap_or_default();
-    let connections = connections?;
-    println!(
-        "Concurrently: {} user(s) on the first page, {} connection(s)",
-        users.len(),
-        connections.len()
-    );
+    // users = await auth0.users.all_async(): every user, page after page
+    // (offset paging reaches Auth0's first 1,000 results; past them the pager
+    // stops with a typed error naming the users export job).
+    let users = match auth0
+        .users()
+        .list_pager(UsersListParams::new().per_page(50))
+        .collect_all(1_000)
+        .await
+    {
+        Ok(users) => users,
+        Err(
+            error @ (auth0_management::Error::ResultWindow { .. }
+            | auth0_management::Error::TooManyItems { .. }),
+        ) => {
+            println!("All users: {error} (see the management_export_users example)");
+            Vec::new()
+        }
+        Err(other) => return Err(other.into()),
+    };
+    println!("All users: {} user(s)", users.len());
+
+    // async with auth0.users as users: get_async(id), then update_async(id, …)
+    // — several calls to the same service (local tenant only: a real tenant
+    // is only read).
+    let user_id = users.first().and_then(|u| u.user_id.clone());
+    if let Some(id) = &user_id {
+        let user = auth0.users().get(id, &UsersGetParams::new()).await?;
+        println!("Got {id} <{}>", user.email.as_deref().unwrap_or("?"));
+        if local.is_some() {
+            let mut metadata = Map::new();
+            metadata.insert("theme".to_owned(), json!("dark"));
+            let updated = auth0
+                .users()
+                .update(id, &UpdateUserRequestContent::new().user_metadata(metadata))
+                .await?;
+            println!(
+                "Updated user_metadata: {}",
+                auth0_examples::json_or_none(updated.user_metadata.as_ref())
+            );
+        }
+    }
+
+    // async with Auth0(...) as auth0: users.get_async(user_id) and
+    // connections.get_async(connection_id) — calls to several services, here
+    // at once on the same pool.
+    let connections = auth0.connections().all().await?;
+    let connection_id = connections.first().and_then(|c| c.id.clone());
+    if let (Some(user_id), Some(connection_id)) = (&user_id, &connection_id) {
+        let (user_params, connection_params) = (UsersGetParams::new(), ConnectionsGetParams::new());
+        let (user, connection) = tokio::join!(
+            auth0.users().get(user_id, &user_params),
+            auth0.connections().get(connection_id, &connection_params),
+        );
+        let (user, connection) = (user?, connection?);
+        println!(
+            "Concurrently: user {} and connection {} ({})",
+            user.email.as_deref().unwrap_or("?"),
+            connection.name.as_deref().unwrap_or("?"),
+            connection.strategy.as_deref().unwrap_or("?")
+        );
+    }
 
     // The same client in many tasks: clones are cheap and share the token.
     let mut tasks = JoinSet::new();
@@ -119,26 +171,27 @@ async fn run() -> Result<(), BoxError> {
     }
     println!("{done} tasks listed the connections through one ManagementClient");
 
-    // Get a user, and update it (local tenant only: a real tenant is only read).
-    if let Some(id) = users.first().and_then(|u| u.user_id.clone()) {
-        let user = auth0.users().get(&id, &UsersGetParams::new()).await?;
-        println!("Got {id} <{}>", user.email.as_deref().unwrap_or("?"));
-        if local.is_some() {
-            let mut metadata = Map::new();
-            metadata.insert("theme".to_owned(), json!("dark"));
-            let updated = auth0
-                .users()
-                .update(
-                    &id,
-                    &UpdateUserRequestContent::new().user_metadata(metadata),
-                )
-                .await?;
-            println!(
-                "Updated user_metadata: {}",
-                auth0_examples::json_or_none(updated.user_metadata.as_ref())
-            );
-        }
-    }
+    // Auth0('domain', 'mgmt_api_token'), and services sharing one session:
+    // a client built on a Management API token obtained elsewhere (here from
+    // the client credentials grant; on a real tenant also the dashboard's
+    // API Explorer), on a clone of the same `Auth0Client` — the same pool.
+    let mgmt_api_token = auth
+        .client_credentials(&management_audience, None)
+        .await?
+        .access_token;
+    let with_token = ManagementClient::builder(http.clone())
+        .token(mgmt_api_token)
+        .build()?;
+    let mut first_page = with_token
+        .users()
+        .list_pager(UsersListParams::new().per_page(5));
+    let (u, c) = tokio::join!(first_page.next_page(), with_token.connections().all());
+    let u = u.transpose()?.map(|page| page.items).unwrap_or_default();
+    println!(
+        "With a static Management API token, on the same pool: {} user(s) on the first page, {} connection(s)",
+        u.len(),
+        c?.len()
+    );
 
     // The Authentication API on the same pool: log in, then /userinfo.
     if let Some((username, password)) = user {

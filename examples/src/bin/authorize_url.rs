@@ -15,16 +15,10 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthorizeUrl, LogoutUrl, Pkce};
 use auth0_core::config::Domain;
 
-type BoxError = Box<dyn std::error::Error>;
+use auth0_examples::BoxError;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("authorize_url failed: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    auth0_examples::exit_code("authorize_url", run())
 }
 
 fn env_or(name: &str, default: &str) -> String {

@@ -5,10 +5,14 @@
 //!
 //! Without a tenant it starts the local tenant on 127.0.0.1, logs its user in
 //! with the authorization code flow (PKCE, `state` and `nonce`), verifies the
-//! ID token, then shows what tampered or unexpected tokens are rejected with.
+//! ID token (also with the JWKS URL given explicitly), verifies an HS256 ID
+//! token with `SymmetricSignatureVerifier` (signed by the example with the
+//! client secret: the local tenant signs asymmetrically only), then shows
+//! what tampered or unexpected tokens are rejected with.
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` set it
-//! verifies the ID token in `AUTH0_ID_TOKEN` (checking `AUTH0_NONCE` when
+//! verifies (with the client secret when `AUTH0_ID_TOKEN_ALG` is HS256,
+//! HS384 or HS512) the ID token in `AUTH0_ID_TOKEN` (checking `AUTH0_NONCE` when
 //! set), or one from a password login when `AUTH0_USERNAME` and
 //! `AUTH0_PASSWORD` are set; with neither it fetches the JWKS and prints the
 //! login URL to try.
@@ -26,7 +30,8 @@ use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::{BoxError, TenantSettings};
 use auth0_jwt::blocking::{RemoteJwks, TokenVerifier};
 use auth0_jwt::id_token::VerifyOptions;
-use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+use auth0_jwt::verifier::{AsymmetricSignatureVerifier, SymmetricSignatureVerifier};
+use auth0_jwt::{Algorithm, SigningKey};
 
 const REDIRECT_URI: &str = "http://localhost:3000/callback";
 
@@ -43,13 +48,27 @@ fn main() -> ExitCode {
 /// on `runtime`'s thread when a token needs it.
 fn verifier(
     jwks: &RemoteJwks,
-    algorithm: auth0_jwt::Algorithm,
+    algorithm: Algorithm,
     issuer: &str,
     client_id: &str,
     runtime: &Runtime,
 ) -> Result<TokenVerifier, BoxError> {
     let signature =
         AsymmetricSignatureVerifier::new(jwks.as_async().clone()).with_algorithm(algorithm)?;
+    let verifier = auth0_jwt::TokenVerifier::new(signature, issuer, client_id)?;
+    Ok(TokenVerifier::new(verifier, runtime))
+}
+
+/// A verifier for an HS256/HS384/HS512 application: its client secret is
+/// the key.
+fn symmetric_verifier(
+    client_secret: &str,
+    algorithm: Algorithm,
+    issuer: &str,
+    client_id: &str,
+    runtime: &Runtime,
+) -> Result<TokenVerifier, BoxError> {
+    let signature = SymmetricSignatureVerifier::new(client_secret)?.with_algorithm(algorithm)?;
     let verifier = auth0_jwt::TokenVerifier::new(signature, issuer, client_id)?;
     Ok(TokenVerifier::new(verifier, runtime))
 }
@@ -111,7 +130,50 @@ fn with_local_tenant() -> Result<(), BoxError> {
         claims.get("email").and_then(|v| v.as_str()).unwrap_or("?")
     );
 
-    // 3. What invalid tokens look like: each is a typed auth0_jwt::Error.
+    // The JWKS URL given explicitly, as auth0-python's
+    // `AsymmetricSignatureVerifier(jwks_url)`: the same checks.
+    let jwks_url = format!("{issuer}.well-known/jwks.json");
+    let by_url = TokenVerifier::new(
+        auth0_jwt::TokenVerifier::new(
+            AsymmetricSignatureVerifier::from_jwks_url(client.clone(), &jwks_url)?
+                .with_algorithm(tenant.algorithm())?,
+            issuer.as_str(),
+            config.client_id.as_str(),
+        )?,
+        &runtime,
+    );
+    by_url.verify(&id_token, &VerifyOptions::new().nonce(&nonce))?;
+    println!("ID token valid against the keys at {jwks_url}");
+
+    // 3. Symmetric algorithms (HS256): an application set to HS256 gets ID
+    //    tokens signed with its client secret, verified with
+    //    SymmetricSignatureVerifier. The local tenant signs with its
+    //    asymmetric key only, so here the example signs the same claims with
+    //    the application's secret itself, as Auth0 does for such an
+    //    application.
+    let hs256_token = SigningKey::hmac(Algorithm::HS256, config.client_secret.as_bytes())?
+        .sign_token(&Default::default(), claims.as_map())?;
+    let symmetric = symmetric_verifier(
+        &config.client_secret,
+        Algorithm::HS256,
+        &issuer,
+        &config.client_id,
+        &runtime,
+    )?;
+    let hs256_claims = symmetric.verify(&hs256_token, &VerifyOptions::new().nonce(&nonce))?;
+    println!(
+        "HS256 ID token valid with the client secret: sub={}",
+        hs256_claims.sub().unwrap_or("?")
+    );
+    let other_secret = symmetric_verifier(
+        "not-the-client-secret-0123456789",
+        Algorithm::HS256,
+        &issuer,
+        &config.client_id,
+        &runtime,
+    )?;
+
+    // 4. What invalid tokens look like: each is a typed auth0_jwt::Error.
     let tampered = tamper(&id_token)?;
     let other_audience = self::verifier(
         &jwks,
@@ -134,6 +196,14 @@ fn with_local_tenant() -> Result<(), BoxError> {
             other_audience.verify(&id_token, &VerifyOptions::new()),
         ),
         ("an empty token", verifier.verify("", &VerifyOptions::new())),
+        (
+            "an HS256 token checked with another secret",
+            other_secret.verify(&hs256_token, &VerifyOptions::new()),
+        ),
+        (
+            "an RS256 token where HS256 is expected",
+            symmetric.verify(&id_token, &VerifyOptions::new()),
+        ),
     ];
     for (what, result) in cases {
         match result {
@@ -152,11 +222,22 @@ fn with_tenant(settings: TenantSettings) -> Result<(), BoxError> {
     let client = Auth0Client::new(ClientConfig::new(&settings.domain)?)?;
     let issuer = client.domain().issuer();
     let jwks = RemoteJwks::new(client.clone(), &runtime)?;
+    // RS256 is the default; HS256/HS384/HS512 check the client secret.
     let algorithm = match env("AUTH0_ID_TOKEN_ALG") {
-        Some(alg) => auth0_jwt::Algorithm::parse(&alg)?,
-        None => auth0_jwt::Algorithm::RS256,
+        Some(alg) => Algorithm::parse(&alg)?,
+        None => Algorithm::RS256,
     };
-    let verifier = verifier(&jwks, algorithm, &issuer, &settings.client_id, &runtime)?;
+    let verifier = if algorithm.is_symmetric() {
+        symmetric_verifier(
+            &settings.client_secret,
+            algorithm,
+            &issuer,
+            &settings.client_id,
+            &runtime,
+        )?
+    } else {
+        verifier(&jwks, algorithm, &issuer, &settings.client_id, &runtime)?
+    };
 
     let mut options = VerifyOptions::new();
     let id_token = if let Some(token) = env("AUTH0_ID_TOKEN") {

@@ -65,10 +65,11 @@ fn run() -> Result<(), BoxError> {
     // auth0.connections.all()
     for connection in auth0.connections().all()? {
         println!(
-            "{:<24} {:<36} {}",
+            "{:<24} {:<36} {:<8} options {}",
             connection.id.as_deref().unwrap_or("-"),
             connection.name.as_deref().unwrap_or("-"),
             connection.strategy.as_deref().unwrap_or("-"),
+            auth0_examples::json_or_none(connection.options.as_ref()),
         );
     }
 
@@ -81,10 +82,29 @@ fn run() -> Result<(), BoxError> {
     let modified = auth0
         .connections()
         .get(&connection_id, &ConnectionsGetParams::new())?;
-    println!(
-        "\nafter the update: {} is displayed as {}",
-        connection_id,
-        auth0_examples::or_none(modified.display_name.as_deref())
-    );
+    // Which returns something like the seed's dict: the same fields, typed.
+    println!("\nafter the update:");
+    for (field, value) in [
+        ("id", auth0_examples::or_none(modified.id.as_deref())),
+        ("name", auth0_examples::or_none(modified.name.as_deref())),
+        (
+            "display_name",
+            auth0_examples::or_none(modified.display_name.as_deref()),
+        ),
+        (
+            "strategy",
+            auth0_examples::or_none(modified.strategy.as_deref()),
+        ),
+        (
+            "options",
+            auth0_examples::json_or_none(modified.options.as_ref()),
+        ),
+        (
+            "enabled_clients",
+            auth0_examples::or_none(modified.enabled_clients.as_ref().map(|c| c.join(", "))),
+        ),
+    ] {
+        println!("  {field:<16} {value}");
+    }
     Ok(())
 }

@@ -3,7 +3,9 @@
 //! blocking Authentication and Management clients (feature `blocking`) and
 //! by every thread that calls them. Clones are cheap and share the
 //! Management token: eight threads listing connections cost one token
-//! request.
+//! request. Like `async_sharing` it lists all users, gets a user and a
+//! connection at once (two threads), and builds a second client on a static
+//! Management API token over the same pool.
 //!
 //! Without a tenant it uses the local tenant on 127.0.0.1. With
 //! `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` (an M2M
@@ -23,7 +25,7 @@ use auth0_core::blocking::Runtime;
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::{BoxError, TenantSettings};
 use auth0_management::ClientCredentials;
-use auth0_management::api::{UsersGetParams, UsersListParams};
+use auth0_management::api::{ConnectionsGetParams, UsersGetParams, UsersListParams};
 use auth0_management::blocking::ManagementClient;
 use auth0_management::models::UpdateUserRequestContent;
 use serde_json::{Map, json};
@@ -81,7 +83,7 @@ fn run() -> Result<(), BoxError> {
         auth0_management::ManagementClient::builder(http.clone())
             .client_credentials(
                 ClientCredentials::new(&settings.client_id, &settings.client_secret)
-                    .audience(management_audience),
+                    .audience(management_audience.clone()),
             )
             .build()?,
         &runtime,
@@ -96,21 +98,53 @@ fn run() -> Result<(), BoxError> {
         &runtime,
     );
 
-    // The first page of users (the pager's `next_page`), and the
-    // connections.
-    let users = auth0
+    // users = auth0.users.all(): every user, page after page (offset paging
+    // reaches Auth0's first 1,000 results; past them the pager stops with a
+    // typed error naming the users export job).
+    let users = match auth0
         .users()
-        .list_pager(UsersListParams::new().per_page(5))
-        .next_page()
-        .transpose()?
-        .map(|page| page.items)
-        .unwrap_or_default();
+        .list_pager(UsersListParams::new().per_page(50))
+        .collect_all(1_000)
+    {
+        Ok(users) => users,
+        Err(
+            error @ (auth0_management::Error::ResultWindow { .. }
+            | auth0_management::Error::TooManyItems { .. }),
+        ) => {
+            println!("All users: {error} (see the management_export_users example)");
+            Vec::new()
+        }
+        Err(other) => return Err(other.into()),
+    };
     let connections = auth0.connections().all()?;
     println!(
-        "{} user(s) on the first page, {} connection(s)",
+        "All users: {} user(s); {} connection(s)",
         users.len(),
         connections.len()
     );
+
+    // A user and a connection at once, from two threads on the same pool.
+    let user_id = users.first().and_then(|u| u.user_id.clone());
+    let connection_id = connections.first().and_then(|c| c.id.clone());
+    if let (Some(user_id), Some(connection_id)) = (&user_id, &connection_id) {
+        let (user, connection) = std::thread::scope(|scope| {
+            let user = scope.spawn(|| auth0.users().get(user_id, &UsersGetParams::new()));
+            let connection = scope.spawn(|| {
+                auth0
+                    .connections()
+                    .get(connection_id, &ConnectionsGetParams::new())
+            });
+            (user.join(), connection.join())
+        });
+        let user = user.map_err(|_| "a thread panicked")??;
+        let connection = connection.map_err(|_| "a thread panicked")??;
+        println!(
+            "Concurrently: user {} and connection {} ({})",
+            user.email.as_deref().unwrap_or("?"),
+            connection.name.as_deref().unwrap_or("?"),
+            connection.strategy.as_deref().unwrap_or("?")
+        );
+    }
 
     // The same client in many threads at once.
     let counts = std::thread::scope(|scope| {
@@ -145,6 +179,23 @@ fn run() -> Result<(), BoxError> {
             );
         }
     }
+
+    // Auth0('domain', 'mgmt_api_token'): a client built on a Management API
+    // token obtained elsewhere (here from the client credentials grant), on
+    // a clone of the same `Auth0Client` and runtime — the same pool.
+    let mgmt_api_token = auth
+        .client_credentials(&management_audience, None)?
+        .access_token;
+    let with_token = ManagementClient::with_runtime(
+        auth0_management::ManagementClient::builder(http.clone())
+            .token(mgmt_api_token)
+            .build()?,
+        &runtime,
+    );
+    println!(
+        "With a static Management API token, on the same pool: {} connection(s)",
+        with_token.connections().all()?.len()
+    );
 
     // The Authentication API on the same pool: log in, then /userinfo.
     if let Some((username, password)) = user {

@@ -10,10 +10,16 @@
 //!
 //! Without a tenant it starts the local tenant on 127.0.0.1, logs its user in
 //! with the authorization code flow (PKCE, `state` and `nonce`), verifies the
-//! ID token, then shows what tampered or unexpected tokens are rejected with.
+//! ID token (also with the JWKS URL given explicitly, as the seed does),
+//! verifies an HS256 ID token with `SymmetricSignatureVerifier` (the seed's
+//! symmetric case; the local tenant signs asymmetrically only, so the example
+//! signs that one with the application's client secret, as Auth0 does for an
+//! HS256 application), then shows what tampered or unexpected tokens are
+//! rejected with.
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` set it
-//! verifies, against that tenant's JWKS, the ID token in `AUTH0_ID_TOKEN`
+//! verifies, against that tenant's JWKS — or, with `AUTH0_ID_TOKEN_ALG=HS256`
+//! (or HS384/HS512), the client secret —, the ID token in `AUTH0_ID_TOKEN`
 //! (checking `AUTH0_NONCE` and `AUTH0_ORGANIZATION` when set), or else one
 //! from a password login when `AUTH0_USERNAME` and `AUTH0_PASSWORD` are set;
 //! with neither it fetches the JWKS and prints the login URL to try.
@@ -29,7 +35,10 @@ use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
-use auth0_jwt::verifier::AsymmetricSignatureVerifier;
+use auth0_jwt::verifier::{
+    AsymmetricSignatureVerifier, SignatureVerifier, SymmetricSignatureVerifier,
+};
+use auth0_jwt::{Algorithm, SigningKey};
 
 use auth0_examples::BoxError;
 
@@ -92,7 +101,47 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         claims.get("email").and_then(|v| v.as_str()).unwrap_or("?")
     );
 
-    // 3. What invalid tokens look like: each is a typed auth0_jwt::Error.
+    // The JWKS URL given explicitly, as auth0-python's
+    // `AsymmetricSignatureVerifier(jwks_url)`: the same checks.
+    let jwks_url = format!("{issuer}.well-known/jwks.json");
+    let by_url = TokenVerifier::new(
+        AsymmetricSignatureVerifier::from_jwks_url(client.clone(), &jwks_url)?
+            .with_algorithm(tenant.algorithm())?,
+        issuer.clone(),
+        config.client_id.clone(),
+    )?;
+    by_url
+        .verify(&id_token, &VerifyOptions::new().nonce(&nonce))
+        .await?;
+    println!("ID token valid against the keys at {jwks_url}");
+
+    // 3. Symmetric algorithms (HS256): an application set to HS256 gets ID
+    //    tokens signed with its client secret, verified with
+    //    SymmetricSignatureVerifier. The local tenant signs with its
+    //    asymmetric key only, so here the example signs the same claims with
+    //    the application's secret itself, as Auth0 does for such an
+    //    application.
+    let hs256_token = SigningKey::hmac(Algorithm::HS256, config.client_secret.as_bytes())?
+        .sign_token(&Default::default(), claims.as_map())?;
+    let symmetric = TokenVerifier::new(
+        SymmetricSignatureVerifier::new(&config.client_secret)?,
+        issuer.clone(),
+        config.client_id.clone(),
+    )?;
+    let hs256_claims = symmetric
+        .verify(&hs256_token, &VerifyOptions::new().nonce(&nonce))
+        .await?;
+    println!(
+        "HS256 ID token valid with the client secret: sub={}",
+        hs256_claims.sub().unwrap_or("?")
+    );
+    let other_secret = TokenVerifier::new(
+        SymmetricSignatureVerifier::new("not-the-client-secret-0123456789")?,
+        issuer.clone(),
+        config.client_id.clone(),
+    )?;
+
+    // 4. What invalid tokens look like: each is a typed auth0_jwt::Error.
     let tampered = tamper(&id_token)?;
     let other_audience = TokenVerifier::new(
         AsymmetricSignatureVerifier::new(RemoteJwks::new(client.clone())?)
@@ -121,6 +170,16 @@ async fn with_local_tenant() -> Result<(), BoxError> {
             "an empty token",
             verifier.verify("", &VerifyOptions::new()).await,
         ),
+        (
+            "an HS256 token checked with another secret",
+            other_secret
+                .verify(&hs256_token, &VerifyOptions::new())
+                .await,
+        ),
+        (
+            "an RS256 token where HS256 is expected",
+            symmetric.verify(&id_token, &VerifyOptions::new()).await,
+        ),
     ];
     for (what, result) in cases {
         match result {
@@ -138,11 +197,22 @@ async fn with_tenant(settings: TenantSettings) -> Result<(), BoxError> {
     let client = Auth0Client::new(ClientConfig::new(&settings.domain)?)?;
     let issuer = client.domain().issuer();
     let jwks = RemoteJwks::new(client.clone())?;
-    // RS256 is the default; set AUTH0_ID_TOKEN_ALG for another asymmetric one.
-    let mut signature = AsymmetricSignatureVerifier::new(jwks.clone());
-    if let Some(alg) = env("AUTH0_ID_TOKEN_ALG") {
-        signature = signature.with_algorithm(auth0_jwt::Algorithm::parse(&alg)?)?;
-    }
+    // RS256 is the default; set AUTH0_ID_TOKEN_ALG for another algorithm:
+    // an asymmetric one checks the tenant's JWKS, HS256/HS384/HS512 the
+    // application's client secret (AUTH0_CLIENT_SECRET).
+    let alg = match env("AUTH0_ID_TOKEN_ALG") {
+        Some(alg) => Algorithm::parse(&alg)?,
+        None => Algorithm::RS256,
+    };
+    let signature: SignatureVerifier = if alg.is_symmetric() {
+        SymmetricSignatureVerifier::new(&settings.client_secret)?
+            .with_algorithm(alg)?
+            .into()
+    } else {
+        AsymmetricSignatureVerifier::new(jwks.clone())
+            .with_algorithm(alg)?
+            .into()
+    };
     let verifier = TokenVerifier::new(signature, issuer, settings.client_id.clone())?;
 
     let mut options = VerifyOptions::new();

@@ -139,6 +139,16 @@ async fn with_local_tenant() -> Result<(), BoxError> {
     }))?;
     per_host.validate(&tokens.access_token).await?;
     println!("Access token accepted for the request's host (custom check)");
+    // Or by hand, as the seed does after PyJWT's `jwt.decode`: validate with
+    // no organization policy (signature, algorithm, expiry, issuer,
+    // audience), then compare `org_id` with the expected organization.
+    let no_policy = api(OrganizationPolicy::Allowed)?;
+    let data = no_policy.validate(&tokens.access_token).await?;
+    let organization = "org_abc"; // expected organization ID
+    if data.org_id() != Some(organization) {
+        return Err("Organization (org_id) claim mismatch".into());
+    }
+    println!("Access token accepted: org_id compared by hand");
 
     let elsewhere = api(OrganizationPolicy::allow(["org_xyz"]))?;
     let machine = auth.client_credentials(&config.audience, None).await?;
