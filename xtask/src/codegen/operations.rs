@@ -537,16 +537,18 @@ impl<'a> Api<'a> {
                     item,
                     key,
                     format!(
-                        "Pager::offset(self.client.clone(), request, {}, params.page.unwrap_or(0), params.per_page.unwrap_or(50))",
-                        lit(key)
+                        "Pager::offset(self.client.clone(), request, {}, params.page.unwrap_or(0), params.per_page.unwrap_or({}))",
+                        lit(key),
+                        default_page_size(op, "per_page")
                     ),
                 ),
                 Paging::Checkpoint { key, item } => (
                     item,
                     key,
                     format!(
-                        "Pager::checkpoint(self.client.clone(), request, {}, params.from.clone(), params.take.unwrap_or(50))",
-                        lit(key)
+                        "Pager::checkpoint(self.client.clone(), request, {}, params.from.clone(), params.take.unwrap_or({}))",
+                        lit(key),
+                        default_page_size(op, "take")
                     ),
                 ),
             };
@@ -827,6 +829,59 @@ fn assert_unique(names: &mut BTreeSet<String>, name: &str, id: &str) {
     if !names.insert(name.to_owned()) {
         eprintln!(
             "xtask: codegen: method `{name}` of `{id}` clashes with another method of its group"
+        );
+    }
+}
+
+/// The page size a pager asks for when the caller sets none: 50, or less
+/// when the parameter's description names a smaller maximum (the 2026
+/// description states bounds in prose only: `/users/{id}/connected-accounts`'
+/// `take` says "Defaults to 10 with a maximum of 20", and Auth0 refuses a
+/// larger one).
+fn default_page_size(op: &Operation, param: &str) -> u32 {
+    const DEFAULT: u32 = 50;
+    op.query
+        .iter()
+        .find(|p| p.name == param)
+        .and_then(|p| stated_maximum(&p.doc))
+        .map_or(DEFAULT, |max| max.clamp(1, DEFAULT))
+}
+
+/// The number after "maximum", "maximum of" or "max" in a parameter's
+/// description, if any.
+fn stated_maximum(doc: &str) -> Option<u32> {
+    let lower = doc.to_ascii_lowercase();
+    let (_, after) = lower.split_once("max")?;
+    let after = after.strip_prefix("imum").unwrap_or(after).trim_start();
+    let after = after.strip_prefix("of").unwrap_or(after).trim_start();
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod page_size_tests {
+    use super::stated_maximum;
+
+    #[test]
+    fn the_maximum_a_description_states_is_read() {
+        assert_eq!(
+            stated_maximum("Number of results to return.  Defaults to 10 with a maximum of 20"),
+            Some(20)
+        );
+        assert_eq!(
+            stated_maximum("Number of experiments to return per page. Defaults to 25, maximum 50."),
+            Some(50)
+        );
+        assert_eq!(stated_maximum("Results per page. Max 100."), Some(100));
+        assert_eq!(
+            stated_maximum(
+                "The maximum number of results to be returned by the server. 20 by default"
+            ),
+            None
+        );
+        assert_eq!(
+            stated_maximum("Number of results per page. Defaults to 5."),
+            None
         );
     }
 }

@@ -933,7 +933,7 @@ impl<'a, S: ManagementService> UsersConnectedAccounts<'a, S> {
             request,
             "connected_accounts",
             params.from.clone(),
-            params.take.unwrap_or(50),
+            params.take.unwrap_or(20),
         )
     }
 }
