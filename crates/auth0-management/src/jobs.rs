@@ -179,6 +179,23 @@ pub struct JobState {
     pub percentage_done: Option<i64>,
     /// Auth0's estimate of the time left, in seconds.
     pub time_left_seconds: Option<i64>,
+    /// An import's counts (`summary`), when reported: how many users were
+    /// inserted, updated and failed before the job ended.
+    pub summary: Option<JobSummary>,
+}
+
+/// An import job's counts, as its `summary` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobSummary {
+    /// Users in the file.
+    pub total: Option<i64>,
+    /// Users created.
+    pub inserted: Option<i64>,
+    /// Users updated (with `upsert`).
+    pub updated: Option<i64>,
+    /// Users rejected.
+    pub failed: Option<i64>,
 }
 
 impl JobState {
@@ -190,6 +207,12 @@ impl JobState {
             status_details: job.status_details.clone(),
             percentage_done: job.percentage_done,
             time_left_seconds: job.time_left_seconds,
+            summary: job.summary.as_ref().map(|s| JobSummary {
+                total: s.total,
+                inserted: s.inserted,
+                updated: s.updated,
+                failed: s.failed,
+            }),
         }
     }
 }
@@ -208,13 +231,18 @@ pub enum JobError {
     Api(#[from] Error),
     /// The job ended with status `failed`. For an import, `report` holds
     /// `GET /api/v2/jobs/{id}/errors`: each rejected user with its errors
-    /// (`code`, `message`, `path`).
-    #[error("job {} ({}) failed{}; {} user error(s) reported", .job.id, .job.job_type, details(.job), .report.len())]
+    /// (`code`, `message`, `path`). When that report could not be read (a
+    /// 5xx after the retries, a long rate limit), `report` is empty and
+    /// `report_error` says why: the job's failure is still the answer.
+    #[error("job {} ({}) failed{}; {}", .job.id, .job.job_type, details(.job), report_text(.report, .report_error.as_deref()))]
+    #[non_exhaustive]
     Failed {
         /// The job as last reported.
         job: Box<JobState>,
         /// The import's per-user errors (empty for other jobs).
         report: Vec<GetJobErrorResponseContent>,
+        /// Why an import's error report could not be read, if it could not.
+        report_error: Option<Box<Error>>,
     },
     /// The job had not ended when the deadline of [`JobWait`] passed.
     /// It keeps running at Auth0: wait again, or check it later.
@@ -264,15 +292,27 @@ fn details(job: &JobState) -> String {
         .unwrap_or_default()
 }
 
+fn report_text(report: &[GetJobErrorResponseContent], report_error: Option<&Error>) -> String {
+    match report_error {
+        Some(_) => "its error report could not be read".to_owned(),
+        None => format!("{} user error(s) reported", report.len()),
+    }
+}
+
 // By hand: the report's length, not the users in it.
 impl fmt::Debug for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Api(e) => f.debug_tuple("Api").field(e).finish(),
-            Self::Failed { job, report } => f
+            Self::Failed {
+                job,
+                report,
+                report_error,
+            } => f
                 .debug_struct("Failed")
                 .field("job", job)
                 .field("report_len", &report.len())
+                .field("report_error", report_error)
                 .finish(),
             Self::DeadlinePassed { waited, last } => f
                 .debug_struct("DeadlinePassed")
@@ -317,7 +357,7 @@ impl<S: ManagementService> ManagementClient<S> {
     ///     .await?;
     /// match auth0.wait_for_job(&job.id, &JobWait::new().deadline(Duration::from_secs(300))).await {
     ///     Ok(done) => println!("imported: {:?}", done.summary),
-    ///     Err(JobError::Failed { job, report }) => {
+    ///     Err(JobError::Failed { job, report, .. }) => {
     ///         for rejected in report {
     ///             println!("{:?}", rejected.errors);
     ///         }
@@ -339,14 +379,21 @@ impl<S: ManagementService> ManagementClient<S> {
             match JobStatus::parse(&job.status) {
                 JobStatus::Completed => return Ok(job),
                 JobStatus::Failed => {
-                    let report = if job.type_ == "users_import" {
-                        self.job_import_errors(job_id).await?
+                    // The job's failure is the answer even when its error
+                    // report cannot be read: never traded for the report's
+                    // own error.
+                    let (report, report_error) = if job.type_ == "users_import" {
+                        match self.job_import_errors(job_id).await {
+                            Ok(report) => (report, None),
+                            Err(e) => (Vec::new(), Some(Box::new(e))),
+                        }
                     } else {
-                        Vec::new()
+                        (Vec::new(), None)
                     };
                     return Err(JobError::Failed {
                         job: Box::new(JobState::of(&job)),
                         report,
+                        report_error,
                     });
                 }
                 JobStatus::Pending | JobStatus::Processing | JobStatus::Other(_) => {}

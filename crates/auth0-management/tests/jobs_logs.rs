@@ -252,6 +252,8 @@ async fn a_failed_import_is_a_typed_failure_with_its_details() {
     let JobError::Failed {
         job: failed,
         report,
+        report_error: None,
+        ..
     } = &err
     else {
         panic!("{err:?}");
@@ -269,6 +271,47 @@ async fn a_failed_import_is_a_typed_failure_with_its_details() {
     );
     assert!(report.is_empty());
     assert!(err.to_string().contains("failed"), "{err}");
+}
+
+#[tokio::test]
+async fn a_failed_import_stays_failed_when_its_error_report_cannot_be_read() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let connection_id = database_connection_id(&auth0).await;
+    let job = auth0
+        .jobs()
+        .users_imports()
+        .create(
+            &CreateImportUsersRequestContent::new()
+                .connection_id(connection_id)
+                .users("[{\"email\": "),
+        )
+        .await
+        .unwrap();
+    // The error report answers 503 however often it is asked.
+    tenant.inject(
+        Fault::reply(503, serde_json::json!({"error": "unavailable"}))
+            .on_path(format!("/api/v2/jobs/{}/errors", job.id))
+            .forever(),
+    );
+    let err = auth0.wait_for_job(&job.id, &quick()).await.unwrap_err();
+    let JobError::Failed {
+        job: failed,
+        report,
+        report_error: Some(why),
+        ..
+    } = &err
+    else {
+        panic!("the job's failure was lost: {err:?}");
+    };
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(report.is_empty());
+    assert!(matches!(**why, Error::Http(_)), "{why:?}");
+    assert!(
+        err.to_string().contains("error report could not be read"),
+        "{err}"
+    );
+    tenant.clear_faults();
 }
 
 #[tokio::test]

@@ -225,15 +225,17 @@ impl RedisTokenSourceBuilder {
     }
 
     /// Checks the durations (each positive and below a day; the refresh
-    /// lead may be zero).
+    /// lead may be zero; the lease at least a millisecond, the unit of its
+    /// `PX`: a shorter one would be `PX 0`, which Redis refuses, and every
+    /// instance would go local).
     pub fn build(self) -> Result<RedisTokenSource, FleetError> {
         let max_wait = self.max_wait.unwrap_or(self.lease.saturating_mul(2));
-        for (what, d, zero_ok) in [
-            ("lease", self.lease, false),
-            ("max_wait", max_wait, true),
-            ("refresh_before", self.refresh_before, true),
+        for (what, d, least) in [
+            ("lease", self.lease, Duration::from_millis(1)),
+            ("max_wait", max_wait, Duration::ZERO),
+            ("refresh_before", self.refresh_before, Duration::ZERO),
         ] {
-            if (d.is_zero() && !zero_ok) || d >= DAY {
+            if d < least || d >= DAY {
                 return Err(FleetError::InvalidDuration { what });
             }
         }

@@ -271,13 +271,16 @@ fn settings_that_cannot_work_are_typed_errors() {
             Err::<auth0_authentication::token_source::IssuedToken, _>("unused".into())
         })
     };
-    assert_eq!(
-        RedisTokenSource::builder(fleet(), source())
-            .lease(Duration::ZERO)
-            .build()
-            .unwrap_err(),
-        FleetError::InvalidDuration { what: "lease" }
-    );
+    // Zero, or under the millisecond of `SET … PX` (`PX 0` is refused).
+    for lease in [Duration::ZERO, Duration::from_micros(999)] {
+        assert_eq!(
+            RedisTokenSource::builder(fleet(), source())
+                .lease(lease)
+                .build()
+                .unwrap_err(),
+            FleetError::InvalidDuration { what: "lease" }
+        );
+    }
     assert_eq!(
         RedisTokenSource::builder(fleet(), source())
             .refresh_before(Duration::from_secs(86_400))
