@@ -233,12 +233,12 @@ async fn import_waits_and_reports_the_rejected_users() {
     assert_eq!(imported["email_verified"], true);
 }
 
-#[tokio::test]
-async fn a_failed_import_is_a_typed_failure_with_its_details() {
-    let tenant = tenant().await;
-    let auth0 = tenant.management_client().unwrap();
-    let connection_id = database_connection_id(&auth0).await;
-    let job = auth0
+/// An import job whose file is not JSON: it fails.
+async fn failing_import(
+    auth0: &ManagementClient,
+) -> auth0_management::models::CreateImportUsersResponseContent {
+    let connection_id = database_connection_id(auth0).await;
+    auth0
         .jobs()
         .users_imports()
         .create(
@@ -247,7 +247,14 @@ async fn a_failed_import_is_a_typed_failure_with_its_details() {
                 .users("[{\"email\": "),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_import_is_a_typed_failure_with_its_details() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let job = failing_import(&auth0).await;
     let err = auth0.wait_for_job(&job.id, &quick()).await.unwrap_err();
     let JobError::Failed {
         job: failed,
@@ -277,17 +284,7 @@ async fn a_failed_import_is_a_typed_failure_with_its_details() {
 async fn a_failed_import_stays_failed_when_its_error_report_cannot_be_read() {
     let tenant = tenant().await;
     let auth0 = tenant.management_client().unwrap();
-    let connection_id = database_connection_id(&auth0).await;
-    let job = auth0
-        .jobs()
-        .users_imports()
-        .create(
-            &CreateImportUsersRequestContent::new()
-                .connection_id(connection_id)
-                .users("[{\"email\": "),
-        )
-        .await
-        .unwrap();
+    let job = failing_import(&auth0).await;
     // The error report answers 503 however often it is asked.
     tenant.inject(
         Fault::reply(503, serde_json::json!({"error": "unavailable"}))
