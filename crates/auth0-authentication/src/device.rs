@@ -26,6 +26,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use auth0_core::error::Error;
+use auth0_core::retry::server_requested_wait;
 use auth0_core::types::HttpService;
 use http::HeaderMap;
 use serde::Deserialize;
@@ -313,8 +314,9 @@ pub(crate) enum PollEnd {
 /// tokens, a terminal answer, `expires_in` or `deadline`.
 ///
 /// A `slow_down` answer's `Retry-After` (Auth0 sends one, and asks for
-/// longer waits from clients that keep polling too fast) is waited out when
-/// it is longer than the grown interval. Each poll must carry
+/// longer waits from clients that keep polling too fast; read by
+/// auth0-core's `server_requested_wait`, which the retry layer uses too) is
+/// waited out when it is longer than the grown interval. Each poll must carry
 /// [`NoRateLimitRetry`](auth0_core::retry::NoRateLimitRetry) so a `429`
 /// `slow_down` reaches this loop instead of being resent by the stack.
 pub(crate) async fn poll_grant<F, Fut>(
@@ -339,21 +341,21 @@ where
         let code = error.error_code().unwrap_or_default();
         let wait = match (&error, interval.after(code)) {
             (_, PollStep::Wait(wait)) if code == "slow_down" => {
-                wait.max(retry_after(&error).unwrap_or_default())
+                let asked = error.auth0_error().and_then(|answer| {
+                    server_requested_wait(&answer.headers, std::time::SystemTime::now())
+                });
+                wait.max(asked.unwrap_or_default())
             }
             (_, PollStep::Wait(wait)) => wait,
             (_, PollStep::Denied) => return Err(PollEnd::Denied),
             (_, PollStep::Expired) => return Err(PollEnd::Expired),
             // The tenant's own rate limit (not `slow_down`): wait for
             // its reset, at least one interval.
-            (Error::RateLimited(limit), _) => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let until_reset =
-                    u64::try_from(limit.reset_at).map_or(0, |reset| reset.saturating_sub(now));
-                interval.interval().max(Duration::from_secs(until_reset))
-            }
+            (Error::RateLimited(limit), _) => interval.interval().max(
+                limit
+                    .until_reset(std::time::SystemTime::now())
+                    .unwrap_or_default(),
+            ),
             _ => return Err(PollEnd::Request(error)),
         };
         let next = tokio::time::Instant::now() + wait;
@@ -367,18 +369,6 @@ where
         }
         tokio::time::sleep_until(next).await;
     }
-}
-
-/// The `Retry-After` of an error answer in delay-seconds (the form Auth0
-/// sends; an HTTP date is not used on these answers and reads as none).
-fn retry_after(error: &Error) -> Option<Duration> {
-    let value = error
-        .auth0_error()?
-        .headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -680,6 +680,32 @@ pub struct RateLimitError {
     pub attempts: Option<u32>,
     /// The final 429 response.
     pub error: Auth0Error,
+}
+
+impl RateLimitError {
+    /// The time left from `now` until [`reset_at`](Self::reset_at): zero
+    /// once it has passed, `None` when the answer named no reset (or `now`
+    /// is before 1970). `reset_at` is a second of the system clock, so
+    /// `now` is too.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use auth0_core::error::Error;
+    /// let answer = http::Response::builder()
+    ///     .status(429)
+    ///     .header("x-ratelimit-reset", "1700000005")
+    ///     .body(bytes::Bytes::new())
+    ///     .unwrap();
+    /// let Error::RateLimited(limited) = Error::from_response(&answer) else { panic!() };
+    /// let at = |s| UNIX_EPOCH + Duration::from_secs(s);
+    /// assert_eq!(limited.until_reset(at(1_700_000_000)), Some(Duration::from_secs(5)));
+    /// assert_eq!(limited.until_reset(at(1_700_000_009)), Some(Duration::ZERO));
+    /// ```
+    pub fn until_reset(&self, now: SystemTime) -> Option<Duration> {
+        let reset = u64::try_from(self.reset_at).ok()?;
+        let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
+        Some(Duration::from_secs(reset.saturating_sub(now)))
+    }
 }
 
 /// The user must complete multi-factor authentication.

@@ -692,19 +692,10 @@ fn rate_limit_wait(err: &TokenError) -> Option<Duration> {
     let TokenError::Http(auth0_core::Error::RateLimited(limited)) = err else {
         return None;
     };
-    // `reset_at` is a Unix second of the system clock (how auth0-core
-    // dated it), so the wait is measured on that clock too.
-    let wait = match u64::try_from(limited.reset_at) {
-        Ok(reset_at) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_secs();
-            Duration::from_secs(reset_at.saturating_sub(now))
-        }
-        // The endpoint named no reset.
-        Err(_) => REFUSAL_BACKOFF,
-    };
+    // The endpoint named no reset: the first refusal backoff.
+    let wait = limited
+        .until_reset(std::time::SystemTime::now())
+        .unwrap_or(REFUSAL_BACKOFF);
     (!wait.is_zero()).then(|| wait.min(MAX_REFUSAL_BACKOFF))
 }
 
