@@ -375,6 +375,31 @@ pub(crate) fn names_a_secret_with_value(text: &str) -> bool {
     })
 }
 
+/// A decoder's `message` about a response `body` made safe to show: what
+/// [`Error::decode_failure`](crate::error::Error::decode_failure) does to its
+/// own message, for a caller that reports the failure in its own error type.
+/// Every value of `secrets` (the request's, found in the response's
+/// extensions) and every value `body` holds under a secret-like name is
+/// replaced, and a message that still names a secret with a value is
+/// withheld whole.
+///
+/// ```
+/// use auth0_core::secrets::{scrub_decoder_message, Secrets};
+/// let body = br#"{"client_secret":"k3y-echoed-back-0123","blocked":"k3y-echoed-back-0123"}"#;
+/// let message = r#"invalid type: string "k3y-echoed-back-0123", expected a boolean"#;
+/// let shown = scrub_decoder_message(None, body, message);
+/// assert!(!shown.contains("k3y-echoed-back"));
+/// assert!(shown.contains("expected a boolean"));
+///
+/// let secrets = Secrets::new();
+/// secrets.insert("the-request-token-0123");
+/// let shown = scrub_decoder_message(Some(&secrets), b"[]", "got \"the-request-token-0123\"");
+/// assert!(!shown.contains("the-request-token"));
+/// ```
+pub fn scrub_decoder_message(secrets: Option<&Secrets>, body: &[u8], message: &str) -> String {
+    Redactor::new(secrets, body).text(message)
+}
+
 /// A response text made safe to show: redacted by name (a JSON document is
 /// parsed and walked; other text naming a secret key with a value is
 /// withheld whole) and by value (`secrets`, plus every value found by the

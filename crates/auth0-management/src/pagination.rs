@@ -30,6 +30,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
+use auth0_core::secrets::{Secrets, scrub_decoder_message};
 use bytes::Bytes;
 use serde::de::{
     Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
@@ -112,10 +113,29 @@ impl<T: DeserializeOwned> Page<T> {
     /// them as numbers and its fixtures send `1.1`): fractions are
     /// truncated, negatives and non-numbers read as absent; an empty `next`
     /// means the last page.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidPage`] when the body is not such a page or an item
+    /// does not decode into `T`. Its reason never quotes a value the body
+    /// holds under a secret-like name.
     pub fn from_slice(body: &[u8], items_key: &str) -> Result<Self, Error> {
-        decode_page(body, items_key).map_err(|e| Error::InvalidPage {
-            reason: format!("expected an array or an object with `{items_key}`: {e}"),
-        })
+        decode_page(body, items_key).map_err(|e| invalid_page(None, body, items_key, &e))
+    }
+}
+
+/// [`Error::InvalidPage`] for a `body` that did not decode: serde's message
+/// (which quotes the value it choked on) scrubbed of the request's `secrets`
+/// and of every secret-named value in the body.
+fn invalid_page(
+    secrets: Option<&Secrets>,
+    body: &[u8],
+    items_key: &str,
+    error: &serde_json::Error,
+) -> Error {
+    let message = scrub_decoder_message(secrets, body, &error.to_string());
+    Error::InvalidPage {
+        reason: format!("expected an array or an object with `{items_key}`: {message}"),
     }
 }
 
@@ -553,9 +573,17 @@ impl<T: DeserializeOwned, S: ManagementService> Pager<T, S> {
             Ok(response) => response,
             Err(e) => return Some(Err(e)),
         };
-        let mut page = match Page::<T>::from_slice(response.body(), self.items_key) {
+        let mut page = match decode_page::<T>(response.body(), self.items_key) {
             Ok(page) => page,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                let secrets = response.extensions().get::<Secrets>();
+                return Some(Err(invalid_page(
+                    secrets,
+                    response.body(),
+                    self.items_key,
+                    &e,
+                )));
+            }
         };
         // For item-cursor checkpoints, the next `from` is read before the
         // items are decoded into `T`.

@@ -299,3 +299,55 @@ async fn offset_pager_stops_at_the_result_window() {
     ));
     assert_eq!(server.api_requests().len(), before);
 }
+
+/// A page whose item does not decode names what is wrong, but never quotes a
+/// secret the server echoed back in it: neither the request's own token nor
+/// a value under a secret-like name.
+#[tokio::test]
+async fn a_page_that_does_not_decode_never_quotes_an_echoed_secret() {
+    let server = Server::start(&["/users"]).await;
+    let (auth0, _clock) = server.client();
+    server.answer(|r| {
+        (r.path == "/api/v2/users").then(|| {
+            let token = r
+                .authorization
+                .as_deref()
+                .unwrap_or_default()
+                .trim_start_matches("Bearer ")
+                .to_owned();
+            let body = serde_json::json!({
+                "users": [{
+                    "user_id": "auth0|1",
+                    // A bool in the model: serde quotes the string it got.
+                    "email_verified": token,
+                    "app_metadata": {"client_secret": "s3cr3t-echoed-value-0123456789"},
+                    "blocked": "s3cr3t-echoed-value-0123456789",
+                }],
+                "start": 0, "limit": 50, "total": 1,
+            });
+            (200, body.to_string())
+        })
+    });
+    let err = auth0
+        .users()
+        .list_pager(UsersListParams::new())
+        .next_page()
+        .await
+        .expect("a page answer")
+        .expect_err("the item does not decode");
+    let token = server
+        .api_requests()
+        .last()
+        .and_then(|r| r.authorization.clone())
+        .expect("the request sent a token");
+    let token = token.trim_start_matches("Bearer ");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        matches!(err, auth0_management::Error::InvalidPage { .. }),
+        "{shown}"
+    );
+    assert!(!shown.contains(token), "{shown}");
+    assert!(!shown.contains("s3cr3t-echoed-value"), "{shown}");
+    // Still says where and what.
+    assert!(shown.contains("line 1"), "{shown}");
+}
