@@ -173,12 +173,24 @@ impl DpopError {
 }
 
 /// The HTTP request a proof must match: method and absolute URI as the
-/// client addressed it (query and fragment are ignored).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// client addressed it (query and fragment are ignored). Its `Debug` shows
+/// the access token as `<redacted>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct DpopRequest<'a> {
     method: &'a str,
     uri: &'a str,
     access_token: Option<(&'a str, &'a str)>,
+}
+
+impl fmt::Debug for DpopRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopRequest")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("access_token", &self.access_token.map(|_| "<redacted>"))
+            .field("cnf_jkt", &self.access_token.map(|(_, jkt)| jkt))
+            .finish()
+    }
 }
 
 impl<'a> DpopRequest<'a> {

@@ -1146,3 +1146,20 @@ fn nothing_secret_in_debug() {
     assert!(!text.contains("fleet-shared-secret"), "{text}");
     assert!(!text.contains(&nonces.current(NOW)), "{text}");
 }
+
+/// A request's `Debug` (what a `tracing` field or a `dbg!` shows) names the
+/// method, the URI and the key binding, never the access token it carries.
+#[test]
+fn a_dpop_request_debug_never_shows_the_access_token() {
+    let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg";
+    let request = DpopRequest::new("GET", "https://api.example.com/orders")
+        .access_token(token, "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+    let shown = format!("{request:?} {request:#?}");
+    assert!(!shown.contains(token), "{shown}");
+    assert!(!shown.contains("c2lnbmF0dXJl"), "{shown}");
+    assert!(shown.contains("https://api.example.com/orders"), "{shown}");
+    assert!(
+        shown.contains("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"),
+        "{shown}"
+    );
+}
