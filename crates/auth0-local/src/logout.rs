@@ -1,13 +1,14 @@
 //! `GET /oidc/logout` (OpenID Connect RP-Initiated Logout 1.0 §2), the
 //! `end_session_endpoint` of discovery: `id_token_hint` must be a token this
-//! tenant signed (an expired one is accepted), a `client_id` given with it
+//! tenant signed, or an HS256 ID token of an application set to HS256 (an
+//! expired one is accepted), a `client_id` given with it
 //! must be its audience, and `post_logout_redirect_uri` needs one of them to
 //! name the application; the browser goes back there with `state`.
 
 use http::StatusCode;
 use serde_json::Value;
 
-use crate::routes::{has_audience, verify_own_signature};
+use crate::routes::{has_audience, verify_id_token_hint};
 use crate::server::{Req, Resp, oauth_error, redirect, text};
 use crate::tenant::{Shared, lock};
 
@@ -20,7 +21,7 @@ pub(crate) fn oidc_logout(shared: &Shared, req: &Req) -> Resp {
     let field = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
     let mut client_id = field("client_id").to_owned();
     if !field("id_token_hint").is_empty() {
-        let Some(claims) = verify_own_signature(shared, field("id_token_hint")) else {
+        let Some(claims) = verify_id_token_hint(shared, field("id_token_hint")) else {
             return invalid("Invalid id_token_hint");
         };
         if client_id.is_empty() {

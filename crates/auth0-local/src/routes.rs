@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 use auth0_jwt::alg::Algorithm;
 use auth0_jwt::jws::{Jws, ParseOptions};
+use auth0_jwt::sign::SigningKey;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -87,7 +90,8 @@ fn discovery(shared: &Shared) -> Resp {
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": [alg.as_str()],
+            // The tenant's key, and HS256 for an application set to it.
+            "id_token_signing_alg_values_supported": [alg.as_str(), "HS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic",
                 "client_secret_post", "private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "PS256"],
@@ -121,6 +125,76 @@ pub(crate) fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
             "Could not sign the token",
         )
     })
+}
+
+/// The key an application's ID tokens are signed with: its client secret
+/// when its `jwt_configuration.alg` is `HS256` (as Auth0 signs them; a
+/// `secret_encoded` secret is base64url-decoded first), else `None` for the
+/// tenant's key. On failure the 500 to send instead.
+fn id_token_secret_key(client: Option<&Value>) -> Result<Option<SigningKey>, Resp> {
+    let Some(client) = client else {
+        return Ok(None);
+    };
+    if client["jwt_configuration"]["alg"] != "HS256" {
+        return Ok(None);
+    }
+    let unusable = || {
+        oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The application signs ID tokens with HS256 but has no usable client secret",
+        )
+    };
+    let secret = client["client_secret"].as_str().ok_or_else(unusable)?;
+    let secret = if client["jwt_configuration"]["secret_encoded"] == true {
+        URL_SAFE_NO_PAD
+            .decode(secret.trim_end_matches('='))
+            .map_err(|_| unusable())?
+    } else {
+        secret.as_bytes().to_vec()
+    };
+    SigningKey::hmac(Algorithm::HS256, &secret)
+        .map(Some)
+        .map_err(|_| unusable())
+}
+
+/// Signs an ID token's `claims` for the application `client_id`: with its
+/// client secret when it is set to HS256, else as [`sign`].
+fn sign_id_token(shared: &Shared, client_id: &str, claims: &Value) -> Result<String, Resp> {
+    let key = id_token_secret_key(lock(&shared.store).client(client_id))?;
+    match key {
+        Some(key) => key.sign_token(&Map::new(), claims).map_err(|_| {
+            oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Could not sign the token",
+            )
+        }),
+        None => sign(shared, claims),
+    }
+}
+
+/// The claims of an `id_token_hint`: a token this tenant signed
+/// ([`verify_own_signature`]), or an HS256 ID token signed with the client
+/// secret of the application it names as its audience, when that
+/// application is set to HS256. Never used for access tokens: a client
+/// secret can sign whatever claims its holder likes.
+pub(crate) fn verify_id_token_hint(shared: &Shared, token: &str) -> Option<Map<String, Value>> {
+    let jws = Jws::parse(token, &ParseOptions::default()).ok()?;
+    if jws.header().alg != "HS256" {
+        return verify_own_signature(shared, token);
+    }
+    let claims = jws.claims();
+    let client_id = claims.get("aud").and_then(Value::as_str)?;
+    let key = id_token_secret_key(lock(&shared.store).client(client_id)).ok()??;
+    key.verifying_key()
+        .ok()?
+        .verify(Algorithm::HS256, jws.signing_input(), jws.signature())
+        .ok()?;
+    if claims.get("iss").and_then(Value::as_str) != Some(shared.issuer.as_str()) {
+        return None;
+    }
+    Some(claims.clone())
 }
 
 /// The claims of a token the tenant signed, when its signature verifies
@@ -979,7 +1053,7 @@ pub(crate) fn user_tokens_with(
         Err(response) => return response,
     }
     if openid {
-        match sign(shared, &id) {
+        match sign_id_token(shared, &login.client_id, &id) {
             Ok(token) => body["id_token"] = json!(token),
             Err(response) => return response,
         }

@@ -1173,3 +1173,86 @@ async fn the_mtls_alias_is_recognised_over_http2() {
     let sent = tenant.requests_to("/oauth/token");
     assert_eq!(sent.last().unwrap().version, http::Version::HTTP_2);
 }
+
+/// An application set to HS256 in the Management API (`jwt_configuration.alg`,
+/// Auth0's "JSON Web Token Signature Algorithm") gets ID tokens signed with
+/// its client secret, as Auth0 signs them: `SymmetricSignatureVerifier`
+/// with the secret accepts them, the tenant's public keys do not, and the
+/// access token stays signed by the tenant. Such an ID token is a valid
+/// `id_token_hint` at logout; a token signed with another secret is not.
+#[tokio::test]
+async fn an_hs256_application_gets_id_tokens_signed_with_its_client_secret() {
+    use auth0_jwt::verifier::SymmetricSignatureVerifier;
+    use auth0_management::models::{
+        ClientJwtConfiguration, SigningAlgorithmEnum, UpdateClientRequestContent,
+    };
+
+    let tenant = tenant().await;
+    let web = &tenant.applications().web;
+    let secret = web.client_secret().unwrap().to_owned();
+    let auth0 = tenant.management_client().unwrap();
+    let body = UpdateClientRequestContent::new()
+        .jwt_configuration(ClientJwtConfiguration::new().alg(SigningAlgorithmEnum::Hs256));
+    auth0
+        .clients()
+        .update(web.client_id(), &body)
+        .await
+        .unwrap();
+
+    let auth = tenant.authentication_client().unwrap();
+    let user = tenant.user();
+    let tokens = auth
+        .login(&PasswordLogin::new(&user.email, &user.password).scope("openid profile"))
+        .await
+        .unwrap();
+    let id_token = tokens.id_token.as_deref().unwrap();
+    let hs256 = TokenVerifier::new(
+        SymmetricSignatureVerifier::new(secret.as_bytes()).unwrap(),
+        tenant.issuer().to_owned(),
+        web.client_id().to_owned(),
+    )
+    .unwrap();
+    let claims = hs256.verify(id_token, &VerifyOptions::new()).await.unwrap();
+    assert_eq!(claims.sub(), Some(user.user_id.as_str()));
+    assert!(
+        jwks_verifier(&tenant)
+            .await
+            .verify(id_token, &VerifyOptions::new())
+            .await
+            .is_err()
+    );
+    // The access token is the API's, signed by the tenant as before.
+    let me = auth.userinfo(&tokens.access_token).await.unwrap();
+    assert_eq!(me.sub, user.user_id);
+
+    let client = raw_client(&tenant);
+    let logout = |hint: String| {
+        let client = client.clone();
+        let client_id = web.client_id().to_owned();
+        async move {
+            let uri = format!("/oidc/logout?id_token_hint={hint}&client_id={client_id}");
+            client
+                .send(Request::get(uri).body(Bytes::new()).unwrap())
+                .await
+                .map(|r| r.status())
+                .unwrap_or_else(|e| e.status_code().unwrap())
+        }
+    };
+    assert_eq!(logout(id_token.to_owned()).await, StatusCode::OK);
+    // The same claims signed with another secret: refused.
+    let forged = SigningKey::hmac(Algorithm::HS256, b"another-secret-of-32-bytes-000000")
+        .unwrap()
+        .sign_token(&Default::default(), &claims_of(id_token))
+        .unwrap();
+    assert_eq!(logout(forged).await, StatusCode::BAD_REQUEST);
+}
+
+/// The claims of a compact JWS, unverified.
+fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

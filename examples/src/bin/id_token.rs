@@ -11,11 +11,10 @@
 //! Without a tenant it starts the local tenant on 127.0.0.1, logs its user in
 //! with the authorization code flow (PKCE, `state` and `nonce`), verifies the
 //! ID token (also with the JWKS URL given explicitly, as the seed does),
-//! verifies an HS256 ID token with `SymmetricSignatureVerifier` (the seed's
-//! symmetric case; the local tenant signs asymmetrically only, so the example
-//! signs that one with the application's client secret, as Auth0 does for an
-//! HS256 application), then shows what tampered or unexpected tokens are
-//! rejected with.
+//! sets the application to HS256 through the Management API and verifies the
+//! ID token of a new login with `SymmetricSignatureVerifier` (the seed's
+//! symmetric case: signed with the application's client secret, as Auth0
+//! does), then shows what tampered or unexpected tokens are rejected with.
 //!
 //! With `AUTH0_DOMAIN`, `AUTH0_CLIENT_ID` and `AUTH0_CLIENT_SECRET` set it
 //! verifies, against that tenant's JWKS — or, with `AUTH0_ID_TOKEN_ALG=HS256`
@@ -33,12 +32,15 @@ use std::process::ExitCode;
 use auth0_authentication::{AuthenticationClient, AuthorizeUrl, PasswordLogin, Pkce};
 use auth0_core::{Auth0Client, ClientConfig};
 use auth0_examples::TenantSettings;
+use auth0_jwt::Algorithm;
 use auth0_jwt::id_token::{TokenVerifier, VerifyOptions};
 use auth0_jwt::jwks::RemoteJwks;
 use auth0_jwt::verifier::{
     AsymmetricSignatureVerifier, SignatureVerifier, SymmetricSignatureVerifier,
 };
-use auth0_jwt::{Algorithm, SigningKey};
+use auth0_management::models::{
+    ClientJwtConfiguration, SigningAlgorithmEnum, UpdateClientRequestContent,
+};
 
 use auth0_examples::BoxError;
 
@@ -115,21 +117,31 @@ async fn with_local_tenant() -> Result<(), BoxError> {
         .await?;
     println!("ID token valid against the keys at {jwks_url}");
 
-    // 3. Symmetric algorithms (HS256): an application set to HS256 gets ID
-    //    tokens signed with its client secret, verified with
-    //    SymmetricSignatureVerifier. The local tenant signs with its
-    //    asymmetric key only, so here the example signs the same claims with
-    //    the application's secret itself, as Auth0 does for such an
-    //    application.
-    let hs256_token = SigningKey::hmac(Algorithm::HS256, config.client_secret.as_bytes())?
-        .sign_token(&Default::default(), claims.as_map())?;
+    // 3. Symmetric algorithms (HS256): an application set to HS256 (its
+    //    `jwt_configuration.alg`, the dashboard's "JSON Web Token Signature
+    //    Algorithm") gets ID tokens signed with its client secret, verified
+    //    with SymmetricSignatureVerifier. Set it through the Management API
+    //    and log the user in again.
+    let management = tenant.management_client()?;
+    let to_hs256 = UpdateClientRequestContent::new()
+        .jwt_configuration(ClientJwtConfiguration::new().alg(SigningAlgorithmEnum::Hs256));
+    management
+        .clients()
+        .update(&config.client_id, &to_hs256)
+        .await?;
+    let user = tenant.user();
+    let hs256_token = auth
+        .login(&PasswordLogin::new(&user.email, &user.password).scope("openid profile"))
+        .await?
+        .id_token
+        .ok_or("no HS256 ID token")?;
     let symmetric = TokenVerifier::new(
         SymmetricSignatureVerifier::new(&config.client_secret)?,
         issuer.clone(),
         config.client_id.clone(),
     )?;
     let hs256_claims = symmetric
-        .verify(&hs256_token, &VerifyOptions::new().nonce(&nonce))
+        .verify(&hs256_token, &VerifyOptions::new())
         .await?;
     println!(
         "HS256 ID token valid with the client secret: sub={}",
