@@ -226,6 +226,12 @@ fn later(at: Instant, d: Duration) -> Instant {
         .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
 }
 
+/// True once `now` has reached the call's deadline, if it has one: no
+/// attempt starts then.
+fn past(deadline_at: Option<Instant>, now: Instant) -> bool {
+    deadline_at.is_some_and(|d| now >= d)
+}
+
 /// The earlier of `a` and an optional `b`.
 fn earliest(a: Instant, b: Option<Instant>) -> Instant {
     b.map_or(a, |b| a.min(b))
@@ -407,13 +413,19 @@ where
         loop {
             let outcome = match this.state.as_mut().project() {
                 StateProj::Acquiring { wait } => {
-                    if wait.permit.as_mut().poll(cx).is_pending() {
-                        // Only the deadline is armed while waiting.
-                        ready!(poll_timer(this.timer.as_mut(), cx));
+                    // Only the deadline is armed while waiting, and it is
+                    // looked at first: a turn that comes at the deadline is
+                    // not taken (nothing counted, nothing sent).
+                    if poll_timer(this.timer.as_mut(), cx).is_ready() {
                         this.state.set(State::Done);
                         return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
+                    ready!(wait.permit.as_mut().poll(cx));
                     let now = Instant::now();
+                    if past(*this.deadline_at, now) {
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(deadline_error(&this.shared.limits)));
+                    }
                     report_wait(
                         now.saturating_duration_since(wait.since),
                         this.stats.as_ref(),
@@ -470,6 +482,13 @@ where
                 }
                 StateProj::Readying => {
                     match this.svc.poll_ready(cx) {
+                        // Ready only at (or past) the deadline: an attempt
+                        // started now would be cut at once, after the
+                        // request was handed over.
+                        Poll::Ready(Ok(())) if past(*this.deadline_at, Instant::now()) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(deadline_error(&this.shared.limits)));
+                        }
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(e)) => {
                             this.state.set(State::Done);
@@ -535,7 +554,12 @@ where
                 this.state.set(State::Done);
                 return Poll::Ready(finish(outcome, attempts, *this.started));
             };
-            if let Some(budget) = this.shared.policy.budget()
+            let wait_end = later(Instant::now(), decision.wait);
+            // A wait that ends at or past the deadline ends the call there:
+            // no retry follows it, so none is taken from the budget.
+            let retry_follows = !past(*this.deadline_at, wait_end);
+            if retry_follows
+                && let Some(budget) = this.shared.policy.budget()
                 && !budget.try_withdraw()
             {
                 tracing::debug!(
@@ -568,7 +592,6 @@ where
                     Err(_) => None,
                 };
             }
-            let wait_end = later(Instant::now(), decision.wait);
             arm(
                 this.timer.as_mut(),
                 Some(earliest(wait_end, *this.deadline_at)),
@@ -600,6 +623,14 @@ fn rebuild_parts(
         secrets.record_headers(&headers);
     }
     if let Some(body) = body {
+        // A `Content-Length` the caller set was the first body's: sent with
+        // another body it would cut that body short (or leave the server
+        // waiting for bytes that never come). A length the hook built wins.
+        let length = http::header::CONTENT_LENGTH;
+        if req.headers().contains_key(&length) && !headers.contains_key(&length) {
+            req.headers_mut()
+                .insert(length, http::HeaderValue::from(body.len()));
+        }
         *req.body_mut() = body;
     }
     for name in headers.keys() {
