@@ -4,11 +4,12 @@
 //! A [`Jwk`] is data; [`VerifyingKey::from_jwk`](crate::key::VerifyingKey::from_jwk)
 //! turns it into a checked, ready-to-use key. [`JwkSet::from_json`] does that for every
 //! key in a set: keys it can't use (unknown `kty` or curve, encryption keys, bad
-//! material) are skipped and listed in [`JwkSet::skipped`] instead of failing the set,
-//! so one exotic key published next to yours doesn't break verification. A set that
-//! mixes shared secrets (`oct`) with public keys keeps only the public keys, and keys
-//! whose `kid` appears more than once are all dropped (a token naming that `kid` would
-//! be ambiguous).
+//! material, an entry that is not a strict JSON object — a repeated member name, nesting
+//! past the limit) are skipped and listed in [`JwkSet::skipped`] instead of failing the
+//! set (RFC 7517 §5), so one exotic or broken key published next to yours doesn't break
+//! verification. A set that mixes shared secrets (`oct`) with public keys keeps only the
+//! public keys, and keys whose `kid` appears more than once are all dropped (a token
+//! naming that `kid` would be ambiguous).
 
 use std::fmt;
 use std::sync::Arc;
@@ -188,7 +189,9 @@ impl Jwk {
 #[non_exhaustive]
 pub enum JwkError {
     /// Not a strict JSON object (syntax error, duplicate member, too deep). Likely the
-    /// URL returned an HTML error page or a truncated body.
+    /// URL returned an HTML error page or a truncated body. As the reason of a skipped
+    /// set entry ([`SkipReason::Malformed`]): that entry is not a JSON object, or repeats
+    /// a member name, or nests too deep.
     #[error("JWK JSON is not acceptable")]
     Json(#[source] JsonError),
     /// The JWK set has no `keys` member — probably not a JWKS URL.
@@ -224,7 +227,11 @@ pub struct SkippedKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SkipReason {
-    /// The entry is not a JWK object with correctly typed members.
+    /// The entry is not a JWK object with correctly typed members:
+    /// [`JwkError::Json`] when it is not a JSON object, repeats a member name at any
+    /// level (RFC 7517 §4: such a JWK is rejected) or nests deeper than
+    /// [`MAX_JSON_DEPTH`](crate::jws::MAX_JSON_DEPTH) counted from the document;
+    /// [`JwkError::InvalidMembers`] when a member is missing or of the wrong type.
     Malformed(JwkError),
     /// The key can't be used to verify signatures with this crate (unknown key type or
     /// curve, RSA key under 2048 bits, bad material, `use` not `sig`, `key_ops` without
@@ -243,6 +250,8 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The JSON fault itself: `JwkError::Json`'s own text only says there is one.
+            SkipReason::Malformed(JwkError::Json(e)) => write!(f, "malformed: {e}"),
             SkipReason::Malformed(e) => write!(f, "malformed: {e}"),
             SkipReason::Unusable(e) => write!(f, "unusable: {e}"),
             SkipReason::DuplicateKid => f.write_str("another key has the same kid"),
@@ -282,16 +291,36 @@ pub struct JwkSet {
 }
 
 impl JwkSet {
-    /// Parses a JWKS document (strict JSON). Fails only if the document is not a JSON
-    /// object with a `keys` array; bad entries are skipped (see [`JwkSet::skipped`]).
+    /// Parses a JWKS document (strict JSON) and keeps the usable keys.
+    ///
+    /// The whole set is refused only when the document itself is unacceptable:
+    /// invalid JSON anywhere (an entry's text included: the document cannot be
+    /// trusted), a top level that is not an object, a member name repeated at the top
+    /// level (`keys` or any other) or anywhere outside the `keys` entries, nesting
+    /// past the limit outside an entry ([`JwkError::Json`]); no `keys` member
+    /// ([`JwkError::MissingKeys`]) or one that is not an array
+    /// ([`JwkError::KeysNotArray`]).
+    ///
+    /// Anything wrong with one entry of `keys` costs that entry only (RFC 7517 §5:
+    /// implementations ignore JWKs they do not understand, that miss required
+    /// members or hold values out of range): it is listed in [`JwkSet::skipped`] with
+    /// its reason and the other keys stay usable. That covers an entry that is not an
+    /// object ([`JsonError::NotAnObject`]), one that repeats a member name at any
+    /// level of it (RFC 7517 §4 lets a parser reject such a JWK, and this one does:
+    /// [`JsonError::DuplicateMember`]), one nested deeper than
+    /// [`MAX_JSON_DEPTH`](crate::jws::MAX_JSON_DEPTH) counted from the document
+    /// ([`JsonError::TooDeep`]; what lies past the limit is read without being built,
+    /// with no stack use per level), all as [`SkipReason::Malformed`], and
+    /// every key [`VerifyingKey::from_jwk`] refuses ([`SkipReason::Unusable`]). The
+    /// set-level rules then apply ([`SkipReason::DuplicateKid`],
+    /// [`SkipReason::SymmetricKeyInMixedSet`]); a skipped entry's `kid` (the last one
+    /// written, if it repeats) still counts for the duplicate-`kid` rule.
     pub fn from_json(json: &[u8]) -> Result<Self, JwkError> {
-        let mut doc = json::parse_object(json).map_err(JwkError::Json)?;
-        let keys = match doc.remove("keys") {
-            None => return Err(JwkError::MissingKeys),
-            Some(Value::Array(keys)) => keys,
-            Some(_) => return Err(JwkError::KeysNotArray),
-        };
-        Ok(Self::from_values(keys))
+        match document::parse(json).map_err(JwkError::Json)? {
+            document::Keys::Missing => Err(JwkError::MissingKeys),
+            document::Keys::NotArray => Err(JwkError::KeysNotArray),
+            document::Keys::Entries(entries) => Ok(Self::from_entries(entries)),
+        }
     }
 
     /// Builds a set from already parsed JWKs (each is checked like in
@@ -313,12 +342,17 @@ impl JwkSet {
         }
     }
 
-    fn from_values(values: Vec<Value>) -> Self {
+    fn from_entries(entries: Vec<document::Entry>) -> Self {
         let mut set = JwkSet::empty();
-        for (index, value) in values.into_iter().enumerate() {
+        for (index, document::Entry { value, fault }) in entries.into_iter().enumerate() {
             let kid = value.get("kid").and_then(Value::as_str).map(str::to_owned);
             let kty = value.get("kty").and_then(Value::as_str).map(str::to_owned);
-            match Jwk::from_value(value) {
+            let jwk = match fault {
+                Some(fault) => Err(JwkError::Json(fault)),
+                None if !value.is_object() => Err(JwkError::Json(JsonError::NotAnObject)),
+                None => Jwk::from_value(value),
+            };
+            match jwk {
                 Ok(jwk) => set.push(index, jwk),
                 Err(e) => set.skipped.push(SkippedKey {
                     index,
@@ -459,6 +493,304 @@ impl JwkSet {
     /// True if no key was usable.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+}
+
+/// Reading a JWK Set document: strict everywhere (the crate's strict JSON rules, see
+/// `json.rs`), except that what is wrong inside one entry of `keys` — a repeated member
+/// name, nesting past the limit — is recorded for that entry while the rest of the
+/// document is read on, instead of failing the document.
+mod document {
+    use std::cell::Cell;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    use crate::json::{self, Ctx, JsonError, KeySeed, MAX_DEPTH, SeenNames, SkipSeed, ValueSeed};
+
+    /// How much of a repeated member name an entry's fault keeps (as `json.rs` does).
+    const MAX_NAME_IN_FAULT: usize = 64;
+
+    /// One entry of `keys`: its value as read (a repeated member holding its last
+    /// value, too-deep content as `null`) and the first fault found in it.
+    pub(super) struct Entry {
+        pub(super) value: Value,
+        pub(super) fault: Option<JsonError>,
+    }
+
+    /// The document's `keys` member.
+    pub(super) enum Keys {
+        Missing,
+        NotArray,
+        Entries(Vec<Entry>),
+    }
+
+    /// Parses a JWK Set document; an error refuses the whole document.
+    pub(super) fn parse(bytes: &[u8]) -> Result<Keys, JsonError> {
+        let ctx = Ctx::new();
+        json::parse_object_seed(bytes, &ctx, SetSeed { ctx: &ctx })
+    }
+
+    /// The top-level object: every member checked strictly, `keys` read entry by entry.
+    struct SetSeed<'c> {
+        ctx: &'c Ctx,
+    }
+
+    impl<'de> DeserializeSeed<'de> for SetSeed<'_> {
+        type Value = Keys;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Keys, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for SetSeed<'_> {
+        type Value = Keys;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let depth = self.ctx.enter(0)?;
+            let mut seen = SeenNames::new();
+            let mut keys = Keys::Missing;
+            while let Some(name) = map.next_key_seed(KeySeed)? {
+                let is_keys = name == "keys";
+                if let Err(name) = seen.insert(name) {
+                    return Err(self.ctx.duplicate(&name));
+                }
+                if is_keys {
+                    keys = map.next_value_seed(KeysSeed {
+                        ctx: self.ctx,
+                        depth,
+                    })?;
+                } else {
+                    map.next_value_seed(SkipSeed {
+                        ctx: self.ctx,
+                        depth,
+                    })?;
+                }
+            }
+            Ok(keys)
+        }
+    }
+
+    /// The value of `keys`: an array is read entry by entry, anything else is checked
+    /// strictly and reported as not an array.
+    struct KeysSeed<'c> {
+        ctx: &'c Ctx,
+        /// Depth of the top-level object.
+        depth: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
+        type Value = Keys;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Keys, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for KeysSeed<'_> {
+        type Value = Keys;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of JWKs")
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Keys, E> {
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Keys, A::Error> {
+            SkipSeed {
+                ctx: self.ctx,
+                depth: self.depth,
+            }
+            .visit_map(map)?;
+            Ok(Keys::NotArray)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Keys, A::Error> {
+            let depth = self.ctx.enter(self.depth)?;
+            let mut entries = Vec::new();
+            while let Some(entry) = seq.next_element_seed(EntrySeed {
+                ctx: self.ctx,
+                depth,
+            })? {
+                entries.push(entry);
+            }
+            Ok(Keys::Entries(entries))
+        }
+    }
+
+    /// One entry of `keys`, with its own fault record.
+    struct EntrySeed<'c> {
+        ctx: &'c Ctx,
+        /// Depth of the `keys` array.
+        depth: usize,
+    }
+
+    impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
+        type Value = Entry;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Entry, D::Error> {
+            let fault = Cell::new(None);
+            let value = d.deserialize_any(Tolerant {
+                ctx: self.ctx,
+                fault: &fault,
+                depth: self.depth,
+            })?;
+            Ok(Entry {
+                value,
+                fault: fault.into_inner(),
+            })
+        }
+    }
+
+    /// Builds a value of an entry; a repeated member name or nesting past the limit is
+    /// recorded in `fault` (the first one) and reading goes on. Only invalid JSON fails
+    /// the document. Content past the limit is read without being built, by
+    /// `serde_json`'s skipping, which keeps no call per level (no stack overflow
+    /// however deep).
+    #[derive(Clone, Copy)]
+    struct Tolerant<'c> {
+        ctx: &'c Ctx,
+        fault: &'c Cell<Option<JsonError>>,
+        /// Depth of the container holding this value.
+        depth: usize,
+    }
+
+    impl Tolerant<'_> {
+        fn note(&self, fault: JsonError) {
+            let first = self.fault.take().unwrap_or(fault);
+            self.fault.set(Some(first));
+        }
+
+        /// The seed for a container's members, or `None` (fault noted) past the limit.
+        fn enter(self) -> Option<Self> {
+            let depth = self.depth + 1;
+            if depth > MAX_DEPTH {
+                self.note(JsonError::TooDeep { max: MAX_DEPTH });
+                return None;
+            }
+            Some(Self { depth, ..self })
+        }
+
+        /// The strict parser's seed, for the scalars (read the same way).
+        fn scalar(&self) -> ValueSeed<'_> {
+            ValueSeed {
+                ctx: self.ctx,
+                depth: self.depth,
+            }
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Tolerant<'_> {
+        type Value = Value;
+
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Tolerant<'_> {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+            self.scalar().visit_bool(v)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+            self.scalar().visit_i64(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+            self.scalar().visit_u64(v)
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+            self.scalar().visit_f64(v)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+            self.scalar().visit_str(v)
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+            self.scalar().visit_string(v)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+            self.scalar().visit_unit()
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+            self.scalar().visit_none()
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let Some(inner) = self.enter() else {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(Value::Null);
+            };
+            let mut out = Vec::new();
+            while let Some(value) = seq.next_element_seed(inner)? {
+                out.push(value);
+            }
+            Ok(Value::Array(out))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let Some(inner) = self.enter() else {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Value::Null);
+            };
+            let mut out = Map::new();
+            // Names unescaped, so `"a"` and `"\u0061"` collide (as in `json.rs`).
+            while let Some(name) = map.next_key::<String>()? {
+                if out.contains_key(&name) {
+                    self.note(JsonError::DuplicateMember {
+                        name: name.chars().take(MAX_NAME_IN_FAULT).collect(),
+                    });
+                }
+                // The last value stays, as a parser that keeps the last duplicate
+                // reads it (RFC 7517 §4): the `kid` a skipped entry is reported with.
+                let value = map.next_value_seed(inner)?;
+                out.insert(name, value);
+            }
+            Ok(Value::Object(out))
+        }
     }
 }
 
