@@ -10,8 +10,9 @@
 //! with the same facts to the state directory; serves until interrupted.
 //! Not a production identity provider.
 
+use std::io::Write as _;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,8 +29,9 @@ const USAGE: &str =
                    users [{email, password, name, user_id}], organizations [{id, name}],
                    mfa_otp, auto_login, client_secrets {web, machine},
                    rate_limit {limit, window_seconds}
-  --state-dir DIR  where to write auth0-local-ca.pem and tenant.json
-                   (default: the system temp dir, auth0-local-PORT)";
+  --state-dir DIR  where to write auth0-local-ca.pem (a new CA every start) and
+                   tenant.json (owner-only: it holds the secrets)
+                   (default: the system temp dir, auth0-local-PORT, owner-only)";
 
 /// The command line.
 #[derive(Debug, Default)]
@@ -186,14 +188,87 @@ fn describe(tenant: &LocalTenant, ca_file: Option<&PathBuf>) -> Value {
     })
 }
 
+/// Whether a tenant listening on `bind` is reachable from other machines:
+/// anything but a loopback address, the unspecified ones (`0.0.0.0`, `::`:
+/// every interface) included.
+fn exposed(bind: IpAddr) -> bool {
+    !bind.is_loopback()
+}
+
+/// Makes the state directory (owner-only, 0700, for what it creates) and,
+/// for the default one — a predictable name in the shared temp dir —
+/// refuses one that is not a real directory or that other users can write
+/// to: they could swap the CA file clients are told to trust.
+fn prepare_state_dir(dir: &Path, shared_default: bool) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    if shared_default {
+        let refuse = |why: &str| {
+            format!(
+                "{} {why}; remove it or choose another place with --state-dir",
+                dir.display()
+            )
+        };
+        let meta = std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if !meta.is_dir() {
+            return Err(refuse("is not a directory (a symbolic link?)"));
+        }
+        #[cfg(unix)]
+        if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o022 != 0 {
+            return Err(refuse("is writable by other users"));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `contents` to `path` readable by its owner only (0600 from the
+/// moment it exists: it holds client secrets, a private key and the control
+/// token), atomically: a new file renamed over the old one, so a reader
+/// sees the old file or the whole new one, and a symbolic link planted at
+/// `path` is replaced, never written through.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(name);
+    // A leftover of a crashed run with the same process id.
+    let _ = std::fs::remove_file(&temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    let result = written.and_then(|()| std::fs::rename(&temporary, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let mut builder = LocalTenant::builder().auto_login(false);
+    // The address asked for (the flag over the file), for the warning: the
+    // tenant's own address says 127.0.0.1 when it listens everywhere.
+    let mut bind = args.bind;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let config: Value = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
         builder = from_config(builder, &config).map_err(|e| format!("{}: {e}", path.display()))?;
+        bind = bind.or_else(|| {
+            config
+                .get("bind")
+                .and_then(Value::as_str)
+                .and_then(|b| b.parse().ok())
+        });
     }
     if let Some(port) = args.port {
         builder = builder.port(port);
@@ -214,6 +289,7 @@ async fn run(args: Args) -> Result<(), String> {
     let state_dir = args.state_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("auth0-local-{}", tenant.addr().port()))
     });
+    prepare_state_dir(&state_dir, args.state_dir.is_none())?;
     let ca_file = if tenant.is_https() {
         Some(
             tenant
@@ -224,18 +300,18 @@ async fn run(args: Args) -> Result<(), String> {
         None
     };
     let description = describe(&tenant, ca_file.as_ref());
-    std::fs::create_dir_all(&state_dir).map_err(|e| format!("{}: {e}", state_dir.display()))?;
     let state_file = state_dir.join("tenant.json");
     let pretty = serde_json::to_string_pretty(&description).unwrap_or_default();
-    std::fs::write(&state_file, pretty).map_err(|e| format!("{}: {e}", state_file.display()))?;
+    write_private(&state_file, pretty.as_bytes())
+        .map_err(|e| format!("{}: {e}", state_file.display()))?;
 
     let apps = tenant.applications();
     let secret = |a: &auth0_local::Application| a.client_secret().unwrap_or_default().to_owned();
     println!("auth0-local: a LOCAL TEST TENANT — not a production identity provider.");
-    if !tenant.addr().ip().is_loopback() {
+    if let Some(bind) = bind.filter(|b| exposed(*b)) {
         println!(
-            "WARNING: listening on {}, reachable from other machines.",
-            tenant.addr()
+            "WARNING: listening on {bind} port {}, reachable from other machines.",
+            tenant.addr().port()
         );
     }
     println!();
@@ -319,6 +395,24 @@ async fn main() -> ExitCode {
         Err(message) => {
             eprintln!("auth0-local: {message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::exposed;
+
+    #[test]
+    fn every_address_but_loopback_is_exposed() {
+        // The unspecified addresses listen on every interface; the tenant's
+        // own address then reads 127.0.0.1, which once hid the warning.
+        for bind in ["0.0.0.0", "::", "192.0.2.7", "2001:db8::1"] {
+            assert!(exposed(bind.parse().unwrap()), "{bind}");
+        }
+        for bind in ["127.0.0.1", "127.0.0.2", "::1"] {
+            assert!(!exposed(bind.parse().unwrap()), "{bind}");
         }
     }
 }

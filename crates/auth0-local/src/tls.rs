@@ -88,9 +88,10 @@ fn cert_error(e: rcgen::Error) -> StartError {
     }
 }
 
-/// A CA and a leaf signed by it for `localhost`, `127.0.0.1`, `::1` and
-/// `bind` (when it is another address); ALPN offers `h2` too when `http2`;
-/// with `mtls` the server asks clients for a certificate.
+/// A CA and a leaf (ECDSA P-256) signed by it for `localhost`, `127.0.0.1`,
+/// `::1` and `bind` (when it is another, specified, address); ALPN offers
+/// `h2` too when `http2`; with `mtls` the server asks clients for a
+/// certificate.
 pub(crate) fn generate(bind: IpAddr, http2: bool, mtls: bool) -> Result<Certificates, StartError> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let mut ca = CertificateParams::default();
@@ -115,15 +116,16 @@ pub(crate) fn generate(bind: IpAddr, http2: bool, mtls: bool) -> Result<Certific
         SanType::IpAddress(IpAddr::from([127, 0, 0, 1])),
         SanType::IpAddress(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])),
     ];
-    if !bind.is_loopback() && !bind.is_unspecified() {
+    // The tenant's domain is the bound address (127.0.0.1 when it is
+    // unspecified): another loopback address (127.0.0.2) needs its own name.
+    if !bind.is_unspecified() && !names.contains(&SanType::IpAddress(bind)) {
         names.push(SanType::IpAddress(bind));
     }
     leaf.subject_alt_names = names;
     leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    // An ECDSA key signs the handshake and nothing else: RFC 5480 §3 forbids
+    // keyEncipherment on an id-ecPublicKey certificate.
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     // OpenSSL 3 in strict mode (Python 3.13's default) wants the authority
     // key identifier (RFC 5280 §4.2.1.1) on certificates a CA issues.
