@@ -15,6 +15,11 @@
 //! others keep using a still-valid token meanwhile, or, with none, poll with
 //! backoff until it appears or the lock is free to take.
 //!
+//! The token is due for refresh `refresh_before` ahead of its expiry, but
+//! never earlier than half the life it had left when it was stored: a
+//! token shorter-lived than the lead would otherwise be due the moment it
+//! is published, and every instance, every call, would fetch another.
+//!
 //! Redis down or slow: the inner source is asked directly (the caller's
 //! own cache in front keeps that to one fetch per instance), see
 //! [`Fleet`].
@@ -39,8 +44,15 @@ use crate::error::FleetError;
 use crate::fleet::{Fleet, FleetStatus};
 use crate::seal::SealingKey;
 
-/// Marker of a token stored in the clear: `p1.{expires_at}:{token}`.
+/// Marker of a token stored in the clear: `p1.{payload}`.
 const PLAIN: &str = "p1.";
+
+/// Tag of the payload this version writes (in the clear after [`PLAIN`],
+/// or sealed): `v2:{stored_at}:{expires_at}:{token}`, `stored_at` the
+/// writer's time of the publish. A payload without it is a previous
+/// version's `{expires_at}:{token}`; a previous version reading this one
+/// finds no number before the first `:` and treats it as missing.
+const V2: &str = "v2:";
 
 /// Deletes the lock only if it still holds this owner's value.
 const RELEASE: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -195,9 +207,11 @@ impl RedisTokenSourceBuilder {
     }
 
     /// Refresh the shared token this long before it expires (default
-    /// 5 min). Keep it above the 60 s the Management client's own cache
-    /// refreshes early, so an instance is never handed a token it already
-    /// considers due.
+    /// 5 min), or half-way through the life it had left when it was
+    /// stored if that comes later: a token that lives no longer than the
+    /// lead is not due the moment it is published. Keep it above the 60 s
+    /// the Management client's own cache refreshes early, so an instance is
+    /// never handed a token it already considers due.
     pub fn refresh_before(mut self, lead: Duration) -> Self {
         self.refresh_before = lead;
         self
@@ -314,8 +328,13 @@ impl RedisTokenSource {
         key
     }
 
-    fn encode(&self, key: &str, token: &IssuedToken) -> Option<String> {
-        let plain = format!("{}:{}", token.expires_at(), token.access_token());
+    /// The stored value of `token`, published at `stored_at`.
+    fn encode(&self, key: &str, token: &IssuedToken, stored_at: i64) -> Option<String> {
+        let plain = format!(
+            "{V2}{stored_at}:{}:{}",
+            token.expires_at(),
+            token.access_token()
+        );
         match &self.seal {
             Some(seal) => seal.seal(key, &plain),
             None => Some(format!("{PLAIN}{plain}")),
@@ -336,20 +355,34 @@ impl RedisTokenSource {
             tracing::warn!(target: "auth0_redis", "the shared token does not open with this instance's settings");
             return Stored::Missing;
         };
-        let Some((exp, token)) = plain.split_once(':') else {
-            return Stored::Missing;
-        };
-        let (Ok(expires_at), false) = (exp.parse::<i64>(), token.is_empty()) else {
+        let Some((stored_at, expires_at, token)) = parse_payload(&plain) else {
             return Stored::Missing;
         };
         let now = self.clock.now();
         let token = IssuedToken::new(token, expires_at);
         if expires_at <= now {
             Stored::Missing
-        } else if expires_at.saturating_sub(self.refresh_before) > now {
+        } else if expires_at.saturating_sub(self.lead(stored_at, expires_at)) > now {
             Stored::Fresh(token)
         } else {
             Stored::Due(token)
+        }
+    }
+
+    /// How long before `expires_at` a stored token is due: `refresh_before`,
+    /// at most half the life it had left when stored (`stored_at`, the
+    /// writer's clock like `expires_at`, so the reader's clock does not
+    /// enter). node-auth0's cached token provider drops its 10 s lead for
+    /// a token of 10 s or less; half the life keeps some lead for a retry
+    /// of a failed refresh and still serves every token for at least half
+    /// its life. A previous version's value (no `stored_at`): as it did,
+    /// `refresh_before`.
+    fn lead(&self, stored_at: Option<i64>, expires_at: i64) -> i64 {
+        match stored_at {
+            Some(at) => self
+                .refresh_before
+                .min(expires_at.saturating_sub(at).max(0) / 2),
+            None => self.refresh_before,
         }
     }
 
@@ -415,11 +448,9 @@ impl RedisTokenSource {
 
     /// Stores `token` under `key` until it expires.
     async fn publish(&self, key: &str, token: &IssuedToken) {
-        let ttl_ms = token
-            .expires_at()
-            .saturating_sub(self.clock.now())
-            .saturating_mul(1000);
-        let Some(value) = self.encode(key, token).filter(|_| ttl_ms > 0) else {
+        let now = self.clock.now();
+        let ttl_ms = token.expires_at().saturating_sub(now).saturating_mul(1000);
+        let Some(value) = self.encode(key, token, now).filter(|_| ttl_ms > 0) else {
             return;
         };
         let _: Option<()> = self
@@ -580,6 +611,22 @@ impl RedisTokenSource {
             }
         }
     }
+}
+
+/// A stored payload (opened, marker removed): `(stored_at, expires_at,
+/// token)`, `stored_at` `None` for a previous version's
+/// `{expires_at}:{token}`; `None` for anything else.
+fn parse_payload(plain: &str) -> Option<(Option<i64>, i64, &str)> {
+    let (stored_at, rest) = match plain.strip_prefix(V2) {
+        Some(rest) => {
+            let (at, rest) = rest.split_once(':')?;
+            (Some(at.parse::<i64>().ok()?), rest)
+        }
+        None => (None, plain),
+    };
+    let (exp, token) = rest.split_once(':')?;
+    let expires_at = exp.parse::<i64>().ok()?;
+    (!token.is_empty()).then_some((stored_at, expires_at, token))
 }
 
 impl AccessTokenSource for RedisTokenSource {

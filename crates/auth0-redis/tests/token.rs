@@ -542,3 +542,191 @@ async fn a_foreign_value_under_the_token_key_is_replaced_not_taken_for_a_redis_f
         );
     }
 }
+
+/// A source that counts its fetches and issues `tok-{n}`, living `life`
+/// seconds from `clock`'s now, after `delay` (so concurrent callers meet
+/// a fetch under way).
+fn counting_source(
+    asked: &Arc<AtomicUsize>,
+    clock: &Arc<ManualClock>,
+    life: i64,
+    delay: Duration,
+) -> impl AccessTokenSource {
+    let (asked, clock) = (Arc::clone(asked), Arc::clone(clock));
+    from_fn(move |_r: TokenRequest| {
+        let n = asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = IssuedToken::new(format!("tok-{n}"), clock.now() + life);
+        async move {
+            tokio::time::sleep(delay).await;
+            Ok::<_, BoxError>(token)
+        }
+    })
+}
+
+/// The Management API token request of `fleet-client` on `addr`.
+fn token_request(addr: SocketAddr) -> TokenRequest {
+    TokenRequest::new(
+        format!("http://{addr}/"),
+        format!("http://{addr}/api/v2/"),
+        "fleet-client",
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_living_less_than_the_refresh_lead_is_fetched_once_for_the_fleet() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    // Tokens of 2 min: less than the default 5 min early-refresh lead.
+    let life = 120;
+    let source = |clock: &Arc<ManualClock>| {
+        let inner = counting_source(&asked, clock, life, Duration::from_millis(150));
+        RedisTokenSource::builder(fleet(&redis), inner)
+            .clock(Arc::clone(clock))
+            .build()
+            .unwrap()
+    };
+
+    // Eight instances start at once: one fetches, seven wait for it.
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let clock = Arc::new(ManualClock::new(T0));
+            ManagementClient::builder(http(addr))
+                .access_token_source("fleet-client", source(&clock))
+                .clock(clock)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let calls: Vec<_> = clients
+        .iter()
+        .map(|auth0| {
+            let auth0 = auth0.clone();
+            tokio::spawn(async move { get_user(&auth0).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "one fetch for the fleet");
+    let bearers = tenant.bearers.lock().unwrap().clone();
+    assert_eq!(bearers, vec!["Bearer tok-1"; 8]);
+
+    // Callers without a cache of their own in front: every call is served
+    // the shared token while it is fresh.
+    let clock = Arc::new(ManualClock::new(T0 + 30));
+    let direct = source(&clock);
+    for _ in 0..3 {
+        let token = direct.access_token(&token_request(addr)).await.unwrap();
+        assert_eq!(token.access_token(), "tok-1");
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "no fetch per call");
+
+    // Past half its life it is refreshed early, once, and the new token
+    // is fresh for the others.
+    clock.set(T0 + 61);
+    let token = direct.access_token(&token_request(addr)).await.unwrap();
+    assert_eq!(token.access_token(), "tok-2");
+    let other = source(&Arc::new(ManualClock::new(T0 + 62)));
+    let token = other.access_token(&token_request(addr)).await.unwrap();
+    assert_eq!(token.access_token(), "tok-2");
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_written_by_the_previous_version_are_read_as_before() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let key = token_key(addr);
+    let mut conn = redis.connection().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    let sealing = [5u8; 32];
+    let source = |sealed: bool| {
+        let inner = counting_source(&asked, &clock, 86_400, Duration::ZERO);
+        let builder = RedisTokenSource::builder(fleet(&redis), inner).clock(Arc::clone(&clock));
+        let builder = if sealed {
+            builder.sealing_key(SealingKey::aes_256_gcm(&sealing))
+        } else {
+            builder
+        };
+        builder.build().unwrap()
+    };
+    let set = |value: String| {
+        let (mut conn, key) = (conn.clone(), key.clone());
+        async move {
+            let _: () = redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+    };
+
+    // The previous version's value in the clear: `p1.{expires_at}:{token}`.
+    set(format!("p1.{}:old-plain", T0 + 3_600)).await;
+    let token = source(false)
+        .access_token(&token_request(addr))
+        .await
+        .unwrap();
+    assert_eq!(
+        (token.access_token(), token.expires_at()),
+        ("old-plain", T0 + 3_600)
+    );
+
+    // Sealed as the previous version sealed it: `s1.` and base64url(nonce
+    // ‖ AES-256-GCM(`{expires_at}:{token}`) ‖ tag), the Redis key as
+    // associated data.
+    set(old_seal(
+        &sealing,
+        &key,
+        &format!("{}:old-sealed", T0 + 3_600),
+    ))
+    .await;
+    let token = source(true)
+        .access_token(&token_request(addr))
+        .await
+        .unwrap();
+    assert_eq!(token.access_token(), "old-sealed");
+    assert_eq!(asked.load(Ordering::SeqCst), 0, "both served from Redis");
+
+    // A previous version's value inside the lead is due as it was then
+    // (its lifetime is unknown): refreshed once, in the new format.
+    set(format!("p1.{}:old-short", T0 + 120)).await;
+    let token = source(false)
+        .access_token(&token_request(addr))
+        .await
+        .unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+    let stored: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stored, format!("p1.v2:{T0}:{}:tok-1", T0 + 86_400));
+}
+
+/// A value sealed as the previous version of the crate sealed it.
+fn old_seal(key: &[u8; 32], redis_key: &str, plain: &str) -> String {
+    use base64::Engine as _;
+    use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+    let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+    let nonce = [3u8; NONCE_LEN];
+    let mut buf = plain.as_bytes().to_vec();
+    sealing
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(redis_key.as_bytes()),
+            &mut buf,
+        )
+        .unwrap();
+    let mut raw = nonce.to_vec();
+    raw.extend_from_slice(&buf);
+    format!(
+        "s1.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
+}
