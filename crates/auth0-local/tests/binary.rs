@@ -4,31 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-/// The child process, killed when the test ends however it ends.
-struct Running(Child);
+mod support;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "auth0-local-test-{name}-{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::now()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::binary::{scratch_dir, start_binary};
 
 #[tokio::test]
 async fn serves_what_it_prints_and_writes() {
@@ -45,26 +27,19 @@ async fn serves_what_it_prints_and_writes() {
         .to_string(),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auth0-local"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--state-dir")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let mut printed = String::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line == "ready" {
-            break;
-        }
-        printed.push_str(&line);
-        printed.push('\n');
-    }
+    let started = start_binary(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let running = started
+        .running
+        .unwrap_or_else(|| panic!("the binary did not start: {}", started.stderr));
+    let printed = started.printed;
     assert!(printed.contains("not a production identity provider"));
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("tenant.json")).unwrap()).unwrap();

@@ -6,10 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use auth0_local::{LocalTenant, StartError};
@@ -20,72 +19,9 @@ use tokio::net::TcpStream;
 
 // ---------------------------------------------------------------- helpers
 
-/// The child process, killed when the test ends however it ends.
-struct Running(Child);
+mod support;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "auth0-local-tls-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// What a run of the binary printed up to `ready` (or its end), and the
-/// process if it got there.
-struct Started {
-    printed: String,
-    running: Option<Running>,
-    stderr: String,
-}
-
-fn start_binary(args: &[&str], env: &[(&str, &Path)]) -> Started {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_auth0-local"));
-    command
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let mut running = Running(child);
-    let mut printed = String::new();
-    let mut ready = false;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if line == "ready" {
-            ready = true;
-            break;
-        }
-        printed.push_str(&line);
-        printed.push('\n');
-    }
-    let mut stderr = String::new();
-    if !ready {
-        let _ = running.0.wait();
-        let _ = stderr_pipe.read_to_string(&mut stderr);
-    }
-    Started {
-        printed,
-        running: ready.then_some(running),
-        stderr,
-    }
-}
+use support::binary::{Running, scratch_dir, start_binary};
 
 /// The binary, serving, with its state in `dir`: (process, tenant.json).
 fn serve_binary(dir: &Path) -> (Running, Value) {

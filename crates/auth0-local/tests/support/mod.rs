@@ -1,0 +1,3 @@
+//! What the tests of the `auth0-local` binary share.
+
+pub(crate) mod binary;
