@@ -41,6 +41,15 @@ fn answer(status: StatusCode, headers: &[(&'static str, &str)]) -> HttpResponse 
     res
 }
 
+/// `err` is the call's deadline (a typed `Elapsed`, not another failure).
+fn assert_deadline(err: &BoxError) {
+    assert_eq!(
+        Elapsed::find(err.as_ref()).map(|e| e.kind()),
+        Some(TimeoutKind::Deadline),
+        "{err}"
+    );
+}
+
 fn request(method: Method) -> HttpRequest {
     http::Request::builder()
         .method(method)
@@ -75,10 +84,7 @@ async fn no_attempt_starts_when_the_limiters_turn_comes_at_the_deadline() {
         .layer(api);
     let start = Instant::now();
     let err = svc.oneshot(request(Method::POST)).await.unwrap_err();
-    assert_eq!(
-        Elapsed::find(err.as_ref()).map(|e| e.kind()),
-        Some(TimeoutKind::Deadline)
-    );
+    assert_deadline(&err);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     let offsets: Vec<Duration> = sent.lock().unwrap().iter().map(|t| *t - start).collect();
     assert_eq!(
@@ -144,10 +150,7 @@ async fn no_attempt_starts_when_the_service_gets_ready_at_the_deadline() {
         .deadline(Duration::from_secs(3))
         .layer(inner);
     let err = svc.oneshot(request(Method::GET)).await.unwrap_err();
-    assert_eq!(
-        Elapsed::find(err.as_ref()).map(|e| e.kind()),
-        Some(TimeoutKind::Deadline)
-    );
+    assert_deadline(&err);
     assert_eq!(start.elapsed(), Duration::from_secs(3));
     let offsets: Vec<Duration> = sent.lock().unwrap().iter().map(|t| *t - start).collect();
     assert_eq!(offsets, [Duration::ZERO], "no attempt at the deadline");
@@ -214,10 +217,7 @@ async fn a_retry_the_deadline_rules_out_takes_nothing_from_the_budget() {
         .layer(api);
     let start = Instant::now();
     let err = svc.oneshot(request(Method::POST)).await.unwrap_err();
-    assert_eq!(
-        Elapsed::find(err.as_ref()).map(|e| e.kind()),
-        Some(TimeoutKind::Deadline)
-    );
+    assert_deadline(&err);
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!(*sent.lock().unwrap(), 1);
     // The call's deposit is still there: no retry was made.
