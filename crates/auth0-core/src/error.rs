@@ -472,29 +472,23 @@ impl From<BoxError> for Error {
     }
 }
 
-/// When a 429's limit resets, in UNIX seconds: `x-ratelimit-reset`, else
-/// `Retry-After` (RFC 9110 §10.2.3: delta-seconds or an HTTP-date) from
-/// `now`; -1 when neither is usable. Values past the range saturate at
+/// When a 429 says to send again, in UNIX seconds: the end of the wait the
+/// retry layer honours ([`crate::retry::server_requested_wait`]:
+/// `Retry-After` — RFC 9110 §10.2.3, delta-seconds or an HTTP-date — else
+/// `x-ratelimit-reset`) from `now`, so the error names the moment the SDK
+/// itself would have retried at; an `x-ratelimit-reset` already past as it
+/// is; -1 when neither is usable. Values past the range saturate at
 /// `i64::MAX` rather than wrapping.
 fn reset_at(headers: &HeaderMap, now: SystemTime) -> i64 {
-    if let Some(reset) = crate::headers::RateLimitInfo::from_headers(headers).reset {
-        return i64::try_from(reset).unwrap_or(i64::MAX);
+    if let Some(wait) = crate::retry::server_requested_wait(headers, now) {
+        return now
+            .checked_add(wait)
+            .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+            .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     }
-    // All digits but past u64: a reset too far ahead to represent.
-    if headers
-        .get(crate::headers::X_RATELIMIT_RESET)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return i64::MAX;
-    }
-    let Some(wait) = crate::retry::requested_wait(headers, now) else {
-        return -1;
-    };
-    now.checked_add(wait)
-        .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-        .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    crate::headers::RateLimitInfo::from_headers(headers)
+        .reset
+        .map_or(-1, |reset| i64::try_from(reset).unwrap_or(i64::MAX))
 }
 
 fn header_i64(headers: &HeaderMap, name: &str) -> i64 {
@@ -515,8 +509,9 @@ pub enum RetryAdvice {
     Retry,
     /// Rate limited: try again once the limit resets.
     RetryAt {
-        /// UNIX second at which the limit resets (`x-ratelimit-reset`, else
-        /// `Retry-After`), or -1 when the server named none.
+        /// UNIX second at which to send again ([`RateLimitError::reset_at`]:
+        /// `Retry-After`, else `x-ratelimit-reset`), or -1 when the server
+        /// named none.
         reset_at: i64,
     },
     /// The failure may be transient, but the server may have acted on the
@@ -664,13 +659,20 @@ impl StdError for Auth0Error {}
 
 /// Auth0 answered 429 Too Many Requests and the retry policy gave up.
 ///
-/// `reset_at`, `limit` and `remaining` come from the `x-ratelimit-*` headers
-/// and are `-1` when absent.
+/// `limit` and `remaining` come from the `x-ratelimit-*` headers, and
+/// `reset_at` is when the server said to send again; each is `-1` when
+/// absent.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("rate limited by Auth0 (limit {limit}, resets at {reset_at}); {error}")]
 #[non_exhaustive]
 pub struct RateLimitError {
-    /// UNIX epoch second at which the limit resets (`x-ratelimit-reset`), or -1.
+    /// UNIX epoch second at which the server said to send again, or -1:
+    /// `Retry-After` when the answer has one, else `x-ratelimit-reset` —
+    /// the wait the retry layer honours
+    /// ([`server_requested_wait`](crate::retry::server_requested_wait)).
+    /// Auth0's 429s carry both: `Retry-After` is when the next request is
+    /// allowed, `x-ratelimit-reset` when the whole bucket has refilled
+    /// (later); the error names the moment the SDK would retry at.
     pub reset_at: i64,
     /// Requests allowed per window (`x-ratelimit-limit`), or -1.
     pub limit: i64,

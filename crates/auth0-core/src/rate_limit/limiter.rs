@@ -3,12 +3,13 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::headers::RateLimitInfo;
+use super::window::{Observation, Window, later};
 
 /// A reason [`RateLimiterBuilder::build`] refused its settings.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -53,19 +54,32 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///   [`RateLimiterBuilder::rate`]). Callers past the limit wait (with
 ///   [`tokio::time::sleep`]) in arrival order.
 /// * **Adaptive** — [`observe`](Self::observe) reads `x-ratelimit-limit`,
-///   `x-ratelimit-remaining` and `x-ratelimit-reset` from responses. When
-///   `remaining` falls to the slow-down threshold (a fraction of `limit`,
-///   default 20%) the remaining requests are spread evenly over the time
-///   left until `reset`; when it reaches 0, callers wait until `reset`.
-///   Adaptive waits are capped at [`max_wait`](RateLimiterBuilder::max_wait)
-///   per call (default 10 s): after that the request goes anyway and the
-///   retry layer deals with a 429. Without a `limit` header only the
-///   "wait at 0" rule applies.
+///   `x-ratelimit-remaining` and `x-ratelimit-reset` from responses, and
+///   counts the requests started since off locally. When `remaining`
+///   falls to the slow-down threshold (a fraction of `limit`, default 20%)
+///   the remaining requests are spread evenly over the time left until
+///   `reset`; when it reaches 0, callers wait until `reset` — or, when the
+///   answer also carried `Retry-After` (as Auth0's 429s do), one request
+///   goes at that moment, the one the retry layer sends then, and the rest
+///   wait for its answer. At the reset the window refills to `limit`
+///   requests, no more, until an answer describes the new window (without
+///   one, it is taken to last `max_wait`). A newer
+///   answer saying there is room releases waiting callers at once, as many
+///   as it has room for. Without a `limit` header only the "wait at 0"
+///   rule applies.
+///
+///   Each wait is capped at [`max_wait`](RateLimiterBuilder::max_wait)
+///   (default 10 s), counted from when the caller is first in line: after
+///   that it goes anyway (the retry layer deals with a 429), alone — the
+///   next caller waits for that request's answer, or its own `max_wait`,
+///   so a server that keeps saying "none left" gets one request per
+///   `max_wait`, not the whole queue at once.
 ///
 /// Waiting is cancel-safe: callers queue on a fair (FIFO) async lock, and
 /// only the head of the queue sleeps, until the instant its request may
-/// go; the slot is taken only when it goes. A caller dropped while queued
-/// or sleeping (e.g. by the deadline) takes nothing with it.
+/// go or an answer changes the picture; the slot is taken only when it
+/// goes. A caller dropped while queued or sleeping (e.g. by the deadline)
+/// takes nothing with it.
 ///
 /// The state lives behind an [`Arc`]: clone the limiter (or a client built
 /// with it) freely, all clones draw from the same bucket.
@@ -95,6 +109,8 @@ struct Inner {
     clock: WallClock,
     /// Fair queue of waiting callers; only the holder sleeps.
     gate: tokio::sync::Mutex<()>,
+    /// Wakes the sleeping holder when an answer was observed.
+    observed: Notify,
     state: Mutex<State>,
 }
 
@@ -122,14 +138,6 @@ struct State {
     /// Earliest start of the next request while spacing out the window's
     /// last requests.
     not_before: Option<Instant>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    limit: Option<u64>,
-    remaining: u64,
-    reset_epoch: u64,
-    reset_at: Instant,
 }
 
 impl RateLimiter {
@@ -181,6 +189,7 @@ impl RateLimiter {
                 adaptive,
                 clock,
                 gate: tokio::sync::Mutex::new(()),
+                observed: Notify::new(),
                 state: Mutex::new(State::default()),
             }),
         }
@@ -195,69 +204,60 @@ impl RateLimiter {
     ///
     /// Cancel-safe: dropping the future before it completes counts nothing.
     pub async fn acquire(&self) {
-        let started = Instant::now();
         let _turn = self.inner.gate.lock().await;
+        // First in line from here: the adaptive cap counts from now.
+        let head_since = Instant::now();
         loop {
+            // Registered before the state is read, so an answer observed
+            // after this point wakes the sleep below (no lost wakeup).
+            let observed = self.inner.observed.notified();
+            tokio::pin!(observed);
+            observed.as_mut().enable();
             let now = Instant::now();
             let ready_at = {
                 let mut state = self.state();
-                let ready_at = self.earliest(&mut state, now, started);
+                let ready_at = self.earliest(&mut state, now, head_since);
                 if ready_at <= now {
                     self.commit(&mut state, now);
                     return;
                 }
                 ready_at
             };
-            // Woken exactly when the slot opens; the loop re-checks because
-            // an observed response may have changed the picture meanwhile.
-            tokio::time::sleep_until(ready_at).await;
+            // Woken when the slot opens, or when an answer may have
+            // changed the picture; the loop re-checks either way.
+            tokio::select! {
+                () = tokio::time::sleep_until(ready_at) => {}
+                () = observed => {}
+            }
         }
     }
 
-    /// Feeds a response's `x-ratelimit-*` headers to adaptive mode (no-op
-    /// otherwise, or when `remaining`/`reset` are missing or `reset` has
-    /// passed). A response from an older window than the one known is
-    /// ignored; within the same window the lower `remaining` wins, since
-    /// requests still in flight are already counted locally.
+    /// Feeds a response's `x-ratelimit-*` headers (and, with none
+    /// remaining, its `Retry-After`) to adaptive mode (no-op otherwise, or
+    /// when `remaining`/`reset` are missing or `reset` has passed). A
+    /// response from an older window than the one known is ignored; within
+    /// the same window the lower `remaining` wins, since requests still in
+    /// flight are already counted locally. A caller waiting for its turn
+    /// re-checks at once.
     pub fn observe(&self, headers: &HeaderMap) {
         if self.inner.adaptive.is_none() {
             return;
         }
-        let info = RateLimitInfo::from_headers(headers);
-        let (Some(remaining), Some(reset_epoch)) = (info.remaining, info.reset) else {
+        let Some(seen) = Observation::read(headers, Instant::now(), (self.inner.clock)()) else {
             return;
         };
-        let now_wall = (self.inner.clock)();
-        let Some(left) = UNIX_EPOCH
-            .checked_add(Duration::from_secs(reset_epoch))
-            .and_then(|reset| reset.duration_since(now_wall).ok())
-            .filter(|d| !d.is_zero())
-        else {
-            return;
-        };
-        let now = Instant::now();
-        let reset_at = now.checked_add(left).unwrap_or_else(|| far_future(now));
-        let mut state = self.state();
-        match &mut state.window {
-            Some(w) if w.reset_epoch > reset_epoch => {}
-            Some(w) if w.reset_epoch == reset_epoch => {
-                w.remaining = w.remaining.min(remaining);
-                w.limit = info.limit.or(w.limit);
-            }
-            _ => {
-                state.window = Some(Window {
-                    limit: info.limit,
-                    remaining,
-                    reset_epoch,
-                    reset_at,
-                });
+        {
+            let mut state = self.state();
+            if Window::update(&mut state.window, seen) {
                 state.not_before = None;
             }
         }
+        self.inner.observed.notify_waiters();
     }
 
-    /// The instant the next request may start, given the state at `now`.
-    fn earliest(&self, state: &mut State, now: Instant, started: Instant) -> Instant {
+    /// The instant the next request may start, given the state at `now`,
+    /// for a caller first in line since `head_since`.
+    fn earliest(&self, state: &mut State, now: Instant, head_since: Instant) -> Instant {
         let mut ready = now;
         if let (Some(bucket), Some(tat)) = (self.inner.bucket, state.tat)
             && let Some(at) = tat.checked_sub(bucket.tolerance)
@@ -265,19 +265,16 @@ impl RateLimiter {
             ready = ready.max(at);
         }
         if let Some(adaptive) = self.inner.adaptive {
-            if state.window.is_some_and(|w| now >= w.reset_at) {
-                state.window = None;
+            if Window::roll_over(&mut state.window, now, adaptive.max_wait) {
                 state.not_before = None;
             }
             let wanted = match state.window {
-                Some(w) if w.remaining == 0 => Some(w.reset_at),
+                Some(w) if w.remaining == 0 => Some(w.exhausted_until()),
                 Some(w) if self.is_low(&w, adaptive) => state.not_before,
                 _ => None,
             };
             if let Some(wanted) = wanted {
-                let cap = started
-                    .checked_add(adaptive.max_wait)
-                    .unwrap_or_else(|| far_future(started));
+                let cap = later(head_since, adaptive.max_wait);
                 ready = ready.max(wanted.min(cap));
             }
         }
@@ -288,10 +285,7 @@ impl RateLimiter {
     fn commit(&self, state: &mut State, now: Instant) {
         if let Some(bucket) = self.inner.bucket {
             let base = state.tat.map_or(now, |tat| tat.max(now));
-            state.tat = Some(
-                base.checked_add(bucket.interval)
-                    .unwrap_or_else(|| far_future(base)),
-            );
+            state.tat = Some(later(base, bucket.interval));
         }
         if let Some(adaptive) = self.inner.adaptive {
             let low = state.window.is_some_and(|w| self.is_low(&w, adaptive));
@@ -303,7 +297,7 @@ impl RateLimiter {
                     let share = u32::try_from(w.remaining).unwrap_or(u32::MAX);
                     state.not_before = Some(now + left / share);
                 }
-                w.remaining = w.remaining.saturating_sub(1);
+                w.spend();
             }
         }
     }
@@ -320,14 +314,6 @@ impl RateLimiter {
         // invariants, so a lock poisoned by a panicking thread is still usable.
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// About 30 years ahead, as tokio does for unbounded sleeps.
-fn far_future(from: Instant) -> Instant {
-    // Only reached when `from + d` overflowed, which tokio's clock cannot
-    // get near in practice; returning `from` then is harmless.
-    from.checked_add(Duration::from_secs(86_400 * 365 * 30))
-        .unwrap_or(from)
 }
 
 impl fmt::Debug for RateLimiter {

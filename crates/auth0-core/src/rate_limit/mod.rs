@@ -10,6 +10,7 @@
 mod layer;
 mod limiter;
 mod service;
+mod window;
 
 pub use layer::RateLimitLayer;
 pub use limiter::{RateLimiter, RateLimiterBuilder, RateLimiterError};
