@@ -555,11 +555,24 @@ where
                 return Poll::Ready(finish(outcome, attempts, *this.started));
             };
             let wait_end = later(Instant::now(), decision.wait);
-            // A wait that ends at or past the deadline ends the call there:
-            // no retry follows it, so none is taken from the budget.
-            let retry_follows = !past(*this.deadline_at, wait_end);
-            if retry_follows
-                && let Some(budget) = this.shared.policy.budget()
+            // A wait that ends at or past the deadline leaves no time for
+            // the retry: the call ends now with this answer (a 429 keeps
+            // its `reset_at`), instead of sleeping until the deadline to
+            // report only that it passed — as Google's API clients do when
+            // the next delay would cross the deadline. Nothing is taken from
+            // the budget.
+            if past(*this.deadline_at, wait_end) {
+                tracing::debug!(
+                    target: "auth0",
+                    attempts,
+                    reason = %decision.reason,
+                    wait_ms = u64::try_from(decision.wait.as_millis()).unwrap_or(u64::MAX),
+                    "not retrying: the wait ends past the deadline"
+                );
+                this.state.set(State::Done);
+                return Poll::Ready(finish(outcome, attempts, *this.started));
+            }
+            if let Some(budget) = this.shared.policy.budget()
                 && !budget.try_withdraw()
             {
                 tracing::debug!(
