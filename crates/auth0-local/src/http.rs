@@ -3,8 +3,17 @@
 //! [`http2`](crate::LocalTenantBuilder::http2)), and the response body every
 //! answer is sent with — buffered, or scripted with a pause before it or
 //! generated on the fly.
+//!
+//! A client cannot hold a connection (a task and a file descriptor) for
+//! nothing: it has [`TLS_HANDSHAKE_TIMEOUT`] to finish its TLS handshake and
+//! [`HEADER_READ_TIMEOUT`] to send each HTTP/1.1 request's headers, counted
+//! from the start of the connection or the end of the previous answer (so an
+//! idle keep-alive connection is closed after that long too). A plain-HTTP
+//! request to the TLS port is answered `400` in plain text, as Go's and
+//! nginx's servers do, instead of a TLS alert a client reads as garbage.
 
 use std::convert::Infallible;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,12 +24,44 @@ use http_body_util::Full;
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 use crate::tenant::Shared;
+
+/// How long a client has, from the moment its connection is accepted, to
+/// complete the TLS handshake (10 s, the handshake timeout of Go's HTTP
+/// client, ample on loopback); then the connection is closed. A client that
+/// connects and says nothing, or stops in the middle of its `ClientHello`,
+/// holds a file descriptor no longer than this.
+pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an HTTP/1.1 client has to send a request's headers, from the
+/// connection's start (after the handshake) or from the end of the previous
+/// answer on a keep-alive connection (hyper's default, 30 s; hyper applies
+/// it only with a timer, so it is set explicitly). An idle keep-alive
+/// connection is closed after this long; clients' pools notice and connect
+/// again. HTTP/2 connections are not bound by it: idle ones are normal.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The pause after an accept error that is not about one connection — out
+/// of file descriptors (`EMFILE`, `ENFILE`) or memory —, which would
+/// otherwise fail again at once, spinning the loop at full CPU until a
+/// descriptor is freed.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The answer to a plain-HTTP request on the TLS port (the text of Go's
+/// `net/http`).
+const PLAIN_HTTP_ON_TLS_PORT: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+content-type: text/plain; charset=utf-8\r\n\
+content-length: 48\r\n\
+connection: close\r\n\
+\r\n\
+Client sent an HTTP request to an HTTPS server.\n";
 
 /// The accept loop: serves until `stop` fires or the sender is dropped (the
 /// [`LocalTenant`](crate::LocalTenant) is dropped); then every open
@@ -38,7 +79,17 @@ pub(crate) async fn serve(
             _ = &mut stop => break,
             accepted = listener.accept() => accepted,
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            // One client gave up before it was accepted: take the next.
+            Err(error) if one_connection(&error) => continue,
+            Err(_) => {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    () = tokio::time::sleep(ACCEPT_ERROR_BACKOFF) => continue,
+                }
+            }
+        };
         let connection = shared.recorder.connection_opened();
         let shared = Arc::clone(&shared);
         let tls = tls.clone();
@@ -50,6 +101,27 @@ pub(crate) async fn serve(
             }
         });
     }
+}
+
+/// Whether an accept error concerns only the connection being accepted (as
+/// hyper's and axum's accept loops tell them apart): the next accept may
+/// well succeed, no pause needed.
+fn one_connection(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// The HTTP/1.1 server settings of every connection.
+fn http1() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
 }
 
 /// One connection, over TLS or not, until the client or a fault ends it.
@@ -68,7 +140,9 @@ async fn serve_connection(
     // dropped-connection fault) only ends that one connection.
     match tls {
         Some(acceptor) => {
-            let Ok(stream) = acceptor.accept(stream).await else {
+            let handshake =
+                tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake(stream, acceptor));
+            let Ok(Some(stream)) = handshake.await else {
                 return;
             };
             // The client's certificate, when the tenant asked for one
@@ -88,15 +162,44 @@ async fn serve_connection(
                     .serve_connection(io, service)
                     .await;
             } else {
-                let _ = http1::Builder::new().serve_connection(io, service).await;
+                let _ = http1().serve_connection(io, service).await;
             }
         }
         None => {
-            let _ = http1::Builder::new()
+            let _ = http1()
                 .serve_connection(TokioIo::new(stream), service(None))
                 .await;
         }
     }
+}
+
+/// The TLS handshake, or `None` when there is none to make: the client
+/// left, failed its handshake, or sent plain HTTP (answered `400`).
+async fn handshake(stream: TcpStream, acceptor: TlsAcceptor) -> Option<TlsStream<TcpStream>> {
+    // A TLS connection starts with a handshake record (0x16); an HTTP/1.x
+    // request with its method, ASCII letters. Anything else is left to
+    // rustls, which refuses it with an alert.
+    let mut first = [0; 1];
+    if stream.peek(&mut first).await.ok()? == 0 {
+        return None;
+    }
+    if first[0].is_ascii_alphabetic() {
+        let _ = refuse_plain_http(stream).await;
+        return None;
+    }
+    acceptor.accept(stream).await.ok()
+}
+
+/// Answers a plain-HTTP request on the TLS port with `400` and closes the
+/// connection once the client has (bounded by the handshake timeout):
+/// closing with the request still unread would reset the connection, and
+/// the client could lose the answer.
+async fn refuse_plain_http(mut stream: TcpStream) -> io::Result<()> {
+    stream.write_all(PLAIN_HTTP_ON_TLS_PORT).await?;
+    stream.shutdown().await?;
+    let mut rest = [0; 4096];
+    while stream.read(&mut rest).await? > 0 {}
+    Ok(())
 }
 
 /// The body of every answer: a route's buffered body, or a scripted one.

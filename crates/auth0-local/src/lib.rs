@@ -94,6 +94,7 @@ mod mtls;
 mod organizations;
 mod passkey;
 mod recording;
+mod replace_file;
 mod roles;
 mod routes;
 mod server;

@@ -10,7 +10,9 @@
 //! with the same facts to the state directory; serves until interrupted.
 //! Not a production identity provider.
 
-use std::io::Write as _;
+#[path = "replace_file.rs"]
+mod replace_file;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -226,32 +228,6 @@ fn prepare_state_dir(dir: &Path, shared_default: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `contents` to `path` readable by its owner only (0600 from the
-/// moment it exists: it holds client secrets, a private key and the control
-/// token), atomically: a new file renamed over the old one, so a reader
-/// sees the old file or the whole new one, and a symbolic link planted at
-/// `path` is replaced, never written through.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(format!(".{}.tmp", std::process::id()));
-    let temporary = path.with_file_name(name);
-    // A leftover of a crashed run with the same process id.
-    let _ = std::fs::remove_file(&temporary);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(contents)?;
-        file.sync_all()
-    });
-    let result = written.and_then(|()| std::fs::rename(&temporary, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
-}
-
 async fn run(args: Args) -> Result<(), String> {
     let mut builder = LocalTenant::builder().auto_login(false);
     // The address asked for (the flag over the file), for the warning: the
@@ -302,7 +278,9 @@ async fn run(args: Args) -> Result<(), String> {
     let description = describe(&tenant, ca_file.as_ref());
     let state_file = state_dir.join("tenant.json");
     let pretty = serde_json::to_string_pretty(&description).unwrap_or_default();
-    write_private(&state_file, pretty.as_bytes())
+    // Owner-only (0600 from the moment it exists): it holds client secrets,
+    // a private key and the control token.
+    replace_file::replace(&state_file, pretty.as_bytes(), 0o600)
         .map_err(|e| format!("{}: {e}", state_file.display()))?;
 
     let apps = tenant.applications();

@@ -1178,6 +1178,11 @@ impl LocalTenant {
     /// Writes the CA certificate to `dir/auth0-local-ca.pem` and returns the
     /// path (for `REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `curl --cacert`).
     ///
+    /// The file is replaced whole (a new file renamed over it, mode 0644 on
+    /// Unix: a CA certificate is public): a client reading it meanwhile sees
+    /// the old certificate or the new one, and a symbolic link planted at
+    /// the path is replaced, not written through.
+    ///
     /// # Errors
     ///
     /// [`TenantError::PlainHttp`] in plain-http mode; [`TenantError::Io`] when
@@ -1186,7 +1191,8 @@ impl LocalTenant {
         let pem = self.ca_pem.as_deref().ok_or(TenantError::PlainHttp)?;
         std::fs::create_dir_all(dir).map_err(|source| TenantError::Io { source })?;
         let path = dir.join("auth0-local-ca.pem");
-        std::fs::write(&path, pem).map_err(|source| TenantError::Io { source })?;
+        crate::replace_file::replace(&path, pem.as_bytes(), 0o644)
+            .map_err(|source| TenantError::Io { source })?;
         Ok(path)
     }
 
