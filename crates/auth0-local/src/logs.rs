@@ -236,16 +236,25 @@ fn checkpoint(shared: &Shared, events: Vec<Value>, query: &HashMap<String, Strin
     response
 }
 
-/// Search paging: `q` (the user-search subset), `sort` on `date` (newest
-/// first by default), `fields`, `page`/`per_page`/`include_totals`, within
-/// the 1,000-result window.
+/// The query parameters that filter a log search: `search`, the name in
+/// Auth0's Management API description (what the Fern-generated SDKs —
+/// auth0-python 5+, node-auth0 5+ — send), and `q`, the name the earlier
+/// SDKs send. Both given: an event matches both.
+const SEARCH_PARAMETERS: [&str; 2] = ["search", "q"];
+
+/// Search paging: `search`/`q` (the user-search subset), `sort` on `date`
+/// (newest first by default), `fields`, `page`/`per_page`/`include_totals`,
+/// within the 1,000-result window.
 fn search(mut events: Vec<Value>, query: &HashMap<String, String>) -> Resp {
     use crate::management::{Search, page_of, paging, select_fields};
     let paging = match paging(query) {
         Ok(p) => p,
         Err(response) => return response,
     };
-    if let Some(q) = query.get("q").filter(|q| !q.trim().is_empty()) {
+    for name in SEARCH_PARAMETERS {
+        let Some(q) = query.get(name).filter(|q| !q.trim().is_empty()) else {
+            continue;
+        };
         match Search::parse(q) {
             Ok(search) => events.retain(|e| search.matches(e)),
             Err(message) => {

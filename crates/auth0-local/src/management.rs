@@ -225,7 +225,7 @@ fn route_inner(shared: &Shared, req: &Req) -> Resp {
             store.mfa.forget_user(id);
             no_content()
         }
-        ([path], &Method::GET) => list(&mut store, collection(path), &query),
+        ([path], &Method::GET) => list(&mut store, collection(path), req, &query),
         ([path], &Method::POST) => match req.json_body() {
             Ok(body) => create(&mut store, collection(path), body),
             Err(response) => response,
@@ -418,7 +418,7 @@ pub(crate) fn page_of(
     json(StatusCode::OK, &body)
 }
 
-fn list(store: &mut Store, c: Collection, query: &HashMap<String, String>) -> Resp {
+fn list(store: &mut Store, c: Collection, req: &Req, query: &HashMap<String, String>) -> Resp {
     let paging = match paging(query) {
         Ok(p) => p,
         Err(response) => return response,
@@ -429,18 +429,30 @@ fn list(store: &mut Store, c: Collection, query: &HashMap<String, String>) -> Re
         "roles" => &[("name_filter", "name")],
         _ => &[],
     };
+    // Each filter given: the values a record's field may have — every
+    // repetition of the parameter (`strategy` is an array), each also a
+    // comma-separated list.
+    let wanted: Vec<(&str, &str, Vec<String>)> = filters
+        .iter()
+        .map(|&(param, field)| (param, field, req.query_values(param)))
+        .filter(|(_, _, values)| !values.is_empty())
+        .collect();
     let items: Vec<Value> = records(store, c.noun)
         .iter()
         .filter(|r| {
-            filters
-                .iter()
-                .all(|(param, field)| match query.get(*param) {
-                    None => true,
-                    Some(wanted) if *param == "name_filter" => r[*field]
+            wanted.iter().all(|(param, field, values)| {
+                if *param == "name_filter" {
+                    let wanted = query.get(*param).map(|w| w.to_lowercase());
+                    return r[*field]
                         .as_str()
-                        .is_some_and(|n| n.to_lowercase().contains(&wanted.to_lowercase())),
-                    Some(wanted) => wanted.split(',').any(|w| r[*field] == w),
-                })
+                        .zip(wanted)
+                        .is_some_and(|(n, w)| n.to_lowercase().contains(&w));
+                }
+                values
+                    .iter()
+                    .flat_map(|v| v.split(','))
+                    .any(|w| r[*field] == w)
+            })
         })
         .map(|r| select_fields(r, query))
         .collect();

@@ -51,9 +51,19 @@ impl Req {
             .or_else(|| self.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
     }
 
-    /// The decoded query parameters.
+    /// The decoded query parameters (the last value of a repeated one).
     pub(crate) fn query_params(&self) -> HashMap<String, String> {
         parse_form(self.query.as_bytes())
+    }
+
+    /// Every value of one query parameter, in order: an array parameter
+    /// comes once per item (OpenAPI's default `form` style with `explode`,
+    /// `strategy=auth0&strategy=email`).
+    pub(crate) fn query_values(&self, name: &str) -> Vec<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .collect()
     }
 
     /// The token of an `Authorization: Bearer …` header.
