@@ -8,7 +8,10 @@
 //! long to wait for it. A response that asks for a wait (`Retry-After`, RFC
 //! 9110 §10.2.3, else `x-ratelimit-reset` with `x-ratelimit-remaining: 0`
 //! or a `429`) is published under `{prefix}:rate:{name}:pause`, and the same
-//! script makes every instance's next slot start after it.
+//! script makes every instance's next slot start after it. A moment the
+//! tenant names (`x-ratelimit-reset`, an HTTP-date `Retry-After`) goes to
+//! Redis as that moment and is compared with Redis' `TIME` there, as the
+//! window's reset is: no instance's clock enters the pause.
 //!
 //! The `{name}` braces are a Redis Cluster hash tag: both keys live on one
 //! shard, as a script needs.
@@ -21,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, UNIX_EPOCH};
 
 use auth0_core::headers::RateLimitInfo;
 use auth0_core::rate_limit::RateLimiter;
@@ -214,15 +217,33 @@ redis.call('HSET', KEYS[1], 'limit', ARGV[1], 'remaining', remaining, 'reset', s
 redis.call('PEXPIRE', KEYS[1], math.ceil((reset - now) / 1000) + 60000)
 return 1";
 
-/// Raises the pause end to now + ARGV[1] µs (never lowers it).
+/// Raises the pause end (KEYS[1], µs) to what a response asks for, never
+/// lowering it. ARGV[1] `at` or `for`; ARGV[2] for `at` the moment the
+/// tenant named (UNIX s: `x-ratelimit-reset`, an HTTP-date `Retry-After`),
+/// for `for` a wait from now (µs: delta-seconds `Retry-After`); ARGV[3]
+/// `x-ratelimit-reset` (UNIX s) or empty, the moment to keep when ARGV[2]'s
+/// has passed (an HTTP-date in the past is ignored, as the retry policy
+/// ignores it); ARGV[4] the longest pause (µs). Moments are compared with
+/// Redis' `TIME`, as [`OBSERVE`] compares the window's reset: the clock of
+/// the instance that saw the response does not enter. Returns the pause
+/// published (µs from now), 0 when none.
 const PAUSE: &str = r"local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local wait = tonumber(ARGV[1])
-local target = now + wait
+local target
+if ARGV[1] == 'for' then
+  target = now + tonumber(ARGV[2])
+else
+  target = tonumber(ARGV[2]) * 1000000
+  if target <= now and ARGV[3] ~= '' then target = tonumber(ARGV[3]) * 1000000 end
+end
+local cap = now + tonumber(ARGV[4])
+if target > cap then target = cap end
+if target <= now then return 0 end
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if target > current then
+  local wait = math.floor(target - now)
   redis.call('SET', KEYS[1], string.format('%.0f', target), 'PX', math.ceil(wait / 1000) + 1)
-  return 1
+  return wait
 end
 return 0";
 
@@ -522,10 +543,15 @@ impl RedisRateLimiter {
         let info = RateLimitInfo::from_headers(headers);
         let asks_wait = status == http::StatusCode::TOO_MANY_REQUESTS || info.remaining == Some(0);
         let pause = asks_wait
-            .then(|| auth0_core::retry::server_requested_wait(headers, SystemTime::now()))
+            .then(|| Requested::from_headers(headers))
             .flatten()
-            .map(|wait| wait.min(self.inner.max_pause))
-            .filter(|wait| !wait.is_zero());
+            .and_then(|requested| match requested {
+                Requested::For(wait) => {
+                    let wait = wait.min(self.inner.max_pause);
+                    (!wait.is_zero()).then_some(Requested::For(wait))
+                }
+                at => Some(at),
+            });
         Answer { info, pause }
     }
 
@@ -533,30 +559,38 @@ impl RedisRateLimiter {
     /// in flight, and the wait it asks for, if any.
     async fn settle(&self, answer: Answer) {
         self.learn(answer.info).await;
-        if let Some(wait) = answer.pause {
-            self.publish_pause(wait).await;
+        if let Some(requested) = answer.pause {
+            self.publish_pause(requested, answer.info.reset).await;
         }
     }
 
-    /// Publishes a wait for every instance.
-    async fn publish_pause(&self, wait: Duration) {
+    /// Publishes a wait for every instance (see [`PAUSE`]).
+    async fn publish_pause(&self, requested: Requested, reset: Option<u64>) {
         let inner = &self.inner;
-        let wait_us = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        let (kind, value) = match requested {
+            Requested::At(since_epoch) => ("at", since_epoch.as_secs()),
+            Requested::For(wait) => ("for", u64::try_from(wait.as_micros()).unwrap_or(u64::MAX)),
+        };
+        let reset = reset.map(|r| r.to_string()).unwrap_or_default();
+        let max_us = u64::try_from(inner.max_pause.as_micros()).unwrap_or(u64::MAX);
         let key = inner.pause_key.as_str();
         let published: Option<i64> = inner
             .fleet
             .run("publish pause", |mut c| async move {
                 PAUSE_SCRIPT
                     .key(key)
-                    .arg(wait_us)
+                    .arg(kind)
+                    .arg(value)
+                    .arg(reset)
+                    .arg(max_us)
                     .invoke_async(&mut c)
                     .await
             })
             .await;
-        if published == Some(1) {
+        if let Some(wait_us @ 1..) = published {
             tracing::debug!(
                 target: "auth0_redis",
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                wait_ms = wait_us / 1_000,
                 "rate limit reached: the fleet waits until the reset"
             );
         }
@@ -597,8 +631,41 @@ impl RedisRateLimiter {
 struct Answer {
     /// Its `x-ratelimit-*` headers.
     info: RateLimitInfo,
-    /// The wait it asks of the fleet, capped by `max_pause`.
-    pause: Option<Duration>,
+    /// The wait it asks of the fleet (a wait from now capped by
+    /// `max_pause`; a moment is capped by the script).
+    pause: Option<Requested>,
+}
+
+/// The wait a response asks for, as the server put it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Requested {
+    /// Until a moment, as a time since the UNIX epoch: `x-ratelimit-reset`
+    /// or an HTTP-date `Retry-After`. Compared with Redis' clock, never
+    /// this instance's.
+    At(Duration),
+    /// For this long from when it is published: a delta-seconds
+    /// `Retry-After` (or a reset too far ahead to represent).
+    For(Duration),
+}
+
+impl Requested {
+    /// What `headers` ask for, by auth0-core's reading of them
+    /// ([`server_requested_wait`]: `Retry-After`, else `x-ratelimit-reset`),
+    /// without reading any clock: measured from the epoch, a moment gives
+    /// its own date and a delta its length, and only a moment's wait
+    /// shrinks when measured from a second later.
+    ///
+    /// [`server_requested_wait`]: auth0_core::retry::server_requested_wait
+    fn from_headers(headers: &http::HeaderMap) -> Option<Self> {
+        use auth0_core::retry::server_requested_wait;
+        let from_epoch = server_requested_wait(headers, UNIX_EPOCH)?;
+        let a_second_later = UNIX_EPOCH + Duration::from_secs(1);
+        if server_requested_wait(headers, a_second_later) == Some(from_epoch) {
+            Some(Requested::For(from_epoch))
+        } else {
+            Some(Requested::At(from_epoch))
+        }
+    }
 }
 
 impl Answer {

@@ -13,7 +13,8 @@
 //! holder whose future is dropped releases the lock from a spawned task; one
 //! that dies leaves a lock that expires after the lease. The
 //! others keep using a still-valid token meanwhile, or, with none, poll with
-//! backoff until it appears or the lock is free to take.
+//! backoff until it appears or the lock is free to take (one that appears
+//! already due is taken as on arrival: refreshed, or used meanwhile).
 //!
 //! The token is due for refresh `refresh_before` ahead of its expiry, but
 //! never earlier than half the life it had left when it was stored: a
@@ -540,7 +541,7 @@ impl RedisTokenSource {
         request: &TokenRequest,
     ) -> Result<IssuedToken, auth0_core::types::BoxError> {
         let key = self.key(request);
-        let due = match self.read(&key).await {
+        let mut due = match self.read(&key).await {
             None => return self.local(request).await,
             Some(Stored::Fresh(t)) => return Ok(t),
             Some(Stored::Due(t)) => Some(t),
@@ -607,7 +608,11 @@ impl RedisTokenSource {
             match self.read(&key).await {
                 None => return self.local(request).await,
                 Some(Stored::Fresh(t)) => return Ok(t),
-                Some(_) => {}
+                // Published meanwhile, but already due (the publisher's
+                // clock behind this one's, or a short life): as on arrival,
+                // refresh it if the lock is free, else use it meanwhile.
+                Some(Stored::Due(t)) => due = Some(t),
+                Some(Stored::Missing) => {}
             }
         }
     }

@@ -409,3 +409,159 @@ async fn redis_failing_while_requests_wait_for_their_slots_hands_them_to_the_loc
         c.abort();
     }
 }
+
+/// Redis' clock (µs), the one the fleet's scripts date everything by.
+async fn redis_time_us(redis: &RedisServer) -> u64 {
+    let mut conn = redis.connection().await;
+    let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut conn).await.unwrap();
+    secs * 1_000_000 + micros
+}
+
+/// The published pause end of the budget `name` (µs, Redis time).
+async fn pause_end(redis: &RedisServer, name: &str) -> Option<u64> {
+    let mut conn = redis.connection().await;
+    let end: Option<String> = redis::cmd("GET")
+        .arg(format!("auth0:rate:{{{name}}}:pause"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    end.map(|e| e.parse().unwrap())
+}
+
+/// `unix` as an IMF-fixdate (RFC 9110 §5.6.7).
+fn http_date(unix: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (days, secs) = (unix / 86_400, unix % 86_400);
+    // Civil from days (H. Hinnant), days since 1970-01-01.
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = era * 400 + yoe + u64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[usize::try_from(days % 7).unwrap()],
+        MONTHS[usize::try_from(month - 1).unwrap()],
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+#[test]
+fn the_test_dates_are_imf_fixdates() {
+    assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+    assert_eq!(http_date(1_709_208_000), "Thu, 29 Feb 2024 12:00:00 GMT");
+}
+
+fn headers(pairs: &[(&'static str, String)]) -> http::HeaderMap {
+    let mut h = http::HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(*k, v.parse().unwrap());
+    }
+    h
+}
+
+/// What a `429` asks of the fleet is published as the moment the tenant
+/// named, read against Redis' clock as the window is: the replica that saw
+/// it adds nothing of its own clock. Before, the replica turned the
+/// absolute `x-ratelimit-reset` (or an HTTP-date `Retry-After`) into a wait
+/// with its own clock and the script added that wait to Redis' `TIME`: the
+/// pause ended at reset + (Redis' clock − the replica's), off by whatever
+/// the replica's clock is off (a replica minutes slow paused the fleet for
+/// `max_pause` on every `429`; one fast by more than the wait published no
+/// pause at all) — and, with clocks in agreement, still late by the time
+/// between reading the response and the script running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_pause_ends_at_the_moment_the_tenant_named_in_redis_time() {
+    let redis = RedisServer::start();
+    let limiter = |name: &str| {
+        RedisRateLimiter::builder(fleet(&redis), name)
+            .rate(100, Duration::from_secs(1))
+            .build()
+            .unwrap()
+    };
+    let now_s = redis_time_us(&redis).await / 1_000_000;
+
+    // `x-ratelimit-reset` (UNIX seconds) with no requests remaining.
+    let reset = now_s + 30;
+    let l = limiter("reset");
+    l.acquire().await;
+    let h = headers(&[
+        ("x-ratelimit-limit", "10".to_owned()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    assert_eq!(pause_end(&redis, "reset").await, Some(reset * 1_000_000));
+
+    // An HTTP-date `Retry-After` names a moment too.
+    let at = now_s + 40;
+    let l = limiter("date");
+    l.acquire().await;
+    let h = headers(&[("retry-after", http_date(at))]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    assert_eq!(pause_end(&redis, "date").await, Some(at * 1_000_000));
+
+    // An HTTP-date already past by Redis' clock leaves the reset to pace
+    // the fleet, as the retry policy falls back to it.
+    let l = limiter("past-date");
+    l.acquire().await;
+    let h = headers(&[
+        ("retry-after", http_date(now_s - 5)),
+        ("x-ratelimit-limit", "10".to_owned()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("x-ratelimit-reset", reset.to_string()),
+    ]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    assert_eq!(
+        pause_end(&redis, "past-date").await,
+        Some(reset * 1_000_000)
+    );
+
+    // Delta-seconds are a wait from when Redis publishes it.
+    let l = limiter("delta");
+    l.acquire().await;
+    let before = redis_time_us(&redis).await;
+    let h = headers(&[("retry-after", "20".to_owned())]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    let after = redis_time_us(&redis).await;
+    let end = pause_end(&redis, "delta").await.unwrap();
+    assert!(
+        (before + 20_000_000..=after + 20_000_000).contains(&end),
+        "{before} {end} {after}"
+    );
+
+    // A reset further than `max_pause` (60 s) is published as 60 s from
+    // Redis' now; one already past by Redis' clock, not at all.
+    let l = limiter("far");
+    l.acquire().await;
+    let before = redis_time_us(&redis).await;
+    let h = headers(&[
+        ("x-ratelimit-limit", "10".to_owned()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("x-ratelimit-reset", (now_s + 3_600).to_string()),
+    ]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    let after = redis_time_us(&redis).await;
+    let end = pause_end(&redis, "far").await.unwrap();
+    assert!(
+        (before + 60_000_000..=after + 60_000_000).contains(&end),
+        "{before} {end} {after}"
+    );
+    let l = limiter("past");
+    l.acquire().await;
+    let h = headers(&[
+        ("x-ratelimit-limit", "10".to_owned()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("x-ratelimit-reset", (now_s - 1).to_string()),
+    ]);
+    l.observe(http::StatusCode::TOO_MANY_REQUESTS, &h).await;
+    assert_eq!(pause_end(&redis, "past").await, None);
+}

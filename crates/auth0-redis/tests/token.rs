@@ -730,3 +730,75 @@ fn old_seal(key: &[u8; 32], redis_key: &str, plain: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     )
 }
+
+/// Calls of `SET` Redis has run so far (`INFO commandstats`).
+async fn set_calls(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_set:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiter_serves_a_due_token_published_meanwhile_while_another_refreshes_it() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let key = token_key(addr);
+    let mut conn = redis.connection().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    let b = RedisTokenSource::builder(
+        fleet(&redis),
+        counting_source(&asked, &clock, 600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .max_wait(Duration::from_secs(2))
+    .build()
+    .unwrap();
+
+    // Another instance is fetching the fleet's first token: B finds no
+    // token and the lock taken, and waits.
+    let _: () = redis::cmd("SET")
+        .arg(format!("{key}:lock"))
+        .arg("another-instance")
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let sets = set_calls(&mut conn).await;
+    let b_call = tokio::spawn(async move { b.access_token(&token_request(addr)).await });
+    // B tried the lock (its `SET NX`): it is waiting.
+    for round in 0.. {
+        assert!(round < 10_000, "B never tried the lock");
+        if set_calls(&mut conn).await > sets {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+
+    // The token is published: 10-minute tokens, by an instance whose
+    // clock is 400 s behind B's, so to B it is inside its refresh lead
+    // (due) though valid for 200 s more; and another instance that also
+    // finds it due holds the lock to refresh it.
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(format!("p1.v2:{}:{}:published", T0 - 400, T0 + 200))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    // B takes the valid token, as a caller arriving now would: while
+    // another instance refreshes a due token, it is used meanwhile. B
+    // used to ignore it, wait out `max_wait` and fetch on its own: a
+    // second token request beside the refresher's.
+    let token = b_call.await.unwrap().unwrap();
+    assert_eq!(token.access_token(), "published");
+    assert_eq!(asked.load(Ordering::SeqCst), 0, "no fetch of B's own");
+}
