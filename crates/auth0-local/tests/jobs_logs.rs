@@ -3,12 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use auth0_authentication::PasswordLogin;
-use auth0_core::retry::RetryPolicy;
 use auth0_local::LocalTenant;
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use serde_json::Value;
+use support::wire::{management_token, raw_client};
 
 struct Wire {
     client: auth0_core::Auth0Client,
@@ -17,20 +19,9 @@ struct Wire {
 
 impl Wire {
     async fn new(tenant: &LocalTenant) -> Self {
-        let config = tenant
-            .client_config()
-            .retry_policy(RetryPolicy::disabled())
-            .build()
-            .unwrap();
-        let token = tenant
-            .authentication_client()
-            .unwrap()
-            .client_credentials(&tenant.management_audience(), None)
-            .await
-            .unwrap()
-            .access_token;
+        let token = management_token(tenant).await;
         Self {
-            client: auth0_core::Auth0Client::new(config).unwrap(),
+            client: raw_client(tenant),
             token,
         }
     }

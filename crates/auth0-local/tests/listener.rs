@@ -7,11 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use auth0_local::LocalTenant;
-use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -81,23 +81,7 @@ const JWKS_REQUEST: &[u8] = b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: 127.0
 
 /// A TLS connection to the tenant, handshake done (HTTP/1.1 by ALPN).
 async fn tls_connection(tenant: &LocalTenant) -> tokio_rustls::client::TlsStream<TcpStream> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            tenant.ca_certificate_der().unwrap().to_vec(),
-        ))
-        .unwrap();
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(auth0_core::transport::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(tenant.addr()).await.unwrap();
-    let name = ServerName::IpAddress(tenant.addr().ip().into());
-    connector.connect(name, tcp).await.unwrap()
+    support::tls::tls_connection(tenant, &[b"http/1.1"]).await
 }
 
 /// The tenant answers a whole request on a new connection.
@@ -279,18 +263,7 @@ async fn accept_errors_back_off_instead_of_spinning() {
 // ------------------------------------------------------------ CA file
 
 #[cfg(unix)]
-fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "auth0-local-listener-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::binary::scratch_dir;
 
 /// A symbolic link planted where the CA file goes is replaced by the file,
 /// never written through (the target keeps its contents); the file is

@@ -4,28 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use auth0_authentication::PasswordLogin;
-use auth0_core::retry::RetryPolicy;
 use auth0_local::LocalTenant;
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use serde_json::Value;
+use support::wire::{management_token, raw_client};
 
 /// A raw client that never retries, and a Management API token.
 async fn wire(tenant: &LocalTenant) -> (auth0_core::Auth0Client, String) {
-    let config = tenant
-        .client_config()
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    let token = tenant
-        .authentication_client()
-        .unwrap()
-        .client_credentials(&tenant.management_audience(), None)
-        .await
-        .unwrap()
-        .access_token;
-    (auth0_core::Auth0Client::new(config).unwrap(), token)
+    (raw_client(tenant), management_token(tenant).await)
 }
 
 /// `GET uri` with the headers auth0-python 6.8.0's `ManagementClient` sends.

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::time::{Duration, SystemTime};
 
 use auth0_authentication::{
@@ -22,21 +24,12 @@ use auth0_management::models::{
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use serde_json::{Value, json};
+use support::wire::{management_token, raw_client};
 
 const CALLBACK: &str = "http://localhost:3000/callback";
 
 async fn tenant() -> LocalTenant {
     LocalTenant::builder().start().await.unwrap()
-}
-
-/// A raw client that never retries, to see each answer as the tenant sends it.
-fn raw_client(tenant: &LocalTenant) -> auth0_core::Auth0Client {
-    let config = tenant
-        .client_config()
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    auth0_core::Auth0Client::new(config).unwrap()
 }
 
 async fn jwks_verifier(tenant: &LocalTenant) -> TokenVerifier {
@@ -784,13 +777,7 @@ async fn management_collections_scopes_and_unemulated_operations() {
     );
 
     let client = raw_client(&tenant);
-    let token = tenant
-        .authentication_client()
-        .unwrap()
-        .client_credentials(&tenant.management_audience(), None)
-        .await
-        .unwrap()
-        .access_token;
+    let token = management_token(&tenant).await;
     let call = |method: &str, path: &str, token: &str, body: Option<Value>| {
         let mut request = Request::builder()
             .method(method)

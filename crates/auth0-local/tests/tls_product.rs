@@ -22,6 +22,7 @@ use tokio::net::TcpStream;
 mod support;
 
 use support::binary::{Running, scratch_dir, start_binary};
+use support::tls::tls_connection;
 
 /// The binary, serving, with its state in `dir`: (process, tenant.json).
 fn serve_binary(dir: &Path) -> (Running, Value) {
@@ -71,23 +72,7 @@ async fn jwks_answers(tenant: &LocalTenant) {
 /// The certificate chain the tenant presents, read from a handshake (no
 /// verification: the test checks the chain itself).
 async fn presented_chain(tenant: &LocalTenant, alpn: &[&[u8]]) -> (Vec<Vec<u8>>, Option<Vec<u8>>) {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(
-            tenant.ca_certificate_der().unwrap().to_vec(),
-        ))
-        .unwrap();
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(auth0_core::transport::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(tenant.addr()).await.unwrap();
-    let name = ServerName::IpAddress(tenant.addr().ip().into());
-    let tls = connector.connect(name, tcp).await.unwrap();
+    let tls = tls_connection(tenant, alpn).await;
     let session = tls.get_ref().1;
     let chain = session
         .peer_certificates()

@@ -1,3 +1,7 @@
-//! What the tests of the `auth0-local` binary share.
+//! What the integration tests share (each uses a part).
+
+#![allow(dead_code)]
 
 pub(crate) mod binary;
+pub(crate) mod tls;
+pub(crate) mod wire;
