@@ -427,6 +427,8 @@ fn list(store: &mut Store, c: Collection, req: &Req, query: &HashMap<String, Str
         "connections" => &[("strategy", "strategy"), ("name", "name")],
         "client_grants" => &[("audience", "audience"), ("client_id", "client_id")],
         "roles" => &[("name_filter", "name")],
+        "resource_servers" => &[("identifiers", "identifier")],
+        "clients" => &[("app_type", "app_type")],
         _ => &[],
     };
     // Each filter given: the values a record's field may have — every

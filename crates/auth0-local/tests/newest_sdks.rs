@@ -138,3 +138,62 @@ async fn connections_list_filters_by_every_repeated_strategy() {
         .collect();
     assert_eq!(names, ["email"], "{body}");
 }
+
+/// `resource_servers.list(identifiers=[…])` sends the identifiers once each
+/// (Auth0: "may be specified multiple times"), and `clients.list(app_type=…)`
+/// a comma-separated list of types: each list holds only what was named.
+#[tokio::test]
+async fn resource_servers_and_clients_lists_filter_as_documented() {
+    let tenant = LocalTenant::builder().start().await.unwrap();
+    let (client, token) = wire(&tenant).await;
+    let api = tenant.api_audience().to_owned();
+    let management = tenant.management_audience();
+
+    let identifiers = |body: &Value| -> Vec<String> {
+        let items = body
+            .as_array()
+            .or_else(|| body["resource_servers"].as_array());
+        let mut found: Vec<String> = items
+            .unwrap()
+            .iter()
+            .map(|r| r["identifier"].as_str().unwrap().to_owned())
+            .collect();
+        found.sort();
+        found
+    };
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let (status, body) = sdk_get(
+        &client,
+        &token,
+        &format!("/api/v2/resource-servers?identifiers={}", encode(&api)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(identifiers(&body), std::slice::from_ref(&api), "{body}");
+    let (status, body) = sdk_get(
+        &client,
+        &token,
+        &format!(
+            "/api/v2/resource-servers?identifiers={}&identifiers={}",
+            encode(&api),
+            encode(&management)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut both = vec![api.clone(), management.clone()];
+    both.sort();
+    assert_eq!(identifiers(&body), both, "{body}");
+
+    let (status, body) = sdk_get(&client, &token, "/api/v2/clients?app_type=non_interactive").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let types: Vec<&str> = body
+        .as_array()
+        .or_else(|| body["clients"].as_array())
+        .unwrap()
+        .iter()
+        .map(|c| c["app_type"].as_str().unwrap())
+        .collect();
+    assert!(!types.is_empty(), "{body}");
+    assert!(types.iter().all(|t| *t == "non_interactive"), "{body}");
+}
