@@ -4,27 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use auth0_authentication::{
     AuthenticationClient, ClientAuthentication, DeviceCodeRequest, MfaAssociate, PasswordlessLogin,
     PasswordlessSend,
 };
-use auth0_core::Auth0Client;
-use auth0_core::retry::RetryPolicy;
 use auth0_core::types::HttpResponse;
 use auth0_local::{Fault, LocalTenant};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use serde_json::Value;
-
-/// A client that never retries, so each answer is seen as sent.
-fn raw(tenant: &LocalTenant) -> Auth0Client {
-    let config = tenant
-        .client_config()
-        .retry_policy(RetryPolicy::disabled())
-        .build()
-        .unwrap();
-    Auth0Client::new(config).unwrap()
-}
+use support::wire::raw_client as raw;
 
 /// One control request (`path` relative to the control URL) with `token`.
 async fn control(
