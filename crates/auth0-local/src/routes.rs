@@ -118,7 +118,12 @@ fn discovery(shared: &Shared) -> Resp {
 /// default token profile); on failure the 500 to send instead.
 pub(crate) fn sign(shared: &Shared, claims: &Value) -> Result<String, Resp> {
     let key = lock(&shared.keys).current();
-    key.signing.sign_token(&Map::new(), claims).map_err(|_| {
+    sign_with(&key.signing, claims)
+}
+
+/// Signs `claims` with `key`; on failure the 500 to send instead.
+fn sign_with(key: &SigningKey, claims: &Value) -> Result<String, Resp> {
+    key.sign_token(&Map::new(), claims).map_err(|_| {
         oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
@@ -163,13 +168,7 @@ fn id_token_secret_key(client: Option<&Value>) -> Result<Option<SigningKey>, Res
 fn sign_id_token(shared: &Shared, client_id: &str, claims: &Value) -> Result<String, Resp> {
     let key = id_token_secret_key(lock(&shared.store).client(client_id))?;
     match key {
-        Some(key) => key.sign_token(&Map::new(), claims).map_err(|_| {
-            oauth_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "Could not sign the token",
-            )
-        }),
+        Some(key) => sign_with(&key, claims),
         None => sign(shared, claims),
     }
 }
