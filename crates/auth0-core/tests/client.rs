@@ -107,20 +107,22 @@ async fn rate_limited_then_ok_waits_for_retry_after() {
     assert_eq!(server.request_count(), 2);
 }
 
+/// Auth0's 429 for a spent global limit of 50, resetting at `reset`.
+fn global_limit_reached(reset: i64) -> Fault {
+    json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
+            .with_header("x-ratelimit-limit", "50")
+            .with_header("x-ratelimit-remaining", "0")
+        .with_header("x-ratelimit-reset", reset.to_string())
+}
+
 #[tokio::test]
 async fn rate_limited_forever_is_typed_with_reset() {
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let server = always(
-        json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
-            .with_header("x-ratelimit-limit", "50")
-            .with_header("x-ratelimit-remaining", "0")
-            // In the past: the retry layer waits 0 (bounded by the tiny cap anyway).
-            .with_header("x-ratelimit-reset", reset.to_string()),
-    )
-    .await;
+    // In the past: the retry layer waits 0 (bounded by the tiny cap anyway).
+    let server = always(global_limit_reached(reset)).await;
     let client = client(config_for(&server).retry_policy(fast_retries(2)));
     let err = client
         .get_json::<serde_json::Value>("/api/v2/users")
@@ -149,13 +151,7 @@ async fn a_rate_limit_longer_than_the_deadline_is_reported_at_once() {
         .unwrap()
         .as_secs() as i64
         + 3_600;
-    let server = always(
-        json(429, r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)
-            .with_header("x-ratelimit-limit", "50")
-            .with_header("x-ratelimit-remaining", "0")
-            .with_header("x-ratelimit-reset", reset.to_string()),
-    )
-    .await;
+    let server = always(global_limit_reached(reset)).await;
     let policy = RetryPolicy::builder()
         .max_retries(5)
         .max_wait(Duration::from_secs(7_200))
