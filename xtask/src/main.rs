@@ -305,13 +305,24 @@ fn build_binaries() -> Result<(), String> {
     ]))
 }
 
-fn examples() -> Result<(), String> {
-    build_binaries()?;
-    let target_dir = env::var_os("CARGO_TARGET_DIR")
+/// Where `build_binaries` puts the workspace's binaries: the target
+/// directory's `debug`, under the target triple when one is set
+/// (`CARGO_BUILD_TARGET`, as `.ci/run` does).
+fn binary_dir() -> PathBuf {
+    let mut dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
+    if let Some(triple) = env::var_os("CARGO_BUILD_TARGET") {
+        dir.push(triple);
+    }
+    dir.join("debug")
+}
+
+fn examples() -> Result<(), String> {
+    build_binaries()?;
+    let binaries = binary_dir();
     for (name, args) in EXAMPLES {
-        let binary = target_dir.join("debug").join(name);
+        let binary = binaries.join(name);
         let mut cmd = Command::new(&binary);
         cmd.args(*args).current_dir(root());
         // Never reach a real tenant from the test suite, whatever the
@@ -408,11 +419,8 @@ fn conformance() -> Result<(), String> {
     // As `examples()` builds them: nothing is rebuilt when it ran first.
     build_binaries()?;
 
-    let target_dir = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
     let state = dir.join("state");
-    let mut tenant = Command::new(target_dir.join("debug").join("auth0-local"))
+    let mut tenant = Command::new(binary_dir().join("auth0-local"))
         .arg("--state-dir")
         .arg(&state)
         .stdout(std::process::Stdio::piped())
