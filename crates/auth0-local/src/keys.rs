@@ -1,7 +1,7 @@
 //! The tenant's signing keys: RS256 by default, as Auth0 signs; rotation
 //! keeps the previous keys in the JWKS for a grace period, then drops them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auth0_jwt::alg::Algorithm;
@@ -57,6 +57,39 @@ pub(crate) fn generate_rsa_pem() -> Result<String, StartError> {
         .to_pkcs8_der()
         .map_err(|_| key_error("RSA key encoding failed"))?;
     Ok(pem("PRIVATE KEY", der.as_bytes()))
+}
+
+/// The `private_key_jwt` application's RSA key, made on first use. An
+/// RSA-2048 key costs about half a second of CPU (RustCrypto's `rsa` looks
+/// for its primes), and most tenants — most of a test suite's — never sign
+/// a client assertion; a tenant used to make this key at start, beside its
+/// own signing key, which doubled the CPU every start took.
+///
+/// Clones share the key. Until it is made nobody holds its private half, so
+/// no client assertion can verify: [`LazyRsaKey::verifying`] has no key.
+#[derive(Clone, Default)]
+pub(crate) struct LazyRsaKey(Arc<OnceLock<Option<(String, VerifyingKey)>>>);
+
+impl LazyRsaKey {
+    /// The private key (PKCS#8 PEM), made now if it was not yet; `None` only
+    /// if it could not be made (the system's random source failed).
+    pub(crate) fn pem(&self) -> Option<&str> {
+        let made = self.0.get_or_init(|| {
+            let pem = generate_rsa_pem().ok()?;
+            let public = SigningKey::rsa_pem(&pem, Algorithm::RS256)
+                .and_then(|key| key.verifying_key())
+                .ok()?;
+            Some((pem, public))
+        });
+        made.as_ref().map(|(pem, _)| pem.as_str())
+    }
+
+    /// The public half, to verify the application's client assertions and
+    /// request objects with; `None` until the key was made (this never makes
+    /// it: nothing signed with it can exist yet).
+    pub(crate) fn verifying(&self) -> Option<&VerifyingKey> {
+        self.0.get()?.as_ref().map(|(_, public)| public)
+    }
 }
 
 /// A fresh key for `algorithm` with a random `kid`. Every tenant makes its
@@ -194,5 +227,21 @@ mod tests {
         let b = generate(Algorithm::RS256).unwrap();
         assert_ne!(a.kid, b.kid);
         assert_ne!(a.jwk["n"], b.jwk["n"]);
+    }
+
+    #[test]
+    fn the_application_key_is_made_once_on_first_use_and_shared_by_clones() {
+        let lazy = LazyRsaKey::default();
+        let clone = lazy.clone();
+        // Nothing to verify with before anyone holds the private half.
+        assert!(clone.verifying().is_none());
+        let pem = lazy.pem().unwrap().to_owned();
+        assert_eq!(clone.pem(), Some(pem.as_str()), "made once");
+        let signing = SigningKey::rsa_pem(&pem, Algorithm::RS256).unwrap();
+        let signature = signing.sign(b"header.payload").unwrap();
+        let public = clone.verifying().expect("made by the other clone");
+        public
+            .verify(Algorithm::RS256, b"header.payload", &signature)
+            .unwrap();
     }
 }

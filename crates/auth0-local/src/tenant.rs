@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth0_jwt::alg::Algorithm;
-use auth0_jwt::key::VerifyingKey;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -16,7 +15,7 @@ use tokio::sync::oneshot;
 #[cfg(feature = "sdk-clients")]
 use crate::ClientError;
 use crate::faults::{Fault, FaultPlan, RateLimit, RateLimiter};
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, LazyRsaKey};
 use crate::{AuthorizeError, StartError, TenantError};
 
 /// The database connection users log in with, as on a new Auth0 tenant.
@@ -157,7 +156,8 @@ pub struct Application {
     name: String,
     client_id: String,
     client_secret: Option<String>,
-    private_key_pem: Option<String>,
+    /// Made on first use (see [`LazyRsaKey`]).
+    private_key: Option<LazyRsaKey>,
 }
 
 impl std::fmt::Debug for Application {
@@ -171,7 +171,7 @@ impl std::fmt::Debug for Application {
             )
             .field(
                 "private_key_pem",
-                &self.private_key_pem.as_ref().map(|_| "<redacted>"),
+                &self.private_key.as_ref().map(|_| "<redacted>"),
             )
             .finish()
     }
@@ -197,8 +197,14 @@ impl Application {
     /// The RSA private key (PKCS#8 PEM) whose public half is registered for
     /// `private_key_jwt`, for the application that authenticates that way;
     /// sign client assertions with it as `RS256`.
+    ///
+    /// The tenant makes this key on the first call (an RSA-2048 key takes
+    /// about half a second of CPU; this call blocks meanwhile), so tenants
+    /// whose users never ask for it start faster. `None` for the other
+    /// applications, and should the key not be made (the system's random
+    /// source failed).
     pub fn private_key_pem(&self) -> Option<&str> {
-        self.private_key_pem.as_deref()
+        self.private_key.as_ref()?.pem()
     }
 }
 
@@ -348,8 +354,8 @@ pub(crate) struct RefreshGrant {
 #[derive(Default)]
 pub(crate) struct Store {
     pub(crate) clients: Vec<Value>,
-    /// Public keys registered for `private_key_jwt`, by client id.
-    pub(crate) client_keys: HashMap<String, VerifyingKey>,
+    /// Keys registered for `private_key_jwt`, by client id.
+    pub(crate) client_keys: HashMap<String, LazyRsaKey>,
     pub(crate) connections: Vec<Value>,
     pub(crate) client_grants: Vec<Value>,
     pub(crate) resource_servers: Vec<Value>,
@@ -797,58 +803,50 @@ impl LocalTenantBuilder {
             (self.tls && self.mtls).then(|| format!("https://localhost:{}/", host.port())),
             certificates.as_mut().and_then(|c| c.signer.take()),
         );
-        // RSA key generation takes about half a second a key: the tenant's
-        // signing key and the private_key_jwt application's key are made
-        // side by side, off the async runtime's threads.
+        // RSA key generation takes about half a second: off the async
+        // runtime's threads. The private_key_jwt application's key is made
+        // when someone first asks for it (`LazyRsaKey`).
         let (algorithm, grace) = (self.algorithm, self.key_grace);
-        let (keys, jwt_pem) = tokio::join!(
-            tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace)),
-            tokio::task::spawn_blocking(crate::keys::generate_rsa_pem),
-        );
-        let joined = |e: tokio::task::JoinError| StartError::Key {
-            reason: e.to_string(),
-        };
-        let keys = keys.map_err(joined)??;
-        let jwt_pem = jwt_pem.map_err(joined)??;
+        let keys = tokio::task::spawn_blocking(move || KeyRing::new(algorithm, grace))
+            .await
+            .map_err(|e| StartError::Key {
+                reason: e.to_string(),
+            })??;
+        let jwt_key = LazyRsaKey::default();
         let (secrets_web, secrets_m2m) = self
             .fixed_secrets
             .clone()
             .unwrap_or_else(|| (random_id(48), random_id(48)));
-        let jwt_public = auth0_jwt::sign::SigningKey::rsa_pem(&jwt_pem, Algorithm::RS256)
-            .and_then(|k| k.verifying_key())
-            .map_err(|e| StartError::Key {
-                reason: e.to_string(),
-            })?;
         let applications = Applications {
             web: Application {
                 name: "Local Web App".to_owned(),
                 client_id: "local-web-app".to_owned(),
                 client_secret: Some(secrets_web),
-                private_key_pem: None,
+                private_key: None,
             },
             machine: Application {
                 name: "Local M2M App".to_owned(),
                 client_id: "local-m2m-app".to_owned(),
                 client_secret: Some(secrets_m2m),
-                private_key_pem: None,
+                private_key: None,
             },
             machine_jwt: Application {
                 name: "Local M2M App (private_key_jwt)".to_owned(),
                 client_id: "local-m2m-jwt-app".to_owned(),
                 client_secret: None,
-                private_key_pem: Some(jwt_pem),
+                private_key: Some(jwt_key.clone()),
             },
             native: Application {
                 name: "Local Native App".to_owned(),
                 client_id: "local-native-app".to_owned(),
                 client_secret: None,
-                private_key_pem: None,
+                private_key: None,
             },
         };
         let mut store = self.seed_store(&issuer, &applications)?;
         store
             .client_keys
-            .insert(applications.machine_jwt.client_id.clone(), jwt_public);
+            .insert(applications.machine_jwt.client_id.clone(), jwt_key);
         let mut users = self.users.clone();
         if users.is_empty() {
             users.push(
@@ -955,7 +953,7 @@ impl LocalTenantBuilder {
                 "allowed_logout_urls": [],
                 "jwt_configuration": { "alg": self.algorithm.as_str(), "lifetime_in_seconds": 36_000 },
             });
-            match (&app.client_secret, &app.private_key_pem) {
+            match (&app.client_secret, &app.private_key) {
                 (Some(secret), _) => {
                     record["client_secret"] = json!(secret);
                     record["token_endpoint_auth_method"] = json!("client_secret_post");
