@@ -331,13 +331,10 @@ pub(crate) fn paging(query: &HashMap<String, String>) -> Result<Paging, Resp> {
     let number = |name: &str| -> Result<Option<usize>, Resp> {
         match query.get(name).filter(|v| !v.is_empty()) {
             None => Ok(None),
-            Some(v) => v.parse::<usize>().map(Some).map_err(|_| {
-                api_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("Query validation error: 'Expected type integer' on property {name}."),
-                    "invalid_query_string",
-                )
-            }),
+            Some(v) => v
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| invalid_query("Expected type integer", name)),
         }
     };
     let page = number("page")?.unwrap_or(0);
@@ -418,43 +415,300 @@ pub(crate) fn page_of(
     json(StatusCode::OK, &body)
 }
 
+/// How one query parameter of a list narrows it.
+#[derive(Clone, Copy)]
+enum Filter {
+    /// Records whose `field` is any of the values: the parameter repeated
+    /// (an array, as the Fern-generated SDKs send one), each value also a
+    /// comma-separated list.
+    AnyOf(&'static str, &'static str),
+    /// Records whose `field` contains the value, ignoring case.
+    Contains(&'static str, &'static str),
+    /// Records whose `field` is exactly the one value (never split: a URI
+    /// may hold commas).
+    Exact(&'static str, &'static str),
+    /// A boolean; a record without `field` (or with `null`) has `default`,
+    /// the value Auth0 gives it.
+    Bool {
+        param: &'static str,
+        field: &'static str,
+        default: bool,
+    },
+    /// One of `allowed`; a record without `field` has `default`.
+    OneOf {
+        param: &'static str,
+        field: &'static str,
+        allowed: &'static [&'static str],
+        default: Option<&'static str>,
+    },
+}
+
+/// The filters Auth0 documents for each collection's list.
+fn filters(noun: &str) -> &'static [Filter] {
+    use Filter::{AnyOf, Bool, Contains, Exact, OneOf};
+    match noun {
+        "connections" => &[AnyOf("strategy", "strategy"), AnyOf("name", "name")],
+        "client_grants" => &[
+            AnyOf("audience", "audience"),
+            AnyOf("client_id", "client_id"),
+            Bool {
+                param: "allow_any_organization",
+                field: "allow_any_organization",
+                default: false,
+            },
+            OneOf {
+                param: "subject_type",
+                field: "subject_type",
+                allowed: &["client", "user"],
+                default: Some("client"),
+            },
+            OneOf {
+                param: "default_for",
+                field: "default_for",
+                allowed: &["third_party_clients"],
+                default: None,
+            },
+        ],
+        "roles" => &[Contains("name_filter", "name")],
+        "resource_servers" => &[AnyOf("identifiers", "identifier")],
+        "clients" => &[
+            AnyOf("app_type", "app_type"),
+            Bool {
+                param: "is_first_party",
+                field: "is_first_party",
+                default: true,
+            },
+            Bool {
+                param: "is_global",
+                field: "global",
+                default: false,
+            },
+            Exact("external_client_id", "external_client_id"),
+        ],
+        _ => &[],
+    }
+}
+
+/// A filter that was given, ready to test records.
+enum Condition {
+    AnyOf(&'static str, Vec<String>),
+    /// The wanted text, lowercased.
+    Contains(&'static str, String),
+    /// `field` (or `default` when absent or `null`) equals `wanted`.
+    Equals {
+        field: &'static str,
+        wanted: Value,
+        default: Value,
+    },
+}
+
+impl Condition {
+    fn matches(&self, record: &Value) -> bool {
+        match self {
+            Self::AnyOf(field, values) => values
+                .iter()
+                .flat_map(|v| v.split(','))
+                .any(|w| record[*field] == w),
+            Self::Contains(field, wanted) => record[*field]
+                .as_str()
+                .is_some_and(|n| n.to_lowercase().contains(wanted.as_str())),
+            Self::Equals {
+                field,
+                wanted,
+                default,
+            } => match &record[*field] {
+                Value::Null => default == wanted,
+                found => found == wanted,
+            },
+        }
+    }
+}
+
+/// Auth0's `400` for a query parameter it cannot read.
+fn invalid_query(message: &str, param: &str) -> Resp {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        &format!("Query validation error: '{message}' on property {param}."),
+        "invalid_query_string",
+    )
+}
+
+impl Filter {
+    fn param(self) -> &'static str {
+        match self {
+            Self::AnyOf(param, _) | Self::Contains(param, _) | Self::Exact(param, _) => param,
+            Self::Bool { param, .. } | Self::OneOf { param, .. } => param,
+        }
+    }
+
+    /// The condition this filter sets when the request gives it; a `400`
+    /// for a value of the wrong type, outside the enum, or repeated where
+    /// Auth0 takes one value.
+    fn condition(self, req: &Req) -> Result<Option<Condition>, Resp> {
+        let param = self.param();
+        let mut values = req.query_values(param);
+        let (field, wanted, default) = match self {
+            _ if values.is_empty() => return Ok(None),
+            Self::AnyOf(_, field) => return Ok(Some(Condition::AnyOf(field, values))),
+            Self::Contains(_, field) => {
+                return Ok(values
+                    .pop()
+                    .map(|value| Condition::Contains(field, value.to_lowercase())));
+            }
+            Self::Exact(_, field) => (field, json!(single(values, param, "string")?), Value::Null),
+            Self::Bool { field, default, .. } => {
+                let wanted = match single(values, param, "boolean")?.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(invalid_query(
+                            "Expected type boolean but found type string",
+                            param,
+                        ));
+                    }
+                };
+                (field, json!(wanted), json!(default))
+            }
+            Self::OneOf {
+                field,
+                allowed,
+                default,
+                ..
+            } => {
+                let value = single(values, param, "string")?;
+                if !allowed.contains(&value.as_str()) {
+                    return Err(invalid_query(
+                        &format!("No enum match for: \"{value}\""),
+                        param,
+                    ));
+                }
+                (field, json!(value), json!(default))
+            }
+        };
+        Ok(Some(Condition::Equals {
+            field,
+            wanted,
+            default,
+        }))
+    }
+}
+
+/// The one value of a parameter Auth0 types `expected`; the `400` Auth0
+/// answers to a repeated one (an array).
+fn single(mut values: Vec<String>, param: &str, expected: &str) -> Result<String, Resp> {
+    match (values.pop(), values.is_empty()) {
+        (Some(value), true) => Ok(value),
+        _ => Err(invalid_query(
+            &format!("Expected type {expected} but found type array"),
+            param,
+        )),
+    }
+}
+
+/// The `q` of `GET /clients`: the two queries Auth0 permits, on the
+/// clients' grants.
+enum ClientGrantQuery {
+    /// `client_grant.organization_id:{id}`.
+    Organization,
+    /// `client_grant.allow_any_organization:true`.
+    AnyOrganization,
+}
+
+impl ClientGrantQuery {
+    /// `q` when given; a `400` for any other query, for `q` with another
+    /// filter, or without `take` (checkpoint paging) — Auth0's restrictions.
+    fn parse(req: &Req, filtered: bool) -> Result<Option<Self>, Resp> {
+        let values = req.query_values("q");
+        if values.iter().all(|q| q.trim().is_empty()) {
+            return Ok(None);
+        }
+        let q = single(values, "q", "string")?;
+        let parsed = match q.trim().split_once(':') {
+            Some(("client_grant.allow_any_organization", "true")) => Self::AnyOrganization,
+            Some(("client_grant.organization_id", id))
+                if !id.is_empty() && !id.contains(char::is_whitespace) =>
+            {
+                Self::Organization
+            }
+            _ => {
+                return Err(invalid_query(
+                    "Permitted queries are client_grant.organization_id:{organization_id} and client_grant.allow_any_organization:true",
+                    "q",
+                ));
+            }
+        };
+        if filtered {
+            return Err(invalid_query(
+                "q cannot be used in combination with other filters",
+                "q",
+            ));
+        }
+        let given = |name: &str| req.query_values(name).iter().any(|v| !v.is_empty());
+        if !given("take") || given("page") || given("per_page") {
+            return Err(invalid_query(
+                "q requires the from and take paging parameters (checkpoint pagination)",
+                "q",
+            ));
+        }
+        Ok(Some(parsed))
+    }
+
+    fn matches(&self, grant: &Value) -> bool {
+        match self {
+            // Grants are associated with organizations by
+            // `POST /organizations/{id}/client-grants`, which the tenant
+            // does not emulate: no grant is.
+            Self::Organization => false,
+            Self::AnyOrganization => grant["allow_any_organization"] == true,
+        }
+    }
+}
+
 fn list(store: &mut Store, c: Collection, req: &Req, query: &HashMap<String, String>) -> Resp {
     let paging = match paging(query) {
         Ok(p) => p,
         Err(response) => return response,
     };
-    let filters: &[(&str, &str)] = match c.noun {
-        "connections" => &[("strategy", "strategy"), ("name", "name")],
-        "client_grants" => &[("audience", "audience"), ("client_id", "client_id")],
-        "roles" => &[("name_filter", "name")],
-        "resource_servers" => &[("identifiers", "identifier")],
-        "clients" => &[("app_type", "app_type")],
-        _ => &[],
-    };
-    // Each filter given: the values a record's field may have — every
-    // repetition of the parameter (`strategy` is an array), each also a
-    // comma-separated list.
-    let wanted: Vec<(&str, &str, Vec<String>)> = filters
+    let conditions = match filters(c.noun)
         .iter()
-        .map(|&(param, field)| (param, field, req.query_values(param)))
-        .filter(|(_, _, values)| !values.is_empty())
-        .collect();
+        .filter_map(|filter| filter.condition(req).transpose())
+        .collect::<Result<Vec<Condition>, Resp>>()
+    {
+        Ok(conditions) => conditions,
+        Err(refused) => return refused,
+    };
+    if c.noun == "client_grants"
+        && !req.query_values("default_for").is_empty()
+        && !req.query_values("client_id").is_empty()
+    {
+        return invalid_query(
+            "default_for cannot be used together with client_id",
+            "default_for",
+        );
+    }
+    // `q` of `GET /clients`: the ids of clients with a matching grant.
+    let with_grant: Option<Vec<String>> = if c.noun == "clients" {
+        match ClientGrantQuery::parse(req, !conditions.is_empty()) {
+            Ok(q) => q.map(|q| {
+                store
+                    .client_grants
+                    .iter()
+                    .filter(|g| q.matches(g))
+                    .filter_map(|g| g["client_id"].as_str().map(str::to_owned))
+                    .collect()
+            }),
+            Err(refused) => return refused,
+        }
+    } else {
+        None
+    };
     let items: Vec<Value> = records(store, c.noun)
         .iter()
+        .filter(|r| conditions.iter().all(|condition| condition.matches(r)))
         .filter(|r| {
-            wanted.iter().all(|(param, field, values)| {
-                if *param == "name_filter" {
-                    let wanted = query.get(*param).map(|w| w.to_lowercase());
-                    return r[*field]
-                        .as_str()
-                        .zip(wanted)
-                        .is_some_and(|(n, w)| n.to_lowercase().contains(&w));
-                }
-                values
-                    .iter()
-                    .flat_map(|v| v.split(','))
-                    .any(|w| r[*field] == w)
-            })
+            with_grant
+                .as_ref()
+                .is_none_or(|ids| ids.iter().any(|id| r["client_id"] == id.as_str()))
         })
         .map(|r| select_fields(r, query))
         .collect();
@@ -493,7 +747,8 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
     let required: &[&str] = match c.noun {
         "connections" => &["name", "strategy"],
         "clients" => &["name"],
-        "client_grants" => &["client_id", "audience", "scope"],
+        // `client_id`, or `default_for` instead: `check_new_grant`.
+        "client_grants" => &["audience", "scope"],
         "resource_servers" => &["identifier"],
         _ => &["name"],
     };
@@ -546,26 +801,8 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
             body.entry("is_first_party").or_insert_with(|| json!(true));
         }
         "client_grants" => {
-            let (client, audience) = (
-                text_field(&body, "client_id"),
-                text_field(&body, "audience"),
-            );
-            if store.client(&client).is_none() {
-                return api_error(
-                    StatusCode::NOT_FOUND,
-                    "Client not found",
-                    "inexistent_client",
-                );
-            }
-            if store
-                .client_grants
-                .iter()
-                .any(|g| g["client_id"] == client.as_str() && g["audience"] == audience.as_str())
-            {
-                return conflict(
-                    "A client grant for this client and audience already exists",
-                    "conflict",
-                );
+            if let Err(refused) = check_new_grant(store, &body) {
+                return refused;
             }
             body.insert("id".into(), json!(format!("cgr_{}", random_hex(8))));
         }
@@ -600,6 +837,60 @@ fn create(store: &mut Store, c: Collection, body: Value) -> Resp {
     let record = Value::Object(body);
     records(store, c.noun).push(record.clone());
     json(StatusCode::CREATED, &record)
+}
+
+/// A new client grant is for one client (`client_id`, which must exist) or
+/// the default for a group of clients (`default_for`, mutually exclusive
+/// with `client_id`), and the first for its audience: the `400`, `404` or
+/// `409` Auth0 answers otherwise.
+fn check_new_grant(store: &Store, body: &Map<String, Value>) -> Result<(), Resp> {
+    let given = |name: &str| body.get(name).is_some_and(|v| !v.is_null());
+    let (client, default_for, audience) = (
+        text_field(body, "client_id"),
+        text_field(body, "default_for"),
+        text_field(body, "audience"),
+    );
+    match (given("client_id"), given("default_for")) {
+        (true, true) => {
+            return Err(bad_request(
+                "Payload validation error: 'client_id and default_for are mutually exclusive'.",
+            ));
+        }
+        (false, false) => {
+            return Err(bad_request(
+                "Payload validation error: 'Missing required property: client_id'.",
+            ));
+        }
+        (false, true) if default_for != "third_party_clients" => {
+            return Err(bad_request(&format!(
+                "Payload validation error: 'No enum match for: \"{default_for}\"' on property default_for."
+            )));
+        }
+        (true, false) if store.client(&client).is_none() => {
+            return Err(api_error(
+                StatusCode::NOT_FOUND,
+                "Client not found",
+                "inexistent_client",
+            ));
+        }
+        _ => {}
+    }
+    let taken = store.client_grants.iter().any(|g| {
+        g["audience"] == audience.as_str()
+            && if given("client_id") {
+                g["client_id"] == client.as_str()
+            } else {
+                g["default_for"] == default_for.as_str()
+            }
+    });
+    if taken {
+        return Err(api_error(
+            StatusCode::CONFLICT,
+            "A client grant for this client and audience already exists",
+            "conflict",
+        ));
+    }
+    Ok(())
 }
 
 fn update(store: &mut Store, c: Collection, id: &str, body: Value) -> Resp {

@@ -1,28 +1,36 @@
 //! The breadth of the local tenant's emulation, through the SDK's public
 //! clients the way an application calls them: organizations and
 //! role-based access control in the Management API (auth0-management's
-//! generated operations), and the Authentication API's pushed
+//! generated operations) and its list filters, and the Authentication API's pushed
 //! authorization requests, CIBA, custom token exchange and out-of-band MFA,
 //! with the tenant's test handles standing in for the user's phone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use auth0_authentication::AuthorizeUrl;
 use auth0_local::{LocalTenant, NewUser};
 use auth0_management::api::{
-    OrganizationsInvitationsListParams, OrganizationsListParams, OrganizationsMembersListParams,
-    OrganizationsMembersRolesListParams, RolesPermissionsListParams, RolesUsersListParams,
-    UsersOrganizationsListParams, UsersPermissionsListParams, UsersRolesListParams,
+    ClientGrantsListParams, ClientsListParams, OrganizationsInvitationsListParams,
+    OrganizationsListParams, OrganizationsMembersListParams, OrganizationsMembersRolesListParams,
+    RolesPermissionsListParams, RolesUsersListParams, UsersOrganizationsListParams,
+    UsersPermissionsListParams, UsersRolesListParams,
 };
 use auth0_management::models::{
-    AddOrganizationConnectionRequestContent, CreateOrganizationInvitationRequestContent,
-    CreateOrganizationRequestContent, CreateRoleRequestContent, OrganizationInvitationInvitee,
-    OrganizationInvitationInviter, OrganizationsMembersCreateRequestContent,
-    PermissionRequestPayload, RolesPermissionsAddRequestContent, RolesUsersAssignRequestContent,
+    AddOrganizationConnectionRequestContent, ClientGrantDefaultForEnum, ClientGrantSubjectTypeEnum,
+    CreateClientGrantRequestContent, CreateClientRequestContent,
+    CreateOrganizationInvitationRequestContent, CreateOrganizationRequestContent,
+    CreateRoleRequestContent, OrganizationInvitationInvitee, OrganizationInvitationInviter,
+    OrganizationsMembersCreateRequestContent, PermissionRequestPayload,
+    RolesPermissionsAddRequestContent, RolesUsersAssignRequestContent,
     UpdateOrganizationConnectionRequestContent, UpdateOrganizationRequestContent,
     UsersRolesAssignRequestContent,
 };
-use http::StatusCode;
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use serde_json::Value;
+use support::wire::{management_token, raw_client};
 
 const CALLBACK: &str = "http://localhost:3000/callback";
 
@@ -1443,4 +1451,357 @@ async fn apis_enforcing_rbac_narrow_scopes_to_the_users_permissions() {
     let claims = decode_claims(&tokens.access_token);
     assert_eq!(claims["scope"], "openid read:messages");
     assert_eq!(claims["permissions"], serde_json::json!(["read:messages"]));
+}
+
+// ------------------------------------------------------------ list filters
+
+/// The names of `clients`, sorted.
+fn client_names(clients: &[auth0_management::models::Client]) -> Vec<String> {
+    let mut names: Vec<String> = clients.iter().map(|c| c.name.clone().unwrap()).collect();
+    names.sort();
+    names
+}
+
+/// `GET /api/v2/clients?is_first_party=…`, `is_global=…` and
+/// `external_client_id=…` answer only the clients that match, a client
+/// without the field counting as Auth0's default (first party, not global,
+/// no CIMD URI) — not every client.
+#[tokio::test]
+async fn clients_list_filters_by_first_party_global_and_cimd_uri() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    auth0
+        .clients()
+        .create(&CreateClientRequestContent::new("partner portal").is_first_party(false))
+        .await
+        .unwrap();
+    let list = |params: ClientsListParams| {
+        let auth0 = auth0.clone();
+        async move {
+            client_names(
+                &auth0
+                    .clients()
+                    .list_pager(params)
+                    .collect_all(100)
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    let all = list(ClientsListParams::new()).await;
+    assert!(all.len() > 2, "{all:?}");
+
+    assert_eq!(
+        list(ClientsListParams::new().is_first_party(false)).await,
+        ["partner portal"]
+    );
+    let first_party = list(ClientsListParams::new().is_first_party(true)).await;
+    assert_eq!(first_party.len(), all.len() - 1, "{first_party:?}");
+    assert!(!first_party.contains(&"partner portal".to_owned()));
+
+    // No client of the tenant is the global "All Applications" client.
+    assert!(
+        list(ClientsListParams::new().is_global(true))
+            .await
+            .is_empty()
+    );
+    assert_eq!(list(ClientsListParams::new().is_global(false)).await, all);
+    // No client was registered from a Client ID Metadata Document.
+    assert!(
+        list(ClientsListParams::new().external_client_id("https://app.example.com/client.json"))
+            .await
+            .is_empty()
+    );
+    // Filters combine with each other and with `app_type`.
+    assert_eq!(
+        list(
+            ClientsListParams::new()
+                .is_first_party(true)
+                .app_type("native")
+        )
+        .await,
+        [tenant.applications().native.name()]
+    );
+}
+
+/// `GET /api/v2/client-grants?allow_any_organization=…`, `subject_type=…`
+/// and `default_for=…` answer only the grants that match (a grant without
+/// the field: not for any organization, `subject_type` `client`, no
+/// `default_for`); a grant that is the default for third-party clients is
+/// created without a `client_id`, as Auth0 documents.
+#[tokio::test]
+async fn client_grants_list_filters_by_organization_subject_type_and_default() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let machine = tenant.applications().machine.client_id().to_owned();
+    let user_grant = auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new("https://orders.example.com")
+                .client_id(machine.clone())
+                .scope(vec!["read:orders".to_owned()])
+                .allow_any_organization(true)
+                .subject_type(ClientGrantSubjectTypeEnum::User),
+        )
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let default_grant = auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new("https://orders.example.com")
+                .default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+                .scope(vec!["read:orders".to_owned()]),
+        )
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    let list = |params: ClientGrantsListParams| {
+        let auth0 = auth0.clone();
+        async move {
+            let mut ids: Vec<String> = auth0
+                .client_grants()
+                .list_pager(params)
+                .collect_all(100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|g| g.id.unwrap())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let all = list(ClientGrantsListParams::new()).await;
+    assert!(all.len() > 2, "{all:?}");
+    let others = |excluded: &[&str]| -> Vec<String> {
+        all.iter()
+            .filter(|id| !excluded.contains(&id.as_str()))
+            .cloned()
+            .collect()
+    };
+
+    assert_eq!(
+        list(ClientGrantsListParams::new().allow_any_organization(true)).await,
+        std::slice::from_ref(&user_grant)
+    );
+    assert_eq!(
+        list(ClientGrantsListParams::new().allow_any_organization(false)).await,
+        others(&[&user_grant])
+    );
+    assert_eq!(
+        list(ClientGrantsListParams::new().subject_type(ClientGrantSubjectTypeEnum::User)).await,
+        std::slice::from_ref(&user_grant)
+    );
+    assert_eq!(
+        list(ClientGrantsListParams::new().subject_type(ClientGrantSubjectTypeEnum::Client)).await,
+        others(&[&user_grant])
+    );
+    assert_eq!(
+        list(
+            ClientGrantsListParams::new().default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+        )
+        .await,
+        std::slice::from_ref(&default_grant)
+    );
+    assert_eq!(
+        list(
+            ClientGrantsListParams::new()
+                .client_id(machine.clone())
+                .subject_type(ClientGrantSubjectTypeEnum::User)
+        )
+        .await,
+        [user_grant]
+    );
+
+    // `default_for` and `client_id` are mutually exclusive, in a list as
+    // in a new grant.
+    let err = auth0
+        .client_grants()
+        .list(
+            &ClientGrantsListParams::new()
+                .default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+                .client_id(machine.clone()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST), "{err}");
+    assert_eq!(
+        err.core().and_then(|e| e.error_code()),
+        Some("invalid_query_string"),
+        "{err}"
+    );
+    let err = auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new("https://billing.example.com")
+                .client_id(machine)
+                .default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+                .scope(Vec::<String>::new()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST), "{err}");
+    // One default grant per audience.
+    let err = auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new("https://orders.example.com")
+                .default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+                .scope(Vec::<String>::new()),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::CONFLICT), "{err}");
+}
+
+/// `GET /api/v2/clients?q=…` runs the two queries Auth0 permits — clients
+/// with a grant for any organization, clients with a grant associated with
+/// an organization — by checkpoint; any other query, `q` with another
+/// filter or with offset paging is refused as Auth0 refuses it.
+#[tokio::test]
+async fn clients_q_runs_the_permitted_grant_queries_by_checkpoint() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let machine = &tenant.applications().machine;
+    auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new("https://orders.example.com")
+                .client_id(machine.client_id())
+                .scope(vec!["read:orders".to_owned()])
+                .allow_any_organization(true),
+        )
+        .await
+        .unwrap();
+    let query = |q: &str| {
+        auth0
+            .clone()
+            .clients()
+            .list_checkpoint_pager(ClientsListParams::new().q(q).take(2))
+            .collect_all(100)
+    };
+    assert_eq!(
+        client_names(
+            &query("client_grant.allow_any_organization:true")
+                .await
+                .unwrap()
+        ),
+        [machine.name()]
+    );
+    // Associating grants with organizations is not emulated: none is.
+    let org = &tenant.organizations()[0].id;
+    assert!(
+        query(&format!("client_grant.organization_id:{org}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let refused = |params: ClientsListParams| {
+        let auth0 = auth0.clone();
+        async move {
+            let err = auth0.clients().list(&params).await.unwrap_err();
+            assert_eq!(err.status_code(), Some(StatusCode::BAD_REQUEST), "{err}");
+            assert_eq!(
+                err.core().and_then(|e| e.error_code()),
+                Some("invalid_query_string"),
+                "{err}"
+            );
+        }
+    };
+    let any_organization = "client_grant.allow_any_organization:true";
+    // Another query.
+    refused(ClientsListParams::new().q("name:partner").take(10)).await;
+    refused(
+        ClientsListParams::new()
+            .q("client_grant.allow_any_organization:false")
+            .take(10),
+    )
+    .await;
+    // With another filter.
+    refused(
+        ClientsListParams::new()
+            .q(any_organization)
+            .is_first_party(true)
+            .take(10),
+    )
+    .await;
+    refused(
+        ClientsListParams::new()
+            .q(any_organization)
+            .app_type("native")
+            .take(10),
+    )
+    .await;
+    // Without checkpoint paging.
+    refused(ClientsListParams::new().q(any_organization)).await;
+    refused(
+        ClientsListParams::new()
+            .q(any_organization)
+            .page(0)
+            .per_page(10),
+    )
+    .await;
+}
+
+/// `GET uri` on the tenant's Management API, as any HTTP client sends it.
+async fn api_get(tenant: &LocalTenant, uri: &str) -> (StatusCode, Value) {
+    let token = management_token(tenant).await;
+    let request = Request::builder()
+        .method("GET")
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Bytes::new())
+        .unwrap();
+    let response = raw_client(tenant).send(request).await.unwrap();
+    let body = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
+    (response.status(), body)
+}
+
+/// A boolean filter that is not `true`/`false`, an enum filter outside its
+/// values, or a one-value filter given twice is Auth0's `400`
+/// `invalid_query_string` naming the parameter — never a list ignoring it.
+#[tokio::test]
+async fn list_filters_refuse_values_auth0_refuses() {
+    let tenant = tenant().await;
+    for (uri, param) in [
+        ("/api/v2/clients?is_first_party=maybe", "is_first_party"),
+        ("/api/v2/clients?is_first_party=", "is_first_party"),
+        ("/api/v2/clients?is_global=1", "is_global"),
+        (
+            "/api/v2/clients?is_first_party=true&is_first_party=false",
+            "is_first_party",
+        ),
+        (
+            "/api/v2/clients?external_client_id=https%3A%2F%2Fa.example&external_client_id=https%3A%2F%2Fb.example",
+            "external_client_id",
+        ),
+        (
+            "/api/v2/client-grants?allow_any_organization=yes",
+            "allow_any_organization",
+        ),
+        ("/api/v2/client-grants?subject_type=robot", "subject_type"),
+        (
+            "/api/v2/client-grants?default_for=first_party_clients",
+            "default_for",
+        ),
+        (
+            "/api/v2/clients?q=client_grant.organization_id%3A&take=5",
+            "q",
+        ),
+    ] {
+        let (status, body) = api_get(&tenant, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["statusCode"], 400, "{uri}: {body}");
+        assert_eq!(body["error"], "Bad Request", "{uri}: {body}");
+        assert_eq!(body["errorCode"], "invalid_query_string", "{uri}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Query validation error:") && message.contains(param),
+            "{uri}: {body}"
+        );
+    }
 }
