@@ -8,7 +8,11 @@
 //! Memory stays bounded whatever the file's size: the unread compressed
 //! chunk, one decompression step (flate2 writes at most its 32 KiB buffer
 //! per step), and the row being cut, which may not pass
-//! [`MAX_ROW_BYTES`].
+//! [`MAX_ROW_BYTES`] nor, in CSV, [`MAX_FIELDS`] fields (the header row)
+//! or the header's count (any other row): an empty field is one input byte
+//! but a kept field end. Work stays linear in the file's size: a line
+//! arriving in many chunks is searched for its end once, not from its
+//! start again with each chunk.
 
 use std::io::Write as _;
 
@@ -20,6 +24,12 @@ use crate::jobs::{ExportFormat, ExportedUser, JobError};
 /// The longest line or record accepted (16 MiB): a user is a few KiB; a
 /// longer row means a file that is not an export.
 pub(crate) const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most fields a CSV header row may have: Auth0 exports at most 30
+/// fields in CSV ("Bulk Export User Data"); a wider header means a file
+/// that is not an export. Other rows may not have more fields than the
+/// header.
+pub(crate) const MAX_FIELDS: usize = 1024;
 
 /// What [`ExportDecoder::next_user`] found.
 #[derive(Debug)]
@@ -66,6 +76,8 @@ pub(crate) struct ExportDecoder {
     start: usize,
     /// NDJSON lines read.
     line: u64,
+    /// NDJSON: the bytes after `start` already searched, holding no newline.
+    scanned: usize,
     csv: Csv,
 }
 
@@ -80,6 +92,7 @@ impl ExportDecoder {
             plain: Vec::new(),
             start: 0,
             line: 0,
+            scanned: 0,
             csv: Csv {
                 reader: csv_core::Reader::new(),
                 names: None,
@@ -197,21 +210,34 @@ impl ExportDecoder {
         }
     }
 
+    /// A CSV row with more fields than the header (`header`: its count), or
+    /// a header with more than [`MAX_FIELDS`].
+    fn too_many_fields(line: u64, header: Option<usize>) -> JobError {
+        let reason = match header {
+            Some(n) => format!("more than {n} fields where the header has {n}"),
+            None => format!("a header of more than {MAX_FIELDS} fields"),
+        };
+        JobError::MalformedLine { line, reason }
+    }
+
     /// One NDJSON user; at the end of the file, the last line may lack its
     /// newline.
     fn next_json(&mut self, at_end: bool) -> Result<Option<ExportedUser>, JobError> {
         loop {
             let rest = &self.plain[self.start..];
-            let (text, used) = match memchr_newline(rest) {
-                Some(i) => (&rest[..i], i + 1),
+            let (text, used) = match memchr_newline(&rest[self.scanned..]) {
+                Some(i) => (&rest[..self.scanned + i], self.scanned + i + 1),
                 None if at_end && !rest.is_empty() => (rest, rest.len()),
                 None => {
                     if rest.len() > MAX_ROW_BYTES {
                         return Err(Self::too_long(self.line + 1));
                     }
+                    self.scanned = rest.len();
                     return Ok(None);
                 }
             };
+            // The line is taken (`start` moves past it below).
+            self.scanned = 0;
             self.line += 1;
             let line = self.line;
             if text.len() > MAX_ROW_BYTES {
@@ -249,6 +275,9 @@ impl ExportDecoder {
         use csv_core::ReadRecordResult as R;
         let csv = &mut self.csv;
         loop {
+            // Field ends kept for the row: no more than it may have.
+            let max_fields = csv.names.as_ref().map_or(MAX_FIELDS, Vec::len);
+            let ends_room = csv.ends.len().min(max_fields);
             let input = &self.plain[self.start..];
             // An empty input tells csv-core the data ended: only say so at
             // the end of the file.
@@ -261,7 +290,7 @@ impl ExportDecoder {
             let (result, nin, nout, nend) = csv.reader.read_record(
                 input,
                 &mut csv.out[csv.out_len..],
-                &mut csv.ends[csv.ends_len..],
+                &mut csv.ends[csv.ends_len..ends_room],
             );
             self.start += nin;
             csv.out_len += nout;
@@ -280,7 +309,15 @@ impl ExportDecoder {
                     csv.out.resize(grown, 0);
                 }
                 R::OutputEndsFull => {
-                    let grown = csv.ends.len() * 2;
+                    // Room for `max_fields` ends and the row goes on: it has
+                    // another field.
+                    if csv.ends_len >= max_fields {
+                        return Err(Self::too_many_fields(
+                            csv.record_line,
+                            csv.names.as_ref().map(Vec::len),
+                        ));
+                    }
+                    let grown = (csv.ends.len() * 2).min(max_fields);
                     csv.ends.resize(grown, 0);
                 }
                 R::Record => {
@@ -348,5 +385,65 @@ fn unescape_cell(cell: &[u8]) -> &[u8] {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|b| *b == b'\n')
+    let found = bytes.iter().position(|b| *b == b'\n');
+    #[cfg(test)]
+    tests::SEARCHED.with(|n| n.set(n.get() + found.map_or(bytes.len(), |i| i + 1)));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// Bytes the NDJSON newline search has looked at on this thread.
+        pub(super) static SEARCHED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Feeds `file` in `chunk`-byte pieces (a download), collecting the
+    /// users until the end or the first error.
+    fn decode_in_chunks(
+        format: ExportFormat,
+        file: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<ExportedUser>, JobError> {
+        let mut decoder = ExportDecoder::new(format);
+        let mut pieces = file.chunks(chunk);
+        let mut users = Vec::new();
+        loop {
+            match decoder.next_user()? {
+                Step::User(user) => users.push(user),
+                Step::End => return Ok(users),
+                Step::NeedInput => match pieces.next() {
+                    Some(piece) => decoder.feed(Bytes::copy_from_slice(piece)),
+                    None => decoder.end_of_input(),
+                },
+            }
+        }
+    }
+
+    /// A line arriving a byte at a time is searched for its end once: the
+    /// work is linear in the line, not quadratic (each byte was searched
+    /// again with every later chunk).
+    #[test]
+    fn export_ndjson_line_in_tiny_chunks_is_searched_once() {
+        let name = "x".repeat(16 * 1024);
+        let file =
+            format!("{{\"user_id\":\"auth0|1\",\"name\":\"{name}\"}}\n{{\"user_id\":\"auth0|2\"}}");
+        SEARCHED.with(|n| n.set(0));
+        let users = decode_in_chunks(ExportFormat::Json, file.as_bytes(), 1).unwrap();
+        let searched = SEARCHED.with(Cell::get);
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0].get("name"), Some(&Value::from(name)));
+        assert_eq!(users[1].user_id(), Some("auth0|2"));
+        assert!(
+            searched <= file.len(),
+            "{searched} bytes searched for a file of {}",
+            file.len()
+        );
+    }
 }
