@@ -86,6 +86,7 @@ mod http;
 mod jar;
 mod jobs;
 mod keys;
+mod list_filters;
 mod logout;
 mod logs;
 mod management;

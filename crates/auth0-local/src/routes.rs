@@ -849,11 +849,7 @@ fn client_credentials(shared: &Shared, client_id: &str, params: &HashMap<String,
     let lifetime = server["token_lifetime"]
         .as_i64()
         .unwrap_or(ACCESS_TOKEN_LIFETIME);
-    let Some(grant) = store
-        .client_grants
-        .iter()
-        .find(|g| g["client_id"] == client_id && g["audience"] == audience.as_str())
-    else {
+    let Some(grant) = applicable_grant(&store, client_id, &audience) else {
         return oauth_error(
             StatusCode::FORBIDDEN,
             "access_denied",
@@ -898,6 +894,32 @@ fn client_credentials(shared: &Shared, client_id: &str, params: &HashMap<String,
         })),
         Err(response) => response,
     }
+}
+
+/// The client grant a client-credentials exchange for `audience` uses: the
+/// client's own grant for it, else — for a third-party client
+/// (`is_first_party: false`) — the audience's `default_for:
+/// third_party_clients` grant ("per-client grants for the same audience
+/// take precedence"). First-party clients never get a default grant. Only
+/// grants for client access count (`subject_type` `client`, the default):
+/// a `user` grant is for user access flows.
+fn applicable_grant<'a>(store: &'a Store, client_id: &str, audience: &str) -> Option<&'a Value> {
+    let for_audience = || {
+        store.client_grants.iter().filter(|g| {
+            g["audience"] == audience && matches!(g["subject_type"].as_str(), None | Some("client"))
+        })
+    };
+    if let Some(own) = for_audience().find(|g| g["client_id"] == client_id) {
+        return Some(own);
+    }
+    // Auth0's default for an absent `is_first_party` is `true`.
+    let third_party = store
+        .client(client_id)
+        .is_some_and(|c| c["is_first_party"] == false);
+    if !third_party {
+        return None;
+    }
+    for_audience().find(|g| g["default_for"] == "third_party_clients")
 }
 
 /// A database login; the user id, or Auth0's answer to a failed one.

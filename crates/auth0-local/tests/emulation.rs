@@ -1805,3 +1805,201 @@ async fn list_filters_refuse_values_auth0_refuses() {
         );
     }
 }
+
+// ------------------------------------------------ client grants at the token endpoint
+
+/// A client created through the Management API, with its secret: a
+/// machine-to-machine application, first party or not.
+async fn new_machine_client(
+    auth0: &auth0_management::ManagementClient,
+    name: &str,
+    first_party: bool,
+) -> (String, String) {
+    let created = auth0
+        .clients()
+        .create(
+            &CreateClientRequestContent::new(name)
+                .app_type("non_interactive")
+                .is_first_party(first_party),
+        )
+        .await
+        .unwrap();
+    (created.client_id.unwrap(), created.client_secret.unwrap())
+}
+
+/// The scope a client-credentials exchange of `client_id` for `audience`
+/// is given, or the error the tenant answers.
+async fn client_credentials_scope(
+    tenant: &LocalTenant,
+    (client_id, secret): &(String, String),
+    audience: &str,
+) -> Result<String, auth0_core::Error> {
+    auth0_authentication::AuthenticationClient::builder(tenant.client().unwrap(), client_id)
+        .client_secret(secret.as_str())
+        .build()
+        .unwrap()
+        .client_credentials(audience, None)
+        .await
+        .map(|token| token.scope.unwrap_or_default())
+}
+
+fn assert_access_denied(outcome: Result<String, auth0_core::Error>) {
+    let err = outcome.unwrap_err();
+    assert_eq!(err.status_code(), Some(StatusCode::FORBIDDEN), "{err}");
+    assert_eq!(err.error_code(), Some("access_denied"), "{err}");
+}
+
+/// A `default_for: third_party_clients` grant applies to a third-party
+/// client (`is_first_party: false`) without a grant of its own for the
+/// audience, with the default grant's scopes; a client's own grant takes
+/// precedence; a first-party client never gets the default.
+#[tokio::test]
+async fn third_party_clients_get_the_default_grant_unless_they_have_their_own() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let api = tenant.api_audience().to_owned();
+    let partner = new_machine_client(&auth0, "partner", false).await;
+    let internal = new_machine_client(&auth0, "internal", true).await;
+
+    // No grant for either yet.
+    assert_access_denied(client_credentials_scope(&tenant, &partner, &api).await);
+    auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new(api.as_str())
+                .default_for(ClientGrantDefaultForEnum::ThirdPartyClients)
+                .scope(vec!["read:messages".to_owned()]),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(
+        client_credentials_scope(&tenant, &partner, &api)
+            .await
+            .unwrap(),
+        "read:messages"
+    );
+    assert_access_denied(client_credentials_scope(&tenant, &internal, &api).await);
+    // The default is for its audience only.
+    assert_access_denied(
+        client_credentials_scope(&tenant, &partner, &tenant.management_audience()).await,
+    );
+
+    // The client's own grant wins, with its own scopes.
+    auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new(api.as_str())
+                .client_id(partner.0.clone())
+                .scope(vec!["write:messages".to_owned()]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        client_credentials_scope(&tenant, &partner, &api)
+            .await
+            .unwrap(),
+        "write:messages"
+    );
+}
+
+/// A grant with `subject_type: user` is for user access flows: it does not
+/// let its client exchange client credentials for the audience.
+#[tokio::test]
+async fn client_credentials_need_a_grant_for_client_access() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let api = tenant.api_audience().to_owned();
+    let service = new_machine_client(&auth0, "service", true).await;
+    auth0
+        .client_grants()
+        .create(
+            &CreateClientGrantRequestContent::new(api.as_str())
+                .client_id(service.0.clone())
+                .scope(vec!["read:messages".to_owned()])
+                .subject_type(ClientGrantSubjectTypeEnum::User),
+        )
+        .await
+        .unwrap();
+    assert_access_denied(client_credentials_scope(&tenant, &service, &api).await);
+}
+
+/// `POST /api/v2/client-grants` requires only `audience` (and `client_id`
+/// or `default_for`), as Auth0's description does: a grant without `scope`,
+/// or with `scope: null`, has no scopes.
+#[tokio::test]
+async fn client_grants_are_created_without_scope() {
+    let tenant = tenant().await;
+    let auth0 = tenant.management_client().unwrap();
+    let api = tenant.api_audience().to_owned();
+    let service = new_machine_client(&auth0, "service", true).await;
+
+    let created = auth0
+        .client_grants()
+        .create(&CreateClientGrantRequestContent::new(api.as_str()).client_id(service.0.clone()))
+        .await
+        .unwrap();
+    assert_eq!(created.scope, Some(Vec::new()));
+    let listed = auth0
+        .client_grants()
+        .list_pager(ClientGrantsListParams::new().client_id(service.0.clone()))
+        .collect_all(100)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].scope, Some(Vec::new()));
+    // The grant lets the client in, with no scope.
+    assert_eq!(
+        client_credentials_scope(&tenant, &service, &api)
+            .await
+            .unwrap(),
+        ""
+    );
+
+    let token = management_token(&tenant).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri("/api/v2/client-grants")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from(
+            serde_json::json!({
+                "audience": "https://orders.example.com",
+                "default_for": "third_party_clients",
+                "scope": null,
+            })
+            .to_string(),
+        ))
+        .unwrap();
+    let response = raw_client(&tenant).send(request).await.unwrap();
+    let body: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED, "{body}");
+    assert_eq!(body["scope"], serde_json::json!([]), "{body}");
+}
+
+/// A checkpoint `take` that is not an integer is Auth0's `400`
+/// `invalid_query_string` on `take` (the description types it `integer`),
+/// never a page of 50.
+#[tokio::test]
+async fn checkpoint_take_that_is_not_an_integer_is_refused() {
+    let tenant = tenant().await;
+    for uri in [
+        "/api/v2/clients?take=ten",
+        "/api/v2/client-grants?take=1.5",
+        "/api/v2/connections?from=5&take=x",
+        "/api/v2/organizations?take=many",
+    ] {
+        let (status, body) = api_get(&tenant, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["errorCode"], "invalid_query_string", "{uri}: {body}");
+        assert_eq!(
+            body["message"], "Query validation error: 'Expected type integer' on property take.",
+            "{uri}: {body}"
+        );
+    }
+    // A well-formed one still pages.
+    let (status, body) = api_get(&tenant, "/api/v2/clients?take=1").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["clients"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["next"], "1", "{body}");
+}
