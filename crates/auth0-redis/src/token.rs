@@ -85,13 +85,16 @@ async fn release(fleet: &Fleet, lock: &str, owner: &str) {
         .await;
 }
 
-/// The refresh lock while this instance holds it.
+/// The refresh lock while this instance holds it, or may: it is armed
+/// before the `SET NX` is sent, since Redis may take the lock for a call
+/// that is dropped before the answer arrives.
 ///
 /// Dropped before [`release`](Self::release) ran to its end (the caller's
-/// future was dropped mid-fetch: a timeout, a cancelled request), it
-/// releases the lock from a spawned task, so the other instances do not
-/// wait out the lease for a fetch nobody will finish. A second release
-/// after a completed one is harmless: it deletes only this owner's value.
+/// future was dropped while taking the lock or mid-fetch: a timeout, a
+/// cancelled request), it releases the lock from a spawned task, so the
+/// other instances do not wait out the lease for a fetch nobody will
+/// finish. A release of a lock this owner never took, or a second release
+/// after a completed one, is harmless: it deletes only this owner's value.
 struct HeldLock {
     fleet: Fleet,
     lock: String,
@@ -102,6 +105,11 @@ struct HeldLock {
 impl HeldLock {
     async fn release(mut self) {
         release(&self.fleet, &self.lock, &self.owner).await;
+        self.released = true;
+    }
+
+    /// Redis answered that another owner holds the lock: nothing to release.
+    fn not_taken(mut self) {
         self.released = true;
     }
 }
@@ -427,16 +435,30 @@ impl RedisTokenSource {
     }
 
     /// Holding the lock: fetch (renewing the lease), publish, release.
+    /// `due`: the stored token found due for refresh, if any.
     async fn fetch_as_holder(
         &self,
         request: &TokenRequest,
         key: &str,
         held: HeldLock,
+        due: Option<&IssuedToken>,
     ) -> Result<IssuedToken, auth0_core::types::BoxError> {
-        // Another holder may have published between our read and our lock.
-        if let Some(Stored::Fresh(t)) = self.read(key).await {
-            held.release().await;
-            return Ok(t);
+        match self.read(key).await {
+            // Another holder may have published between our read and our lock.
+            Some(Stored::Fresh(t)) => {
+                held.release().await;
+                return Ok(t);
+            }
+            // Redis failed: a token fetched now could not be shared. A
+            // still-valid one is served; a later call refreshes it through
+            // the lock. Only without one does this instance fetch.
+            None => {
+                if let Some(t) = due.filter(|t| t.expires_at() > self.clock.now()) {
+                    held.release().await;
+                    return Ok(t.clone());
+                }
+            }
+            Some(_) => {}
         }
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.renewing(&held, self.inner.access_token(request)).await;
@@ -555,6 +577,15 @@ impl RedisTokenSource {
         let deadline = Instant::now() + self.max_wait;
         let mut pause = Duration::from_millis(10);
         loop {
+            // Armed before the `SET NX` goes out: a call dropped while it is
+            // in flight, which Redis may have answered by taking the lock,
+            // releases it instead of leaving the fleet waiting out the lease.
+            let held = HeldLock {
+                fleet: self.fleet.clone(),
+                lock: lock.clone(),
+                owner: owner.clone(),
+                released: false,
+            };
             let taken: Option<Option<String>> = self
                 .fleet
                 .run("take lock", |mut c| {
@@ -573,22 +604,21 @@ impl RedisTokenSource {
                 .await;
             match taken {
                 None => {
+                    // The lock may be ours all the same (a timeout after
+                    // Redis ran the `SET`): released in the background.
+                    drop(held);
                     return match due {
                         Some(t) if t.expires_at() > self.clock.now() => Ok(t),
                         _ => self.local(request).await,
                     };
                 }
                 Some(Some(_)) => {
-                    let held = HeldLock {
-                        fleet: self.fleet.clone(),
-                        lock,
-                        owner,
-                        released: false,
-                    };
-                    let fetched = self.fetch_as_holder(request, &key, held).await;
+                    let fetched = self
+                        .fetch_as_holder(request, &key, held, due.as_ref())
+                        .await;
                     return self.or_still_valid(fetched, due);
                 }
-                Some(None) => {}
+                Some(None) => held.not_taken(),
             }
             // Another instance is refreshing: a still-valid token will do.
             if let Some(t) = &due

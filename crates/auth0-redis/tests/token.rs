@@ -337,6 +337,12 @@ impl tracing::Subscriber for Capture {
 #[tokio::test(flavor = "current_thread")]
 async fn the_fallback_and_the_recovery_are_tracing_events_without_secrets() {
     let capture = Capture::default();
+    // A second registered dispatcher, alive for the test. With only one,
+    // tracing-core takes a callsite's interest from the default dispatcher
+    // of the thread that first hits it: the parallel tests' threads have
+    // none, and an event of this crate first logged there (the fallback
+    // WARN, the recovery INFO) was disabled for good, here too.
+    let _registered_too = tracing::Dispatch::new(Capture::default());
     let _guard = tracing::dispatcher::set_default(&tracing::Dispatch::new(capture.clone()));
     let mut redis = RedisServer::start();
     let tenant = Arc::new(Tenant::default());
@@ -424,16 +430,42 @@ async fn a_fetch_slower_than_the_lease_keeps_its_lock() {
     assert_eq!(redis.dump("auth0:token:*:lock").await.len(), 0);
 }
 
+/// Polls (bounded, far below the tests' 60 s lease) until the token lock
+/// is gone.
+async fn wait_for_no_lock(redis: &RedisServer, why: &str) {
+    let mut conn = redis.connection().await;
+    for round in 0.. {
+        assert!(round < 10_000, "{why}");
+        let locks: Vec<String> = redis::cmd("KEYS")
+            .arg("auth0:token:*:lock")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if locks.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// A token source that never answers and counts the times it was asked.
+fn hanging_source(asked: &Arc<AtomicUsize>) -> impl AccessTokenSource {
+    let asked = Arc::clone(asked);
+    from_fn(move |_r: TokenRequest| {
+        asked.fetch_add(1, Ordering::SeqCst);
+        std::future::pending::<Result<IssuedToken, BoxError>>()
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_whose_call_is_dropped_releases_the_lock_at_once() {
     let redis = RedisServer::start();
     let tenant = Arc::new(Tenant::default());
     let addr = tenant.start().await;
-    let hanging =
-        from_fn(|_r: TokenRequest| std::future::pending::<Result<IssuedToken, BoxError>>());
+    let asked = Arc::new(AtomicUsize::new(0));
     // A long lease: a dropped call must not hold the others for it.
     let lease = Duration::from_secs(60);
-    let a_source = RedisTokenSource::builder(fleet(&redis), hanging)
+    let a_source = RedisTokenSource::builder(fleet(&redis), hanging_source(&asked))
         .lease(lease)
         .build()
         .unwrap();
@@ -441,18 +473,198 @@ async fn a_holder_whose_call_is_dropped_releases_the_lock_at_once() {
         .access_token_source("fleet-client", a_source)
         .build()
         .unwrap();
-    // A caller that gives up (its own timeout, a cancelled request).
+    // A caller that gives up (its own timeout, a cancelled request) while
+    // its fetch is under way: A holds the lock and its source was asked.
     let a_call = tokio::spawn(async move { get_user(&a).await });
+    wait_for_lock(&redis).await;
+    for round in 0.. {
+        assert!(round < 10_000, "A never asked its source");
+        if asked.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    a_call.abort();
+    assert!(a_call.await.unwrap_err().is_cancelled());
+    wait_for_no_lock(&redis, "the dropped holder's lock was kept for its lease").await;
+
+    let b = instance(addr, &redis, |b| b.lease(lease).max_wait(lease * 2));
+    get_user(&b.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 1);
+}
+
+/// A TCP proxy on 127.0.0.1 in front of a `redis-server` for one
+/// instance: every command reaches Redis, but once the instance has sent
+/// one with an `NX` argument (the lock's `SET NX`), only `answers` more
+/// reply lines come back; the rest are held until [`Self::answer_again`] —
+/// Redis stops answering this instance at a chosen point, as in a network
+/// blip, while the others still reach it. Each connection counts on its
+/// own (a reconnection after a failure is answered).
+struct SilentAfterLock {
+    url: String,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl SilentAfterLock {
+    async fn start(redis: &RedisServer, answers: usize) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}/", listener.local_addr().unwrap());
+        let upstream = ("127.0.0.1", redis.port());
+        let (open, gate) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let (mut client_rx, mut client_tx) = client.into_split();
+                let (mut server_rx, mut server_tx) = server.into_split();
+                let nx_sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let seen = Arc::clone(&nx_sent);
+                tokio::spawn(async move {
+                    // Commands, with the last bytes kept so an `NX` split
+                    // between two reads is still seen.
+                    let (mut buf, mut tail) = ([0u8; 4096], Vec::new());
+                    while let Ok(n @ 1..) = client_rx.read(&mut buf).await {
+                        tail.extend_from_slice(&buf[..n]);
+                        if tail.windows(8).any(|w| w == b"$2\r\nNX\r\n") {
+                            seen.store(true, Ordering::SeqCst);
+                        }
+                        tail.drain(..tail.len().saturating_sub(8));
+                        if server_tx.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                let mut gate = gate.clone();
+                tokio::spawn(async move {
+                    let (mut buf, mut left) = ([0u8; 4096], answers);
+                    while let Ok(n @ 1..) = server_rx.read(&mut buf).await {
+                        let mut pass = n;
+                        if nx_sent.load(Ordering::SeqCst) && !*gate.borrow() {
+                            // Up to the end of the `left`-th line.
+                            pass = 0;
+                            while left > 0 && pass < n {
+                                if buf[pass] == b'\n' {
+                                    left -= 1;
+                                }
+                                pass += 1;
+                            }
+                        }
+                        if client_tx.write_all(&buf[..pass]).await.is_err() {
+                            return;
+                        }
+                        if pass < n {
+                            // Held (Redis' further answers wait in the
+                            // socket meanwhile) until the test opens.
+                            if gate.wait_for(|open| *open).await.is_err()
+                                || client_tx.write_all(&buf[pass..n]).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Self { url, open }
+    }
+
+    /// Every answer held so far, and all later ones, reach the instance.
+    fn answer_again(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_dropped_while_its_lock_request_is_in_flight_releases_the_lock() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    // A's `SET NX` reaches Redis, which takes the lock for A, but the
+    // answer is held on the way: A's call is dropped while it waits for it.
+    let proxy = SilentAfterLock::start(&redis, 0).await;
+    let a_fleet = Fleet::builder(&proxy.url)
+        .op_timeout(Duration::from_secs(30))
+        .retry_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let a_source = Arc::new(
+        RedisTokenSource::builder(a_fleet, hanging_source(&asked))
+            .lease(lease)
+            .build()
+            .unwrap(),
+    );
+    let request = token_request(addr);
+    let a_call = tokio::spawn(async move { a_source.access_token(&request).await });
     wait_for_lock(&redis).await;
     a_call.abort();
     assert!(a_call.await.unwrap_err().is_cancelled());
+    // The network is back: the lock Redis took for A goes at once, not
+    // after its lease (before, nothing released it: the others waited out
+    // the 60 s).
+    proxy.answer_again();
+    wait_for_no_lock(
+        &redis,
+        "the lock of the dropped call was kept for its lease",
+    )
+    .await;
 
     let b = instance(addr, &redis, |b| b.lease(lease).max_wait(lease * 2));
-    tokio::time::timeout(Duration::from_secs(20), get_user(&b.auth0))
-        .await
-        .expect("B waited for the lease of a holder that was gone")
-        .unwrap();
+    get_user(&b.auth0).await.unwrap();
     assert_eq!(tenant.token_requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresher_that_loses_redis_after_taking_the_lock_serves_the_valid_token() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    // The fleet's token (the tenant's last a day), published by A.
+    let a = instance(addr, &redis, |b| b);
+    get_user(&a.auth0).await.unwrap();
+    assert_eq!(tenant.token_requests(), 1);
+
+    // 100 s before it expires (inside the 5 min early-refresh lead) B
+    // takes the lock to refresh it, then Redis stops answering B: its
+    // re-read under the lock fails.
+    let clock = Arc::new(ManualClock::new(T0 + 86_400 - 100));
+    let proxy = SilentAfterLock::start(&redis, 1).await;
+    let b_fleet = Fleet::builder(&proxy.url)
+        .op_timeout(Duration::from_millis(300))
+        .retry_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    let grant = ClientCredentialsSource::new(
+        http(addr),
+        ClientCredentials::client_secret("fleet-client", "fleet-secret")
+            .with_clock(Arc::clone(&clock) as Arc<dyn Clock>),
+    );
+    let b = RedisTokenSource::builder(b_fleet, grant)
+        .clock(Arc::clone(&clock))
+        .build()
+        .unwrap();
+    let token = b.access_token(&token_request(addr)).await.unwrap();
+
+    // B serves the token it holds, still valid for 100 s; a later call
+    // refreshes it through the lock. It used to fetch one of its own that
+    // it could not share: a token request more per refresher per blip.
+    assert_eq!(token.access_token(), format!("{TOKEN_PREFIX}-1"));
+    assert_eq!(
+        tenant.token_requests(),
+        1,
+        "no fetch while a valid token is held"
+    );
+    assert_eq!(b.inner_fetches(), 0);
+    assert!(b.fleet().failures() > 0, "Redis failed B");
+    // B let go of the lock (the release went over a new connection).
+    assert_eq!(redis.dump("auth0:token:*:lock").await.len(), 0);
+
+    // Redis answers again: B's next call refreshes the token for the fleet.
+    proxy.answer_again();
+    let token = b.access_token(&token_request(addr)).await.unwrap();
+    assert_eq!(token.access_token(), format!("{TOKEN_PREFIX}-2"));
+    assert_eq!(tenant.token_requests(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
