@@ -5,12 +5,20 @@
 //! generated on the fly.
 //!
 //! A client cannot hold a connection (a task and a file descriptor) for
-//! nothing: it has [`TLS_HANDSHAKE_TIMEOUT`] to finish its TLS handshake and
+//! nothing: it has [`TLS_HANDSHAKE_TIMEOUT`] to finish its TLS handshake
+//! (over HTTP/2, and to send the connection preface) and
 //! [`HEADER_READ_TIMEOUT`] to send each HTTP/1.1 request's headers, counted
 //! from the start of the connection or the end of the previous answer (so an
-//! idle keep-alive connection is closed after that long too). A plain-HTTP
-//! request to the TLS port is answered `400` in plain text, as Go's and
-//! nginx's servers do, instead of a TLS alert a client reads as garbage.
+//! idle keep-alive connection is closed after that long too). An HTTP/2
+//! connection may stay idle, but the tenant pings a client it has not heard
+//! from for [`HTTP2_KEEP_ALIVE_INTERVAL`] and closes the connection when the
+//! answer is not back within [`HTTP2_KEEP_ALIVE_TIMEOUT`]: a dead peer, or
+//! one that stopped in the middle of a header block (which may send nothing
+//! else until it ends), goes. A request's body has [`BODY_READ_TIMEOUT`] to
+//! arrive whole ([`crate::server`] answers `408` when it does not). A
+//! plain-HTTP request to the TLS port is answered `400` in plain text, as
+//! Go's and nginx's servers do, instead of a TLS alert a client reads as
+//! garbage.
 
 use std::convert::Infallible;
 use std::io;
@@ -25,7 +33,7 @@ use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
@@ -45,8 +53,40 @@ pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// answer on a keep-alive connection (hyper's default, 30 s; hyper applies
 /// it only with a timer, so it is set explicitly). An idle keep-alive
 /// connection is closed after this long; clients' pools notice and connect
-/// again. HTTP/2 connections are not bound by it: idle ones are normal.
+/// again. HTTP/2 connections are not bound by it: idle ones are normal
+/// (they are pinged instead, [`HTTP2_KEEP_ALIVE_INTERVAL`]).
 pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a request's body has to arrive whole once its headers are in
+/// (as nginx's `client_body_timeout`, answered `408`): at most 1 MiB is
+/// read, which needs little time on any link. A client that announces a
+/// body and stops sending it holds its connection no longer than this.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After this long without hearing from an HTTP/2 client (a request, body
+/// data or the answer to a ping), the tenant sends it a `PING` (idle
+/// connections included: one that answers stays open).
+pub(crate) const HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long an HTTP/2 client has to acknowledge the tenant's `PING` before
+/// the connection is closed (hyper's default, set explicitly: hyper pings
+/// only when given an interval and a timer).
+pub(crate) const HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// `SETTINGS_MAX_CONCURRENT_STREAMS` of an HTTP/2 connection (hyper's
+/// current default, which hyper documents as unstable, so fixed here; RFC
+/// 9113 §6.5.2 advises no fewer than 100).
+const HTTP2_MAX_CONCURRENT_STREAMS: u32 = 200;
+
+/// `SETTINGS_MAX_HEADER_LIST_SIZE` of an HTTP/2 connection: a request's
+/// header list larger than this is refused (hyper's current default, 16
+/// KiB, fixed here for the same reason).
+const HTTP2_MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+
+/// The length of the client's HTTP/2 connection preface, `PRI *
+/// HTTP/2.0…` (RFC 9113 §3.4), which must arrive within the handshake
+/// timeout.
+const HTTP2_PREFACE_LEN: usize = 24;
 
 /// The pause after an accept error that is not about one connection — out
 /// of file descriptors (`EMFILE`, `ENFILE`) or memory —, which would
@@ -124,6 +164,20 @@ fn http1() -> http1::Builder {
     builder
 }
 
+/// The HTTP/2 server settings of every connection: keep-alive pings (which
+/// need a timer) so a dead peer is dropped, and fixed stream and header
+/// bounds.
+fn http2() -> http2::Builder<TokioExecutor> {
+    let mut builder = http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive_interval(HTTP2_KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(HTTP2_KEEP_ALIVE_TIMEOUT)
+        .max_concurrent_streams(HTTP2_MAX_CONCURRENT_STREAMS)
+        .max_header_list_size(HTTP2_MAX_HEADER_LIST_SIZE);
+    builder
+}
+
 /// One connection, over TLS or not, until the client or a fault ends it.
 async fn serve_connection(
     stream: TcpStream,
@@ -140,8 +194,10 @@ async fn serve_connection(
     // dropped-connection fault) only ends that one connection.
     match tls {
         Some(acceptor) => {
-            let handshake =
-                tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake(stream, acceptor));
+            // One deadline for the TLS handshake and, over HTTP/2, the
+            // connection preface (hyper's HTTP/2 handshake has no bound).
+            let deadline = tokio::time::Instant::now() + TLS_HANDSHAKE_TIMEOUT;
+            let handshake = tokio::time::timeout_at(deadline, handshake(stream, acceptor));
             let Ok(Some(stream)) = handshake.await else {
                 return;
             };
@@ -156,13 +212,16 @@ async fn serve_connection(
                 .map(|leaf| Arc::new(leaf.to_vec()));
             let service = service(certificate);
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            let io = TokioIo::new(stream);
             if h2 {
-                let _ = http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(io, service)
-                    .await;
+                let preface = tokio::time::timeout_at(deadline, with_preface(stream));
+                let Ok(Some(io)) = preface.await else {
+                    return;
+                };
+                let _ = http2().serve_connection(TokioIo::new(io), service).await;
             } else {
-                let _ = http1().serve_connection(io, service).await;
+                let _ = http1()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
             }
         }
         None => {
@@ -188,6 +247,18 @@ async fn handshake(stream: TcpStream, acceptor: TlsAcceptor) -> Option<TlsStream
         return None;
     }
     acceptor.accept(stream).await.ok()
+}
+
+/// The stream once the client's HTTP/2 connection preface has arrived
+/// (`None` when the client left first), giving the preface back to hyper
+/// as its first bytes; hyper checks them.
+async fn with_preface(
+    mut stream: TlsStream<TcpStream>,
+) -> Option<impl AsyncRead + AsyncWrite + Send + Unpin + 'static> {
+    let mut preface = [0; HTTP2_PREFACE_LEN];
+    stream.read_exact(&mut preface).await.ok()?;
+    let (read, write) = tokio::io::split(stream);
+    Some(tokio::io::join(io::Cursor::new(preface).chain(read), write))
 }
 
 /// Answers a plain-HTTP request on the TLS port with `400` and closes the

@@ -162,15 +162,31 @@ pub(crate) async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<TenantBody>, Dropped> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
+    let read = Limited::new(body, MAX_REQUEST_BODY).collect();
+    let body = match tokio::time::timeout(crate::http::BODY_READ_TIMEOUT, read).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(_)) => {
             return Ok(oauth_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 "Request body too large",
             )
             .map(TenantBody::from));
+        }
+        // The client stopped sending its body: `408`, and an HTTP/1.1
+        // connection is closed (RFC 9110 §15.5.9), the rest never read.
+        Err(_) => {
+            let mut answer = oauth_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid_request",
+                "The request body was not received in time",
+            );
+            if parts.version < http::Version::HTTP_2 {
+                answer
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return Ok(answer.map(TenantBody::from));
         }
     };
     if let Some(answer) = crate::control::route(

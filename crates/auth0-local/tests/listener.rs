@@ -1,9 +1,12 @@
 //! The tenant's listener against clients that misbehave: connections that
 //! stall in the TLS handshake or before their request's headers, idle
-//! keep-alive connections, plain HTTP sent to the TLS port, accept errors
-//! (out of file descriptors), and the CA file written over a planted
-//! symbolic link. Timeouts are checked on tokio's paused clock: nothing
-//! here waits for real time. Servers listen on 127.0.0.1 only.
+//! keep-alive connections, HTTP/2 clients that send no preface or stop
+//! answering pings, request bodies that stop arriving, plain HTTP sent to
+//! the TLS port, accept errors (out of file descriptors), and the CA file
+//! written over a planted symbolic link. Timeouts are checked on tokio's
+//! paused clock: nothing here waits for real time (a live HTTP/2 client
+//! holds the clock still while its answers travel, see `HoldClock`).
+//! Servers listen on 127.0.0.1 only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,6 +23,12 @@ use tokio::time::Instant;
 const HANDSHAKE: Duration = Duration::from_secs(10);
 /// The HTTP/1.1 header read (and keep-alive idle) timeout (`http.rs`).
 const HEADERS: Duration = Duration::from_secs(30);
+/// How long a request body has to arrive (`http.rs`).
+const BODY: Duration = Duration::from_secs(30);
+/// HTTP/2: the silence after which the tenant pings, and how long it waits
+/// for the acknowledgement (`http.rs`).
+const PING_INTERVAL: Duration = Duration::from_secs(30);
+const PING_TIMEOUT: Duration = Duration::from_secs(20);
 const HOUR: Duration = Duration::from_secs(3_600);
 
 // ---------------------------------------------------------------- helpers
@@ -160,6 +169,339 @@ async fn an_idle_keep_alive_connection_is_closed() {
     read_until_closed(&mut stream).await;
     assert!(idle.elapsed() >= HEADERS, "{:?}", idle.elapsed());
     assert_eq!(tenant.connections(), 1);
+}
+
+// ------------------------------------------------------ stalled bodies
+
+/// A POST announcing a 1,000-byte body that sends 10 bytes and stops.
+const STALLED_BODY: &[u8] = b"POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+      Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n\
+      grant_type";
+
+/// A request whose body stops arriving is answered `408` once the body
+/// timeout passes and its HTTP/1.1 connection closed (nginx's
+/// `client_body_timeout`), not held open forever; other clients are served
+/// meanwhile.
+#[tokio::test(start_paused = true)]
+async fn a_request_body_that_stops_arriving_is_answered_408() {
+    let plain = LocalTenant::builder().plain_http().start().await.unwrap();
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(plain.addr()).await.unwrap();
+    stream.write_all(STALLED_BODY).await.unwrap();
+    // Someone else is served meanwhile.
+    let mut other = TcpStream::connect(plain.addr()).await.unwrap();
+    other.write_all(JWKS_REQUEST).await.unwrap();
+    let (head, _) = read_answer(&mut other).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let answer = read_until_closed(&mut stream).await;
+    assert!(start.elapsed() >= BODY, "{:?}", start.elapsed());
+    let answer = String::from_utf8(answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("connection: close\r\n"), "{answer}");
+    assert!(answer.ends_with("not received in time\"}"), "{answer}");
+
+    let tenant = LocalTenant::builder().start().await.unwrap();
+    let mut tls = tls_connection(&tenant).await;
+    tls.write_all(STALLED_BODY).await.unwrap();
+    serves(&tenant).await;
+    let answer = read_until_closed(&mut tls).await;
+    assert!(answer.starts_with(b"HTTP/1.1 408 "), "{answer:?}");
+}
+
+/// The same over HTTP/2: the client answers the tenant's pings, so only
+/// the body timeout ends the stream; its connection goes on serving.
+#[tokio::test(start_paused = true)]
+async fn a_request_body_that_stops_arriving_over_http2_is_answered_408() {
+    let tenant = LocalTenant::builder().http2(true).start().await.unwrap();
+    let hold = HoldClock::start();
+    let start = Instant::now();
+    let mut h2 = h2_connection(&tenant).await;
+    let block = header_block(&[
+        (":method", "POST"),
+        (":scheme", "https"),
+        (":path", "/oauth/token"),
+        (":authority", "127.0.0.1"),
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("content-length", "1000"),
+    ]);
+    h2.write_all(&frame(HEADERS_FRAME, END_HEADERS, 1, &block))
+        .await
+        .unwrap();
+    h2.write_all(&frame(DATA_FRAME, 0, 1, b"grant_type"))
+        .await
+        .unwrap();
+    let pings = &mut 0;
+    barrier(&mut h2, pings).await;
+    drop(hold);
+    tokio::time::sleep(BODY).await;
+
+    let _hold = HoldClock::start();
+    let head = h2_read_until(&mut h2, pings, |f| f.kind == HEADERS_FRAME && f.stream == 1).await;
+    assert!(start.elapsed() >= BODY, "{:?}", start.elapsed());
+    // A literal `:status` (static table entry 8) whose value is "408",
+    // Huffman-coded (RFC 7541 Appendix B: '4' 011010, '0' 00000, '8'
+    // 011110, padded with ones).
+    assert_eq!(head.payload[0] & 0x0f, 8, "{head:?}");
+    assert_eq!(head.payload[1..5], [0x83, 0x68, 0x0f, 0x7f], "{head:?}");
+    let request = frame(
+        HEADERS_FRAME,
+        END_HEADERS | END_STREAM,
+        3,
+        &jwks_h2_request(),
+    );
+    h2.write_all(&request).await.unwrap();
+    let head = h2_read_until(&mut h2, pings, |f| f.kind == HEADERS_FRAME && f.stream == 3).await;
+    assert_eq!(head.payload[0], STATUS_200, "{head:?}");
+}
+
+// ------------------------------------------------------------- HTTP/2
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+// Frame types and flags (RFC 9113 §6).
+const DATA_FRAME: u8 = 0x0;
+const HEADERS_FRAME: u8 = 0x1;
+const SETTINGS_FRAME: u8 = 0x4;
+const PING_FRAME: u8 = 0x6;
+const GOAWAY_FRAME: u8 = 0x7;
+const END_STREAM: u8 = 0x1;
+const ACK: u8 = 0x1;
+const END_HEADERS: u8 = 0x4;
+/// HPACK's indexed `:status: 200` (static table entry 8).
+const STATUS_200: u8 = 0x88;
+/// The payload of the client's own PINGs.
+const BARRIER: &[u8; 8] = b"barrier!";
+
+#[derive(Debug)]
+struct Frame {
+    kind: u8,
+    flags: u8,
+    stream: u32,
+    payload: Vec<u8>,
+}
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len()).unwrap().to_be_bytes();
+    let mut bytes = length[1..].to_vec();
+    bytes.extend_from_slice(&[kind, flags]);
+    bytes.extend_from_slice(&stream.to_be_bytes());
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// An HPACK header block of literal fields, neither indexed nor
+/// Huffman-coded (names and values under 127 bytes).
+fn header_block(fields: &[(&str, &str)]) -> Vec<u8> {
+    let mut block = Vec::new();
+    for (name, value) in fields {
+        block.push(0);
+        for text in [name, value] {
+            block.push(u8::try_from(text.len()).unwrap());
+            block.extend_from_slice(text.as_bytes());
+        }
+    }
+    block
+}
+
+fn jwks_h2_request() -> Vec<u8> {
+    header_block(&[
+        (":method", "GET"),
+        (":scheme", "https"),
+        (":path", "/.well-known/jwks.json"),
+        (":authority", "127.0.0.1"),
+    ])
+}
+
+/// The tenant's next frame, or `None` once it closed the connection;
+/// panics when nothing comes for an hour.
+async fn read_frame(stream: &mut (impl AsyncRead + Unpin)) -> Option<Frame> {
+    read_frame_by(stream, Instant::now() + HOUR).await
+}
+
+/// The tenant's next frame, or `None` once it closed the connection;
+/// panics when it has not come by `give_up`.
+async fn read_frame_by(stream: &mut (impl AsyncRead + Unpin), give_up: Instant) -> Option<Frame> {
+    let mut head = [0; 9];
+    match tokio::time::timeout_at(give_up, stream.read_exact(&mut head)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => return None,
+        Err(_) => panic!("what the client waits for has not come in an hour"),
+    }
+    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]);
+    let mut payload = vec![0; usize::try_from(length).unwrap()];
+    stream.read_exact(&mut payload).await.ok()?;
+    Some(Frame {
+        kind: head[3],
+        flags: head[4],
+        stream: u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff,
+        payload,
+    })
+}
+
+type H2 = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// An HTTP/2 connection to `tenant`, the client's preface and (empty)
+/// SETTINGS sent.
+async fn h2_connection(tenant: &LocalTenant) -> H2 {
+    let mut tls = support::tls::tls_connection(tenant, &[b"h2"]).await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    tls.write_all(H2_PREFACE).await.unwrap();
+    tls.write_all(&frame(SETTINGS_FRAME, 0, 0, &[]))
+        .await
+        .unwrap();
+    tls
+}
+
+/// Keeps tokio's paused clock still while it lives, for a live client's
+/// exchanges. The paused clock jumps to the next timer whenever every task
+/// waits, also while bytes are on their way over loopback: the tenant's
+/// PING and the end of its wait for the answer could pass in one jump,
+/// before the client's answer is even read. A blocking task holds it
+/// (tokio does not auto-advance while one runs), until the guard is dropped
+/// or, should a test hang, 20 s of real time have passed (a passing test
+/// holds it for a few loopback round trips).
+struct HoldClock {
+    _release: std::sync::mpsc::Sender<()>,
+}
+
+impl HoldClock {
+    fn start() -> Self {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        tokio::task::spawn_blocking(move || held.recv_timeout(Duration::from_secs(20)));
+        Self { _release: release }
+    }
+}
+
+/// What a live client does while it waits: acknowledges the tenant's
+/// SETTINGS and PINGs (counting the PINGs in `pings`) until a frame `want`
+/// accepts arrives (returned). Panics when the tenant goes away, or when
+/// the frame has not come within an hour.
+async fn h2_read_until(tls: &mut H2, pings: &mut usize, want: impl Fn(&Frame) -> bool) -> Frame {
+    let give_up = Instant::now() + HOUR;
+    loop {
+        let got = read_frame_by(tls, give_up)
+            .await
+            .expect("the tenant closed the connection");
+        if want(&got) {
+            return got;
+        }
+        match (got.kind, got.flags & ACK) {
+            (SETTINGS_FRAME, 0) => {
+                let ack = frame(SETTINGS_FRAME, ACK, 0, &[]);
+                tls.write_all(&ack).await.unwrap();
+            }
+            (PING_FRAME, 0) => {
+                *pings += 1;
+                let ack = frame(PING_FRAME, ACK, 0, &got.payload);
+                tls.write_all(&ack).await.unwrap();
+            }
+            (GOAWAY_FRAME, _) => panic!("the tenant went away: {got:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// Sends a PING of the client's own and waits for its acknowledgement:
+/// the tenant has then read everything the client sent before it.
+async fn barrier(tls: &mut H2, pings: &mut usize) {
+    tls.write_all(&frame(PING_FRAME, 0, 0, BARRIER))
+        .await
+        .unwrap();
+    h2_read_until(tls, pings, |f| {
+        f.kind == PING_FRAME && f.flags & ACK == ACK && f.payload == BARRIER
+    })
+    .await;
+}
+
+/// A client that negotiates HTTP/2 by ALPN and then sends no connection
+/// preface, or only part of it, is disconnected once the handshake timeout
+/// passes: hyper's HTTP/2 handshake has no bound of its own.
+#[tokio::test(start_paused = true)]
+async fn http2_connections_without_a_preface_are_closed_after_the_handshake_timeout() {
+    let tenant = LocalTenant::builder().http2(true).start().await.unwrap();
+    for sent in [&[][..], &H2_PREFACE[..10]] {
+        let start = Instant::now();
+        let mut tls = support::tls::tls_connection(&tenant, &[b"h2"]).await;
+        tls.write_all(sent).await.unwrap();
+        still_open_for(&mut tls, HANDSHAKE - Duration::from_secs(1)).await;
+        read_until_closed(&mut tls).await;
+        assert!(start.elapsed() >= HANDSHAKE, "{:?}", start.elapsed());
+    }
+    let _hold = HoldClock::start();
+    let mut h2 = h2_connection(&tenant).await;
+    let request = frame(
+        HEADERS_FRAME,
+        END_HEADERS | END_STREAM,
+        1,
+        &jwks_h2_request(),
+    );
+    h2.write_all(&request).await.unwrap();
+    let head = h2_read_until(&mut h2, &mut 0, |f| f.kind == HEADERS_FRAME).await;
+    assert_eq!(head.payload[0], STATUS_200, "{head:?}");
+}
+
+/// HTTP/2 peers that stop answering — one silent after its preface, one
+/// stopped in the middle of a request's header block (RFC 9113 §6.10: it
+/// may send nothing else until the block ends) — are pinged and closed
+/// when the ping goes unanswered.
+#[tokio::test(start_paused = true)]
+async fn http2_peers_that_stop_answering_pings_are_closed() {
+    let tenant = LocalTenant::builder().http2(true).start().await.unwrap();
+    let unfinished_headers = frame(HEADERS_FRAME, 0, 1, &jwks_h2_request());
+    for sent in [&[][..], &unfinished_headers[..]] {
+        let hold = HoldClock::start();
+        let mut h2 = h2_connection(&tenant).await;
+        barrier(&mut h2, &mut 0).await;
+        h2.write_all(sent).await.unwrap();
+        let start = Instant::now();
+        drop(hold);
+        let mut pinged = false;
+        while let Some(got) = read_frame(&mut h2).await {
+            pinged |= got.kind == PING_FRAME && got.flags & ACK == 0;
+        }
+        assert!(pinged, "closed without a ping");
+        let bound = PING_INTERVAL + PING_TIMEOUT;
+        assert!(start.elapsed() >= bound, "{:?}", start.elapsed());
+    }
+}
+
+/// An idle HTTP/2 connection whose client answers the tenant's pings stays
+/// open (ten minutes here, twenty pings) and serves its next request.
+#[tokio::test(start_paused = true)]
+async fn an_idle_http2_connection_that_answers_pings_stays_open() {
+    let tenant = LocalTenant::builder().http2(true).start().await.unwrap();
+    let mut hold = HoldClock::start();
+    let mut h2 = h2_connection(&tenant).await;
+    let pings = &mut 0;
+    barrier(&mut h2, pings).await;
+    for round in 1..=20 {
+        drop(hold);
+        tokio::time::sleep(PING_INTERVAL).await;
+        hold = HoldClock::start();
+        // The tenant's PING, answered; then the answer is known read.
+        let ping = h2_read_until(&mut h2, pings, |f| {
+            f.kind == PING_FRAME && f.flags & ACK == 0
+        })
+        .await;
+        *pings += 1;
+        let ack = frame(PING_FRAME, ACK, 0, &ping.payload);
+        h2.write_all(&ack).await.unwrap();
+        barrier(&mut h2, pings).await;
+        assert_eq!(*pings, round);
+    }
+    let request = frame(
+        HEADERS_FRAME,
+        END_HEADERS | END_STREAM,
+        1,
+        &jwks_h2_request(),
+    );
+    h2.write_all(&request).await.unwrap();
+    let head = h2_read_until(&mut h2, pings, |f| f.kind == HEADERS_FRAME).await;
+    assert_eq!(head.payload[0], STATUS_200, "{head:?}");
+    assert_eq!(tenant.connections(), 1);
+    drop(hold);
 }
 
 // ------------------------------------------------ plain HTTP to TLS port
