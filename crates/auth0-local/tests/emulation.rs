@@ -1793,17 +1793,24 @@ async fn list_filters_refuse_values_auth0_refuses() {
             "q",
         ),
     ] {
-        let (status, body) = api_get(&tenant, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
-        assert_eq!(body["statusCode"], 400, "{uri}: {body}");
-        assert_eq!(body["error"], "Bad Request", "{uri}: {body}");
-        assert_eq!(body["errorCode"], "invalid_query_string", "{uri}: {body}");
-        let message = body["message"].as_str().unwrap();
-        assert!(
-            message.starts_with("Query validation error:") && message.contains(param),
-            "{uri}: {body}"
-        );
+        let message = refused_query(&tenant, uri).await;
+        assert!(message.contains(param), "{uri}: {message}");
     }
+}
+
+/// Auth0's `400` for a query it cannot read: the answer's message.
+async fn refused_query(tenant: &LocalTenant, uri: &str) -> String {
+    let (status, body) = api_get(tenant, uri).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    assert_eq!(body["statusCode"], 400, "{uri}: {body}");
+    assert_eq!(body["error"], "Bad Request", "{uri}: {body}");
+    assert_eq!(body["errorCode"], "invalid_query_string", "{uri}: {body}");
+    let message = body["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.starts_with("Query validation error:"),
+        "{uri}: {body}"
+    );
+    message
 }
 
 // ------------------------------------------------ client grants at the token endpoint
@@ -1989,12 +1996,10 @@ async fn checkpoint_take_that_is_not_an_integer_is_refused() {
         "/api/v2/connections?from=5&take=x",
         "/api/v2/organizations?take=many",
     ] {
-        let (status, body) = api_get(&tenant, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
-        assert_eq!(body["errorCode"], "invalid_query_string", "{uri}: {body}");
         assert_eq!(
-            body["message"], "Query validation error: 'Expected type integer' on property take.",
-            "{uri}: {body}"
+            refused_query(&tenant, uri).await,
+            "Query validation error: 'Expected type integer' on property take.",
+            "{uri}"
         );
     }
     // A well-formed one still pages.
