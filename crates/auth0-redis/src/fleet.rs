@@ -214,7 +214,18 @@ impl Fleet {
         if let Some(conn) = slot.as_ref() {
             return Ok(conn.clone());
         }
-        let conn = self.inner.client.get_multiplexed_async_connection().await?;
+        // redis-rs bounds connecting (1 s) and every answer (500 ms) by
+        // default: `op_timeout` is the one bound (a larger one set by the
+        // user would otherwise be cut at half a second).
+        let bound = Some(self.inner.op_timeout);
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(bound)
+            .set_response_timeout(bound);
+        let conn = self
+            .inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
         *slot = Some(conn.clone());
         Ok(conn)
     }

@@ -58,12 +58,20 @@ fn instance(
     redis: &RedisServer,
     tune: impl FnOnce(auth0_redis::RedisTokenSourceBuilder) -> auth0_redis::RedisTokenSourceBuilder,
 ) -> Instance {
+    instance_on(addr, fleet(redis), tune)
+}
+
+/// [`instance`] on a fleet of the test's own.
+fn instance_on(
+    addr: SocketAddr,
+    fleet: Fleet,
+    tune: impl FnOnce(auth0_redis::RedisTokenSourceBuilder) -> auth0_redis::RedisTokenSourceBuilder,
+) -> Instance {
     let clock = Arc::new(ManualClock::new(T0));
     let http = http(addr);
     let credentials = ClientCredentials::client_secret("fleet-client", "fleet-secret")
         .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
     let grant = ClientCredentialsSource::new(http.clone(), credentials);
-    let fleet = fleet(redis);
     let source = tune(RedisTokenSource::builder(fleet.clone(), grant).clock(Arc::clone(&clock)))
         .build()
         .unwrap();
@@ -1013,4 +1021,53 @@ async fn a_waiter_serves_a_due_token_published_meanwhile_while_another_refreshes
     let token = b_call.await.unwrap().unwrap();
     assert_eq!(token.access_token(), "published");
     assert_eq!(asked.load(Ordering::SeqCst), 0, "no fetch of B's own");
+}
+
+/// A Redis slower than redis-rs' own defaults (a 500 ms response timeout, a
+/// 1 s connection timeout) but well within the fleet's `op_timeout` is
+/// used: `op_timeout` is the one bound on a Redis call, as documented.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_slower_than_redis_rs_defaults_within_the_op_timeout_is_shared() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    // Every answer of Redis held 700 ms on its way back.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    let upstream = ("127.0.0.1", redis.port());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+            let (mut client_rx, mut client_tx) = client.into_split();
+            let (mut server_rx, mut server_tx) = server.into_split();
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut client_rx, &mut server_tx).await;
+            });
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = server_rx.read(&mut buf).await {
+                    tokio::time::sleep(Duration::from_millis(700)).await;
+                    if client_tx.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let fleet = Fleet::builder(url)
+        .op_timeout(Duration::from_secs(10))
+        .retry_interval(Duration::ZERO)
+        .build()
+        .unwrap();
+    let a = instance_on(addr, fleet, |b| b);
+    get_user(&a.auth0).await.unwrap();
+    assert_eq!(a.fleet.failures(), 0, "no Redis call failed");
+    assert_eq!(a.fleet.status(), FleetStatus::Shared);
+    assert_eq!(tenant.token_requests(), 1);
+    assert_eq!(
+        redis.dump("auth0:token:*").await.len(),
+        1,
+        "the token was shared"
+    );
 }
