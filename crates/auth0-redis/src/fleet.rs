@@ -178,6 +178,17 @@ impl Fleet {
         if self.resting() {
             return None;
         }
+        self.run_now(what, op).await
+    }
+
+    /// [`run`](Self::run), also while a recent failure keeps this instance
+    /// off Redis: for the one call worth a try whatever happened just
+    /// before — giving back a lock the rest of the fleet waits for.
+    pub(crate) async fn run_now<T, F, Fut>(&self, what: &'static str, op: F) -> Option<T>
+    where
+        F: FnOnce(MultiplexedConnection) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
         let inner = &self.inner;
         let attempt = async {
             let conn = self.connection().await?;

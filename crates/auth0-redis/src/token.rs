@@ -72,10 +72,13 @@ return 0";
 static RELEASE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RELEASE));
 static RENEW_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(RENEW));
 
-/// Runs the compare-and-delete release of `lock` for `owner`.
+/// Runs the compare-and-delete release of `lock` for `owner`, even right
+/// after a Redis failure (when other calls stay local for the fleet's
+/// `retry_interval`): a lock left behind makes every other instance wait
+/// out its lease, so a release is worth one try (bounded by `op_timeout`).
 async fn release(fleet: &Fleet, lock: &str, owner: &str) {
     let _: Option<i64> = fleet
-        .run("release lock", |mut c| async move {
+        .run_now("release lock", |mut c| async move {
             RELEASE_SCRIPT
                 .key(lock)
                 .arg(owner)

@@ -675,6 +675,43 @@ async fn a_refresher_that_loses_redis_after_taking_the_lock_serves_the_valid_tok
     assert_eq!(tenant.token_requests(), 2);
 }
 
+/// A holder whose Redis failed under the lock (its re-read timed out) still
+/// gives the lock back, though its fleet then stays off Redis for
+/// `retry_interval` (the default 1 s, a minute here): the rest of the fleet
+/// would otherwise wait out the lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_whose_redis_failed_under_the_lock_still_releases_it() {
+    let redis = RedisServer::start();
+    let tenant = Arc::new(Tenant::default());
+    let addr = tenant.start().await;
+    let a = instance(addr, &redis, |b| b);
+    get_user(&a.auth0).await.unwrap();
+
+    let clock = Arc::new(ManualClock::new(T0 + 86_400 - 100));
+    let proxy = SilentAfterLock::start(&redis, 1).await;
+    let b_fleet = Fleet::builder(&proxy.url)
+        .op_timeout(Duration::from_millis(300))
+        .retry_interval(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let grant = ClientCredentialsSource::new(
+        http(addr),
+        ClientCredentials::client_secret("fleet-client", "fleet-secret")
+            .with_clock(Arc::clone(&clock) as Arc<dyn Clock>),
+    );
+    let b = RedisTokenSource::builder(b_fleet, grant)
+        .clock(Arc::clone(&clock))
+        .build()
+        .unwrap();
+    b.access_token(&token_request(addr)).await.unwrap();
+    assert!(b.fleet().failures() > 0, "Redis failed B under the lock");
+    assert_eq!(
+        redis.dump("auth0:token:*:lock").await.len(),
+        0,
+        "the lock was given back"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_early_refresh_still_serves_the_valid_shared_token() {
     let redis = RedisServer::start();
