@@ -73,12 +73,7 @@ fn verify_request_object(
             .client_keys
             .get(client_id)
             .ok_or_else(|| invalid_object("No public key is registered for this client"))?;
-        // No key to verify with until the application's was handed out.
-        let verified = key.verifying().is_some_and(|key| {
-            key.verify(alg, jws.signing_input(), jws.signature())
-                .is_ok()
-        });
-        if !verified {
+        if !key.verifies(alg, jws.signing_input(), jws.signature()) {
             return Err(invalid_object("Invalid request object signature"));
         }
     }

@@ -84,11 +84,17 @@ impl LazyRsaKey {
         made.as_ref().map(|(pem, _)| pem.as_str())
     }
 
-    /// The public half, to verify the application's client assertions and
-    /// request objects with; `None` until the key was made (this never makes
-    /// it: nothing signed with it can exist yet).
-    pub(crate) fn verifying(&self) -> Option<&VerifyingKey> {
+    /// The public half; `None` until the key was made (this never makes it).
+    fn verifying(&self) -> Option<&VerifyingKey> {
         self.0.get()?.as_ref().map(|(_, public)| public)
+    }
+
+    /// Whether `signature` over `input` verifies with this key (the
+    /// application's client assertions and request objects): never before
+    /// the key was handed out, since nothing signed with it can exist yet.
+    pub(crate) fn verifies(&self, alg: Algorithm, input: &[u8], signature: &[u8]) -> bool {
+        self.verifying()
+            .is_some_and(|key| key.verify(alg, input, signature).is_ok())
     }
 }
 

@@ -624,12 +624,7 @@ fn client_assertion(shared: &Shared, params: &HashMap<String, String>) -> Result
         .client_keys
         .get(client_id)
         .ok_or_else(|| invalid("No public key is registered for this client"))?;
-    // No key to verify with until the application's was handed out.
-    let verified = key.verifying().is_some_and(|key| {
-        key.verify(alg, jws.signing_input(), jws.signature())
-            .is_ok()
-    });
-    if !verified {
+    if !key.verifies(alg, jws.signing_input(), jws.signature()) {
         return Err(invalid("Invalid signature"));
     }
     // RFC 7523 §3 item 3: the audience is the tenant (its issuer URL, or the
