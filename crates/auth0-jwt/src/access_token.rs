@@ -843,7 +843,7 @@ impl AccessTokenValidator {
     /// permissions, a synchronous organization policy.
     fn check_after_issuer(&self, claims: &AccessTokenClaims, now: i64) -> Result<(), Error> {
         // Audience
-        if claims.aud_values().is_none() {
+        if !claims.has_aud() {
             return Err(Error::AudienceInvalid { kind: KIND });
         }
         if !self.audiences.iter().any(|a| claims.aud_contains(a)) {

@@ -148,7 +148,9 @@ const REGISTERED: [(&str, Expected); 14] = [
 ];
 
 /// The index of `name` in [`REGISTERED`] (a `match` on the name: faster than a
-/// scan of the table, which the unit tests check it against).
+/// scan of the table, which the unit tests check it against). Inlined into the
+/// flat scan's callback, which calls it for every member.
+#[inline(always)]
 fn registered_index(name: &[u8]) -> Option<usize> {
     Some(match *name {
         [a, b, c] => match [a, b, c] {
@@ -754,6 +756,12 @@ impl Claims {
             AudAt::List(list) => (None, Some(self.list(*list))),
         };
         Some(one.into_iter().chain(list.into_iter().flatten()))
+    }
+
+    /// True if there is an `aud` claim (of the right type: the checks run on
+    /// typed claims).
+    pub(crate) fn has_aud(&self) -> bool {
+        self.aud.is_some()
     }
 
     /// True if `aud` has `audience` among its values.

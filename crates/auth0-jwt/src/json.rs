@@ -717,8 +717,11 @@ pub(crate) fn scan_flat(
 ) -> Option<()> {
     let b = text.as_bytes();
     // Escapes and control characters (including whitespace other than spaces,
-    // which tokens do not carry) are left to the full parser (see `Quotes`).
-    let mut quotes = Quotes::new(b);
+    // which tokens do not carry) are left to the full parser (see
+    // `QuoteStream`). In such text every quote delimits a string, so the
+    // quotes are taken in order, each where the grammar expects one: an
+    // opening quote anywhere else (a stray one) ends the fast path.
+    let mut quotes = QuoteStream::new(b);
     let mut i = skip_ws(b, 0);
     if *b.get(i)? != b'{' {
         return None;
@@ -728,10 +731,7 @@ pub(crate) fn scan_flat(
         return (skip_ws(b, i + 1) == b.len()).then_some(());
     }
     loop {
-        if *b.get(i)? != b'"' {
-            return None;
-        }
-        let end = quotes.next(i + 1)?;
+        let end = quotes.string_at(i)?;
         let name = i + 1..end;
         i = skip_ws(b, end + 1);
         if *b.get(i)? != b':' {
@@ -740,7 +740,7 @@ pub(crate) fn scan_flat(
         i = skip_ws(b, i + 1);
         let value = match *b.get(i)? {
             b'"' => {
-                let end = quotes.next(i + 1)?;
+                let end = quotes.string_at(i)?;
                 let value = i + 1..end;
                 i = end + 1;
                 FlatValue::Str(value)
@@ -763,10 +763,7 @@ pub(crate) fn scan_flat(
                 i = skip_ws(b, i + 1);
                 if *b.get(i)? != b']' {
                     loop {
-                        if *b.get(i)? != b'"' {
-                            return None;
-                        }
-                        i = skip_ws(b, quotes.next(i + 1)? + 1);
+                        i = skip_ws(b, quotes.string_at(i)? + 1);
                         match *b.get(i)? {
                             b',' => i = skip_ws(b, i + 1),
                             b']' => break,
@@ -922,6 +919,60 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The quotes of a text in order, for [`scan_flat`]: 64 bytes of quote bits
+/// at a time ([`quote_bits`], which refuses words holding an escape or a
+/// control character), each quote taken by clearing the word's lowest bit.
+///
+/// Every string the scanner reads is asked for where its opening quote must
+/// be ([`string_at`](Self::string_at)), and the quotes are consumed in
+/// order, so a quote anywhere else — one more than the grammar has room for
+/// — is the next one taken at the next string and fails that check. Taking
+/// the lowest bit needs no shift by a position computed just before (what
+/// [`Quotes::next`] does): measured on the jwt bench's claim set (360 bytes,
+/// 9 members), the scan with a no-op callback took 147–154 ns against
+/// 173–188 ns (3,000,000 calls a round, four rounds, release build).
+struct QuoteStream<'a> {
+    b: &'a [u8],
+    /// Start of the word in `bits`.
+    base: usize,
+    /// The word's quotes not taken yet (bit `k`: `b[base + k]`).
+    bits: u64,
+}
+
+impl<'a> QuoteStream<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        QuoteStream {
+            b,
+            // No word read yet: the first `next` reads the one at 0.
+            base: 0usize.wrapping_sub(64),
+            bits: 0,
+        }
+    }
+
+    /// The next quote not taken; `None` at the end of the text or at a word
+    /// holding an escape or a control character.
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.base = self.base.wrapping_add(64);
+            self.bits = quote_bits(self.b.get(self.base..)?)?;
+        }
+        let at = self.base + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+
+    /// The closing quote of the string whose opening quote must be at `open`:
+    /// `None` if the next quote is elsewhere (or there is none).
+    #[inline]
+    fn string_at(&mut self, open: usize) -> Option<usize> {
+        if self.next()? != open {
+            return None;
+        }
+        self.next()
+    }
 }
 
 /// Finds the quotes of a text 64 bytes at a time, for the flat scanner: a word

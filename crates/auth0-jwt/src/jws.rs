@@ -483,11 +483,20 @@ pub(crate) fn parse_header<'h>(
 /// `application/` prefix, ignoring ASCII case.
 pub(crate) fn typ_is(typ: &str, short: &str) -> bool {
     const PREFIX: &str = "application/";
-    let bare = match typ.get(..PREFIX.len()) {
-        Some(prefix) if prefix.eq_ignore_ascii_case(PREFIX) => &typ[PREFIX.len()..],
-        _ => typ,
-    };
-    bare.eq_ignore_ascii_case(short)
+    // The lengths decide most calls; the exact spelling (what issuers
+    // write) is one comparison, the case-insensitive one the rest.
+    if typ.len() == short.len() {
+        return typ == short || typ.eq_ignore_ascii_case(short);
+    }
+    if typ.len() != PREFIX.len() + short.len() {
+        return false;
+    }
+    match (typ.get(..PREFIX.len()), typ.get(PREFIX.len()..)) {
+        (Some(prefix), Some(bare)) => {
+            prefix.eq_ignore_ascii_case(PREFIX) && bare.eq_ignore_ascii_case(short)
+        }
+        _ => false,
+    }
 }
 
 /// The full strict parser behind [`parse_header`].

@@ -451,7 +451,7 @@ pub(crate) fn is_explicitly_typed_jwt(typ: &str) -> bool {
     typ.len() > suffix.len()
         && typ
             .get(typ.len() - suffix.len()..)
-            .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+            .is_some_and(|end| end == suffix || end.eq_ignore_ascii_case(suffix))
 }
 
 pub(crate) use crate::jws::typ_is;
