@@ -21,15 +21,20 @@
 //! token shorter-lived than the lead would otherwise be due the moment it
 //! is published, and every instance, every call, would fetch another.
 //!
-//! Redis down or slow: the inner source is asked directly (the caller's
-//! own cache in front keeps that to one fetch per instance), see
-//! [`Fleet`].
+//! Redis down or slow: the source serves the copy it holds of the key's
+//! token (the last one it read, published or fetched) while that is not
+//! due; else it asks the inner source directly and tries once to publish
+//! what it got (`SET NX`: a token already there is not replaced). One the
+//! fleet has not seen yet is published by the next call that finds Redis
+//! answering without a fresh token (under the lock, instead of a fetch),
+//! so the fleet converges on one token again; see [`Fleet`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -175,6 +180,9 @@ pub struct RedisTokenSource {
     rng: SystemRandom,
     fetches: AtomicU64,
     local_fetches: AtomicU64,
+    /// This instance's copy of each key's token, served while Redis fails.
+    /// Never shown (not in `Debug`).
+    held: Mutex<HashMap<String, Held>>,
 }
 
 impl fmt::Debug for RedisTokenSource {
@@ -281,8 +289,30 @@ impl RedisTokenSourceBuilder {
             rng: SystemRandom::new(),
             fetches: AtomicU64::new(0),
             local_fetches: AtomicU64::new(0),
+            held: Mutex::new(HashMap::new()),
         })
     }
+}
+
+/// The copy of a key's token this instance holds: the last one it read
+/// from Redis, published there, or fetched while Redis failed.
+struct Held {
+    token: IssuedToken,
+    /// When it was stored (or fetched), the writer's clock; `None` for a
+    /// previous version's value.
+    stored_at: Option<i64>,
+    /// Fetched while Redis failed and not in Redis yet: published by the
+    /// next call that finds Redis answering without a fresh token.
+    unpublished: bool,
+}
+
+/// Where a token stands: by the reader's clock, with the lead of
+/// [`RedisTokenSource::lead`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Age {
+    Expired,
+    Due,
+    Fresh,
 }
 
 /// What Redis holds for a key.
@@ -353,7 +383,9 @@ impl RedisTokenSource {
         }
     }
 
-    fn decode(&self, key: &str, value: &[u8]) -> Stored {
+    /// The token and `stored_at` of a stored value; `None` for a value this
+    /// instance cannot open or read.
+    fn decode(&self, key: &str, value: &[u8]) -> Option<(IssuedToken, Option<i64>)> {
         // Not UTF-8: not a value this crate wrote (both forms are ASCII).
         let value = std::str::from_utf8(value).ok();
         let plain = match (&self.seal, value) {
@@ -365,20 +397,59 @@ impl RedisTokenSource {
             // Written with another key or without sealing: replaced by the
             // next fetch. Nothing of the value is logged.
             tracing::warn!(target: "auth0_redis", "the shared token does not open with this instance's settings");
-            return Stored::Missing;
+            return None;
         };
-        let Some((stored_at, expires_at, token)) = parse_payload(&plain) else {
-            return Stored::Missing;
-        };
-        let now = self.clock.now();
-        let token = IssuedToken::new(token, expires_at);
+        let (stored_at, expires_at, token) = parse_payload(&plain)?;
+        Some((IssuedToken::new(token, expires_at), stored_at))
+    }
+
+    /// Expired, due for refresh, or fresh, now.
+    fn age(&self, token: &IssuedToken, stored_at: Option<i64>) -> Age {
+        let (now, expires_at) = (self.clock.now(), token.expires_at());
         if expires_at <= now {
-            Stored::Missing
+            Age::Expired
         } else if expires_at.saturating_sub(self.lead(stored_at, expires_at)) > now {
-            Stored::Fresh(token)
+            Age::Fresh
         } else {
-            Stored::Due(token)
+            Age::Due
         }
+    }
+
+    /// Keeps `held` as this instance's copy of `key`'s token (and drops
+    /// the expired ones). A token read from Redis that is not fresh does not
+    /// replace a fresh one of ours the fleet has not seen: that one is
+    /// about to be published instead of a fetch.
+    fn keep(&self, key: &str, held: Held) {
+        let now = self.clock.now();
+        let mut all = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|_, h| h.token.expires_at() > now);
+        if let Some(ours) = all.get(key)
+            && ours.unpublished
+            && !held.unpublished
+            && self.age(&ours.token, ours.stored_at) == Age::Fresh
+            && self.age(&held.token, held.stored_at) != Age::Fresh
+        {
+            return;
+        }
+        all.insert(key.to_owned(), held);
+    }
+
+    /// This instance's copy of `key`'s token, if still valid: the token,
+    /// its age, and whether the fleet has yet to see it.
+    fn held(&self, key: &str) -> Option<(IssuedToken, Age, bool)> {
+        let all = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = all.get(key)?;
+        let age = self.age(&held.token, held.stored_at);
+        (age != Age::Expired).then(|| (held.token.clone(), age, held.unpublished))
+    }
+
+    /// Our fresh token the fleet has not seen, if any, with when it was
+    /// fetched.
+    fn unpublished(&self, key: &str) -> Option<(IssuedToken, Option<i64>)> {
+        let all = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = all.get(key)?;
+        (held.unpublished && self.age(&held.token, held.stored_at) == Age::Fresh)
+            .then(|| (held.token.clone(), held.stored_at))
     }
 
     /// How long before `expires_at` a stored token is due: `refresh_before`,
@@ -415,20 +486,59 @@ impl RedisTokenSource {
                 }
             })
             .await;
-        value.map(|v| match v {
-            Some(v) => self.decode(key, &v),
-            None => Stored::Missing,
+        value.map(|v| {
+            let Some((token, stored_at)) = v.and_then(|v| self.decode(key, &v)) else {
+                return Stored::Missing;
+            };
+            let age = self.age(&token, stored_at);
+            if age != Age::Expired {
+                let held = Held {
+                    token: token.clone(),
+                    stored_at,
+                    unpublished: false,
+                };
+                self.keep(key, held);
+            }
+            match age {
+                Age::Expired => Stored::Missing,
+                Age::Due => Stored::Due(token),
+                Age::Fresh => Stored::Fresh(token),
+            }
         })
     }
 
-    /// The inner source without Redis.
-    async fn local(
+    /// Redis failed (or the fleet's fetch never came, after `max_wait`):
+    /// the token this instance holds while it is fresh, else the inner
+    /// source directly (a still-valid held token if that fails).
+    /// A token fetched so is kept, so later calls of a blip do not fetch
+    /// again, and published if Redis answers this one try (`SET NX`, even
+    /// while a recent failure keeps other calls off Redis: a blip is often
+    /// over by the time the fetch is); else the next call that finds Redis
+    /// answering without a fresh token publishes it.
+    async fn on_its_own(
         &self,
         request: &TokenRequest,
+        key: &str,
     ) -> Result<IssuedToken, auth0_core::types::BoxError> {
+        let held = match self.held(key) {
+            Some((t, Age::Fresh, _)) => return Ok(t),
+            Some((t, _, _)) => Some(t),
+            None => None,
+        };
         self.fetches.fetch_add(1, Ordering::Relaxed);
         self.local_fetches.fetch_add(1, Ordering::Relaxed);
-        self.inner.access_token(request).await
+        let fetched = self.inner.access_token(request).await;
+        if let Ok(token) = &fetched {
+            let stored_at = self.clock.now();
+            let published = self.store(key, token, stored_at, Write::IfAbsent).await;
+            let held = Held {
+                token: token.clone(),
+                stored_at: Some(stored_at),
+                unpublished: !published,
+            };
+            self.keep(key, held);
+        }
+        self.or_still_valid(fetched, held)
     }
 
     fn owner(&self) -> Option<String> {
@@ -463,34 +573,58 @@ impl RedisTokenSource {
             }
             Some(_) => {}
         }
-        self.fetches.fetch_add(1, Ordering::Relaxed);
-        let result = self.renewing(&held, self.inner.access_token(request)).await;
+        // A fresh token of ours the fleet has not seen (fetched while Redis
+        // failed): published instead of another fetch.
+        let (result, stored_at) = match self.unpublished(key) {
+            Some((ours, fetched_at)) => (Ok(ours), fetched_at),
+            None => {
+                self.fetches.fetch_add(1, Ordering::Relaxed);
+                let fetched = self.renewing(&held, self.inner.access_token(request)).await;
+                (fetched, None)
+            }
+        };
         if let Ok(token) = &result {
-            self.publish(key, token).await;
+            let stored_at = stored_at.unwrap_or_else(|| self.clock.now());
+            let published = self.store(key, token, stored_at, Write::Always).await;
+            let kept = Held {
+                token: token.clone(),
+                stored_at: Some(stored_at),
+                unpublished: !published,
+            };
+            self.keep(key, kept);
         }
         held.release().await;
         result
     }
 
-    /// Stores `token` under `key` until it expires.
-    async fn publish(&self, key: &str, token: &IssuedToken) {
-        let now = self.clock.now();
-        let ttl_ms = token.expires_at().saturating_sub(now).saturating_mul(1000);
-        let Some(value) = self.encode(key, token, now).filter(|_| ttl_ms > 0) else {
-            return;
+    /// Stores `token` under `key` until it expires, dated `stored_at`;
+    /// whether Redis took it. Tried even while a recent failure keeps the
+    /// instance's other calls off Redis (`retry_interval`): a token the
+    /// fleet waits for (or would otherwise fetch again) is worth one try,
+    /// bounded by `op_timeout`. A fetch may last long enough for any call
+    /// on the same [`Fleet`] (a lease renewal, the rate limiter) to fail
+    /// meanwhile: skipped then, the token was kept from the fleet, which
+    /// fetched another once the lock was free.
+    async fn store(&self, key: &str, token: &IssuedToken, stored_at: i64, write: Write) -> bool {
+        let ttl_ms = token
+            .expires_at()
+            .saturating_sub(self.clock.now())
+            .saturating_mul(1000);
+        let Some(value) = self.encode(key, token, stored_at).filter(|_| ttl_ms > 0) else {
+            return false;
         };
-        let _: Option<()> = self
+        let stored: Option<Option<String>> = self
             .fleet
-            .run("publish token", |mut c| async move {
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("PX")
-                    .arg(ttl_ms)
-                    .query_async(&mut c)
-                    .await
+            .run_now("publish token", |mut c| async move {
+                let mut set = redis::cmd("SET");
+                set.arg(key).arg(value).arg("PX").arg(ttl_ms);
+                if write == Write::IfAbsent {
+                    set.arg("NX");
+                }
+                set.query_async(&mut c).await
             })
             .await;
+        matches!(stored, Some(Some(_)))
     }
 
     /// Runs `fetch` while renewing `held`'s lease, in the same future: a
@@ -567,14 +701,19 @@ impl RedisTokenSource {
     ) -> Result<IssuedToken, auth0_core::types::BoxError> {
         let key = self.key(request);
         let mut due = match self.read(&key).await {
-            None => return self.local(request).await,
+            None => return self.on_its_own(request, &key).await,
             Some(Stored::Fresh(t)) => return Ok(t),
             Some(Stored::Due(t)) => Some(t),
             Some(Stored::Missing) => None,
         };
+        // A fresh token of ours the fleet has not seen: published under the
+        // lock below, and good meanwhile while another instance holds it.
+        if let Some((ours, _)) = self.unpublished(&key) {
+            due = Some(ours);
+        }
         let lock = format!("{key}:lock");
         let Some(owner) = self.owner() else {
-            return self.local(request).await;
+            return self.on_its_own(request, &key).await;
         };
         let lease_ms = u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX);
         let deadline = Instant::now() + self.max_wait;
@@ -612,7 +751,7 @@ impl RedisTokenSource {
                     drop(held);
                     return match due {
                         Some(t) if t.expires_at() > self.clock.now() => Ok(t),
-                        _ => self.local(request).await,
+                        _ => self.on_its_own(request, &key).await,
                     };
                 }
                 Some(Some(_)) => {
@@ -634,12 +773,12 @@ impl RedisTokenSource {
                     target: "auth0_redis",
                     "no shared token after waiting for another instance's fetch: fetching locally"
                 );
-                return self.local(request).await;
+                return self.on_its_own(request, &key).await;
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(200));
             match self.read(&key).await {
-                None => return self.local(request).await,
+                None => return self.on_its_own(request, &key).await,
                 Some(Stored::Fresh(t)) => return Ok(t),
                 // Published meanwhile, but already due (the publisher's
                 // clock behind this one's, or a short life): as on arrival,
@@ -649,6 +788,17 @@ impl RedisTokenSource {
             }
         }
     }
+}
+
+/// How [`RedisTokenSource::store`] writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// Under the lock: replaces whatever is there.
+    Always,
+    /// Without the lock (a token fetched while Redis failed): only where
+    /// no token is, so a token another instance published meanwhile stays
+    /// the fleet's.
+    IfAbsent,
 }
 
 /// A stored payload (opened, marker removed): `(stored_at, expires_at,

@@ -38,7 +38,12 @@ fn http(addr: SocketAddr) -> Auth0Client {
 }
 
 fn fleet(redis: &RedisServer) -> Fleet {
-    Fleet::builder(redis.url())
+    fleet_at(&redis.url())
+}
+
+/// [`fleet`] on the Redis at `url`.
+fn fleet_at(url: &str) -> Fleet {
+    Fleet::builder(url)
         .op_timeout(Duration::from_millis(300))
         .retry_interval(Duration::ZERO)
         .build()
@@ -1107,4 +1112,292 @@ async fn a_redis_slower_than_redis_rs_defaults_within_the_op_timeout_is_shared()
         1,
         "the token was shared"
     );
+}
+
+/// A fleet on `url` that, after a failure, leaves Redis alone for a minute
+/// (the default is 1 s): the rest of a test runs inside that rest.
+fn resting_fleet(url: &str) -> Fleet {
+    Fleet::builder(url)
+        .op_timeout(Duration::from_millis(300))
+        .retry_interval(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// A [`counting_source`] without delay whose first fetch waits for `go`.
+fn gated_source(
+    asked: &Arc<AtomicUsize>,
+    clock: &Arc<ManualClock>,
+    life: i64,
+    go: &Arc<tokio::sync::Notify>,
+) -> impl AccessTokenSource {
+    let (asked, clock, go) = (Arc::clone(asked), Arc::clone(clock), Arc::clone(go));
+    from_fn(move |_r: TokenRequest| {
+        let n = asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = IssuedToken::new(format!("tok-{n}"), clock.now() + life);
+        let go = Arc::clone(&go);
+        async move {
+            if n == 1 {
+                go.notified().await;
+            }
+            Ok::<_, BoxError>(token)
+        }
+    })
+}
+
+/// Polls (bounded) until `asked` reaches `n`.
+async fn wait_for_fetches(asked: &AtomicUsize, n: usize) {
+    for round in 0.. {
+        assert!(round < 10_000, "the source was never asked");
+        if asked.load(Ordering::SeqCst) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// The shared token's value in Redis, if any.
+async fn stored_token(redis: &RedisServer, addr: SocketAddr) -> Option<String> {
+    let mut conn = redis.connection().await;
+    redis::cmd("GET")
+        .arg(token_key(addr))
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_redis_outage_the_source_serves_the_token_it_holds() {
+    let mut redis = RedisServer::start();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    // A caller without a cache of its own in front: every call reaches
+    // the source.
+    let source = RedisTokenSource::builder(
+        fleet(&redis),
+        counting_source(&asked, &clock, 3_600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .build()
+    .unwrap();
+    let request = token_request(addr);
+    let token = source.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+
+    // Redis goes away: the token the source read is good for an hour
+    // more. It is served; it used to be a client-credentials request per
+    // call (per instance, per call, for the whole outage).
+    redis.kill();
+    clock.set(T0 + 60);
+    for _ in 0..3 {
+        let token = source.access_token(&request).await.unwrap();
+        assert_eq!(token.access_token(), "tok-1");
+    }
+    assert_eq!(source.status(), FleetStatus::Local);
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "no fetch per call");
+    assert_eq!(source.local_fetches(), 0);
+
+    // Inside its refresh lead (100 s before it expires) it is refreshed
+    // locally, once: the new token is served to the later calls.
+    clock.set(T0 + 3_500);
+    for _ in 0..3 {
+        let token = source.access_token(&request).await.unwrap();
+        assert_eq!(token.access_token(), "tok-2");
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "one local refresh");
+    assert_eq!(source.local_fetches(), 1);
+    assert!(!format!("{source:?}").contains("tok-"), "{source:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_fetched_while_redis_was_down_is_published_when_it_answers_again() {
+    let mut redis = RedisServer::start();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    let url = redis.url();
+    let source = |clock: &Arc<ManualClock>| {
+        RedisTokenSource::builder(
+            fleet_at(&url),
+            counting_source(&asked, clock, 3_600, Duration::ZERO),
+        )
+        .clock(Arc::clone(clock))
+        .build()
+        .unwrap()
+    };
+    let a = source(&clock);
+    let request = token_request(addr);
+
+    // Redis is down: A fetches on its own.
+    redis.kill();
+    let token = a.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+    assert_eq!(a.local_fetches(), 1);
+
+    // Redis is back, empty. A's next call finds no token: it publishes
+    // the one it holds instead of fetching another (it used to fetch a
+    // second token under the lock, and the fleet never saw the first).
+    redis.restart();
+    clock.set(T0 + 60);
+    let token = a.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "published, not fetched");
+    assert_eq!(
+        stored_token(&redis, addr).await.as_deref(),
+        Some(format!("p1.v2:{T0}:{}:tok-1", T0 + 3_600).as_str())
+    );
+    // Another instance takes it.
+    let b = source(&Arc::new(ManualClock::new(T0 + 60)));
+    let token = b.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_fetched_in_a_blip_is_published_if_redis_is_back_by_then() {
+    let mut redis = RedisServer::start();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    let go = Arc::new(tokio::sync::Notify::new());
+    // A's read fails (Redis restarting), so it fetches on its own; its
+    // fleet then leaves Redis alone for its retry interval.
+    let a = Arc::new(
+        RedisTokenSource::builder(
+            resting_fleet(&redis.url()),
+            gated_source(&asked, &clock, 3_600, &go),
+        )
+        .clock(Arc::clone(&clock))
+        .build()
+        .unwrap(),
+    );
+    redis.kill();
+    let a_call = {
+        let (a, request) = (Arc::clone(&a), token_request(addr));
+        tokio::spawn(async move { a.access_token(&request).await })
+    };
+    wait_for_fetches(&asked, 1).await;
+    // Redis is back before A's fetch ends: A's token becomes the fleet's.
+    redis.restart();
+    go.notify_one();
+    assert_eq!(a_call.await.unwrap().unwrap().access_token(), "tok-1");
+    assert_eq!(a.local_fetches(), 1);
+    let b = RedisTokenSource::builder(
+        fleet(&redis),
+        counting_source(&asked, &clock, 3_600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .build()
+    .unwrap();
+    let token = b.access_token(&token_request(addr)).await.unwrap();
+    // B used to find nothing and fetch a second token.
+    assert_eq!(token.access_token(), "tok-1");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_publishes_its_token_though_another_call_on_its_fleet_failed_meanwhile() {
+    let mut redis = RedisServer::start();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let fleet_a = resting_fleet(&redis.url());
+    let a = Arc::new(
+        RedisTokenSource::builder(fleet_a.clone(), gated_source(&asked, &clock, 3_600, &go))
+            .clock(Arc::clone(&clock))
+            .build()
+            .unwrap(),
+    );
+    // A holds the lock and fetches the fleet's token.
+    let a_call = {
+        let (a, request) = (Arc::clone(&a), token_request(addr));
+        tokio::spawn(async move { a.access_token(&request).await })
+    };
+    wait_for_fetches(&asked, 1).await;
+    wait_for_lock(&redis).await;
+
+    // Meanwhile another user of the same fleet (here a source for another
+    // audience; the rate limiter alike) meets a Redis blip: the fleet
+    // rests. Redis is back before A's fetch ends.
+    let other_asked = Arc::new(AtomicUsize::new(0));
+    let other = RedisTokenSource::builder(
+        fleet_a.clone(),
+        counting_source(&other_asked, &clock, 3_600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .build()
+    .unwrap();
+    redis.kill();
+    let other_request = TokenRequest::new(
+        format!("http://{addr}/"),
+        "https://api.example.com/",
+        "fleet-client",
+    );
+    other.access_token(&other_request).await.unwrap();
+    assert_eq!(fleet_a.status(), FleetStatus::Local);
+    redis.restart();
+    go.notify_one();
+    assert_eq!(a_call.await.unwrap().unwrap().access_token(), "tok-1");
+
+    // A's token reached Redis: B takes it. The publish used to be skipped
+    // while A's fleet rested, and B fetched a second token.
+    let b = RedisTokenSource::builder(
+        fleet(&redis),
+        counting_source(&asked, &clock, 3_600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .build()
+    .unwrap();
+    let token = b.access_token(&token_request(addr)).await.unwrap();
+    assert_eq!(token.access_token(), "tok-1");
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lock_request_serves_the_token_the_source_holds() {
+    let redis = RedisServer::start();
+    let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let key = token_key(addr);
+    let mut conn = redis.connection().await;
+    let asked = Arc::new(AtomicUsize::new(0));
+    let clock = Arc::new(ManualClock::new(T0));
+    // The fleet's token, good for an hour.
+    let _: () = redis::cmd("SET")
+        .arg(&key)
+        .arg(format!("p1.v2:{T0}:{}:published", T0 + 3_600))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // Redis stops answering A right after its lock request.
+    let proxy = SilentAfterLock::start(&redis, 0).await;
+    let a = RedisTokenSource::builder(
+        Fleet::builder(&proxy.url)
+            .op_timeout(Duration::from_millis(300))
+            .retry_interval(Duration::ZERO)
+            .build()
+            .unwrap(),
+        counting_source(&asked, &clock, 3_600, Duration::ZERO),
+    )
+    .clock(Arc::clone(&clock))
+    .build()
+    .unwrap();
+    let request = token_request(addr);
+    let token = a.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "published");
+
+    // The key is gone (a failover to an empty replica, an eviction) and
+    // Redis fails A while it asks for the lock: A still holds a token good
+    // for most of an hour, and serves it. It used to fetch one.
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    clock.set(T0 + 60);
+    let token = a.access_token(&request).await.unwrap();
+    assert_eq!(token.access_token(), "published");
+    assert!(a.fleet().failures() > 0, "the lock request failed");
+    assert_eq!(asked.load(Ordering::SeqCst), 0, "no fetch");
 }
