@@ -410,13 +410,13 @@ impl ParsedClaims {
         let c = Arc::get_mut(&mut claims)?;
         let mut seen = 0u16;
         let mut others = SeenNames::new();
-        let text = |r: Range<usize>| {
+        let text = |r: &Range<usize>| {
             Some(Text::Span {
                 start: r.start,
                 end: r.end,
             })
         };
-        let list = |r: Range<usize>| {
+        let list = |r: &Range<usize>| {
             Some(ListAt::Span {
                 start: r.start,
                 end: r.end,
@@ -425,36 +425,39 @@ impl ParsedClaims {
         // A full record is only a speed-up: past its room, stop recording.
         let mut full = false;
         json::scan_flat(raw, |name, value| {
+            match registered_index(raw.as_bytes().get(name.clone())?) {
+                None => others.insert(Cow::Borrowed(raw.get(name.clone())?)).ok()?,
+                Some(index) => {
+                    let bit = 1u16 << index;
+                    if seen & bit != 0 {
+                        return None;
+                    }
+                    seen |= bit;
+                    match (index, &value) {
+                        (0, Str(v)) => c.iss = text(v),
+                        (1, Str(v)) => c.sub = text(v),
+                        (2, Str(v)) => c.aud = text(v).map(AudAt::One),
+                        (2, StrArray(a)) => c.aud = list(a).map(AudAt::List),
+                        // At most 18 digits: always within `i64`.
+                        (3, Int(n)) => c.exp = i64::try_from(*n).ok(),
+                        (4, Int(n)) => c.nbf = i64::try_from(*n).ok(),
+                        (5, Int(n)) => c.iat = i64::try_from(*n).ok(),
+                        (6, Int(n)) => c.auth_time = i64::try_from(*n).ok(),
+                        (7, Str(v)) => c.nonce = text(v),
+                        (8, Str(v)) => c.azp = text(v),
+                        (9, Str(v)) => c.org_id = text(v),
+                        (10, Str(v)) => c.org_name = text(v),
+                        (11, Str(v)) => c.scope = text(v),
+                        (12, StrArray(a)) => c.permissions = list(a),
+                        (13, Str(v)) => c.jti = text(v),
+                        // A wrong type: the full parser records it.
+                        _ => return None,
+                    }
+                }
+            }
+            // Recorded last, so the value moves into the record.
             if let Some(record) = members.as_deref_mut() {
-                full = full || !record.push(name.clone(), &value);
-            }
-            let Some(index) = registered_index(raw.as_bytes().get(name.clone())?) else {
-                return others.insert(Cow::Borrowed(raw.get(name)?)).ok();
-            };
-            let bit = 1u16 << index;
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            match (index, value) {
-                (0, Str(v)) => c.iss = text(v),
-                (1, Str(v)) => c.sub = text(v),
-                (2, Str(v)) => c.aud = text(v).map(AudAt::One),
-                (2, StrArray(a)) => c.aud = list(a).map(AudAt::List),
-                // At most 18 digits: always within `i64`.
-                (3, Int(n)) => c.exp = i64::try_from(n).ok(),
-                (4, Int(n)) => c.nbf = i64::try_from(n).ok(),
-                (5, Int(n)) => c.iat = i64::try_from(n).ok(),
-                (6, Int(n)) => c.auth_time = i64::try_from(n).ok(),
-                (7, Str(v)) => c.nonce = text(v),
-                (8, Str(v)) => c.azp = text(v),
-                (9, Str(v)) => c.org_id = text(v),
-                (10, Str(v)) => c.org_name = text(v),
-                (11, Str(v)) => c.scope = text(v),
-                (12, StrArray(a)) => c.permissions = list(a),
-                (13, Str(v)) => c.jti = text(v),
-                // A wrong type: the full parser records it.
-                _ => return None,
+                full = full || !record.push(name, value);
             }
             Some(())
         })?;

@@ -50,10 +50,11 @@ impl FlatMembers {
     }
 
     /// Records a member; false (and incomplete) once full.
-    pub(crate) fn push(&mut self, name: Range<usize>, value: &FlatValue) -> bool {
+    #[inline]
+    pub(crate) fn push(&mut self, name: Range<usize>, value: FlatValue) -> bool {
         match self.items.get_mut(self.len) {
             Some(slot) => {
-                *slot = (name, value.clone());
+                *slot = (name, value);
                 self.len += 1;
                 true
             }
@@ -75,7 +76,7 @@ impl FlatMembers {
     /// records its members; false if it is not flat or too large.
     pub(crate) fn scan(&mut self, text: &str) -> bool {
         self.clear();
-        let scanned = json::scan_flat(text, |name, value| self.push(name, &value).then_some(()));
+        let scanned = json::scan_flat(text, |name, value| self.push(name, value).then_some(()));
         if scanned.is_some() {
             self.finish();
         }
