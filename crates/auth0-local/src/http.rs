@@ -15,10 +15,14 @@
 //! answer is not back within [`HTTP2_KEEP_ALIVE_TIMEOUT`]: a dead peer, or
 //! one that stopped in the middle of a header block (which may send nothing
 //! else until it ends), goes. A request's body has [`BODY_READ_TIMEOUT`] to
-//! arrive whole ([`crate::server`] answers `408` when it does not). A
-//! plain-HTTP request to the TLS port is answered `400` in plain text, as
-//! Go's and nginx's servers do, instead of a TLS alert a client reads as
-//! garbage.
+//! arrive whole ([`crate::server`] answers `408` when it does not). An
+//! answer the client does not read holds its connection no longer than
+//! [`WRITE_TIMEOUT`] after the client last took any of it
+//! ([`write_deadline`]). A plain-HTTP request to the TLS port is answered
+//! `400` in plain text, as Go's and nginx's servers do, instead of a TLS
+//! alert a client reads as garbage.
+
+mod write_deadline;
 
 use std::convert::Infallible;
 use std::io;
@@ -40,6 +44,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::tenant::Shared;
+use write_deadline::WriteDeadline;
+
+/// A connection's socket, its writes bounded by [`WRITE_TIMEOUT`].
+type Socket = WriteDeadline<TcpStream>;
 
 /// How long a client has, from the moment its connection is accepted, to
 /// complete the TLS handshake (10 s, the handshake timeout of Go's HTTP
@@ -62,6 +70,13 @@ pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// read, which needs little time on any link. A client that announces a
 /// body and stops sending it holds its connection no longer than this.
 pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a write to a connection may wait for room in the socket — for
+/// a client that has stopped reading its answer — before the connection is
+/// closed (as nginx's `send_timeout`, counted from the last bytes the
+/// client took, so a slow reader is not cut off). Over TLS and HTTP/2
+/// alike: it bounds the socket under both.
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// After this long without hearing from an HTTP/2 client (a request, body
 /// data or the answer to a ping), the tenant sends it a `PING` (idle
@@ -225,6 +240,7 @@ async fn serve_connection(
             }
         }
         None => {
+            let stream = WriteDeadline::new(stream, WRITE_TIMEOUT);
             let _ = http1()
                 .serve_connection(TokioIo::new(stream), service(None))
                 .await;
@@ -234,7 +250,7 @@ async fn serve_connection(
 
 /// The TLS handshake, or `None` when there is none to make: the client
 /// left, failed its handshake, or sent plain HTTP (answered `400`).
-async fn handshake(stream: TcpStream, acceptor: TlsAcceptor) -> Option<TlsStream<TcpStream>> {
+async fn handshake(stream: TcpStream, acceptor: TlsAcceptor) -> Option<TlsStream<Socket>> {
     // A TLS connection starts with a handshake record (0x16); an HTTP/1.x
     // request with its method, ASCII letters. Anything else is left to
     // rustls, which refuses it with an alert.
@@ -246,14 +262,17 @@ async fn handshake(stream: TcpStream, acceptor: TlsAcceptor) -> Option<TlsStream
         let _ = refuse_plain_http(stream).await;
         return None;
     }
-    acceptor.accept(stream).await.ok()
+    acceptor
+        .accept(WriteDeadline::new(stream, WRITE_TIMEOUT))
+        .await
+        .ok()
 }
 
 /// The stream once the client's HTTP/2 connection preface has arrived
 /// (`None` when the client left first), giving the preface back to hyper
 /// as its first bytes; hyper checks them.
 async fn with_preface(
-    mut stream: TlsStream<TcpStream>,
+    mut stream: TlsStream<Socket>,
 ) -> Option<impl AsyncRead + AsyncWrite + Send + Unpin + 'static> {
     let mut preface = [0; HTTP2_PREFACE_LEN];
     stream.read_exact(&mut preface).await.ok()?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
@@ -165,28 +165,37 @@ pub(crate) async fn handle(
     let read = Limited::new(body, MAX_REQUEST_BODY).collect();
     let body = match tokio::time::timeout(crate::http::BODY_READ_TIMEOUT, read).await {
         Ok(Ok(body)) => body.to_bytes(),
-        Ok(Err(_)) => {
-            return Ok(oauth_error(
+        // Over the limit: `413`, and an HTTP/1.1 connection closed (the
+        // rest of the body is never read).
+        Ok(Err(error)) if error.is::<LengthLimitError>() => {
+            let answer = oauth_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 "Request body too large",
-            )
-            .map(TenantBody::from));
+            );
+            return Ok(closing(answer, parts.version).map(TenantBody::from));
+        }
+        // The body could not be read — a malformed chunk, a client that
+        // hung up or reset its stream in the middle —: `400` for whoever
+        // can still read it, and an HTTP/1.1 connection, whose framing is
+        // lost, closed.
+        Ok(Err(_)) => {
+            let answer = oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request body could not be read",
+            );
+            return Ok(closing(answer, parts.version).map(TenantBody::from));
         }
         // The client stopped sending its body: `408`, and an HTTP/1.1
         // connection is closed (RFC 9110 §15.5.9), the rest never read.
         Err(_) => {
-            let mut answer = oauth_error(
+            let answer = oauth_error(
                 StatusCode::REQUEST_TIMEOUT,
                 "invalid_request",
                 "The request body was not received in time",
             );
-            if parts.version < http::Version::HTTP_2 {
-                answer
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            return Ok(answer.map(TenantBody::from));
+            return Ok(closing(answer, parts.version).map(TenantBody::from));
         }
     };
     if let Some(answer) = crate::control::route(
@@ -232,6 +241,17 @@ pub(crate) async fn handle(
         client_certificate,
     };
     Ok(respond(&shared, &req).await.map(TenantBody::from))
+}
+
+/// `answer` with `Connection: close` on HTTP/1.x (RFC 9112 §9.6), for a
+/// connection the tenant closes after it; HTTP/2 has no such header.
+fn closing(mut answer: Resp, version: http::Version) -> Resp {
+    if version < http::Version::HTTP_2 {
+        answer
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    answer
 }
 
 /// The answer to a request whose body is read and that no fault took: the

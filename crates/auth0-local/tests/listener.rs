@@ -1,11 +1,12 @@
 //! The tenant's listener against clients that misbehave: connections that
 //! stall in the TLS handshake or before their request's headers, idle
 //! keep-alive connections, HTTP/2 clients that send no preface or stop
-//! answering pings, request bodies that stop arriving, plain HTTP sent to
-//! the TLS port, accept errors (out of file descriptors), and the CA file
-//! written over a planted symbolic link. Timeouts are checked on tokio's
-//! paused clock: nothing here waits for real time (a live HTTP/2 client
-//! holds the clock still while its answers travel, see `HoldClock`).
+//! answering pings, request bodies that stop arriving or cannot be read,
+//! answers the client does not read, plain HTTP sent to the TLS port, accept
+//! errors (out of file descriptors), and the CA file written over a planted
+//! symbolic link. Timeouts are checked on tokio's
+//! paused clock: nothing here waits for real time (a live client holds the
+//! clock still while its exchanges travel, see `HoldClock`).
 //! Servers listen on 127.0.0.1 only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -25,6 +26,9 @@ const HANDSHAKE: Duration = Duration::from_secs(10);
 const HEADERS: Duration = Duration::from_secs(30);
 /// How long a request body has to arrive (`http.rs`).
 const BODY: Duration = Duration::from_secs(30);
+/// How long an answer's bytes may wait for a client that does not read
+/// (`http.rs`).
+const WRITE: Duration = Duration::from_secs(30);
 /// HTTP/2: the silence after which the tenant pings, and how long it waits
 /// for the acknowledgement (`http.rs`).
 const PING_INTERVAL: Duration = Duration::from_secs(30);
@@ -155,17 +159,24 @@ async fn headers_not_finished_in_time_close_the_connection() {
 #[tokio::test(start_paused = true)]
 async fn an_idle_keep_alive_connection_is_closed() {
     let tenant = LocalTenant::builder().plain_http().start().await.unwrap();
+    // The clock stands still while each exchange travels (it would
+    // otherwise jump to the tenant's header timeout with the request on
+    // its way), and runs while the connection is idle.
+    let hold = HoldClock::start();
     let mut stream = TcpStream::connect(tenant.addr()).await.unwrap();
     stream.write_all(JWKS_REQUEST).await.unwrap();
     let (head, _) = read_answer(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(hold);
     still_open_for(&mut stream, HEADERS - Duration::from_secs(1)).await;
     // Still usable: the next request is served, and the idle wait starts
     // again after its answer.
+    let hold = HoldClock::start();
     stream.write_all(JWKS_REQUEST).await.unwrap();
     let (head, _) = read_answer(&mut stream).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let idle = Instant::now();
+    drop(hold);
     read_until_closed(&mut stream).await;
     assert!(idle.elapsed() >= HEADERS, "{:?}", idle.elapsed());
     assert_eq!(tenant.connections(), 1);
@@ -255,6 +266,131 @@ async fn a_request_body_that_stops_arriving_over_http2_is_answered_408() {
     h2.write_all(&request).await.unwrap();
     let head = h2_read_until(&mut h2, pings, |f| f.kind == HEADERS_FRAME && f.stream == 3).await;
     assert_eq!(head.payload[0], STATUS_200, "{head:?}");
+}
+
+/// A request body the tenant cannot read — a malformed chunk size, a client
+/// that half-closes its side in the middle of a chunked body — is the
+/// client's error: `400` with the Authentication API's error body (when
+/// anyone can still read it), and the connection, whose framing is lost,
+/// closed. Only a body over the 1 MiB limit is `413`.
+#[tokio::test]
+async fn an_unreadable_request_body_is_answered_400_and_only_an_oversized_one_413() {
+    let tenant = LocalTenant::builder().plain_http().start().await.unwrap();
+    const CHUNKED: &str = "POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\n\
+        Transfer-Encoding: chunked\r\n\r\n";
+    let malformed = format!("{CHUNKED}zz\r\ngrant_type\r\n0\r\n\r\n");
+    let mut stream = TcpStream::connect(tenant.addr()).await.unwrap();
+    stream.write_all(malformed.as_bytes()).await.unwrap();
+    let (head, body) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+    assert!(head.contains("connection: close\r\n"), "{head}");
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    let rest = read_until_closed(&mut stream).await;
+    assert!(rest.is_empty(), "{rest:?}");
+
+    // A chunk cut off by the client's FIN: no answer is owed to a client
+    // that hung up, only never a `413`.
+    let mut stream = TcpStream::connect(tenant.addr()).await.unwrap();
+    let cut = format!("{CHUNKED}a\r\ngrant");
+    stream.write_all(cut.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let answer = String::from_utf8(read_until_closed(&mut stream).await).unwrap();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 400 "),
+        "{answer}"
+    );
+
+    // Over the limit: still `413`.
+    let mut stream = TcpStream::connect(tenant.addr()).await.unwrap();
+    let length = 1024 * 1024 + 1;
+    let head = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b'a'; length]).await.unwrap();
+    let (head, body) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 413 "), "{head}");
+    // The rest of the body is never read: the connection is closed.
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{head}"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+
+    // The tenant goes on serving.
+    let mut stream = TcpStream::connect(tenant.addr()).await.unwrap();
+    stream.write_all(JWKS_REQUEST).await.unwrap();
+    let (head, _) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
+
+// ------------------------------------------------- answers nobody reads
+
+/// A client that asks for a large answer and stops reading it (a
+/// slow-loris reader) holds its connection — a task, the answer's buffers —
+/// no longer than the write timeout after the last byte it took, over plain
+/// HTTP and over TLS; one that goes on reading, however slowly, keeps it.
+#[tokio::test(start_paused = true)]
+async fn an_answer_the_client_stops_reading_is_abandoned_after_the_write_timeout() {
+    const TOTAL: u64 = 128 * 1024 * 1024;
+    let plain = LocalTenant::builder().plain_http().start().await.unwrap();
+    let hold = HoldClock::start();
+    let stream = TcpStream::connect(plain.addr()).await.unwrap();
+    abandoned_after_the_write_timeout(&plain, stream, hold, TOTAL).await;
+
+    let tenant = LocalTenant::builder().start().await.unwrap();
+    let hold = HoldClock::start();
+    let tls = tls_connection(&tenant).await;
+    abandoned_after_the_write_timeout(&tenant, tls, hold, TOTAL).await;
+}
+
+/// The body of the test above, on one connection (the clock held by
+/// `hold` until the answer has started).
+async fn abandoned_after_the_write_timeout(
+    tenant: &LocalTenant,
+    mut stream: impl AsyncRead + tokio::io::AsyncWrite + Unpin,
+    hold: HoldClock,
+    total: u64,
+) {
+    tenant.inject(auth0_local::Fault::stream(200, total).chunk_size(64 * 1024));
+    stream
+        .write_all(b"GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer has started: the request was read.
+    let mut buf = vec![0; 64 * 1024];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+    drop(hold);
+
+    // The tenant fills the socket and waits; just before the timeout the
+    // client reads until the answer moves on, twice (the second time well
+    // past the timeout counted from the first wait): the connection stays.
+    for _ in 0..2 {
+        tokio::time::sleep(WRITE - Duration::from_secs(1)).await;
+        let before = tenant.bytes_streamed();
+        let hold = HoldClock::start();
+        while tenant.bytes_streamed() == before {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed after {before} bytes");
+        }
+        drop(hold);
+    }
+
+    // Then it reads nothing for longer than the timeout: the tenant gives
+    // up on the answer and closes the connection. Reading what is still
+    // on its way makes the tenant send nothing more.
+    tokio::time::sleep(WRITE + Duration::from_secs(1)).await;
+    let streamed = tenant.bytes_streamed();
+    assert!(streamed < total, "{streamed}");
+    read_until_closed(&mut stream).await;
+    assert_eq!(tenant.bytes_streamed(), streamed, "the answer went on");
 }
 
 // ------------------------------------------------------------- HTTP/2
