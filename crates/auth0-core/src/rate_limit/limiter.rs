@@ -9,6 +9,7 @@ use http::HeaderMap;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::permit::{Permit, Settled};
 use super::window::{Observation, Window, later};
 
 /// A reason [`RateLimiterBuilder::build`] refused its settings.
@@ -53,20 +54,27 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 ///   fixed rate ([`token_bucket`](Self::token_bucket),
 ///   [`RateLimiterBuilder::rate`]). Callers past the limit wait (with
 ///   [`tokio::time::sleep`]) in arrival order.
-/// * **Adaptive** — [`observe`](Self::observe) reads `x-ratelimit-limit`,
-///   `x-ratelimit-remaining` and `x-ratelimit-reset` from responses, and
-///   counts the requests started since off locally. When `remaining`
-///   falls to the slow-down threshold (a fraction of `limit`, default 20%)
-///   the remaining requests are spread evenly over the time left until
-///   `reset`; when it reaches 0, callers wait until `reset` — or, when the
-///   answer also carried `Retry-After` (as Auth0's 429s do), one request
-///   goes at that moment, the one the retry layer sends then, and the rest
-///   wait for its answer. At the reset the window refills to `limit`
+/// * **Adaptive** — reads `x-ratelimit-limit`, `x-ratelimit-remaining` and
+///   `x-ratelimit-reset` from responses (a [`Permit`]'s
+///   [`answered`](Permit::answered), or [`observe`](Self::observe)), and
+///   counts off the requests sent since: every request still in flight
+///   (a permit not yet settled — the server's `remaining` may not count
+///   it yet, and with a token bucket like Auth0's each answer names a
+///   later reset, so a newer window), and every request that ended without
+///   such an answer. When what is left falls to the slow-down threshold (a
+///   fraction of `limit`, default 20%) the remaining requests are spread
+///   evenly over the time left until `reset`; when it reaches 0, callers
+///   wait until `reset` — or, when the answer also carried `Retry-After`
+///   (as Auth0's 429s do), one request goes at that moment, the one the
+///   retry layer sends then, and the rest wait for its answer. A `429`
+///   counts as none left whatever its `x-ratelimit-remaining` says (Auth0
+///   refuses for per-endpoint and burst limits too), until its
+///   `Retry-After` or else its reset; only the answer to a request sent
+///   after it lifts that. At the reset the window refills to `limit`
 ///   requests, no more, until an answer describes the new window (without
-///   one, it is taken to last `max_wait`). A newer
-///   answer saying there is room releases waiting callers at once, as many
-///   as it has room for. Without a `limit` header only the "wait at 0"
-///   rule applies.
+///   one, it is taken to last `max_wait`). A newer answer saying there is
+///   room releases waiting callers at once, as many as it has room for.
+///   Without a `limit` header only the "wait at 0" rule applies.
 ///
 ///   Each wait is capped at [`max_wait`](RateLimiterBuilder::max_wait)
 ///   (default 10 s), counted from when the caller is first in line: after
@@ -80,6 +88,11 @@ type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// go or an answer changes the picture; the slot is taken only when it
 /// goes. A caller dropped while queued or sleeping (e.g. by the deadline)
 /// takes nothing with it.
+///
+/// [`RateLimitLayer`](super::RateLimitLayer) and the retry layer's
+/// built-in limiter ([`RetryLayer::rate_limiter`](crate::retry::RetryLayer::rate_limiter))
+/// take a [`permit`](Self::permit) for each request and settle it with
+/// the answer (or the failure).
 ///
 /// The state lives behind an [`Arc`]: clone the limiter (or a client built
 /// with it) freely, all clones draw from the same bucket.
@@ -138,6 +151,14 @@ struct State {
     /// Earliest start of the next request while spacing out the window's
     /// last requests.
     not_before: Option<Instant>,
+    /// Permits handed out and not settled yet (adaptive mode).
+    in_flight: u64,
+    /// Permits handed out so far: the next one's number.
+    issued: u64,
+    /// After a `429`: the number of the first permit handed out since.
+    /// Until an answer to such a permit (or the reset), answers to requests
+    /// sent before the refusal do not lift it.
+    refused_at: Option<u64>,
 }
 
 impl RateLimiter {
@@ -200,10 +221,43 @@ impl RateLimiter {
         self.inner.adaptive.is_some()
     }
 
-    /// Waits until a request may be sent, then counts it.
+    /// Waits until a request may be sent, then counts it off the window
+    /// for good (adaptive mode), as a request whose answer will not be
+    /// told; [`observe`](Self::observe) then reads the answer's headers.
+    /// Prefer [`permit`](Self::permit), which counts the request only until
+    /// its answer is in.
     ///
     /// Cancel-safe: dropping the future before it completes counts nothing.
     pub async fn acquire(&self) {
+        self.take(false).await;
+    }
+
+    /// Waits until a request may be sent, then counts it as in flight
+    /// until the [`Permit`] is settled: with the answer
+    /// ([`Permit::answered`]), as never sent ([`Permit::unsent`]), or by
+    /// dropping it (failed or abandoned: counted off the window, since the
+    /// server may have counted it).
+    ///
+    /// Cancel-safe: dropping the future before it completes counts nothing.
+    ///
+    /// ```
+    /// use auth0_core::rate_limit::RateLimiter;
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # rt.block_on(async {
+    /// let limiter = RateLimiter::adaptive();
+    /// let permit = limiter.permit().await;
+    /// // ... send the request, then:
+    /// let answer = http::Response::new(());
+    /// permit.answered(answer.status(), answer.headers());
+    /// # });
+    /// ```
+    pub async fn permit(&self) -> Permit {
+        let number = self.take(true).await;
+        Permit::new(self.clone(), number)
+    }
+
+    /// Waits for the turn and commits it: the permit's number.
+    async fn take(&self, tracked: bool) -> u64 {
         let _turn = self.inner.gate.lock().await;
         // First in line from here: the adaptive cap counts from now.
         let head_since = Instant::now();
@@ -218,8 +272,7 @@ impl RateLimiter {
                 let mut state = self.state();
                 let ready_at = self.earliest(&mut state, now, head_since);
                 if ready_at <= now {
-                    self.commit(&mut state, now);
-                    return;
+                    return self.commit(&mut state, now, tracked);
                 }
                 ready_at
             };
@@ -234,25 +287,84 @@ impl RateLimiter {
 
     /// Feeds a response's `x-ratelimit-*` headers (and, with none
     /// remaining, its `Retry-After`) to adaptive mode (no-op otherwise, or
-    /// when `remaining`/`reset` are missing or `reset` has passed). A
+    /// when `remaining`/`reset` are missing or `reset` has passed), for a
+    /// request counted by [`acquire`](Self::acquire). A
     /// response from an older window than the one known is ignored; within
-    /// the same window the lower `remaining` wins, since requests still in
-    /// flight are already counted locally. A caller waiting for its turn
-    /// re-checks at once.
+    /// the same window the lower `remaining` wins. A caller waiting for its
+    /// turn re-checks at once. Headers alone do not tell a `429`: answers to
+    /// a [`permit`](Self::permit) do ([`Permit::answered`]), and while such
+    /// a refusal holds, answers given here do not lift it.
     pub fn observe(&self, headers: &HeaderMap) {
         if self.inner.adaptive.is_none() {
             return;
         }
-        let Some(seen) = Observation::read(headers, Instant::now(), (self.inner.clock)()) else {
+        let Some(seen) = Observation::read(headers, Instant::now(), (self.inner.clock)(), false)
+        else {
             return;
         };
         {
             let mut state = self.state();
-            if Window::update(&mut state.window, seen) {
-                state.not_before = None;
+            Self::take_in(&mut state, seen, None);
+        }
+        self.inner.observed.notify_waiters();
+    }
+
+    /// Settles permit `number`: it leaves the in-flight count, and its
+    /// answer (if any) is taken in. A caller waiting for its turn re-checks
+    /// at once.
+    pub(super) fn settle(&self, number: u64, how: Settled<'_>) {
+        if self.inner.adaptive.is_none() {
+            return;
+        }
+        let seen = match how {
+            Settled::Answered(status, headers) => Observation::read(
+                headers,
+                Instant::now(),
+                (self.inner.clock)(),
+                status == http::StatusCode::TOO_MANY_REQUESTS,
+            ),
+            Settled::Unsent | Settled::Lost => None,
+        };
+        {
+            let mut state = self.state();
+            state.in_flight = state.in_flight.saturating_sub(1);
+            match (seen, how) {
+                (Some(seen), _) => Self::take_in(&mut state, seen, Some(number)),
+                // Sent, and no answer describing a window came back: the
+                // server may have counted it.
+                (None, Settled::Answered(..) | Settled::Lost) => {
+                    if let Some(w) = &mut state.window {
+                        w.spend();
+                    }
+                }
+                (None, Settled::Unsent) => {}
             }
         }
         self.inner.observed.notify_waiters();
+    }
+
+    /// Takes in what an answer says, to permit `number` (`None`: a request
+    /// counted by [`acquire`](Self::acquire)).
+    fn take_in(state: &mut State, seen: Observation, number: Option<u64>) {
+        if seen.refused {
+            Window::refuse(&mut state.window, seen);
+            state.refused_at = Some(state.issued);
+            state.not_before = None;
+            return;
+        }
+        if let Some(first_after) = state.refused_at {
+            // Only the answer to a request sent since the refusal says
+            // whether it is over.
+            if number.is_some_and(|n| n >= first_after) {
+                Window::replace(&mut state.window, seen);
+                state.refused_at = None;
+                state.not_before = None;
+            }
+            return;
+        }
+        if Window::update(&mut state.window, seen) {
+            state.not_before = None;
+        }
     }
 
     /// The instant the next request may start, given the state at `now`,
@@ -267,10 +379,12 @@ impl RateLimiter {
         if let Some(adaptive) = self.inner.adaptive {
             if Window::roll_over(&mut state.window, now, adaptive.max_wait) {
                 state.not_before = None;
+                state.refused_at = None;
             }
+            let in_flight = state.in_flight;
             let wanted = match state.window {
-                Some(w) if w.remaining == 0 => Some(w.exhausted_until()),
-                Some(w) if self.is_low(&w, adaptive) => state.not_before,
+                Some(w) if w.available(in_flight) == 0 => Some(w.exhausted_until()),
+                Some(w) if self.is_low(&w, in_flight, adaptive) => state.not_before,
                 _ => None,
             };
             if let Some(wanted) = wanted {
@@ -281,30 +395,48 @@ impl RateLimiter {
         ready
     }
 
-    /// Counts a request starting at `now`.
-    fn commit(&self, state: &mut State, now: Instant) {
+    /// Counts a request starting at `now`: in flight until its permit is
+    /// settled (`tracked`), else off the window for good. Returns the
+    /// permit's number.
+    fn commit(&self, state: &mut State, now: Instant, tracked: bool) -> u64 {
         if let Some(bucket) = self.inner.bucket {
             let base = state.tat.map_or(now, |tat| tat.max(now));
             state.tat = Some(later(base, bucket.interval));
         }
+        let number = state.issued;
         if let Some(adaptive) = self.inner.adaptive {
-            let low = state.window.is_some_and(|w| self.is_low(&w, adaptive));
+            let in_flight = state.in_flight;
+            let low = state
+                .window
+                .is_some_and(|w| self.is_low(&w, in_flight, adaptive));
             if let Some(w) = &mut state.window {
-                if low && w.remaining > 0 {
-                    // Spread the `remaining` requests over the time left:
-                    // this one goes now, the next after `left / remaining`.
+                let available = w.available(in_flight);
+                if available == 0 {
+                    w.start_exhausted();
+                } else if low {
+                    // Spread the requests left over the time left: this
+                    // one goes now, the next after `left / available`.
                     let left = w.reset_at.saturating_duration_since(now);
-                    let share = u32::try_from(w.remaining).unwrap_or(u32::MAX);
+                    let share = u32::try_from(available).unwrap_or(u32::MAX);
                     state.not_before = Some(now + left / share);
                 }
-                w.spend();
+                if !tracked {
+                    w.spend();
+                }
+            }
+            if tracked {
+                state.in_flight += 1;
+                state.issued += 1;
             }
         }
+        number
     }
 
-    fn is_low(&self, w: &Window, adaptive: Adaptive) -> bool {
+    fn is_low(&self, w: &Window, in_flight: u64, adaptive: Adaptive) -> bool {
         match w.limit {
-            Some(limit) => (w.remaining as f64) <= (limit as f64) * adaptive.slow_down_below,
+            Some(limit) => {
+                (w.available(in_flight) as f64) <= (limit as f64) * adaptive.slow_down_below
+            }
             None => false,
         }
     }

@@ -9,11 +9,13 @@
 
 mod layer;
 mod limiter;
+mod permit;
 mod service;
 mod window;
 
 pub use layer::RateLimitLayer;
 pub use limiter::{RateLimiter, RateLimiterBuilder, RateLimiterError};
+pub use permit::Permit;
 pub(crate) use service::report_wait;
 pub use service::{RateLimit, ResponseFuture};
 

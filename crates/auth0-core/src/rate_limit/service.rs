@@ -12,11 +12,14 @@ use crate::trace::CallStats;
 use crate::types::BoxError;
 
 /// Waits for the [`RateLimiter`] before each call of the inner service and
-/// feeds every response's headers back to it. Built by
-/// [`RateLimitLayer`](super::RateLimitLayer).
+/// feeds every response back to it (a [`Permit`](super::Permit) per call).
+/// Built by [`RateLimitLayer`](super::RateLimitLayer).
 ///
 /// The wait happens inside the returned future (not in `poll_ready`), so
 /// an outer deadline covers it and dropping the future cancels it cleanly.
+/// The inner service is driven to readiness there too, once the permit is
+/// in: a call waiting for its turn holds nothing of the service below (a
+/// concurrency limit's slot, a pooled connection, a buffer's place).
 #[derive(Debug, Clone)]
 pub struct RateLimit<S> {
     inner: S,
@@ -57,25 +60,51 @@ where
     type Error = BoxError;
     type Future = ResponseFuture<http::Response<B>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    /// Always ready: the call's future waits for the permit, then for the
+    /// inner service.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        // Keep the instance that was driven to readiness for this call.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = self.inner.clone();
         let limiter = self.limiter.clone();
         let stats = req_stats(&req);
         ResponseFuture {
             inner: Box::pin(async move {
                 let started = tokio::time::Instant::now();
-                limiter.acquire().await;
+                let permit = Unsent(Some(limiter.permit().await));
                 report_wait(started.elapsed(), stats.as_ref());
-                let res = inner.call(req).await.map_err(Into::into)?;
-                limiter.observe(res.headers());
-                Ok(res)
+                std::future::poll_fn(|cx| inner.poll_ready(cx))
+                    .await
+                    .map_err(Into::into)?;
+                let permit = permit.sent();
+                let res = inner.call(req).await.map_err(Into::into);
+                // A failure drops the permit: sent, and no answer.
+                if let (Some(permit), Ok(res)) = (permit, &res) {
+                    permit.answered(res.status(), res.headers());
+                }
+                res
             }),
+        }
+    }
+}
+
+/// A permit whose request has not been handed on yet: given back unsent
+/// when dropped (the inner service failed to get ready, or the call was
+/// dropped while it waited).
+struct Unsent(Option<super::Permit>);
+
+impl Unsent {
+    fn sent(mut self) -> Option<super::Permit> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        if let Some(permit) = self.0.take() {
+            permit.unsent();
         }
     }
 }

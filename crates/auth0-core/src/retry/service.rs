@@ -14,7 +14,7 @@ use tower_service::Service;
 use super::policy::RetryPolicy;
 use super::rebuild::{RebuildRequest, RetryAttempt};
 use super::{Attempts, NoRateLimitRetry, RetryNonIdempotent};
-use crate::rate_limit::{RateLimiter, report_wait};
+use crate::rate_limit::{Permit, RateLimiter, report_wait};
 use crate::secrets::Secrets;
 use crate::timeout::{Elapsed, TimeoutKind};
 use crate::trace::CallStats;
@@ -37,7 +37,10 @@ use crate::types::{BoxError, HttpRequest, HttpResponse, PolledAfterCompletion};
 /// does this), and with [`RetryLayer::rate_limiter`](super::RetryLayer::rate_limiter)
 /// takes a client-side limiter's permit before each attempt, as a
 /// [`RateLimitLayer`](crate::rate_limit::RateLimitLayer) between the retry
-/// layer and the attempt timeout would.
+/// layer and the attempt timeout would: the permit first, then the inner
+/// service's readiness (so a call waiting for its turn holds nothing of
+/// the service below — a concurrency limit's slot, a buffer's place), then
+/// the attempt. Such a service is always ready itself.
 #[derive(Debug, Clone)]
 pub struct Retry<S> {
     inner: S,
@@ -132,12 +135,18 @@ where
     type Future = ResponseFuture<S>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.shared.limiter.is_some() {
+            // The call's future takes the limiter's permit, then drives the
+            // inner service to readiness: nothing below is held meanwhile.
+            return Poll::Ready(Ok(()));
+        }
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        // The instance that was driven to readiness makes the first attempt;
-        // a fresh clone stays behind for the next call.
+        // The instance that was driven to readiness (without a limiter)
+        // makes the first attempt; a fresh clone stays behind for the next
+        // call.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::start(inner, Arc::clone(&self.shared), req)
@@ -166,6 +175,9 @@ pin_project! {
         caller_handles_429: bool,
         // Boxed: only a rebuilt request (client assertion, DPoP) has one.
         rebuild: Option<Box<Rebuilding>>,
+        // The limiter's permit for the attempt under way, settled with its
+        // outcome.
+        permit: Option<Permit>,
         stats: Option<CallStats>,
         started: Instant,
         // `started + deadline`, when there is a deadline.
@@ -186,14 +198,16 @@ pin_project! {
     enum State<F> {
         // Waiting for the rate limiter's permit for the next attempt (only
         // the deadline runs meanwhile); boxed, so a stack without a limiter
-        // carries none of it.
-        Acquiring { wait: Box<Acquire> },
+        // carries none of it. `None` only while moving on to `Readying`.
+        Acquiring { wait: Option<Box<Acquire>> },
         // An attempt in flight.
         Calling { #[pin] future: F },
         // Waiting before the next attempt (until the timer fires).
         Waiting,
-        // Driving the service to readiness for the next attempt.
-        Readying,
+        // Driving the service to readiness for the next attempt, after the
+        // limiter's permit when there is a limiter (`acquired`: what the
+        // wait for it carried — the first attempt's request).
+        Readying { acquired: Option<Box<Acquire>> },
         // The answer was returned.
         Done,
     }
@@ -201,20 +215,22 @@ pin_project! {
 
 /// An attempt waiting for a rate limiter's permit.
 struct Acquire {
-    permit: Pin<Box<dyn Future<Output = ()> + Send>>,
+    permit: Pin<Box<dyn Future<Output = Permit> + Send>>,
+    // The first attempt's request (later ones are built once the service
+    // is ready).
     request: Option<HttpRequest>,
     since: Instant,
 }
 
 impl Acquire {
-    fn state<F>(limiter: &RateLimiter, request: HttpRequest, since: Instant) -> State<F> {
+    fn state<F>(limiter: &RateLimiter, request: Option<HttpRequest>, since: Instant) -> State<F> {
         let limiter = limiter.clone();
         State::Acquiring {
-            wait: Box::new(Acquire {
-                permit: Box::pin(async move { limiter.acquire().await }),
-                request: Some(request),
+            wait: Some(Box::new(Acquire {
+                permit: Box::pin(async move { limiter.permit().await }),
+                request,
                 since,
-            }),
+            })),
         }
     }
 }
@@ -279,7 +295,7 @@ where
         Self {
             timer: timer_at.map(tokio::time::sleep_until),
             state: match &shared.limiter {
-                Some(limiter) => Acquire::state(limiter, req, started),
+                Some(limiter) => Acquire::state(limiter, Some(req), started),
                 None => State::Calling {
                     future: svc.call(req),
                 },
@@ -290,6 +306,7 @@ where
             opted_in,
             caller_handles_429,
             rebuild,
+            permit: None,
             stats,
             started,
             deadline_at,
@@ -420,30 +437,26 @@ where
                         this.state.set(State::Done);
                         return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
-                    ready!(wait.permit.as_mut().poll(cx));
+                    let Some(acquire) = wait.as_mut() else {
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
+                    };
+                    let permit = ready!(acquire.permit.as_mut().poll(cx));
                     let now = Instant::now();
                     if past(*this.deadline_at, now) {
+                        permit.unsent();
                         this.state.set(State::Done);
                         return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
                     report_wait(
-                        now.saturating_duration_since(wait.since),
+                        now.saturating_duration_since(acquire.since),
                         this.stats.as_ref(),
                     );
-                    let Some(req) = wait.request.take() else {
-                        this.state.set(State::Done);
-                        return Poll::Ready(Err(Box::new(PolledAfterCompletion)));
-                    };
-                    // The attempt's own limit starts now, as a
-                    // `TimeoutLayer` below the limiter would.
-                    if this.shared.limits.attempt.is_some() {
-                        arm(
-                            this.timer.as_mut(),
-                            attempt_end(&this.shared.limits, now, *this.deadline_at),
-                        );
-                    }
-                    let future = this.svc.call(req);
-                    this.state.set(State::Calling { future });
+                    // Then the service's readiness, still under the
+                    // deadline alone.
+                    *this.permit = Some(permit);
+                    let acquired = wait.take();
+                    this.state.set(State::Readying { acquired });
                     continue;
                 }
                 StateProj::Calling { future } => {
@@ -455,6 +468,8 @@ where
                             let fired = ready!(poll_timer(this.timer.as_mut(), cx));
                             if this.deadline_at.is_some_and(|d| fired >= d) {
                                 this.state.set(State::Done);
+                                // Sent, and no answer.
+                                drop(this.permit.take());
                                 return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                             }
                             // The attempt's own limit: the attempt is
@@ -475,50 +490,58 @@ where
                         return Poll::Ready(Err(deadline_error(&this.shared.limits)));
                     }
                     *this.retries += 1;
-                    // Only the deadline runs while the service gets ready.
+                    // Only the deadline runs while the permit comes and the
+                    // service gets ready.
                     arm(this.timer.as_mut(), *this.deadline_at);
-                    this.state.set(State::Readying);
+                    match this.shared.limiter.as_ref() {
+                        Some(limiter) => this.state.set(Acquire::state(limiter, None, fired)),
+                        None => this.state.set(State::Readying { acquired: None }),
+                    }
                     continue;
                 }
-                StateProj::Readying => {
-                    match this.svc.poll_ready(cx) {
+                StateProj::Readying { acquired } => {
+                    let failed = match this.svc.poll_ready(cx) {
                         // Ready only at (or past) the deadline: an attempt
                         // started now would be cut at once, after the
                         // request was handed over.
                         Poll::Ready(Ok(())) if past(*this.deadline_at, Instant::now()) => {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(deadline_error(&this.shared.limits)));
+                            Some(deadline_error(&this.shared.limits))
                         }
-                        Poll::Ready(Ok(())) => {}
-                        Poll::Ready(Err(e)) => {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(e.into()));
-                        }
+                        Poll::Ready(Ok(())) => None,
+                        Poll::Ready(Err(e)) => Some(e.into()),
                         Poll::Pending => {
                             ready!(poll_timer(this.timer.as_mut(), cx));
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(deadline_error(&this.shared.limits)));
+                            Some(deadline_error(&this.shared.limits))
                         }
-                    }
-                    let retries = *this.retries;
-                    let more_allowed = retries < this.shared.policy.max_retries();
-                    let mut req = take_attempt(this.template, more_allowed);
-                    if let Some(rebuild) = this.rebuild.as_ref() {
-                        // A request that must not be replayed (a single-use
-                        // client assertion, RFC 7523 §3; a DPoP proof, RFC
-                        // 9449 §11.1): build this attempt's own parts.
-                        let attempt = RetryAttempt::new(retries + 1, rebuild.previous.as_ref());
-                        if let Err(e) = rebuild_parts(&mut req, &rebuild.hook, &attempt) {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(e));
+                    };
+                    if let Some(error) = failed {
+                        if let Some(permit) = this.permit.take() {
+                            permit.unsent();
                         }
+                        this.state.set(State::Done);
+                        return Poll::Ready(Err(error));
                     }
-                    if let Some(stats) = this.stats.as_ref() {
+                    let first = acquired.as_mut().and_then(|a| a.request.take());
+                    let req = match first {
+                        Some(req) => req,
+                        None => match next_attempt(
+                            this.template,
+                            this.rebuild,
+                            *this.retries,
+                            this.shared.policy.max_retries(),
+                        ) {
+                            Ok(req) => req,
+                            Err(e) => {
+                                if let Some(permit) = this.permit.take() {
+                                    permit.unsent();
+                                }
+                                this.state.set(State::Done);
+                                return Poll::Ready(Err(e));
+                            }
+                        },
+                    };
+                    if let Some(stats) = this.stats.as_ref().filter(|_| *this.retries > 0) {
                         stats.attempt();
-                    }
-                    if let Some(limiter) = this.shared.limiter.as_ref() {
-                        this.state.set(Acquire::state(limiter, req, Instant::now()));
-                        continue;
                     }
                     if this.shared.limits.attempt.is_some() {
                         let end =
@@ -534,9 +557,12 @@ where
                 }
             };
             // An attempt ended with `outcome`: answer, or wait and go again.
-            if let (Some(limiter), Ok(res)) = (this.shared.limiter.as_ref(), &outcome) {
-                // Adaptive mode learns from every answer, retried or not.
-                limiter.observe(res.headers());
+            if let Some(permit) = this.permit.take() {
+                // Adaptive mode learns from every answer, retried or not; a
+                // failure drops the permit (sent, no answer).
+                if let Ok(res) = &outcome {
+                    permit.answered(res.status(), res.headers());
+                }
             }
             let retries = *this.retries;
             let attempts = retries + 1;
@@ -659,6 +685,26 @@ fn rebuild_parts(
         }
     }
     Ok(())
+}
+
+/// The request for retry number `retries` (of at most `max_retries`): the
+/// template's copy, with the parts a [`RebuildRequest`] builds afresh for
+/// it.
+fn next_attempt(
+    template: &mut Option<Template>,
+    rebuild: &Option<Box<Rebuilding>>,
+    retries: u32,
+    max_retries: u32,
+) -> Result<HttpRequest, BoxError> {
+    let mut req = take_attempt(template, retries < max_retries);
+    if let Some(rebuild) = rebuild.as_ref() {
+        // A request that must not be replayed (a single-use client
+        // assertion, RFC 7523 §3; a DPoP proof, RFC 9449 §11.1): build this
+        // attempt's own parts.
+        let attempt = RetryAttempt::new(retries + 1, rebuild.previous.as_ref());
+        rebuild_parts(&mut req, &rebuild.hook, &attempt)?;
+    }
+    Ok(req)
 }
 
 /// The call's answer: a response carries its [`Attempts`]; a timeout that
