@@ -31,6 +31,28 @@ pub(crate) const MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
 /// header.
 pub(crate) const MAX_FIELDS: usize = 1024;
 
+/// The bounds a decoder holds a file to: [`MAX_ROW_BYTES`] and
+/// [`MAX_FIELDS`] for every export; smaller ones let the fuzz harness reach
+/// them with small inputs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The longest row, in bytes.
+    pub(crate) row_bytes: usize,
+    /// The most fields of a CSV header.
+    pub(crate) fields: usize,
+}
+
+impl Limits {
+    /// The bounds of every export file.
+    pub(crate) const EXPORT: Self = Self {
+        row_bytes: MAX_ROW_BYTES,
+        fields: MAX_FIELDS,
+    };
+}
+
+/// The UTF-8 byte order mark, which csv-core removes from a file's start.
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// What [`ExportDecoder::next_user`] found.
 #[derive(Debug)]
 pub(crate) enum Step {
@@ -57,13 +79,17 @@ struct Csv {
     out_len: usize,
     ends: Vec<usize>,
     ends_len: usize,
-    /// The line the record being cut starts on.
-    record_line: u64,
+    /// The line the record being cut starts on; `None` until a byte of it
+    /// (not a blank line before it) is read.
+    record_line: Option<u64>,
+    /// csv-core has been handed input.
+    began: bool,
 }
 
 /// See the [module docs](self).
 pub(crate) struct ExportDecoder {
     format: ExportFormat,
+    limits: Limits,
     codec: Codec,
     /// The compressed chunk being consumed.
     input: Bytes,
@@ -83,8 +109,14 @@ pub(crate) struct ExportDecoder {
 
 impl ExportDecoder {
     pub(crate) fn new(format: ExportFormat) -> Self {
+        Self::with_limits(format, Limits::EXPORT)
+    }
+
+    /// A decoder holding the file to other bounds than an export's.
+    pub(crate) fn with_limits(format: ExportFormat, limits: Limits) -> Self {
         Self {
             format,
+            limits,
             codec: Codec::Unknown(Vec::with_capacity(2)),
             input: Bytes::new(),
             input_done: false,
@@ -96,11 +128,13 @@ impl ExportDecoder {
             csv: Csv {
                 reader: csv_core::Reader::new(),
                 names: None,
-                out: vec![0; 1024],
+                // A row may fill `row_bytes`: one byte more tells it is longer.
+                out: vec![0; limits.row_bytes.saturating_add(1).min(1024)],
                 out_len: 0,
                 ends: vec![0; 32],
                 ends_len: 0,
-                record_line: 1,
+                record_line: None,
+                began: false,
             },
         }
     }
@@ -114,6 +148,18 @@ impl ExportDecoder {
     /// No more chunks: the file ended.
     pub(crate) fn end_of_input(&mut self) {
         self.input_done = true;
+    }
+
+    /// What the decoder holds now, for the fuzz harness's bounds: the
+    /// decompressed bytes not yet cut, the CSV row buffer and its field
+    /// ends.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn held(&self) -> (usize, usize, usize) {
+        (
+            self.plain.len() - self.start,
+            self.csv.out.len(),
+            self.csv.ends.len(),
+        )
     }
 
     /// The next user, or what the decoder needs first.
@@ -203,19 +249,19 @@ impl ExportDecoder {
         Ok(true)
     }
 
-    fn too_long(line: u64) -> JobError {
+    fn too_long(line: u64, max: usize) -> JobError {
         JobError::MalformedLine {
             line,
-            reason: format!("a row longer than {MAX_ROW_BYTES} bytes"),
+            reason: format!("a row longer than {max} bytes"),
         }
     }
 
     /// A CSV row with more fields than the header (`header`: its count), or
-    /// a header with more than [`MAX_FIELDS`].
-    fn too_many_fields(line: u64, header: Option<usize>) -> JobError {
+    /// a header with more than [`MAX_FIELDS`] (`max`).
+    fn too_many_fields(line: u64, header: Option<usize>, max: usize) -> JobError {
         let reason = match header {
             Some(n) => format!("more than {n} fields where the header has {n}"),
-            None => format!("a header of more than {MAX_FIELDS} fields"),
+            None => format!("a header of more than {max} fields"),
         };
         JobError::MalformedLine { line, reason }
     }
@@ -229,8 +275,8 @@ impl ExportDecoder {
                 Some(i) => (&rest[..self.scanned + i], self.scanned + i + 1),
                 None if at_end && !rest.is_empty() => (rest, rest.len()),
                 None => {
-                    if rest.len() > MAX_ROW_BYTES {
-                        return Err(Self::too_long(self.line + 1));
+                    if rest.len() > self.limits.row_bytes {
+                        return Err(Self::too_long(self.line + 1, self.limits.row_bytes));
                     }
                     self.scanned = rest.len();
                     return Ok(None);
@@ -240,8 +286,8 @@ impl ExportDecoder {
             self.scanned = 0;
             self.line += 1;
             let line = self.line;
-            if text.len() > MAX_ROW_BYTES {
-                return Err(Self::too_long(line));
+            if text.len() > self.limits.row_bytes {
+                return Err(Self::too_long(line, self.limits.row_bytes));
             }
             let text = text.trim_ascii();
             if text.is_empty() {
@@ -274,9 +320,10 @@ impl ExportDecoder {
     fn next_csv(&mut self, at_end: bool) -> Result<Option<ExportedUser>, JobError> {
         use csv_core::ReadRecordResult as R;
         let csv = &mut self.csv;
+        let limits = self.limits;
         loop {
             // Field ends kept for the row: no more than it may have.
-            let max_fields = csv.names.as_ref().map_or(MAX_FIELDS, Vec::len);
+            let max_fields = csv.names.as_ref().map_or(limits.fields, Vec::len);
             let ends_room = csv.ends.len().min(max_fields);
             let input = &self.plain[self.start..];
             // An empty input tells csv-core the data ended: only say so at
@@ -284,14 +331,30 @@ impl ExportDecoder {
             if input.is_empty() && !at_end {
                 return Ok(None);
             }
-            if csv.out_len == 0 && csv.ends_len == 0 {
-                csv.record_line = csv.reader.line();
+            // csv-core removes a UTF-8 BOM from the input of its first call
+            // only: hand it the whole BOM (or what is not one), however the
+            // file's first bytes arrive.
+            if !csv.began && !at_end && input.len() < UTF8_BOM.len() && UTF8_BOM.starts_with(input)
+            {
+                return Ok(None);
             }
+            csv.began = true;
+            let line_before = csv.reader.line();
             let (result, nin, nout, nend) = csv.reader.read_record(
                 input,
                 &mut csv.out[csv.out_len..],
                 &mut csv.ends[csv.ends_len..ends_room],
             );
+            if csv.record_line.is_none() {
+                // csv-core skips the blank lines before a record: it starts
+                // at the first byte that is not a line end.
+                let read = &input[..nin];
+                if let Some(at) = read.iter().position(|b| !matches!(b, b'\r' | b'\n')) {
+                    let blank = read[..at].iter().filter(|b| **b == b'\n').count();
+                    csv.record_line = Some(line_before + blank as u64);
+                }
+            }
+            let record_line = csv.record_line.unwrap_or_else(|| csv.reader.line());
             self.start += nin;
             csv.out_len += nout;
             csv.ends_len += nend;
@@ -302,10 +365,10 @@ impl ExportDecoder {
                     }
                 }
                 R::OutputFull => {
-                    if csv.out.len() >= MAX_ROW_BYTES {
-                        return Err(Self::too_long(csv.record_line));
+                    if csv.out.len() > limits.row_bytes {
+                        return Err(Self::too_long(record_line, limits.row_bytes));
                     }
-                    let grown = csv.out.len() * 2;
+                    let grown = (csv.out.len() * 2).min(limits.row_bytes.saturating_add(1));
                     csv.out.resize(grown, 0);
                 }
                 R::OutputEndsFull => {
@@ -313,8 +376,9 @@ impl ExportDecoder {
                     // another field.
                     if csv.ends_len >= max_fields {
                         return Err(Self::too_many_fields(
-                            csv.record_line,
+                            record_line,
                             csv.names.as_ref().map(Vec::len),
+                            limits.fields,
                         ));
                     }
                     let grown = (csv.ends.len() * 2).min(max_fields);
@@ -324,7 +388,11 @@ impl ExportDecoder {
                     let (out_len, ends_len) = (csv.out_len, csv.ends_len);
                     csv.out_len = 0;
                     csv.ends_len = 0;
-                    let line = csv.record_line;
+                    csv.record_line = None;
+                    let line = record_line;
+                    if out_len > limits.row_bytes {
+                        return Err(Self::too_long(line, limits.row_bytes));
+                    }
                     let mut cells = Vec::with_capacity(ends_len);
                     let mut from = 0;
                     for &end in &csv.ends[..ends_len] {
@@ -336,10 +404,12 @@ impl ExportDecoder {
                             .iter()
                             .map(|c| String::from_utf8(unescape_cell(c).to_vec()))
                             .collect();
-                        csv.names = Some(names.map_err(|_| JobError::MalformedLine {
-                            line: 1,
+                        let names = names.map_err(|_| JobError::MalformedLine {
+                            line,
                             reason: "the header row is not UTF-8".to_owned(),
-                        })?);
+                        })?;
+                        check_unique(&names, line)?;
+                        csv.names = Some(names);
                         continue;
                     };
                     if cells.len() != names.len() {
@@ -353,11 +423,12 @@ impl ExportDecoder {
                         });
                     }
                     let mut fields = Map::new();
-                    for (name, cell) in names.iter().zip(cells) {
+                    for ((column, name), cell) in (1..).zip(names).zip(cells) {
                         let Ok(cell) = std::str::from_utf8(unescape_cell(cell)) else {
+                            // By position: a title is the file's content.
                             return Err(JobError::MalformedLine {
                                 line,
-                                reason: format!("column `{name}` is not UTF-8"),
+                                reason: format!("column {column} is not UTF-8"),
                             });
                         };
                         // An empty cell is a field the user does not have.
@@ -371,6 +442,22 @@ impl ExportDecoder {
             }
         }
     }
+}
+
+/// A header naming a column twice: a user is a map of column titles, so
+/// one of the two values would be lost. Auth0 writes each field once. The
+/// error names the columns by position (1-based), not by their titles.
+fn check_unique(names: &[String], line: u64) -> Result<(), JobError> {
+    let mut seen = std::collections::HashMap::with_capacity(names.len());
+    for (column, name) in (1..).zip(names) {
+        if let Some(first) = seen.insert(name.as_str(), column) {
+            return Err(JobError::MalformedLine {
+                line,
+                reason: format!("columns {first} and {column} of the header have the same title"),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A CSV cell without Auth0's formula-injection escape: Auth0 prefixes
@@ -424,6 +511,110 @@ mod tests {
                 },
             }
         }
+    }
+
+    /// A CSV header naming a column twice is refused before any user (a
+    /// user keyed by title would keep only one of the two values); titles
+    /// are compared as read, Auth0's `'` removed. Through the public
+    /// decoder, as a user reads an export file.
+    #[test]
+    fn export_csv_header_naming_a_column_twice_is_refused() {
+        use crate::jobs::ExportFile;
+        for header in ["user_id,email,email", "user_id,email,'email"] {
+            let file = format!("{header}\n'auth0|1,'a@example.com,'b@example.com\n");
+            let users: Vec<_> = ExportFile::new(file.into(), ExportFormat::Csv)
+                .users()
+                .collect();
+            assert_eq!(users.len(), 1, "{header}: {users:?}");
+            let err = users[0].as_ref().unwrap_err();
+            assert!(
+                matches!(err, JobError::MalformedLine { line: 1, .. }),
+                "{header}: {err:?}"
+            );
+            assert!(
+                err.to_string().contains("columns 2 and 3"),
+                "{header}: {err}"
+            );
+        }
+        // Titles differing in case are different columns.
+        let file = "user_id,email,Email\n'auth0|1,'a@x,'b@x\n";
+        let users: Vec<_> = ExportFile::new(file.into(), ExportFormat::Csv)
+            .users()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(users[0].get("Email"), Some(&Value::from("b@x")));
+    }
+
+    /// Every user of `file`, or the first error, through the public
+    /// decoder of a file in memory.
+    fn decode_file(file: Vec<u8>, format: ExportFormat) -> Result<Vec<ExportedUser>, JobError> {
+        crate::jobs::ExportFile::new(file.into(), format)
+            .users()
+            .collect()
+    }
+
+    /// A CSV file starting with a UTF-8 byte order mark (as Excel writes
+    /// them) reads its first column by its title whether or not it is
+    /// gzipped: csv-core removes the mark from its first input only, which
+    /// held just the file's first two bytes when the file was not gzip.
+    #[test]
+    fn export_csv_byte_order_mark_is_not_part_of_the_first_title() {
+        let text = "\u{feff}user_id,email\n'auth0|1,'a@example.com\n";
+        let users = decode_file(text.as_bytes().to_vec(), ExportFormat::Csv).unwrap();
+        assert_eq!(users[0].user_id(), Some("auth0|1"));
+        assert_eq!(users[0].fields().len(), 2);
+    }
+
+    /// An error names the line its record starts on, blank lines before it
+    /// not counted as its own, however the file arrives (the whole file
+    /// named the line after the previous record).
+    #[test]
+    fn export_csv_error_names_the_records_line_after_blank_lines() {
+        let text = "user_id,email\n\n\r\n'auth0|1,a,extra\n";
+        let err = decode_file(text.as_bytes().to_vec(), ExportFormat::Csv).unwrap_err();
+        assert!(
+            matches!(err, JobError::MalformedLine { line: 4, .. }),
+            "{err:?}"
+        );
+        let text = b"\n\nuser_id,\xff\n";
+        let err = decode_file(text.to_vec(), ExportFormat::Csv).unwrap_err();
+        assert!(
+            matches!(err, JobError::MalformedLine { line: 3, .. }),
+            "{err:?}"
+        );
+    }
+
+    /// A CSV row of exactly [`MAX_ROW_BYTES`] decodes, followed by another
+    /// row or not; one byte more is refused (a row that filled the buffer
+    /// was refused as "longer than" the bound before its line end was
+    /// seen).
+    #[test]
+    fn export_csv_row_of_exactly_the_bound_decodes() {
+        let id = "'auth0|1,";
+        let name = "x".repeat(MAX_ROW_BYTES - (id.len() - 1));
+        let text = format!("user_id,name\n{id}{name}\n'auth0|2,'b\n");
+        let users = decode_file(text.into_bytes(), ExportFormat::Csv).unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[1].user_id(), Some("auth0|2"));
+        let text = format!("user_id,name\n{id}{name}x\n'auth0|2,'b\n");
+        let err = decode_file(text.into_bytes(), ExportFormat::Csv).unwrap_err();
+        assert!(
+            matches!(err, JobError::MalformedLine { line: 2, .. }),
+            "{err:?}"
+        );
+    }
+
+    /// A cell that is not UTF-8 is named by its column's position, not its
+    /// title: errors keep no content of the file.
+    #[test]
+    fn export_csv_not_utf8_error_keeps_no_title() {
+        let text = b"user_id,hidden_title\n'auth0|1,\xff\n".to_vec();
+        let err = decode_file(text, ExportFormat::Csv).unwrap_err();
+        assert!(
+            !format!("{err} {err:?}").contains("hidden_title"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("column 2"), "{err}");
     }
 
     /// A line arriving a byte at a time is searched for its end once: the

@@ -1,12 +1,18 @@
 //! Fuzzing harness (feature `fuzzing`, not part of the supported API).
 //!
-//! Called by the `pagination` fuzz target under `fuzz/` and by
-//! `tests/fuzz_corpus.rs`, which replays the checked-in corpus on stable.
+//! Called by the `pagination` and `export` fuzz targets under `fuzz/` and
+//! by `tests/fuzz_corpus.rs`, which replays the checked-in corpora on
+//! stable.
 //! Panics (the fuzzer's "crash") when a property does not hold.
 
+use std::io::Write as _;
+
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::export_decoder::{ExportDecoder, Limits, Step};
+use crate::jobs::{ExportFile, ExportFormat, ExportedUser, JobError};
 use crate::models::UserResponseSchema as User;
 use crate::pagination::Page;
 
@@ -175,5 +181,332 @@ pub fn pagination(data: &[u8]) {
         (Err(Error::InvalidPage { .. }), Err(_)) => {}
         (Ok(_), Err(e)) => panic!("page decoded an item that does not decode: {e}"),
         (Err(e), _) => panic!("page refused items that decode, or with {e}"),
+    }
+}
+
+/// The bounds half of the `export` inputs are decoded under, small enough
+/// for the fuzzer's inputs to reach.
+const SMALL: Limits = Limits {
+    row_bytes: 48,
+    fields: 4,
+};
+
+/// What one decoding of an export file gave, in order: its users, then the
+/// error that ended it, if any.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    User(ExportedUser),
+    Malformed { line: u64, reason: String },
+    Decompress(String),
+}
+
+/// Target `export`: users export files, through the one decoder behind
+/// [`ExportFile`] and downloads.
+///
+/// The first byte picks the format (bit 0: CSV, else NDJSON), whether the
+/// harness gzips the rest (bit 1; bit 2: as many small gzip members), the
+/// bounds (bit 3: 48-byte rows and 4 fields, else the export's) and the
+/// seed of the chunk sizes (bits 4–7). The file decodes to the same users
+/// and the same error fed whole (through the public [`ExportFile`] at the
+/// export's bounds), a byte at a time and in chunks of sizes picked by the
+/// seed; nothing panics; whenever the decoder waits for input it holds no
+/// more decompressed bytes than a row may have, a row buffer of at most
+/// one byte more, and field ends for at most the header's fields; an error
+/// is a `MalformedLine` (a positive line and a short reason, never the
+/// line's content) or `Decompress`. When the decompressed text is known (the
+/// harness gzipped it, or it is not gzip), the users and the error's line
+/// are those of a reference: NDJSON lines cut at `\n`, blank ones skipped,
+/// each a JSON object of at most the row bound; CSV records read by
+/// csv-core in one call, a header of distinct titles (Auth0's `'` removed)
+/// within the field bound, rows of exactly the header's count, within the
+/// row bound, UTF-8, empty cells left out; an error on the line the record
+/// starts on, blank lines before it not counted as its own.
+pub fn export(data: &[u8]) {
+    let Some((&flags, payload)) = data.split_first() else {
+        return;
+    };
+    let format = if flags & 1 == 0 {
+        ExportFormat::Json
+    } else {
+        ExportFormat::Csv
+    };
+    let limits = if flags & 8 == 0 {
+        Limits::EXPORT
+    } else {
+        SMALL
+    };
+    let file = match flags & 6 {
+        2 => gzip(payload),
+        6 => gzip_members(payload, 1 + usize::from(flags >> 4)),
+        _ => payload.to_vec(),
+    };
+    let whole = if flags & 8 == 0 {
+        ExportFile::new(Bytes::copy_from_slice(&file), format)
+            .users()
+            .map(|user| match user {
+                Ok(user) => Outcome::User(user),
+                Err(e) => outcome_of_error(&e),
+            })
+            .collect()
+    } else {
+        decode_in_chunks(&file, format, limits, || usize::MAX)
+    };
+    let bytewise = decode_in_chunks(&file, format, limits, || 1);
+    assert_same(&bytewise, &whole, "fed a byte at a time");
+    let mut seed = u32::from(flags >> 4) << 16 | 0x9e37;
+    let chunked = decode_in_chunks(&file, format, limits, || {
+        // xorshift32
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        1 + (seed % 97) as usize
+    });
+    assert_same(&chunked, &whole, "fed in chunks");
+
+    for outcome in &whole {
+        if let (Outcome::User(user), ExportFormat::Csv) = (outcome, format) {
+            assert!(
+                user.fields().len() <= limits.fields,
+                "a row past the fields bound"
+            );
+            let bytes: usize = user
+                .fields()
+                .values()
+                .map(|v| match v {
+                    Value::String(s) if !s.is_empty() => s.len(),
+                    _ => panic!("a CSV value that is not a non-empty string"),
+                })
+                .sum();
+            assert!(bytes <= limits.row_bytes, "a row past the bytes bound");
+        }
+    }
+    let known = flags & 2 != 0 || !payload.starts_with(&[0x1f, 0x8b]);
+    if known {
+        let expected = match format {
+            ExportFormat::Csv => csv_reference(payload, limits),
+            _ => ndjson_reference(payload, limits),
+        };
+        assert_eq!(whole.len(), expected.len(), "{whole:?} where {expected:?}");
+        for (got, want) in whole.iter().zip(&expected) {
+            match (got, want) {
+                (Outcome::User(got), Ok(want)) => assert!(got == want, "users differ"),
+                (Outcome::Malformed { line, .. }, Err(want)) => assert_eq!(line, want),
+                _ => panic!("{got:?} where the reference has {want:?}"),
+            }
+        }
+    }
+}
+
+/// `got` is `whole`'s outcome. But where the compressed data is corrupt:
+/// the bytes inflated before the corruption reach the rows in steps of
+/// other sizes (flate2 drops the step's output with its error), so which
+/// error comes first, the corruption's or a row's it garbled, depends on the
+/// chunks; then both end in an error, and the users before the first error
+/// agree.
+fn assert_same(got: &[Outcome], whole: &[Outcome], how: &str) {
+    let corrupt = |o: &[Outcome]| matches!(o.last(), Some(Outcome::Decompress(_)));
+    if !corrupt(got) && !corrupt(whole) {
+        assert_eq!(got, whole, "{how}");
+        return;
+    }
+    let users = |o: &[Outcome]| o.iter().filter(|o| matches!(o, Outcome::User(_))).count();
+    let both = users(got).min(users(whole));
+    assert_eq!(got[..both], whole[..both], "{how}, before the corruption");
+    for o in [got, whole] {
+        assert!(
+            !matches!(o.last(), Some(Outcome::User(_)) | None),
+            "{how}: a corrupt file ends without an error"
+        );
+    }
+}
+
+/// The users of `file` fed in chunks of the sizes `size` picks, up to the
+/// end or the first error, the decoder's bounds checked whenever it waits.
+fn decode_in_chunks(
+    file: &[u8],
+    format: ExportFormat,
+    limits: Limits,
+    mut size: impl FnMut() -> usize,
+) -> Vec<Outcome> {
+    let mut decoder = ExportDecoder::with_limits(format, limits);
+    let mut rest = file;
+    let mut outcomes = Vec::new();
+    loop {
+        match decoder.next_user() {
+            Ok(Step::User(user)) => outcomes.push(Outcome::User(user)),
+            Ok(Step::End) => return outcomes,
+            Ok(Step::NeedInput) => {
+                let (uncut, row, ends) = decoder.held();
+                assert!(uncut <= limits.row_bytes, "{uncut} bytes held uncut");
+                assert!(row <= limits.row_bytes + 1, "a row buffer of {row} bytes");
+                assert!(ends <= limits.fields.max(32), "{ends} field ends held");
+                if rest.is_empty() {
+                    decoder.end_of_input();
+                } else {
+                    let n = size().clamp(1, rest.len());
+                    decoder.feed(Bytes::copy_from_slice(&rest[..n]));
+                    rest = &rest[n..];
+                }
+            }
+            Err(e) => {
+                outcomes.push(outcome_of_error(&e));
+                return outcomes;
+            }
+        }
+    }
+}
+
+/// The error as compared; only the variants the decoder documents.
+fn outcome_of_error(e: &JobError) -> Outcome {
+    match e {
+        JobError::MalformedLine { line, reason } => {
+            assert!(*line >= 1, "line {line}");
+            // The longest reason names two numbers; never the line itself.
+            assert!(
+                reason.len() <= 80 && reason.is_ascii(),
+                "a reason of {} bytes",
+                reason.len()
+            );
+            Outcome::Malformed {
+                line: *line,
+                reason: reason.clone(),
+            }
+        }
+        JobError::Decompress(e) => Outcome::Decompress(format!("{:?}", e.kind())),
+        other => panic!("an error the decoder does not make: {other:?}"),
+    }
+}
+
+/// `text` gzipped in one member.
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let written = encoder.write_all(text);
+    match written.and_then(|()| encoder.finish()) {
+        Ok(file) => file,
+        Err(e) => panic!("gzip into memory: {e}"),
+    }
+}
+
+/// `text` in gzip members of `piece` bytes each (one stored deflate block
+/// per member, RFC 1952 and RFC 1951 §3.2.4).
+fn gzip_members(text: &[u8], piece: usize) -> Vec<u8> {
+    let mut file = Vec::new();
+    for piece in text.chunks(piece) {
+        let len = piece.len() as u16;
+        let mut crc = flate2::Crc::new();
+        crc.update(piece);
+        file.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255, 1]);
+        file.extend_from_slice(&len.to_le_bytes());
+        file.extend_from_slice(&(!len).to_le_bytes());
+        file.extend_from_slice(piece);
+        file.extend_from_slice(&crc.sum().to_le_bytes());
+        file.extend_from_slice(&(piece.len() as u32).to_le_bytes());
+    }
+    file
+}
+
+/// The NDJSON reference: users, then the line of the error, if any.
+fn ndjson_reference(text: &[u8], limits: Limits) -> Vec<Result<ExportedUser, u64>> {
+    let mut expected = Vec::new();
+    for (line, text) in (1..).zip(text.split(|b| *b == b'\n')) {
+        if text.len() > limits.row_bytes {
+            expected.push(Err(line));
+            break;
+        }
+        let text = text.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Value>(text) {
+            Ok(Value::Object(fields)) => expected.push(Ok(ExportedUser::new(fields))),
+            _ => {
+                expected.push(Err(line));
+                break;
+            }
+        }
+    }
+    expected
+}
+
+/// The CSV reference: the records of csv-core read in one call each with
+/// room for the whole text, then the export's rules.
+fn csv_reference(text: &[u8], limits: Limits) -> Vec<Result<ExportedUser, u64>> {
+    use csv_core::ReadRecordResult as R;
+    let mut reader = csv_core::Reader::new();
+    let mut out = vec![0; text.len() + 1];
+    let mut ends = vec![0; text.len() + 2];
+    let mut input = text;
+    let mut names: Option<Vec<String>> = None;
+    let mut expected = Vec::new();
+    let mut first = true;
+    // What the record read so far holds (its last field ends in the call
+    // after the input ran out).
+    let (mut nout, mut nend) = (0, 0);
+    let mut line = 0;
+    loop {
+        // The record starts after csv-core's BOM (first call) and the blank
+        // lines it skips.
+        let bom = if first && input.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        first = false;
+        let blank = input[bom..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .filter(|b| **b == b'\n')
+            .count();
+        if nout == 0 && nend == 0 {
+            line = reader.line() + blank as u64;
+        }
+        let (result, nin, more_out, more_ends) =
+            reader.read_record(input, &mut out[nout..], &mut ends[nend..]);
+        input = &input[nin..];
+        nout += more_out;
+        nend += more_ends;
+        match result {
+            R::InputEmpty => continue,
+            R::End => return expected,
+            R::OutputFull | R::OutputEndsFull => panic!("room for the whole text"),
+            R::Record => {}
+        }
+        let mut cells = Vec::with_capacity(nend);
+        let mut from = 0;
+        for &end in &ends[..nend] {
+            let cell = &out[from..end];
+            cells.push(std::str::from_utf8(cell.strip_prefix(b"'").unwrap_or(cell)));
+            from = end;
+        }
+        let record: Result<Vec<&str>, _> = cells.into_iter().collect();
+        let fits = nout <= limits.row_bytes;
+        (nout, nend) = (0, 0);
+        let user = match (&names, record) {
+            (None, Ok(titles)) if fits && titles.len() <= limits.fields => {
+                let unique: std::collections::HashSet<&str> = titles.iter().copied().collect();
+                if unique.len() == titles.len() {
+                    names = Some(titles.iter().map(|t| (*t).to_owned()).collect());
+                    continue;
+                }
+                None
+            }
+            (Some(names), Ok(cells)) if fits && cells.len() == names.len() => {
+                let fields = names
+                    .iter()
+                    .zip(cells)
+                    .filter(|(_, cell)| !cell.is_empty())
+                    .map(|(name, cell)| (name.clone(), Value::from(cell)))
+                    .collect();
+                Some(ExportedUser::new(fields))
+            }
+            _ => None,
+        };
+        match user {
+            Some(user) => expected.push(Ok(user)),
+            None => {
+                expected.push(Err(line));
+                return expected;
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Replays the checked-in fuzz corpus (`fuzz/corpus/pagination/`) through the same
-//! harness the `pagination` fuzz target calls, so every input the fuzzer kept
+//! Replays the checked-in fuzz corpora (`fuzz/corpus/pagination/`,
+//! `fuzz/corpus/export/`) through the same harnesses the `pagination` and
+//! `export` fuzz targets call, so every input the fuzzer kept
 //! (findings included) stays a regression test on stable. Run with
 //! `--features fuzzing` (`cargo xtask test` does). See docs/FUZZING.md.
 
@@ -13,4 +14,9 @@ use replay::replay;
 #[test]
 fn pagination_corpus() {
     replay("pagination", auth0_management::fuzzing::pagination);
+}
+
+#[test]
+fn export_corpus() {
+    replay("export", auth0_management::fuzzing::export);
 }
