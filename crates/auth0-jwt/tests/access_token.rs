@@ -4,6 +4,8 @@
 // Helpers outside #[test] fns unwrap too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "fixtures/tracing/pin.rs"]
+mod pin;
 #[path = "fixtures/validate/support.rs"]
 mod support;
 
@@ -1180,52 +1182,6 @@ impl tracing::Subscriber for EnableAll {
     fn exit(&self, _: &tracing::span::Id) {}
 }
 
-/// A registered subscriber that wants nothing (max level `OFF`).
-struct WantsNothing;
-
-impl tracing::Subscriber for WantsNothing {
-    fn register_callsite(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::never()
-    }
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::OFF)
-    }
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        false
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, _: &tracing::Event<'_>) {}
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// Makes `EnableAll` this thread's subscriber while the guards live, with
-/// other threads (the parallel tests) validating untraced meanwhile.
-///
-/// A scoped subscriber alone is not enough: while exactly one `Dispatch` is
-/// registered, tracing-core 0.1 computes the interest of a callsite hit for
-/// the first time from the default subscriber of the thread that hits it
-/// (`Rebuilder::JustOne`, tokio-rs/tracing#3611, #2874), and caches it for
-/// the process. A parallel test's thread has none, so when it reached the
-/// `auth0.validate` span first the span was `never` for every thread, this
-/// one included. With a second `Dispatch` registered first (wanting nothing,
-/// so no `DEBUG` callsite is hit until both are registered), every thread
-/// asks both, gets `sometimes`, and `enabled` answers per thread.
-fn trace_this_thread(
-    spans: &Arc<AtomicU64>,
-) -> (tracing::Dispatch, tracing::subscriber::DefaultGuard) {
-    let second = tracing::Dispatch::new(WantsNothing);
-    let guard = tracing::subscriber::set_default(EnableAll(Arc::clone(spans)));
-    (second, guard)
-}
-
 /// `validate_as` answers the same on each of its paths: at once, after an
 /// async organization check, after resolving a key the source did not hold,
 /// from the cache, and traced.
@@ -1309,7 +1265,10 @@ async fn validate_as_on_every_path() {
 
     // Traced.
     let spans = Arc::new(AtomicU64::new(0));
-    let _traced = trace_this_thread(&spans);
+    // Pinned first (see `pin.rs`): else an untraced thread reaching the
+    // span first would hide it from this one.
+    pin::pin_interest();
+    let _guard = tracing::subscriber::set_default(EnableAll(Arc::clone(&spans)));
     // Another thread, untraced, validating meanwhile: here it reaches the
     // span first.
     let other = t.clone();

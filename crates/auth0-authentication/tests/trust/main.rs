@@ -227,7 +227,23 @@ const AUTH_REQ_ID: &str = "authreq-S3CRET-id";
 #[tokio::test(flavor = "current_thread")]
 async fn secrets_echoed_by_the_server_appear_nowhere() {
     let capture = capture::Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
+    let _guard = capture.on_this_thread();
+    // Another thread, untraced, reaches the SDK's callsites first (a
+    // parallel test does under `cargo test`): the capture still sees them.
+    capture::untraced_on_another_thread(|| async {
+        let server = scripted(vec![
+            json(503, r#"{"error":"temporarily_unavailable"}"#),
+            json(200, TOKEN_JSON),
+        ])
+        .await;
+        let auth = AuthenticationClient::builder(core(&server), "client-123")
+            .client_secret(CLIENT_SECRET)
+            .build()
+            .unwrap();
+        auth.client_credentials("https://api.example.com/", None)
+            .await
+            .unwrap();
+    });
 
     let all_secrets = [
         CLIENT_SECRET,
@@ -368,7 +384,7 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
     assert!(errors >= 4 * 2 * 18 - 2, "{errors}");
     let logs = capture.text();
     assert!(
-        logs.contains("retrying request"),
+        logs.contains("span auth0.request") && logs.contains("retrying request"),
         "the capture works: {logs}"
     );
     for secret in all_secrets {

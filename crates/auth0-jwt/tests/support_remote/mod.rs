@@ -2,9 +2,13 @@
 //! is the local tenant (`auth0-local`, plain http on 127.0.0.1) with a
 //! scripted answer on the JWKS path that the test can switch (documents,
 //! errors, a stall) or take down; a hand-moved clock; a `tracing`
-//! subscriber that collects warnings; and key/document helpers.
+//! subscriber that collects this thread's warnings, whichever thread logged
+//! one first; and key/document helpers.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../fixtures/tracing/pin.rs"]
+mod pin;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -205,11 +209,57 @@ pub(crate) fn splitmix(i: u64) -> u64 {
 }
 
 /// Collects the WARN (and ERROR) events logged on this thread while the
-/// returned guard lives.
+/// returned guard lives, with other threads (the parallel tests) logging
+/// uncaptured meanwhile.
+///
+/// A scoped subscriber alone is not enough (see `pin.rs`): the interest is
+/// pinned first.
 pub(crate) fn capture_warnings() -> (Warnings, tracing::subscriber::DefaultGuard) {
+    pin::pin_interest();
     let warnings = Warnings::default();
     let guard = tracing::subscriber::set_default(WarnCollector(warnings.clone()));
     (warnings, guard)
+}
+
+/// A JWKS cache whose first fetch fails (503, nothing cached): one WARN.
+async fn fetch_failure_without_keys() {
+    let server = JwksServer::start(Behavior::Raw {
+        status: 503,
+        content_type: "text/plain",
+        body: Bytes::from_static(b"down"),
+    })
+    .await;
+    let jwks = auth0_jwt::jwks::RemoteJwks::builder(client(&server))
+        .clock(TestClock::new())
+        .build()
+        .unwrap();
+    let found = auth0_jwt::verifier::KeySource::resolve_key(
+        &jwks,
+        Some("k1"),
+        auth0_jwt::alg::Algorithm::ES256,
+    )
+    .await;
+    assert!(found.is_err());
+}
+
+/// The capture sees the warnings logged on its thread even when another
+/// thread, untraced (a parallel test), reached their callsite first.
+#[tokio::test(flavor = "current_thread")]
+async fn capture_warnings_sees_what_another_thread_logged_first() {
+    let (warnings, _guard) = capture_warnings();
+    std::thread::spawn(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(fetch_failure_without_keys());
+    })
+    .join()
+    .unwrap();
+    fetch_failure_without_keys().await;
+    let lines = warnings.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("no keys are cached"), "{}", lines[0]);
 }
 
 /// The warnings collected by [`capture_warnings`], one line each.

@@ -195,7 +195,22 @@ const CONNECTION_SECRET: &str = "google-client-S3CRET-value";
 #[tokio::test(flavor = "current_thread")]
 async fn secrets_echoed_by_the_server_appear_nowhere() {
     let capture = capture::Capture::default();
-    let _guard = tracing::subscriber::set_default(capture.clone());
+    let _guard = capture.on_this_thread();
+    // Another thread, untraced, reaches the SDK's callsites first (a
+    // parallel test does under `cargo test`): the capture still sees them.
+    capture::untraced_on_another_thread(|| async {
+        let server = answer_with(|req, n| match req.uri.path() {
+            "/oauth/token" if n == 0 => json(503, r#"{"error":"temporarily_unavailable"}"#),
+            "/oauth/token" => token_reply(),
+            _ => json(200, r#"{"user_id":"auth0|1"}"#),
+        })
+        .await;
+        let auth0 = ManagementClient::builder(http(&server))
+            .client_credentials(ClientCredentials::new("m2m-client", CLIENT_SECRET))
+            .build()
+            .unwrap();
+        get_user(&auth0).await.unwrap();
+    });
     let mut checked = 0;
     for mode in 0..3 {
         // (a) The token endpoint echoes: client secret, then assertion.
@@ -273,7 +288,9 @@ async fn secrets_echoed_by_the_server_appear_nowhere() {
     assert_eq!(checked, 3 * 5);
     let logs = capture.text();
     assert!(
-        logs.contains("retrying request"),
+        ["span auth0.token", "span auth0.request", "retrying request"]
+            .iter()
+            .all(|seen| logs.contains(seen)),
         "the capture works: {logs}"
     );
     for secret in [ACCESS_TOKEN, PASSWORD, CONNECTION_SECRET, CLIENT_SECRET] {
