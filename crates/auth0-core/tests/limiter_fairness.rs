@@ -112,6 +112,18 @@ struct Recorder<S> {
     log: Log,
 }
 
+/// The real transport for `config`, recording each request it is handed
+/// (moments counted from `start`), and the log it records into.
+fn recording(config: &ClientConfig, start: Instant) -> (Recorder<HttpTransport>, Log) {
+    let log: Log = Arc::default();
+    let transport = Recorder {
+        inner: HttpTransport::new(config).unwrap(),
+        start,
+        log: Arc::clone(&log),
+    };
+    (transport, log)
+}
+
 impl<S> Service<HttpRequest> for Recorder<S>
 where
     S: Service<HttpRequest, Response = HttpResponse, Error = BoxError>,
@@ -230,14 +242,9 @@ async fn a_call_waiting_for_its_permit_holds_no_slot_below() {
         _ => answer(200, 10, 9, 40),
     })
     .await;
-    let log: Log = Arc::default();
     let limiter = adaptive(start, secs(60));
     let limited_config = config_for(&server, Some(limiter));
-    let transport = Recorder {
-        inner: HttpTransport::new(&limited_config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&limited_config, start);
     let gate = Gate::new(transport, 1);
     let limited = ClientBuilder::with_transport(limited_config, gate.clone())
         .build()
@@ -273,13 +280,8 @@ async fn a_layered_call_waiting_for_its_permit_holds_no_slot_below() {
         _ => answer(200, 10, 9, 40),
     })
     .await;
-    let log: Log = Arc::default();
     let config = config_for(&server, None);
-    let transport = Recorder {
-        inner: HttpTransport::new(&config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&config, start);
     let gate = Gate::new(transport, 1);
     let limited = RateLimitLayer::new(adaptive(start, secs(60))).layer(gate.clone());
     let url = |path: &str| format!("http://{}{path}", server.addr());
@@ -315,13 +317,8 @@ async fn a_429_with_requests_remaining_holds_the_next_calls_until_retry_after() 
         _ => answer(200, 50, 39, 61),
     })
     .await;
-    let log: Log = Arc::default();
     let config = config_for(&server, Some(adaptive(start, secs(60))));
-    let transport = Recorder {
-        inner: HttpTransport::new(&config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&config, start);
     let client = ClientBuilder::with_transport(config, transport)
         .build()
         .unwrap();
@@ -363,13 +360,8 @@ async fn requests_in_flight_count_against_a_newer_window() {
         _ => answer(200, 10, 9, 42),
     })
     .await;
-    let log: Log = Arc::default();
     let config = config_for(&server, Some(adaptive(start, secs(60))));
-    let transport = Recorder {
-        inner: HttpTransport::new(&config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&config, start);
     let client = ClientBuilder::with_transport(config, transport)
         .build()
         .unwrap();
@@ -412,13 +404,8 @@ async fn failed_and_abandoned_requests_leave_the_in_flight_count() {
         _ => answer(200, 2, 1, 40),
     })
     .await;
-    let log: Log = Arc::default();
     let config = config_for(&server, Some(adaptive(start, secs(60))));
-    let transport = Recorder {
-        inner: HttpTransport::new(&config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&config, start);
     let client = ClientBuilder::with_transport(config, transport)
         .build()
         .unwrap();
@@ -458,13 +445,8 @@ async fn a_429_with_only_retry_after_holds_the_next_call() {
         _ => Fault::reply(200, serde_json::json!({})),
     })
     .await;
-    let log: Log = Arc::default();
     let config = config_for(&server, None);
-    let transport = Recorder {
-        inner: HttpTransport::new(&config).unwrap(),
-        start,
-        log: Arc::clone(&log),
-    };
+    let (transport, log) = recording(&config, start);
     let svc = RateLimitLayer::new(adaptive(start, secs(60))).layer(transport);
     let url = format!("http://{}/api/v2/users", server.addr());
     let first = svc.clone().oneshot(get(&url)).await.unwrap();
